@@ -1,0 +1,1 @@
+"""PDW engine: statutory public-data procedures as BPMN processes with legal deadlines."""
