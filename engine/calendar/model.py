@@ -1,0 +1,101 @@
+"""Value objects of the working-day calendar: rules, notices, day entries, deadlines."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+WORKING_DAYS = "working_days"
+DAYS = "days"
+UNITS = (WORKING_DAYS, DAYS)
+
+DAY_OFF = "day_off"
+MAKE_UP_WORKDAY = "make_up_workday"
+
+SOURCE_PACKAGE = "holidays package"
+SOURCE_PROVISIONAL = "provisional"
+
+MIN_YEAR = 1950
+MAX_YEAR = 2200
+
+
+class CalendarError(ValueError):
+    """Bad input to the calendar: a period below 1, an unknown rule, a year out of range."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A statutory (or internal) period with its citation."""
+
+    id: str
+    period: int
+    unit: str
+    article: str
+    title_zh: str
+    title_en: str
+    extends: str | None = None
+    statutory: bool = True
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Where a year's days off come from: a State Council notice, the package, or nothing yet."""
+
+    year: int
+    notice: str | None
+    title: str | None
+    published: date | None
+    source: str
+
+    @property
+    def provisional(self) -> bool:
+        """True when no official arrangement covers the year."""
+        return self.source == SOURCE_PROVISIONAL
+
+    def to_dict(self) -> dict[str, Any]:
+        """The notice as a JSON-able dict."""
+        return {
+            "year": self.year,
+            "notice": self.notice,
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+            "provisional": self.provisional,
+        }
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One day off or make-up working day of a year, and where it came from."""
+
+    day: date
+    kind: str
+    name: str
+    source: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as a JSON-able dict."""
+        return {"date": self.day.isoformat(), "kind": self.kind, "name": self.name, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A computed deadline: the last day, the instant it ends, and the notices it rests on."""
+
+    due_date: date
+    due_at: datetime
+    provisional: bool
+    rule_id: str | None
+    article: str | None
+    basis: tuple[Notice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The deadline as a JSON-able dict."""
+        return {
+            "due_date": self.due_date.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "provisional": self.provisional,
+            "rule": self.rule_id,
+            "article": self.article,
+            "basis": [notice.to_dict() for notice in self.basis],
+        }
