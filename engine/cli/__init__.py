@@ -8,7 +8,14 @@ import click
 # Each module exposes a click group named `group`; imported lazily so `pdw calendar` does not
 # pay for SQLAlchemy or SpiffWorkflow.
 _GROUPS = {
+    "audit": "engine.cli.audit",
     "calendar": "engine.cli.calendar",
+    "db": "engine.cli.db",
+    "instances": "engine.cli.instances",
+    "scheduler": "engine.cli.scheduler",
+    "tasks": "engine.cli.tasks",
+    "users": "engine.cli.users",
+    "workflows": "engine.cli.workflows",
 }
 
 

@@ -1,0 +1,139 @@
+"""Throughput of a persisted two-task instance against bare SpiffWorkflow, measured in one run.
+
+Bare: SpiffWorkflow runs the same BPMN in memory and serializes to JSON and back at each wait
+state. PDW: the engine's services start the instance and complete both tasks, each in one
+transaction on a real SQLite file (and PostgreSQL with --postgres). Also counts SQL
+statements (transaction control excluded) and commits per instance.
+
+    .venv/bin/python bench/engine_throughput.py [--instances 300] [--postgres URL]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import event
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bootstrap import Config, build_engine
+from engine.clock import Clock
+from engine.persistence.migrate import upgrade
+from engine.services import definitions, instances, tasks
+from engine.services.users import add_user
+
+ROOT = Path(__file__).resolve().parent.parent
+BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
+FORMS = ROOT / "tests" / "fixtures" / "forms"
+APPLICATION = {"subject": "人口基础信息共享"}
+DECISION = {"decision": "approve", "reason": "符合共享条件"}
+
+
+def bare(n: int) -> float:
+    """Instances per second of SpiffWorkflow alone, with a JSON round trip at each wait state."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(BPMN))
+    spec = parser.get_spec("two_reviews")
+    subprocess_specs = parser.get_subprocess_specs("two_reviews")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    started = time.perf_counter()
+    for _ in range(n):
+        workflow = BpmnWorkflow(spec, subprocess_specs)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(APPLICATION)
+        workflow.do_engine_steps()
+        state = serializer.serialize_json(workflow)
+        for _ in range(2):
+            workflow = serializer.deserialize_json(state)
+            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+            task.data.update(DECISION)
+            task.run()
+            workflow.do_engine_steps()
+            state = serializer.serialize_json(workflow)
+        assert workflow.is_completed()
+    return n / (time.perf_counter() - started)
+
+
+class SqlCounter:
+    """Counts statements and commits on the engine's write connections."""
+
+    def __init__(self, sa_engine) -> None:
+        self.statements = 0
+        self.commits = 0
+        event.listen(sa_engine, "before_cursor_execute", self._statement)
+        event.listen(sa_engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, *args) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            self.statements += 1
+
+    def _commit(self, conn) -> None:
+        self.commits += 1
+
+
+def pdw(n: int, url: str) -> tuple[float, float, float]:
+    """Instances per second through the engine, and statements and commits per instance."""
+    config = replace(Config(), database_url=url, forms_dir=FORMS)
+    engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
+    upgrade(engine.db)
+    add_user(engine, "bench_applicant", department="gaj", roles=["applicant"])
+    add_user(engine, "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"])
+    definitions.deploy(engine, [(BPMN.name, BPMN.read_bytes())], actor="bench")
+
+    def one() -> None:
+        started = instances.start(engine, "two_reviews", actor="bench_applicant", data=APPLICATION)
+        for _ in range(2):
+            task_id = _open_task(engine, started.instance_id)
+            tasks.complete(engine, task_id, actor="bench_reviewer", data=DECISION)
+
+    one()  # warm the spec cache, the sandbox and the connection pool
+    counter = SqlCounter(engine.db.write_engine)
+    one()
+    statements, commits = counter.statements, counter.commits
+    started = time.perf_counter()
+    for _ in range(n):
+        one()
+    rate = n / (time.perf_counter() - started)
+    engine.close()
+    return rate, statements, commits
+
+
+def _open_task(engine, instance_id: int) -> int:
+    # A reviewer would pick the task from the inbox; read it outside the measured writes.
+    from sqlalchemy import select
+
+    from engine.persistence.models import HumanTask
+
+    with engine.reading() as uow:
+        return uow.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
+                                                             HumanTask.state == "open"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=300)
+    parser.add_argument("--postgres", default=None, help="also measure on this PostgreSQL URL (its schema is used)")
+    args = parser.parse_args()
+    bare_rate = bare(args.instances)
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_rate, statements, commits = pdw(args.instances, f"sqlite:///{tmp}/bench.sqlite3")
+    print(f"bare SpiffWorkflow (JSON round trip at each wait state): {bare_rate:8.1f} instances/s")
+    print(f"PDW on SQLite (start + 2 completions, 1 transaction each): {sqlite_rate:8.1f} instances/s")
+    print(f"ratio PDW/bare: {sqlite_rate / bare_rate:.2f} (target >= 0.50: {'met' if sqlite_rate / bare_rate >= 0.5 else 'NOT met'})")
+    print(f"per instance: {statements} SQL statements (target <= 25: {'met' if statements <= 25 else 'NOT met'}), "
+          f"{commits} commits (target <= 3: {'met' if commits <= 3 else 'NOT met'})")
+    if args.postgres:
+        pg_rate, pg_statements, pg_commits = pdw(args.instances, args.postgres)
+        print(f"PDW on PostgreSQL: {pg_rate:8.1f} instances/s, ratio {pg_rate / bare_rate:.2f}; "
+              f"{pg_statements} statements, {pg_commits} commits per instance")
+
+
+if __name__ == "__main__":
+    main()

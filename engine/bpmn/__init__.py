@@ -1,0 +1,1 @@
+"""SpiffWorkflow, configured for PDW: parser, serializer, clocked timers and sandboxed scripts."""

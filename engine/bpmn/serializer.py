@@ -1,0 +1,75 @@
+"""Workflow serialization: the instance state is stored apart from its process spec.
+
+A deployed definition keeps its spec once; each instance row keeps only its task tree and
+data, so saving an instance never re-serializes the process model.
+"""
+from __future__ import annotations
+
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from engine.bpmn.timers import CLOCKED
+
+STATE_FORMAT = f"spiff-{SPIFF_SERIALIZER_VERSION}+pdw-1"
+
+
+class InstanceStateConverter(BpmnWorkflowConverter):
+    """Converts a workflow without its spec; the spec is handed back in on restore."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, specs=None):
+        if specs is None:
+            raise ValueError("an instance state is restored with the specs of its definition")
+        spec, subprocess_specs = specs
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+class WorkflowStore:
+    """Turns workflows and specs into JSON-able dicts and back."""
+
+    def __init__(self) -> None:
+        config = dict(SPIFF_CONFIG)
+        for clocked in CLOCKED.values():
+            config[clocked] = TimerConditionalEventDefinitionConverter
+        config[BpmnWorkflow] = InstanceStateConverter
+        self._registry = BpmnWorkflowSerializer.configure(config)
+
+    def dump_specs(self, spec, subprocess_specs: dict) -> dict:
+        """The JSON-able form of a process spec and the specs of its subprocesses."""
+        return {
+            "spec": self._registry.convert(spec),
+            "subprocess_specs": {name: self._registry.convert(s) for name, s in subprocess_specs.items()},
+        }
+
+    def load_specs(self, dct: dict) -> tuple:
+        """Restore (spec, subprocess_specs) from `dump_specs` output."""
+        spec = self._registry.restore(dct["spec"])
+        subprocess_specs = {name: self._registry.restore(s) for name, s in dct["subprocess_specs"].items()}
+        return spec, subprocess_specs
+
+    def dump_state(self, workflow: BpmnWorkflow) -> dict:
+        """The JSON-able state of a running workflow, without its spec."""
+        return self._registry.convert(workflow)
+
+    def load_state(self, state: dict, specs: tuple, script_engine) -> BpmnWorkflow:
+        """Rebuild a workflow from `dump_state` output and its definition's specs."""
+        workflow = self._registry.restore(dict(state), specs=specs)
+        workflow.script_engine = script_engine
+        return workflow

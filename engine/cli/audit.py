@@ -1,0 +1,27 @@
+"""`pdw audit verify`: check the hash chain of the audit log."""
+from __future__ import annotations
+
+import click
+
+from engine.cli.common import friendly, get_engine
+
+
+@click.group("audit")
+def group() -> None:
+    """The tamper-evident audit log."""
+
+
+@group.command("verify")
+@friendly
+def verify_command() -> None:
+    """Recompute every entry's hash; exit non-zero if any was edited or removed."""
+    from engine.services import audit
+
+    engine = get_engine()
+    with engine.reading() as uow:
+        report = audit.verify(uow.session)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if not report.ok:
+        raise SystemExit(1)
+    click.echo(f"audit log intact: {report.entries} entries")

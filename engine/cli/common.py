@@ -1,0 +1,69 @@
+"""What every `pdw` command shares: building the engine, printing, and one-line failures."""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from engine.calendar import CalendarError
+from engine.clock import ClockError
+from engine.errors import InvalidInput, PdwError
+
+
+def get_engine():
+    """Build the engine for this command (PDW_DATABASE_URL, PDW_CLOCK, ...)."""
+    from engine.bootstrap import build_engine
+
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if "engine" not in root.meta:
+        root.meta["engine"] = build_engine()
+        root.call_on_close(root.meta["engine"].close)
+    return root.meta["engine"]
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print `error: message` on stderr and exit non-zero."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly(command):
+    """Turn errors a user can cause into one line on stderr and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InvalidInput as err:
+            click.echo(f"error: {err.summary}", err=True)
+            for problem in err.problems:
+                click.echo(f"  {problem}", err=True)
+            sys.exit(1)
+        except (PdwError, ClockError, CalendarError) as err:
+            fail(str(err))
+
+    return wrapper
+
+
+def parse_json(value: str | None, option: str) -> dict:
+    """Parse a JSON object given on the command line."""
+    if value is None:
+        return {}
+    try:
+        data = json.loads(value)
+    except json.JSONDecodeError as err:
+        fail(f"{option}: not valid JSON ({err.msg} at column {err.colno})")
+    if not isinstance(data, dict):
+        fail(f"{option}: must be a JSON object")
+    return data
+
+
+def emit(value, as_json: bool, text) -> None:
+    """Print `value` as JSON, or through `text(value)` for people."""
+    if as_json:
+        click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text(value))

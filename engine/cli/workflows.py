@@ -1,0 +1,61 @@
+"""`pdw workflows`: validate, deploy and list BPMN definitions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli.common import emit, fail, friendly, get_engine
+
+
+@click.group("workflows")
+def group() -> None:
+    """Validate, deploy and list BPMN process definitions."""
+
+
+def _read(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    files = []
+    for path in paths:
+        p = Path(path)
+        if not p.is_file():
+            fail(f"{path}: no such file")
+        files.append((path, p.read_bytes()))
+    return files
+
+
+@group.command("validate")
+@click.argument("files", nargs=-1, required=True)
+@friendly
+def validate_command(files: tuple[str, ...]) -> None:
+    """Check BPMN files; print one line per problem and exit non-zero if there are any."""
+    from engine.services.definitions import problems_of
+
+    problems = problems_of(_read(files), get_engine())
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{len(files)} file(s) valid")
+
+
+@group.command("deploy")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--as", "actor", default="admin", show_default=True, help="Who deploys (recorded in the audit log).")
+@friendly
+def deploy_command(files: tuple[str, ...], actor: str) -> None:
+    """Deploy BPMN files; changed content makes a new version."""
+    from engine.services.definitions import deploy
+
+    for d in deploy(get_engine(), _read(files), actor=actor):
+        click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
+
+
+@group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def list_command(as_json: bool) -> None:
+    """List deployed processes (newest version of each)."""
+    from engine.services.definitions import list_definitions
+
+    emit(list_definitions(get_engine()), as_json,
+         lambda rows: "\n".join(f"{r['process_id']}\tv{r['version']}\t{r['name']}" for r in rows) or "(none)")

@@ -1,0 +1,1 @@
+"""Persistence: tables, database connections, unit of work and migrations."""

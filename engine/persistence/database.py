@@ -1,0 +1,69 @@
+"""Database engines for SQLite (embedded default) and PostgreSQL (a city's deployment)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass(frozen=True)
+class Database:
+    """Session factories for reading and for writing.
+
+    SQLite takes its write lock at the first write, which lets two writers read the same
+    state and then collide; writers therefore begin with BEGIN IMMEDIATE, readers do not.
+    On PostgreSQL both factories share one engine and row locks do the work.
+    """
+
+    engine: Engine
+    write_engine: Engine
+    reader: sessionmaker[Session]
+    writer: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite database."""
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+        if self.write_engine is not self.engine:
+            self.write_engine.dispose()
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Hand transaction control to SQLAlchemy's begin event below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def connect(url: str) -> Database:
+    """Open the database at `url` (a SQLAlchemy URL)."""
+    if url.startswith("sqlite"):
+        read_engine = _sqlite_engine(url, immediate=False)
+        write_engine = _sqlite_engine(url, immediate=True)
+    else:
+        read_engine = write_engine = create_engine(url, pool_pre_ping=True)
+    return Database(
+        engine=read_engine,
+        write_engine=write_engine,
+        reader=sessionmaker(read_engine, expire_on_commit=False),
+        writer=sessionmaker(write_engine, expire_on_commit=False),
+    )

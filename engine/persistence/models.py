@@ -1,0 +1,254 @@
+"""Tables of PDW. Rows are plain records; the rules live in engine.services."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    TypeDecorator,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+class UtcDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# BigInteger ids on PostgreSQL, but SQLite only auto-increments INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every PDW table."""
+
+
+class Department(Base):
+    """A government department or public-service organisation (政务部门 / 公共服务组织)."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="department")
+
+
+class User(Base):
+    """A person who acts in PDW; roles decide what they may do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProcessDefinition(Base):
+    """One deployed version of one BPMN process; instances stay on the version they began with."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # The serialized SpiffWorkflow spec, so an instance is restored without re-parsing BPMN.
+    spec: Mapped[dict] = mapped_column(JSON)
+    # Every JSON Schema form the process names, frozen at deploy time with the process.
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessInstance(Base):
+    """One application (申请) moving through a procedure."""
+
+    __tablename__ = "process_instances"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # running | completed | errored
+    receipt_number: Mapped[str] = mapped_column(String(40), unique=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    started_by: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    # The application as submitted, for lists and search without unpacking the workflow.
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    state: Mapped[dict] = mapped_column(JSON)
+    # Spiff ids of the open user tasks and waiting timers, so a step knows what changed
+    # without querying for it.
+    waiting: Mapped[dict] = mapped_column(JSON, default=dict)
+    serializer_version: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """A user task waiting for, or decided by, a person: a plain queryable row."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_open_due", "state", "due_at", "id"),
+        Index("ix_human_tasks_assignee", "assignee", "state", "due_at"),
+        Index("ix_human_tasks_completed_by", "completed_by", "completed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(200))
+    process_id: Mapped[str] = mapped_column(String(128))
+    form: Mapped[str | None] = mapped_column(String(255))
+    candidate_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # open | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deadline_rule: Mapped[str | None] = mapped_column(String(64))
+    deadline_article: Mapped[str | None] = mapped_column(String(200))
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Notices the deadline was computed from, and the period counted: shown beside the date.
+    deadline_basis: Mapped[list | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+
+
+class TaskCandidate(Base):
+    """One candidate group of an open task; the inbox reads this, not JSON."""
+
+    __tablename__ = "task_candidates"
+    __table_args__ = (Index("ix_task_candidates_group", "group_name", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+
+
+class Timer(Base):
+    """A BPMN timer waiting in an instance; the scheduler reads only the due ones."""
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_pending_due", "due_at", postgresql_where=text("fired_at IS NULL"),
+              sqlite_where=text("fired_at IS NULL")),
+        UniqueConstraint("instance_id", "spiff_task_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    task_name: Mapped[str] = mapped_column(String(128))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    fired_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class AuditEntry(Base):
+    """An append-only, hash-chained record of one action (Art. 49: 可审计、可追溯)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row that serialises appends to the audit chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entries: Mapped[int] = mapped_column(BigId, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CatalogItem(Base):
+    """An entry of the public data catalog (Art. 13, 19, 25)."""
+
+    __tablename__ = "catalog_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_unit: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    share_attribute: Mapped[str] = mapped_column(String(16))  # 无条件共享 | 有条件共享 | 不予共享
+    share_conditions: Mapped[str | None] = mapped_column(Text)
+    share_basis: Mapped[str | None] = mapped_column(Text)
+    open_attribute: Mapped[str] = mapped_column(String(16))  # 无条件开放 | 有条件开放 | 不予开放
+    open_conditions: Mapped[str | None] = mapped_column(Text)
+    update_frequency: Mapped[str] = mapped_column(String(32))
+    contact: Mapped[str] = mapped_column(String(200))
+    open_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Grant(Base):
+    """A grant of access to a catalog item, recorded when a share or open application is approved."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    catalog_item: Mapped[str] = mapped_column(ForeignKey("catalog_items.code"))
+    grantee: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReceiptCounter(Base):
+    """Per-day sequence behind receipt numbers such as PDW-20260302-0007."""
+
+    __tablename__ = "receipt_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1 @@
+"""Use cases. Each takes the engine and plain values, runs in one unit of work, and commits."""

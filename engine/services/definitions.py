@@ -1,0 +1,101 @@
+"""Validating and deploying BPMN process definitions."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from engine.bootstrap import Engine
+from engine.bpmn.validation import ValidationResult, validate_bpmn
+from engine.errors import InvalidInput, Problem
+from engine.persistence.models import ProcessDefinition
+from engine.services import audit
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """One process of a deployed file: its version and whether that version is new."""
+
+    process_id: str
+    version: int
+    definition_id: int
+    created: bool
+
+
+def validate(engine: Engine, content: bytes, file_name: str) -> ValidationResult:
+    """Every problem of one BPMN file (an empty list when it can be deployed)."""
+    return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
+                         operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes)
+
+
+def _properties(result: ValidationResult, info) -> dict:
+    spec = result.parser.get_spec(info.process_id)
+    start_forms = [((t.extensions or {}).get("properties") or {}).get("formJsonSchemaFilename")
+                   for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"]
+    start_form = next((f for f in start_forms if f), None)
+    return {**info.properties, **({"startForm": start_form} if start_form else {})}
+
+
+def deploy(engine: Engine, files: list[tuple[str, bytes]], *, actor: str) -> list[Deployed]:
+    """Deploy BPMN files together: all of them, or none when any has a problem.
+
+    A process whose file and forms are unchanged keeps its version; a change makes a new one.
+
+    Raises:
+        InvalidInput: any file has problems; all problems of all files are listed.
+    """
+    results = [validate(engine, content, name) for name, content in files]
+    problems = [p for r in results for p in r.problems]
+    if problems:
+        raise InvalidInput("nothing deployed", problems)
+    now = engine.clock.now()
+    deployed = []
+    with engine.writing() as uow:
+        session = uow.session
+        for (name, content), result in zip(files, results):
+            for info in result.processes:
+                forms = dict(sorted(info.forms.items()))
+                digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
+                latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == info.process_id)
+                                        .order_by(ProcessDefinition.version.desc()).limit(1))
+                if latest is not None and latest.content_hash == digest:
+                    deployed.append(Deployed(info.process_id, latest.version, latest.id, False))
+                    continue
+                spec = result.parser.get_spec(info.process_id)
+                subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
+                row = ProcessDefinition(
+                    process_id=info.process_id, version=(latest.version + 1 if latest else 1), name=info.name,
+                    content_hash=digest, file_name=Path(name).name, bpmn_xml=content,
+                    spec=engine.store.dump_specs(spec, subprocess_specs), forms=forms,
+                    properties=_properties(result, info), deployed_at=now, deployed_by=actor,
+                )
+                session.add(row)
+                session.flush()
+                audit.append(session, at=now, actor=actor, action="definition.deploy",
+                             after={"process": info.process_id, "version": row.version, "file": row.file_name,
+                                    "sha256": digest})
+                deployed.append(Deployed(info.process_id, row.version, row.id, True))
+        uow.commit()
+    return deployed
+
+
+def list_definitions(engine: Engine) -> list[dict]:
+    """The newest version of every deployed process, with its version count."""
+    with engine.reading() as uow:
+        session = uow.session
+        newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+                  .group_by(ProcessDefinition.process_id).subquery())
+        rows = session.scalars(select(ProcessDefinition).join(
+            newest, (newest.c.process_id == ProcessDefinition.process_id) & (newest.c.version == ProcessDefinition.version))
+            .order_by(ProcessDefinition.process_id)).all()
+        return [{"process_id": r.process_id, "name": r.name, "version": r.version, "definition_id": r.id,
+                 "file": r.file_name, "deployed_at": r.deployed_at.isoformat(), "deployed_by": r.deployed_by,
+                 "startable_by": r.properties.get("startableBy", "applicant")} for r in rows]
+
+
+def problems_of(files: list[tuple[str, bytes]], engine: Engine) -> list[Problem]:
+    """All problems of several files, in file order."""
+    return [p for name, content in files for p in validate(engine, content, name).problems]

@@ -1,0 +1,162 @@
+"""Starting applications and reading them back."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import insert, select, update
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from engine.bootstrap import Engine
+from engine.bpmn.serializer import STATE_FORMAT
+from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.forms import check_submission
+from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance, ReceiptCounter
+from engine.services import audit
+from engine.services.progress import run_and_sync
+from engine.services.users import require_user
+
+# Variables the engine puts in every instance's data; an application may not supply them.
+RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department")
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """The new application: its id, receipt number and what it is waiting for."""
+
+    instance_id: int
+    receipt_number: str
+    status: str
+    opened: list[str]
+    error: str | None
+
+
+def _next_receipt_number(session, day: date) -> str:
+    seq = session.execute(update(ReceiptCounter).where(ReceiptCounter.day == day)
+                          .values(last=ReceiptCounter.last + 1).returning(ReceiptCounter.last)).scalar()
+    if seq is None:
+        session.execute(insert(ReceiptCounter).values(day=day, last=1))
+        seq = 1
+    return f"DZ{day:%Y%m%d}{seq:05d}"
+
+
+def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = None) -> StartResult:
+    """Start the newest deployed version of `process_id` for `actor` with the application `data`.
+
+    Raises:
+        NotFound: no such process or user.
+        PermissionDenied: the user's roles may not start this process.
+        InvalidInput: the application fails the start form.
+    """
+    data = dict(data or {})
+    now = engine.clock.now()
+    with engine.writing() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        definition = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                                    .order_by(ProcessDefinition.version.desc()).limit(1))
+        if definition is None:
+            raise NotFound(f"no deployed process '{process_id}'")
+        allowed = {r.strip() for r in definition.properties.get("startableBy", "applicant").split(",")}
+        if "admin" not in user.roles and not allowed & set(user.roles):
+            raise PermissionDenied(f"user '{actor}' (roles {', '.join(user.roles)}) may not start "
+                                   f"'{process_id}'; it needs one of: {', '.join(sorted(allowed))}")
+        reserved = [Problem(k, "is set by the engine and may not be submitted") for k in RESERVED if k in data]
+        form = definition.properties.get("startForm")
+        errors = check_submission(definition.forms[form], data) if form else []
+        if reserved or errors:
+            raise InvalidInput("application refused", reserved + [Problem(e.field, e.message) for e in errors])
+
+        spec, subprocess_specs = engine.specs.get(definition.id, lambda: definition.spec)
+        received_on = engine.clock.today()
+        receipt_number = _next_receipt_number(session, received_on)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
+        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
+                   "applicant": user.name, "applicant_department": user.department}
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(initial)
+        instance = ProcessInstance(
+            definition_id=definition.id, process_id=process_id, status="running",
+            receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
+            summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
+        )
+        session.add(instance)
+        session.flush()
+        outcome = run_and_sync(engine, session, instance, workflow, now=now)
+        audit.append(session, at=now, actor=actor, action="instance.start", instance_id=instance.id,
+                     after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
+                            "application": data, "status": outcome.status, "opened": outcome.opened,
+                            "error": outcome.error})
+        uow.commit()
+        return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.error)
+
+
+def show(engine: Engine, instance_id: int) -> dict:
+    """An instance with its tasks, data and audit history.
+
+    Raises:
+        NotFound: no such instance.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                .order_by(HumanTask.id)).all()
+        history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
+                                  .order_by(AuditEntry.id)).all()
+        workflow_data = {}
+        if instance.state:
+            workflow_data = _data_of(engine, session, instance)
+        return {
+            "id": instance.id,
+            "process_id": instance.process_id,
+            "process_name": definition.name,
+            "version": definition.version,
+            "status": instance.status,
+            "receipt_number": instance.receipt_number,
+            "received_on": instance.received_on.isoformat(),
+            "started_by": instance.started_by,
+            "started_at": instance.started_at.isoformat(),
+            "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+            "error": instance.error,
+            "application": instance.summary,
+            "data": workflow_data,
+            "tasks": [task_dict(t) for t in tasks],
+            "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                         "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
+        }
+
+
+def _data_of(engine: Engine, session, instance: ProcessInstance) -> dict:
+    from engine.services.progress import load_workflow
+
+    workflow = load_workflow(engine, session, instance)
+    if workflow.is_completed():
+        return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
+    ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    return dict(ready[0].data) if ready else {}
+
+
+def task_dict(task: HumanTask) -> dict:
+    """JSON-able form of a task row."""
+    return {
+        "id": task.id, "instance_id": task.instance_id, "task_name": task.task_name, "title": task.title,
+        "process_id": task.process_id, "form": task.form, "candidate_groups": task.candidate_groups,
+        "assignee": task.assignee, "state": task.state,
+        "created_at": task.created_at.isoformat(),
+        "claimed_at": task.claimed_at.isoformat() if task.claimed_at else None,
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "completed_by": task.completed_by,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "deadline_rule": task.deadline_rule, "deadline_article": task.deadline_article,
+        "deadline_provisional": task.deadline_provisional, "deadline_basis": task.deadline_basis,
+        "result": task.result,
+    }
+
+
+__all__ = ["start", "show", "task_dict", "StartResult"]
