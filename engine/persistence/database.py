@@ -64,6 +64,7 @@ def connect(url: str) -> Database:
     return Database(
         engine=read_engine,
         write_engine=write_engine,
-        reader=sessionmaker(read_engine, expire_on_commit=False),
-        writer=sessionmaker(write_engine, expire_on_commit=False),
+        # Services flush when they need ids; autoflush before every query only costs time.
+        reader=sessionmaker(read_engine, expire_on_commit=False, autoflush=False),
+        writer=sessionmaker(write_engine, expire_on_commit=False, autoflush=False),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -12,10 +12,15 @@ from engine.bootstrap import Engine
 from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import check_submission
+from engine.persistence import repository
 from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance, ReceiptCounter
+from engine.persistence.repository import InstanceRecord
 from engine.services import audit
-from engine.services.progress import run_and_sync
-from engine.services.users import require_user
+from engine.services.progress import load_workflow, run_and_sync
+
+_counters = ReceiptCounter.__table__
+_NEXT_RECEIPT = (update(_counters).where(_counters.c.day == bindparam("b_day"))
+                 .values(last=_counters.c.last + 1).returning(_counters.c.last))
 
 # Variables the engine puts in every instance's data; an application may not supply them.
 RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department")
@@ -29,14 +34,14 @@ class StartResult:
     receipt_number: str
     status: str
     opened: list[str]
+    opened_task_ids: list[int]
     error: str | None
 
 
 def _next_receipt_number(session, day: date) -> str:
-    seq = session.execute(update(ReceiptCounter).where(ReceiptCounter.day == day)
-                          .values(last=ReceiptCounter.last + 1).returning(ReceiptCounter.last)).scalar()
+    seq = session.execute(_NEXT_RECEIPT, {"b_day": day}).scalar()
     if seq is None:
-        session.execute(insert(ReceiptCounter).values(day=day, last=1))
+        session.execute(insert(_counters).values(day=day, last=1))
         seq = 1
     return f"DZ{day:%Y%m%d}{seq:05d}"
 
@@ -53,9 +58,10 @@ def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = No
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        user = require_user(session, actor)
-        definition = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
-                                    .order_by(ProcessDefinition.version.desc()).limit(1))
+        user = repository.active_user(session, actor)
+        if user is None:
+            raise NotFound(f"no user '{actor}'")
+        definition = repository.newest_definition(session, process_id)
         if definition is None:
             raise NotFound(f"no deployed process '{process_id}'")
         allowed = {r.strip() for r in definition.properties.get("startableBy", "applicant").split(",")}
@@ -64,11 +70,16 @@ def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = No
                                    f"'{process_id}'; it needs one of: {', '.join(sorted(allowed))}")
         reserved = [Problem(k, "is set by the engine and may not be submitted") for k in RESERVED if k in data]
         form = definition.properties.get("startForm")
-        errors = check_submission(definition.forms[form], data) if form else []
+        errors = []
+        if form:
+            forms = engine.specs.forms(definition.id, lambda: session.scalar(
+                select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))
+            errors = check_submission(forms[form], data)
         if reserved or errors:
             raise InvalidInput("application refused", reserved + [Problem(e.field, e.message) for e in errors])
 
-        spec, subprocess_specs = engine.specs.get(definition.id, lambda: definition.spec)
+        spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
+            select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
         received_on = engine.clock.today()
         receipt_number = _next_receipt_number(session, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
@@ -76,20 +87,19 @@ def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = No
                    "applicant": user.name, "applicant_department": user.department}
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(initial)
-        instance = ProcessInstance(
-            definition_id=definition.id, process_id=process_id, status="running",
+        instance = InstanceRecord(
+            id=None, definition_id=definition.id, process_id=process_id, status="running",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
-            summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
+            ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
-        session.add(instance)
-        session.flush()
         outcome = run_and_sync(engine, session, instance, workflow, now=now)
         audit.append(session, at=now, actor=actor, action="instance.start", instance_id=instance.id,
                      after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                             "application": data, "status": outcome.status, "opened": outcome.opened,
                             "error": outcome.error})
         uow.commit()
-        return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.error)
+        return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.opened_ids,
+                           outcome.error)
 
 
 def show(engine: Engine, instance_id: int) -> dict:
@@ -108,9 +118,7 @@ def show(engine: Engine, instance_id: int) -> dict:
                                 .order_by(HumanTask.id)).all()
         history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
                                   .order_by(AuditEntry.id)).all()
-        workflow_data = {}
-        if instance.state:
-            workflow_data = _data_of(engine, session, instance)
+        workflow_data = _data_of(engine, session, repository.load_instance(session, instance_id))
         return {
             "id": instance.id,
             "process_id": instance.process_id,
@@ -131,9 +139,9 @@ def show(engine: Engine, instance_id: int) -> dict:
         }
 
 
-def _data_of(engine: Engine, session, instance: ProcessInstance) -> dict:
-    from engine.services.progress import load_workflow
-
+def _data_of(engine: Engine, session, instance: InstanceRecord) -> dict:
+    if not instance.state:
+        return {}
     workflow = load_workflow(engine, session, instance)
     if workflow.is_completed():
         return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})

@@ -12,7 +12,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from engine.bpmn.script_engine import OperationError
-from engine.persistence.models import CatalogItem, Grant, ProcessInstance
+from engine.persistence.models import CatalogItem, Grant
+from engine.persistence.repository import InstanceRecord, insert_instance
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError"]
 
@@ -22,8 +23,14 @@ class OperationContext:
     """What an operation may touch: the step's session, its instance and the time."""
 
     session: Session
-    instance: ProcessInstance
+    instance: InstanceRecord
     now: datetime
+
+    def instance_id(self) -> int:
+        """The instance's id, writing a just-started instance first so rows can refer to it."""
+        if self.instance.id is None:
+            insert_instance(self.session, self.instance)
+        return self.instance.id
 
 
 def _item(context: OperationContext, params: dict) -> CatalogItem:
@@ -57,7 +64,7 @@ def record_grant(context: OperationContext, params: dict) -> dict:
         expires_on = date.fromisoformat(expires) if expires else None
     except (TypeError, ValueError):
         raise OperationError(f"record_grant: expires_on '{expires}' is not a date (YYYY-MM-DD)") from None
-    grant = Grant(instance_id=context.instance.id, catalog_item=item.code, grantee=str(params["grantee"]),
+    grant = Grant(instance_id=context.instance_id(), catalog_item=item.code, grantee=str(params["grantee"]),
                   scope=str(params["scope"]), purpose=str(params["purpose"]), expires_on=expires_on,
                   granted_at=context.now)
     context.session.add(grant)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -17,9 +17,13 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bootstrap import Engine
 from engine.bpmn.timers import CLOCKED, next_due
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, Timer
+from engine.persistence.models import HumanTask, ProcessDefinition, Timer
+from engine.persistence.repository import InstanceRecord, insert_instance, insert_tasks, save_instance
 from engine.sandbox import ScriptError
 from engine.services.operators import OperationContext, OperationError
+
+_tasks = HumanTask.__table__
+_timers = Timer.__table__
 
 
 @dataclass
@@ -27,15 +31,16 @@ class Outcome:
     """What one step of a workflow changed, for the audit log and the caller."""
 
     opened: list[str] = field(default_factory=list)
+    opened_ids: list[int] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     status: str = "running"
     error: str | None = None
 
 
-def load_workflow(engine: Engine, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+def load_workflow(engine: Engine, session: Session, instance: InstanceRecord) -> BpmnWorkflow:
     """Restore the workflow of `instance` with its definition's spec."""
-    specs = engine.specs.get(instance.definition_id,
-                             lambda: session.get(ProcessDefinition, instance.definition_id).spec)
+    specs = engine.specs.get(instance.definition_id, lambda: session.scalar(
+        select(ProcessDefinition.spec).where(ProcessDefinition.id == instance.definition_id)))
     return engine.store.load_state(instance.state, specs, engine.script_engine)
 
 
@@ -58,7 +63,7 @@ def _candidate_groups(engine: Engine, task) -> list[str]:
     return sorted(set(groups))
 
 
-def _deadline_columns(engine: Engine, instance: ProcessInstance, rule_id: str | None) -> dict:
+def _deadline_columns(engine: Engine, instance: InstanceRecord, rule_id: str | None) -> dict:
     if not rule_id:
         return {"due_date": None, "due_at": None, "deadline_rule": None, "deadline_article": None,
                 "deadline_provisional": False, "deadline_basis": None}
@@ -85,9 +90,20 @@ def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     return timers
 
 
-def run_and_sync(engine: Engine, session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                 *, now: datetime, fired_timer: str | None = None, worker: str | None = None) -> Outcome:
+def _write(session: Session, instance: InstanceRecord) -> None:
+    if instance.id is None:
+        insert_instance(session, instance)
+    else:
+        save_instance(session, instance)
+
+
+def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
+                 *, now: datetime, completed: str | None = None, fired_timer: str | None = None,
+                 worker: str | None = None) -> Outcome:
     """Run the workflow as far as it goes and write back its state, tasks and timers.
+
+    `completed` is the Spiff id of the user task this step completed (its row is already
+    updated by the caller); `fired_timer` the Spiff id of the timer that fired.
 
     A script or expression failure marks the instance errored with the message; the state
     up to the failing task is kept so the instance can be repaired and retried.
@@ -114,65 +130,60 @@ def run_and_sync(engine: Engine, session: Session, instance: ProcessInstance, wo
         instance.status = "errored"
         instance.error = outcome.error
         instance.state = engine.store.dump_state(workflow)
+        _write(session, instance)
         return outcome
 
     ready_ids = {str(t.id) for t in ready}
-    gone = sorted(open_ids - ready_ids)
-    if gone:
-        session.execute(update(HumanTask)
-                        .where(HumanTask.instance_id == instance.id, HumanTask.spiff_task_id.in_(gone),
-                               HumanTask.state == "open")
-                        .values(state="cancelled", completed_at=now))
-        outcome.cancelled = gone
-
-    rows = []
-    for task, props, groups in new_rows:
-        row = HumanTask(
-            instance_id=instance.id, spiff_task_id=str(task.id), task_name=task.task_spec.name,
-            title=task.task_spec.bpmn_name or task.task_spec.name, process_id=instance.process_id,
-            form=props.get("formJsonSchemaFilename"), candidate_groups=groups, state="open",
-            created_at=now, **_deadline_columns(engine, instance, props.get("deadlineRule")),
-        )
-        session.add(row)
-        rows.append(row)
-        outcome.opened.append(task.task_spec.name)
-    if rows:
-        session.flush()
-        candidates = [{"task_id": row.id, "group_name": g} for row in rows for g in row.candidate_groups]
-        if candidates:
-            session.execute(insert(TaskCandidate), candidates)
-
     timers = _waiting_timers(workflow)
-    _sync_timers(session, instance, waiting["timers"], timers, now=now, fired_timer=fired_timer, worker=worker)
-
-    if workflow.is_completed():
-        instance.status = "completed"
+    instance.status = "completed" if workflow.is_completed() else "running"
+    if instance.status == "completed":
         instance.ended_at = now
-    else:
-        instance.status = "running"
-    outcome.status = instance.status
     instance.error = None
     instance.state = engine.store.dump_state(workflow)
     instance.waiting = {"tasks": sorted(ready_ids), "timers": {k: v[1].isoformat() for k, v in timers.items()}}
+    outcome.status = instance.status
+    _write(session, instance)
+
+    gone = sorted(open_ids - ready_ids - {completed})
+    if gone:
+        session.execute(update(_tasks)
+                        .where(_tasks.c.instance_id == instance.id, _tasks.c.spiff_task_id.in_(gone),
+                               _tasks.c.state == "open")
+                        .values(state="cancelled", completed_at=now))
+        outcome.cancelled = gone
+
+    rows = [{
+        "instance_id": instance.id, "spiff_task_id": str(task.id), "task_name": task.task_spec.name,
+        "title": task.task_spec.bpmn_name or task.task_spec.name, "process_id": instance.process_id,
+        "form": props.get("formJsonSchemaFilename"), "candidate_groups": groups, "state": "open",
+        "created_at": now, **_deadline_columns(engine, instance, props.get("deadlineRule")),
+    } for task, props, groups in new_rows]
+    if rows:
+        outcome.opened = [row["task_name"] for row in rows]
+        outcome.opened_ids = insert_tasks(session, rows)
+
+    _sync_timers(session, instance, waiting["timers"], timers, now=now, fired_timer=fired_timer, worker=worker)
     return outcome
 
 
-def _sync_timers(session: Session, instance: ProcessInstance, before: dict[str, str],
+def _sync_timers(session: Session, instance: InstanceRecord, before: dict[str, str],
                  after: dict[str, tuple[str, datetime]], *, now: datetime, fired_timer: str | None,
                  worker: str | None) -> None:
     for spiff_id in before.keys() - after.keys():
         if spiff_id == fired_timer:
-            session.execute(update(Timer).where(Timer.instance_id == instance.id, Timer.spiff_task_id == spiff_id)
+            session.execute(update(_timers).where(_timers.c.instance_id == instance.id,
+                                                  _timers.c.spiff_task_id == spiff_id)
                             .values(fired_at=now, fired_by=worker))
         else:
-            session.execute(delete(Timer).where(Timer.instance_id == instance.id, Timer.spiff_task_id == spiff_id,
-                                                Timer.fired_at.is_(None)))
+            session.execute(delete(_timers).where(_timers.c.instance_id == instance.id,
+                                                  _timers.c.spiff_task_id == spiff_id, _timers.c.fired_at.is_(None)))
     for spiff_id, (name, due) in after.items():
         if spiff_id not in before:
             session.add(Timer(instance_id=instance.id, spiff_task_id=spiff_id, task_name=name, due_at=due))
         elif before[spiff_id] != due.isoformat():
             # A cycle timer moved on to its next occurrence.
-            session.execute(update(Timer).where(Timer.instance_id == instance.id, Timer.spiff_task_id == spiff_id)
+            session.execute(update(_timers).where(_timers.c.instance_id == instance.id,
+                                                  _timers.c.spiff_task_id == spiff_id)
                             .values(due_at=due, fired_at=None, fired_by=None))
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.bootstrap import Engine
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import check_submission
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from engine.persistence import repository
+from engine.persistence.models import HumanTask, ProcessDefinition, TaskCandidate
+from engine.persistence.repository import StaleInstance
 from engine.services import audit
 from engine.services.instances import RESERVED, task_dict
 from engine.services.progress import load_workflow, run_and_sync
@@ -129,22 +130,23 @@ def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        row = session.execute(select(HumanTask, ProcessInstance)
-                              .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                              .where(HumanTask.id == task_id).with_for_update(of=HumanTask)).first()
-        if row is None:
+        found = repository.task_with_instance(session, task_id, lock=True)
+        if found is None:
             raise NotFound(f"no task {task_id}")
-        task, instance = row
+        task, instance = found
         _check_open(task)
         before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
+        assignee, claimed_at = task.assignee, task.claimed_at
         if task.assignee is None:
             # Deciding an unclaimed task claims it in the same transaction; the row lock
             # above keeps a concurrent claim from slipping in between.
-            user = require_user(session, actor)
+            user = repository.active_user(session, actor)
+            if user is None:
+                raise NotFound(f"no user '{actor}'")
             if not set(groups_of(user.roles, user.department)) & set(task.candidate_groups):
                 raise PermissionDenied(f"user '{actor}' is in none of the task's groups "
                                        f"({', '.join(task.candidate_groups)})")
-            task.assignee, task.claimed_at = actor, now
+            assignee, claimed_at = actor, now
         elif task.assignee != actor:
             raise PermissionDenied(f"only the assignee may complete task {task_id}; it is claimed by {task.assignee}")
         if instance.status != "running":
@@ -161,20 +163,18 @@ def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
         spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
         spiff_task.data.update(data)
         spiff_task.run()
-        task.state = "completed"
-        task.completed_at = now
-        task.completed_by = actor
-        task.result = data
-        outcome = run_and_sync(engine, session, instance, workflow, now=now)
+        repository.complete_task(session, task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now,
+                                 result=data)
+        try:
+            outcome = run_and_sync(engine, session, instance, workflow, now=now, completed=task.spiff_task_id)
+        except StaleInstance:
+            raise Conflict(f"instance {instance.id} changed while task {task_id} was being completed; "
+                           "try again") from None
         audit.append(session, at=now, actor=actor, action="task.complete", instance_id=instance.id, task_id=task_id,
                      before=before,
                      after={"task": task.task_name, "state": "completed", "data": data, "status": outcome.status,
                             "opened": outcome.opened, "cancelled": outcome.cancelled, "error": outcome.error})
-        try:
-            uow.commit()
-        except StaleDataError:
-            raise Conflict(f"instance {instance.id} changed while task {task_id} was being completed; "
-                           "try again") from None
-        return {**task_dict(task), "instance_status": outcome.status, "opened": outcome.opened,
-                "error": outcome.error}
-
+        uow.commit()
+    return {"id": task_id, "instance_id": instance.id, "task_name": task.task_name, "state": "completed",
+            "assignee": assignee, "completed_by": actor, "result": data, "instance_status": outcome.status,
+            "opened": outcome.opened, "opened_task_ids": outcome.opened_ids, "error": outcome.error}

@@ -4,10 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.bootstrap import Engine
-from engine.persistence.models import ProcessInstance, Timer
+from engine.persistence import repository
+from engine.persistence.models import Timer
+from engine.persistence.repository import StaleInstance
 from engine.services import audit
 from engine.services.progress import load_workflow, run_and_sync
 
@@ -44,22 +45,22 @@ def fire(engine: Engine, timer_id: int, *, worker: str) -> Fired | None:
                                .with_for_update(skip_locked=True))
         if timer is None:
             return None
-        instance = session.get(ProcessInstance, timer.instance_id)
+        instance = repository.load_instance(session, timer.instance_id)
         if instance.status != "running":
             timer.fired_at, timer.fired_by = now, worker
             uow.commit()
             return None
         workflow = load_workflow(engine, session, instance)
-        outcome = run_and_sync(engine, session, instance, workflow, now=now, fired_timer=timer.spiff_task_id,
-                               worker=worker)
+        try:
+            outcome = run_and_sync(engine, session, instance, workflow, now=now, fired_timer=timer.spiff_task_id,
+                                   worker=worker)
+        except StaleInstance:
+            return None
         audit.append(session, at=now, actor=f"scheduler:{worker}", action="timer.fire", instance_id=instance.id,
                      before={"timer": timer.task_name, "due_at": timer.due_at.isoformat()},
                      after={"status": outcome.status, "opened": outcome.opened, "cancelled": outcome.cancelled,
                             "error": outcome.error})
-        try:
-            uow.commit()
-        except StaleDataError:
-            return None
+        uow.commit()
         return Fired(timer_id, instance.id, timer.task_name, outcome.status)
 
 
