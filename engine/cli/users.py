@@ -17,12 +17,13 @@ def group() -> None:
 @click.option("--roles", required=True, help="Comma-separated: applicant,reviewer,source_unit_handler,"
                                              "supervisor,designer,admin")
 @click.option("--display-name", default="")
+@click.option("--as", "actor", default="admin", show_default=True, help="Who adds the user (audit log).")
 @friendly
-def add_command(name: str, department: str | None, roles: str, display_name: str) -> None:
+def add_command(name: str, department: str | None, roles: str, display_name: str, actor: str) -> None:
     """Add a user."""
     from engine.services.users import add_user
 
-    user = add_user(get_engine(), name, department=department, display_name=display_name,
+    user = add_user(get_engine(), name, department=department, display_name=display_name, actor=actor,
                     roles=[r.strip() for r in roles.split(",") if r.strip()])
     click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
 

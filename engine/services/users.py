@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from engine.bootstrap import Engine
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.persistence.models import Department, User
+from engine.services import audit
 
 ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "designer", "admin")
 
@@ -57,7 +58,7 @@ def require_user(session: Session, name: str) -> User:
 
 
 def add_user(engine: Engine, name: str, *, department: str | None, roles: list[str],
-             display_name: str = "", department_name: str | None = None) -> UserView:
+             display_name: str = "", department_name: str | None = None, actor: str = "admin") -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
 
     Raises:
@@ -85,6 +86,8 @@ def add_user(engine: Engine, name: str, *, department: str | None, roles: list[s
         except IntegrityError:
             raise Conflict(f"user '{name}' already exists") from None
         result = view(user)
+        audit.append(uow.session, at=engine.clock.now(), actor=actor, action="user.add",
+                     after={"name": name, "department": department, "roles": list(roles)})
         uow.commit()
     return result
 
