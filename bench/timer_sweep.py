@@ -18,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, text
 
+from _support import postgres_schema
+
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.persistence.migrate import upgrade
@@ -70,19 +72,6 @@ def _sweep_ms(url: str, waiting: int, rounds: int = 30) -> float:
     return statistics.median(times)
 
 
-def _postgres_schema(url: str, name: str, create: bool = True) -> str:
-    """(Re)create a private schema for the bench, or drop it when `create` is false."""
-    from sqlalchemy import create_engine
-
-    admin = create_engine(url)
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        if create:
-            c.execute(text(f'CREATE SCHEMA "{name}"'))
-    admin.dispose()
-    return f"{url}?options=-csearch_path%3D{name}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", default=None, help="also measure on this PostgreSQL URL")
@@ -93,11 +82,11 @@ def main() -> None:
         large = _sweep_ms(f"sqlite:///{tmp}/large.sqlite3", 100_000)
         targets.append(("SQLite", small, large))
     if args.postgres:
-        small = _sweep_ms(_postgres_schema(args.postgres, "pdw_bench_small"), 1_000)
-        large = _sweep_ms(_postgres_schema(args.postgres, "pdw_bench_large"), 100_000)
+        with postgres_schema(args.postgres, "pdw_bench_small") as url:
+            small = _sweep_ms(url, 1_000)
+        with postgres_schema(args.postgres, "pdw_bench_large") as url:
+            large = _sweep_ms(url, 100_000)
         targets.append(("PostgreSQL", small, large))
-        for name in ("pdw_bench_small", "pdw_bench_large"):
-            _postgres_schema(args.postgres, name, create=False)
     for name, small, large in targets:
         ratio = large / small
         print(f"{name}: sweep with 1,000 waiting timers {small:.2f} ms; with 100,000 {large:.2f} ms; "

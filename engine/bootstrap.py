@@ -11,6 +11,7 @@ from engine.bpmn.script_engine import PdwScriptEngine
 from engine.bpmn.serializer import WorkflowStore
 from engine.calendar import Rule, WorkingCalendar, load_rules
 from engine.clock import Clock
+from engine.forms import compile_form
 from engine.persistence.database import Database, connect
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import Sandbox, SandboxEnvironment
@@ -56,10 +57,11 @@ class SpecCache:
         self._lock = threading.Lock()
 
     def forms(self, definition_id: int, load) -> dict:
-        """The JSON Schema forms of a definition; `load()` fetches them on a miss."""
+        """The forms of a definition as validators (`.schema` is the JSON Schema); `load()`
+        fetches the schemas on a miss."""
         forms = self._forms.get(definition_id)
         if forms is None:
-            forms = self._forms[definition_id] = load()
+            forms = self._forms[definition_id] = {name: compile_form(schema) for name, schema in load().items()}
         return forms
 
     def get(self, definition_id: int, load_dict) -> tuple:

@@ -1,25 +1,18 @@
-"""The hot path of the engine in SQLAlchemy Core: instances and tasks read and written as rows.
+"""The engine's hot path: instances, tasks and the audit chain read and written as plain rows.
 
-Starting an application and deciding a task run a handful of statements each. Going
-through the ORM's unit of work cost several times the statements themselves, so these
-paths use prebuilt Core statements on the unit of work's session; the ORM classes still
-define the tables and serve the colder paths.
+Starting an application and deciding a task run a handful of statements each, and through
+SQLAlchemy (ORM or Core) the library's own bookkeeping cost several times the statements.
+These paths therefore speak SQL to the DBAPI connection of the unit of work's session, in
+its transaction; the ORM classes still define the tables and serve every colder path.
+Values are stored exactly as SQLAlchemy stores them, so both sides read each other's rows.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
-
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, User
-
-_instances = ProcessInstance.__table__
-_tasks = HumanTask.__table__
-_candidates = TaskCandidate.__table__
-_definitions = ProcessDefinition.__table__
-_users = User.__table__
 
 
 class StaleInstance(Exception):
@@ -47,53 +40,168 @@ class InstanceRecord:
     version: int = 1
 
 
-_INSTANCE_COLUMNS = [_instances.c[f.name] for f in fields(InstanceRecord)]
-_LOAD_INSTANCE = select(*_INSTANCE_COLUMNS).where(_instances.c.id == bindparam("id"))
-_INSERT_INSTANCE = insert(_instances).returning(_instances.c.id)
-_SAVE_INSTANCE = (update(_instances)
-                  .where(_instances.c.id == bindparam("b_id"), _instances.c.version == bindparam("b_version"))
-                  .values(status=bindparam("b_status"), ended_at=bindparam("b_ended_at"), error=bindparam("b_error"),
-                          state=bindparam("b_state"), waiting=bindparam("b_waiting"),
-                          version=bindparam("b_new_version")))
-_INSERT_TASK = insert(_tasks).returning(_tasks.c.id)
-_INSERT_CANDIDATES = insert(_candidates)
-_USER = select(_users.c.name, _users.c.department, _users.c.roles).where(
-    _users.c.name == bindparam("name"), _users.c.active.is_(True))
-_NEWEST_DEFINITION = (select(_definitions.c.id, _definitions.c.version, _definitions.c.properties)
-                      .where(_definitions.c.process_id == bindparam("process_id"))
-                      .order_by(_definitions.c.version.desc()).limit(1))
-_TASK_COLUMNS = [_tasks.c.id, _tasks.c.instance_id, _tasks.c.spiff_task_id, _tasks.c.task_name, _tasks.c.form,
-                 _tasks.c.candidate_groups, _tasks.c.assignee, _tasks.c.claimed_at, _tasks.c.state,
-                 _tasks.c.completed_by]
-_TASK_WITH_INSTANCE = (select(*_TASK_COLUMNS, *[c.label(f"i_{c.name}") for c in _INSTANCE_COLUMNS])
-                       .join(_instances, _instances.c.id == _tasks.c.instance_id)
-                       .where(_tasks.c.id == bindparam("task_id")))
-_COMPLETE_TASK = (update(_tasks).where(_tasks.c.id == bindparam("b_task_id"))
-                  .values(state="completed", assignee=bindparam("b_assignee"), claimed_at=bindparam("b_claimed_at"),
-                          completed_at=bindparam("b_now"), completed_by=bindparam("b_actor"),
-                          result=bindparam("b_result")))
+@dataclass(frozen=True)
+class UserRow:
+    """What the hot path needs of a user."""
+
+    name: str
+    department: str | None
+    roles: list[str]
 
 
-def active_user(session: Session, name: str):
-    """(name, department, roles) of an active user, or None."""
-    return session.execute(_USER, {"name": name}).first()
+@dataclass(frozen=True)
+class DefinitionRow:
+    """What the hot path needs of the newest version of a process."""
+
+    id: int
+    version: int
+    properties: dict
 
 
-def newest_definition(session: Session, process_id: str):
-    """(id, version, properties) of the newest deployed version of a process, or None."""
-    return session.execute(_NEWEST_DEFINITION, {"process_id": process_id}).first()
+@dataclass(frozen=True)
+class TaskRow:
+    """What deciding a task needs of its row."""
+
+    id: int
+    instance_id: int
+    spiff_task_id: str
+    task_name: str
+    form: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    claimed_at: datetime | None
+    state: str
+    completed_by: str | None
+
+
+_INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
+# Parameters are typed by name; a task's `state` is text, an instance's is JSON.
+_INSTANCE_NAMES = ["instance_state" if n == "state" else n for n in _INSTANCE_FIELDS]
+_JSON_FIELDS = {"summary", "instance_state", "waiting", "roles", "properties", "candidate_groups", "before", "after",
+                "result", "deadline_basis"}
+_DATETIME_FIELDS = {"started_at", "ended_at", "claimed_at", "created_at", "completed_at", "due_at", "at", "now"}
+_DATE_FIELDS = {"received_on", "due_date", "day"}
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class _Sql:
+    """The session's DBAPI connection, with SQLite's storage conventions applied both ways."""
+
+    def __new__(cls, session: Session) -> "_Sql":
+        # One per session: the connection stays the same for the whole transaction.
+        cached = session.info.get("pdw_sql")
+        if cached is None:
+            cached = session.info["pdw_sql"] = super().__new__(cls)
+            connection = session.connection()
+            cached.sqlite = connection.dialect.name == "sqlite"
+            cached.cursor = connection.connection.driver_connection.cursor()
+        return cached
+
+    def _in(self, name: str, value):
+        if value is None:
+            return None
+        if name in _JSON_FIELDS:
+            return json.dumps(value, ensure_ascii=False)
+        if self.sqlite:
+            if name in _DATETIME_FIELDS:
+                return value.astimezone(timezone.utc).strftime(_SQLITE_DATETIME)
+            if name in _DATE_FIELDS:
+                return value.isoformat()
+            if isinstance(value, bool):
+                return int(value)
+        return value
+
+    def out(self, name: str, value):
+        """A stored value of parameter or column `name` as Python reads it."""
+        if value is None:
+            return None
+        if name in _JSON_FIELDS and isinstance(value, str):
+            return json.loads(value)
+        if self.sqlite:
+            if name in _DATETIME_FIELDS:
+                return datetime.strptime(value, _SQLITE_DATETIME).replace(tzinfo=timezone.utc)
+            if name in _DATE_FIELDS:
+                return date.fromisoformat(value)
+        elif name in _DATETIME_FIELDS:
+            return value.astimezone(timezone.utc)
+        return value
+
+    def run(self, sql: str, params: dict) -> int:
+        """Execute `sql` with named parameters (:name); returns the rowcount."""
+        self.cursor.execute(self._dialect(sql), {k: self._in(k, v) for k, v in params.items()})
+        return self.cursor.rowcount
+
+    def many(self, sql: str, rows: list[dict]) -> None:
+        """Execute `sql` once per parameter dict."""
+        self.cursor.executemany(self._dialect(sql), [{k: self._in(k, v) for k, v in r.items()} for r in rows])
+
+    def one(self, sql: str, params: dict, names: list[str]) -> dict | None:
+        """The first row of a query as a dict keyed by `names`, or None."""
+        self.run(sql, params)
+        row = self.cursor.fetchone()
+        return None if row is None else {n: self.out(n, v) for n, v in zip(names, row)}
+
+    def _dialect(self, sql: str) -> str:
+        if self.sqlite:
+            return sql
+        # psycopg's named style is %(name)s; the SQL here uses :name and has no colons otherwise.
+        out, i = [], 0
+        while i < len(sql):
+            if sql[i] == ":" and i + 1 < len(sql) and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
+                j = i + 1
+                while j < len(sql) and (sql[j].isalnum() or sql[j] == "_"):
+                    j += 1
+                out.append(f"%({sql[i + 1:j]})s")
+                i = j
+            else:
+                out.append(sql[i])
+                i += 1
+        return "".join(out)
+
+
+def active_user(session: Session, name: str) -> UserRow | None:
+    """The active user called `name`, or None."""
+    row = _Sql(session).one("SELECT name, department, roles FROM users WHERE name = :name AND active = :active",
+                            {"name": name, "active": True}, ["name", "department", "roles"])
+    return UserRow(**row) if row else None
+
+
+def newest_definition(session: Session, process_id: str) -> DefinitionRow | None:
+    """The newest deployed version of a process, or None."""
+    row = _Sql(session).one("SELECT id, version, properties FROM process_definitions WHERE process_id = :process_id "
+                            "ORDER BY version DESC LIMIT 1", {"process_id": process_id},
+                            ["id", "version", "properties"])
+    return DefinitionRow(**row) if row else None
+
+
+def next_receipt_sequence(session: Session, day: date) -> int:
+    """The next number of the day's receipt sequence."""
+    sql = _Sql(session)
+    row = sql.one("UPDATE receipt_counters SET last = last + 1 WHERE day = :day RETURNING last", {"day": day},
+                  ["last"])
+    if row is not None:
+        return row["last"]
+    sql.run("INSERT INTO receipt_counters (day, last) VALUES (:day, 1)", {"day": day})
+    return 1
+
+
+_SELECT_INSTANCE = f"SELECT {', '.join(_INSTANCE_FIELDS)} FROM process_instances WHERE id = :id"
 
 
 def load_instance(session: Session, instance_id: int) -> InstanceRecord | None:
     """The instance with this id, or None."""
-    row = session.execute(_LOAD_INSTANCE, {"id": instance_id}).first()
-    return InstanceRecord(**row._mapping) if row else None
+    row = _Sql(session).one(_SELECT_INSTANCE, {"id": instance_id}, _INSTANCE_NAMES)
+    return InstanceRecord(*row.values()) if row else None
+
+
+_INSERT_INSTANCE = (f"INSERT INTO process_instances ({', '.join(_INSTANCE_FIELDS[1:])}) "
+                    f"VALUES ({', '.join(':' + n for n in _INSTANCE_NAMES[1:])}) RETURNING id")
 
 
 def insert_instance(session: Session, record: InstanceRecord) -> int:
     """Write a new instance and give the record its id."""
-    values = {f.name: getattr(record, f.name) for f in fields(InstanceRecord) if f.name != "id"}
-    record.id = session.execute(_INSERT_INSTANCE, values).scalar_one()
+    values = {name: getattr(record, field) for name, field in zip(_INSTANCE_NAMES[1:], _INSTANCE_FIELDS[1:])}
+    record.id = _Sql(session).one(_INSERT_INSTANCE, values, ["id"])["id"]
     return record.id
 
 
@@ -103,39 +211,73 @@ def save_instance(session: Session, record: InstanceRecord) -> None:
     Raises:
         StaleInstance: another transaction changed it since it was read.
     """
-    changed = session.execute(_SAVE_INSTANCE, {
-        "b_id": record.id, "b_version": record.version, "b_status": record.status,
-        "b_ended_at": record.ended_at, "b_error": record.error, "b_state": record.state,
-        "b_waiting": record.waiting, "b_new_version": record.version + 1,
-    }).rowcount
+    changed = _Sql(session).run(
+        "UPDATE process_instances SET status = :status, ended_at = :ended_at, error = :error, "
+        "state = :instance_state, waiting = :waiting, version = :new_version WHERE id = :id AND version = :version",
+        {"status": record.status, "ended_at": record.ended_at, "error": record.error, "instance_state": record.state,
+         "waiting": record.waiting, "new_version": record.version + 1, "id": record.id, "version": record.version})
     if changed != 1:
         raise StaleInstance(f"instance {record.id} was changed by another transaction")
     record.version += 1
 
 
+_TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
+                       "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
+                       "deadline_provisional", "deadline_basis"]
+_INSERT_TASK = (f"INSERT INTO human_tasks ({', '.join(_TASK_INSERT_FIELDS)}) "
+                f"VALUES ({', '.join(':' + n for n in _TASK_INSERT_FIELDS)}) RETURNING id")
+
+
 def insert_tasks(session: Session, rows: list[dict]) -> list[int]:
     """Write new human task rows and their candidate groups; returns their ids in order."""
-    ids = [session.execute(_INSERT_TASK, row).scalar_one() for row in rows]
+    sql = _Sql(session)
+    ids = [sql.one(_INSERT_TASK, {n: row.get(n) for n in _TASK_INSERT_FIELDS}, ["id"])["id"] for row in rows]
     candidates = [{"task_id": task_id, "group_name": g}
                   for task_id, row in zip(ids, rows) for g in row["candidate_groups"]]
     if candidates:
-        session.execute(_INSERT_CANDIDATES, candidates)
+        sql.many("INSERT INTO task_candidates (task_id, group_name) VALUES (:task_id, :group_name)", candidates)
     return ids
 
 
-def task_with_instance(session: Session, task_id: int, *, lock: bool):
-    """(task row, InstanceRecord) for a task, locking the task row when `lock`; None if absent."""
-    query = _TASK_WITH_INSTANCE.with_for_update(of=_tasks) if lock else _TASK_WITH_INSTANCE
-    row = session.execute(query, {"task_id": task_id}).first()
+_TASK_FIELDS = [f.name for f in fields(TaskRow)]
+_TASK_WITH_INSTANCE = (f"SELECT {', '.join('t.' + n for n in _TASK_FIELDS)}, "
+                       f"{', '.join('i.' + n for n in _INSTANCE_FIELDS)} "
+                       "FROM human_tasks t JOIN process_instances i ON i.id = t.instance_id WHERE t.id = :task_id")
+
+
+def task_with_instance(session: Session, task_id: int, *, lock: bool) -> tuple[TaskRow, InstanceRecord] | None:
+    """A task and its instance, locking the task row when `lock` (PostgreSQL); None if absent."""
+    sql = _Sql(session)
+    query = _TASK_WITH_INSTANCE + (" FOR UPDATE OF t" if lock and not sql.sqlite else "")
+    sql.run(query, {"task_id": task_id})
+    row = sql.cursor.fetchone()
     if row is None:
         return None
-    mapping = row._mapping
-    record = InstanceRecord(**{f.name: mapping[f"i_{f.name}"] for f in fields(InstanceRecord)})
-    return row, record
+    values = [sql.out(n, v) for n, v in zip(_TASK_FIELDS + _INSTANCE_NAMES, row)]
+    split = len(_TASK_FIELDS)
+    return TaskRow(*values[:split]), InstanceRecord(*values[split:])
 
 
 def complete_task(session: Session, task_id: int, *, actor: str, assignee: str, claimed_at: datetime | None,
                   now: datetime, result: dict) -> None:
     """Mark a task completed by `actor` with the submitted `result`."""
-    session.execute(_COMPLETE_TASK, {"b_task_id": task_id, "b_assignee": assignee, "b_claimed_at": claimed_at,
-                                     "b_now": now, "b_actor": actor, "b_result": result})
+    _Sql(session).run(
+        "UPDATE human_tasks SET state = 'completed', assignee = :assignee, claimed_at = :claimed_at, "
+        "completed_at = :completed_at, completed_by = :actor, result = :result WHERE id = :id",
+        {"assignee": assignee, "claimed_at": claimed_at, "completed_at": now, "actor": actor, "result": result,
+         "id": task_id})
+
+
+def take_audit_head(session: Session) -> str:
+    """Lock the audit chain's head row and return the hash of the newest entry."""
+    return _Sql(session).one("UPDATE audit_head SET entries = entries + 1 WHERE id = 1 RETURNING last_hash", {},
+                             ["last_hash"])["last_hash"]
+
+
+def add_audit_entry(session: Session, entry: dict) -> None:
+    """Append one sealed entry and move the head to it."""
+    sql = _Sql(session)
+    sql.run('INSERT INTO audit_log (at, actor, action, instance_id, task_id, "before", "after", prev_hash, hash) '
+            
+"VALUES (:at, :actor, :action, :instance_id, :task_id, :before, :after, :prev_hash, :hash)", entry)
+    sql.run("UPDATE audit_head SET last_hash = :hash WHERE id = 1", {"hash": entry["hash"]})

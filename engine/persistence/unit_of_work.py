@@ -18,7 +18,10 @@ class UnitOfWork:
     def __exit__(self, *exc_info) -> None:
         self.session.rollback()
         self.session.close()
+        self.session.info.pop("pdw_sql", None)
 
     def commit(self) -> None:
         """Make everything written in this unit permanent."""
         self.session.commit()
+        # The transaction's DBAPI cursor (engine.persistence.repository) ends with it.
+        self.session.info.pop("pdw_sql", None)

@@ -6,19 +6,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.persistence import repository
 from engine.persistence.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
-
-_head = AuditHead.__table__
-# Built once: appends run in every command, and a prebuilt statement skips recompiling.
-_TAKE_HEAD = (update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
-              .returning(_head.c.last_hash))
-_ADD_ENTRY = insert(AuditEntry.__table__)
-_MOVE_HEAD = update(_head).where(_head.c.id == 1).values(last_hash=bindparam("digest"))
 
 
 def _canonical(value) -> str:
@@ -40,14 +34,13 @@ def append(session: Session, *, at: datetime, actor: str, action: str, instance_
     The UPDATE of the head row takes its row lock first, so concurrent writers queue up
     and each links to the entry committed just before its own.
     """
-    prev_hash = session.execute(_TAKE_HEAD).scalar_one()
+    prev_hash = repository.take_audit_head(session)
     before = json.loads(_canonical(before)) if before is not None else None
     after = json.loads(_canonical(after)) if after is not None else None
     digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before, after)
-    session.execute(_ADD_ENTRY, {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
-                                 "task_id": task_id, "before": before, "after": after, "prev_hash": prev_hash,
-                                 "hash": digest})
-    session.execute(_MOVE_HEAD, {"digest": digest})
+    repository.add_audit_entry(session, {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+                                         "task_id": task_id, "before": before, "after": after,
+                                         "prev_hash": prev_hash, "hash": digest})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -13,14 +13,10 @@ from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import check_submission
 from engine.persistence import repository
-from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance, ReceiptCounter
+from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.repository import InstanceRecord
 from engine.services import audit
 from engine.services.progress import load_workflow, run_and_sync
-
-_counters = ReceiptCounter.__table__
-_NEXT_RECEIPT = (update(_counters).where(_counters.c.day == bindparam("b_day"))
-                 .values(last=_counters.c.last + 1).returning(_counters.c.last))
 
 # Variables the engine puts in every instance's data; an application may not supply them.
 RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department")
@@ -39,10 +35,7 @@ class StartResult:
 
 
 def _next_receipt_number(session, day: date) -> str:
-    seq = session.execute(_NEXT_RECEIPT, {"b_day": day}).scalar()
-    if seq is None:
-        session.execute(insert(_counters).values(day=day, last=1))
-        seq = 1
+    seq = repository.next_receipt_sequence(session, day)
     return f"DZ{day:%Y%m%d}{seq:05d}"
 
 

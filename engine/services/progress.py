@@ -81,7 +81,10 @@ def _deadline_columns(engine: Engine, instance: InstanceRecord, rule_id: str | N
 
 def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     timers = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    # The event manager holds exactly the waiting catch events; no need to walk the tree.
+    for task in list(workflow.event_manager.tasks.values()):
+        if not task.has_state(TaskState.WAITING):
+            continue
         definition = getattr(task.task_spec, "event_definition", None)
         if type(definition) in CLOCKED.values():
             due = next_due(task._get_internal_data("event_value"))
