@@ -38,8 +38,13 @@ APPLICATION = {"subject": "人口基础信息共享"}
 DECISION = {"decision": "approve", "reason": "符合共享条件"}
 
 
-def bare(n: int) -> float:
-    """Instances per second of SpiffWorkflow alone, with a JSON round trip at each wait state."""
+def bare(n: int, rounds: int = 3) -> float:
+    """Instances per second of SpiffWorkflow alone (best of `rounds`), with a JSON round trip at
+    each wait state."""
+    return max(_bare_round(n) for _ in range(rounds))
+
+
+def _bare_round(n: int) -> float:
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(BPMN))
     spec = parser.get_spec("two_reviews")
@@ -85,9 +90,16 @@ class SqlCounter:
     def _commit(self, conn) -> None:
         self.commits += 1
 
+    def stop(self) -> None:
+        """Detach, so the timed run pays nothing for counting."""
+        event.remove(self._engine, "connect", self._trace)
+        event.remove(self._engine, "commit", self._commit)
+        self._engine.pool.dispose()
 
-def pdw(n: int, url: str) -> tuple[float, float, float]:
-    """Instances per second through the engine, and statements and commits per instance."""
+
+def pdw(n: int, url: str, rounds: int = 3) -> tuple[float, float, float]:
+    """Instances per second through the engine (best of `rounds`), and statements and commits
+    per instance."""
     config = replace(Config(), database_url=url, forms_dir=FORMS)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     upgrade(engine.db)
@@ -106,17 +118,20 @@ def pdw(n: int, url: str) -> tuple[float, float, float]:
         counter = SqlCounter(engine.db.write_engine)
         one()
         statements, commits = counter.statements, counter.commits
-    started = time.perf_counter()
-    for _ in range(n):
-        one()
-    rate = n / (time.perf_counter() - started)
+        counter.stop()
+    rates = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(n):
+            one()
+        rates.append(n / (time.perf_counter() - started))
     engine.close()
-    return rate, statements, commits
+    return max(rates), statements, commits
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=300)
+    parser.add_argument("--instances", type=int, default=300, help="instances per round (best of 3 rounds)")
     parser.add_argument("--postgres", default=None, help="also measure on this PostgreSQL URL (in a private schema)")
     args = parser.parse_args()
     bare_rate = bare(args.instances)

@@ -84,6 +84,19 @@ _DATE_FIELDS = {"received_on", "due_date", "day"}
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
+def _json_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime(_SQLITE_DATETIME)
+
+
+_POSTGRES_IN = {name: _json_text for name in _JSON_FIELDS}
+_SQLITE_IN = {**_POSTGRES_IN, **{name: _sqlite_datetime for name in _DATETIME_FIELDS},
+              **{name: date.isoformat for name in _DATE_FIELDS}}
+
+
 class _Sql:
     """The session's DBAPI connection, with SQLite's storage conventions applied both ways."""
 
@@ -100,15 +113,11 @@ class _Sql:
     def _in(self, name: str, value):
         if value is None:
             return None
-        if name in _JSON_FIELDS:
-            return json.dumps(value, ensure_ascii=False)
-        if self.sqlite:
-            if name in _DATETIME_FIELDS:
-                return value.astimezone(timezone.utc).strftime(_SQLITE_DATETIME)
-            if name in _DATE_FIELDS:
-                return value.isoformat()
-            if isinstance(value, bool):
-                return int(value)
+        convert = (_SQLITE_IN if self.sqlite else _POSTGRES_IN).get(name)
+        if convert is not None:
+            return convert(value)
+        if self.sqlite and value.__class__ is bool:
+            return int(value)
         return value
 
     def out(self, name: str, value):
@@ -279,5 +288,6 @@ def add_audit_entry(session: Session, entry: dict) -> None:
     sql = _Sql(session)
     sql.run('INSERT INTO audit_log (at, actor, action, instance_id, task_id, "before", "after", prev_hash, hash) '
             
-"VALUES (:at, :actor, :action, :instance_id, :task_id, :before, :after, :prev_hash, :hash)", entry)
+"VALUES (:at, :actor, :action, :instance_id, :task_id, :before_json, :after_json, :prev_hash, :hash)",
+            entry)
     sql.run("UPDATE audit_head SET last_hash = :hash WHERE id = 1", {"hash": entry["hash"]})

@@ -20,10 +20,11 @@ def _canonical(value) -> str:
 
 
 def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, instance_id, task_id,
-               before, after) -> str:
-    """The SHA-256 that seals one entry to the one before it."""
+               before_json: str | None, after_json: str | None) -> str:
+    """The SHA-256 that seals one entry to the one before it (before/after as canonical JSON)."""
     stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    body = _canonical([prev_hash, stamp, actor, action, instance_id, task_id, before, after])
+    header = _canonical([prev_hash, stamp, actor, action, instance_id, task_id])
+    body = "\n".join([header, before_json or "null", after_json or "null"])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
@@ -35,11 +36,12 @@ def append(session: Session, *, at: datetime, actor: str, action: str, instance_
     and each links to the entry committed just before its own.
     """
     prev_hash = repository.take_audit_head(session)
-    before = json.loads(_canonical(before)) if before is not None else None
-    after = json.loads(_canonical(after)) if after is not None else None
-    digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before, after)
+    # Stored as the very text that is hashed, so verifying needs no guess about formatting.
+    before_json = _canonical(before) if before is not None else None
+    after_json = _canonical(after) if after is not None else None
+    digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
     repository.add_audit_entry(session, {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
-                                         "task_id": task_id, "before": before, "after": after,
+                                         "task_id": task_id, "before_json": before_json, "after_json": after_json,
                                          "prev_hash": prev_hash, "hash": digest})
 
 
@@ -72,8 +74,9 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
             if row.prev_hash != prev:
                 problems.append(f"entry {row.id}: does not link to the entry before it "
                                 "(an entry was deleted or inserted)")
-            expected = entry_hash(row.prev_hash, row.at, row.actor, row.action, row.instance_id,
-                                  row.task_id, row.before, row.after)
+            expected = entry_hash(row.prev_hash, row.at, row.actor, row.action, row.instance_id, row.task_id,
+                                  None if row.before is None else _canonical(row.before),
+                                  None if row.after is None else _canonical(row.after))
             if expected != row.hash:
                 problems.append(f"entry {row.id}: contents do not match its hash (the row was edited)")
             prev = row.hash
