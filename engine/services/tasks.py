@@ -43,6 +43,11 @@ def _task(session, task_id: int) -> HumanTask:
     return task
 
 
+def _require_candidate(user, candidate_groups: list[str]) -> None:
+    if not set(groups_of(user.roles, user.department)) & set(candidate_groups):
+        raise PermissionDenied(f"user '{user.name}' is in none of the task's groups ({', '.join(candidate_groups)})")
+
+
 def _check_open(task: HumanTask) -> None:
     if task.state != "open":
         raise Conflict(f"task {task.id} is {task.state}" + (f" by {task.completed_by}" if task.completed_by else ""))
@@ -60,8 +65,7 @@ def claim(engine: Engine, task_id: int, *, actor: str) -> dict:
         user = require_user(session, actor)
         task = _task(session, task_id)
         _check_open(task)
-        if not set(groups_of(user.roles, user.department)) & set(task.candidate_groups):
-            raise PermissionDenied(f"user '{actor}' is in none of the task's groups ({', '.join(task.candidate_groups)})")
+        _require_candidate(user, task.candidate_groups)
         won = session.execute(update(HumanTask)
                               .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee.is_(None))
                               .values(assignee=actor, claimed_at=now)
@@ -74,7 +78,7 @@ def claim(engine: Engine, task_id: int, *, actor: str) -> dict:
         audit.append(session, at=now, actor=actor, action="task.claim", instance_id=task.instance_id, task_id=task_id,
                      before={"assignee": None}, after={"assignee": actor})
         uow.commit()
-        session.refresh(task)
+        task.assignee, task.claimed_at = actor, now
         return task_dict(task)
 
 
@@ -105,10 +109,7 @@ def _assign(engine: Engine, task_id: int, *, actor: str, assignee: str | None, a
         else:
             if not supervisor:
                 raise PermissionDenied(f"only a supervisor may reassign tasks; '{actor}' is not one")
-            target = require_user(session, assignee)
-            if not set(groups_of(target.roles, target.department)) & set(task.candidate_groups):
-                raise PermissionDenied(f"user '{assignee}' is in none of the task's groups "
-                                       f"({', '.join(task.candidate_groups)})")
+            _require_candidate(require_user(session, assignee), task.candidate_groups)
         before = {"assignee": task.assignee}
         task.assignee = assignee
         task.claimed_at = now if assignee else None
@@ -143,9 +144,7 @@ def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
             user = repository.active_user(session, actor)
             if user is None:
                 raise NotFound(f"no user '{actor}'")
-            if not set(groups_of(user.roles, user.department)) & set(task.candidate_groups):
-                raise PermissionDenied(f"user '{actor}' is in none of the task's groups "
-                                       f"({', '.join(task.candidate_groups)})")
+            _require_candidate(user, task.candidate_groups)
             assignee, claimed_at = actor, now
         elif task.assignee != actor:
             raise PermissionDenied(f"only the assignee may complete task {task_id}; it is claimed by {task.assignee}")
