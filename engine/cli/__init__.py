@@ -15,6 +15,7 @@ _GROUPS = {
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",
     "users": "engine.cli.users",
+    "web": "webapp.cli",
     "workflows": "engine.cli.workflows",
 }
 

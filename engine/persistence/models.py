@@ -252,3 +252,26 @@ class ReceiptCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignInAttempt(Base):
+    """One attempt to sign in; recent failures lock the name, so every web worker agrees."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_user_at", "user_name", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The name as typed, known or not: throttling unknown names too keeps them from being probed.
+    user_name: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+# The inbox's "available" tab walks open, unclaimed tasks in due order and stops after one
+# page; indexing only those rows keeps the walk as long as a page whatever the history holds.
+Index("ix_human_tasks_available", HumanTask.due_at, HumanTask.id,
+      postgresql_where=text("state = 'open' AND assignee IS NULL"),
+      sqlite_where=text("state = 'open' AND assignee IS NULL"))
+# "Completed by me", newest first, paged by (completed_at, id).
+Index("ix_human_tasks_completed_by_id", HumanTask.completed_by, HumanTask.completed_at, HumanTask.id)

@@ -1,0 +1,322 @@
+"""The reviewer's inbox: pages of tasks by due date, one task with its application, deciding it.
+
+Pages are keyset-paged on (due_at, id): a page costs the same with a hundred or a million
+task rows, because the "available" tab walks the partial index of open, unclaimed tasks in
+due order and stops after one page.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, cast, exists, func, or_, select, Text, tuple_
+from sqlalchemy.sql import Select
+
+from engine.bootstrap import Engine
+from engine.clock import SHANGHAI
+from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.forms import FieldError, check_submission
+from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from engine.services import instances, tasks
+from engine.services.users import groups_of, require_user
+
+TABS = ("available", "mine", "completed")
+DUE_FILTERS = ("overdue", "today", "within")
+MAX_PAGE = 100
+
+_t = HumanTask.__table__
+_c = TaskCandidate.__table__
+_i = ProcessInstance.__table__
+_d = ProcessDefinition.__table__
+
+
+class FormRejected(InvalidInput):
+    """A submission failed its form; `field_errors` carry each field's message in Chinese too."""
+
+    def __init__(self, summary: str, field_errors: list[FieldError], data: dict | None = None) -> None:
+        self.field_errors = field_errors
+        self.data = data or {}
+        super().__init__(summary, [Problem(e.field, e.message) for e in field_errors])
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """What one inbox page shows: a tab, filters, free text and where the previous page ended."""
+
+    tab: str = "available"
+    process_id: str | None = None
+    due: str | None = None  # overdue | today | within
+    within_days: int = 3
+    search: str | None = None
+    after: str | None = None
+    limit: int = 25
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A task's deadline as people read it: days left or overdue, with its legal basis."""
+
+    due_date: date | None
+    due_at: datetime | None
+    working_days_left: int | None  # 0 = due today
+    overdue_working_days: int | None  # set once due_at has passed
+    rule: str | None
+    rule_title_zh: str | None
+    rule_title_en: str | None
+    article: str | None
+    provisional: bool
+    basis: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One task of an inbox page."""
+
+    task_id: int
+    instance_id: int
+    title: str
+    process_id: str
+    process_name: str
+    applicant: str
+    receipt_number: str
+    assignee: str | None
+    state: str
+    completed_at: datetime | None
+    deadline: Deadline
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """A page of rows, the cursor of the next page (None on the last) and the procedures to filter by."""
+
+    query: InboxQuery
+    rows: list[InboxRow]
+    next_cursor: str | None
+    procedures: list[tuple[str, str]]
+
+
+def deadline_of(engine: Engine, *, due_date, due_at, rule, article, provisional, basis) -> Deadline:
+    """Days left (or overdue) in working days from today, with the rule's title and the notices used."""
+    left = overdue = None
+    if due_date is not None:
+        today = engine.clock.today()
+        if due_at is not None and due_at <= engine.clock.now():
+            # Past 24:00 of the last day; over a weekend that is still at least one day late.
+            overdue = max(1, engine.calendar.working_days_between(due_date, today))
+        else:
+            left = max(0, engine.calendar.working_days_between(today, due_date))
+    known = engine.rules.get(rule) if rule else None
+    return Deadline(due_date, due_at, left, overdue, rule, known.title_zh if known else None,
+                    known.title_en if known else None, article, bool(provisional), list(basis or []))
+
+
+def _end_of(day: date) -> datetime:
+    # A deadline day ends at 24:00 Beijing time, as the engine stores due_at.
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def _parse_cursor(tab: str, cursor: str | None):
+    if not cursor:
+        return None
+    try:
+        kind, stamp, last_id = cursor.split("~")
+        if kind not in (("c",) if tab == "completed" else ("d", "u")) or (kind != "u") != bool(stamp):
+            raise ValueError(kind)
+        return kind, (datetime.fromisoformat(stamp) if stamp else None), int(last_id)
+    except ValueError:
+        raise InvalidInput("bad page cursor", [Problem("after", f"'{cursor}' is not a page cursor")]) from None
+
+
+def _cursor(kind: str, stamp: datetime | None, last_id: int) -> str:
+    return f"{kind}~{stamp.isoformat() if stamp else ''}~{last_id}"
+
+
+def _check(query: InboxQuery) -> None:
+    problems = []
+    if query.tab not in TABS:
+        problems.append(Problem("tab", f"must be one of {', '.join(TABS)}"))
+    if query.due and query.due not in DUE_FILTERS:
+        problems.append(Problem("due", f"must be one of {', '.join(DUE_FILTERS)}"))
+    if not 0 <= query.within_days <= 60:
+        problems.append(Problem("within_days", "must be between 0 and 60"))
+    if not 1 <= query.limit <= MAX_PAGE:
+        problems.append(Problem("limit", f"must be between 1 and {MAX_PAGE}"))
+    if problems:
+        raise InvalidInput("inbox query refused", problems)
+
+
+_COLUMNS = (_t.c.id, _t.c.instance_id, _t.c.title, _t.c.process_id, _t.c.assignee, _t.c.state, _t.c.completed_at,
+            _t.c.due_date, _t.c.due_at, _t.c.deadline_rule, _t.c.deadline_article, _t.c.deadline_provisional,
+            _t.c.deadline_basis, _i.c.started_by, _i.c.receipt_number, _i.c.definition_id)
+
+
+def base_query(engine: Engine, groups: list[str], actor: str, query: InboxQuery) -> Select:
+    """The filtered, unordered task query of a tab (public for bench/inbox_bench.py)."""
+    q = select(*_COLUMNS).select_from(_t.join(_i, _i.c.id == _t.c.instance_id))
+    if query.tab == "available":
+        q = q.where(_t.c.state == "open", _t.c.assignee.is_(None),
+                    exists().where(_c.c.task_id == _t.c.id, _c.c.group_name.in_(groups)))
+    elif query.tab == "mine":
+        q = q.where(_t.c.assignee == actor, _t.c.state == "open")
+    else:
+        q = q.where(_t.c.completed_by == actor, _t.c.state == "completed")
+    if query.process_id:
+        q = q.where(_t.c.process_id == query.process_id)
+    if query.due:
+        now, today = engine.clock.now(), engine.clock.today()
+        if query.due == "overdue":
+            q = q.where(_t.c.due_at <= now)
+        else:
+            last = today if query.due == "today" else engine.calendar.add_working_days(today, query.within_days) \
+                if query.within_days else today
+            q = q.where(_t.c.due_at > now, _t.c.due_at <= _end_of(last))
+    if query.search and query.search.strip():
+        needle = "%" + query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        text = cast(_i.c.summary, Text)
+        match = text.ilike(needle, escape="\\") if engine.db.engine.dialect.name == "postgresql" \
+            else text.like(needle, escape="\\")
+        q = q.where(or_(match, _i.c.receipt_number == query.search.strip()))
+    return q
+
+
+def page_queries(engine: Engine, groups: list[str], actor: str, query: InboxQuery) -> list[tuple[str, Select]]:
+    """The keyset-paged statements of one page, in order: [(cursor kind, statement)]."""
+    q = base_query(engine, groups, actor, query)
+    after = _parse_cursor(query.tab, query.after)
+    n = query.limit + 1
+    if query.tab == "completed":
+        if after:
+            q = q.where(tuple_(_t.c.completed_at, _t.c.id) < tuple_(after[1], after[2]))
+        return [("c", q.order_by(_t.c.completed_at.desc(), _t.c.id.desc()).limit(n))]
+    # Tasks with a deadline first, by due date; those without one after them, by age.
+    statements = []
+    if after is None or after[0] == "d":
+        dated = q.where(_t.c.due_at.is_not(None))
+        if after:
+            dated = dated.where(tuple_(_t.c.due_at, _t.c.id) > tuple_(after[1], after[2]))
+        statements.append(("d", dated.order_by(_t.c.due_at, _t.c.id).limit(n)))
+    if not query.due:
+        undated = q.where(_t.c.due_at.is_(None))
+        if after and after[0] == "u":
+            undated = undated.where(_t.c.id > after[2])
+        statements.append(("u", undated.order_by(_t.c.id).limit(n)))
+    return statements
+
+
+def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxPage:
+    """One page of `actor`'s inbox tab.
+
+    Raises:
+        NotFound: no such user.
+        InvalidInput: an unknown tab or filter, or a bad cursor.
+    """
+    _check(query)
+    with engine.reading() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        groups = list(groups_of(user.roles, user.department))
+        found: list[tuple[str, object]] = []
+        for kind, statement in page_queries(engine, groups, actor, query):
+            found += [(kind, r) for r in session.execute(statement.limit(query.limit + 1 - len(found)))]
+            if len(found) > query.limit:
+                break
+        names = dict(session.execute(select(_d.c.id, _d.c.name).where(
+            _d.c.id.in_({r.definition_id for _, r in found}))).all()) if found else {}
+        procedures = [(p, n) for p, n in session.execute(
+            select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id).order_by(_d.c.process_id))]
+    more = len(found) > query.limit
+    found = found[:query.limit]
+    rows = [InboxRow(r.id, r.instance_id, r.title, r.process_id, names.get(r.definition_id, r.process_id),
+                     r.started_by, r.receipt_number, r.assignee, r.state, r.completed_at,
+                     deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
+                                 article=r.deadline_article, provisional=r.deadline_provisional,
+                                 basis=r.deadline_basis)) for _, r in found]
+    next_cursor = None
+    if more and found:
+        kind, last = found[-1]
+        stamp = last.completed_at if kind == "c" else last.due_at
+        next_cursor = _cursor(kind, stamp, last.id)
+    return InboxPage(query, rows, next_cursor, procedures)
+
+
+def task_view(engine: Engine, task_id: int, *, actor: str) -> dict:
+    """A task with its application, form, deadline and the instance's history, for someone who may see it.
+
+    Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
+    `instance` (as `instances.show`), `may_claim`, `may_complete`, `held_by`.
+
+    Raises:
+        NotFound: no such task or user.
+        PermissionDenied: the task is not in the user's groups, and not theirs or their application.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        instance = session.get(ProcessInstance, task.instance_id)
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        groups = set(groups_of(user.roles, user.department))
+        candidate = bool(groups & set(task.candidate_groups))
+        overseer = bool({"supervisor", "admin"} & set(user.roles))
+        if not (candidate or overseer or actor in (task.assignee, task.completed_by, instance.started_by)):
+            raise PermissionDenied(f"task {task_id} is not in any of your groups")
+        forms = definition.forms or {}
+        start_form = (definition.properties or {}).get("startForm")
+        is_open = task.state == "open"
+        result = {
+            "task": instances.task_dict(task),
+            "deadline": deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
+                                    article=task.deadline_article, provisional=task.deadline_provisional,
+                                    basis=task.deadline_basis),
+            "form": forms.get(task.form) if task.form else None,
+            "start_form": forms.get(start_form) if start_form else None,
+            "may_claim": is_open and candidate and task.assignee is None,
+            "may_unclaim": is_open and task.assignee is not None and (task.assignee == actor or overseer),
+            "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
+            "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
+        }
+        instance_id = task.instance_id
+    result["instance"] = instances.show(engine, instance_id)
+    return result
+
+
+def check_form(form: dict | None, data: dict, summary: str) -> None:
+    """Raise FormRejected with every field's error when `data` fails `form` (no form: nothing to check)."""
+    if form is not None:
+        errors = check_submission(form, data)
+        if errors:
+            raise FormRejected(summary, errors, data)
+
+
+def decide(engine: Engine, task_id: int, *, actor: str, data: dict | None = None,
+           read_form: Callable[[dict | None], dict] | None = None) -> dict:
+    """Complete a task with form `data`, refusing it first with per-field Chinese messages.
+
+    A caller holding raw input (an HTML form) passes `read_form`, which turns the task's
+    JSON Schema into the data to submit.
+
+    Raises:
+        FormRejected: the data fails the task's form (nothing changed).
+        NotFound, PermissionDenied, Conflict: as `tasks.complete`.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}")
+        forms = session.scalar(select(ProcessDefinition.forms).join(
+            ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+            .where(ProcessInstance.id == task.instance_id)) or {}
+        form = forms.get(task.form) if task.form else None
+    if read_form is not None:
+        data = read_form(form)
+    data = dict(data or {})
+    check_form(form, data, f"task {task_id} not completed")
+    return tasks.complete(engine, task_id, actor=actor, data=data)
+
+
+__all__ = ["TABS", "DUE_FILTERS", "InboxQuery", "InboxRow", "InboxPage", "Deadline", "FormRejected", "page",
+           "task_view", "decide", "deadline_of", "check_form", "base_query", "page_queries"]

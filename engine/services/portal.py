@@ -1,0 +1,141 @@
+"""The applicant's side: which procedures one may start, one's applications, their replies and to-dos."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from engine.bootstrap import Engine
+from engine.errors import NotFound, PermissionDenied
+from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.services import instances
+from engine.services.inbox import check_form, deadline_of
+from engine.services.users import groups_of, require_user
+
+
+def _may_start(roles, properties: dict) -> bool:
+    allowed = {r.strip() for r in (properties or {}).get("startableBy", "applicant").split(",")}
+    return "admin" in roles or bool(allowed & set(roles))
+
+
+def _newest(session):
+    newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    return select(ProcessDefinition).join(newest, (newest.c.process_id == ProcessDefinition.process_id)
+                                          & (newest.c.version == ProcessDefinition.version))
+
+
+def _deadline(engine: Engine, task: HumanTask):
+    return deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
+                       article=task.deadline_article, provisional=task.deadline_provisional,
+                       basis=task.deadline_basis)
+
+
+def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
+    return task.state == "open" and (task.assignee == actor or (task.assignee is None
+                                                                and bool(groups & set(task.candidate_groups))))
+
+
+def overview(engine: Engine, actor: str, *, limit: int = 100) -> dict:
+    """The procedures `actor` may start, their newest applications with open steps, and their to-dos.
+
+    Raises:
+        NotFound: no such user.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        groups = set(groups_of(user.roles, user.department))
+        procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
+                      for d in session.scalars(_newest(session).order_by(ProcessDefinition.process_id))
+                      if _may_start(user.roles, d.properties) and d.properties.get("startForm")]
+        rows = session.execute(
+            select(ProcessInstance, ProcessDefinition.name).join(
+                ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+            .where(ProcessInstance.started_by == actor).order_by(ProcessInstance.id.desc()).limit(limit)).all()
+        open_tasks = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id.in_([i.id for i, _ in rows]), HumanTask.state == "open")
+            .order_by(HumanTask.due_at, HumanTask.id)).all() if rows else []
+        steps: dict[int, list] = {}
+        todo = []
+        for task in open_tasks:
+            entry = {"task_id": task.id, "title": task.title, "assignee": task.assignee,
+                     "deadline": _deadline(engine, task)}
+            if _todo(task, groups, actor):
+                todo.append({**entry, "instance_id": task.instance_id})
+            else:
+                steps.setdefault(task.instance_id, []).append(entry)
+        applications = [{"id": i.id, "receipt_number": i.receipt_number, "process_id": i.process_id,
+                         "process_name": name or i.process_id, "status": i.status, "received_on": i.received_on,
+                         "steps": steps.get(i.id, [])} for i, name in rows]
+    return {"procedures": procedures, "applications": applications, "todo": todo}
+
+
+def start_form(engine: Engine, actor: str, process_id: str) -> dict:
+    """The start form of the newest version of `process_id`, if `actor` may start it.
+
+    Raises:
+        NotFound: no such user, process, or the process has no start form.
+        PermissionDenied: the user's roles may not start it.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        definition = session.scalar(_newest(session).where(ProcessDefinition.process_id == process_id))
+        if definition is None or not definition.properties.get("startForm"):
+            raise NotFound(f"no procedure '{process_id}' to apply for")
+        if not _may_start(user.roles, definition.properties):
+            raise PermissionDenied(f"user '{actor}' may not start '{process_id}'")
+        return {"process_id": process_id, "name": definition.name or process_id,
+                "schema": definition.forms.get(definition.properties["startForm"], {})}
+
+
+def submit(engine: Engine, process_id: str, *, actor: str, data: dict | None = None,
+           read_form: Callable[[dict], dict] | None = None) -> instances.StartResult:
+    """Submit an application through the procedure's start form; returns its receipt.
+
+    A caller holding raw input passes `read_form`, which turns the start form into the data.
+
+    Raises:
+        FormRejected: the application fails the start form (per-field, in Chinese too).
+        NotFound, PermissionDenied, InvalidInput: as `instances.start`.
+    """
+    form = start_form(engine, actor, process_id)
+    data = dict(read_form(form["schema"]) if read_form is not None else data or {})
+    check_form(form["schema"], data, "application refused")
+    return instances.start(engine, process_id, actor=actor, data=data)
+
+
+def application(engine: Engine, actor: str, instance_id: int) -> dict:
+    """One of `actor`'s applications: status, open steps with deadlines, replies, to-dos and history.
+
+    `replies` are the completed steps other people decided, each with its form for the labels.
+
+    Raises:
+        NotFound: no such application, or it is someone else's.
+    """
+    with engine.reading() as uow:
+        session = uow.session
+        user = require_user(session, actor)
+        instance = session.get(ProcessInstance, instance_id)
+        if instance is None or instance.started_by != actor:
+            # Someone else's application is as good as absent: its existence is not disclosed.
+            raise NotFound(f"no application {instance_id}")
+        definition = session.get(ProcessDefinition, instance.definition_id)
+        groups = set(groups_of(user.roles, user.department))
+        task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                    .order_by(HumanTask.id)).all()
+        forms = definition.forms or {}
+        start = (definition.properties or {}).get("startForm")
+        steps, todo, replies = [], [], []
+        for task in task_rows:
+            entry = {"task_id": task.id, "title": task.title, "assignee": task.assignee,
+                     "deadline": _deadline(engine, task)}
+            if task.state == "open":
+                (todo if _todo(task, groups, actor) else steps).append(entry)
+            elif task.state == "completed" and task.completed_by != actor:
+                replies.append({**entry, "completed_at": task.completed_at, "result": task.result or {},
+                                "form": forms.get(task.form) if task.form else None})
+    shown = instances.show(engine, instance_id)
+    return {"instance": shown, "start_form": forms.get(start) if start else None, "steps": steps, "todo": todo,
+            "replies": replies}

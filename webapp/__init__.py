@@ -1,0 +1,40 @@
+"""The PDW web app: reviewer inbox, task pages and the applicant portal."""
+from __future__ import annotations
+
+from flask import Flask, g, redirect, url_for
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; `test_config` replaces the settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    from webapp.config import Config
+
+    app.config.from_object(Config())
+    if test_config is not None:
+        app.config.update(test_config)
+
+    from webapp import engine, errors, i18n, security, templating
+
+    engine.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+    from webapp import auth, inbox, portal
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(i18n.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(portal.bp)
+
+    @app.route("/")
+    def index():
+        """Send people to where their work is: applicants to the portal, officials to the inbox."""
+        if g.user is None:
+            return redirect(url_for("auth.login"))
+        if set(g.user.roles) & {"reviewer", "source_unit_handler", "supervisor", "admin"}:
+            return redirect(url_for("inbox.index"))
+        return redirect(url_for("portal.index"))
+
+    return app

@@ -1,0 +1,17 @@
+"""The one engine this web process uses, built when the app is created."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from engine.bootstrap import Engine, build_engine
+
+
+def get_engine() -> Engine:
+    """The engine of the current app."""
+    return current_app.extensions["pdw_engine"]
+
+
+def init_app(app: Flask) -> None:
+    """Build the engine from the environment, or use `PDW_ENGINE` (tests hand one in)."""
+    engine = app.config.get("PDW_ENGINE") or build_engine()
+    app.extensions["pdw_engine"] = engine

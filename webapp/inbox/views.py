@@ -1,0 +1,100 @@
+"""Inbox tabs, claiming and releasing tasks, and deciding a task through its form."""
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.services import inbox, tasks
+from webapp import schema_form
+from webapp.engine import get_engine
+from webapp.errors import describe
+from webapp.inbox import bp
+from webapp.security import login_required
+
+
+def _query() -> inbox.InboxQuery:
+    args = request.args
+    try:
+        within = int(args.get("within", 3))
+    except ValueError:
+        within = 3
+    return inbox.InboxQuery(tab=args.get("tab", "available"), process_id=args.get("procedure") or None,
+                            due=args.get("due") or None, within_days=within, search=args.get("q") or None,
+                            after=args.get("after") or None, limit=current_app.config["PDW_PAGE_SIZE"])
+
+
+@bp.route("/")
+@login_required
+def index():
+    """One page of a tab of the inbox, filtered and searched."""
+    query = _query()
+    try:
+        page = inbox.page(get_engine(), g.user.name, query)
+    except InvalidInput as err:
+        flash(_("筛选条件无效：%(detail)s", detail="; ".join(map(str, err.problems))), "error")
+        return redirect(url_for("inbox.index"))
+    return render_template("inbox/index.html", page=page, query=query)
+
+
+def _back() -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index")
+
+
+@bp.route("/tasks/<int:task_id>/claim", methods=("POST",))
+@login_required
+def claim(task_id: int):
+    """Claim a task; when someone was faster, say who."""
+    try:
+        tasks.claim(get_engine(), task_id, actor=g.user.name)
+    except (Conflict, PermissionDenied) as err:
+        flash(describe(err), "error")
+        return redirect(_back())
+    flash(_("已认领任务，请在办理期限内处理。"), "success")
+    return redirect(url_for("inbox.task", task_id=task_id))
+
+
+@bp.route("/tasks/<int:task_id>/unclaim", methods=("POST",))
+@login_required
+def unclaim(task_id: int):
+    """Give a claimed task back to its groups."""
+    try:
+        tasks.unclaim(get_engine(), task_id, actor=g.user.name)
+    except (Conflict, PermissionDenied) as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("已退回任务，组内其他人员可以认领。"), "success")
+    return redirect(_back())
+
+
+@bp.route("/tasks/<int:task_id>", methods=("GET", "POST"))
+@login_required
+def task(task_id: int):
+    """The task with its application, deadline and history; POST decides it."""
+    values, errors, status = None, {}, 200
+    if request.method == "POST":
+        try:
+            outcome = inbox.decide(get_engine(), task_id, actor=g.user.name,
+                                   read_form=lambda schema: schema_form.parse(schema, request.form))
+        except inbox.FormRejected as err:
+            values = err.data
+            english = str(get_locale()) == "en"
+            errors = {e.field: (e.message if english else e.message_zh) for e in err.field_errors}
+            flash(_("提交未成功：有 %(n)d 处需要修改。", n=len(errors)), "error")
+            status = 422
+        except (Conflict, PermissionDenied) as err:
+            values = request.form.to_dict()
+            flash(describe(err), "error")
+            status = 409
+        else:
+            flash(_("已办理完成。"), "success")
+            if "applicant" in g.user.roles and not set(g.user.roles) & {"reviewer", "supervisor", "admin",
+                                                                            "source_unit_handler"}:
+                return redirect(url_for("portal.application", instance_id=outcome["instance_id"]))
+            return redirect(url_for("inbox.index"))
+    # After a refused POST this is the page shown again, not a second use case.
+    view = inbox.task_view(get_engine(), task_id, actor=g.user.name)
+    form_fields = schema_form.fields(view["form"], values if values is not None else {}, errors)
+    return render_template("inbox/task.html", view=view, fields=form_fields, errors=errors), status

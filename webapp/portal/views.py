@@ -1,0 +1,59 @@
+"""Applying through a procedure's start form and following one's applications."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from engine.errors import InvalidInput, PermissionDenied
+from engine.services import inbox, portal
+from webapp import schema_form
+from webapp.engine import get_engine
+from webapp.errors import describe
+from webapp.portal import bp
+from webapp.security import login_required
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Procedures one may apply for, one's applications and what waits for one."""
+    return render_template("portal/index.html", overview=portal.overview(get_engine(), g.user.name))
+
+
+@bp.route("/apply/<process_id>", methods=("GET", "POST"))
+@login_required
+def apply(process_id: str):
+    """The procedure's start form; POST submits the application and shows its receipt."""
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        try:
+            result = portal.submit(get_engine(), process_id, actor=g.user.name,
+                                   read_form=lambda schema: schema_form.parse(schema, request.form))
+        except inbox.FormRejected as err:
+            values = err.data
+            english = str(get_locale()) == "en"
+            errors = {e.field: (e.message if english else e.message_zh) for e in err.field_errors}
+            flash(_("提交未成功：有 %(n)d 处需要修改。", n=len(errors)), "error")
+            status = 422
+        except InvalidInput as err:
+            values = request.form.to_dict()
+            flash(_("提交未成功：%(detail)s", detail="; ".join(map(str, err.problems))), "error")
+            status = 422
+        except PermissionDenied as err:
+            flash(describe(err), "error")
+            return redirect(url_for("portal.index"))
+        else:
+            flash(_("申请已受理，受理编号：%(number)s。请妥善保存。", number=result.receipt_number), "success")
+            return redirect(url_for("portal.application", instance_id=result.instance_id))
+    form = portal.start_form(get_engine(), g.user.name, process_id)
+    return render_template("portal/apply.html", form=form,
+                           fields=schema_form.fields(form["schema"], values, errors), errors=errors), status
+
+
+@bp.route("/applications/<int:instance_id>")
+@login_required
+def application(instance_id: int):
+    """One application: receipt, status, statutory deadline, replies and history."""
+    return render_template("portal/application.html",
+                           app=portal.application(get_engine(), g.user.name, instance_id))

@@ -1,0 +1,152 @@
+"""JSON Schema forms as HTML fields, and posted HTML forms back as typed JSON data.
+
+Rendering covers what PDW's forms use: strings (text, textarea, date), enums (select or
+radio), integers, numbers, booleans and if/then conditional requirements.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import MultiDict
+
+
+@dataclass
+class Field:
+    """One input of a rendered form."""
+
+    name: str
+    label: str
+    widget: str  # text | textarea | date | select | radio | number | checkbox | multiselect
+    required: bool = False
+    required_when: list[str] = field(default_factory=list)
+    description: str = ""
+    options: list[tuple[object, str]] = field(default_factory=list)
+    value: object = None
+    error: str | None = None
+    attrs: dict = field(default_factory=dict)
+
+
+def _options(prop: dict) -> list[tuple[object, str]]:
+    if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
+        return [(o["const"], o.get("title", str(o["const"]))) for o in prop["oneOf"]]
+    items = prop.get("items", {}) if prop.get("type") == "array" else prop
+    values = items.get("enum", [])
+    names = items.get("enumNames") or items.get("x-enumNames") or []
+    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(values)]
+
+
+def label_of(schema: dict | None, name: str) -> str:
+    """The title of field `name`, or its name."""
+    prop = ((schema or {}).get("properties") or {}).get(name) or {}
+    return prop.get("title") or name
+
+
+def display(schema: dict | None, name: str, value) -> str:
+    """A stored value as a person reads it: enum labels instead of codes, 是/否 for booleans."""
+    prop = ((schema or {}).get("properties") or {}).get(name) or {}
+    labels = dict((str(v), t) for v, t in _options(prop))
+    if isinstance(value, bool):
+        return labels.get(str(value), "✓" if value else "✗")
+    if isinstance(value, list):
+        return "、".join(labels.get(str(v), str(v)) for v in value)
+    if value is None:
+        return ""
+    return labels.get(str(value), str(value))
+
+
+def _conditions(schema: dict) -> dict[str, list[str]]:
+    """Field name -> readable conditions under which an if/then makes it required."""
+    found: dict[str, list[str]] = {}
+    clauses = [schema] + list(schema.get("allOf", []))
+    for clause in clauses:
+        if "if" not in clause or "then" not in clause:
+            continue
+        parts = []
+        for name, test in (clause["if"].get("properties") or {}).items():
+            values = [test["const"]] if "const" in test else test.get("enum", [])
+            shown = "、".join(f"「{display(schema, name, v)}」" for v in values)
+            parts.append(f"「{label_of(schema, name)}」为{shown}")
+        for name in clause["then"].get("required", []):
+            found.setdefault(name, []).append("，".join(parts))
+    return found
+
+
+def _widget(prop: dict) -> str:
+    kind = prop.get("type")
+    if kind == "array":
+        return "multiselect"
+    if _options(prop):
+        return "radio" if len(_options(prop)) <= 4 else "select"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("integer", "number"):
+        return "number"
+    if prop.get("format") == "date":
+        return "date"
+    if prop.get("format") == "textarea" or prop.get("x-widget") == "textarea" or prop.get("maxLength", 0) > 200:
+        return "textarea"
+    return "text"
+
+
+def fields(schema: dict | None, values: dict | None = None, errors: dict[str, str] | None = None) -> list[Field]:
+    """The inputs of `schema` in declaration order, filled with `values` and marked with `errors`."""
+    if not schema:
+        return []
+    values, errors = values or {}, errors or {}
+    required = set(schema.get("required", []))
+    conditional = _conditions(schema)
+    out = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        attrs = {}
+        for key, attr in (("minLength", "minlength"), ("maxLength", "maxlength"), ("minimum", "min"),
+                          ("maximum", "max"), ("pattern", "pattern")):
+            if key in prop:
+                attrs[attr] = prop[key]
+        if prop.get("type") == "number":
+            attrs["step"] = "any"
+        out.append(Field(name=name, label=prop.get("title") or name, widget=_widget(prop),
+                         required=name in required, required_when=conditional.get(name, []),
+                         description=prop.get("description", ""), options=_options(prop),
+                         value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs))
+    return out
+
+
+def parse(schema: dict | None, form: MultiDict) -> dict:
+    """The posted `form` as data for `schema`: empty inputs left out, numbers and booleans typed.
+
+    A number that does not parse is kept as text, so the form's own check names the field.
+    """
+    data: dict = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        kind = prop.get("type")
+        options = {str(v): v for v, _ in _options(prop)}
+        if kind == "array":
+            chosen = [options.get(v, v) for v in form.getlist(name)]
+            if chosen:
+                data[name] = chosen
+            continue
+        if kind == "boolean":
+            data[name] = form.get(name) in ("on", "true", "1", "yes")
+            continue
+        raw = form.get(name, "").strip()
+        if raw == "":
+            continue
+        if raw in options:
+            data[name] = options[raw]
+        elif kind == "integer":
+            try:
+                data[name] = int(raw)
+            except ValueError:
+                data[name] = raw
+        elif kind == "number":
+            try:
+                data[name] = float(raw)
+            except ValueError:
+                data[name] = raw
+        else:
+            data[name] = raw
+    return data

@@ -1,0 +1,24 @@
+"""What templates share: labels for codes (statuses, audit actions) and form value display."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from webapp import schema_form
+
+STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理")}
+TASK_STATE = {"open": _l("待办"), "completed": _l("已完成"), "cancelled": _l("已撤销")}
+ACTIONS = {
+    "instance.start": _l("提交申请"),
+    "task.claim": _l("认领任务"),
+    "task.unclaim": _l("退回任务"),
+    "task.reassign": _l("改派任务"),
+    "task.complete": _l("办理完成"),
+    "timer.fire": _l("期限计时触发"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Make the label tables and form helpers available to every template."""
+    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS,
+                                 label_of=schema_form.label_of, display=schema_form.display)
