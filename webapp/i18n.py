@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 
 LOCALES = {"zh_CN": "简体中文", "en": "English"}
 
@@ -33,5 +33,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def language():
-        locale = str(get_locale())
+        locale = select_locale()
         return {"lang": locale, "html_lang": "zh-CN" if locale == "zh_CN" else locale, "LOCALES": LOCALES}

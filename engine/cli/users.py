@@ -1,6 +1,8 @@
 """`pdw users`: the user directory."""
 from __future__ import annotations
 
+import sys
+
 import click
 
 from engine.cli.common import emit, friendly, get_engine
@@ -8,7 +10,7 @@ from engine.cli.common import emit, friendly, get_engine
 
 @click.group("users")
 def group() -> None:
-    """Add and list users."""
+    """Add and list users, and set their passwords."""
 
 
 @group.command("add")
@@ -38,3 +40,20 @@ def list_command(as_json: bool) -> None:
     emit([u.to_dict() for u in list_users(get_engine())], as_json,
          lambda rows: "\n".join(f"{u['name']}\t{u['department'] or '-'}\t{','.join(u['roles'])}" for u in rows)
          or "(no users)")
+
+
+@group.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--as", "actor", default="admin", show_default=True, help="Who sets it (audit log).")
+@friendly
+def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
+    """Set a user's sign-in password (asked for twice unless --password-stdin)."""
+    from engine.services.accounts import set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    set_password(get_engine(), name, password, actor=actor)
+    click.echo(f"password set for {name}")

@@ -1,0 +1,31 @@
+"""Web fixtures: the app on a migrated database (SQLite, then PostgreSQL) with a frozen clock."""
+from __future__ import annotations
+
+import pytest
+
+from web_helpers import FROZEN, AuthActions, Engines, make_app, prepare
+
+
+@pytest.fixture
+def engines(database_url):
+    """Engines on a database holding the test procedure and five people with passwords."""
+    factory = Engines(database_url)
+    prepare(factory.at())
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def app(engines):
+    """The web app, its clock frozen on Monday 2026-03-02 09:00."""
+    return make_app(engines.at(FROZEN))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)

@@ -1,0 +1,83 @@
+"""Helpers of the web tests: engines at chosen instants, the app, signing in, reading pages."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from engine.bootstrap import Config, build_engine
+from engine.clock import Clock
+from engine.services import accounts, definitions, users
+from webapp import create_app
+
+WEB_FIXTURES = Path(__file__).parent / "fixtures"
+FROZEN = "2026-03-02T09:00:00+08:00"  # a Monday
+PASSWORD = "correct horse 1"
+PEOPLE = [("zhang.san", "gaj", ["applicant"]), ("zhou.ba", "fgw", ["applicant"]),
+          ("li.si", "sjj", ["reviewer"]), ("wang.wu", "sjj", ["reviewer"]), ("zhao.liu", "sjj", ["supervisor"])]
+
+
+class Engines:
+    """Engines on one database at chosen instants, closed after the test."""
+
+    def __init__(self, url: str) -> None:
+        self.config = replace(Config(), database_url=url, forms_dir=WEB_FIXTURES / "forms")
+        self._built = []
+
+    def at(self, instant: str = FROZEN):
+        """An engine whose clock stands at `instant`."""
+        engine = build_engine(self.config, Clock(datetime.fromisoformat(instant)))
+        self._built.append(engine)
+        return engine
+
+    def close(self) -> None:
+        for engine in self._built:
+            engine.close()
+
+
+def prepare(engine) -> None:
+    """Deploy the test procedure and add the people, each with PASSWORD."""
+    definitions.deploy(engine, [("web_share.bpmn", (WEB_FIXTURES / "web_share.bpmn").read_bytes())], actor="admin")
+    for name, department, roles in PEOPLE:
+        users.add_user(engine, name, department=department, roles=roles)
+        accounts.set_password(engine, name, PASSWORD)
+
+
+def make_app(engine, **config):
+    """The web app on `engine`, CSRF on as in production."""
+    return create_app({"PDW_ENGINE": engine, "SECRET_KEY": "test-secret", "TESTING": True, **config})
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+class AuthActions:
+    """Signing in and out, and posting forms with the page's CSRF token."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def login(self, name: str = "li.si", password: str = PASSWORD):
+        token = csrf_token(self._client.get("/auth/login").text)
+        return self._client.post("/auth/login", data={"username": name, "password": password, "csrf_token": token})
+
+    def logout(self):
+        return self.post("/portal/", "/auth/logout")
+
+    def post(self, page: str, url: str, data: dict | None = None, **kwargs):
+        """POST `data` to `url` with the CSRF token found on `page`."""
+        token = csrf_token(self._client.get(page).text)
+        return self._client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def flashes(html: str) -> list[str]:
+    """The flashed messages on a page."""
+    return [m.strip() for m in re.findall(r'<div class="flash flash-\w+" role="\w+">([^<]*)</div>', html)]
+
+
+def field_errors(html: str) -> list[str]:
+    """The per-field error messages on a page."""
+    return re.findall(r'<p class="error" id="[^"]+">([^<]*)</p>', html)
