@@ -34,14 +34,14 @@ class Sandbox:
 
     Thread-safe: callers share one worker, one request at a time. Start is lazy; `close()`
     (or leaving a `with` block) stops the worker.
+
+    Args:
+        time_limit: wall-clock seconds one script may run.
+        memory_limit_mb: the worker's address-space limit (RLIMIT_AS), at least 64.
+        python: the interpreter to start the worker with; sys.executable when None.
     """
 
     def __init__(self, time_limit: float = 2.0, memory_limit_mb: int = 512, *, python: str | None = None) -> None:
-        """Args:
-            time_limit: wall-clock seconds one script may run.
-            memory_limit_mb: the worker's address-space limit (RLIMIT_AS), at least 64.
-            python: the interpreter to start the worker with; sys.executable when None.
-        """
         if not time_limit > 0:
             raise ValueError("time_limit must be a positive number of seconds")
         if memory_limit_mb < MIN_MEMORY_MB:
@@ -186,7 +186,14 @@ class Sandbox:
                 if len(self._buffer) >= needed:
                     body = bytes(self._buffer[HEADER.size:needed])
                     del self._buffer[:needed]
-                    return decode(body)
+                    try:
+                        reply = decode(body)
+                    except (ValueError, RecursionError):
+                        reply = None
+                    if not isinstance(reply, dict):
+                        self._stop(gently=False)
+                        raise ScriptError("the script worker sent a malformed reply and was restarted")
+                    return reply
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not poller.poll(remaining * 1000):
                 self._stop(gently=False)

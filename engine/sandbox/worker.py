@@ -78,7 +78,10 @@ class Worker:
             return {"ok": True, "result": result}
         variables = {}
         for name, value in namespace.items():
-            if name == "__builtins__" or (name in external and name not in context):
+            if name in external and name not in context:
+                continue
+            if name.startswith("__") and name not in context:
+                # Made by Python, not the script (which may not name it): __builtins__, __annotations__.
                 continue
             if isinstance(value, _SKIPPED_TYPES):
                 continue

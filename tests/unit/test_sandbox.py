@@ -131,7 +131,8 @@ def test_builtins_outside_the_whitelist_do_not_exist(sandbox):
 
 
 def test_a_runaway_loop_is_stopped_after_the_time_limit_and_the_next_call_works(sandbox):
-    first_pid = sandbox.evaluate("1", {}, NOW) and sandbox.worker_pid
+    sandbox.evaluate("1", {}, NOW)
+    first_pid = sandbox.worker_pid
     with pytest.raises(ScriptError, match=r"^script ran longer than 0.5 s and was stopped$"):
         sandbox.execute("n = 0\nwhile True:\n    n = n + 1", {}, NOW)
     assert sandbox.worker_pid is None
@@ -171,6 +172,10 @@ def test_a_value_that_is_not_json_data_is_refused(sandbox, op, source, message):
 def test_variables_that_are_not_json_data_are_refused_before_sending(sandbox):
     with pytest.raises(ScriptError, match="variable 'when' is not JSON data"):
         sandbox.evaluate("1", {"when": NOW}, NOW)
+
+
+def test_variables_python_makes_for_itself_are_not_returned(sandbox):
+    assert sandbox.execute("count: int = 2", {}, NOW) == {"count": 2}
 
 
 def test_external_variables_are_readable_but_not_returned(sandbox):

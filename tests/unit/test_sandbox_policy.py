@@ -31,6 +31,11 @@ HOSTILE = [
     ("g = (i for i in [1])\nf = g.gi_frame", 2, "attribute 'gi_frame' is not allowed"),
     ("match x:\n    case str(__class__=c):\n        pass", 2, "attribute '__class__' is not allowed"),
     ("vars()", 1, "'vars' is not allowed in scripts"),
+    ("ｅval('1')", 1, "'eval' is not allowed in scripts"),  # identifiers are NFKC-normalised
+    ("(f := __import__)", 1, "'__import__' is not allowed in scripts"),
+    ("s = f'{x.__class__}'", 1, "attribute '__class__' is not allowed"),
+    ("x: __import__('os') = 1", 1, "'__import__' is not allowed in scripts"),
+    ("try:\n    pass\nexcept Exception as _e:\n    pass", 3, "name '_e' is not allowed"),
     ("breakpoint()", 1, "'breakpoint' is not allowed in scripts"),
 ]
 
