@@ -215,7 +215,7 @@ def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxP
     with engine.reading() as uow:
         session = uow.session
         user = require_user(session, actor)
-        groups = list(groups_of(user.roles, user.department))
+        groups = list(groups_of(user))
         found: list[tuple[str, object]] = []
         for kind, statement in page_queries(engine, groups, actor, query):
             found += [(kind, r) for r in session.execute(statement.limit(query.limit + 1 - len(found)))]
@@ -258,7 +258,7 @@ def task_view(engine: Engine, task_id: int, *, actor: str) -> dict:
             raise NotFound(f"no task {task_id}")
         instance = session.get(ProcessInstance, task.instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)
-        groups = set(groups_of(user.roles, user.department))
+        groups = set(groups_of(user))
         candidate = bool(groups & set(task.candidate_groups))
         overseer = bool({"supervisor", "admin"} & set(user.roles))
         if not (candidate or overseer or actor in (task.assignee, task.completed_by, instance.started_by)):

@@ -45,7 +45,7 @@ def overview(engine: Engine, actor: str, *, limit: int = 100) -> dict:
     with engine.reading() as uow:
         session = uow.session
         user = require_user(session, actor)
-        groups = set(groups_of(user.roles, user.department))
+        groups = set(groups_of(user))
         procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
                       for d in session.scalars(_newest(session).order_by(ProcessDefinition.process_id))
                       if _may_start(user.roles, d.properties) and d.properties.get("startForm")]
@@ -122,7 +122,7 @@ def application(engine: Engine, actor: str, instance_id: int) -> dict:
             # Someone else's application is as good as absent: its existence is not disclosed.
             raise NotFound(f"no application {instance_id}")
         definition = session.get(ProcessDefinition, instance.definition_id)
-        groups = set(groups_of(user.roles, user.department))
+        groups = set(groups_of(user))
         task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                     .order_by(HumanTask.id)).all()
         forms = definition.forms or {}

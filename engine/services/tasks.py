@@ -29,7 +29,7 @@ def list_tasks(engine: Engine, *, actor: str | None = None, instance_id: int | N
             query = query.where(HumanTask.state == state)
         if actor is not None:
             user = require_user(session, actor)
-            groups = groups_of(user.roles, user.department)
+            groups = groups_of(user)
             in_group = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_name.in_(groups))
             query = query.where((HumanTask.assignee == actor) | (HumanTask.assignee.is_(None) & in_group))
         query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(limit)
@@ -44,7 +44,7 @@ def _task(session, task_id: int) -> HumanTask:
 
 
 def _require_candidate(user, candidate_groups: list[str]) -> None:
-    if not set(groups_of(user.roles, user.department)) & set(candidate_groups):
+    if not set(groups_of(user)) & set(candidate_groups):
         raise PermissionDenied(f"user '{user.name}' is in none of the task's groups ({', '.join(candidate_groups)})")
 
 

@@ -31,18 +31,19 @@ class UserView:
                 "roles": list(self.roles), "groups": list(self.groups)}
 
 
-def groups_of(roles, department: str | None) -> tuple[str, ...]:
-    """A user's candidate groups: each role, and each role at their department (`role@dept`)."""
-    groups = set(roles)
-    if department:
-        groups.update(f"{role}@{department}" for role in roles)
+def groups_of(user) -> tuple[str, ...]:
+    """A user's candidate groups: each role, each role at their department (`role@dept`), and
+    `user:NAME` for steps meant for one person (an applicant signing their own commitment)."""
+    groups = set(user.roles)
+    if user.department:
+        groups.update(f"{role}@{user.department}" for role in user.roles)
+    groups.add(f"user:{user.name}")
     return tuple(sorted(groups))
 
 
 def view(user: User) -> UserView:
     """The caller-facing form of a user row."""
-    return UserView(user.name, user.display_name, user.department, tuple(user.roles),
-                    groups_of(user.roles, user.department))
+    return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user))
 
 
 def require_user(session: Session, name: str) -> User:

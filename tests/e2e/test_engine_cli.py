@@ -34,7 +34,7 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     assert pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer").exit_code == 0
     assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor").exit_code == 0
     users = json.loads(pdw("users", "list", "--json").output)
-    assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj"]
+    assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj", "user:rita"]
 
     bpmn = str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")
     assert pdw("workflows", "validate", bpmn).exit_code == 0
