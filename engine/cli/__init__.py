@@ -10,7 +10,9 @@ import click
 _GROUPS = {
     "audit": "engine.cli.audit",
     "calendar": "engine.cli.calendar",
+    "catalog": "engine.cli.catalog",
     "db": "engine.cli.db",
+    "demo": "engine.cli.demo",
     "instances": "engine.cli.instances",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",

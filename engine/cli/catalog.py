@@ -1,0 +1,44 @@
+"""`pdw catalog`: import and list the public data catalog."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli.common import emit, fail, friendly, get_engine
+
+
+@click.group("catalog")
+def group() -> None:
+    """The public data catalog (Art. 13, 19, 25)."""
+
+
+@group.command("import")
+@click.argument("file")
+@click.option("--as", "actor", default="admin", show_default=True)
+@friendly
+def import_command(file: str, actor: str) -> None:
+    """Import FILE.csv; a file with any error imports nothing and every error is listed."""
+    from engine.services.catalog import import_csv
+
+    path = Path(file)
+    if not path.is_file():
+        fail(f"{file}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text")
+    report = import_csv(get_engine(), text, actor=actor, file_name=path.name)
+    click.echo(f"{report.added} added, {report.updated} updated")
+
+
+@group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def list_command(as_json: bool) -> None:
+    """List catalog items."""
+    from engine.services.catalog import list_items
+
+    emit(list_items(get_engine()), as_json, lambda rows: "\n".join(
+        f"{r['code']}\t{r['name']}\t{r['source_unit']}\t{r['share_attribute']}\t{r['open_attribute']}"
+        for r in rows) or "(empty)")

@@ -1,0 +1,76 @@
+"""Demo data: the city's departments, one user per role, a small catalog and every procedure.
+
+`load` can run any number of times; it adds what is missing and leaves the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine.bootstrap import Engine
+from engine.persistence.models import Department, User
+from engine.services import accounts, catalog, definitions
+from engine.services.users import add_user
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+DEPARTMENTS = {
+    "sjj": ("达州市数据局", "authority"),
+    "dsjzx": ("达州市大数据服务中心", "operator"),
+    "gaj": ("达州市公安局", "source_unit"),
+    "scjgj": ("达州市市场监督管理局", "source_unit"),
+    "wjw": ("达州市卫生健康委员会", "source_unit"),
+    "zrzyj": ("达州市自然资源和规划局", "source_unit"),
+    "dzkj": ("达州数智科技有限公司", "company"),
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """One demo account; the password is printed in the README."""
+
+    name: str
+    display_name: str
+    department: str
+    roles: tuple[str, ...]
+    password: str
+
+
+DEMO_USERS = (
+    DemoUser("zhang.san", "张三", "scjgj", ("applicant",), "zhangsan-demo"),
+    DemoUser("li.si", "李四", "sjj", ("reviewer",), "lisi-demo"),
+    DemoUser("wang.wu", "王五", "gaj", ("source_unit_handler",), "wangwu-demo"),
+    DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "zhaoliu-demo"),
+    DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sunqi-demo"),
+    DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "admin-demo"),
+)
+
+
+def load(engine: Engine) -> list[str]:
+    """Add the demo departments, users, catalog and procedures; returns what was done, line by line."""
+    done = []
+    with engine.writing() as uow:
+        known = set(uow.session.scalars(select(Department.code)))
+        for code, (name, kind) in DEPARTMENTS.items():
+            if code not in known:
+                uow.session.add(Department(code=code, name=name, kind=kind))
+                done.append(f"department {code} {name}")
+        uow.commit()
+    with engine.reading() as uow:
+        users = set(uow.session.scalars(select(User.name)))
+    for user in DEMO_USERS:
+        if user.name not in users:
+            add_user(engine, user.name, department=user.department, roles=list(user.roles),
+                     display_name=user.display_name)
+            accounts.set_password(engine, user.name, user.password)
+            done.append(f"user {user.name} ({', '.join(user.roles)})")
+    report = catalog.import_csv(engine, (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
+                                file_name="catalog.csv")
+    done.append(f"catalog: {report.added} added, {report.updated} updated")
+    files = sorted(engine.config.workflows_dir.glob("*.bpmn"))
+    if files:
+        for deployed in definitions.deploy(engine, [(f.name, f.read_bytes()) for f in files], actor="admin"):
+            done.append(f"{deployed.process_id} v{deployed.version} {'deployed' if deployed.created else 'unchanged'}")
+    return done
