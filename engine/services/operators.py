@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from engine.bpmn.script_engine import OperationError
-from engine.persistence.models import CatalogItem, Grant
+from engine.persistence.models import CatalogItem, Department, Grant
 from engine.persistence.repository import InstanceRecord, insert_instance
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError"]
@@ -86,9 +86,57 @@ def resume_open(context: OperationContext, params: dict) -> dict:
     return {"catalog_item": item.code, "open_suspended": False}
 
 
+_LIST_ATTRIBUTES = {
+    "share": ("share_attribute", "share_conditions", ("无条件共享", "有条件共享")),
+    "open": ("open_attribute", "open_conditions", ("无条件开放", "有条件开放")),
+}
+
+
+def list_catalog_item(context: OperationContext, params: dict) -> dict:
+    """Put `catalog_item` on the share or open responsibility list (`responsibility_list`), after a
+    demand under Art. 22 or Art. 28 para. 1.
+
+    The catalog is the list: listing sets the item's share or open `attribute` (and `conditions`).
+    An item not yet in the catalog is added with `name`, `source_unit`, `update_frequency` and
+    `contact`; its other attribute starts at the strictest value that needs no legal basis
+    (有条件共享 pending the source unit's Art. 19 assessment; 不予开放), so listing for one
+    purpose never opens or shares more than was decided.
+    """
+    which = params.get("responsibility_list")
+    if which not in _LIST_ATTRIBUTES:
+        raise OperationError(f"list_catalog_item: responsibility_list must be 'share' or 'open', not {which!r}")
+    attribute_column, conditions_column, allowed = _LIST_ATTRIBUTES[which]
+    attribute, conditions = params.get("attribute"), params.get("conditions") or None
+    if attribute not in allowed:
+        raise OperationError(f"list_catalog_item: attribute must be one of {', '.join(allowed)}, not {attribute!r}")
+    if attribute.startswith("有条件") and not conditions:
+        raise OperationError(f"list_catalog_item: {attribute} needs its conditions (Art. 19)")
+    code = params.get("catalog_item")
+    if not code:
+        raise OperationError("list_catalog_item needs catalog_item")
+    item = context.session.get(CatalogItem, code)
+    created = item is None
+    if created:
+        missing = [k for k in ("name", "source_unit", "update_frequency", "contact") if not params.get(k)]
+        if missing:
+            raise OperationError(f"list_catalog_item: a new catalog item needs {', '.join(missing)}")
+        if context.session.get(Department, params["source_unit"]) is None:
+            raise OperationError(f"list_catalog_item: no department '{params['source_unit']}'")
+        item = CatalogItem(code=code, name=str(params["name"]), source_unit=params["source_unit"],
+                           share_attribute="有条件共享", share_conditions="待数源单位按第十九条评估确定",
+                           open_attribute="不予开放", update_frequency=str(params["update_frequency"]),
+                           contact=str(params["contact"]))
+        context.session.add(item)
+    setattr(item, attribute_column, attribute)
+    setattr(item, conditions_column, conditions)
+    context.session.flush()
+    return {"catalog_item": item.code, "responsibility_list": which, "attribute": attribute, "created": created}
+
+
 OPERATIONS = {
     "pdw.catalog_item": catalog_item,
     "pdw.record_grant": record_grant,
     "pdw.suspend_open": suspend_open,
     "pdw.resume_open": resume_open,
+    "pdw.list_catalog_item": list_catalog_item,
 }
