@@ -172,3 +172,18 @@ def test_deadlines_run_across_the_national_day_holiday(procedure):
 
     procedure.at("2026-10-17T00:00:00+08:00")
     assert [f.task_name for f in procedure.sweep()] == ["final_review_overdue"]
+
+
+
+def test_a_late_reply_still_counts_and_the_supervision_stays_open_until_recorded(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-10T00:00:00+08:00")
+    procedure.sweep()
+
+    done = procedure.complete(instance_id, "review", "li.si", **APPROVAL)
+
+    assert done["instance_status"] == "running"
+    assert list(procedure.open_tasks(instance_id)) == ["supervise_review"]
+    assert len(procedure.grants(instance_id)) == 1
+    procedure.complete(instance_id, "supervise_review", "zhao.liu", supervision_note="已逾期一日，已答复")
+    assert procedure.show(instance_id)["status"] == "completed"

@@ -1,0 +1,79 @@
+"""catalog_demand: share demands (Art. 22) and open demands (Art. 28 para. 1), path by path."""
+from __future__ import annotations
+
+import pytest
+
+from engine.errors import InvalidInput
+from engine.services import catalog
+
+PROCESS_ID = "catalog_demand"
+
+SHARE_DEMAND = {"demand_type": "share", "data_name": "机动车登记信息", "description": "车辆所有人与号牌",
+                "purpose": "执法核查"}
+OPEN_DEMAND = {"demand_type": "open", "data_name": "医疗机构执业登记信息", "description": "机构名称、地址、科目",
+               "purpose": "就医导航应用"}
+LISTING = {"decision": "include", "catalog_item": "GA-003", "item_name": "机动车登记信息", "attribute": "有条件共享",
+           "conditions": "限执法核查使用", "update_frequency": "每日", "contact": "市公安局数据管理科 0818-2000001"}
+
+
+def _consult(procedure, instance_id, unit, handler, opinion="agree"):
+    procedure.complete(instance_id, "intake", "li.si", source_unit=unit, intake_note="请协商")
+    consultation = procedure.open_tasks(instance_id)["consultation"]
+    assert consultation["candidate_groups"] == [f"source_unit_handler@{unit}"]
+    procedure.complete(instance_id, "consultation", handler, opinion=opinion, opinion_reasons="可按条件共享")
+
+
+def test_a_share_demand_agreed_with_the_source_unit_puts_a_new_item_on_the_share_list(procedure):
+    instance_id = procedure.start(**SHARE_DEMAND)
+    _consult(procedure, instance_id, "gaj", "wang.wu")
+
+    with pytest.raises(InvalidInput) as invalid:  # conditional sharing states its conditions (Art. 19)
+        procedure.complete(instance_id, "share_decision", "li.si", **{**LISTING, "conditions": None})
+    assert "conditions" in [p.where for p in invalid.value.problems]
+    done = procedure.complete(instance_id, "share_decision", "li.si", **LISTING)
+
+    assert done["instance_status"] == "completed"
+    item = procedure.item("GA-003")
+    assert (item["name"], item["source_unit"], item["share_attribute"], item["share_conditions"]) == (
+        "机动车登记信息", "gaj", "有条件共享", "限执法核查使用")
+    assert item["open_attribute"] == "不予开放"  # listing for sharing opens nothing
+    assert procedure.show(instance_id)["data"]["listing"] == {"catalog_item": "GA-003", "responsibility_list": "share",
+                                                              "attribute": "有条件共享", "created": True}
+
+
+def test_a_declined_share_demand_tells_the_requester_why(procedure):
+    instance_id = procedure.start(**SHARE_DEMAND)
+    _consult(procedure, instance_id, "gaj", "wang.wu", opinion="disagree")
+
+    done = procedure.complete(instance_id, "share_decision", "li.si", decision="decline", reason="涉及公民个人信息")
+
+    assert done["instance_status"] == "completed"
+    assert procedure.show(instance_id)["data"]["reason"] == "涉及公民个人信息"
+    assert "GA-003" not in {i["code"] for i in catalog.list_items(procedure.engine)}
+
+
+def test_an_open_demand_for_a_catalogued_item_opens_it(procedure):
+    instance_id = procedure.start(**OPEN_DEMAND)
+    _consult(procedure, instance_id, "wjw", "zheng.yi")
+    assert procedure.item("WJ-002")["open_attribute"] == "不予开放"
+
+    procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item="WJ-002",
+                       item_name="出生医学证明信息", attribute="有条件开放", conditions="仅开放脱敏统计数据",
+                       update_frequency="每月", contact="市卫健委规划信息科")
+
+    item = procedure.item("WJ-002")
+    assert (item["open_attribute"], item["open_conditions"]) == ("有条件开放", "仅开放脱敏统计数据")
+    assert item["share_attribute"] == "有条件共享"  # untouched
+
+
+@pytest.mark.parametrize("decision", ["not_eligible", "undetermined"])
+def test_an_open_demand_not_eligible_or_undetermined_is_answered_with_reasons(procedure, decision):
+    instance_id = procedure.start(**OPEN_DEMAND)
+    _consult(procedure, instance_id, "wjw", "zheng.yi", opinion="undetermined")
+
+    with pytest.raises(InvalidInput):
+        procedure.complete(instance_id, "open_decision", "li.si", decision=decision)
+    done = procedure.complete(instance_id, "open_decision", "li.si", decision=decision, reason="开放类型尚待评估")
+
+    assert done["instance_status"] == "completed"
+    assert procedure.item("WJ-001")["open_attribute"] == "无条件开放"

@@ -1,0 +1,77 @@
+"""objection: Art. 28 para. 2, path by path."""
+from __future__ import annotations
+
+PROCESS_ID = "objection"
+
+ERROR = {"catalog_item": "SC-001", "objection_type": "error", "description": "本公司注册资本登记有误",
+         "requested_measure": "correct"}
+PRIVACY = {"catalog_item": "SC-001", "objection_type": "privacy", "description": "开放数据含本人手机号",
+           "requested_measure": "delete"}
+
+
+def test_a_founded_objection_is_remedied_within_ten_working_days(procedure):
+    instance_id = procedure.start(**ERROR)
+
+    assess = procedure.open_tasks(instance_id)["assess"]
+    assert assess["candidate_groups"] == ["source_unit_handler@scjgj"]
+    assert (assess["due_date"], assess["deadline_rule"], assess["deadline_article"]) == (
+        "2026-03-16", "art28_objection_measures", "第二十八条第二款")
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="登记数据录入错误")
+    assert procedure.open_tasks(instance_id)["measures"]["due_date"] == "2026-03-16"
+    done = procedure.complete(instance_id, "measures", "zhou.jiu", measure="corrected",
+                              measure_summary="已更正注册资本", measure_date="2026-03-04")
+
+    assert done["instance_status"] == "completed"
+    assert procedure.item("SC-001")["open_suspended"] is False
+
+
+def test_an_unfounded_objection_is_answered_promptly_with_reasons(procedure):
+    instance_id = procedure.start(**ERROR)
+
+    done = procedure.complete(instance_id, "assess", "zhou.jiu", decision="unfounded", finding="与登记档案一致",
+                              reason="开放数据与市场主体登记档案一致")
+
+    assert done["instance_status"] == "completed"
+    assert procedure.show(instance_id)["data"]["reason"] == "开放数据与市场主体登记档案一致"
+
+
+def test_a_privacy_objection_may_suspend_the_opening_until_it_is_assessed(procedure):
+    instance_id = procedure.start(**PRIVACY)
+
+    assert list(procedure.open_tasks(instance_id)) == ["consider_suspension"]
+    procedure.complete(instance_id, "consider_suspension", "zhou.jiu", suspend=True, suspension_reason="涉及个人信息")
+    assert procedure.item("SC-001")["open_suspended"] is True
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="含个人手机号")
+    assert procedure.item("SC-001")["open_suspended"] is True
+    procedure.complete(instance_id, "measures", "zhou.jiu", measure="deleted", measure_summary="已删除手机号字段",
+                       measure_date="2026-03-05")
+
+    assert procedure.show(instance_id)["status"] == "completed"
+    assert procedure.item("SC-001")["open_suspended"] is False
+
+
+def test_a_privacy_objection_need_not_suspend_the_opening(procedure):
+    instance_id = procedure.start(**PRIVACY)
+    procedure.complete(instance_id, "consider_suspension", "zhou.jiu", suspend=False, suspension_reason="已脱敏")
+
+    assert procedure.item("SC-001")["open_suspended"] is False
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="unfounded", finding="已脱敏", reason="数据已脱敏")
+    assert procedure.show(instance_id)["status"] == "completed"
+
+
+def test_measures_not_taken_in_time_escalate_to_supervisors(procedure):
+    instance_id = procedure.start(**ERROR)
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="确有错误")
+
+    procedure.at("2026-03-17T00:00:00+08:00")
+    assert [f.task_name for f in procedure.sweep()] == ["measures_overdue"]
+    assert sorted(procedure.open_tasks(instance_id)) == ["measures", "supervise_measures"]
+
+
+def test_ten_working_days_skip_the_spring_festival(procedure):
+    # Received Thursday 2026-02-12: Feb 13, Sat 14 (make-up day), then Feb 15-23 off,
+    # Feb 24, 25, 26, 27, Sat 28 (make-up day), Mar 2, 3, 4.
+    procedure.at("2026-02-12T10:00:00+08:00")
+    instance_id = procedure.start(**ERROR)
+
+    assert procedure.open_tasks(instance_id)["assess"]["due_date"] == "2026-03-04"
