@@ -246,7 +246,7 @@ class Grant(Base):
 
 
 class ReceiptCounter(Base):
-    """Per-day sequence behind receipt numbers such as PDW-20260302-0007."""
+    """Per-day sequence behind receipt numbers such as DZ2026030200007."""
 
     __tablename__ = "receipt_counters"
 

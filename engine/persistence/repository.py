@@ -249,22 +249,28 @@ def insert_tasks(session: Session, rows: list[dict]) -> list[int]:
 
 
 _TASK_FIELDS = [f.name for f in fields(TaskRow)]
-_TASK_WITH_INSTANCE = (f"SELECT {', '.join('t.' + n for n in _TASK_FIELDS)}, "
-                       f"{', '.join('i.' + n for n in _INSTANCE_FIELDS)} "
-                       "FROM human_tasks t JOIN process_instances i ON i.id = t.instance_id WHERE t.id = :task_id")
+_USER_FIELDS = ["name", "department", "roles"]
+_TASK_FOR_DECISION = (f"SELECT {', '.join('t.' + n for n in _TASK_FIELDS)}, "
+                      f"{', '.join('i.' + n for n in _INSTANCE_FIELDS)}, "
+                      f"{', '.join('u.' + n for n in _USER_FIELDS)} "
+                      "FROM human_tasks t JOIN process_instances i ON i.id = t.instance_id "
+                      "LEFT JOIN users u ON u.name = :actor AND u.active = :active WHERE t.id = :task_id")
 
 
-def task_with_instance(session: Session, task_id: int, *, lock: bool) -> tuple[TaskRow, InstanceRecord] | None:
-    """A task and its instance, locking the task row when `lock` (PostgreSQL); None if absent."""
+def task_for_decision(session: Session, task_id: int, actor: str
+                      ) -> tuple[TaskRow, InstanceRecord, UserRow | None] | None:
+    """A task, its instance and the deciding user (None if no such active user), in one query,
+    locking the task row on PostgreSQL; None if there is no such task."""
     sql = _Sql(session)
-    query = _TASK_WITH_INSTANCE + (" FOR UPDATE OF t" if lock and not sql.sqlite else "")
-    sql.run(query, {"task_id": task_id})
+    query = _TASK_FOR_DECISION + ("" if sql.sqlite else " FOR UPDATE OF t")
+    sql.run(query, {"task_id": task_id, "actor": actor, "active": True})
     row = sql.cursor.fetchone()
     if row is None:
         return None
-    values = [sql.out(n, v) for n, v in zip(_TASK_FIELDS + _INSTANCE_NAMES, row)]
-    split = len(_TASK_FIELDS)
-    return TaskRow(*values[:split]), InstanceRecord(*values[split:])
+    values = [sql.out(n, v) for n, v in zip(_TASK_FIELDS + _INSTANCE_NAMES + _USER_FIELDS, row)]
+    task_end, instance_end = len(_TASK_FIELDS), len(_TASK_FIELDS) + len(_INSTANCE_NAMES)
+    user = UserRow(*values[instance_end:]) if values[instance_end] is not None else None
+    return TaskRow(*values[:task_end]), InstanceRecord(*values[task_end:instance_end]), user
 
 
 def complete_task(session: Session, task_id: int, *, actor: str, assignee: str, claimed_at: datetime | None,

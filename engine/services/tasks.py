@@ -131,17 +131,16 @@ def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        found = repository.task_with_instance(session, task_id, lock=True)
+        found = repository.task_for_decision(session, task_id, actor)
         if found is None:
             raise NotFound(f"no task {task_id}")
-        task, instance = found
+        task, instance, user = found
         _check_open(task)
         before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
         assignee, claimed_at = task.assignee, task.claimed_at
         if task.assignee is None:
             # Deciding an unclaimed task claims it in the same transaction; the row lock
             # above keeps a concurrent claim from slipping in between.
-            user = repository.active_user(session, actor)
             if user is None:
                 raise NotFound(f"no user '{actor}'")
             _require_candidate(user, task.candidate_groups)
