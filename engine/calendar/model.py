@@ -35,6 +35,9 @@ class Rule:
     title_en: str
     extends: str | None = None
     statutory: bool = True
+    # "receipt": counted from the day the application was received (the statute's periods);
+    # "task": from the day the step opens (internal limits such as a consultation).
+    counts_from: str = "receipt"
 
 
 @dataclass(frozen=True)

@@ -59,10 +59,16 @@ def _parse_rule(raw: dict, where: str) -> Rule:
     statutory = raw.get("statutory", True)
     if not isinstance(statutory, bool):
         raise CalendarError(f"{where}: statutory must be true or false")
-    unknown = set(raw) - {*_REQUIRED_TEXT, "period", "unit", "extends", "statutory"}
+    counts_from = raw.get("counts_from", "receipt")
+    if counts_from not in ("receipt", "task"):
+        raise CalendarError(f"{where}: counts_from must be 'receipt' or 'task'")
+    if counts_from == "task" and extends is not None:
+        raise CalendarError(f"{where}: a rule that extends another counts from its deadline, not from the task")
+    unknown = set(raw) - {*_REQUIRED_TEXT, "period", "unit", "extends", "statutory", "counts_from"}
     if unknown:
         raise CalendarError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    return Rule(raw["id"], period, raw["unit"], raw["article"], raw["title_zh"], raw["title_en"], extends, statutory)
+    return Rule(raw["id"], period, raw["unit"], raw["article"], raw["title_zh"], raw["title_en"], extends, statutory,
+                counts_from)
 
 
 def _check_extends(rule: Rule, rules: dict[str, Rule], file_name: str) -> None:

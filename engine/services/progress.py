@@ -16,6 +16,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bootstrap import Engine
+from engine.clock import SHANGHAI
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
 from engine.persistence.repository import InstanceRecord, insert_instance, insert_tasks, save_instance
@@ -63,12 +64,13 @@ def _candidate_groups(engine: Engine, task) -> list[str]:
     return sorted(set(groups))
 
 
-def _deadline_columns(engine: Engine, instance: InstanceRecord, rule_id: str | None) -> dict:
+def _deadline_columns(engine: Engine, instance: InstanceRecord, rule_id: str | None, now: datetime) -> dict:
     if not rule_id:
         return {"due_date": None, "due_at": None, "deadline_rule": None, "deadline_article": None,
                 "deadline_provisional": False, "deadline_basis": None}
     rule = engine.rules[rule_id]
-    deadline = engine.calendar.deadline(instance.received_on, rule=rule, rules=engine.rules)
+    start = instance.received_on if rule.counts_from == "receipt" else now.astimezone(SHANGHAI).date()
+    deadline = engine.calendar.deadline(start, rule=rule, rules=engine.rules)
     return {
         "due_date": deadline.due_date,
         "due_at": deadline.due_at,
@@ -159,7 +161,7 @@ def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, wor
         "instance_id": instance.id, "spiff_task_id": str(task.id), "task_name": task.task_spec.name,
         "title": task.task_spec.bpmn_name or task.task_spec.name, "process_id": instance.process_id,
         "form": props.get("formJsonSchemaFilename"), "candidate_groups": groups, "state": "open",
-        "created_at": now, **_deadline_columns(engine, instance, props.get("deadlineRule")),
+        "created_at": now, **_deadline_columns(engine, instance, props.get("deadlineRule"), now),
     } for task, props, groups in new_rows]
     if rows:
         outcome.opened = [row["task_name"] for row in rows]

@@ -414,3 +414,23 @@ def test_deadline_is_a_frozen_value(calendar: WorkingCalendar) -> None:
     assert isinstance(deadline, Deadline)
     with pytest.raises(AttributeError):
         deadline.due_date = D(2026, 1, 1)  # type: ignore[misc]
+
+
+def test_a_rule_counts_from_receipt_unless_it_says_it_counts_from_the_task() -> None:
+    rules = load_rules()
+    assert rules["art20_share_reply"].counts_from == "receipt"
+    assert rules["internal_source_opinion"].counts_from == "task"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('counts_from = "tomorrow"', "counts_from must be 'receipt' or 'task'"),
+    ('counts_from = "task"\nextends = "base"', "a rule that extends another counts from its deadline"),
+])
+def test_a_bad_counts_from_is_refused(tmp_path, extra: str, message: str) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        '[[rules]]\nid = "base"\nperiod = 5\nunit = "working_days"\narticle = "a"\ntitle_zh = "z"\ntitle_en = "e"\n\n'
+        f'[[rules]]\nid = "odd"\nperiod = 3\nunit = "working_days"\narticle = "a"\ntitle_zh = "z"\ntitle_en = "e"\n'
+        f'{extra}\n', encoding="utf-8")
+    with pytest.raises(CalendarError, match=message):
+        load_rules(path)

@@ -88,7 +88,8 @@ def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_worki
 
     opinion = procedure.open_tasks(instance_id)["source_opinion"]
     assert opinion["candidate_groups"] == ["source_unit_handler@gaj"]
-    assert (opinion["due_date"], opinion["deadline_rule"]) == ("2026-03-05", "internal_source_opinion")
+    # An internal limit counted from the day the consultation opens (Monday 03-09): Thursday.
+    assert (opinion["due_date"], opinion["deadline_rule"]) == ("2026-03-12", "internal_source_opinion")
     with pytest.raises(PermissionDenied):  # a handler of another source unit
         procedure.complete(instance_id, "source_opinion", "zhou.jiu", opinion="agree", opinion_reasons="同意")
 
