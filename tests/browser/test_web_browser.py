@@ -1,6 +1,7 @@
 """The web app in Debian's chromium: apply, claim and decide, read the reply; a rival's inbox updates."""
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -34,7 +35,10 @@ def server(sqlite_url):
 @pytest.fixture
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install --browser)")
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install --browser)"
+        if os.environ.get("PDW_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
