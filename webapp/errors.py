@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, render_template
+from flask import Flask, flash, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -59,3 +60,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def conflict(err):
         return render_template("error.html", title=_("操作冲突"), message=describe(err)), 409
+
+
+def field_errors(err) -> dict[str, str]:
+    """The per-field messages of a rejected form, in the session's language, flashed as a summary."""
+    english = str(get_locale()) == "en"
+    errors = {e.field: (e.message if english else e.message_zh) for e in err.field_errors}
+    flash(_("提交未成功：有 %(n)d 处需要修改。", n=len(errors)), "error")
+    return errors

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, cast, exists, func, or_, select, Text, tuple_
+from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
 from sqlalchemy.sql import Select
 
 from engine.bootstrap import Engine

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from web_helpers import PASSWORD, AuthActions, csrf_token, flashes, make_app
+from web_helpers import PASSWORD, AuthActions, flashes, make_app
 
 
 @pytest.mark.parametrize("name, home", [("zhang.san", "/portal/"), ("li.si", "/inbox/")])

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.services import inbox, tasks
 from webapp import schema_form
 from webapp.engine import get_engine
-from webapp.errors import describe
+from webapp.errors import describe, field_errors
 from webapp.inbox import bp
 from webapp.security import login_required
 
@@ -79,11 +78,7 @@ def task(task_id: int):
             outcome = inbox.decide(get_engine(), task_id, actor=g.user.name,
                                    read_form=lambda schema: schema_form.parse(schema, request.form))
         except inbox.FormRejected as err:
-            values = err.data
-            english = str(get_locale()) == "en"
-            errors = {e.field: (e.message if english else e.message_zh) for e in err.field_errors}
-            flash(_("提交未成功：有 %(n)d 处需要修改。", n=len(errors)), "error")
-            status = 422
+            values, errors, status = err.data, field_errors(err), 422
         except (Conflict, PermissionDenied) as err:
             values = request.form.to_dict()
             flash(describe(err), "error")
