@@ -34,7 +34,8 @@ class Database:
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30})
+    # Every unit of work ends in an explicit commit or rollback, so the pool need not reset.
+    engine = create_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -47,9 +48,11 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.connection.driver_connection.execute(begin)
 
     return engine
 

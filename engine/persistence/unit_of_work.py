@@ -16,7 +16,7 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.session.rollback()
+        # Closing rolls back whatever was not committed.
         self.session.close()
         self.session.info.pop("pdw_sql", None)
 
