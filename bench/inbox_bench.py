@@ -66,13 +66,14 @@ FILL = [
               (date '2026-02-21' + abs(hashint4(t) % 42))::timestamp AT TIME ZONE 'Asia/Shanghai',
               'art20_share_reply', '第二十条第二款', false, '[]'
        FROM generate_series(1, :tasks) AS t""",
+    # Candidate rows exist only for open tasks (a trigger removes them when a task leaves 'open').
     """INSERT INTO task_candidates (task_id, group_name)
-       SELECT t, (ARRAY['reviewer', 'source_unit_handler', 'supervisor'])[1 + abs(hashint8(t) % 3)]
-                 || '@d' || lpad(abs(hashint8(-t) % 20)::text, 2, '0')
-       FROM generate_series(1, :tasks) AS t
+       SELECT id, (ARRAY['reviewer', 'source_unit_handler', 'supervisor'])[1 + abs(hashint8(id) % 3)]
+                  || '@d' || lpad(abs(hashint8(-id) % 20)::text, 2, '0')
+       FROM human_tasks WHERE state = 'open'
        UNION ALL
-       SELECT t, 'supervisor@d' || lpad(abs(hashint4(-t) % 20)::text, 2, '0')
-       FROM generate_series(5, :tasks, 5) AS t
+       SELECT id, 'supervisor@d' || lpad(abs(hashint4(-id::int) % 20)::text, 2, '0')
+       FROM human_tasks WHERE state = 'open' AND id % 5 = 0
        ON CONFLICT DO NOTHING""",
 ]
 

@@ -157,7 +157,9 @@ class HumanTask(Base):
 
 
 class TaskCandidate(Base):
-    """One candidate group of an open task; the inbox reads this, not JSON."""
+    """One candidate group of an open task; the inbox reads this, not JSON. A database trigger
+    (migration 0003) deletes the rows when the task stops being open, so the table holds open
+    work only, whatever the history; the task row keeps its groups in candidate_groups."""
 
     __tablename__ = "task_candidates"
     __table_args__ = (Index("ix_task_candidates_group", "group_name", "task_id"),)

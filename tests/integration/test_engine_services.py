@@ -275,3 +275,19 @@ def test_receipt_numbers_count_per_day(people, engines):
     with engine.reading() as uow:
         received = uow.session.scalars(select(ProcessInstance.received_on).order_by(ProcessInstance.id)).all()
     assert received == [date(2026, 3, 2), date(2026, 3, 2), date(2026, 3, 3)]
+
+
+def test_candidate_rows_are_kept_only_while_their_task_is_open(people):
+    from engine.persistence.models import TaskCandidate
+
+    engine = people
+    deploy(engine, "two_reviews.bpmn")
+    started = instances.start(engine, "two_reviews", actor="alice", data={"subject": "人口数据"})
+    assert count(engine, TaskCandidate) == 1
+    first = started.opened_task_ids[0]
+    second = tasks.complete(engine, first, actor="rita", data={"decision": "approve"})["opened_task_ids"][0]
+    with engine.reading() as uow:
+        rows = uow.session.execute(select(TaskCandidate.task_id, TaskCandidate.group_name)).all()
+    assert [tuple(r) for r in rows] == [(second, "supervisor")]
+    tasks.complete(engine, second, actor="sam", data={"decision": "approve"})
+    assert count(engine, TaskCandidate) == 0
