@@ -75,6 +75,7 @@ class SqlCounter:
     def __init__(self, sa_engine) -> None:
         self.statements = 0
         self.commits = 0
+        self._last = None
         self._engine = sa_engine
         sa_engine.pool.dispose()
         event.listen(sa_engine, "connect", self._trace)
@@ -84,7 +85,10 @@ class SqlCounter:
         dbapi_connection.set_trace_callback(self._statement)
 
     def _statement(self, statement: str) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+        # SQLite reports a statement again for each trigger program it runs (with its bound
+        # values expanded, so the repeat is identical); that is still one statement sent.
+        repeat, self._last = statement == self._last, statement
+        if not repeat and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             self.statements += 1
 
     def _commit(self, conn) -> None:
