@@ -66,14 +66,14 @@ FILL = [
               (date '2026-02-21' + abs(hashint4(t) % 42))::timestamp AT TIME ZONE 'Asia/Shanghai',
               'art20_share_reply', '第二十条第二款', false, '[]'
        FROM generate_series(1, :tasks) AS t""",
-    # Candidate rows exist only for open tasks (a trigger removes them when a task leaves 'open').
-    """INSERT INTO task_candidates (task_id, group_name)
+    # Candidate rows exist only for available tasks (triggers keep it so), with their deadline.
+    """INSERT INTO task_candidates (task_id, group_name, due_at)
        SELECT id, (ARRAY['reviewer', 'source_unit_handler', 'supervisor'])[1 + abs(hashint8(id) % 3)]
-                  || '@d' || lpad(abs(hashint8(-id) % 20)::text, 2, '0')
-       FROM human_tasks WHERE state = 'open'
+                  || '@d' || lpad(abs(hashint8(-id) % 20)::text, 2, '0'), due_at
+       FROM human_tasks WHERE state = 'open' AND assignee IS NULL
        UNION ALL
-       SELECT id, 'supervisor@d' || lpad(abs(hashint4(-id::int) % 20)::text, 2, '0')
-       FROM human_tasks WHERE state = 'open' AND id % 5 = 0
+       SELECT id, 'supervisor@d' || lpad(abs(hashint4(-id::int) % 20)::text, 2, '0'), due_at
+       FROM human_tasks WHERE state = 'open' AND assignee IS NULL AND id % 5 = 0
        ON CONFLICT DO NOTHING""",
 ]
 

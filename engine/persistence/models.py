@@ -157,15 +157,20 @@ class HumanTask(Base):
 
 
 class TaskCandidate(Base):
-    """One candidate group of an open task; the inbox reads this, not JSON. A database trigger
-    (migration 0003) deletes the rows when the task stops being open, so the table holds open
-    work only, whatever the history; the task row keeps its groups in candidate_groups."""
+    """One candidate group of an available (open, unclaimed) task, with the task's deadline.
+
+    Database triggers (migration 0003) keep the table to available tasks: a claim or the end
+    of the task deletes its rows, an unclaim restores them from human_tasks.candidate_groups.
+    The inbox reads a group's available work in due order from (group_name, due_at, task_id).
+    """
 
     __tablename__ = "task_candidates"
-    __table_args__ = (Index("ix_task_candidates_group", "group_name", "task_id"),)
+    __table_args__ = (Index("ix_task_candidates_group", "group_name", "task_id"),
+                      Index("ix_task_candidates_group_due", "group_name", "due_at", "task_id"))
 
     task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Timer(Base):

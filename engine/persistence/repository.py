@@ -168,19 +168,23 @@ class _Sql:
         return "".join(out)
 
 
-def active_user(session: Session, name: str) -> UserRow | None:
-    """The active user called `name`, or None."""
-    row = _Sql(session).one("SELECT name, department, roles FROM users WHERE name = :name AND active = :active",
-                            {"name": name, "active": True}, ["name", "department", "roles"])
-    return UserRow(**row) if row else None
+_APPLICANT_AND_PROCESS = (
+    "SELECT u.name, u.department, u.roles, d.id, d.version, d.properties "
+    "FROM (SELECT :name AS wanted) w "
+    "LEFT JOIN users u ON u.name = w.wanted AND u.active = :active "
+    "LEFT JOIN (SELECT id, version, properties FROM process_definitions WHERE process_id = :process_id "
+    "           ORDER BY version DESC LIMIT 1) d ON 1 = 1")
 
 
-def newest_definition(session: Session, process_id: str) -> DefinitionRow | None:
-    """The newest deployed version of a process, or None."""
-    row = _Sql(session).one("SELECT id, version, properties FROM process_definitions WHERE process_id = :process_id "
-                            "ORDER BY version DESC LIMIT 1", {"process_id": process_id},
-                            ["id", "version", "properties"])
-    return DefinitionRow(**row) if row else None
+def applicant_and_process(session: Session, name: str, process_id: str
+                          ) -> tuple[UserRow | None, DefinitionRow | None]:
+    """The active user called `name` and the newest version of `process_id`, each None if
+    absent, in one query (starting an application needs both)."""
+    row = _Sql(session).one(_APPLICANT_AND_PROCESS, {"name": name, "active": True, "process_id": process_id},
+                            ["name", "department", "roles", "id", "version", "properties"])
+    user = UserRow(row["name"], row["department"], row["roles"]) if row["name"] is not None else None
+    definition = DefinitionRow(row["id"], row["version"], row["properties"]) if row["id"] is not None else None
+    return user, definition
 
 
 def next_receipt_sequence(session: Session, day: date) -> int:
@@ -241,10 +245,13 @@ def insert_tasks(session: Session, rows: list[dict]) -> list[int]:
     """Write new human task rows and their candidate groups; returns their ids in order."""
     sql = _Sql(session)
     ids = [sql.one(_INSERT_TASK, {n: row.get(n) for n in _TASK_INSERT_FIELDS}, ["id"])["id"] for row in rows]
-    candidates = [{"task_id": task_id, "group_name": g}
+    candidates = [{"task_id": task_id, "group_name": g, "due_at": row.get("due_at")}
                   for task_id, row in zip(ids, rows) for g in row["candidate_groups"]]
-    if candidates:
-        sql.many("INSERT INTO task_candidates (task_id, group_name) VALUES (:task_id, :group_name)", candidates)
+    insert = "INSERT INTO task_candidates (task_id, group_name, due_at) VALUES (:task_id, :group_name, :due_at)"
+    if len(candidates) == 1:
+        sql.run(insert, candidates[0])
+    elif candidates:
+        sql.many(insert, candidates)
     return ids
 
 

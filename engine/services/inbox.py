@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
+from sqlalchemy import Text, cast, exists, false, func, or_, select, tuple_, union
 from sqlalchemy.sql import Select
 
 from engine.bootstrap import Engine
@@ -192,16 +192,41 @@ def page_queries(engine: Engine, groups: list[str], actor: str, query: InboxQuer
     # Tasks with a deadline first, by due date; those without one after them, by age.
     statements = []
     if after is None or after[0] == "d":
-        dated = q.where(_t.c.due_at.is_not(None))
-        if after:
-            dated = dated.where(tuple_(_t.c.due_at, _t.c.id) > tuple_(after[1], after[2]))
-        statements.append(("d", dated.order_by(_t.c.due_at, _t.c.id).limit(n)))
+        if query.tab == "available" and not (query.process_id or query.due or query.search):
+            statements.append(("d", _available_by_due(groups, after, n)))
+        else:
+            dated = q.where(_t.c.due_at.is_not(None))
+            if after:
+                dated = dated.where(tuple_(_t.c.due_at, _t.c.id) > tuple_(after[1], after[2]))
+            statements.append(("d", dated.order_by(_t.c.due_at, _t.c.id).limit(n)))
     if not query.due:
         undated = q.where(_t.c.due_at.is_(None))
         if after and after[0] == "u":
             undated = undated.where(_t.c.id > after[2])
         statements.append(("u", undated.order_by(_t.c.id).limit(n)))
     return statements
+
+
+def _available_by_due(groups: list[str], after, n: int) -> Select:
+    """The next `n` available tasks with a deadline in any of `groups`, by due date.
+
+    task_candidates holds available tasks only (see TaskCandidate), so each group's next `n`
+    are read straight from its (group_name, due_at, task_id) index and the union keeps the
+    first `n` distinct ones: a page costs the same with a thousand tasks or a million.
+    """
+    if not groups:
+        return select(*_COLUMNS).where(false())
+    branches = []
+    for group in groups:
+        branch = select(_c.c.task_id.label("id"), _c.c.due_at.label("due_at")).where(
+            _c.c.group_name == group, _c.c.due_at.is_not(None))
+        if after:
+            branch = branch.where(tuple_(_c.c.due_at, _c.c.task_id) > tuple_(after[1], after[2]))
+        branches.append(select(branch.order_by(_c.c.due_at, _c.c.task_id).limit(n).subquery()))
+    ids = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    return (select(*_COLUMNS)
+            .select_from(ids.join(_t, _t.c.id == ids.c.id).join(_i, _i.c.id == _t.c.instance_id))
+            .order_by(_t.c.due_at, _t.c.id).limit(n))
 
 
 def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxPage:

@@ -51,10 +51,9 @@ def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = No
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        user = repository.active_user(session, actor)
+        user, definition = repository.applicant_and_process(session, actor, process_id)
         if user is None:
             raise NotFound(f"no user '{actor}'")
-        definition = repository.newest_definition(session, process_id)
         if definition is None:
             raise NotFound(f"no deployed process '{process_id}'")
         allowed = {r.strip() for r in definition.properties.get("startableBy", "applicant").split(",")}

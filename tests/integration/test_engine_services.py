@@ -291,3 +291,21 @@ def test_candidate_rows_are_kept_only_while_their_task_is_open(people):
     assert [tuple(r) for r in rows] == [(second, "supervisor")]
     tasks.complete(engine, second, actor="sam", data={"decision": "approve"})
     assert count(engine, TaskCandidate) == 0
+
+
+def test_claiming_takes_a_task_off_its_groups_and_unclaiming_puts_it_back(people):
+    from engine.persistence.models import TaskCandidate
+
+    engine = people
+    deploy(engine, "two_reviews.bpmn")
+    task_id = instances.start(engine, "two_reviews", actor="alice", data={"subject": "人口数据"}).opened_task_ids[0]
+    tasks.claim(engine, task_id, actor="rita")
+    assert count(engine, TaskCandidate) == 0
+    assert [t["id"] for t in tasks.list_tasks(engine, actor="rob")] == []
+    tasks.unclaim(engine, task_id, actor="rita")
+    with engine.reading() as uow:
+        rows = uow.session.execute(select(TaskCandidate.task_id, TaskCandidate.group_name,
+                                          TaskCandidate.due_at)).all()
+    assert [(r.task_id, r.group_name, r.due_at.isoformat()) for r in rows] == [
+        (task_id, "reviewer", "2026-03-09T16:00:00+00:00")]
+    assert [t["id"] for t in tasks.list_tasks(engine, actor="rob")] == [task_id]
