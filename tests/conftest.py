@@ -4,22 +4,19 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from engine.bootstrap import Config, build_engine
-from engine.clock import Clock
 from engine.persistence.database import connect
+from engine_factory import EngineFactory
 from engine.persistence.migrate import upgrade
 from engine.persistence.models import Base
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PDW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-FROZEN = "2026-03-02T09:00:00+08:00"  # a Monday
 
 
 def _postgres_available() -> bool:
@@ -92,26 +89,6 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     path = tmp_path / "pdw.sqlite3"
     shutil.copy(sqlite_template, path)
     return f"sqlite:///{path}"
-
-
-class EngineFactory:
-    """Builds engines on one database at chosen frozen instants, closing them afterwards."""
-
-    def __init__(self, url: str, forms_dir: Path) -> None:
-        self.config = replace(Config(), database_url=url, forms_dir=forms_dir)
-        self._engines = []
-
-    def at(self, instant: str = FROZEN):
-        """An engine whose clock stands at `instant`."""
-        from datetime import datetime
-
-        engine = build_engine(self.config, Clock(datetime.fromisoformat(instant)))
-        self._engines.append(engine)
-        return engine
-
-    def close(self) -> None:
-        for engine in self._engines:
-            engine.close()
 
 
 @pytest.fixture

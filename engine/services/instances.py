@@ -13,7 +13,7 @@ from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import check_submission
 from engine.persistence import repository
-from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repository import InstanceRecord
 from engine.services import audit
 from engine.services.progress import load_workflow, run_and_sync
@@ -102,15 +102,18 @@ def show(engine: Engine, instance_id: int) -> dict:
     """
     with engine.reading() as uow:
         session = uow.session
-        instance = session.get(ProcessInstance, instance_id)
+        # One read of the instance serves both the listing and its workflow data; of the
+        # definition only the name and version are needed, not its stored spec.
+        instance = repository.load_instance(session, instance_id)
         if instance is None:
             raise NotFound(f"no instance {instance_id}")
-        definition = session.get(ProcessDefinition, instance.definition_id)
+        definition = session.execute(select(ProcessDefinition.name, ProcessDefinition.version)
+                                     .where(ProcessDefinition.id == instance.definition_id)).one()
         tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                 .order_by(HumanTask.id)).all()
         history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
                                   .order_by(AuditEntry.id)).all()
-        workflow_data = _data_of(engine, session, repository.load_instance(session, instance_id))
+        workflow_data = _data_of(engine, session, instance)
         return {
             "id": instance.id,
             "process_id": instance.process_id,

@@ -36,11 +36,13 @@ def list_tasks(engine: Engine, *, actor: str | None = None, instance_id: int | N
         return [task_dict(t) for t in session.scalars(query)]
 
 
-def _task(session, task_id: int) -> HumanTask:
+def _actor_and_open_task(session, actor: str, task_id: int):
+    user = require_user(session, actor)
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    return task
+    _check_open(task)
+    return user, task
 
 
 def _require_candidate(user, candidate_groups: list[str]) -> None:
@@ -62,9 +64,7 @@ def claim(engine: Engine, task_id: int, *, actor: str) -> dict:
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        user = require_user(session, actor)
-        task = _task(session, task_id)
-        _check_open(task)
+        user, task = _actor_and_open_task(session, actor, task_id)
         _require_candidate(user, task.candidate_groups)
         won = session.execute(update(HumanTask)
                               .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee.is_(None))
@@ -96,9 +96,7 @@ def _assign(engine: Engine, task_id: int, *, actor: str, assignee: str | None, a
     now = engine.clock.now()
     with engine.writing() as uow:
         session = uow.session
-        user = require_user(session, actor)
-        task = _task(session, task_id)
-        _check_open(task)
+        user, task = _actor_and_open_task(session, actor, task_id)
         supervisor = "supervisor" in user.roles or "admin" in user.roles
         if action == "task.unclaim":
             if task.assignee is None:

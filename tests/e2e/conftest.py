@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from web_helpers import FROZEN, AuthActions, Engines, make_app, prepare
+from engine_factory import FROZEN
+from web_helpers import AuthActions, Engines, make_app, prepare
 
 
 @pytest.fixture

@@ -2,38 +2,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
-from engine.bootstrap import Config, build_engine
-from engine.clock import Clock
+from engine_factory import EngineFactory
 from engine.services import accounts, definitions, users
 from webapp import create_app
 
 WEB_FIXTURES = Path(__file__).parent / "fixtures"
-FROZEN = "2026-03-02T09:00:00+08:00"  # a Monday
 PASSWORD = "correct horse 1"
 PEOPLE = [("zhang.san", "gaj", ["applicant"]), ("zhou.ba", "fgw", ["applicant"]),
           ("li.si", "sjj", ["reviewer"]), ("wang.wu", "sjj", ["reviewer"]), ("zhao.liu", "sjj", ["supervisor"])]
 
 
-class Engines:
-    """Engines on one database at chosen instants, closed after the test."""
+class Engines(EngineFactory):
+    """Engines on one database at chosen instants, with the web tests' forms."""
 
     def __init__(self, url: str) -> None:
-        self.config = replace(Config(), database_url=url, forms_dir=WEB_FIXTURES / "forms")
-        self._built = []
-
-    def at(self, instant: str = FROZEN):
-        """An engine whose clock stands at `instant`."""
-        engine = build_engine(self.config, Clock(datetime.fromisoformat(instant)))
-        self._built.append(engine)
-        return engine
-
-    def close(self) -> None:
-        for engine in self._built:
-            engine.close()
+        super().__init__(url, WEB_FIXTURES / "forms")
 
 
 def prepare(engine) -> None:
