@@ -107,14 +107,14 @@ def pdw(n: int, url: str, rounds: int = 3) -> tuple[float, float, float]:
     config = replace(Config(), database_url=url, forms_dir=FORMS)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     upgrade(engine.db)
-    add_user(engine, "bench_applicant", department="gaj", roles=["applicant"])
-    add_user(engine, "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"])
-    definitions.deploy(engine, [(BPMN.name, BPMN.read_bytes())], actor="bench")
+    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
+    add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"])
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="bench")
 
     def one() -> None:
-        opened = instances.start(engine, "two_reviews", actor="bench_applicant", data=APPLICATION).opened_task_ids
+        opened = instances.start(engine.uow(), "two_reviews", actor="bench_applicant", data=APPLICATION).opened_task_ids
         while opened:
-            opened = tasks.complete(engine, opened[0], actor="bench_reviewer", data=DECISION)["opened_task_ids"]
+            opened = tasks.complete(engine.uow(), opened[0], actor="bench_reviewer", data=DECISION)["opened_task_ids"]
 
     one()  # warm the spec cache and the sandbox
     statements = commits = None

@@ -116,7 +116,7 @@ def measure(url: str) -> dict:
         wall = []
         for _ in range(RUNS):
             began = time.perf_counter()
-            page = inbox.page(engine, "bench", query)
+            page = inbox.page(engine.uow(), "bench", query)
             wall.append((time.perf_counter() - began) * 1000)
         assert len(page.rows) == 25 and len(rows) == 26, (len(page.rows), len(rows))  # 26: one more tells "next page"
         return {"server_ms": statistics.median(server), "wall_ms": statistics.median(wall), "plan": plan_text}

@@ -36,8 +36,8 @@ DUE_NOW = 20
 
 def _fill(engine, waiting: int) -> None:
     """One finished instance holding `waiting` future timers and DUE_NOW past ones."""
-    definition_id = definitions.deploy(engine, [(BPMN.name, BPMN.read_bytes())], actor="bench")[0].definition_id
-    with engine.writing() as uow:
+    definition_id = definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="bench")[0].definition_id
+    with engine.uow() as uow:
         session = uow.session
         instance_id = session.execute(insert(ProcessInstance.__table__).returning(ProcessInstance.__table__.c.id), {
             "definition_id": definition_id, "process_id": "bench", "status": "completed", "receipt_number": uuid.uuid4().hex[:20],
@@ -61,7 +61,7 @@ def _sweep_ms(url: str, waiting: int, rounds: int = 30) -> float:
     _fill(engine, waiting)
     times = []
     for _ in range(rounds):
-        with engine.writing() as uow:  # make the due timers due again: each round fires DUE_NOW
+        with engine.uow() as uow:  # make the due timers due again: each round fires DUE_NOW
             uow.session.execute(text("UPDATE timers SET fired_at = NULL, fired_by = NULL WHERE task_name = 'due'"))
             uow.commit()
         started = time.perf_counter()

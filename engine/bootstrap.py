@@ -30,6 +30,8 @@ class Config:
     max_bpmn_bytes: int = 5 * 1024 * 1024
     script_time_limit: float = 2.0
     script_memory_mb: int = 512
+    password_hash_cost: int = 14
+    language: str = "en"
     environ: dict = field(default_factory=dict)
 
     @classmethod
@@ -92,13 +94,9 @@ class Engine:
     script_engine: PdwScriptEngine
     specs: SpecCache
 
-    def writing(self) -> UnitOfWork:
-        """A unit of work that will write."""
-        return UnitOfWork(self.db.writer)
-
-    def reading(self) -> UnitOfWork:
-        """A unit of work that only reads."""
-        return UnitOfWork(self.db.reader)
+    def uow(self) -> UnitOfWork:
+        """A new unit of work on this engine's database, for one use case."""
+        return UnitOfWork(self.db, self)
 
     def close(self) -> None:
         """Stop the sandbox worker and close database connections."""

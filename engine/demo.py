@@ -51,26 +51,26 @@ DEMO_USERS = (
 def load(engine: Engine) -> list[str]:
     """Add the demo departments, users, catalog and procedures; returns what was done, line by line."""
     done = []
-    with engine.writing() as uow:
+    with engine.uow() as uow:
         known = set(uow.session.scalars(select(Department.code)))
         for code, (name, kind) in DEPARTMENTS.items():
             if code not in known:
                 uow.session.add(Department(code=code, name=name, kind=kind))
                 done.append(f"department {code} {name}")
         uow.commit()
-    with engine.reading() as uow:
+    with engine.uow().read() as uow:
         users = set(uow.session.scalars(select(User.name)))
     for user in DEMO_USERS:
         if user.name not in users:
-            add_user(engine, user.name, department=user.department, roles=list(user.roles),
+            add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
                      display_name=user.display_name)
-            accounts.set_password(engine, user.name, user.password)
+            accounts.set_password(engine.uow(), user.name, user.password)
             done.append(f"user {user.name} ({', '.join(user.roles)})")
-    report = catalog.import_csv(engine, (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
+    report = catalog.import_csv(engine.uow(), (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
                                 file_name="catalog.csv")
     done.append(f"catalog: {report.added} added, {report.updated} updated")
     files = sorted(engine.config.workflows_dir.glob("*.bpmn"))
     if files:
-        for deployed in definitions.deploy(engine, [(f.name, f.read_bytes()) for f in files], actor="admin"):
+        for deployed in definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin"):
             done.append(f"{deployed.process_id} v{deployed.version} {'deployed' if deployed.created else 'unchanged'}")
     return done

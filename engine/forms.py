@@ -2,29 +2,26 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from engine.errors import PdwError, Problem
+
 MAX_FORM_BYTES = 256 * 1024
 
 
-class FormError(ValueError):
+class FormError(PdwError):
     """A form file is missing, outside the forms folder, or not a valid JSON Schema."""
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One field of a submission that failed its form, in English and Chinese."""
+class RawForm(dict):
+    """A submission as an HTML form posts it: each field name with its list of strings.
 
-    field: str
-    message: str
-    message_zh: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+    The engine reads it against the step's form (`read_raw_form`) in the same transaction that
+    checks and uses it, so an entry point needs no second read to learn the form's types.
+    """
 
 
 def load_form(forms_dir: Path, name: str) -> dict:
@@ -36,39 +33,27 @@ def load_form(forms_dir: Path, name: str) -> dict:
     base = forms_dir.resolve()
     path = (base / name).resolve()
     if base not in path.parents:
-        raise FormError(f"form '{name}' is outside the forms folder")
+        raise FormError("form.outside", form=name)
     if not path.is_file():
-        raise FormError(f"form '{name}' does not exist in the forms folder")
+        raise FormError("form.missing", form=name)
     if path.stat().st_size > MAX_FORM_BYTES:
-        raise FormError(f"form '{name}' is larger than {MAX_FORM_BYTES:,} bytes")
+        raise FormError("form.too_large", form=name, limit=f"{MAX_FORM_BYTES:,}")
     try:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FormError(f"form '{name}' is not valid JSON: {err}") from None
+        raise FormError("form.not_json", form=name, detail=str(err)) from None
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
-        raise FormError(f"form '{name}' is not a valid JSON Schema: {err.message}") from None
+        raise FormError("form.not_schema", form=name, detail=err.message) from None
     if schema.get("type") != "object":
-        raise FormError(f"form '{name}' must describe an object (\"type\": \"object\")")
+        raise FormError("form.not_object_schema", form=name)
     return schema
 
 
-_ZH = {
-    "required": "此项为必填项",
-    "type": "类型不正确",
-    "enum": "取值不在允许范围内",
-    "const": "取值不正确",
-    "minLength": "内容过短",
-    "maxLength": "内容过长",
-    "pattern": "格式不正确",
-    "format": "格式不正确",
-    "minimum": "数值过小",
-    "maximum": "数值过大",
-    "additionalProperties": "包含表单未定义的字段",
-    "minItems": "选择项过少",
-    "maxItems": "选择项过多",
-}
+# The keywords PDW's forms use have their own message; any other gets form.invalid.
+_KEYWORDS = {"required", "type", "enum", "const", "minLength", "maxLength", "pattern", "format", "minimum",
+             "maximum", "additionalProperties", "minItems", "maxItems"}
 
 
 def _field_of(error) -> str:
@@ -87,23 +72,70 @@ def compile_form(schema: dict) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-def check_submission(form: dict | Draft202012Validator, data: object) -> list[FieldError]:
-    """Every way `data` fails the form (a schema, or a validator from `compile_form`), one error
-    per field, sorted by field."""
+def check_submission(form: dict | Draft202012Validator, data: object) -> list[Problem]:
+    """Every way `data` fails the form (a schema, or a validator from `compile_form`), one problem
+    per field, sorted by field; each names the field and carries its title as `label`."""
     if not isinstance(data, dict):
-        return [FieldError("(form)", "the submission must be a JSON object", "提交内容必须是 JSON 对象")]
+        return [Problem("form.not_object", field="(form)")]
     validator = form if isinstance(form, Draft202012Validator) else compile_form(form)
     schema = validator.schema
-    errors = {}
+    problems: dict[str, Problem] = {}
     for error in validator.iter_errors(data):
         name = _field_of(error)
-        if name not in errors:
-            title = _title(schema, name)
-            zh = _ZH.get(error.validator, "填写不正确")
-            if error.validator == "enum":
-                zh += "（可选：" + "、".join(map(str, error.validator_value)) + "）"
-            errors[name] = FieldError(name, error.message, f"{title}：{zh}" if title else zh)
-    return [errors[k] for k in sorted(errors)]
+        if name in problems:
+            continue
+        keyword = error.validator if error.validator in _KEYWORDS else "invalid"
+        params = {"label": _title(schema, name) or name}
+        if keyword == "enum":
+            params["allowed"] = [str(v) for v in error.validator_value]
+        elif keyword == "type":
+            params["expected"] = error.validator_value
+        elif keyword in ("minLength", "maxLength", "pattern", "format", "minimum", "maximum", "minItems",
+                         "maxItems"):
+            params["limit"] = error.validator_value
+        problems[name] = Problem(f"form.{keyword}", params, field=name)
+    return [problems[k] for k in sorted(problems)]
+
+
+def read_raw_form(schema: dict | None, posted: RawForm) -> dict:
+    """The posted fields as data for `schema`: empty inputs left out, numbers, booleans and
+    choices typed by the schema. A number that does not parse is kept as text, so the form's own
+    check names the field."""
+    data: dict = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        values = [v for v in posted.get(name, []) if isinstance(v, str)]
+        kind = prop.get("type")
+        options = {str(v): v for v in choices(prop)}
+        if kind == "array":
+            if values:
+                data[name] = [options.get(v, v) for v in values]
+        elif kind == "boolean":
+            data[name] = bool(values) and values[0] in ("on", "true", "1", "yes")
+        elif values and values[0].strip():
+            raw = values[0].strip()
+            data[name] = options[raw] if raw in options else _typed(kind, raw)
+    return data
+
+
+def choices(prop: dict) -> list:
+    """The values a field allows (its enum, its items' enum, or its oneOf consts), in order."""
+    if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
+        return [o["const"] for o in prop["oneOf"]]
+    items = prop.get("items", {}) if prop.get("type") == "array" else prop
+    return list(items.get("enum", []))
+
+
+def _typed(kind: str | None, raw: str):
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        pass
+    return raw
 
 
 def _title(schema: dict, field_path: str) -> str:

@@ -33,6 +33,6 @@ def run_forever(engine: Engine, *, interval_seconds: float = 10.0) -> None:
 
 
 def _sweep_logged(engine: Engine, name: str) -> None:
-    for fired in sweep(engine, worker=name):
+    for fired in sweep(engine.uow, worker=name):
         log.info("fired timer %s of instance %s (%s): %s", fired.timer_id, fired.instance_id, fired.task_name,
                  fired.status)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, g, redirect, url_for
 
+from engine.permissions import is_staff
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; `test_config` replaces the settings read from the environment."""
@@ -33,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         """Send people to where their work is: applicants to the portal, officials to the inbox."""
         if g.user is None:
             return redirect(url_for("auth.login"))
-        if set(g.user.roles) & {"reviewer", "source_unit_handler", "supervisor", "admin"}:
+        if is_staff(g.user.roles):
             return redirect(url_for("inbox.index"))
         return redirect(url_for("portal.index"))
 

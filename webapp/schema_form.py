@@ -1,4 +1,4 @@
-"""JSON Schema forms as HTML fields, and posted HTML forms back as typed JSON data.
+"""JSON Schema forms as HTML fields (the engine reads posted forms back: `engine.forms.RawForm`).
 
 Rendering covers what PDW's forms use: strings (text, textarea, date), enums (select or
 radio), integers, numbers, booleans and if/then conditional requirements.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from werkzeug.datastructures import MultiDict
+from engine.forms import choices
 
 
 @dataclass
@@ -30,9 +30,8 @@ def _options(prop: dict) -> list[tuple[object, str]]:
     if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
         return [(o["const"], o.get("title", str(o["const"]))) for o in prop["oneOf"]]
     items = prop.get("items", {}) if prop.get("type") == "array" else prop
-    values = items.get("enum", [])
     names = items.get("enumNames") or items.get("x-enumNames") or []
-    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(values)]
+    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(choices(prop))]
 
 
 def label_of(schema: dict | None, name: str) -> str:
@@ -111,42 +110,3 @@ def fields(schema: dict | None, values: dict | None = None, errors: dict[str, st
                          description=prop.get("description", ""), options=_options(prop),
                          value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs))
     return out
-
-
-def parse(schema: dict | None, form: MultiDict) -> dict:
-    """The posted `form` as data for `schema`: empty inputs left out, numbers and booleans typed.
-
-    A number that does not parse is kept as text, so the form's own check names the field.
-    """
-    data: dict = {}
-    for name, prop in ((schema or {}).get("properties") or {}).items():
-        if prop.get("readOnly"):
-            continue
-        kind = prop.get("type")
-        options = {str(v): v for v, _ in _options(prop)}
-        if kind == "array":
-            chosen = [options.get(v, v) for v in form.getlist(name)]
-            if chosen:
-                data[name] = chosen
-            continue
-        if kind == "boolean":
-            data[name] = form.get(name) in ("on", "true", "1", "yes")
-            continue
-        raw = form.get(name, "").strip()
-        if raw == "":
-            continue
-        if raw in options:
-            data[name] = options[raw]
-        elif kind == "integer":
-            try:
-                data[name] = int(raw)
-            except ValueError:
-                data[name] = raw
-        elif kind == "number":
-            try:
-                data[name] = float(raw)
-            except ValueError:
-                data[name] = raw
-        else:
-            data[name] = raw
-    return data

@@ -81,11 +81,9 @@ class _Checker:
         self.forms_dir = forms_dir
         self.problems: list[Problem] = []
 
-    def report(self, el, message: str) -> None:
-        line = f":{el.sourceline}" if el is not None and el.sourceline else ""
-        element_id = el.get("id") if el is not None else None
-        where = f"{self.file_name}{line}" + (f" element '{element_id}'" if element_id else "")
-        self.problems.append(Problem(where, message))
+    def report(self, el, code: str, **params) -> None:
+        self.problems.append(Problem(code, params, element=el.get("id") if el is not None else None,
+                                     file=self.file_name, line=el.sourceline if el is not None else None))
 
     def properties(self, el) -> dict[str, str]:
         props = {}
@@ -98,7 +96,7 @@ class _Checker:
         if not source or not source.strip():
             return
         for violation in check_script(source, mode):
-            self.report(el, f"{what}, line {violation.line}: {violation.message}")
+            self.report(el, "bpmn.script_refused", what=what, script_line=violation.line, detail=violation.message)
 
     def form(self, el, file_name: str, forms: dict[str, dict]) -> None:
         if file_name in forms:
@@ -106,7 +104,7 @@ class _Checker:
         try:
             forms[file_name] = load_form(self.forms_dir, file_name)
         except FormError as err:
-            self.report(el, str(err))
+            self.report(el, err.code, **err.params)
 
     def process(self, proc) -> ProcessInfo:
         info = ProcessInfo(proc.get("id"), proc.get("name") or proc.get("id"), self.properties(proc))
@@ -124,15 +122,14 @@ class _Checker:
             parent = el.getparent()
             if parent is proc or (parent is not None and _local(parent) == "subProcess"):
                 if name not in SUPPORTED_FLOW_ELEMENTS:
-                    self.report(el, f"<bpmn:{name}> is not supported by PDW")
+                    self.report(el, "bpmn.element_unsupported", tag=name)
             if name.endswith("EventDefinition") and name not in SUPPORTED_EVENT_DEFINITIONS:
-                self.report(el, f"<bpmn:{name}> is not supported by PDW (timer, error, escalation "
-                                "and terminate events are)")
+                self.report(el, "bpmn.event_unsupported", tag=name)
             if name == "sequenceFlow":
                 for attr in ("sourceRef", "targetRef"):
                     ref = el.get(attr)
                     if not ref or ref not in ids:
-                        self.report(el, f"sequence flow {attr} '{ref}' names no element of the process")
+                        self.report(el, "bpmn.flow_dangling", attribute=attr, ref=ref)
                 condition = el.find(f"{{{BPMN_NS}}}conditionExpression")
                 if condition is not None:
                     self.script(el, condition.text, "eval", "condition")
@@ -158,11 +155,11 @@ class _Checker:
     def service_task(self, el) -> None:
         operators = el.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
         if not operators:
-            self.report(el, "service task names no operation (spiffworkflow:serviceTaskOperator)")
+            self.report(el, "bpmn.operation_missing")
             return
         operation = operators[0].get("id")
         if operation not in self.operations:
-            self.report(el, f"unknown operation '{operation}' (known: {', '.join(sorted(self.operations))})")
+            self.report(el, "bpmn.operation_unknown", operation=operation, known=sorted(self.operations))
         for param in operators[0].xpath(".//spiffworkflow:parameter", namespaces=NS):
             self.script(el, param.get("value"), "eval", f"parameter '{param.get('id')}'")
 
@@ -170,17 +167,16 @@ class _Checker:
         props = self.properties(el)
         form = props.get("formJsonSchemaFilename")
         if not form:
-            self.report(el, "user task has no form (property formJsonSchemaFilename)")
+            self.report(el, "bpmn.user_task_no_form")
         else:
             self.form(el, form, info.forms)
         expression = props.get("candidateGroupsExpression")
         if not (props.get("candidateGroups", "").strip() or expression or lane.strip()):
-            self.report(el, "user task has no candidate group (a lane, or property candidateGroups "
-                            "or candidateGroupsExpression)")
+            self.report(el, "bpmn.user_task_no_group")
         self.script(el, expression, "eval", "candidateGroupsExpression")
         rule = props.get("deadlineRule")
         if rule and rule not in self.rules:
-            self.report(el, f"unknown deadline rule '{rule}' (known: {', '.join(sorted(self.rules))})")
+            self.report(el, "bpmn.rule_unknown", rule=rule, known=sorted(self.rules))
 
 
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
@@ -199,26 +195,25 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         The problems found and, when there are none, the parsed processes.
     """
     if len(content) > max_bytes:
-        return ValidationResult(file_name, [Problem(file_name, f"file is {len(content):,} bytes; the limit "
-                                                    f"is {max_bytes:,} bytes")], [])
+        return ValidationResult(file_name, [Problem("bpmn.too_large", {"size": f"{len(content):,}",
+                                                                       "limit": f"{max_bytes:,}"}, file=file_name)], [])
     if b"<!doctype" in content[:4096].lower():
         # Entities are how XML reads files and explodes in memory; BPMN never needs them.
-        return ValidationResult(file_name, [Problem(file_name, "a DOCTYPE is not allowed in BPMN files")], [])
+        return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
     checker = _Checker(file_name, rules, forms_dir, operations)
     try:
         root = etree.fromstring(content, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
-        line = err.lineno or 0
-        return ValidationResult(file_name, [Problem(f"{file_name}:{line}", f"not well-formed XML: {err.msg}")], [])
+        return ValidationResult(file_name, [Problem("bpmn.not_xml", {"detail": err.msg}, file=file_name,
+                                                    line=err.lineno or None)], [])
     if root.getroottree().docinfo.internalDTD is not None:
-        return ValidationResult(file_name, [Problem(file_name, "a DOCTYPE is not allowed in BPMN files")], [])
+        return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        return ValidationResult(file_name, [Problem(f"{file_name}:{root.sourceline}",
-                                                    f"root element is <{root.tag}>, not <bpmn:definitions>: "
-                                                    "this is not a BPMN 2.0 file")], [])
+        return ValidationResult(file_name, [Problem("bpmn.not_bpmn", {"tag": root.tag}, file=file_name,
+                                                    line=root.sourceline)], [])
     executable = [p for p in root.findall(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
     if not executable:
-        checker.report(root, "no executable process (a <bpmn:process isExecutable=\"true\">)")
+        checker.report(root, "bpmn.no_executable_process")
     processes = [checker.process(proc) for proc in executable]
     if checker.problems:
         return ValidationResult(file_name, checker.problems, [])
@@ -229,9 +224,8 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         for info in processes:
             parser.get_spec(info.process_id)
     except ValidationException as err:
-        where = f"{file_name}:{err.line_number}" if getattr(err, "line_number", None) else file_name
-        if getattr(err, "id", None):
-            where += f" element '{err.id}'"
-        return ValidationResult(file_name, [Problem(where, str(err).splitlines()[0])], [])
+        return ValidationResult(file_name, [Problem("bpmn.parse_failed", {"detail": str(err).splitlines()[0]},
+                                                    element=getattr(err, "id", None) or None, file=file_name,
+                                                    line=getattr(err, "line_number", None) or None)], [])
     return ValidationResult(file_name, [], processes, parser)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import friendly, get_engine
+from engine.cli.common import friendly, new_uow
 
 
 @click.group("audit")
@@ -17,9 +17,7 @@ def verify_command() -> None:
     """Recompute every entry's hash; exit non-zero if any was edited or removed."""
     from engine.services import audit
 
-    engine = get_engine()
-    with engine.reading() as uow:
-        report = audit.verify(uow.session)
+    report = audit.verify(new_uow())
     for problem in report.problems:
         click.echo(problem, err=True)
     if not report.ok:

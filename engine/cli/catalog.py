@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine
+from engine.cli.common import emit, fail, friendly, new_uow
 
 
 @click.group("catalog")
@@ -28,7 +28,7 @@ def import_command(file: str, actor: str) -> None:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         fail(f"{file}: not UTF-8 text")
-    report = import_csv(get_engine(), text, actor=actor, file_name=path.name)
+    report = import_csv(new_uow(), text, actor=actor, file_name=path.name)
     click.echo(f"{report.added} added, {report.updated} updated")
 
 
@@ -39,6 +39,6 @@ def list_command(as_json: bool) -> None:
     """List catalog items."""
     from engine.services.catalog import list_items
 
-    emit(list_items(get_engine()), as_json, lambda rows: "\n".join(
+    emit(list_items(new_uow()), as_json, lambda rows: "\n".join(
         f"{r['code']}\t{r['name']}\t{r['source_unit']}\t{r['share_attribute']}\t{r['open_attribute']}"
         for r in rows) or "(empty)")

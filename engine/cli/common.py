@@ -13,7 +13,7 @@ from engine.errors import InvalidInput, PdwError
 
 
 def get_engine():
-    """Build the engine for this command (PDW_DATABASE_URL, PDW_CLOCK, ...)."""
+    """The engine of this command, built once (PDW_DATABASE_URL, PDW_CLOCK, ...)."""
     from engine.bootstrap import build_engine
 
     ctx = click.get_current_context()
@@ -24,25 +24,41 @@ def get_engine():
     return root.meta["engine"]
 
 
+def new_uow():
+    """A unit of work on this command's engine, for one use case."""
+    return get_engine().uow()
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print `error: message` on stderr and exit non-zero."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 
+def language() -> str:
+    """The language of messages: PDW_LANG ("en", or "zh" for Chinese)."""
+    from engine.bootstrap import Config
+
+    return Config.from_env().language
+
+
 def friendly(command):
-    """Turn errors a user can cause into one line on stderr and exit status 1."""
+    """Turn errors a user can cause into lines on stderr, in PDW_LANG, and exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except InvalidInput as err:
-            click.echo(f"error: {err.summary}", err=True)
+            lang = language()
+            click.echo(f"error: {err.text(lang)}", err=True)
             for problem in err.problems:
-                click.echo(f"  {problem}", err=True)
+                where = problem.where
+                click.echo(f"  {where}: {problem.text(lang)}" if where else f"  {problem.text(lang)}", err=True)
             sys.exit(1)
-        except (PdwError, ClockError, CalendarError) as err:
+        except PdwError as err:
+            fail(err.text(language()))
+        except (ClockError, CalendarError) as err:
             fail(str(err))
 
     return wrapper

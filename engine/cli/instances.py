@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, get_engine, parse_json
+from engine.cli.common import emit, friendly, new_uow, parse_json
 
 
 @click.group("instances")
@@ -20,7 +20,7 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
     """Start PROCESS_ID; prints the new instance id."""
     from engine.services.instances import start
 
-    result = start(get_engine(), process_id, actor=actor, data=parse_json(data, "--data"))
+    result = start(new_uow(), process_id, actor=actor, data=parse_json(data, "--data"))
     click.echo(result.instance_id)
     click.echo(f"receipt {result.receipt_number}; {result.status}; waiting for: {', '.join(result.opened) or '-'}",
                err=True)
@@ -49,4 +49,4 @@ def show_command(instance_id: int, as_json: bool) -> None:
             lines.append(f"  {h['at']} {h['actor']} {h['action']}")
         return "\n".join(lines)
 
-    emit(show(get_engine(), instance_id), as_json, text)
+    emit(show(new_uow(), instance_id), as_json, text)

@@ -24,7 +24,7 @@ def run_command(once: bool, interval: float) -> None:
 
     engine = get_engine()
     if once:
-        fired = sweep(engine, worker=worker_name())
+        fired = sweep(engine.uow, worker=worker_name())
         for f in fired:
             click.echo(f"fired timer {f.timer_id} ({f.task_name}) of instance {f.instance_id}: {f.status}")
         click.echo(f"{len(fired)} timer(s) fired")

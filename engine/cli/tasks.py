@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, get_engine, parse_json
+from engine.cli.common import emit, friendly, new_uow, parse_json
 
 
 @click.group("tasks")
@@ -28,7 +28,7 @@ def list_command(actor, instance_id, state, as_json) -> None:
     """List tasks by due date."""
     from engine.services.tasks import list_tasks
 
-    rows = list_tasks(get_engine(), actor=actor, instance_id=instance_id, state=None if state == "all" else state)
+    rows = list_tasks(new_uow(), actor=actor, instance_id=instance_id, state=None if state == "all" else state)
     emit(rows, as_json, lambda rs: "\n".join(map(_line, rs)) or "(no tasks)")
 
 
@@ -40,7 +40,7 @@ def claim_command(task_id: int, actor: str) -> None:
     """Claim a task."""
     from engine.services.tasks import claim
 
-    click.echo(_line(claim(get_engine(), task_id, actor=actor)))
+    click.echo(_line(claim(new_uow(), task_id, actor=actor)))
 
 
 @group.command("unclaim")
@@ -51,7 +51,7 @@ def unclaim_command(task_id: int, actor: str) -> None:
     """Give a claimed task back to its groups."""
     from engine.services.tasks import unclaim
 
-    click.echo(_line(unclaim(get_engine(), task_id, actor=actor)))
+    click.echo(_line(unclaim(new_uow(), task_id, actor=actor)))
 
 
 @group.command("reassign")
@@ -63,7 +63,7 @@ def reassign_command(task_id: int, assignee: str, actor: str) -> None:
     """Hand a task to another user (supervisors)."""
     from engine.services.tasks import reassign
 
-    click.echo(_line(reassign(get_engine(), task_id, actor=actor, assignee=assignee)))
+    click.echo(_line(reassign(new_uow(), task_id, actor=actor, assignee=assignee)))
 
 
 @group.command("complete")
@@ -75,7 +75,7 @@ def complete_command(task_id: int, actor: str, data: str) -> None:
     """Complete a claimed task with its form data."""
     from engine.services.tasks import complete
 
-    result = complete(get_engine(), task_id, actor=actor, data=parse_json(data, "--data"))
+    result = complete(new_uow(), task_id, actor=actor, data=parse_json(data, "--data"))
     click.echo(f"task {task_id} completed; instance {result['instance_status']}; "
                f"waiting for: {', '.join(result['opened']) or '-'}")
     if result["error"]:

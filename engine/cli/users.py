@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from engine.cli.common import emit, friendly, get_engine
+from engine.cli.common import emit, friendly, new_uow
 
 
 @click.group("users")
@@ -25,7 +25,7 @@ def add_command(name: str, department: str | None, roles: str, display_name: str
     """Add a user."""
     from engine.services.users import add_user
 
-    user = add_user(get_engine(), name, department=department, display_name=display_name, actor=actor,
+    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor,
                     roles=[r.strip() for r in roles.split(",") if r.strip()])
     click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
 
@@ -37,8 +37,9 @@ def list_command(as_json: bool) -> None:
     """List users with their departments, roles and groups."""
     from engine.services.users import list_users
 
-    emit([u.to_dict() for u in list_users(get_engine())], as_json,
-         lambda rows: "\n".join(f"{u['name']}\t{u['department'] or '-'}\t{','.join(u['roles'])}" for u in rows)
+    emit([u.to_dict() for u in list_users(new_uow())], as_json,
+         lambda rows: "\n".join(f"{u['name']}\t{u['department'] or '-'}\t{','.join(u['roles'])}\t{','.join(u['groups'])}"
+                                 for u in rows)
          or "(no users)")
 
 
@@ -55,5 +56,5 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    set_password(get_engine(), name, password, actor=actor)
+    set_password(new_uow(), name, password, actor=actor)
     click.echo(f"password set for {name}")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine
+from engine.cli.common import emit, fail, friendly, get_engine, new_uow
 
 
 @click.group("workflows")
@@ -46,7 +46,7 @@ def deploy_command(files: tuple[str, ...], actor: str) -> None:
     """Deploy BPMN files; changed content makes a new version."""
     from engine.services.definitions import deploy
 
-    for d in deploy(get_engine(), _read(files), actor=actor):
+    for d in deploy(new_uow(), _read(files), actor=actor):
         click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
 
 
@@ -57,5 +57,5 @@ def list_command(as_json: bool) -> None:
     """List deployed processes (newest version of each)."""
     from engine.services.definitions import list_definitions
 
-    emit(list_definitions(get_engine()), as_json,
+    emit(list_definitions(new_uow()), as_json,
          lambda rows: "\n".join(f"{r['process_id']}\tv{r['version']}\t{r['name']}" for r in rows) or "(none)")

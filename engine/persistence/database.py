@@ -1,6 +1,7 @@
 """Database engines for SQLite (embedded default) and PostgreSQL (a city's deployment)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, create_engine, event
@@ -33,9 +34,15 @@ class Database:
             self.write_engine.dispose()
 
 
+def _json_text(value) -> str:
+    # Chinese stays readable in the stored JSON, which the inbox search matches against.
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     # Every unit of work ends in an explicit commit or rollback, so the pool need not reset.
-    engine = create_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+    engine = create_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None,
+                           json_serializer=_json_text)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -63,7 +70,7 @@ def connect(url: str) -> Database:
         read_engine = _sqlite_engine(url, immediate=False)
         write_engine = _sqlite_engine(url, immediate=True)
     else:
-        read_engine = write_engine = create_engine(url, pool_pre_ping=True)
+        read_engine = write_engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
     return Database(
         engine=read_engine,
         write_engine=write_engine,

@@ -1,27 +1,73 @@
-"""One database transaction per use case: commit explicitly, roll back by default."""
+"""One database transaction per use case: commit explicitly, roll back by default.
+
+A use case receives a unit of work and opens it once: `with uow:` to write, `with
+uow.read():` to only read. Inside, `uow.instances`, `uow.tasks`, `uow.timers` and `uow.audit`
+are the repositories, `uow.session` the SQLAlchemy session for colder queries, and
+`uow.engine` the engine's other collaborators (clock, calendar, specs, script engine).
+"""
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, sessionmaker
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.persistence.database import Database
+from engine.persistence.repositories import (AuditRepository, InstanceRepository, TaskRepository, TimerRepository,
+                                             statements_for)
+from engine.persistence.statements import Cursor
 
 
 class UnitOfWork:
     """Wraps one session; `commit()` must be called or everything is rolled back."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self._factory = factory
-        self.session: Session
+    def __init__(self, db: Database, engine: Any = None) -> None:
+        self._db = db
+        self.engine = engine
+        self._writing = True
+        self.session: Session | None = None
+        self._cursor: Cursor | None = None
+        self.instances = InstanceRepository(self)
+        self.tasks = TaskRepository(self)
+        self.timers = TimerRepository(self)
+        self.audit = AuditRepository(self)
+
+    def read(self) -> "UnitOfWork":
+        """Open this unit as a read-only transaction (`with uow.read():`)."""
+        self._writing = False
+        return self
+
+    @property
+    def writing(self) -> bool:
+        """True when this unit may write."""
+        return self._writing
 
     def __enter__(self) -> "UnitOfWork":
-        self.session = self._factory()
+        if self.session is not None:
+            raise RuntimeError("a unit of work is opened once per use case")
+        self.session = (self._db.writer if self._writing else self._db.reader)()
         return self
 
     def __exit__(self, *exc_info) -> None:
         # Closing rolls back whatever was not committed.
-        self.session.close()
-        self.session.info.pop("pdw_sql", None)
+        try:
+            self.session.close()
+        finally:
+            self.session = None
+            self._cursor = None
+            self._writing = True
+
+    @property
+    def cursor(self) -> Cursor:
+        """The DBAPI cursor of this transaction, for the repositories' prepared statements."""
+        if self._cursor is None:
+            connection = self.session.connection()
+            self._cursor = Cursor(connection, statements_for(connection.dialect))
+        return self._cursor
 
     def commit(self) -> None:
         """Make everything written in this unit permanent."""
+        if not self._writing:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
-        # The transaction's DBAPI cursor (engine.persistence.repository) ends with it.
-        self.session.info.pop("pdw_sql", None)
+        # The transaction's DBAPI cursor ends with it.
+        self._cursor = None

@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine.bootstrap import Engine
 from engine.errors import InvalidInput, PdwError, Problem
 from engine.persistence.models import SignInAttempt, User
-from engine.services import audit
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.users import UserView, require_user, view
 
 # scrypt at n=2**14, r=8, p=1 needs 16 MiB and ~50 ms: OWASP's minimum for interactive sign-in.
-_N, _R, _P = 2**14, 8, 1
+# Tests lower the cost (PDW_PASSWORD_HASH_COST); a stored hash names its own parameters.
+DEFAULT_COST = 14
+_R, _P = 8, 1
 _SALT_BYTES = 16
 _KEY_BYTES = 32
 MIN_PASSWORD_LENGTH = 8
@@ -38,20 +39,24 @@ class Throttle:
 class SignInFailed(PdwError):
     """The name or the password is wrong (which one is not said)."""
 
+    def __init__(self) -> None:
+        super().__init__("auth.failed")
+
 
 class AccountLocked(PdwError):
     """Too many recent failures: the name is locked until `until`."""
 
     def __init__(self, until: datetime) -> None:
         self.until = until
-        super().__init__(f"too many failed sign-ins; try again after {until.isoformat(timespec='minutes')}")
+        super().__init__("auth.locked", until=until.isoformat(timespec="minutes"))
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash of `password`, self-describing: scrypt$n$r$p$salt$key."""
+def hash_password(password: str, cost: int = DEFAULT_COST) -> str:
+    """A salted scrypt hash of `password` with N = 2**cost, self-describing: scrypt$n$r$p$salt$key."""
     salt = secrets.token_bytes(_SALT_BYTES)
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_KEY_BYTES)
-    return "$".join(["scrypt", str(_N), str(_R), str(_P), _b64(salt), _b64(key)])
+    n = 2**cost
+    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=_R, p=_P, dklen=_KEY_BYTES)
+    return "$".join(["scrypt", str(n), str(_R), str(_P), _b64(salt), _b64(key)])
 
 
 def verify_password(stored: str | None, password: str) -> bool:
@@ -73,10 +78,16 @@ def _b64(raw: bytes) -> str:
 
 
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+_DUMMY_HASHES: dict[int, str] = {}
 
 
-def set_password(engine: Engine, name: str, password: str, *, actor: str = "admin") -> None:
+def _dummy_hash(cost: int) -> str:
+    if cost not in _DUMMY_HASHES:
+        _DUMMY_HASHES[cost] = hash_password(secrets.token_hex(16), cost)
+    return _DUMMY_HASHES[cost]
+
+
+def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "admin") -> None:
     """Give user `name` a new password.
 
     Raises:
@@ -84,18 +95,17 @@ def set_password(engine: Engine, name: str, password: str, *, actor: str = "admi
         InvalidInput: the password is shorter than 8 characters.
     """
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password not set", [Problem("password", f"must have at least {MIN_PASSWORD_LENGTH} "
-                                                                    "characters")])
-    hashed = hash_password(password)
-    with engine.writing() as uow:
+        raise InvalidInput("password.not_set", [Problem("password.too_short", {"min": MIN_PASSWORD_LENGTH},
+                                                        field="password")])
+    hashed = hash_password(password, uow.engine.config.password_hash_cost)
+    with uow:
         user = require_user(uow.session, name)
         user.password_hash = hashed
-        audit.append(uow.session, at=engine.clock.now(), actor=actor, action="user.set_password",
-                     after={"name": name})
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.set_password", after={"name": name})
         uow.commit()
 
 
-def sign_in(engine: Engine, name: str, password: str, *, remote_addr: str | None = None,
+def sign_in(uow: UnitOfWork, name: str, password: str, *, remote_addr: str | None = None,
             throttle: Throttle = Throttle()) -> UserView:
     """Check a name and password, recording the attempt.
 
@@ -107,8 +117,8 @@ def sign_in(engine: Engine, name: str, password: str, *, remote_addr: str | None
         SignInFailed: unknown name, inactive user, no password set, or a wrong password.
     """
     name = name.strip()[:64]
-    now = engine.clock.now()
-    with engine.writing() as uow:
+    with uow:
+        now = uow.engine.clock.now()
         session = uow.session
         since = now - throttle.window
         failures = session.scalars(
@@ -120,16 +130,17 @@ def sign_in(engine: Engine, name: str, password: str, *, remote_addr: str | None
             raise AccountLocked(min(failures) + throttle.window)
         user = session.scalar(select(User).where(User.name == name))
         usable = user is not None and user.active and user.password_hash
-        ok = verify_password(user.password_hash if usable else _DUMMY_HASH, password) and bool(usable)
+        dummy = _dummy_hash(uow.engine.config.password_hash_cost)
+        ok = verify_password(user.password_hash if usable else dummy, password) and bool(usable)
         session.add(SignInAttempt(user_name=name, at=now, succeeded=ok, remote_addr=(remote_addr or "")[:64] or None))
         uow.commit()
         if not ok:
-            raise SignInFailed("wrong user name or password")
+            raise SignInFailed()
         return view(user)
 
 
-def current_user(engine: Engine, name: str) -> UserView | None:
+def current_user(uow: UnitOfWork, name: str) -> UserView | None:
     """The active user `name` as callers see it, or None (signed-in sessions are rechecked with this)."""
-    with engine.reading() as uow:
+    with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
         return view(user) if user is not None and user.active else None

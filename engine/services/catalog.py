@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine.bootstrap import Engine
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, Department
-from engine.services import audit
+from engine.persistence.unit_of_work import UnitOfWork
 
 COLUMNS = ("code", "name", "source_unit", "share_attribute", "share_conditions", "share_basis", "open_attribute",
            "open_conditions", "update_frequency", "contact")
@@ -28,30 +27,34 @@ class ImportReport:
 
 
 def _problems_of(line: int, row: dict, departments: set[str], seen: dict[str, int]) -> list[Problem]:
-    where = f"line {line}"
-    problems = [Problem(f"{where}: {c}", "is required") for c in REQUIRED if not row.get(c)]
+    def problem(message: str, column: str, **params) -> Problem:
+        return Problem(message, params, field=column, line=line)
+
+    problems = [problem("catalog.required", c) for c in REQUIRED if not row.get(c)]
     share, opening = row.get("share_attribute"), row.get("open_attribute")
     if share and share not in SHARE_ATTRIBUTES:
-        problems.append(Problem(f"{where}: share_attribute", f"'{share}' is not one of {', '.join(SHARE_ATTRIBUTES)}"))
+        problems.append(problem("catalog.attribute_unknown", "share_attribute", value=share,
+                                allowed=list(SHARE_ATTRIBUTES)))
     if opening and opening not in OPEN_ATTRIBUTES:
-        problems.append(Problem(f"{where}: open_attribute", f"'{opening}' is not one of {', '.join(OPEN_ATTRIBUTES)}"))
+        problems.append(problem("catalog.attribute_unknown", "open_attribute", value=opening,
+                                allowed=list(OPEN_ATTRIBUTES)))
     # Art. 19: conditional sharing states its conditions; refusal cites its legal basis.
     if share == "有条件共享" and not row.get("share_conditions"):
-        problems.append(Problem(f"{where}: share_conditions", "有条件共享 needs its conditions (Art. 19)"))
+        problems.append(problem("catalog.share_conditions_missing", "share_conditions"))
     if share == "不予共享" and not row.get("share_basis"):
-        problems.append(Problem(f"{where}: share_basis", "不予共享 needs its legal basis (Art. 19)"))
+        problems.append(problem("catalog.share_basis_missing", "share_basis"))
     if opening == "有条件开放" and not row.get("open_conditions"):
-        problems.append(Problem(f"{where}: open_conditions", "有条件开放 needs its conditions"))
+        problems.append(problem("catalog.open_conditions_missing", "open_conditions"))
     unit = row.get("source_unit")
     if unit and unit not in departments:
-        problems.append(Problem(f"{where}: source_unit", f"no department '{unit}'"))
+        problems.append(problem("catalog.source_unit_unknown", "source_unit", unit=unit))
     code = row.get("code")
     if code and code in seen:
-        problems.append(Problem(f"{where}: code", f"'{code}' is already on line {seen[code]}"))
+        problems.append(problem("catalog.code_duplicate", "code", code=code, first_line=seen[code]))
     return problems
 
 
-def import_csv(engine: Engine, text: str, *, actor: str = "admin", file_name: str = "catalog.csv") -> ImportReport:
+def import_csv(uow: UnitOfWork, text: str, *, actor: str = "admin", file_name: str = "catalog.csv") -> ImportReport:
     """Add or update catalog items from CSV text (a header row naming the COLUMNS).
 
     Every line is checked first; a file with any error imports nothing.
@@ -62,9 +65,10 @@ def import_csv(engine: Engine, text: str, *, actor: str = "admin", file_name: st
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"{file_name} not imported", [Problem("line 1", f"missing column(s) {', '.join(missing)}")])
+        raise InvalidInput("catalog.not_imported", [Problem("catalog.columns_missing", {"columns": missing}, line=1)],
+                           file=file_name, count=1)
     rows = [(n, {k: (v or "").strip() for k, v in row.items() if k in COLUMNS}) for n, row in enumerate(reader, 2)]
-    with engine.writing() as uow:
+    with uow:
         session = uow.session
         departments = set(session.scalars(select(Department.code)))
         problems, seen = [], {}
@@ -72,7 +76,7 @@ def import_csv(engine: Engine, text: str, *, actor: str = "admin", file_name: st
             problems += _problems_of(line, row, departments, seen)
             seen.setdefault(row.get("code"), line)
         if problems:
-            raise InvalidInput(f"{file_name} not imported", problems)
+            raise InvalidInput("catalog.not_imported", problems, file=file_name, count=len(problems))
         existing = {item.code: item for item in session.scalars(select(CatalogItem))}
         added = updated = 0
         for _, row in rows:
@@ -85,15 +89,15 @@ def import_csv(engine: Engine, text: str, *, actor: str = "admin", file_name: st
                 for column, value in values.items():
                     setattr(item, column, value)
                 updated += 1
-        audit.append(session, at=engine.clock.now(), actor=actor, action="catalog.import",
-                     after={"file": file_name, "added": added, "updated": updated})
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="catalog.import",
+                         after={"file": file_name, "added": added, "updated": updated})
         session.flush()
         uow.commit()
     return ImportReport(added, updated)
 
 
-def list_items(engine: Engine) -> list[dict]:
+def list_items(uow: UnitOfWork) -> list[dict]:
     """Every catalog item, by code."""
-    with engine.reading() as uow:
+    with uow.read():
         return [{c: getattr(item, c) for c in (*COLUMNS, "open_suspended")}
                 for item in uow.session.scalars(select(CatalogItem).order_by(CatalogItem.code))]

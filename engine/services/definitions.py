@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine.bootstrap import Engine
+from engine import permissions
 from engine.bpmn.validation import ValidationResult, validate_bpmn
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import ProcessDefinition
-from engine.services import audit
+from engine.persistence.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Deployed:
     created: bool
 
 
-def validate(engine: Engine, content: bytes, file_name: str) -> ValidationResult:
+def validate(engine, content: bytes, file_name: str) -> ValidationResult:
     """Every problem of one BPMN file (an empty list when it can be deployed)."""
     return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
                          operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes)
@@ -39,7 +39,7 @@ def _properties(result: ValidationResult, info) -> dict:
     return {**info.properties, **({"startForm": start_form} if start_form else {})}
 
 
-def deploy(engine: Engine, files: list[tuple[str, bytes]], *, actor: str) -> list[Deployed]:
+def deploy(uow: UnitOfWork, files: list[tuple[str, bytes]], *, actor: str) -> list[Deployed]:
     """Deploy BPMN files together: all of them, or none when any has a problem.
 
     A process whose file and forms are unchanged keeps its version; a change makes a new one.
@@ -47,13 +47,14 @@ def deploy(engine: Engine, files: list[tuple[str, bytes]], *, actor: str) -> lis
     Raises:
         InvalidInput: any file has problems; all problems of all files are listed.
     """
+    engine = uow.engine
     results = [validate(engine, content, name) for name, content in files]
     problems = [p for r in results for p in r.problems]
     if problems:
-        raise InvalidInput("nothing deployed", problems)
+        raise InvalidInput("bpmn.not_deployed", problems, count=len(problems))
     now = engine.clock.now()
     deployed = []
-    with engine.writing() as uow:
+    with uow:
         session = uow.session
         for (name, content), result in zip(files, results):
             for info in result.processes:
@@ -74,17 +75,17 @@ def deploy(engine: Engine, files: list[tuple[str, bytes]], *, actor: str) -> lis
                 )
                 session.add(row)
                 session.flush()
-                audit.append(session, at=now, actor=actor, action="definition.deploy",
-                             after={"process": info.process_id, "version": row.version, "file": row.file_name,
-                                    "sha256": digest})
+                uow.audit.append(at=now, actor=actor, action="definition.deploy",
+                                 after={"process": info.process_id, "version": row.version, "file": row.file_name,
+                                        "sha256": digest})
                 deployed.append(Deployed(info.process_id, row.version, row.id, True))
         uow.commit()
     return deployed
 
 
-def list_definitions(engine: Engine) -> list[dict]:
-    """The newest version of every deployed process, with its version count."""
-    with engine.reading() as uow:
+def list_definitions(uow: UnitOfWork) -> list[dict]:
+    """The newest version of every deployed process."""
+    with uow.read():
         session = uow.session
         newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
                   .group_by(ProcessDefinition.process_id).subquery())
@@ -93,9 +94,9 @@ def list_definitions(engine: Engine) -> list[dict]:
             .order_by(ProcessDefinition.process_id)).all()
         return [{"process_id": r.process_id, "name": r.name, "version": r.version, "definition_id": r.id,
                  "file": r.file_name, "deployed_at": r.deployed_at.isoformat(), "deployed_by": r.deployed_by,
-                 "startable_by": r.properties.get("startableBy", "applicant")} for r in rows]
+                 "startable_by": sorted(permissions.startable_by(r.properties))} for r in rows]
 
 
-def problems_of(files: list[tuple[str, bytes]], engine: Engine) -> list[Problem]:
+def problems_of(files: list[tuple[str, bytes]], engine) -> list[Problem]:
     """All problems of several files, in file order."""
     return [p for name, content in files for p in validate(engine, content, name).problems]

@@ -7,19 +7,18 @@ due order and stops after one page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Text, cast, exists, false, func, or_, select, tuple_, union
 from sqlalchemy.sql import Select
 
-from engine.bootstrap import Engine
+from engine import permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import FieldError, check_submission
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
-from engine.services import instances, tasks
-from engine.services.users import groups_of, require_user
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import instances
+from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
 DUE_FILTERS = ("overdue", "today", "within")
@@ -29,15 +28,6 @@ _t = HumanTask.__table__
 _c = TaskCandidate.__table__
 _i = ProcessInstance.__table__
 _d = ProcessDefinition.__table__
-
-
-class FormRejected(InvalidInput):
-    """A submission failed its form; `field_errors` carry each field's message in Chinese too."""
-
-    def __init__(self, summary: str, field_errors: list[FieldError], data: dict | None = None) -> None:
-        self.field_errors = field_errors
-        self.data = data or {}
-        super().__init__(summary, [Problem(e.field, e.message) for e in field_errors])
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ class InboxPage:
     procedures: list[tuple[str, str]]
 
 
-def deadline_of(engine: Engine, *, due_date, due_at, rule, article, provisional, basis) -> Deadline:
+def deadline_of(engine, *, due_date, due_at, rule, article, provisional, basis) -> Deadline:
     """Days left (or overdue) in working days from today, with the rule's title and the notices used."""
     left = overdue = None
     if due_date is not None:
@@ -125,7 +115,8 @@ def _parse_cursor(tab: str, cursor: str | None):
             raise ValueError(kind)
         return kind, (datetime.fromisoformat(stamp) if stamp else None), int(last_id)
     except ValueError:
-        raise InvalidInput("bad page cursor", [Problem("after", f"'{cursor}' is not a page cursor")]) from None
+        raise InvalidInput("inbox.query_refused", [Problem("inbox.bad_cursor", {"cursor": cursor}, field="after")]) \
+            from None
 
 
 def _cursor(kind: str, stamp: datetime | None, last_id: int) -> str:
@@ -135,15 +126,15 @@ def _cursor(kind: str, stamp: datetime | None, last_id: int) -> str:
 def _check(query: InboxQuery) -> None:
     problems = []
     if query.tab not in TABS:
-        problems.append(Problem("tab", f"must be one of {', '.join(TABS)}"))
+        problems.append(Problem("inbox.tab_unknown", {"allowed": list(TABS)}, field="tab"))
     if query.due and query.due not in DUE_FILTERS:
-        problems.append(Problem("due", f"must be one of {', '.join(DUE_FILTERS)}"))
+        problems.append(Problem("inbox.due_unknown", {"allowed": list(DUE_FILTERS)}, field="due"))
     if not 0 <= query.within_days <= 60:
-        problems.append(Problem("within_days", "must be between 0 and 60"))
+        problems.append(Problem("inbox.out_of_range", {"min": 0, "max": 60}, field="within_days"))
     if not 1 <= query.limit <= MAX_PAGE:
-        problems.append(Problem("limit", f"must be between 1 and {MAX_PAGE}"))
+        problems.append(Problem("inbox.out_of_range", {"min": 1, "max": MAX_PAGE}, field="limit"))
     if problems:
-        raise InvalidInput("inbox query refused", problems)
+        raise InvalidInput("inbox.query_refused", problems)
 
 
 _COLUMNS = (_t.c.id, _t.c.instance_id, _t.c.title, _t.c.process_id, _t.c.assignee, _t.c.state, _t.c.completed_at,
@@ -151,7 +142,7 @@ _COLUMNS = (_t.c.id, _t.c.instance_id, _t.c.title, _t.c.process_id, _t.c.assigne
             _t.c.deadline_basis, _i.c.started_by, _i.c.receipt_number, _i.c.definition_id)
 
 
-def base_query(engine: Engine, groups: list[str], actor: str, query: InboxQuery) -> Select:
+def base_query(engine, groups: list[str], actor: str, query: InboxQuery) -> Select:
     """The filtered, unordered task query of a tab (public for bench/inbox_bench.py)."""
     q = select(*_COLUMNS).select_from(_t.join(_i, _i.c.id == _t.c.instance_id))
     if query.tab == "available":
@@ -180,7 +171,7 @@ def base_query(engine: Engine, groups: list[str], actor: str, query: InboxQuery)
     return q
 
 
-def page_queries(engine: Engine, groups: list[str], actor: str, query: InboxQuery) -> list[tuple[str, Select]]:
+def page_queries(engine, groups: list[str], actor: str, query: InboxQuery) -> list[tuple[str, Select]]:
     """The keyset-paged statements of one page, in order: [(cursor kind, statement)]."""
     q = base_query(engine, groups, actor, query)
     after = _parse_cursor(query.tab, query.after)
@@ -229,7 +220,7 @@ def _available_by_due(groups: list[str], after, n: int) -> Select:
             .order_by(_t.c.due_at, _t.c.id).limit(n))
 
 
-def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxPage:
+def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> InboxPage:
     """One page of `actor`'s inbox tab.
 
     Raises:
@@ -237,10 +228,10 @@ def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxP
         InvalidInput: an unknown tab or filter, or a bad cursor.
     """
     _check(query)
-    with engine.reading() as uow:
+    engine = uow.engine
+    with uow.read():
         session = uow.session
-        user = require_user(session, actor)
-        groups = list(groups_of(user))
+        groups = list(permissions.groups_of(require_user(session, actor)))
         found: list[tuple[str, object]] = []
         for kind, statement in page_queries(engine, groups, actor, query):
             found += [(kind, r) for r in session.execute(statement.limit(query.limit + 1 - len(found)))]
@@ -265,83 +256,46 @@ def page(engine: Engine, actor: str, query: InboxQuery = InboxQuery()) -> InboxP
     return InboxPage(query, rows, next_cursor, procedures)
 
 
-def task_view(engine: Engine, task_id: int, *, actor: str) -> dict:
-    """A task with its application, form, deadline and the instance's history, for someone who may see it.
+def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
+    """A task with its application, form, deadline and the instance's history, for someone who may
+    see it, read in one transaction.
 
     Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
-    `instance` (as `instances.show`), `may_claim`, `may_complete`, `held_by`.
+    `instance` (as `instances.show`), `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
 
     Raises:
         NotFound: no such task or user.
         PermissionDenied: the task is not in the user's groups, and not theirs or their application.
     """
-    with engine.reading() as uow:
+    with uow.read():
         session = uow.session
         user = require_user(session, actor)
         task = session.get(HumanTask, task_id)
         if task is None:
-            raise NotFound(f"no task {task_id}")
+            raise NotFound("task.not_found", task=task_id)
         instance = session.get(ProcessInstance, task.instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)
-        groups = set(groups_of(user))
-        candidate = bool(groups & set(task.candidate_groups))
-        overseer = bool({"supervisor", "admin"} & set(user.roles))
-        if not (candidate or overseer or actor in (task.assignee, task.completed_by, instance.started_by)):
-            raise PermissionDenied(f"task {task_id} is not in any of your groups")
+        if not permissions.may_see_task(user, candidate_groups=task.candidate_groups, assignee=task.assignee,
+                                        completed_by=task.completed_by, started_by=instance.started_by):
+            raise PermissionDenied("task.not_visible", task=task_id)
+        candidate = permissions.is_candidate(user, task.candidate_groups)
         forms = definition.forms or {}
         start_form = (definition.properties or {}).get("startForm")
         is_open = task.state == "open"
-        result = {
+        return {
             "task": instances.task_dict(task),
-            "deadline": deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
-                                    article=task.deadline_article, provisional=task.deadline_provisional,
-                                    basis=task.deadline_basis),
+            "deadline": deadline_of(uow.engine, due_date=task.due_date, due_at=task.due_at,
+                                    rule=task.deadline_rule, article=task.deadline_article,
+                                    provisional=task.deadline_provisional, basis=task.deadline_basis),
             "form": forms.get(task.form) if task.form else None,
             "start_form": forms.get(start_form) if start_form else None,
             "may_claim": is_open and candidate and task.assignee is None,
-            "may_unclaim": is_open and task.assignee is not None and (task.assignee == actor or overseer),
+            "may_unclaim": is_open and task.assignee is not None and permissions.may_release(user, task.assignee),
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
+            "instance": instances.shown(uow, task.instance_id),
         }
-        instance_id = task.instance_id
-    result["instance"] = instances.show(engine, instance_id)
-    return result
 
 
-def check_form(form: dict | None, data: dict, summary: str) -> None:
-    """Raise FormRejected with every field's error when `data` fails `form` (no form: nothing to check)."""
-    if form is not None:
-        errors = check_submission(form, data)
-        if errors:
-            raise FormRejected(summary, errors, data)
-
-
-def decide(engine: Engine, task_id: int, *, actor: str, data: dict | None = None,
-           read_form: Callable[[dict | None], dict] | None = None) -> dict:
-    """Complete a task with form `data`, refusing it first with per-field Chinese messages.
-
-    A caller holding raw input (an HTML form) passes `read_form`, which turns the task's
-    JSON Schema into the data to submit.
-
-    Raises:
-        FormRejected: the data fails the task's form (nothing changed).
-        NotFound, PermissionDenied, Conflict: as `tasks.complete`.
-    """
-    with engine.reading() as uow:
-        session = uow.session
-        task = session.get(HumanTask, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}")
-        forms = session.scalar(select(ProcessDefinition.forms).join(
-            ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
-            .where(ProcessInstance.id == task.instance_id)) or {}
-        form = forms.get(task.form) if task.form else None
-    if read_form is not None:
-        data = read_form(form)
-    data = dict(data or {})
-    check_form(form, data, f"task {task_id} not completed")
-    return tasks.complete(engine, task_id, actor=actor, data=data)
-
-
-__all__ = ["TABS", "DUE_FILTERS", "InboxQuery", "InboxRow", "InboxPage", "Deadline", "FormRejected", "page",
-           "task_view", "decide", "deadline_of", "check_form", "base_query", "page_queries"]
+__all__ = ["TABS", "DUE_FILTERS", "InboxQuery", "InboxRow", "InboxPage", "Deadline", "page", "task_view",
+           "deadline_of", "base_query", "page_queries"]

@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bootstrap import Engine
+from engine import permissions
 from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import check_submission
-from engine.persistence import repository
+from engine.forms import RawForm, check_submission, read_raw_form
 from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
-from engine.persistence.repository import InstanceRecord
-from engine.services import audit
+from engine.persistence.repositories import InstanceRecord
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import load_workflow, run_and_sync
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -34,46 +32,45 @@ class StartResult:
     error: str | None
 
 
-def _next_receipt_number(session, day: date) -> str:
-    seq = repository.next_receipt_sequence(session, day)
-    return f"DZ{day:%Y%m%d}{seq:05d}"
-
-
-def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = None) -> StartResult:
+def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm | None = None) -> StartResult:
     """Start the newest deployed version of `process_id` for `actor` with the application `data`.
+
+    `data` is JSON data, or a `RawForm` as an HTML form posted it (read against the start form).
 
     Raises:
         NotFound: no such process or user.
         PermissionDenied: the user's roles may not start this process.
-        InvalidInput: the application fails the start form.
+        InvalidInput: the application fails the start form (`application.refused`, one problem per field).
     """
-    data = dict(data or {})
-    now = engine.clock.now()
-    with engine.writing() as uow:
+    with uow:
+        engine = uow.engine
+        now = engine.clock.now()
         session = uow.session
-        user, definition = repository.applicant_and_process(session, actor, process_id)
+        user, definition = uow.instances.applicant_and_process(actor, process_id)
         if user is None:
-            raise NotFound(f"no user '{actor}'")
+            raise NotFound("user.not_found", name=actor)
         if definition is None:
-            raise NotFound(f"no deployed process '{process_id}'")
-        allowed = {r.strip() for r in definition.properties.get("startableBy", "applicant").split(",")}
-        if "admin" not in user.roles and not allowed & set(user.roles):
-            raise PermissionDenied(f"user '{actor}' (roles {', '.join(user.roles)}) may not start "
-                                   f"'{process_id}'; it needs one of: {', '.join(sorted(allowed))}")
-        reserved = [Problem(k, "is set by the engine and may not be submitted") for k in RESERVED if k in data]
-        form = definition.properties.get("startForm")
-        errors = []
-        if form:
-            forms = engine.specs.forms(definition.id, lambda: session.scalar(
-                select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))
-            errors = check_submission(forms[form], data)
-        if reserved or errors:
-            raise InvalidInput("application refused", reserved + [Problem(e.field, e.message) for e in errors])
+            raise NotFound("process.not_found", process=process_id)
+        if not permissions.may_start(user.roles, definition.properties):
+            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
+                                   needed=sorted(permissions.startable_by(definition.properties)))
+        form_name = definition.properties.get("startForm")
+        form = engine.specs.forms(definition.id, lambda: session.scalar(
+            select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
+            if form_name else None
+        if isinstance(data, RawForm):
+            data = read_raw_form(form.schema if form is not None else None, data)
+        data = dict(data or {})
+        problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data]
+        if form is not None:
+            problems += check_submission(form, data)
+        if problems:
+            raise InvalidInput("application.refused", problems, data=data, count=len(problems))
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
         received_on = engine.clock.today()
-        receipt_number = _next_receipt_number(session, received_on)
+        receipt_number = f"DZ{received_on:%Y%m%d}{uow.instances.next_receipt_sequence(received_on):05d}"
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
         initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
                    "applicant": user.name, "applicant_department": user.department}
@@ -84,60 +81,64 @@ def start(engine: Engine, process_id: str, *, actor: str, data: dict | None = No
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
-        outcome = run_and_sync(engine, session, instance, workflow, now=now)
-        audit.append(session, at=now, actor=actor, action="instance.start", instance_id=instance.id,
-                     after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
-                            "application": data, "status": outcome.status, "opened": outcome.opened,
-                            "error": outcome.error})
+        outcome = run_and_sync(uow, instance, workflow, now=now)
+        uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
+                         after={"process": process_id, "version": definition.version,
+                                "receipt_number": receipt_number, "application": data, "status": outcome.status,
+                                "opened": outcome.opened, "error": outcome.error})
         uow.commit()
         return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.opened_ids,
                            outcome.error)
 
 
-def show(engine: Engine, instance_id: int) -> dict:
+def show(uow: UnitOfWork, instance_id: int) -> dict:
     """An instance with its tasks, data and audit history.
 
     Raises:
         NotFound: no such instance.
     """
-    with engine.reading() as uow:
-        session = uow.session
-        # One read of the instance serves both the listing and its workflow data; of the
-        # definition only the name and version are needed, not its stored spec.
-        instance = repository.load_instance(session, instance_id)
-        if instance is None:
-            raise NotFound(f"no instance {instance_id}")
-        definition = session.execute(select(ProcessDefinition.name, ProcessDefinition.version)
-                                     .where(ProcessDefinition.id == instance.definition_id)).one()
-        tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                .order_by(HumanTask.id)).all()
-        history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
-                                  .order_by(AuditEntry.id)).all()
-        workflow_data = _data_of(engine, session, instance)
-        return {
-            "id": instance.id,
-            "process_id": instance.process_id,
-            "process_name": definition.name,
-            "version": definition.version,
-            "status": instance.status,
-            "receipt_number": instance.receipt_number,
-            "received_on": instance.received_on.isoformat(),
-            "started_by": instance.started_by,
-            "started_at": instance.started_at.isoformat(),
-            "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
-            "error": instance.error,
-            "application": instance.summary,
-            "data": workflow_data,
-            "tasks": [task_dict(t) for t in tasks],
-            "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
-                         "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
-        }
+    with uow.read():
+        return shown(uow, instance_id)
 
 
-def _data_of(engine: Engine, session, instance: InstanceRecord) -> dict:
+def shown(uow: UnitOfWork, instance_id: int) -> dict:
+    """`show` inside a unit of work the caller already opened (for use cases that show more)."""
+    session = uow.session
+    # One read of the instance serves both the listing and its workflow data; of the
+    # definition only the name and version are needed, not its stored spec.
+    instance = uow.instances.get(instance_id)
+    if instance is None:
+        raise NotFound("instance.not_found", instance=instance_id)
+    definition = session.execute(select(ProcessDefinition.name, ProcessDefinition.version)
+                                 .where(ProcessDefinition.id == instance.definition_id)).one()
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                            .order_by(HumanTask.id)).all()
+    history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
+                              .order_by(AuditEntry.id)).all()
+    return {
+        "id": instance.id,
+        "process_id": instance.process_id,
+        "process_name": definition.name,
+        "version": definition.version,
+        "status": instance.status,
+        "receipt_number": instance.receipt_number,
+        "received_on": instance.received_on.isoformat(),
+        "started_by": instance.started_by,
+        "started_at": instance.started_at.isoformat(),
+        "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+        "error": instance.error,
+        "application": instance.summary,
+        "data": _data_of(uow, instance),
+        "tasks": [task_dict(t) for t in tasks],
+        "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                     "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
+    }
+
+
+def _data_of(uow: UnitOfWork, instance: InstanceRecord) -> dict:
     if not instance.state:
         return {}
-    workflow = load_workflow(engine, session, instance)
+    workflow = load_workflow(uow, instance)
     if workflow.is_completed():
         return dict(workflow.data) or dict(workflow.last_task.data if workflow.last_task else {})
     ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
@@ -162,4 +163,4 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "show", "task_dict", "StartResult"]
+__all__ = ["start", "show", "shown", "task_dict", "StartResult"]

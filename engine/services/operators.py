@@ -9,27 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy.orm import Session
-
 from engine.bpmn.script_engine import OperationError
 from engine.persistence.models import CatalogItem, Department, Grant
-from engine.persistence.repository import InstanceRecord, insert_instance
+from engine.persistence.repositories import InstanceRecord
+from engine.persistence.unit_of_work import UnitOfWork
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError"]
 
 
 @dataclass(frozen=True)
 class OperationContext:
-    """What an operation may touch: the step's session, its instance and the time."""
+    """What an operation may touch: the step's unit of work, its instance and the time."""
 
-    session: Session
+    uow: UnitOfWork
     instance: InstanceRecord
     now: datetime
+
+    @property
+    def session(self):
+        """The step's SQLAlchemy session."""
+        return self.uow.session
 
     def instance_id(self) -> int:
         """The instance's id, writing a just-started instance first so rows can refer to it."""
         if self.instance.id is None:
-            insert_instance(self.session, self.instance)
+            self.uow.instances.add(self.instance)
         return self.instance.id
 
 

@@ -1,31 +1,25 @@
 """The applicant's side: which procedures one may start, one's applications, their replies and to-dos."""
 from __future__ import annotations
 
-from typing import Callable
-
 from sqlalchemy import func, select
 
-from engine.bootstrap import Engine
+from engine import permissions
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import instances
-from engine.services.inbox import check_form, deadline_of
-from engine.services.users import groups_of, require_user
+from engine.services.inbox import deadline_of
+from engine.services.users import require_user
 
 
-def _may_start(roles, properties: dict) -> bool:
-    allowed = {r.strip() for r in (properties or {}).get("startableBy", "applicant").split(",")}
-    return "admin" in roles or bool(allowed & set(roles))
-
-
-def _newest(session):
+def _newest():
     newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
               .group_by(ProcessDefinition.process_id).subquery())
     return select(ProcessDefinition).join(newest, (newest.c.process_id == ProcessDefinition.process_id)
                                           & (newest.c.version == ProcessDefinition.version))
 
 
-def _deadline(engine: Engine, task: HumanTask):
+def _deadline(engine, task: HumanTask):
     return deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
                        article=task.deadline_article, provisional=task.deadline_provisional,
                        basis=task.deadline_basis)
@@ -36,19 +30,20 @@ def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
                                                                 and bool(groups & set(task.candidate_groups))))
 
 
-def overview(engine: Engine, actor: str, *, limit: int = 100) -> dict:
+def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
     """The procedures `actor` may start, their newest applications with open steps, and their to-dos.
 
     Raises:
         NotFound: no such user.
     """
-    with engine.reading() as uow:
+    engine = uow.engine
+    with uow.read():
         session = uow.session
         user = require_user(session, actor)
-        groups = set(groups_of(user))
+        groups = set(permissions.groups_of(user))
         procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
-                      for d in session.scalars(_newest(session).order_by(ProcessDefinition.process_id))
-                      if _may_start(user.roles, d.properties) and d.properties.get("startForm")]
+                      for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
+                      if permissions.may_start(user.roles, d.properties) and d.properties.get("startForm")]
         rows = session.execute(
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
@@ -71,58 +66,45 @@ def overview(engine: Engine, actor: str, *, limit: int = 100) -> dict:
     return {"procedures": procedures, "applications": applications, "todo": todo}
 
 
-def start_form(engine: Engine, actor: str, process_id: str) -> dict:
+def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
     """The start form of the newest version of `process_id`, if `actor` may start it.
 
     Raises:
         NotFound: no such user, process, or the process has no start form.
         PermissionDenied: the user's roles may not start it.
     """
-    with engine.reading() as uow:
+    with uow.read():
         session = uow.session
         user = require_user(session, actor)
-        definition = session.scalar(_newest(session).where(ProcessDefinition.process_id == process_id))
+        definition = session.scalar(_newest().where(ProcessDefinition.process_id == process_id))
         if definition is None or not definition.properties.get("startForm"):
-            raise NotFound(f"no procedure '{process_id}' to apply for")
-        if not _may_start(user.roles, definition.properties):
-            raise PermissionDenied(f"user '{actor}' may not start '{process_id}'")
+            raise NotFound("process.no_start_form", process=process_id)
+        if not permissions.may_start(user.roles, definition.properties):
+            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
+                                   needed=sorted(permissions.startable_by(definition.properties)))
         return {"process_id": process_id, "name": definition.name or process_id,
                 "schema": definition.forms.get(definition.properties["startForm"], {})}
 
 
-def submit(engine: Engine, process_id: str, *, actor: str, data: dict | None = None,
-           read_form: Callable[[dict], dict] | None = None) -> instances.StartResult:
-    """Submit an application through the procedure's start form; returns its receipt.
-
-    A caller holding raw input passes `read_form`, which turns the start form into the data.
-
-    Raises:
-        FormRejected: the application fails the start form (per-field, in Chinese too).
-        NotFound, PermissionDenied, InvalidInput: as `instances.start`.
-    """
-    form = start_form(engine, actor, process_id)
-    data = dict(read_form(form["schema"]) if read_form is not None else data or {})
-    check_form(form["schema"], data, "application refused")
-    return instances.start(engine, process_id, actor=actor, data=data)
-
-
-def application(engine: Engine, actor: str, instance_id: int) -> dict:
-    """One of `actor`'s applications: status, open steps with deadlines, replies, to-dos and history.
+def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
+    """One of `actor`'s applications: status, open steps with deadlines, replies, to-dos and history,
+    read in one transaction.
 
     `replies` are the completed steps other people decided, each with its form for the labels.
 
     Raises:
         NotFound: no such application, or it is someone else's.
     """
-    with engine.reading() as uow:
+    engine = uow.engine
+    with uow.read():
         session = uow.session
         user = require_user(session, actor)
         instance = session.get(ProcessInstance, instance_id)
         if instance is None or instance.started_by != actor:
             # Someone else's application is as good as absent: its existence is not disclosed.
-            raise NotFound(f"no application {instance_id}")
+            raise NotFound("application.not_found", instance=instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)
-        groups = set(groups_of(user))
+        groups = set(permissions.groups_of(user))
         task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                     .order_by(HumanTask.id)).all()
         forms = definition.forms or {}
@@ -136,6 +118,5 @@ def application(engine: Engine, actor: str, instance_id: int) -> dict:
             elif task.state == "completed" and task.completed_by != actor:
                 replies.append({**entry, "completed_at": task.completed_at, "result": task.result or {},
                                 "form": forms.get(task.form) if task.form else None})
-    shown = instances.show(engine, instance_id)
-    return {"instance": shown, "start_form": forms.get(start) if start else None, "steps": steps, "todo": todo,
-            "replies": replies}
+        return {"instance": instances.shown(uow, instance_id), "start_form": forms.get(start) if start else None,
+                "steps": steps, "todo": todo, "replies": replies}

@@ -9,22 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bootstrap import Engine
-from engine.clock import SHANGHAI
 from engine.bpmn.timers import CLOCKED, next_due
-from engine.persistence.models import HumanTask, ProcessDefinition, Timer
-from engine.persistence.repository import InstanceRecord, insert_instance, insert_tasks, save_instance
+from engine.clock import SHANGHAI
+from engine.persistence.models import ProcessDefinition
+from engine.persistence.repositories import InstanceRecord
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import ScriptError
 from engine.services.operators import OperationContext, OperationError
-
-_tasks = HumanTask.__table__
-_timers = Timer.__table__
 
 
 @dataclass
@@ -38,9 +34,10 @@ class Outcome:
     error: str | None = None
 
 
-def load_workflow(engine: Engine, session: Session, instance: InstanceRecord) -> BpmnWorkflow:
+def load_workflow(uow: UnitOfWork, instance: InstanceRecord) -> BpmnWorkflow:
     """Restore the workflow of `instance` with its definition's spec."""
-    specs = engine.specs.get(instance.definition_id, lambda: session.scalar(
+    engine = uow.engine
+    specs = engine.specs.get(instance.definition_id, lambda: uow.session.scalar(
         select(ProcessDefinition.spec).where(ProcessDefinition.id == instance.definition_id)))
     return engine.store.load_state(instance.state, specs, engine.script_engine)
 
@@ -50,7 +47,7 @@ def properties(task_spec) -> dict[str, str]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
-def _candidate_groups(engine: Engine, task) -> list[str]:
+def _candidate_groups(engine, task) -> list[str]:
     props = properties(task.task_spec)
     groups = [g.strip() for g in props.get("candidateGroups", "").split(",") if g.strip()]
     expression = props.get("candidateGroupsExpression")
@@ -64,7 +61,7 @@ def _candidate_groups(engine: Engine, task) -> list[str]:
     return sorted(set(groups))
 
 
-def _deadline_columns(engine: Engine, instance: InstanceRecord, rule_id: str | None, now: datetime) -> dict:
+def _deadline_columns(engine, instance: InstanceRecord, rule_id: str | None, now: datetime) -> dict:
     if not rule_id:
         return {"due_date": None, "due_at": None, "deadline_rule": None, "deadline_article": None,
                 "deadline_provisional": False, "deadline_basis": None}
@@ -95,14 +92,7 @@ def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     return timers
 
 
-def _write(session: Session, instance: InstanceRecord) -> None:
-    if instance.id is None:
-        insert_instance(session, instance)
-    else:
-        save_instance(session, instance)
-
-
-def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
+def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkflow,
                  *, now: datetime, completed: str | None = None, fired_timer: str | None = None,
                  worker: str | None = None) -> Outcome:
     """Run the workflow as far as it goes and write back its state, tasks and timers.
@@ -113,9 +103,10 @@ def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, wor
     A script or expression failure marks the instance errored with the message; the state
     up to the failing task is kept so the instance can be repaired and retried.
     """
+    engine = uow.engine
     outcome = Outcome()
     try:
-        with engine.script_engine.operating(OperationContext(session, instance, now)):
+        with engine.script_engine.operating(OperationContext(uow, instance, now)):
             workflow.refresh_timers()
             workflow.do_engine_steps()
             workflow.refresh_timers()
@@ -135,7 +126,7 @@ def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, wor
         instance.status = "errored"
         instance.error = outcome.error
         instance.state = engine.store.dump_state(workflow)
-        _write(session, instance)
+        uow.instances.save(instance)
         return outcome
 
     ready_ids = {str(t.id) for t in ready}
@@ -147,14 +138,11 @@ def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, wor
     instance.state = engine.store.dump_state(workflow)
     instance.waiting = {"tasks": sorted(ready_ids), "timers": {k: v[1].isoformat() for k, v in timers.items()}}
     outcome.status = instance.status
-    _write(session, instance)
+    uow.instances.save(instance)
 
     gone = sorted(open_ids - ready_ids - {completed})
     if gone:
-        session.execute(update(_tasks)
-                        .where(_tasks.c.instance_id == instance.id, _tasks.c.spiff_task_id.in_(gone),
-                               _tasks.c.state == "open")
-                        .values(state="cancelled", completed_at=now))
+        uow.tasks.cancel(instance.id, gone, now)
         outcome.cancelled = gone
 
     rows = [{
@@ -165,31 +153,26 @@ def run_and_sync(engine: Engine, session: Session, instance: InstanceRecord, wor
     } for task, props, groups in new_rows]
     if rows:
         outcome.opened = [row["task_name"] for row in rows]
-        outcome.opened_ids = insert_tasks(session, rows)
+        outcome.opened_ids = uow.tasks.add(rows)
 
-    _sync_timers(session, instance, waiting["timers"], timers, now=now, fired_timer=fired_timer, worker=worker)
+    _sync_timers(uow, instance, waiting["timers"], timers, now=now, fired_timer=fired_timer, worker=worker)
     return outcome
 
 
-def _sync_timers(session: Session, instance: InstanceRecord, before: dict[str, str],
+def _sync_timers(uow: UnitOfWork, instance: InstanceRecord, before: dict[str, str],
                  after: dict[str, tuple[str, datetime]], *, now: datetime, fired_timer: str | None,
                  worker: str | None) -> None:
     for spiff_id in before.keys() - after.keys():
         if spiff_id == fired_timer:
-            session.execute(update(_timers).where(_timers.c.instance_id == instance.id,
-                                                  _timers.c.spiff_task_id == spiff_id)
-                            .values(fired_at=now, fired_by=worker))
+            uow.timers.fired(instance.id, spiff_id, now, worker)
         else:
-            session.execute(delete(_timers).where(_timers.c.instance_id == instance.id,
-                                                  _timers.c.spiff_task_id == spiff_id, _timers.c.fired_at.is_(None)))
+            uow.timers.drop(instance.id, spiff_id)
     for spiff_id, (name, due) in after.items():
         if spiff_id not in before:
-            session.add(Timer(instance_id=instance.id, spiff_task_id=spiff_id, task_name=name, due_at=due))
+            uow.timers.add(instance.id, spiff_id, name, due)
         elif before[spiff_id] != due.isoformat():
             # A cycle timer moved on to its next occurrence.
-            session.execute(update(_timers).where(_timers.c.instance_id == instance.id,
-                                                  _timers.c.spiff_task_id == spiff_id)
-                            .values(due_at=due, fired_at=None, fired_by=None))
+            uow.timers.move(instance.id, spiff_id, due)
 
 
 def _describe(err: Exception) -> str:

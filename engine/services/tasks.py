@@ -3,24 +3,23 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 
-from engine.bootstrap import Engine
+from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import check_submission
-from engine.persistence import repository
+from engine.forms import RawForm, check_submission, read_raw_form
 from engine.persistence.models import HumanTask, ProcessDefinition, TaskCandidate
-from engine.persistence.repository import StaleInstance
-from engine.services import audit
+from engine.persistence.repositories import StaleInstance
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.instances import RESERVED, task_dict
 from engine.services.progress import load_workflow, run_and_sync
-from engine.services.users import groups_of, require_user
+from engine.services.users import require_user
 
 
-def list_tasks(engine: Engine, *, actor: str | None = None, instance_id: int | None = None,
+def list_tasks(uow: UnitOfWork, *, actor: str | None = None, instance_id: int | None = None,
                state: str | None = "open", limit: int = 200) -> list[dict]:
     """Tasks by due date: open ones a user may claim or holds, or all of one instance."""
-    with engine.reading() as uow:
+    with uow.read():
         session = uow.session
         query = select(HumanTask)
         if instance_id is not None:
@@ -28,10 +27,11 @@ def list_tasks(engine: Engine, *, actor: str | None = None, instance_id: int | N
         if state:
             query = query.where(HumanTask.state == state)
         if actor is not None:
-            user = require_user(session, actor)
-            groups = groups_of(user)
+            groups = permissions.groups_of(require_user(session, actor))
+            # Candidate rows exist only for available tasks; the state check keeps it so for any caller.
             in_group = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_name.in_(groups))
-            query = query.where((HumanTask.assignee == actor) | (HumanTask.assignee.is_(None) & in_group))
+            query = query.where((HumanTask.assignee == actor)
+                                | (HumanTask.assignee.is_(None) & (HumanTask.state == "open") & in_group))
         query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(limit)
         return [task_dict(t) for t in session.scalars(query)]
 
@@ -40,98 +40,97 @@ def _actor_and_open_task(session, actor: str, task_id: int):
     user = require_user(session, actor)
     task = session.get(HumanTask, task_id)
     if task is None:
-        raise NotFound(f"no task {task_id}")
+        raise NotFound("task.not_found", task=task_id)
     _check_open(task)
     return user, task
 
 
 def _require_candidate(user, candidate_groups: list[str]) -> None:
-    if not set(groups_of(user)) & set(candidate_groups):
-        raise PermissionDenied(f"user '{user.name}' is in none of the task's groups ({', '.join(candidate_groups)})")
+    if not permissions.is_candidate(user, candidate_groups):
+        raise PermissionDenied("task.not_candidate", user=user.name, groups=list(candidate_groups))
 
 
-def _check_open(task: HumanTask) -> None:
+def _check_open(task) -> None:
+    if task.state == "completed":
+        raise Conflict("task.completed", task=task.id, by=task.completed_by)
     if task.state != "open":
-        raise Conflict(f"task {task.id} is {task.state}" + (f" by {task.completed_by}" if task.completed_by else ""))
+        raise Conflict("task.cancelled", task=task.id)
 
 
-def claim(engine: Engine, task_id: int, *, actor: str) -> dict:
+def claim(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     """Make `actor` the assignee; when many claim at once exactly one wins.
 
     Raises:
-        NotFound, PermissionDenied, Conflict ("already claimed by X").
+        NotFound, PermissionDenied, Conflict (`task.already_claimed` with the holder).
     """
-    now = engine.clock.now()
-    with engine.writing() as uow:
+    with uow:
+        now = uow.engine.clock.now()
         session = uow.session
         user, task = _actor_and_open_task(session, actor, task_id)
         _require_candidate(user, task.candidate_groups)
-        won = session.execute(update(HumanTask)
-                              .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee.is_(None))
-                              .values(assignee=actor, claimed_at=now)
-                              .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
+        if not uow.tasks.claim(task_id, actor, now):
             session.refresh(task)
+            _check_open(task)
             if task.assignee == actor:
-                raise Conflict(f"task {task_id} is already claimed by you")
-            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-        audit.append(session, at=now, actor=actor, action="task.claim", instance_id=task.instance_id, task_id=task_id,
-                     before={"assignee": None}, after={"assignee": actor})
+                raise Conflict("task.already_yours", task=task_id)
+            raise Conflict("task.already_claimed", task=task_id, holder=task.assignee)
+        uow.audit.append(at=now, actor=actor, action="task.claim", instance_id=task.instance_id, task_id=task_id,
+                         before={"assignee": None}, after={"assignee": actor})
         uow.commit()
         task.assignee, task.claimed_at = actor, now
         return task_dict(task)
 
 
-def unclaim(engine: Engine, task_id: int, *, actor: str) -> dict:
+def unclaim(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     """Give a claimed task back to its groups; only its assignee or a supervisor may."""
-    return _assign(engine, task_id, actor=actor, assignee=None, action="task.unclaim")
+    return _assign(uow, task_id, actor=actor, assignee=None, action="task.unclaim")
 
 
-def reassign(engine: Engine, task_id: int, *, actor: str, assignee: str) -> dict:
+def reassign(uow: UnitOfWork, task_id: int, *, actor: str, assignee: str) -> dict:
     """A supervisor hands a task to `assignee`, who must be in one of its groups."""
-    return _assign(engine, task_id, actor=actor, assignee=assignee, action="task.reassign")
+    return _assign(uow, task_id, actor=actor, assignee=assignee, action="task.reassign")
 
 
-def _assign(engine: Engine, task_id: int, *, actor: str, assignee: str | None, action: str) -> dict:
-    now = engine.clock.now()
-    with engine.writing() as uow:
+def _assign(uow: UnitOfWork, task_id: int, *, actor: str, assignee: str | None, action: str) -> dict:
+    with uow:
+        now = uow.engine.clock.now()
         session = uow.session
         user, task = _actor_and_open_task(session, actor, task_id)
-        supervisor = "supervisor" in user.roles or "admin" in user.roles
         if action == "task.unclaim":
             if task.assignee is None:
-                raise Conflict(f"task {task_id} is not claimed")
-            if task.assignee != actor and not supervisor:
-                raise PermissionDenied(f"task {task_id} is held by {task.assignee}; only they or a supervisor "
-                                       "may release it")
+                raise Conflict("task.not_claimed", task=task_id)
+            if not permissions.may_release(user, task.assignee):
+                raise PermissionDenied("task.held_by_other", task=task_id, holder=task.assignee)
         else:
-            if not supervisor:
-                raise PermissionDenied(f"only a supervisor may reassign tasks; '{actor}' is not one")
+            if not permissions.is_overseer(user.roles):
+                raise PermissionDenied("task.reassign_forbidden", user=actor)
             _require_candidate(require_user(session, assignee), task.candidate_groups)
         before = {"assignee": task.assignee}
-        task.assignee = assignee
-        task.claimed_at = now if assignee else None
-        audit.append(session, at=now, actor=actor, action=action, instance_id=task.instance_id, task_id=task_id,
-                     before=before, after={"assignee": assignee})
+        uow.tasks.assign(task_id, assignee, now)
+        uow.audit.append(at=now, actor=actor, action=action, instance_id=task.instance_id, task_id=task_id,
+                         before=before, after={"assignee": assignee})
         uow.commit()
+        task.assignee, task.claimed_at = assignee, (now if assignee else None)
         return task_dict(task)
 
 
-def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
-    """Decide a task with the form `data` and move its instance on.
+def complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm) -> dict:
+    """Decide a task with its form's `data` and move its instance on, in one transaction.
 
     Only the assignee may complete; an unclaimed task is claimed by a candidate who decides it.
+    `data` is JSON data, or a `RawForm` as an HTML form posted it (read against the task's form).
     The data must pass the task's form, else nothing changes.
 
     Raises:
-        NotFound, PermissionDenied, Conflict, InvalidInput (one problem per field).
+        NotFound, PermissionDenied, Conflict, InvalidInput (`task.not_completed`, one problem per field).
     """
-    now = engine.clock.now()
-    with engine.writing() as uow:
+    with uow:
+        engine = uow.engine
+        now = engine.clock.now()
         session = uow.session
-        found = repository.task_for_decision(session, task_id, actor)
+        found = uow.tasks.for_decision(task_id, actor)
         if found is None:
-            raise NotFound(f"no task {task_id}")
+            raise NotFound("task.not_found", task=task_id)
         task, instance, user = found
         _check_open(task)
         before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
@@ -140,36 +139,39 @@ def complete(engine: Engine, task_id: int, *, actor: str, data: dict) -> dict:
             # Deciding an unclaimed task claims it in the same transaction; the row lock
             # above keeps a concurrent claim from slipping in between.
             if user is None:
-                raise NotFound(f"no user '{actor}'")
+                raise NotFound("user.not_found", name=actor)
             _require_candidate(user, task.candidate_groups)
             assignee, claimed_at = actor, now
         elif task.assignee != actor:
-            raise PermissionDenied(f"only the assignee may complete task {task_id}; it is claimed by {task.assignee}")
+            raise PermissionDenied("task.not_assignee", task=task_id, holder=task.assignee)
         if instance.status != "running":
-            raise Conflict(f"instance {instance.id} is {instance.status}: {instance.error or ''}".rstrip(": "))
-        problems = [Problem(k, "is set by the engine and may not be submitted") for k in RESERVED if k in data]
+            raise Conflict("instance.not_running", instance=instance.id, status=instance.status,
+                           error=instance.error or "")
+        form = None
         if task.form:
-            forms = engine.specs.forms(instance.definition_id, lambda: session.scalar(
-                select(ProcessDefinition.forms).where(ProcessDefinition.id == instance.definition_id)))
-            problems += [Problem(e.field, e.message) for e in check_submission(forms[task.form], data)]
+            form = engine.specs.forms(instance.definition_id, lambda: session.scalar(
+                select(ProcessDefinition.forms).where(ProcessDefinition.id == instance.definition_id)))[task.form]
+        if isinstance(data, RawForm):
+            data = read_raw_form(form.schema if form is not None else None, data)
+        problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data]
+        if form is not None:
+            problems += check_submission(form, data)
         if problems:
-            raise InvalidInput(f"task {task_id} not completed", problems)
+            raise InvalidInput("task.not_completed", problems, data=data, task=task_id, count=len(problems))
 
-        workflow = load_workflow(engine, session, instance)
+        workflow = load_workflow(uow, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
         spiff_task.data.update(data)
         spiff_task.run()
-        repository.complete_task(session, task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now,
-                                 result=data)
+        uow.tasks.complete(task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now, result=data)
         try:
-            outcome = run_and_sync(engine, session, instance, workflow, now=now, completed=task.spiff_task_id)
+            outcome = run_and_sync(uow, instance, workflow, now=now, completed=task.spiff_task_id)
         except StaleInstance:
-            raise Conflict(f"instance {instance.id} changed while task {task_id} was being completed; "
-                           "try again") from None
-        audit.append(session, at=now, actor=actor, action="task.complete", instance_id=instance.id, task_id=task_id,
-                     before=before,
-                     after={"task": task.task_name, "state": "completed", "data": data, "status": outcome.status,
-                            "opened": outcome.opened, "cancelled": outcome.cancelled, "error": outcome.error})
+            raise Conflict("instance.changed", instance=instance.id, task=task_id) from None
+        uow.audit.append(at=now, actor=actor, action="task.complete", instance_id=instance.id, task_id=task_id,
+                         before=before,
+                         after={"task": task.task_name, "state": "completed", "data": data, "status": outcome.status,
+                                "opened": outcome.opened, "cancelled": outcome.cancelled, "error": outcome.error})
         uow.commit()
     return {"id": task_id, "instance_id": instance.id, "task_name": task.task_name, "state": "completed",
             "assignee": assignee, "completed_by": actor, "result": data, "instance_status": outcome.status,

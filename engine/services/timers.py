@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
-from sqlalchemy import select
-
-from engine.bootstrap import Engine
-from engine.persistence import repository
-from engine.persistence.models import Timer
-from engine.persistence.repository import StaleInstance
-from engine.services import audit
+from engine.persistence.repositories import StaleInstance
+from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import load_workflow, run_and_sync
 
 
@@ -23,52 +19,48 @@ class Fired:
     status: str
 
 
-def due_timer_ids(engine: Engine, limit: int = 100) -> list[int]:
+def due_timer_ids(uow: UnitOfWork, limit: int = 100) -> list[int]:
     """Ids of timers due now and not yet fired, oldest first (uses the partial due-time index)."""
-    now = engine.clock.now()
-    with engine.reading() as uow:
-        return list(uow.session.scalars(select(Timer.id).where(Timer.fired_at.is_(None), Timer.due_at <= now)
-                                        .order_by(Timer.due_at).limit(limit)))
+    with uow.read():
+        return uow.timers.due(uow.engine.clock.now(), limit)
 
 
-def fire(engine: Engine, timer_id: int, *, worker: str) -> Fired | None:
+def fire(uow: UnitOfWork, timer_id: int, *, worker: str) -> Fired | None:
     """Fire one timer in its own transaction; None when another scheduler has it or fired it.
 
     The timer row is locked with SKIP LOCKED and marked fired in the same transaction that
     writes the instance, so it fires once; if this process dies, the lock goes with it and
     another scheduler picks the timer up.
     """
-    now = engine.clock.now()
-    with engine.writing() as uow:
-        session = uow.session
-        timer = session.scalar(select(Timer).where(Timer.id == timer_id, Timer.fired_at.is_(None))
-                               .with_for_update(skip_locked=True))
+    with uow:
+        now = uow.engine.clock.now()
+        timer = uow.timers.take(timer_id)
         if timer is None:
             return None
-        instance = repository.load_instance(session, timer.instance_id)
+        instance = uow.instances.get(timer.instance_id)
         if instance.status != "running":
-            timer.fired_at, timer.fired_by = now, worker
+            uow.timers.fired(timer.instance_id, timer.spiff_task_id, now, worker)
             uow.commit()
             return None
-        workflow = load_workflow(engine, session, instance)
+        workflow = load_workflow(uow, instance)
         try:
-            outcome = run_and_sync(engine, session, instance, workflow, now=now, fired_timer=timer.spiff_task_id,
+            outcome = run_and_sync(uow, instance, workflow, now=now, fired_timer=timer.spiff_task_id,
                                    worker=worker)
         except StaleInstance:
             return None
-        audit.append(session, at=now, actor=f"scheduler:{worker}", action="timer.fire", instance_id=instance.id,
-                     before={"timer": timer.task_name, "due_at": timer.due_at.isoformat()},
-                     after={"status": outcome.status, "opened": outcome.opened, "cancelled": outcome.cancelled,
-                            "error": outcome.error})
+        uow.audit.append(at=now, actor=f"scheduler:{worker}", action="timer.fire", instance_id=instance.id,
+                         before={"timer": timer.task_name, "due_at": timer.due_at.isoformat()},
+                         after={"status": outcome.status, "opened": outcome.opened, "cancelled": outcome.cancelled,
+                                "error": outcome.error})
         uow.commit()
         return Fired(timer_id, instance.id, timer.task_name, outcome.status)
 
 
-def sweep(engine: Engine, *, worker: str, limit: int = 100) -> list[Fired]:
-    """Fire every timer that is due now."""
+def sweep(new_uow: Callable[[], UnitOfWork], *, worker: str, limit: int = 100) -> list[Fired]:
+    """Fire every timer that is due now, each in its own unit of work from `new_uow()`."""
     fired = []
-    for timer_id in due_timer_ids(engine, limit):
-        result = fire(engine, timer_id, worker=worker)
+    for timer_id in due_timer_ids(new_uow(), limit):
+        result = fire(new_uow(), timer_id, worker=worker)
         if result is not None:
             fired.append(result)
     return fired

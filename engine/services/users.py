@@ -7,12 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.bootstrap import Engine
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.permissions import ROLES, groups_of
 from engine.persistence.models import Department, User
-from engine.services import audit
-
-ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "designer", "admin")
+from engine.persistence.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -31,16 +29,6 @@ class UserView:
                 "roles": list(self.roles), "groups": list(self.groups)}
 
 
-def groups_of(user) -> tuple[str, ...]:
-    """A user's candidate groups: each role, each role at their department (`role@dept`), and
-    `user:NAME` for steps meant for one person (an applicant signing their own commitment)."""
-    groups = set(user.roles)
-    if user.department:
-        groups.update(f"{role}@{user.department}" for role in user.roles)
-    groups.add(f"user:{user.name}")
-    return tuple(sorted(groups))
-
-
 def view(user: User) -> UserView:
     """The caller-facing form of a user row."""
     return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user))
@@ -54,11 +42,11 @@ def require_user(session: Session, name: str) -> User:
     """
     user = session.scalar(select(User).where(User.name == name))
     if user is None or not user.active:
-        raise NotFound(f"no user '{name}'")
+        raise NotFound("user.not_found", name=name)
     return user
 
 
-def add_user(engine: Engine, name: str, *, department: str | None, roles: list[str],
+def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
              display_name: str = "", department_name: str | None = None, actor: str = "admin") -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
 
@@ -68,32 +56,33 @@ def add_user(engine: Engine, name: str, *, department: str | None, roles: list[s
     """
     problems = []
     if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        problems.append(Problem("NAME", f"'{name}' is not a valid user name (letters, digits, _ - .)"))
+        problems.append(Problem("user.name_invalid", {"name": name}, field="name"))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        problems.append(Problem("--roles", f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}"))
+        problems.append(Problem("user.roles_unknown", {"roles": unknown, "known": list(ROLES)}, field="roles"))
     if not roles:
-        problems.append(Problem("--roles", "at least one role is required"))
+        problems.append(Problem("user.roles_missing", field="roles"))
     if problems:
-        raise InvalidInput("user not added", problems)
-    with engine.writing() as uow:
+        raise InvalidInput("user.not_added", problems)
+    with uow:
+        now = uow.engine.clock.now()
         if department and uow.session.get(Department, department) is None:
             uow.session.add(Department(code=department, name=department_name or department))
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
-                    created_at=engine.clock.now())
+                    created_at=now)
         uow.session.add(user)
         try:
             uow.session.flush()
         except IntegrityError:
-            raise Conflict(f"user '{name}' already exists") from None
+            raise Conflict("user.exists", name=name) from None
         result = view(user)
-        audit.append(uow.session, at=engine.clock.now(), actor=actor, action="user.add",
-                     after={"name": name, "department": department, "roles": list(roles)})
+        uow.audit.append(at=now, actor=actor, action="user.add",
+                         after={"name": name, "department": department, "roles": list(roles)})
         uow.commit()
     return result
 
 
-def list_users(engine: Engine) -> list[UserView]:
+def list_users(uow: UnitOfWork) -> list[UserView]:
     """Every user, by name."""
-    with engine.reading() as uow:
+    with uow.read():
         return [view(u) for u in uow.session.scalars(select(User).order_by(User.name))]

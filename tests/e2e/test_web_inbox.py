@@ -23,7 +23,7 @@ def three_applications(engines):
     for instant, unit in [("2026-03-02T08:00:00+08:00", "达州市市场监督管理局"),
                           ("2026-02-13T10:00:00+08:00", "达州市公安局"),
                           ("2026-02-27T10:00:00+08:00", "达州市卫生健康委员会")]:
-        started = instances.start(engines.at(instant), "web_share", actor="zhang.san",
+        started = instances.start(engines.at(instant).uow(), "web_share", actor="zhang.san",
                                   data={**APPLICATION, "unit": unit})
         numbers.append(started.receipt_number)
     return numbers
@@ -113,7 +113,7 @@ def test_a_claim_lost_to_someone_else_says_who_won(client, auth, engines, three_
     refused = auth.post("/inbox/", f"/inbox/tasks/{task_id}", {"decision": "approve"})
     assert refused.status_code == 409
     assert "该任务由 wang.wu 认领办理，只有认领人可以提交。" in flashes(refused.text)
-    assert tasks.list_tasks(engines.at(), instance_id=1)[0]["state"] == "open"
+    assert tasks.list_tasks(engines.at().uow(), instance_id=1)[0]["state"] == "open"
 
 
 def test_a_decision_missing_conditionally_required_fields_is_refused_in_chinese(client, auth, engines,
@@ -127,7 +127,7 @@ def test_a_decision_missing_conditionally_required_fields_is_refused_in_chinese(
     assert field_errors(response.text) == ["理由：此项为必填项", "依据：此项为必填项"]
     assert "提交未成功：有 2 处需要修改。" in flashes(response.text)
     assert 'value="refuse" checked' in response.text  # what was typed is kept
-    assert tasks.list_tasks(engines.at(), actor="li.si")[0]["state"] == "open"
+    assert tasks.list_tasks(engines.at().uow(), actor="li.si")[0]["state"] == "open"
 
 
 def test_the_task_page_shows_the_application_deadline_basis_and_history(client, auth, three_applications):

@@ -46,7 +46,7 @@ def test_an_application_failing_its_form_is_refused_field_by_field_in_chinese(cl
     auth.login("zhang.san")
     response = apply(auth, {"unit": "公", "catalog_item": "DZ-XX", "records": "many"})
     assert response.status_code == 422
-    assert field_errors(response.text) == ["申请单位：内容过短", "数据目录项：取值不在允许范围内（可选：DZ-GA-001、DZ-SC-002）",
+    assert field_errors(response.text) == ["申请单位：内容过短（至少 2 个字符）", "数据目录项：取值不在允许范围内（可选：DZ-GA-001、DZ-SC-002）",
                                            "用途：此项为必填项", "预计调用次数：类型不正确"]
     assert 'value="公"' in response.text
 

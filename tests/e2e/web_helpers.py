@@ -23,10 +23,10 @@ class Engines(EngineFactory):
 
 def prepare(engine) -> None:
     """Deploy the test procedure and add the people, each with PASSWORD."""
-    definitions.deploy(engine, [("web_share.bpmn", (WEB_FIXTURES / "web_share.bpmn").read_bytes())], actor="admin")
+    definitions.deploy(engine.uow(), [("web_share.bpmn", (WEB_FIXTURES / "web_share.bpmn").read_bytes())], actor="admin")
     for name, department, roles in PEOPLE:
-        users.add_user(engine, name, department=department, roles=roles)
-        accounts.set_password(engine, name, PASSWORD)
+        users.add_user(engine.uow(), name, department=department, roles=roles)
+        accounts.set_password(engine.uow(), name, PASSWORD)
 
 
 def make_app(engine, **config):

@@ -24,7 +24,7 @@ def loaded(engines, tmp_path):
 def test_the_demo_loads_twice_without_duplicating_anything(loaded):
     again = demo.load(loaded)
     assert again == ["catalog: 0 added, 8 updated"]
-    attributes = {i["code"]: (i["share_attribute"], i["open_attribute"]) for i in catalog.list_items(loaded)}
+    attributes = {i["code"]: (i["share_attribute"], i["open_attribute"]) for i in catalog.list_items(loaded.uow())}
     assert set(a for a, _ in attributes.values()) == set(catalog.SHARE_ATTRIBUTES)
     assert set(o for _, o in attributes.values()) == set(catalog.OPEN_ATTRIBUTES)
 
@@ -38,7 +38,7 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(loaded):
         "NEW-1,重复,gaj,无条件共享,,,无条件开放,,,联系人",
     ])
     with pytest.raises(InvalidInput) as caught:
-        catalog.import_csv(loaded, text)
+        catalog.import_csv(loaded.uow(), text)
     assert [str(p) for p in caught.value.problems] == [
         "line 3: share_conditions: 有条件共享 needs its conditions (Art. 19)",
         "line 4: open_attribute: '随便开放' is not one of 无条件开放, 有条件开放, 不予开放",
@@ -47,9 +47,9 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(loaded):
         "line 5: update_frequency: is required",
         "line 5: code: 'NEW-1' is already on line 2",
     ]
-    assert "NEW-1" not in {i["code"] for i in catalog.list_items(loaded)}
+    assert "NEW-1" not in {i["code"] for i in catalog.list_items(loaded.uow())}
 
 
 def test_a_file_missing_a_column_is_refused(loaded):
     with pytest.raises(InvalidInput, match="missing column"):
-        catalog.import_csv(loaded, "code,name\nX,Y\n")
+        catalog.import_csv(loaded.uow(), "code,name\nX,Y\n")

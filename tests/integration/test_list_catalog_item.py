@@ -15,11 +15,11 @@ NEW = {"catalog_item": "GA-009", "name": "机动车登记信息", "source_unit":
 
 @pytest.fixture
 def context(engine):
-    with engine.writing() as uow:
+    with engine.uow() as uow:
         uow.session.add(Department(code="gaj", name="市公安局"))
         uow.session.flush()
         # The operation never needs the instance; only grants refer to it.
-        yield OperationContext(uow.session, None, NOW)
+        yield OperationContext(uow, None, NOW)
 
 
 @pytest.mark.parametrize("params, message", [

@@ -78,7 +78,8 @@ def test_unparseable_xml_reports_its_line():
     result = validate(b"<?xml version='1.0'?>\n<a>\n<b></a>")
     assert len(result.problems) == 1
     assert result.problems[0].where == "x.bpmn:3"
-    assert "not well-formed XML" in result.problems[0].message
+    assert result.problems[0].code == "bpmn.not_xml"
+    assert "not well-formed XML" in result.problems[0].text()
 
 
 def test_xml_that_is_not_bpmn_is_refused():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.forms import FormError, check_submission, load_form
+from engine.forms import FormError, RawForm, check_submission, load_form, read_raw_form
 
 FORMS = Path(__file__).parent.parent / "fixtures" / "forms"
 
@@ -32,17 +32,31 @@ def test_a_file_that_is_not_a_schema_is_refused(tmp_path):
         load_form(tmp_path, "broken.json")
 
 
-def test_each_failing_field_gets_one_error_in_english_and_chinese():
+def test_each_failing_field_gets_one_coded_problem_read_in_english_and_chinese():
     schema = load_form(FORMS, "test/application.json")
-    errors = check_submission(schema, {"amount": "many", "color": "red"})
-    assert [e.field for e in errors] == ["amount", "color", "subject"]
-    by_field = {e.field: e for e in errors}
-    assert by_field["subject"].message_zh == "事由：此项为必填项"
-    assert by_field["amount"].message_zh == "数量：类型不正确"
-    assert by_field["color"].message_zh == "包含表单未定义的字段"
+    problems = check_submission(schema, {"amount": "many", "color": "red"})
+    assert [(p.field, p.code) for p in problems] == [
+        ("amount", "form.type"), ("color", "form.additionalProperties"), ("subject", "form.required")]
+    by_field = {p.field: p for p in problems}
+    assert by_field["subject"].text("zh") == "事由：此项为必填项"
+    assert by_field["subject"].text("en") == "事由: is required"
+    assert by_field["amount"].params == {"label": "数量", "expected": "integer"}
+    assert by_field["amount"].text("zh") == "数量：类型不正确"
+    assert by_field["color"].text("zh") == "color：包含表单未定义的字段"
+
+
+def test_a_posted_html_form_is_read_as_typed_data_for_its_schema():
+    schema = {"type": "object", "properties": {
+        "amount": {"type": "integer"}, "ratio": {"type": "number"}, "urgent": {"type": "boolean"},
+        "tags": {"type": "array", "items": {"enum": [1, 2]}}, "note": {"type": "string"},
+        "empty": {"type": "string"}, "shown": {"type": "string", "readOnly": True}}}
+    posted = RawForm({"amount": ["12"], "ratio": ["x"], "urgent": ["on"], "tags": ["1", "2"], "note": [" hi "],
+                      "empty": [""], "shown": ["ignored"], "unknown": ["ignored"]})
+    assert read_raw_form(schema, posted) == {"amount": 12, "ratio": "x", "urgent": True, "tags": [1, 2],
+                                             "note": "hi"}
 
 
 def test_a_valid_submission_has_no_errors_and_a_non_object_is_refused():
     schema = load_form(FORMS, "test/decision.json")
     assert check_submission(schema, {"decision": "approve"}) == []
-    assert [e.field for e in check_submission(schema, ["approve"])] == ["(form)"]
+    assert [(p.field, p.code) for p in check_submission(schema, ["approve"])] == [("(form)", "form.not_object")]

@@ -15,7 +15,6 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import demo
 from engine.bootstrap import PROJECT_ROOT
-from engine.persistence import repository
 from engine.persistence.models import AuditEntry, Department, Grant, HumanTask
 from engine.services import catalog, definitions, instances, tasks, timers
 from engine.services.progress import load_workflow
@@ -41,60 +40,60 @@ class Procedures:
 
     def start(self, actor: str = "zhang.san", **data) -> int:
         """Start the procedure; returns the instance id."""
-        result = instances.start(self.engine, self.process_id, actor=actor, data=data)
+        result = instances.start(self.engine.uow(), self.process_id, actor=actor, data=data)
         assert result.error is None, result.error
         self.assert_round_trips(result.instance_id)
         return result.instance_id
 
     def open_tasks(self, instance_id: int) -> dict[str, dict]:
         """The open tasks of an instance by task name."""
-        return {t["task_name"]: t for t in tasks.list_tasks(self.engine, instance_id=instance_id)}
+        return {t["task_name"]: t for t in tasks.list_tasks(self.engine.uow(), instance_id=instance_id)}
 
     def complete(self, instance_id: int, task_name: str, actor: str, **data) -> dict:
         """Claim (unless `actor` holds it already) and complete the open task `task_name` as `actor`."""
         task = self.open_tasks(instance_id)[task_name]
         if task["assignee"] != actor:
-            tasks.claim(self.engine, task["id"], actor=actor)
-        done = tasks.complete(self.engine, task["id"], actor=actor, data=data)
+            tasks.claim(self.engine.uow(), task["id"], actor=actor)
+        done = tasks.complete(self.engine.uow(), task["id"], actor=actor, data=data)
         assert done["error"] is None, done["error"]
         self.assert_round_trips(instance_id)
         return done
 
     def sweep(self) -> list:
         """Fire the timers due at the current clock."""
-        fired = timers.sweep(self.engine, worker="test")
+        fired = timers.sweep(self.engine.uow, worker="test")
         for f in fired:
             self.assert_round_trips(f.instance_id)
         return fired
 
     def show(self, instance_id: int) -> dict:
         """The instance with its data, tasks and history."""
-        return instances.show(self.engine, instance_id)
+        return instances.show(self.engine.uow(), instance_id)
 
     def actions(self, instance_id: int) -> list[tuple[str, str]]:
         """(actor, action) of each audit entry of the instance, in order."""
-        with self.engine.reading() as uow:
+        with self.engine.uow().read() as uow:
             return [(e.actor, e.action) for e in uow.session.scalars(
                 select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))]
 
     def grants(self, instance_id: int) -> list[dict]:
         """The grants recorded by the instance."""
-        with self.engine.reading() as uow:
+        with self.engine.uow().read() as uow:
             return [{"catalog_item": g.catalog_item, "grantee": g.grantee, "scope": g.scope, "purpose": g.purpose,
                      "expires_on": g.expires_on.isoformat() if g.expires_on else None}
                     for g in uow.session.scalars(select(Grant).where(Grant.instance_id == instance_id))]
 
     def item(self, code: str) -> dict:
         """One catalog item."""
-        return {i["code"]: i for i in catalog.list_items(self.engine)}[code]
+        return {i["code"]: i for i in catalog.list_items(self.engine.uow())}[code]
 
     def assert_round_trips(self, instance_id: int) -> None:
         """The stored state reloads into a workflow that serializes to the same state and waits
         for exactly the tasks that have open rows."""
-        with self.engine.reading() as uow:
+        with self.engine.uow().read() as uow:
             session = uow.session
-            record = repository.load_instance(session, instance_id)
-            workflow = load_workflow(self.engine, session, record)
+            record = uow.instances.get(instance_id)
+            workflow = load_workflow(uow, record)
             assert _canonical(self.engine.store.dump_state(workflow)) == _canonical(record.state)
             ready = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
             rows = set(session.scalars(select(HumanTask.spiff_task_id).where(
@@ -109,18 +108,18 @@ def _canonical(value) -> str:
 
 def seed(engine, workflows_dir: Path = WORKFLOWS) -> None:
     """Departments, users, the demo catalog and every procedure, without passwords (slow to hash)."""
-    with engine.writing() as uow:
+    with engine.uow() as uow:
         for code, (name, kind) in demo.DEPARTMENTS.items():
             uow.session.add(Department(code=code, name=name, kind=kind))
         uow.commit()
     for user in demo.DEMO_USERS:
-        add_user(engine, user.name, department=user.department, roles=list(user.roles),
+        add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
                  display_name=user.display_name)
     for name, department in EXTRA_HANDLERS:
-        add_user(engine, name, department=department, roles=["source_unit_handler"])
-    catalog.import_csv(engine, (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"))
+        add_user(engine.uow(), name, department=department, roles=["source_unit_handler"])
+    catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"))
     files = sorted(workflows_dir.glob("*.bpmn"))
-    definitions.deploy(engine, [(f.name, f.read_bytes()) for f in files], actor="admin")
+    definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin")
 
 
 @pytest.fixture

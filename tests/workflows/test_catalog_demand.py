@@ -49,7 +49,7 @@ def test_a_declined_share_demand_tells_the_requester_why(procedure):
 
     assert done["instance_status"] == "completed"
     assert procedure.show(instance_id)["data"]["reason"] == "涉及公民个人信息"
-    assert "GA-003" not in {i["code"] for i in catalog.list_items(procedure.engine)}
+    assert "GA-003" not in {i["code"] for i in catalog.list_items(procedure.engine.uow())}
 
 
 def test_an_open_demand_for_a_catalogued_item_opens_it(procedure):

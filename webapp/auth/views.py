@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from engine.services import accounts
 from webapp.auth import bp
-from webapp.engine import get_engine
+from webapp.engine import new_uow
 from webapp.security import sign_in_session
 
 
@@ -28,7 +28,7 @@ def login():
         throttle = accounts.Throttle(current_app.config["PDW_SIGN_IN_MAX_FAILURES"],
                                      current_app.config["PDW_SIGN_IN_WINDOW"])
         try:
-            user = accounts.sign_in(get_engine(), name, request.form.get("password", ""),
+            user = accounts.sign_in(new_uow(), name, request.form.get("password", ""),
                                     remote_addr=request.remote_addr, throttle=throttle)
         except accounts.AccountLocked as err:
             flash(_("登录失败次数过多，账号已暂时锁定，请于 %(until)s 之后再试。",

@@ -5,10 +5,12 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.forms import RawForm
+from engine.permissions import is_staff
 from engine.services import inbox, tasks
 from webapp import schema_form
-from webapp.engine import get_engine
-from webapp.errors import describe, field_errors
+from webapp.engine import new_uow
+from webapp.errors import describe, field_errors, language
 from webapp.inbox import bp
 from webapp.security import login_required
 
@@ -30,9 +32,9 @@ def index():
     """One page of a tab of the inbox, filtered and searched."""
     query = _query()
     try:
-        page = inbox.page(get_engine(), g.user.name, query)
+        page = inbox.page(new_uow(), g.user.name, query)
     except InvalidInput as err:
-        flash(_("筛选条件无效：%(detail)s", detail="; ".join(map(str, err.problems))), "error")
+        flash(_("筛选条件无效：%(detail)s", detail="；".join(err.field_texts(language()).values())), "error")
         return redirect(url_for("inbox.index"))
     return render_template("inbox/index.html", page=page, query=query)
 
@@ -47,7 +49,7 @@ def _back() -> str:
 def claim(task_id: int):
     """Claim a task; when someone was faster, say who."""
     try:
-        tasks.claim(get_engine(), task_id, actor=g.user.name)
+        tasks.claim(new_uow(), task_id, actor=g.user.name)
     except (Conflict, PermissionDenied) as err:
         flash(describe(err), "error")
         return redirect(_back())
@@ -60,7 +62,7 @@ def claim(task_id: int):
 def unclaim(task_id: int):
     """Give a claimed task back to its groups."""
     try:
-        tasks.unclaim(get_engine(), task_id, actor=g.user.name)
+        tasks.unclaim(new_uow(), task_id, actor=g.user.name)
     except (Conflict, PermissionDenied) as err:
         flash(describe(err), "error")
     else:
@@ -75,9 +77,9 @@ def task(task_id: int):
     values, errors, status = None, {}, 200
     if request.method == "POST":
         try:
-            outcome = inbox.decide(get_engine(), task_id, actor=g.user.name,
-                                   read_form=lambda schema: schema_form.parse(schema, request.form))
-        except inbox.FormRejected as err:
+            outcome = tasks.complete(new_uow(), task_id, actor=g.user.name,
+                                     data=RawForm(request.form.to_dict(flat=False)))
+        except InvalidInput as err:
             values, errors, status = err.data, field_errors(err), 422
         except (Conflict, PermissionDenied) as err:
             values = request.form.to_dict()
@@ -85,11 +87,10 @@ def task(task_id: int):
             status = 409
         else:
             flash(_("已办理完成。"), "success")
-            if "applicant" in g.user.roles and not set(g.user.roles) & {"reviewer", "supervisor", "admin",
-                                                                            "source_unit_handler"}:
+            if not is_staff(g.user.roles):
                 return redirect(url_for("portal.application", instance_id=outcome["instance_id"]))
             return redirect(url_for("inbox.index"))
     # After a refused POST this is the page shown again, not a second use case.
-    view = inbox.task_view(get_engine(), task_id, actor=g.user.name)
+    view = inbox.task_view(new_uow(), task_id, actor=g.user.name)
     form_fields = schema_form.fields(view["form"], values if values is not None else {}, errors)
     return render_template("inbox/task.html", view=view, fields=form_fields, errors=errors), status

@@ -5,9 +5,10 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput, PermissionDenied
-from engine.services import inbox, portal
+from engine.forms import RawForm
+from engine.services import instances, portal
 from webapp import schema_form
-from webapp.engine import get_engine
+from webapp.engine import new_uow
 from webapp.errors import describe, field_errors
 from webapp.portal import bp
 from webapp.security import login_required
@@ -17,7 +18,7 @@ from webapp.security import login_required
 @login_required
 def index():
     """Procedures one may apply for, one's applications and what waits for one."""
-    return render_template("portal/index.html", overview=portal.overview(get_engine(), g.user.name))
+    return render_template("portal/index.html", overview=portal.overview(new_uow(), g.user.name))
 
 
 @bp.route("/apply/<process_id>", methods=("GET", "POST"))
@@ -27,21 +28,17 @@ def apply(process_id: str):
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         try:
-            result = portal.submit(get_engine(), process_id, actor=g.user.name,
-                                   read_form=lambda schema: schema_form.parse(schema, request.form))
-        except inbox.FormRejected as err:
-            values, errors, status = err.data, field_errors(err), 422
+            result = instances.start(new_uow(), process_id, actor=g.user.name,
+                                     data=RawForm(request.form.to_dict(flat=False)))
         except InvalidInput as err:
-            values = request.form.to_dict()
-            flash(_("提交未成功：%(detail)s", detail="; ".join(map(str, err.problems))), "error")
-            status = 422
+            values, errors, status = err.data, field_errors(err), 422
         except PermissionDenied as err:
             flash(describe(err), "error")
             return redirect(url_for("portal.index"))
         else:
             flash(_("申请已受理，受理编号：%(number)s。请妥善保存。", number=result.receipt_number), "success")
             return redirect(url_for("portal.application", instance_id=result.instance_id))
-    form = portal.start_form(get_engine(), g.user.name, process_id)
+    form = portal.start_form(new_uow(), g.user.name, process_id)
     return render_template("portal/apply.html", form=form,
                            fields=schema_form.fields(form["schema"], values, errors), errors=errors), status
 
@@ -51,4 +48,4 @@ def apply(process_id: str):
 def application(instance_id: int):
     """One application: receipt, status, statutory deadline, replies and history."""
     return render_template("portal/application.html",
-                           app=portal.application(get_engine(), g.user.name, instance_id))
+                           app=portal.application(new_uow(), g.user.name, instance_id))

@@ -1,0 +1,154 @@
+"""The Chinese and English texts of every error code, in one catalog.
+
+A template names its parameters in braces (`{holder}`); values are inserted as given, lists
+joined with the language's separator. The Chinese text uses no parameter the English one
+lacks (a unit test holds every entry to that), so whoever raises a code fills both.
+"""
+from __future__ import annotations
+
+import string
+from typing import Any
+
+LANGUAGES = ("zh", "en")
+
+# code: (Chinese, English)
+MESSAGES: dict[str, tuple[str, str]] = {
+    # users and accounts
+    "user.not_found": ("用户 {name} 不存在或已停用。", "no user '{name}'"),
+    "user.name_invalid": ("用户名 {name} 无效：只能包含字母、数字、_、-、.。",
+                          "'{name}' is not a valid user name (letters, digits, _ - .)"),
+    "user.roles_unknown": ("未知角色：{roles}（可选：{known}）。", "unknown role(s) {roles}; roles are {known}"),
+    "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
+    "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
+    "user.not_added": ("未添加用户。", "user not added"),
+    "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
+    "password.not_set": ("未设置密码。", "password not set"),
+    "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
+    "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),
+    # procedures and applications
+    "process.not_found": ("没有已部署的流程 {process}。", "no deployed process '{process}'"),
+    "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
+    "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
+                              "user '{user}' (roles {roles}) may not start '{process}'; it needs one of: {needed}"),
+    "application.refused": ("申请未受理：有 {count} 处需要修改。", "application refused ({count} problem(s))"),
+    "application.not_found": ("申请 {instance} 不存在。", "no application {instance}"),
+    "instance.not_found": ("申请 {instance} 不存在。", "no instance {instance}"),
+    "instance.not_running": ("申请 {instance} 当前状态为「{status}」，不能继续办理。{error}",
+                             "instance {instance} is {status}. {error}"),
+    "instance.changed": ("申请在办理过程中发生了变化，请重试。",
+                         "instance {instance} changed while task {task} was being completed; try again"),
+    # tasks
+    "task.not_found": ("任务 {task} 不存在。", "no task {task}"),
+    "task.not_candidate": ("{user} 不在该任务的办理组中。", "user '{user}' is in none of the task's groups ({groups})"),
+    "task.not_visible": ("您无权查看该任务。", "task {task} is not in any of your groups"),
+    "task.completed": ("该任务已由 {by} 办结。", "task {task} is completed by {by}"),
+    "task.cancelled": ("该任务已撤销。", "task {task} is cancelled"),
+    "task.already_claimed": ("该任务已被 {holder} 认领，请刷新后选择其他任务。", "task {task} is already claimed by {holder}"),
+    "task.already_yours": ("您已认领该任务。", "task {task} is already claimed by you"),
+    "task.not_claimed": ("该任务尚未被认领。", "task {task} is not claimed"),
+    "task.held_by_other": ("该任务由 {holder} 持有，只有其本人或主管可以退回。",
+                           "task {task} is held by {holder}; only they or a supervisor may release it"),
+    "task.not_assignee": ("该任务由 {holder} 认领办理，只有认领人可以提交。",
+                          "only the assignee may complete task {task}; it is claimed by {holder}"),
+    "task.reassign_forbidden": ("只有主管可以改派任务。", "only a supervisor may reassign tasks; '{user}' is not one"),
+    "task.not_completed": ("提交未成功：有 {count} 处需要修改。", "task {task} not completed ({count} problem(s))"),
+    # forms (one code per JSON Schema keyword a form may break)
+    "form.reserved": ("该项由系统填写，不能提交。", "is set by the engine and may not be submitted"),
+    "form.not_object": ("提交内容必须是 JSON 对象。", "the submission must be a JSON object"),
+    "form.required": ("{label}：此项为必填项", "{label}: is required"),
+    "form.type": ("{label}：类型不正确", "{label}: must be of type {expected}"),
+    "form.enum": ("{label}：取值不在允许范围内（可选：{allowed}）", "{label}: must be one of {allowed}"),
+    "form.const": ("{label}：取值不正确", "{label}: has the wrong value"),
+    "form.minLength": ("{label}：内容过短（至少 {limit} 个字符）", "{label}: must have at least {limit} characters"),
+    "form.maxLength": ("{label}：内容过长（最多 {limit} 个字符）", "{label}: must have at most {limit} characters"),
+    "form.pattern": ("{label}：格式不正确", "{label}: does not match the pattern {limit}"),
+    "form.format": ("{label}：格式不正确（应为 {limit}）", "{label}: must be a valid {limit}"),
+    "form.minimum": ("{label}：数值过小（不小于 {limit}）", "{label}: must be at least {limit}"),
+    "form.maximum": ("{label}：数值过大（不大于 {limit}）", "{label}: must be at most {limit}"),
+    "form.additionalProperties": ("{label}：包含表单未定义的字段", "{label}: is not a field of the form"),
+    "form.minItems": ("{label}：选择项过少（至少 {limit} 项）", "{label}: needs at least {limit} item(s)"),
+    "form.maxItems": ("{label}：选择项过多（最多 {limit} 项）", "{label}: allows at most {limit} item(s)"),
+    "form.invalid": ("{label}：填写不正确", "{label}: is not valid"),
+    "form.missing": ("表单 {form} 不存在。", "form '{form}' does not exist in the forms folder"),
+    "form.outside": ("表单 {form} 不在表单目录中。", "form '{form}' is outside the forms folder"),
+    "form.too_large": ("表单 {form} 超过 {limit} 字节。", "form '{form}' is larger than {limit} bytes"),
+    "form.not_json": ("表单 {form} 不是有效的 JSON：{detail}", "form '{form}' is not valid JSON: {detail}"),
+    "form.not_schema": ("表单 {form} 不是有效的 JSON Schema：{detail}",
+                        "form '{form}' is not a valid JSON Schema: {detail}"),
+    "form.not_object_schema": ("表单 {form} 必须描述一个对象（\"type\": \"object\"）。",
+                               "form '{form}' must describe an object (\"type\": \"object\")"),
+    # the inbox
+    "inbox.query_refused": ("筛选条件无效。", "inbox query refused"),
+    "inbox.tab_unknown": ("未知的标签页（可选：{allowed}）。", "must be one of {allowed}"),
+    "inbox.due_unknown": ("未知的期限筛选（可选：{allowed}）。", "must be one of {allowed}"),
+    "inbox.out_of_range": ("取值应在 {min} 到 {max} 之间。", "must be between {min} and {max}"),
+    "inbox.bad_cursor": ("分页参数无效。", "'{cursor}' is not a page cursor"),
+    # the catalog
+    "catalog.not_imported": ("{file} 未导入：有 {count} 处错误。", "{file} not imported ({count} problem(s))"),
+    "catalog.columns_missing": ("缺少列：{columns}。", "missing column(s) {columns}"),
+    "catalog.required": ("此项为必填项。", "is required"),
+    "catalog.attribute_unknown": ("{value} 不是有效取值（可选：{allowed}）。", "'{value}' is not one of {allowed}"),
+    "catalog.share_conditions_missing": ("有条件共享须写明共享条件（第十九条）。",
+                                         "有条件共享 needs its conditions (Art. 19)"),
+    "catalog.share_basis_missing": ("不予共享须写明法律依据（第十九条）。", "不予共享 needs its legal basis (Art. 19)"),
+    "catalog.open_conditions_missing": ("有条件开放须写明开放条件。", "有条件开放 needs its conditions"),
+    "catalog.source_unit_unknown": ("部门 {unit} 不存在。", "no department '{unit}'"),
+    "catalog.code_duplicate": ("编码 {code} 已在第 {first_line} 行出现。", "'{code}' is already on line {first_line}"),
+    # BPMN files
+    "bpmn.not_deployed": ("未部署：有 {count} 处问题。", "nothing deployed ({count} problem(s))"),
+    "bpmn.too_large": ("文件大小 {size} 字节，超过上限 {limit} 字节。", "file is {size} bytes; the limit is {limit} bytes"),
+    "bpmn.doctype": ("BPMN 文件中不允许出现 DOCTYPE。", "a DOCTYPE is not allowed in BPMN files"),
+    "bpmn.not_xml": ("不是格式正确的 XML：{detail}", "not well-formed XML: {detail}"),
+    "bpmn.not_bpmn": ("根元素是 <{tag}>，不是 <bpmn:definitions>：这不是 BPMN 2.0 文件。",
+                      "root element is <{tag}>, not <bpmn:definitions>: this is not a BPMN 2.0 file"),
+    "bpmn.no_executable_process": ("没有可执行的流程（<bpmn:process isExecutable=\"true\">）。",
+                                   "no executable process (a <bpmn:process isExecutable=\"true\">)"),
+    "bpmn.element_unsupported": ("PDW 不支持 <bpmn:{tag}>。", "<bpmn:{tag}> is not supported by PDW"),
+    "bpmn.event_unsupported": ("PDW 不支持 <bpmn:{tag}>（支持定时、错误、升级和终止事件）。",
+                               "<bpmn:{tag}> is not supported by PDW (timer, error, escalation and terminate "
+                               "events are)"),
+    "bpmn.flow_dangling": ("顺序流的 {attribute}「{ref}」不是本流程中的元素。",
+                           "sequence flow {attribute} '{ref}' names no element of the process"),
+    "bpmn.script_refused": ("{what} 第 {script_line} 行：{detail}", "{what}, line {script_line}: {detail}"),
+    "bpmn.form_invalid": ("{detail}", "{detail}"),
+    "bpmn.operation_missing": ("服务任务没有指定操作（spiffworkflow:serviceTaskOperator）。",
+                               "service task names no operation (spiffworkflow:serviceTaskOperator)"),
+    "bpmn.operation_unknown": ("未知操作「{operation}」（可用：{known}）。", "unknown operation '{operation}' (known: {known})"),
+    "bpmn.user_task_no_form": ("用户任务没有表单（属性 formJsonSchemaFilename）。",
+                               "user task has no form (property formJsonSchemaFilename)"),
+    "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
+                                "user task has no candidate group (a lane, or property candidateGroups or "
+                                "candidateGroupsExpression)"),
+    "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
+    "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
+    # settings and the calendar
+    "config.clock_invalid": ("PDW_CLOCK={value} 不是 ISO 时间（例如 2026-03-02T09:00+08:00）。",
+                             "PDW_CLOCK={value} is not an ISO datetime such as 2026-03-02T09:00+08:00"),
+    "calendar.invalid": ("日历计算失败：{detail}", "{detail}"),
+}
+
+
+class _Values(dict):
+    """Template values: lists joined for the language, a missing one shown as its name."""
+
+    def __init__(self, params: dict[str, Any], lang: str) -> None:
+        sep = "、" if lang == "zh" else ", "
+        super().__init__({k: sep.join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in params.items()})
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(code: str, params: dict[str, Any], lang: str = "en") -> str:
+    """The text of `code` in `lang` ("zh" or "en", anything else is English) with `params` filled in.
+
+    Raises:
+        KeyError: `code` is not in the catalog (a bug: every raised code has an entry).
+    """
+    zh, en = MESSAGES[code]
+    return (zh if lang == "zh" else en).format_map(_Values(params, lang))
+
+
+def placeholders(template: str) -> set[str]:
+    """The parameter names a template uses."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

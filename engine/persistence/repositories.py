@@ -1,0 +1,385 @@
+"""One repository per aggregate (instances, tasks, timers, audit), hung off the unit of work.
+
+Every statement is SQLAlchemy Core against the models' own tables, prepared once per dialect
+(`engine.persistence.statements`): the hot path pays for SQLite's work, not SQLAlchemy's.
+Colder reads (inbox pages, reports) use Core or the ORM on `uow.session` directly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, select, update
+from sqlalchemy.engine import Dialect
+
+from engine.persistence.models import (AuditEntry, AuditHead, HumanTask, ProcessDefinition, ProcessInstance,
+                                       ReceiptCounter, TaskCandidate, Timer, User)
+from engine.persistence.statements import Statements
+
+
+class StaleInstance(Exception):
+    """The instance was changed by another transaction since it was read."""
+
+
+@dataclass
+class InstanceRecord:
+    """A process instance as the engine works on it; `version` guards concurrent writers."""
+
+    id: int | None
+    definition_id: int
+    process_id: str
+    status: str
+    receipt_number: str
+    received_on: date
+    started_by: str
+    started_at: datetime
+    ended_at: datetime | None
+    error: str | None
+    summary: dict
+    state: dict
+    waiting: dict
+    serializer_version: str
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """What the hot path needs of a user."""
+
+    name: str
+    department: str | None
+    roles: list[str]
+
+
+@dataclass(frozen=True)
+class DefinitionRow:
+    """What the hot path needs of the newest version of a process."""
+
+    id: int
+    version: int
+    properties: dict
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """What deciding a task needs of its row."""
+
+    id: int
+    instance_id: int
+    spiff_task_id: str
+    task_name: str
+    form: str | None
+    candidate_groups: list[str]
+    assignee: str | None
+    claimed_at: datetime | None
+    state: str
+    completed_by: str | None
+
+
+_i = ProcessInstance.__table__
+_t = HumanTask.__table__
+_c = TaskCandidate.__table__
+_timer = Timer.__table__
+_u = User.__table__
+_d = ProcessDefinition.__table__
+_a = AuditEntry.__table__
+_head = AuditHead.__table__
+_r = ReceiptCounter.__table__
+
+_INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
+_TASK_FIELDS = [f.name for f in fields(TaskRow)]
+_TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
+                       "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
+                       "deadline_provisional", "deadline_basis"]
+_AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash"]
+
+
+def _bind(table, names):
+    return {n: bindparam(n, type_=table.c[n].type) for n in names}
+
+
+def _json_text(name: str, dialect_name: str):
+    # An audit entry's before/after go in as the very canonical text that was hashed, not
+    # re-serialized; PostgreSQL's json type keeps that text as given.
+    text = bindparam(name, type_=Text)
+    return cast(text, _a.c[name].type) if dialect_name == "postgresql" else text
+
+
+def _definitions(dialect_name: str) -> dict:
+    newest = (select(_d.c.id, _d.c.version, _d.c.properties).where(_d.c.process_id == bindparam("process_id"))
+              .order_by(_d.c.version.desc()).limit(1).subquery())
+    wanted = select(literal(1).label("one")).subquery()
+    user = _u.alias("u")
+    return {
+        # Starting an application needs the applicant and the newest version: one round trip.
+        "applicant_and_process": (
+            select(user.c.name, user.c.department, user.c.roles, newest.c.id, newest.c.version, newest.c.properties)
+            .select_from(wanted.outerjoin(user, and_(user.c.name == bindparam("name", type_=_u.c.name.type),
+                                                     user.c.active.is_(True)))
+                         .outerjoin(newest, literal(True)))),
+        "receipt_next": update(_r).where(_r.c.day == bindparam("day", type_=_r.c.day.type))
+        .values(last=_r.c.last + 1).returning(_r.c.last),
+        "receipt_first": insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1),
+        "instance_get": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id")),
+        "instance_add": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[1:])).returning(_i.c.id),
+        "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
+        .values(**_bind(_i, ["status", "ended_at", "error", "state", "waiting", "version"])),
+        "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
+        "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
+        "task_for_decision": _task_for_decision(),
+        "task_for_decision_locked": _task_for_decision().with_for_update(of=_t),
+        "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
+        .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
+        "task_claim": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open", _t.c.assignee.is_(None))
+        .values(**_bind(_t, ["assignee", "claimed_at"])),
+        "task_assign": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open")
+        .values(**_bind(_t, ["assignee", "claimed_at"])),
+        "task_cancel": update(_t).where(_t.c.instance_id == bindparam("instance_id"),
+                                        _t.c.spiff_task_id == bindparam("spiff_task_id"), _t.c.state == "open")
+        .values(state="cancelled", completed_at=bindparam("now", type_=_t.c.completed_at.type)),
+        "timer_add": insert(_timer).values(**_bind(_timer, ["instance_id", "spiff_task_id", "task_name", "due_at"])),
+        "timer_fired": update(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
+                                            _timer.c.spiff_task_id == bindparam("spiff_task_id"))
+        .values(**_bind(_timer, ["fired_at", "fired_by"])),
+        "timer_drop": delete(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
+                                           _timer.c.spiff_task_id == bindparam("spiff_task_id"),
+                                           _timer.c.fired_at.is_(None)),
+        "timer_move": update(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
+                                           _timer.c.spiff_task_id == bindparam("spiff_task_id"))
+        .values(due_at=bindparam("due_at", type_=_timer.c.due_at.type), fired_at=None, fired_by=None),
+        "timers_due": select(_timer.c.id).where(_timer.c.fired_at.is_(None),
+                                                _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
+        .order_by(_timer.c.due_at).limit(bindparam("limit")),
+        "timer_take": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
+                             _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None)),
+        "timer_take_locked": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
+                                    _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None))
+        .with_for_update(skip_locked=True),
+        "audit_head": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
+        .returning(_head.c.last_hash),
+        "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
+                                       before=_json_text("before", dialect_name),
+                                       after=_json_text("after", dialect_name)),
+        "audit_head_move": update(_head).where(_head.c.id == 1).values(last_hash=bindparam("hash")),
+    }
+
+
+def _task_for_decision():
+    user = _u.alias("u")
+    return (select(*(_t.c[n].label(f"t_{n}") for n in _TASK_FIELDS),
+                   *(_i.c[n].label(f"i_{n}") for n in _INSTANCE_FIELDS),
+                   user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"))
+            .select_from(_t.join(_i, _i.c.id == _t.c.instance_id)
+                         .outerjoin(user, and_(user.c.name == bindparam("actor", type_=_u.c.name.type),
+                                               user.c.active.is_(True))))
+            .where(_t.c.id == bindparam("task_id")))
+
+
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def statements_for(dialect: Dialect) -> Statements:
+    """The prepared statements of `dialect` (one set per dialect per process)."""
+    found = _STATEMENTS.get(dialect.name)
+    if found is None:
+        found = _STATEMENTS[dialect.name] = Statements(dialect, _definitions(dialect.name))
+    return found
+
+
+class InstanceRepository:
+    """Process instances (applications), their receipt numbers and what starting one needs."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
+        """The active user `name` and the newest version of `process_id`, each None if absent."""
+        row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
+        user = UserRow(row["name"], row["department"], row["roles"]) if row["name"] is not None else None
+        definition = DefinitionRow(row["id"], row["version"], row["properties"]) if row["id"] is not None else None
+        return user, definition
+
+    def next_receipt_sequence(self, day: date) -> int:
+        """The next number of the day's receipt sequence."""
+        cursor = self._uow.cursor
+        row = cursor.one("receipt_next", {"day": day})
+        if row is not None:
+            return row["last"]
+        cursor.run("receipt_first", {"day": day})
+        return 1
+
+    def get(self, instance_id: int) -> InstanceRecord | None:
+        """The instance with this id, or None."""
+        row = self._uow.cursor.one("instance_get", {"id": instance_id})
+        return InstanceRecord(**row) if row else None
+
+    def add(self, record: InstanceRecord) -> int:
+        """Write a new instance and give the record its id."""
+        values = {n: getattr(record, n) for n in _INSTANCE_FIELDS[1:]}
+        record.id = self._uow.cursor.one("instance_add", values)["id"]
+        return record.id
+
+    def save(self, record: InstanceRecord) -> None:
+        """Write back a changed instance (a new one is added).
+
+        Raises:
+            StaleInstance: another transaction changed it since it was read.
+        """
+        if record.id is None:
+            self.add(record)
+            return
+        changed = self._uow.cursor.run("instance_save", {
+            "status": record.status, "ended_at": record.ended_at, "error": record.error, "state": record.state,
+            "waiting": record.waiting, "version": record.version + 1, "id_": record.id, "version_": record.version})
+        if changed != 1:
+            raise StaleInstance(f"instance {record.id} was changed by another transaction")
+        record.version += 1
+
+
+class TaskRepository:
+    """Human task rows and the candidate rows that put available tasks in group inboxes."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def add(self, rows: list[dict]) -> list[int]:
+        """Write new open task rows and their candidate groups; returns their ids in order."""
+        cursor = self._uow.cursor
+        ids = [cursor.one("task_add", {n: row.get(n) for n in _TASK_INSERT_FIELDS})["id"] for row in rows]
+        candidates = [{"task_id": task_id, "group_name": g, "due_at": row.get("due_at")}
+                      for task_id, row in zip(ids, rows) for g in row["candidate_groups"]]
+        if len(candidates) == 1:
+            cursor.run("candidate_add", candidates[0])
+        elif candidates:
+            cursor.many("candidate_add", candidates)
+        return ids
+
+    def for_decision(self, task_id: int, actor: str) -> tuple[TaskRow, InstanceRecord, UserRow | None] | None:
+        """A task, its instance and the acting user (None if no such active user), in one query,
+        locking the task row on PostgreSQL; None if there is no such task."""
+        cursor = self._uow.cursor
+        name = "task_for_decision" if cursor.dialect_name == "sqlite" else "task_for_decision_locked"
+        row = cursor.one(name, {"task_id": task_id, "actor": actor})
+        if row is None:
+            return None
+        task = TaskRow(**{n: row[f"t_{n}"] for n in _TASK_FIELDS})
+        instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
+        user = UserRow(row["u_name"], row["u_department"], row["u_roles"]) if row["u_name"] is not None else None
+        return task, instance, user
+
+    def claim(self, task_id: int, actor: str, now: datetime) -> bool:
+        """Make `actor` the assignee if the task is still open and unclaimed; False if someone was faster."""
+        return self._uow.cursor.run("task_claim", {"assignee": actor, "claimed_at": now, "id_": task_id}) == 1
+
+    def assign(self, task_id: int, assignee: str | None, now: datetime) -> None:
+        """Hand an open task to `assignee`, or back to its groups when None."""
+        self._uow.cursor.run("task_assign", {"assignee": assignee, "claimed_at": now if assignee else None,
+                                             "id_": task_id})
+
+    def complete(self, task_id: int, *, actor: str, assignee: str, claimed_at: datetime | None, now: datetime,
+                 result: dict) -> None:
+        """Mark a task completed by `actor` with the submitted `result`."""
+        self._uow.cursor.run("task_complete", {"assignee": assignee, "claimed_at": claimed_at, "completed_at": now,
+                                               "completed_by": actor, "result": result, "id_": task_id})
+
+    def cancel(self, instance_id: int, spiff_ids: list[str], now: datetime) -> None:
+        """Cancel the open tasks of an instance whose workflow tasks went away."""
+        rows = [{"instance_id": instance_id, "spiff_task_id": spiff_id, "now": now} for spiff_id in spiff_ids]
+        if len(rows) == 1:
+            self._uow.cursor.run("task_cancel", rows[0])
+        else:
+            self._uow.cursor.many("task_cancel", rows)
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    """A waiting timer as the scheduler takes it."""
+
+    id: int
+    instance_id: int
+    spiff_task_id: str
+    task_name: str
+    due_at: datetime
+
+
+class TimerRepository:
+    """Timer rows: one per waiting BPMN timer, read by the scheduler when due."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        """Ids of timers due at `now` and not yet fired, oldest first."""
+        return [r["id"] for r in self._uow.cursor.all("timers_due", {"now": now, "limit": limit})]
+
+    def take(self, timer_id: int) -> TimerRow | None:
+        """The unfired timer `timer_id`, locked with SKIP LOCKED on PostgreSQL; None when fired or
+        held by another scheduler."""
+        cursor = self._uow.cursor
+        row = cursor.one("timer_take" if cursor.dialect_name == "sqlite" else "timer_take_locked", {"id": timer_id})
+        return TimerRow(**row) if row else None
+
+    def add(self, instance_id: int, spiff_task_id: str, task_name: str, due_at: datetime) -> None:
+        """Record a new waiting timer."""
+        self._uow.cursor.run("timer_add", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+                                           "task_name": task_name, "due_at": due_at})
+
+    def fired(self, instance_id: int, spiff_task_id: str, now: datetime, worker: str | None) -> None:
+        """Mark a timer fired by `worker`."""
+        self._uow.cursor.run("timer_fired", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+                                             "fired_at": now, "fired_by": worker})
+
+    def drop(self, instance_id: int, spiff_task_id: str) -> None:
+        """Forget an unfired timer whose task went away."""
+        self._uow.cursor.run("timer_drop", {"instance_id": instance_id, "spiff_task_id": spiff_task_id})
+
+    def move(self, instance_id: int, spiff_task_id: str, due_at: datetime) -> None:
+        """Move a cycle timer on to its next occurrence."""
+        self._uow.cursor.run("timer_move", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+                                            "due_at": due_at})
+
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    """The JSON text an audit entry's before/after is hashed and stored as."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, instance_id, task_id,
+               before_json: str | None, after_json: str | None) -> str:
+    """The SHA-256 that seals one entry to the one before it (before/after as canonical JSON)."""
+    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    header = canonical([prev_hash, stamp, actor, action, instance_id, task_id])
+    body = "\n".join([header, before_json or "null", after_json or "null"])
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+class AuditRepository:
+    """The append-only, hash-chained audit log."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def append(self, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
+               task_id: int | None = None, before: dict | None = None, after: dict | None = None) -> None:
+        """Add one entry to the chain in this unit of work.
+
+        The UPDATE of the head row takes its row lock first, so concurrent writers queue up
+        and each links to the entry committed just before its own.
+        """
+        cursor = self._uow.cursor
+        prev_hash = cursor.one("audit_head", {})["last_hash"]
+        # Stored as the very text that is hashed, so verifying needs no guess about formatting.
+        before_json = canonical(before) if before is not None else None
+        after_json = canonical(after) if after is not None else None
+        digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
+        cursor.run("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+                                 "task_id": task_id, "before": before_json, "after": after_json,
+                                 "prev_hash": prev_hash, "hash": digest})
+        cursor.run("audit_head_move", {"hash": digest})
+
