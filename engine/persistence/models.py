@@ -21,6 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from engine.persistence import triggers
+
+
 class UtcDateTime(TypeDecorator):
     """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on read."""
 
@@ -159,8 +162,9 @@ class HumanTask(Base):
 class TaskCandidate(Base):
     """One candidate group of an available (open, unclaimed) task, with the task's deadline.
 
-    Database triggers (migration 0003) keep the table to available tasks: a claim or the end
-    of the task deletes its rows, an unclaim restores them from human_tasks.candidate_groups.
+    Database triggers (engine.persistence.triggers, created with the table and by migration
+    0003) keep the table to available tasks: a claim or the end of the task deletes its rows,
+    an unclaim restores them from human_tasks.candidate_groups.
     The inbox reads a group's available work in due order from (group_name, due_at, task_id).
     """
 
@@ -171,6 +175,9 @@ class TaskCandidate(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
     group_name: Mapped[str] = mapped_column(String(128), primary_key=True)
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+triggers.attach(TaskCandidate.__table__)
 
 
 class Timer(Base):

@@ -215,8 +215,13 @@ def _available_by_due(groups: list[str], after, n: int) -> Select:
             branch = branch.where(tuple_(_c.c.due_at, _c.c.task_id) > tuple_(after[1], after[2]))
         branches.append(select(branch.order_by(_c.c.due_at, _c.c.task_id).limit(n).subquery()))
     ids = (union(*branches) if len(branches) > 1 else branches[0]).subquery()
+    # The triggers keep task_candidates to available tasks, but the task row is the truth: a
+    # candidate row that outlived its task (a trigger dropped or disabled, rows written by
+    # hand) must not offer a claimed or finished task. The check costs nothing, as the rows
+    # are joined by primary key anyway.
     return (select(*_COLUMNS)
             .select_from(ids.join(_t, _t.c.id == ids.c.id).join(_i, _i.c.id == _t.c.instance_id))
+            .where(_t.c.state == "open", _t.c.assignee.is_(None))
             .order_by(_t.c.due_at, _t.c.id).limit(n))
 
 

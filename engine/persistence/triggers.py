@@ -1,0 +1,90 @@
+"""The triggers that keep task_candidates to available tasks, written once for every dialect.
+
+A claim, a reassignment or a task leaving 'open' (completed, cancelled) deletes the task's
+candidate rows; an unclaim puts them back from human_tasks.candidate_groups with the task's
+due_at. Doing it in the database keeps the table right whoever updates a task row.
+
+The models attach these statements to the task_candidates table (so `create_all` makes
+them) and migration 0003 executes the same text, so a new database gets the same triggers
+either way. Changing a statement here therefore also needs a new migration that drops and
+recreates the triggers, or databases migrated earlier keep the old ones. This module
+imports nothing from the models, as migrations must not depend on them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import DDL, Table, event
+
+SQLITE_CREATE = (
+    """
+    CREATE TRIGGER trg_task_candidates_taken AFTER UPDATE OF state, assignee ON human_tasks
+    WHEN NEW.state <> 'open' OR NEW.assignee IS NOT NULL
+    BEGIN
+        DELETE FROM task_candidates WHERE task_id = NEW.id;
+    END
+    """,
+    """
+    CREATE TRIGGER trg_task_candidates_released AFTER UPDATE OF assignee ON human_tasks
+    WHEN NEW.state = 'open' AND NEW.assignee IS NULL AND OLD.assignee IS NOT NULL
+    BEGIN
+        INSERT OR IGNORE INTO task_candidates (task_id, group_name, due_at)
+        SELECT NEW.id, value, NEW.due_at FROM json_each(NEW.candidate_groups);
+    END
+    """,
+)
+
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS trg_task_candidates_taken",
+    "DROP TRIGGER IF EXISTS trg_task_candidates_released",
+)
+
+POSTGRES_CREATE = (
+    """
+    CREATE FUNCTION pdw_task_candidates_sync() RETURNS trigger AS $$
+    BEGIN
+        IF NEW.state <> 'open' OR NEW.assignee IS NOT NULL THEN
+            DELETE FROM task_candidates WHERE task_id = NEW.id;
+        ELSIF OLD.assignee IS NOT NULL THEN
+            INSERT INTO task_candidates (task_id, group_name, due_at)
+            SELECT NEW.id, g, NEW.due_at FROM json_array_elements_text(NEW.candidate_groups) AS g
+            ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END
+    $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER trg_task_candidates_sync AFTER UPDATE OF state, assignee ON human_tasks
+    FOR EACH ROW EXECUTE FUNCTION pdw_task_candidates_sync()
+    """,
+)
+
+POSTGRES_DROP = (
+    "DROP TRIGGER IF EXISTS trg_task_candidates_sync ON human_tasks",
+    "DROP FUNCTION IF EXISTS pdw_task_candidates_sync()",
+)
+
+_BY_DIALECT = {"sqlite": (SQLITE_CREATE, SQLITE_DROP), "postgresql": (POSTGRES_CREATE, POSTGRES_DROP)}
+
+
+def create_statements(dialect: str) -> tuple[str, ...]:
+    """The statements that create the triggers on `dialect` ("sqlite" or "postgresql"), in order."""
+    return _BY_DIALECT[dialect][0]
+
+
+def drop_statements(dialect: str) -> tuple[str, ...]:
+    """The statements that drop the triggers on `dialect`, in order."""
+    return _BY_DIALECT[dialect][1]
+
+
+def attach(task_candidates: Table) -> None:
+    """Create the triggers with the task_candidates table and drop them before it.
+
+    They fire on human_tasks but write task_candidates, so they can only exist while both
+    tables do; task_candidates references human_tasks, so it is created after it and
+    dropped before it.
+    """
+    for dialect, (creates, drops) in _BY_DIALECT.items():
+        for statement in creates:
+            event.listen(task_candidates, "after_create", DDL(statement).execute_if(dialect=dialect))
+        for statement in drops:
+            event.listen(task_candidates, "before_drop", DDL(statement).execute_if(dialect=dialect))
