@@ -29,49 +29,49 @@ PEOPLE = ("alice", "rita", "rob", "sue", "sam")
 # The service calls are wrapped here, so a change of their signatures touches only these.
 
 def _deploy(engine, file_name: str) -> None:
-    definitions.deploy(engine, [(file_name, (FIXTURES / file_name).read_bytes())], actor="designer1")
+    definitions.deploy(engine.uow(), [(file_name, (FIXTURES / file_name).read_bytes())], actor="designer1")
 
 
 def _start(engine, process_id: str, *, actor: str = "alice"):
-    return instances.start(engine, process_id, actor=actor, data={})
+    return instances.start(engine.uow(), process_id, actor=actor, data={})
 
 
 def _claim(engine, task_id: int, actor: str) -> None:
-    tasks.claim(engine, task_id, actor=actor)
+    tasks.claim(engine.uow(), task_id, actor=actor)
 
 
 def _unclaim(engine, task_id: int, actor: str) -> None:
-    tasks.unclaim(engine, task_id, actor=actor)
+    tasks.unclaim(engine.uow(), task_id, actor=actor)
 
 
 def _reassign(engine, task_id: int, actor: str, assignee: str) -> None:
-    tasks.reassign(engine, task_id, actor=actor, assignee=assignee)
+    tasks.reassign(engine.uow(), task_id, actor=actor, assignee=assignee)
 
 
 def _complete(engine, task_id: int, actor: str) -> dict:
-    return tasks.complete(engine, task_id, actor=actor, data=APPROVE)
+    return tasks.complete(engine.uow(), task_id, actor=actor, data=APPROVE)
 
 
 def _fire_timers(engine) -> list[str]:
-    return [f.task_name for f in timers.sweep(engine, worker="test")]
+    return [f.task_name for f in timers.sweep(engine.uow, worker="test")]
 
 
 def _available_page(engine, actor: str) -> list[int]:
-    return [row.task_id for row in inbox.page(engine, actor, InboxQuery(tab="available")).rows]
+    return [row.task_id for row in inbox.page(engine.uow(), actor, InboxQuery(tab="available")).rows]
 
 
 def _listed(engine, actor: str) -> list[int]:
-    return [t["id"] for t in tasks.list_tasks(engine, actor=actor)]
+    return [t["id"] for t in tasks.list_tasks(engine.uow(), actor=actor)]
 
 
 def _candidate_rows(engine) -> set[tuple[int, str, datetime | None]]:
-    with engine.reading() as uow:
+    with engine.uow().read() as uow:
         rows = uow.session.execute(select(TaskCandidate.task_id, TaskCandidate.group_name, TaskCandidate.due_at))
         return {tuple(row) for row in rows}
 
 
 def _state(engine, task_id: int) -> str:
-    with engine.reading() as uow:
+    with engine.uow().read() as uow:
         return uow.session.get(HumanTask, task_id).state
 
 
@@ -82,11 +82,11 @@ def _rows_of(task_id: int, groups: list[str], due_at: datetime | None) -> set[tu
 @pytest.fixture
 def people(engine):
     """An applicant, two reviewers, a source-unit handler and a supervisor; both test processes deployed."""
-    add_user(engine, "alice", department="gaj", roles=["applicant"])
-    add_user(engine, "rita", department="sjj", roles=["reviewer"])
-    add_user(engine, "rob", department="sjj", roles=["reviewer"])
-    add_user(engine, "sue", department="sjj", roles=["source_unit_handler"])
-    add_user(engine, "sam", department="sjj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
+    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"])
+    add_user(engine.uow(), "sue", department="sjj", roles=["source_unit_handler"])
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
     _deploy(engine, "interrupting_deadline.bpmn")
     _deploy(engine, "withdrawable.bpmn")
     return engine
@@ -149,7 +149,7 @@ def test_a_task_cancelled_by_an_interrupting_timer_loses_its_rows_and_leaves_eve
 
 def test_a_task_cancelled_when_a_parallel_branch_terminates_loses_its_rows(people):
     started = _start(people, "withdrawable")
-    with people.reading() as uow:
+    with people.uow().read() as uow:
         opened = dict(uow.session.execute(select(HumanTask.task_name, HumanTask.id)
                                           .where(HumanTask.instance_id == started.instance_id)).all())
     review, withdraw = opened["review"], opened["withdraw"]
