@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.bpmn.operations import OPERATIONS
 from engine.bpmn.script_engine import PdwScriptEngine
 from engine.bpmn.serializer import WorkflowStore
 from engine.calendar import Rule, WorkingCalendar, load_rules
@@ -15,7 +16,6 @@ from engine.forms import compile_form
 from engine.persistence.database import Database, connect
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import Sandbox, SandboxEnvironment
-from engine.services.operators import OPERATIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

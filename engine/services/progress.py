@@ -21,7 +21,7 @@ from engine.bpmn.timers import CLOCKED, next_due
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
 from engine.persistence.repository import InstanceRecord, insert_instance, insert_tasks, save_instance
 from engine.sandbox import ScriptError
-from engine.services.operators import OperationContext, OperationError
+from engine.bpmn.operations import OperationContext, OperationError
 
 _tasks = HumanTask.__table__
 _timers = Timer.__table__
