@@ -9,11 +9,12 @@ import click
 
 from engine.calendar import CalendarError
 from engine.clock import ClockError
+from engine.config import ConfigError
 from engine.errors import InvalidInput, PdwError
 
 
 def get_engine():
-    """Build the engine for this command (PDW_DATABASE_URL, PDW_CLOCK, ...)."""
+    """Build the engine for this command from the environment's Config."""
     from engine.bootstrap import build_engine
 
     ctx = click.get_current_context()
@@ -42,7 +43,7 @@ def friendly(command):
             for problem in err.problems:
                 click.echo(f"  {problem}", err=True)
             sys.exit(1)
-        except (PdwError, ClockError, CalendarError) as err:
+        except (PdwError, ConfigError, ClockError, CalendarError) as err:
             fail(str(err))
 
     return wrapper
