@@ -35,8 +35,12 @@ class Clock:
 
     @property
     def frozen(self) -> bool:
-        """True when time stands still at PDW_CLOCK."""
+        """True when time stands still (at PDW_CLOCK, or where `set` put it)."""
         return self._frozen is not None
+
+    def set(self, instant: datetime) -> None:
+        """Freeze the clock at `instant`, or move a frozen clock there; naive means Beijing time."""
+        self._frozen = _utc(instant)
 
     def now(self) -> datetime:
         """The current instant, timezone-aware, in UTC."""
