@@ -1,51 +1,25 @@
 """Wiring: the one place that builds the engine's collaborators and hands them out."""
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from engine.bpmn.operations import OPERATIONS
 from engine.bpmn.script_engine import PdwScriptEngine
 from engine.bpmn.serializer import WorkflowStore
 from engine.calendar import Rule, WorkingCalendar, load_rules
 from engine.clock import Clock
+from engine.config import PROJECT_ROOT, Config
 from engine.forms import compile_form
 from engine.persistence.database import Database, connect
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import Sandbox, SandboxEnvironment
-from engine.services.operators import OPERATIONS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass(frozen=True)
-class Config:
-    """Settings, read from the environment by `from_env`."""
-
-    database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'pdw.sqlite3'}"
-    forms_dir: Path = PROJECT_ROOT / "forms"
-    workflows_dir: Path = PROJECT_ROOT / "workflows"
-    max_bpmn_bytes: int = 5 * 1024 * 1024
-    script_time_limit: float = 2.0
-    script_memory_mb: int = 512
-    password_hash_cost: int = 14
-    language: str = "en"
-    environ: dict = field(default_factory=dict)
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Config":
-        """Read PDW_DATABASE_URL, PDW_FORMS_DIR, PDW_WORKFLOWS_DIR and PDW_MAX_BPMN_BYTES."""
-        env = dict(os.environ if environ is None else environ)
-        defaults = cls()
-        return cls(
-            database_url=env.get("PDW_DATABASE_URL") or defaults.database_url,
-            forms_dir=Path(env.get("PDW_FORMS_DIR") or defaults.forms_dir),
-            workflows_dir=Path(env.get("PDW_WORKFLOWS_DIR") or defaults.workflows_dir),
-            max_bpmn_bytes=int(env.get("PDW_MAX_BPMN_BYTES") or defaults.max_bpmn_bytes),
-            environ=env,
-        )
+# Config lives in engine.config so the light commands (`pdw calendar`) can read it without
+# importing the engine; it is re-exported so `from engine.bootstrap import Config` still works.
+__all__ = ["PROJECT_ROOT", "Config", "Engine", "SpecCache", "build_engine"]
 
 
 class SpecCache:
@@ -105,18 +79,32 @@ class Engine:
 
 
 def build_engine(config: Config | None = None, clock: Clock | None = None) -> Engine:
-    """Build the engine from `config` (default: the environment)."""
+    """Build the engine and everything it holds from one Config.
+
+    Args:
+        config: the settings; read from the environment when None.
+        clock: a clock to use instead of the one `config.clock` names (tests pass their own).
+
+    Returns:
+        The engine; `close()` it when done.
+
+    Raises:
+        ConfigError: config is None and an environment variable holds a bad value.
+        ClockError: config.clock is not an ISO datetime.
+        CalendarError: config.arrangements_dir is missing or holds a malformed file.
+    """
     config = config or Config.from_env()
-    clock = clock or Clock.from_env(config.environ or None)
+    clock = clock or Clock.parse(config.clock)
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = WorkflowStore()
-    sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb)
+    sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb,
+                      arrangements_dir=config.arrangements_dir)
     return Engine(
         config=config,
         db=connect(config.database_url),
         clock=clock,
-        calendar=WorkingCalendar.load(),
+        calendar=WorkingCalendar.load(config.arrangements_dir),
         rules=load_rules(),
         store=store,
         sandbox=sandbox,

@@ -1,7 +1,6 @@
 """The one clock every command, scheduler job and BPMN timer reads."""
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,19 +15,17 @@ class Clock:
     """Wall-clock time, or a frozen instant for rehearsals and tests."""
 
     def __init__(self, frozen: datetime | None = None) -> None:
-        if frozen is not None and frozen.tzinfo is None:
-            # A bare PDW_CLOCK value means Beijing time: that is how officials read dates.
-            frozen = frozen.replace(tzinfo=SHANGHAI)
-        self._frozen = frozen.astimezone(timezone.utc) if frozen else None
+        self._frozen = _utc(frozen) if frozen is not None else None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Clock":
-        """Build the clock from PDW_CLOCK, or the system clock when it is unset.
+    def parse(cls, value: str) -> "Clock":
+        """The clock a PDW_CLOCK setting names: frozen at its ISO datetime, or the system clock
+        when it is empty.
 
         Raises:
-            ClockError: PDW_CLOCK is set but is not an ISO datetime.
+            ClockError: `value` is not empty and not an ISO datetime.
         """
-        value = (environ if environ is not None else os.environ).get("PDW_CLOCK", "").strip()
+        value = value.strip()
         if not value:
             return cls()
         try:
@@ -38,8 +35,12 @@ class Clock:
 
     @property
     def frozen(self) -> bool:
-        """True when time stands still at PDW_CLOCK."""
+        """True when time stands still (at PDW_CLOCK, or where `set` put it)."""
         return self._frozen is not None
+
+    def set(self, instant: datetime) -> None:
+        """Freeze the clock at `instant`, or move a frozen clock there; naive means Beijing time."""
+        self._frozen = _utc(instant)
 
     def now(self) -> datetime:
         """The current instant, timezone-aware, in UTC."""
@@ -48,3 +49,10 @@ class Clock:
     def today(self) -> date:
         """Today's date in Asia/Shanghai, the date a receipt is stamped with."""
         return self.now().astimezone(SHANGHAI).date()
+
+
+def _utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        # A bare datetime means Beijing time: that is how officials read dates.
+        instant = instant.replace(tzinfo=SHANGHAI)
+    return instant.astimezone(timezone.utc)

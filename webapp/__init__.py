@@ -7,11 +7,14 @@ from engine.permissions import is_staff
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app; `test_config` replaces the settings read from the environment."""
+    """Build the app from the environment's Config; `test_config` overrides Flask settings and
+    may hand in an engine as PDW_ENGINE, whose Config then stands for the environment's."""
     app = Flask(__name__, instance_relative_config=True)
-    from webapp.config import Config
+    from engine.config import Config
+    from webapp.config import flask_settings
 
-    app.config.from_object(Config())
+    given = (test_config or {}).get("PDW_ENGINE")
+    app.config.from_mapping(flask_settings(given.config if given is not None else Config.from_env()))
     if test_config is not None:
         app.config.update(test_config)
 

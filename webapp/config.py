@@ -1,4 +1,4 @@
-"""Web settings, read from the environment."""
+"""The web app's Flask settings, mapped from the engine's Config."""
 from __future__ import annotations
 
 import os
@@ -6,12 +6,33 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from engine.config import PROJECT_ROOT, Config
 
-def _secret_key() -> str:
-    """PDW_SECRET_KEY, or a key kept in instance/secret_key so every worker signs cookies alike."""
-    if os.environ.get("PDW_SECRET_KEY"):
-        return os.environ["PDW_SECRET_KEY"]
-    path = Path(__file__).resolve().parent.parent / "instance" / "secret_key"
+SECRET_KEY_FILE = PROJECT_ROOT / "instance" / "secret_key"
+
+
+def flask_settings(config: Config) -> dict[str, object]:
+    """Flask's settings for `config`, with the Config itself as PDW_CONFIG for the app's engine."""
+    idle = timedelta(minutes=config.session_idle_minutes)
+    return {
+        "PDW_CONFIG": config,
+        "SECRET_KEY": config.secret_key or _secret_key_file(SECRET_KEY_FILE),
+        "PDW_SESSION_IDLE": idle,
+        "PERMANENT_SESSION_LIFETIME": idle,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": config.secure_cookies,
+        "PDW_SIGN_IN_MAX_FAILURES": config.sign_in_max_failures,
+        "PDW_SIGN_IN_WINDOW": timedelta(minutes=config.sign_in_window_minutes),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which expires itself
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "PDW_PAGE_SIZE": 25,
+    }
+
+
+def _secret_key_file(path: Path) -> str:
+    # Without PDW_SECRET_KEY, a key kept in a file so every worker signs cookies alike.
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written with O_EXCL so two workers starting together keep the first key.
@@ -22,23 +43,3 @@ def _secret_key() -> str:
         except FileExistsError:
             pass
     return path.read_text().strip()
-
-
-class Config:
-    """Settings of the web app; the engine's own (database, clock) come from engine.bootstrap."""
-
-    def __init__(self) -> None:
-        env = os.environ
-        self.SECRET_KEY = _secret_key()
-        idle = int(env.get("PDW_SESSION_IDLE_MINUTES", "30"))
-        self.PDW_SESSION_IDLE = timedelta(minutes=idle)
-        self.PERMANENT_SESSION_LIFETIME = timedelta(minutes=idle)
-        self.SESSION_COOKIE_HTTPONLY = True
-        self.SESSION_COOKIE_SAMESITE = "Lax"
-        self.SESSION_COOKIE_SECURE = env.get("PDW_SECURE_COOKIES", "") == "1"
-        self.PDW_SIGN_IN_MAX_FAILURES = int(env.get("PDW_SIGN_IN_MAX_FAILURES", "5"))
-        self.PDW_SIGN_IN_WINDOW = timedelta(minutes=int(env.get("PDW_SIGN_IN_WINDOW_MINUTES", "15")))
-        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which expires itself
-        self.BABEL_DEFAULT_LOCALE = "zh_CN"
-        self.BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-        self.PDW_PAGE_SIZE = 25

@@ -18,6 +18,6 @@ def new_uow() -> UnitOfWork:
 
 
 def init_app(app: Flask) -> None:
-    """Build the engine from the environment, or use `PDW_ENGINE` (tests hand one in)."""
-    engine = app.config.get("PDW_ENGINE") or build_engine()
+    """Build the engine from the app's Config (PDW_CONFIG), or use `PDW_ENGINE` (tests hand one in)."""
+    engine = app.config.get("PDW_ENGINE") or build_engine(app.config["PDW_CONFIG"])
     app.extensions["pdw_engine"] = engine

@@ -1,1 +1,2 @@
-"""SpiffWorkflow, configured for PDW: parser, serializer, clocked timers and sandboxed scripts."""
+"""SpiffWorkflow, configured for PDW: parser, serializer, clocked timers, sandboxed scripts and
+the operations service tasks call."""

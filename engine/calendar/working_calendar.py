@@ -1,7 +1,6 @@
 """The statutory working-day calendar: which days are 工作日, and when a period ends."""
 from __future__ import annotations
 
-import os
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -28,8 +27,6 @@ from engine.calendar.model import (
 )
 from engine.calendar.rules import load_rules
 from engine.clock import SHANGHAI
-
-ARRANGEMENTS_ENV = "PDW_ARRANGEMENTS_DIR"
 
 # The holidays package transcribes each year's State Council notice (its make-up working days
 # and swapped days off live in ChinaStaticHolidays.special_public_holidays) from 2001, the first
@@ -67,8 +64,8 @@ class WorkingCalendar:
         """Build the calendar from the package, the shipped arrangements and a local folder.
 
         Args:
-            extra_dir: a folder of arrangement files read after the shipped ones; when None,
-                the folder named by PDW_ARRANGEMENTS_DIR, if set.
+            extra_dir: a folder of arrangement files read after the shipped ones (the
+                arrangements_dir setting); None for the shipped ones only.
 
         Returns:
             A calendar whose years are computed on first use.
@@ -77,8 +74,6 @@ class WorkingCalendar:
             CalendarError: the extra folder does not exist or an arrangement file is malformed.
         """
         folders = [SHIPPED_DIR]
-        if extra_dir is None and os.environ.get(ARRANGEMENTS_ENV, "").strip():
-            extra_dir = Path(os.environ[ARRANGEMENTS_ENV].strip())
         if extra_dir is not None:
             folders.append(Path(extra_dir))
         return cls(load_arrangements(*folders))

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
+from engine.config import Config, ConfigError
 
 
 class InputError(click.UsageError):
@@ -44,7 +45,11 @@ def _parse_date(value: str, option: str) -> date:
 
 def _load_calendar() -> WorkingCalendar:
     try:
-        return WorkingCalendar.load()
+        config = Config.from_env()
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    try:
+        return WorkingCalendar.load(config.arrangements_dir)
     except CalendarError as exc:
         raise InputError(f"PDW_ARRANGEMENTS_DIR: {exc}") from None
 

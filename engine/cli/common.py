@@ -9,11 +9,12 @@ import click
 
 from engine.calendar import CalendarError
 from engine.clock import ClockError
+from engine.config import Config, ConfigError
 from engine.errors import InvalidInput, PdwError
 
 
 def get_engine():
-    """The engine of this command, built once (PDW_DATABASE_URL, PDW_CLOCK, ...)."""
+    """The engine of this command, built once from the environment's Config."""
     from engine.bootstrap import build_engine
 
     ctx = click.get_current_context()
@@ -36,10 +37,11 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def language() -> str:
-    """The language of messages: PDW_LANG ("en", or "zh" for Chinese)."""
-    from engine.bootstrap import Config
-
-    return Config.from_env().language
+    """The language of messages: PDW_LANG ("en", or "zh" for Chinese); English if it is unreadable."""
+    try:
+        return Config.from_env().language
+    except ConfigError:
+        return "en"
 
 
 def friendly(command):
@@ -58,7 +60,7 @@ def friendly(command):
             sys.exit(1)
         except PdwError as err:
             fail(err.text(language()))
-        except (ClockError, CalendarError) as err:
+        except (ConfigError, ClockError, CalendarError) as err:
             fail(str(err))
 
     return wrapper

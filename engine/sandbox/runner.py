@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from engine.sandbox.errors import ScriptError
@@ -25,8 +26,9 @@ from engine.sandbox.protocol import HEADER, MAX_FRAME_BYTES, FrameTooLarge, deco
 WORKER_MODULE = "engine.sandbox.worker"
 STARTUP_TIMEOUT = 30.0
 MIN_MEMORY_MB = 64
-# Environment variables the worker needs to build the same calendar as the server.
-PASSED_ENVIRONMENT = ("PDW_ARRANGEMENTS_DIR", "TZ")
+# Not a PDW setting: the process's time zone, passed on so the worker's local time agrees with
+# the server's. The worker's settings travel as arguments.
+PASSED_ENVIRONMENT = ("TZ",)
 
 
 class Sandbox:
@@ -39,9 +41,12 @@ class Sandbox:
         time_limit: wall-clock seconds one script may run.
         memory_limit_mb: the worker's address-space limit (RLIMIT_AS), at least 64.
         python: the interpreter to start the worker with; sys.executable when None.
+        arrangements_dir: the local holiday arrangements, so the worker's calendar is the
+            server's; None for the shipped ones only.
     """
 
-    def __init__(self, time_limit: float = 2.0, memory_limit_mb: int = 512, *, python: str | None = None) -> None:
+    def __init__(self, time_limit: float = 2.0, memory_limit_mb: int = 512, *, python: str | None = None,
+                 arrangements_dir: Path | None = None) -> None:
         if not time_limit > 0:
             raise ValueError("time_limit must be a positive number of seconds")
         if memory_limit_mb < MIN_MEMORY_MB:
@@ -49,6 +54,7 @@ class Sandbox:
         self.time_limit = float(time_limit)
         self.memory_limit_mb = int(memory_limit_mb)
         self._python = python or sys.executable
+        self.arrangements_dir = arrangements_dir
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._owner_pid = os.getpid()
@@ -150,10 +156,13 @@ class Sandbox:
         if self._process is not None:
             return
         env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
+        command = [self._python, "-I", "-m", WORKER_MODULE,
+                   "--memory-mb", str(self.memory_limit_mb), "--time-limit", str(self.time_limit)]
+        if self.arrangements_dir is not None:
+            command += ["--arrangements-dir", str(self.arrangements_dir)]
         self._buffer.clear()
         self._process = subprocess.Popen(
-            [self._python, "-I", "-m", WORKER_MODULE,
-             "--memory-mb", str(self.memory_limit_mb), "--time-limit", str(self.time_limit)],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True,
         )
         try:

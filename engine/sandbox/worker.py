@@ -1,6 +1,7 @@
 """The script worker: runs untrusted scripts for the server, in a process with resource limits.
 
-Started by `Sandbox` as `python -I -m engine.sandbox.worker --memory-mb N --time-limit S`.
+Started by `Sandbox` as `python -I -m engine.sandbox.worker --memory-mb N --time-limit S
+[--arrangements-dir DIR]`.
 It loads the calendar, limits its own memory, files and CPU, moves to an empty directory and
 then answers framed JSON requests on stdin/stdout (see `protocol`) until stdin closes:
 
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import types
 from datetime import date, datetime
+from pathlib import Path
 
 from engine.calendar import WorkingCalendar, load_rules
 from engine.sandbox.functions import ScriptFunctions
@@ -214,10 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="engine.sandbox.worker")
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--time-limit", type=float, default=2.0)
+    parser.add_argument("--arrangements-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     reader, writer = _take_stdio()
     try:
-        calendar = WorkingCalendar.load()
+        calendar = WorkingCalendar.load(args.arrangements_dir)
         rules = load_rules()
         # Build a few years now, so nothing is imported or read after the limits are set.
         this_year = date.today().year

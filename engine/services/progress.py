@@ -20,7 +20,7 @@ from engine.persistence.models import ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import ScriptError
-from engine.services.operators import OperationContext, OperationError
+from engine.bpmn.operations import OperationContext, OperationError
 
 
 @dataclass

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from engine.bpmn.operations import OperationContext, OperationError, list_catalog_item
 from engine.persistence.models import CatalogItem, Department
-from engine.services.operators import OperationContext, OperationError, list_catalog_item
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 NEW = {"catalog_item": "GA-009", "name": "机动车登记信息", "source_unit": "gaj", "update_frequency": "每日",

@@ -9,6 +9,7 @@ import pytest
 
 from engine.calendar import CalendarError, DayEntry, Deadline, Notice, Rule, WorkingCalendar, load_rules
 from engine.calendar.arrangements import SHIPPED_DIR
+from engine.config import Config
 
 D = date
 
@@ -44,8 +45,7 @@ MAKE_UP_WORKDAYS = {
 
 
 @pytest.fixture
-def calendar(monkeypatch: pytest.MonkeyPatch) -> WorkingCalendar:
-    monkeypatch.delenv("PDW_ARRANGEMENTS_DIR", raising=False)
+def calendar() -> WorkingCalendar:
     return WorkingCalendar.load()
 
 
@@ -243,13 +243,13 @@ def test_a_local_file_declaring_an_extra_day_off_moves_the_deadline(tmp_path: Pa
     assert DayEntry(D(2026, 3, 2), "day_off", "本地加放", "local:2026-dazhou.toml") in local.year_entries(2026)
 
 
-def test_the_arrangements_env_var_names_the_extra_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_arrangements_env_var_names_the_extra_folder(tmp_path: Path) -> None:
     shipped = (SHIPPED_DIR / "2026.toml").read_text(encoding="utf-8")
     _write(tmp_path, "2026.toml", shipped + '\n[[days_off]]\ndate = 2026-03-02\nname = "本地加放"\n')
-    monkeypatch.setenv("PDW_ARRANGEMENTS_DIR", str(tmp_path))
-    assert WorkingCalendar.load().deadline(D(2026, 2, 28), working_days=1).due_date == D(2026, 3, 3)
-    monkeypatch.delenv("PDW_ARRANGEMENTS_DIR")
-    assert WorkingCalendar.load().deadline(D(2026, 2, 28), working_days=1).due_date == D(2026, 3, 2)
+    local = WorkingCalendar.load(Config.from_env({"PDW_ARRANGEMENTS_DIR": str(tmp_path)}).arrangements_dir)
+    assert local.deadline(D(2026, 2, 28), working_days=1).due_date == D(2026, 3, 3)
+    shipped_only = WorkingCalendar.load(Config.from_env({}).arrangements_dir)
+    assert shipped_only.deadline(D(2026, 2, 28), working_days=1).due_date == D(2026, 3, 2)
 
 
 def test_a_local_file_replaces_the_package_year_entirely(tmp_path: Path) -> None:

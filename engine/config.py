@@ -1,0 +1,155 @@
+"""Every PDW setting, read from the environment in this one place."""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.clock import Clock, ClockError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+LANGUAGES = ("en", "zh")
+# The sandbox refuses less: the worker's interpreter and calendar alone need about that much.
+MIN_SCRIPT_MEMORY_MB = 64
+# scrypt needs 128 * r * 2**cost bytes; at r=8 a cost of 20 is already 1 GiB per sign-in.
+MAX_PASSWORD_HASH_COST = 20
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+class ConfigError(ValueError):
+    """Raised when an environment variable holds a value its setting cannot take."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of the engine, the command line and the web app.
+
+    `from_env` reads them from the environment; tests build one directly, usually with
+    `dataclasses.replace(Config(), ...)`. Each field's variable is named beside it.
+    """
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'pdw.sqlite3'}"  # PDW_DATABASE_URL
+    forms_dir: Path = PROJECT_ROOT / "forms"  # PDW_FORMS_DIR
+    workflows_dir: Path = PROJECT_ROOT / "workflows"  # PDW_WORKFLOWS_DIR
+    arrangements_dir: Path | None = None  # PDW_ARRANGEMENTS_DIR: local holiday arrangements
+    clock: str = ""  # PDW_CLOCK: an ISO datetime freezing time; empty for the system clock
+    max_bpmn_bytes: int = 5 * 1024 * 1024  # PDW_MAX_BPMN_BYTES
+    script_time_limit: float = 2.0  # PDW_SCRIPT_TIME_LIMIT, seconds
+    script_memory_mb: int = 512  # PDW_SCRIPT_MEMORY_MB
+    password_hash_cost: int = 14  # PDW_PASSWORD_HASH_COST: scrypt's N is 2**cost
+    language: str = "en"  # PDW_LANG: the command line's messages, "en" or "zh"
+    secret_key: str | None = field(default=None, repr=False)  # PDW_SECRET_KEY; None: a key file
+    session_idle_minutes: int = 30  # PDW_SESSION_IDLE_MINUTES
+    secure_cookies: bool = False  # PDW_SECURE_COOKIES
+    sign_in_max_failures: int = 5  # PDW_SIGN_IN_MAX_FAILURES
+    sign_in_window_minutes: int = 15  # PDW_SIGN_IN_WINDOW_MINUTES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read every setting from `environ` (default: os.environ); unset or empty means default.
+
+        Args:
+            environ: the variables to read, e.g. a dict in tests.
+
+        Returns:
+            The settings.
+
+        Raises:
+            ConfigError: a variable is set to a value its setting cannot take; the message
+                names the variable and the value.
+        """
+        env = _Variables(os.environ if environ is None else environ)
+        default = cls()
+        config = cls(
+            database_url=env.text("PDW_DATABASE_URL", default.database_url),
+            forms_dir=env.path("PDW_FORMS_DIR", default.forms_dir),
+            workflows_dir=env.path("PDW_WORKFLOWS_DIR", default.workflows_dir),
+            arrangements_dir=env.path("PDW_ARRANGEMENTS_DIR", default.arrangements_dir),
+            clock=env.text("PDW_CLOCK", default.clock),
+            max_bpmn_bytes=env.integer("PDW_MAX_BPMN_BYTES", default.max_bpmn_bytes, minimum=1),
+            script_time_limit=env.seconds("PDW_SCRIPT_TIME_LIMIT", default.script_time_limit),
+            script_memory_mb=env.integer("PDW_SCRIPT_MEMORY_MB", default.script_memory_mb,
+                                         minimum=MIN_SCRIPT_MEMORY_MB),
+            password_hash_cost=env.integer("PDW_PASSWORD_HASH_COST", default.password_hash_cost,
+                                           minimum=1, maximum=MAX_PASSWORD_HASH_COST),
+            language=env.choice("PDW_LANG", default.language, LANGUAGES),
+            secret_key=env.text("PDW_SECRET_KEY", default.secret_key),
+            session_idle_minutes=env.integer("PDW_SESSION_IDLE_MINUTES", default.session_idle_minutes, minimum=1),
+            secure_cookies=env.flag("PDW_SECURE_COOKIES", default.secure_cookies),
+            sign_in_max_failures=env.integer("PDW_SIGN_IN_MAX_FAILURES", default.sign_in_max_failures, minimum=1),
+            sign_in_window_minutes=env.integer("PDW_SIGN_IN_WINDOW_MINUTES", default.sign_in_window_minutes,
+                                               minimum=1),
+        )
+        try:
+            Clock.parse(config.clock)
+        except ClockError as err:
+            raise ConfigError(str(err)) from None
+        return config
+
+
+class _Variables:
+    """Typed reads of environment variables, each error naming its variable."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def _get(self, name: str) -> str | None:
+        # An empty value counts as unset, so `PDW_X= pdw ...` restores the default.
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str | None) -> str | None:
+        value = self._get(name)
+        return default if value is None else value
+
+    def path(self, name: str, default: Path | None) -> Path | None:
+        value = self._get(name)
+        return default if value is None else Path(value).expanduser()
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is not a whole number") from None
+        if number < minimum or (maximum is not None and number > maximum):
+            bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+            raise ConfigError(f"{name}={value!r} must be {bounds}")
+        return number
+
+    def seconds(self, name: str, default: float) -> float:
+        value = self._get(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r} is not a number of seconds") from None
+        if not (number > 0 and math.isfinite(number)):
+            raise ConfigError(f"{name}={value!r} must be a positive number of seconds")
+        return number
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self._get(name)
+        if value is None:
+            return default
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise ConfigError(f"{name}={value!r} is neither 1 nor 0")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self._get(name)
+        if value is None:
+            return default
+        if value.lower() not in choices:
+            raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+        return value.lower()

@@ -1,0 +1,34 @@
+"""The `pdw` group: the web app adds `pdw web` through an entry point, and groups load lazily."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from engine.cli import main
+
+
+def test_the_web_group_comes_from_the_pdw_commands_entry_point() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "web " in result.stdout
+    assert CliRunner().invoke(main, ["web", "--help"]).exit_code == 0
+
+
+def test_an_unknown_group_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["nowhere"])
+    assert result.exit_code == 2
+    assert "No such command 'nowhere'" in result.stderr
+
+
+def test_pdw_calendar_imports_neither_sqlalchemy_nor_flask() -> None:
+    # A fresh interpreter: this test process has long imported both.
+    script = (
+        "import sys\n"
+        "from engine.cli import main\n"
+        "main(['calendar', 'is-workday', '2026-10-10'], standalone_mode=False)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'flask', 'SpiffWorkflow', 'webapp'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout == "true\n[]\n"

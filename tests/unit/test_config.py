@@ -1,0 +1,139 @@
+"""Config.from_env: defaults, every variable, and bad values named by their variable."""
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from engine.bootstrap import Config as BootstrapConfig
+from engine.bootstrap import build_engine
+from engine.calendar.arrangements import SHIPPED_DIR
+from engine.config import PROJECT_ROOT, Config, ConfigError
+
+EVERY_VARIABLE = {
+    "PDW_DATABASE_URL": "postgresql+psycopg://pdw@db.example/pdw",
+    "PDW_FORMS_DIR": "/srv/pdw/forms",
+    "PDW_WORKFLOWS_DIR": "/srv/pdw/workflows",
+    "PDW_ARRANGEMENTS_DIR": "/srv/pdw/arrangements",
+    "PDW_CLOCK": "2026-03-02T09:00:00+08:00",
+    "PDW_MAX_BPMN_BYTES": "1048576",
+    "PDW_SCRIPT_TIME_LIMIT": "0.5",
+    "PDW_SCRIPT_MEMORY_MB": "256",
+    "PDW_PASSWORD_HASH_COST": "15",
+    "PDW_LANG": "zh",
+    "PDW_SECRET_KEY": "s3cret",
+    "PDW_SESSION_IDLE_MINUTES": "10",
+    "PDW_SECURE_COOKIES": "1",
+    "PDW_SIGN_IN_MAX_FAILURES": "3",
+    "PDW_SIGN_IN_WINDOW_MINUTES": "60",
+}
+
+
+def test_an_empty_environment_gives_the_defaults() -> None:
+    config = Config.from_env({})
+    assert config == Config()
+    assert config.database_url == f"sqlite:///{PROJECT_ROOT / 'instance' / 'pdw.sqlite3'}"
+    assert (config.forms_dir, config.workflows_dir) == (PROJECT_ROOT / "forms", PROJECT_ROOT / "workflows")
+    assert config.arrangements_dir is None
+    assert config.clock == ""
+    assert config.max_bpmn_bytes == 5 * 1024 * 1024
+    assert (config.script_time_limit, config.script_memory_mb) == (2.0, 512)
+    assert config.password_hash_cost == 14
+    assert config.language == "en"
+    assert config.secret_key is None
+    assert (config.session_idle_minutes, config.secure_cookies) == (30, False)
+    assert (config.sign_in_max_failures, config.sign_in_window_minutes) == (5, 15)
+
+
+def test_every_variable_is_read_into_its_field() -> None:
+    assert Config.from_env(EVERY_VARIABLE) == Config(
+        database_url="postgresql+psycopg://pdw@db.example/pdw",
+        forms_dir=Path("/srv/pdw/forms"),
+        workflows_dir=Path("/srv/pdw/workflows"),
+        arrangements_dir=Path("/srv/pdw/arrangements"),
+        clock="2026-03-02T09:00:00+08:00",
+        max_bpmn_bytes=1048576,
+        script_time_limit=0.5,
+        script_memory_mb=256,
+        password_hash_cost=15,
+        language="zh",
+        secret_key="s3cret",
+        session_idle_minutes=10,
+        secure_cookies=True,
+        sign_in_max_failures=3,
+        sign_in_window_minutes=60,
+    )
+
+
+def test_every_field_has_a_variable_that_changes_it() -> None:
+    # A new field without a variable in from_env would keep its default here.
+    read, default = Config.from_env(EVERY_VARIABLE), Config()
+    assert [f.name for f in fields(Config) if getattr(read, f.name) == getattr(default, f.name)] == []
+
+
+def test_os_environ_is_read_when_no_mapping_is_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PDW_SIGN_IN_MAX_FAILURES", "7")
+    assert Config.from_env().sign_in_max_failures == 7
+
+
+def test_empty_or_blank_values_mean_the_default() -> None:
+    assert Config.from_env({name: " " for name in EVERY_VARIABLE}) == Config()
+
+
+def test_bootstrap_re_exports_the_one_config() -> None:
+    assert BootstrapConfig is Config
+
+
+def test_the_secret_key_is_kept_out_of_the_repr() -> None:
+    assert "s3cret" not in repr(Config.from_env({"PDW_SECRET_KEY": "s3cret"}))
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("PDW_MAX_BPMN_BYTES", "5MB", "PDW_MAX_BPMN_BYTES='5MB' is not a whole number"),
+    ("PDW_MAX_BPMN_BYTES", "0", "PDW_MAX_BPMN_BYTES='0' must be at least 1"),
+    ("PDW_SCRIPT_MEMORY_MB", "1.5", "PDW_SCRIPT_MEMORY_MB='1.5' is not a whole number"),
+    ("PDW_SCRIPT_MEMORY_MB", "32", "PDW_SCRIPT_MEMORY_MB='32' must be at least 64"),
+    ("PDW_PASSWORD_HASH_COST", "fourteen", "PDW_PASSWORD_HASH_COST='fourteen' is not a whole number"),
+    ("PDW_PASSWORD_HASH_COST", "21", "PDW_PASSWORD_HASH_COST='21' must be between 1 and 20"),
+    ("PDW_SESSION_IDLE_MINUTES", "half an hour", "PDW_SESSION_IDLE_MINUTES='half an hour' is not a whole number"),
+    ("PDW_SIGN_IN_MAX_FAILURES", "-1", "PDW_SIGN_IN_MAX_FAILURES='-1' must be at least 1"),
+    ("PDW_SIGN_IN_WINDOW_MINUTES", "15m", "PDW_SIGN_IN_WINDOW_MINUTES='15m' is not a whole number"),
+    ("PDW_SCRIPT_TIME_LIMIT", "2s", "PDW_SCRIPT_TIME_LIMIT='2s' is not a number of seconds"),
+    ("PDW_SCRIPT_TIME_LIMIT", "0", "PDW_SCRIPT_TIME_LIMIT='0' must be a positive number of seconds"),
+    ("PDW_SCRIPT_TIME_LIMIT", "inf", "PDW_SCRIPT_TIME_LIMIT='inf' must be a positive number of seconds"),
+    ("PDW_SECURE_COOKIES", "maybe", "PDW_SECURE_COOKIES='maybe' is neither 1 nor 0"),
+    ("PDW_LANG", "fr", "PDW_LANG='fr' is not one of en, zh"),
+    ("PDW_CLOCK", "yesterday", "PDW_CLOCK='yesterday' is not an ISO datetime"),
+])
+def test_a_bad_value_is_an_error_naming_its_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env({name: value})
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", False), ("no", False), ("true", True), ("ON", True)])
+def test_secure_cookies_takes_the_usual_spellings_of_a_flag(value: str, expected: bool) -> None:
+    assert Config.from_env({"PDW_SECURE_COOKIES": value}).secure_cookies is expected
+
+
+def test_the_language_is_case_insensitive() -> None:
+    assert Config.from_env({"PDW_LANG": "ZH"}).language == "zh"
+
+
+def test_build_engine_takes_the_clock_and_the_arrangements_from_the_config(tmp_path: Path) -> None:
+    shipped = (SHIPPED_DIR / "2026.toml").read_text(encoding="utf-8")
+    (tmp_path / "2026.toml").write_text(shipped + '\n[[days_off]]\ndate = 2026-03-02\nname = "本地加放"\n',
+                                        encoding="utf-8")
+    config = replace(Config(), database_url=f"sqlite:///{tmp_path / 'pdw.sqlite3'}", arrangements_dir=tmp_path,
+                     clock="2026-02-28T10:00")
+    engine = build_engine(config)
+    try:
+        assert engine.clock.now() == datetime(2026, 2, 28, 2, tzinfo=timezone.utc)
+        # 2026-03-02 is a local day off, so the first working day after 02-28 is 03-03,
+        # both for the engine's calendar and for the sandbox worker's.
+        assert engine.calendar.add_working_days(date(2026, 2, 28), 1) == date(2026, 3, 3)
+        assert engine.sandbox.evaluate("working_days_after('2026-02-28', 1)", {}, engine.clock.now()) == "2026-03-03"
+    finally:
+        engine.close()
