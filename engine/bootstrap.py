@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.bpmn.operations import OPERATIONS
@@ -67,23 +67,35 @@ class Engine:
     sandbox: Sandbox
     script_engine: PdwScriptEngine
     specs: SpecCache
+    # False when the sandbox was handed in to share: closing the engine then leaves it running.
+    owns_sandbox: bool = True
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on this engine's database, for one use case."""
         return UnitOfWork(self.db, self)
 
+    def with_clock(self, clock: Clock) -> "Engine":
+        """This engine as seen at another time: the same database, sandbox, calendar and caches,
+        its own clock (rehearsals and tests move through time with it). Close only the original."""
+        return replace(self, clock=clock, owns_sandbox=False,
+                       script_engine=PdwScriptEngine(SandboxEnvironment(self.sandbox, clock), clock, OPERATIONS))
+
     def close(self) -> None:
-        """Stop the sandbox worker and close database connections."""
-        self.sandbox.close()
+        """Stop the sandbox worker (if this engine started it) and close database connections."""
+        if self.owns_sandbox:
+            self.sandbox.close()
         self.db.dispose()
 
 
-def build_engine(config: Config | None = None, clock: Clock | None = None) -> Engine:
+def build_engine(config: Config | None = None, clock: Clock | None = None, *,
+                 sandbox: Sandbox | None = None) -> Engine:
     """Build the engine and everything it holds from one Config.
 
     Args:
         config: the settings; read from the environment when None.
         clock: a clock to use instead of the one `config.clock` names (tests pass their own).
+        sandbox: a running script sandbox to share instead of starting one (a test session
+            shares one worker process); the engine leaves it running when closed.
 
     Returns:
         The engine; `close()` it when done.
@@ -98,8 +110,10 @@ def build_engine(config: Config | None = None, clock: Clock | None = None) -> En
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = WorkflowStore()
-    sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb,
-                      arrangements_dir=config.arrangements_dir)
+    owns_sandbox = sandbox is None
+    if sandbox is None:
+        sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb,
+                          arrangements_dir=config.arrangements_dir)
     return Engine(
         config=config,
         db=connect(config.database_url),
@@ -110,4 +124,5 @@ def build_engine(config: Config | None = None, clock: Clock | None = None) -> En
         sandbox=sandbox,
         script_engine=PdwScriptEngine(SandboxEnvironment(sandbox, clock), clock, OPERATIONS),
         specs=SpecCache(store),
+        owns_sandbox=owns_sandbox,
     )

@@ -1,19 +1,27 @@
-"""Fixtures shared by every test: engines on a real SQLite file and a real PostgreSQL server."""
+"""Fixtures shared by every test: engines on a real SQLite file and a real PostgreSQL server.
+
+Databases are migrated, and seeded where a suite needs data, once per session (a template);
+each test gets a fresh copy: a copied file on SQLite, tables refilled from the template's
+schema on PostgreSQL. All engines of a session share one script worker process.
+"""
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from engine.persistence.database import connect
-from engine_factory import EngineFactory
 from engine.persistence.migrate import upgrade
 from engine.persistence.models import Base
+from engine.sandbox import Sandbox
+from engine_factory import TEST_SCRIPT_TIME_LIMIT, EngineFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PDW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -32,6 +40,13 @@ def _postgres_available() -> bool:
 
 
 @pytest.fixture(scope="session")
+def sandbox():
+    """The one script worker every engine of the session uses."""
+    with Sandbox(time_limit=TEST_SCRIPT_TIME_LIMIT) as shared:
+        yield shared
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file that each test copies, so migrations run once."""
     path = tmp_path_factory.mktemp("template") / "pdw.sqlite3"
@@ -42,44 +57,143 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_schema():
-    """A private schema on the PostgreSQL server, migrated once for the whole run."""
+def postgres_server() -> str:
+    """The PostgreSQL URL, once it is known to answer."""
     if not _postgres_available():
         if os.environ.get("PDW_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    schema = f"pdw_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    db = connect(url)
-    upgrade(db)
-    db.dispose()
-    yield url
-    with admin.begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    return POSTGRES_URL
 
 
-def _reset_postgres(url: str) -> None:
+class _Schemas:
+    """Private, migrated schemas on the PostgreSQL server, dropped at the end of the session."""
+
+    def __init__(self, server: str) -> None:
+        self._admin = create_engine(server, poolclass=NullPool)
+        self._server = server
+        self.names: list[str] = []
+
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self._admin.begin() as c:
+            c.execute(text(f'CREATE SCHEMA "{name}"'))
+        self.names.append(name)
+        url = self.url(name)
+        db = connect(url)
+        upgrade(db)
+        db.dispose()
+        return name
+
+    def url(self, name: str) -> str:
+        return f"{self._server}?options=-csearch_path%3D{name}"
+
+    def drop_all(self) -> None:
+        with self._admin.begin() as c:
+            for name in self.names:
+                c.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas(postgres_server):
+    """Makes private migrated schemas for the session and drops them at its end."""
+    schemas = _Schemas(postgres_server)
+    yield schemas
+    schemas.drop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres_schemas) -> str:
+    """A private schema on the PostgreSQL server, migrated once for the whole run; its URL."""
+    return postgres_schemas.url(postgres_schemas.create("pdw_test"))
+
+
+def _restore_postgres(url: str, template_schema: str | None) -> None:
+    """Empty every table, then (from a seeded template schema) copy its rows back in."""
     db = connect(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = [t.name for t in Base.metadata.sorted_tables]
     with db.write_engine.begin() as c:
-        c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        c.execute(text("INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64})
+        c.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        if template_schema is None:
+            c.execute(text("INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64})
+        else:
+            for table in tables:
+                c.execute(text(f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}'))
+            for table in tables:
+                # setval is strict: for a table whose id has no sequence it does nothing.
+                if "id" in Base.metadata.tables[table].c:
+                    c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
     db.dispose()
+
+
+class Templates:
+    """Seeded databases built once per session under a name; `fresh` gives a test its own copy."""
+
+    def __init__(self, request, tmp_path_factory) -> None:
+        self._request = request
+        self._tmp = tmp_path_factory
+        self._built: dict[tuple[str, str], str] = {}
+
+    def fresh(self, kind: str, name: str, seed: Callable[[str], None], tmp_path: Path) -> str:
+        """A database of `kind` ("sqlite" or "postgres") holding what `seed(url)` wrote into the
+        template `name`, for one test; returns its URL."""
+        key = (kind, name)
+        if key not in self._built:
+            self._built[key] = self._build(kind, name, seed)
+        if kind == "sqlite":
+            path = tmp_path / "pdw.sqlite3"
+            shutil.copy(self._built[key], path)
+            return f"sqlite:///{path}"
+        url = self._request.getfixturevalue("postgres_schema")
+        _restore_postgres(url, self._built[key])
+        return url
+
+    def _build(self, kind: str, name: str, seed: Callable[[str], None]) -> str:
+        if kind == "sqlite":
+            path = self._tmp.mktemp(f"template-{name}") / "pdw.sqlite3"
+            shutil.copy(self._request.getfixturevalue("sqlite_template"), path)
+            url = f"sqlite:///{path}"
+            seed(url)
+            _checkpoint(path)
+            return str(path)
+        schemas = self._request.getfixturevalue("postgres_schemas")
+        schema = schemas.create(f"pdw_tpl_{name}")
+        seed(schemas.url(schema))
+        return schema
+
+
+def _checkpoint(path: Path) -> None:
+    # Everything must be in the main file before it is copied, not in the write-ahead log.
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def templates(request, tmp_path_factory) -> Templates:
+    """The session's seeded template databases."""
+    return Templates(request, tmp_path_factory)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> str:
+def database_kind(request) -> str:
+    """Each database test runs on a SQLite file, then on PostgreSQL."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(database_kind, request, tmp_path) -> str:
     """An empty, migrated database: a SQLite file, then PostgreSQL."""
-    if request.param == "sqlite":
+    if database_kind == "sqlite":
         path = tmp_path / "pdw.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_schema")
-    _reset_postgres(url)
+    _restore_postgres(url, None)
     return url
 
 
@@ -92,14 +206,14 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
 
 
 @pytest.fixture
-def engines(database_url):
-    """Engines on the parametrized database, with the test forms."""
-    factory = EngineFactory(database_url, FIXTURES / "forms")
+def engines(database_url, sandbox):
+    """The engine on the parametrized database, with the test forms, at chosen instants."""
+    factory = EngineFactory(database_url, FIXTURES / "forms", sandbox)
     yield factory
     factory.close()
 
 
 @pytest.fixture
 def engine(engines):
-    """An engine on the parametrized database, its clock frozen on Monday 2026-03-02 09:00."""
+    """The engine on the parametrized database, its clock frozen on Monday 2026-03-02 09:00."""
     return engines.at()

@@ -7,11 +7,16 @@ from engine_factory import FROZEN
 from web_helpers import AuthActions, Engines, make_app, prepare
 
 
-@pytest.fixture
-def engines(database_url):
-    """Engines on a database holding the test procedure and five people with passwords."""
-    factory = Engines(database_url)
+def _seed(url: str) -> None:
+    factory = Engines(url)
     prepare(factory.at())
+    factory.close()
+
+
+@pytest.fixture
+def engines(database_kind, templates, tmp_path, sandbox):
+    """The engine on a database holding the test procedure and five people with passwords."""
+    factory = Engines(templates.fresh(database_kind, "web", _seed, tmp_path), sandbox)
     yield factory
     factory.close()
 

@@ -15,10 +15,10 @@ PEOPLE = [("zhang.san", "gaj", ["applicant"]), ("zhou.ba", "fgw", ["applicant"])
 
 
 class Engines(EngineFactory):
-    """Engines on one database at chosen instants, with the web tests' forms."""
+    """The engine on one database at chosen instants, with the web tests' forms."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(url, WEB_FIXTURES / "forms")
+    def __init__(self, url: str, sandbox=None) -> None:
+        super().__init__(url, WEB_FIXTURES / "forms", sandbox)
 
 
 def prepare(engine) -> None:

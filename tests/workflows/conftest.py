@@ -19,6 +19,7 @@ from engine.persistence.models import AuditEntry, Department, Grant, HumanTask
 from engine.services import catalog, definitions, instances, tasks, timers
 from engine.services.progress import load_workflow
 from engine.services.users import add_user
+from engine_factory import EngineFactory
 
 WORKFLOWS = PROJECT_ROOT / "workflows"
 FORMS = PROJECT_ROOT / "forms"
@@ -122,12 +123,25 @@ def seed(engine, workflows_dir: Path = WORKFLOWS) -> None:
     definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin")
 
 
+def _project_engines(url: str, sandbox=None) -> EngineFactory:
+    factory = EngineFactory(url, FORMS, sandbox)
+    factory.config = replace(factory.config, workflows_dir=WORKFLOWS)
+    return factory
+
+
+def _seed_project(url: str) -> None:
+    factory = _project_engines(url)
+    seed(factory.at())
+    factory.close()
+
+
 @pytest.fixture
-def project_engines(engines):
-    """The `engines` factory with the project's forms and procedures instead of the test ones."""
-    engines.config = replace(engines.config, forms_dir=FORMS, workflows_dir=WORKFLOWS)
-    seed(engines.at())
-    return engines
+def project_engines(database_kind, templates, tmp_path, sandbox):
+    """The engine on a database seeded with the project's departments, users, catalog and
+    procedures (seeded once per session, copied for each test)."""
+    factory = _project_engines(templates.fresh(database_kind, "project", _seed_project, tmp_path), sandbox)
+    yield factory
+    factory.close()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def pdw(tmp_path, monkeypatch):
     monkeypatch.delenv("PDW_FORMS_DIR", raising=False)
     monkeypatch.delenv("PDW_WORKFLOWS_DIR", raising=False)
     monkeypatch.setenv("PDW_CLOCK", "2026-03-02T09:00:00+08:00")
+    monkeypatch.setenv("PDW_PASSWORD_HASH_COST", "4")
     runner = CliRunner()
 
     def run(*args: str, clock: str | None = None):
