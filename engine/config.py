@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.clock import Clock, ClockError
+from engine.errors import PdwError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,8 +22,9 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-class ConfigError(ValueError):
-    """Raised when an environment variable holds a value its setting cannot take."""
+class ConfigError(PdwError, ValueError):
+    """Raised when an environment variable holds a value its setting cannot take; `variable` and
+    `value` are among its params."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,8 @@ class Config:
         )
         try:
             Clock.parse(config.clock)
-        except ClockError as err:
-            raise ConfigError(str(err)) from None
+        except ClockError:
+            raise ConfigError("config.clock_invalid", variable="PDW_CLOCK", value=repr(config.clock)) from None
         return config
 
 
@@ -118,10 +120,11 @@ class _Variables:
         try:
             number = int(value)
         except ValueError:
-            raise ConfigError(f"{name}={value!r} is not a whole number") from None
+            raise ConfigError("config.not_integer", variable=name, value=repr(value)) from None
         if number < minimum or (maximum is not None and number > maximum):
-            bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-            raise ConfigError(f"{name}={value!r} must be {bounds}")
+            if maximum is None:
+                raise ConfigError("config.too_small", variable=name, value=repr(value), min=minimum)
+            raise ConfigError("config.out_of_range", variable=name, value=repr(value), min=minimum, max=maximum)
         return number
 
     def seconds(self, name: str, default: float) -> float:
@@ -131,9 +134,9 @@ class _Variables:
         try:
             number = float(value)
         except ValueError:
-            raise ConfigError(f"{name}={value!r} is not a number of seconds") from None
+            raise ConfigError("config.not_seconds", variable=name, value=repr(value)) from None
         if not (number > 0 and math.isfinite(number)):
-            raise ConfigError(f"{name}={value!r} must be a positive number of seconds")
+            raise ConfigError("config.seconds_not_positive", variable=name, value=repr(value))
         return number
 
     def flag(self, name: str, default: bool) -> bool:
@@ -144,12 +147,12 @@ class _Variables:
             return True
         if value.lower() in _FALSE:
             return False
-        raise ConfigError(f"{name}={value!r} is neither 1 nor 0")
+        raise ConfigError("config.not_flag", variable=name, value=repr(value))
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self._get(name)
         if value is None:
             return default
         if value.lower() not in choices:
-            raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+            raise ConfigError("config.not_choice", variable=name, value=repr(value), allowed=list(choices))
         return value.lower()

@@ -30,7 +30,7 @@ def load_arrangements(*folders: Path) -> dict[int, Arrangement]:
     by_year: dict[int, Arrangement] = {}
     for folder in folders:
         if not folder.is_dir():
-            raise CalendarError(f"arrangements folder {folder} does not exist")
+            raise CalendarError("calendar.file_invalid", detail=f"arrangements folder {folder} does not exist")
         for path in sorted(folder.glob("*.toml")):
             arrangement = read_arrangement(path)
             by_year[arrangement.notice.year] = arrangement
@@ -47,22 +47,22 @@ def read_arrangement(path: Path) -> Arrangement:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except OSError as exc:
-        raise CalendarError(f"{path.name}: cannot read arrangement ({exc.strerror})") from None
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: cannot read arrangement ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise CalendarError(f"{path.name}: not valid TOML ({exc})") from None
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: not valid TOML ({exc})") from None
     year = data.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
-        raise CalendarError(f"{path.name}: year must be a whole number from {MIN_YEAR} to {MAX_YEAR}")
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: year must be a whole number from {MIN_YEAR} to {MAX_YEAR}")
     published = data.get("published")
     if published is not None and type(published) is not date:
-        raise CalendarError(f"{path.name}: published must be a date such as 2025-11-04")
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: published must be a date such as 2025-11-04")
     source = f"local:{path.name}"
     notice = Notice(year, _optional_text(data, "notice", path), _optional_text(data, "title", path), published, source)
     days_off = _read_days(data, "days_off", DAY_OFF, year, source, path)
     make_up = _read_days(data, "make_up_workdays", MAKE_UP_WORKDAY, year, source, path)
     clash = {entry.day for entry in days_off} & {entry.day for entry in make_up}
     if clash:
-        raise CalendarError(f"{path.name}: {min(clash).isoformat()} is both a day off and a make-up working day")
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {min(clash).isoformat()} is both a day off and a make-up working day")
     entries = tuple(sorted(days_off + make_up, key=lambda entry: entry.day))
     return Arrangement(
         notice,
@@ -75,30 +75,30 @@ def read_arrangement(path: Path) -> Arrangement:
 def _optional_text(data: dict, key: str, path: Path) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
-        raise CalendarError(f"{path.name}: {key} must be a string")
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {key} must be a string")
     return value
 
 
 def _read_days(data: dict, key: str, kind: str, year: int, source: str, path: Path) -> list[DayEntry]:
     raw_days = data.get(key, [])
     if not isinstance(raw_days, list):
-        raise CalendarError(f"{path.name}: {key} must be an array of tables ([[{key}]])")
+        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {key} must be an array of tables ([[{key}]])")
     entries: list[DayEntry] = []
     seen: set[date] = set()
     for index, raw in enumerate(raw_days, start=1):
         where = f"{path.name}: {key} #{index}"
         day = raw.get("date") if isinstance(raw, dict) else None
         if type(day) is not date:
-            raise CalendarError(f"{where}: date must be a date such as {year}-01-01")
+            raise CalendarError("calendar.file_invalid", detail=f"{where}: date must be a date such as {year}-01-01")
         if day.year != year:
-            raise CalendarError(f"{where}: {day.isoformat()} is not in {year}")
+            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is not in {year}")
         if day in seen:
-            raise CalendarError(f"{where}: {day.isoformat()} is listed twice")
+            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is listed twice")
         if kind == MAKE_UP_WORKDAY and day.weekday() < 5:
-            raise CalendarError(f"{where}: {day.isoformat()} is a weekday, so it cannot be a make-up working day")
+            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is a weekday, so it cannot be a make-up working day")
         name = raw.get("name", "")
         if not isinstance(name, str):
-            raise CalendarError(f"{where}: name must be a string")
+            raise CalendarError("calendar.file_invalid", detail=f"{where}: name must be a string")
         seen.add(day)
         entries.append(DayEntry(day, kind, name, source))
     return entries

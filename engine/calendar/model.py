@@ -1,6 +1,8 @@
 """Value objects of the working-day calendar: rules, notices, day entries, deadlines."""
 from __future__ import annotations
 
+from engine.errors import PdwError
+
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,8 +21,9 @@ MIN_YEAR = 1950
 MAX_YEAR = 2200
 
 
-class CalendarError(ValueError):
-    """Bad input to the calendar: a period below 1, an unknown rule, a year out of range."""
+class CalendarError(PdwError, ValueError):
+    """Bad input to the calendar: a period below 1, an unknown rule, a year out of range, a
+    malformed arrangement or rules file (`calendar.file_invalid`, its detail in English)."""
 
 
 @dataclass(frozen=True)

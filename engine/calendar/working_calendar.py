@@ -122,7 +122,7 @@ class WorkingCalendar:
         try:
             end = start + timedelta(days=n)
         except OverflowError:
-            raise CalendarError(f"{start.isoformat()} + {n} days is beyond {MAX_YEAR}") from None
+            raise CalendarError("calendar.beyond_range", start=start.isoformat(), days=n, max_year=MAX_YEAR) from None
         if end.toordinal() in self._year(end.year).ordinal_set:
             return end
         return self.add_working_days(end, 1)
@@ -195,7 +195,7 @@ class WorkingCalendar:
         """
         given = (working_days is not None) + (days is not None) + (rule is not None)
         if given != 1:
-            raise CalendarError("give exactly one of working_days, days or rule")
+            raise CalendarError("calendar.period_ambiguous")
         rule_id = article = None
         if working_days is not None:
             due = self.add_working_days(received, working_days)
@@ -214,20 +214,20 @@ class WorkingCalendar:
         if isinstance(rule, Rule):
             return rule
         if rule not in rules:
-            raise CalendarError(f"unknown rule {rule!r}; known rules: {', '.join(sorted(rules))}")
+            raise CalendarError("calendar.rule_unknown", rule=rule, known=sorted(rules))
         return rules[rule]
 
     def _rule_due(self, received: date, rule: Rule, rules: dict[str, Rule], depth: int = 0) -> date:
         start = received
         if rule.extends is not None:
             if rule.extends not in rules or depth > len(rules):
-                raise CalendarError(f"rule {rule.id!r} extends unknown rule {rule.extends!r}")
+                raise CalendarError("calendar.rule_extends_unknown", rule=rule.id, extends=rule.extends)
             start = self._rule_due(received, rules[rule.extends], rules, depth + 1)
         if rule.unit == WORKING_DAYS:
             return self.add_working_days(start, rule.period)
         if rule.unit == DAYS:
             return self.add_days(start, rule.period)
-        raise CalendarError(f"rule {rule.id!r} has unknown unit {rule.unit!r}")
+        raise CalendarError("calendar.unit_unknown", rule=rule.id, unit=rule.unit)
 
     def _basis_for(self, first: int, last: int) -> tuple[Notice, ...]:
         key = (first, last)
@@ -284,9 +284,9 @@ def _is_workday(day: date, days_off: frozenset[date], make_up: frozenset[date]) 
 
 def _check_period(n: int, unit: str) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise CalendarError(f"a period of {unit} must be a whole number of at least 1, not {n!r}")
+        raise CalendarError("calendar.period_invalid", unit=unit, n=repr(n))
 
 
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise CalendarError(f"year {year} is outside the calendar's range {MIN_YEAR}..{MAX_YEAR}")
+        raise CalendarError("calendar.year_out_of_range", year=year, min=MIN_YEAR, max=MAX_YEAR)

@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from engine.calendar import CalendarError
 from engine.clock import ClockError
 from engine.config import Config, ConfigError
 from engine.errors import InvalidInput, PdwError
@@ -60,7 +59,7 @@ def friendly(command):
             sys.exit(1)
         except PdwError as err:
             fail(err.text(language()))
-        except (ConfigError, ClockError, CalendarError) as err:
+        except ClockError as err:
             fail(str(err))
 
     return wrapper

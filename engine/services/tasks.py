@@ -144,9 +144,10 @@ def complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm)
             assignee, claimed_at = actor, now
         elif task.assignee != actor:
             raise PermissionDenied("task.not_assignee", task=task_id, holder=task.assignee)
+        if instance.status == "errored":
+            raise Conflict("instance.errored", instance=instance.id, error=instance.error or "")
         if instance.status != "running":
-            raise Conflict("instance.not_running", instance=instance.id, status=instance.status,
-                           error=instance.error or "")
+            raise Conflict("instance.ended", instance=instance.id, status=instance.status)
         form = None
         if task.form:
             form = engine.specs.forms(instance.definition_id, lambda: session.scalar(

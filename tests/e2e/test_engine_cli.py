@@ -93,3 +93,17 @@ def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
     result = pdw("tasks", "list")
     assert result.exit_code != 0
     assert "PDW_CLOCK='yesterday' is not an ISO datetime" in result.stderr
+
+
+def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
+    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
+    refused = pdw("users", "add", "bad name!", "--roles", "boss")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines() == [
+        "error: user not added", "  name: 'bad name!' is not a valid user name (letters, digits, _ - .)",
+        "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, designer, "
+        "admin"]
+    monkeypatch.setenv("PDW_LANG", "zh")
+    taken = pdw("users", "add", "alice", "--roles", "applicant")
+    assert taken.exit_code == 1
+    assert taken.stderr.strip() == "error: 用户 alice 已存在。"

@@ -4,8 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event, text
 
 from engine.services import instances, tasks
+from engine.services.users import add_user
 from web_helpers import AuthActions, field_errors, flashes, make_app
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
@@ -144,3 +146,74 @@ def test_the_task_page_shows_the_application_deadline_basis_and_history(client, 
 def test_someone_outside_the_tasks_groups_may_not_open_it(client, auth, three_applications):
     auth.login("zhou.ba")
     assert client.get("/inbox/tasks/1").status_code == 403
+
+
+def test_a_task_held_by_a_user_named_you_names_that_user_to_everyone_else(client, auth, engines,
+                                                                          three_applications):
+    add_user(engines.at().uow(), "you", department="sjj", roles=["reviewer"])
+    task_id = tasks.list_tasks(engines.at().uow(), instance_id=1)[0]["id"]
+    tasks.claim(engines.at().uow(), task_id, actor="you")
+    auth.login("li.si")
+    lost = auth.post("/inbox/", f"/inbox/tasks/{task_id}/claim", follow_redirects=True)
+    assert flashes(lost.text) == ["该任务已被 you 认领，请刷新后选择其他任务。"]
+
+
+def test_deciding_a_task_of_an_errored_application_is_refused_wholly_in_chinese(client, auth, engines,
+                                                                                three_applications):
+    with engines.at().uow() as uow:
+        uow.session.execute(text("UPDATE process_instances SET status = 'errored', "
+                                 "error = 'task ''review'': ZeroDivisionError' WHERE id = 1"))
+        uow.commit()
+    task_id = tasks.list_tasks(engines.at().uow(), instance_id=1)[0]["id"]
+    auth.login("li.si")
+    refused = auth.post(f"/inbox/tasks/{task_id}", f"/inbox/tasks/{task_id}", {"decision": "approve"})
+    assert refused.status_code == 409
+    assert flashes(refused.text) == ["申请 1 的流程执行出错，已暂停办理，请联系系统管理员。"]
+    assert "ZeroDivisionError" not in flashes(refused.text)[0]
+
+
+class Transactions:
+    """Counts the transactions the web app's engine begins, writing and reading apart."""
+
+    def __init__(self, db) -> None:
+        self.writes = self.reads = 0
+        self._db = db
+        self._listeners = [(db.write_engine, self._write)]
+        if db.engine is not db.write_engine:
+            self._listeners.append((db.engine, self._read))
+        for target, listener in self._listeners:
+            event.listen(target, "begin", listener)
+
+    def _write(self, _connection) -> None:
+        self.writes += 1
+
+    def _read(self, _connection) -> None:
+        self.reads += 1
+
+    @property
+    def total(self) -> int:
+        return self.writes + self.reads
+
+    def stop(self) -> None:
+        for target, listener in self._listeners:
+            event.remove(target, "begin", listener)
+
+
+def test_showing_a_task_and_deciding_it_are_each_one_transaction_besides_signing_in(client, auth, engines,
+                                                                                    three_applications):
+    auth.login("li.si")
+    task_id = re.search(r'/inbox/tasks/(\d+)/claim', client.get("/inbox/").text).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/inbox/tasks/{task_id}").text).group(1)
+    counted = Transactions(engines.at().db)
+    try:
+        page = client.get(f"/inbox/tasks/{task_id}")
+        # One read checks the signed-in user; one reads the task, its form, deadline and history.
+        assert page.status_code == 200 and counted.total == 2
+        counted.writes = counted.reads = 0
+        done = client.post(f"/inbox/tasks/{task_id}", data={"decision": "refuse", "reason": "目录未列明该数据",
+                                                             "basis": "第二十条第二款", "csrf_token": token})
+        assert done.status_code == 302 and counted.total == 2
+        if engines.at().db.is_sqlite:
+            assert (counted.writes, counted.reads) == (1, 1)
+    finally:
+        counted.stop()

@@ -109,7 +109,16 @@ def test_every_problem_is_reported_with_its_element_and_line():
     <bpmn:sequenceFlow id="f2" sourceRef="no_form" targetRef="bad_rule"/>
     <bpmn:sequenceFlow id="f3" sourceRef="bad_rule" targetRef="e"/>
     <bpmn:sequenceFlow id="dangling" sourceRef="s" targetRef="nowhere"/>'''
-    found = messages(validate(wrap(body)))
+    result = validate(wrap(body))
+    found = messages(result)
+    assert [(p.code, p.element, p.line) for p in result.problems] == [
+        ("bpmn.user_task_no_form", "no_form", 6), ("bpmn.user_task_no_group", "no_form", 6),
+        ("form.missing", "bad_rule", 7), ("bpmn.rule_unknown", "bad_rule", 7),
+        ("bpmn.element_unsupported", "complex", 14), ("bpmn.event_unsupported", "m", 16),
+        ("bpmn.flow_dangling", "dangling", 20)]
+    assert {p.file for p in result.problems} == {"x.bpmn"}
+    assert result.problems[3].params == {"rule": "art99_made_up", "known": sorted(load_rules())}
+    assert result.problems[3].text("zh").startswith("未知期限规则「art99_made_up」")
     expected = [
         "x.bpmn:6 element 'no_form': user task has no form (property formJsonSchemaFilename)",
         "x.bpmn:6 element 'no_form': user task has no candidate group",
