@@ -56,15 +56,16 @@ _KEYWORDS = {"required", "type", "enum", "const", "minLength", "maxLength", "pat
              "maximum", "additionalProperties", "minItems", "maxItems"}
 
 
-def _field_of(error) -> str:
+def _fields_of(error) -> list[str]:
+    # Read from the schema and the data, never from jsonschema's wording: a `required` error
+    # stands for every property its object lacks.
     path = [str(p) for p in error.absolute_path]
-    if error.validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else ""
-        path.append(missing)
-    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if error.validator == "required" and isinstance(error.instance, dict):
+        return [".".join(path + [str(name)]) for name in error.validator_value if name not in error.instance]
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {}))
         path.append(",".join(sorted(k for k in error.instance if k not in known)))
-    return ".".join(path) or "(form)"
+    return [".".join(path) or "(form)"]
 
 
 def compile_form(schema: dict) -> Draft202012Validator:
@@ -81,19 +82,19 @@ def check_submission(form: dict | Draft202012Validator, data: object) -> list[Pr
     schema = validator.schema
     problems: dict[str, Problem] = {}
     for error in validator.iter_errors(data):
-        name = _field_of(error)
-        if name in problems:
-            continue
         keyword = error.validator if error.validator in _KEYWORDS else "invalid"
-        params = {"label": _title(schema, name) or name}
-        if keyword == "enum":
-            params["allowed"] = [str(v) for v in error.validator_value]
-        elif keyword == "type":
-            params["expected"] = error.validator_value
-        elif keyword in ("minLength", "maxLength", "pattern", "format", "minimum", "maximum", "minItems",
-                         "maxItems"):
-            params["limit"] = error.validator_value
-        problems[name] = Problem(f"form.{keyword}", params, field=name)
+        for name in _fields_of(error):
+            if name in problems:
+                continue
+            params = {"label": _title(schema, name) or name}
+            if keyword == "enum":
+                params["allowed"] = [str(v) for v in error.validator_value]
+            elif keyword == "type":
+                params["expected"] = error.validator_value
+            elif keyword in ("minLength", "maxLength", "pattern", "format", "minimum", "maximum", "minItems",
+                             "maxItems"):
+                params["limit"] = error.validator_value
+            problems[name] = Problem(f"form.{keyword}", params, field=name)
     return [problems[k] for k in sorted(problems)]
 
 
