@@ -6,6 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from engine.bpmn.budgets import Budgets
 from engine.bpmn.operations import OPERATIONS
 from engine.bpmn.script_engine import PdwScriptEngine
 from engine.bpmn.serializer import WorkflowStore
@@ -67,6 +68,7 @@ class Engine:
     sandbox: Sandbox
     script_engine: PdwScriptEngine
     specs: SpecCache
+    budgets: Budgets
     # False when the sandbox was handed in to share: closing the engine then leaves it running.
     owns_sandbox: bool = True
 
@@ -78,7 +80,8 @@ class Engine:
         """This engine as seen at another time: the same database, sandbox, calendar and caches,
         its own clock (rehearsals and tests move through time with it). Close only the original."""
         return replace(self, clock=clock, owns_sandbox=False,
-                       script_engine=PdwScriptEngine(SandboxEnvironment(self.sandbox, clock), clock, OPERATIONS))
+                       script_engine=PdwScriptEngine(SandboxEnvironment(self.sandbox, clock), clock, OPERATIONS,
+                                                     self.budgets))
 
     def close(self) -> None:
         """Stop the sandbox worker (if this engine started it) and close database connections."""
@@ -110,6 +113,7 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
     if config.database_url.startswith("sqlite:///"):
         Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     store = WorkflowStore()
+    budgets = Budgets.from_config(config)
     owns_sandbox = sandbox is None
     if sandbox is None:
         sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb,
@@ -122,7 +126,8 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
         rules=load_rules(),
         store=store,
         sandbox=sandbox,
-        script_engine=PdwScriptEngine(SandboxEnvironment(sandbox, clock), clock, OPERATIONS),
+        script_engine=PdwScriptEngine(SandboxEnvironment(sandbox, clock), clock, OPERATIONS, budgets),
+        budgets=budgets,
         specs=SpecCache(store),
         owns_sandbox=owns_sandbox,
     )

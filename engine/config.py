@@ -50,6 +50,15 @@ class Config:
     secure_cookies: bool = False  # PDW_SECURE_COOKIES
     sign_in_max_failures: int = 5  # PDW_SIGN_IN_MAX_FAILURES
     sign_in_window_minutes: int = 15  # PDW_SIGN_IN_WINDOW_MINUTES
+    # Budgets of one command's engine steps (engine.bpmn.budgets): a process past one is errored.
+    max_engine_steps: int = 500  # PDW_MAX_ENGINE_STEPS: tasks run by the engine in one command
+    max_step_seconds: float = 10.0  # PDW_MAX_STEP_SECONDS: wall-clock time of one command's steps
+    max_tasks_per_instance: int = 5000  # PDW_MAX_TASKS_PER_INSTANCE
+    max_multi_instance: int = 200  # PDW_MAX_MULTI_INSTANCE: items or cardinality of a multi-instance
+    max_loop_iterations: int = 1000  # PDW_MAX_LOOP_ITERATIONS: of a standard loop
+    max_instance_bytes: int = 4 * 1024 * 1024  # PDW_MAX_INSTANCE_BYTES: an instance's stored state
+    max_timer_years: int = 100  # PDW_MAX_TIMER_YEARS: how far ahead a timer may be set
+    min_timer_cycle_seconds: int = 60  # PDW_MIN_TIMER_CYCLE_SECONDS: the shortest repeating timer
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -86,6 +95,16 @@ class Config:
             sign_in_max_failures=env.integer("PDW_SIGN_IN_MAX_FAILURES", default.sign_in_max_failures, minimum=1),
             sign_in_window_minutes=env.integer("PDW_SIGN_IN_WINDOW_MINUTES", default.sign_in_window_minutes,
                                                minimum=1),
+            max_engine_steps=env.integer("PDW_MAX_ENGINE_STEPS", default.max_engine_steps, minimum=1),
+            max_step_seconds=env.seconds("PDW_MAX_STEP_SECONDS", default.max_step_seconds),
+            max_tasks_per_instance=env.integer("PDW_MAX_TASKS_PER_INSTANCE", default.max_tasks_per_instance,
+                                               minimum=10),
+            max_multi_instance=env.integer("PDW_MAX_MULTI_INSTANCE", default.max_multi_instance, minimum=1),
+            max_loop_iterations=env.integer("PDW_MAX_LOOP_ITERATIONS", default.max_loop_iterations, minimum=1),
+            max_instance_bytes=env.integer("PDW_MAX_INSTANCE_BYTES", default.max_instance_bytes, minimum=64 * 1024),
+            max_timer_years=env.integer("PDW_MAX_TIMER_YEARS", default.max_timer_years, minimum=1, maximum=1000),
+            min_timer_cycle_seconds=env.integer("PDW_MIN_TIMER_CYCLE_SECONDS", default.min_timer_cycle_seconds,
+                                                minimum=1),
         )
         try:
             Clock.parse(config.clock)

@@ -98,6 +98,25 @@ def check_submission(form: dict | Draft202012Validator, data: object) -> list[Pr
     return [problems[k] for k in sorted(problems)]
 
 
+def text_problems(data: object, path: str = "") -> list[Problem]:
+    """A problem for every string in `data` (keys included) that is not valid Unicode, such as
+    a lone surrogate from a JSON escape: no database can store it, and no script may see it."""
+    problems: list[Problem] = []
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            problems.append(Problem("data.not_unicode", {"field": path or "(data)"}, field=path or "(data)"))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            problems += text_problems(key, where) + text_problems(value, where)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            problems += text_problems(value, f"{path}[{index}]")
+    return problems
+
+
 def read_raw_form(schema: dict | None, posted: RawForm) -> dict:
     """The posted fields as data for `schema`: empty inputs left out, numbers, booleans and
     choices typed by the schema. A number that does not parse is kept as text, so the form's own

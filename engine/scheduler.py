@@ -33,6 +33,11 @@ def run_forever(engine: Engine, *, interval_seconds: float = 10.0) -> None:
 
 
 def _sweep_logged(engine: Engine, name: str) -> None:
-    for fired in sweep(engine.uow, worker=name):
-        log.info("fired timer %s of instance %s (%s): %s", fired.timer_id, fired.instance_id, fired.task_name,
-                 fired.status)
+    # A sweep that fails (the database away for a moment) is logged; the next one runs on time.
+    try:
+        fired = sweep(engine.uow, worker=name)
+    except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep
+        log.exception("timer sweep failed; retrying at the next interval")
+        return
+    for one in fired:
+        log.info("fired timer %s of instance %s (%s): %s", one.timer_id, one.instance_id, one.task_name, one.status)

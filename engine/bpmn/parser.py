@@ -7,6 +7,14 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateCatchEvent,
     StartEvent,
 )
+from SpiffWorkflow.spiff.specs.defaults import (
+    ManualTask,
+    NoneTask,
+    ScriptTask,
+    ServiceTask,
+    SubWorkflowTask,
+    UserTask,
+)
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
     SpiffIntermediateCatchEventParser,
@@ -14,6 +22,13 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
 )
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.bpmn.loops import (
+    ScriptTaskParserWithBounds,
+    ServiceTaskParserWithBounds,
+    SubProcessParserWithBounds,
+    TaskParser,
+    UserTaskParserWithBounds,
+)
 from engine.bpmn.timers import CLOCKED
 
 
@@ -37,10 +52,17 @@ class IntermediateCatchEventParser(_ClockedTimerParsing, SpiffIntermediateCatchE
 
 
 class PdwBpmnParser(SpiffBpmnParser):
-    """SpiffBpmnParser (so bpmn-js-spiffworkflow files load) with clocked timers."""
+    """SpiffBpmnParser (so bpmn-js-spiffworkflow files load) with clocked timers and loops and
+    multi-instances that stay within their budgets."""
 
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("task"): (TaskParser, NoneTask),
+        full_tag("userTask"): (UserTaskParserWithBounds, UserTask),
+        full_tag("manualTask"): (TaskParser, ManualTask),
+        full_tag("scriptTask"): (ScriptTaskParserWithBounds, ScriptTask),
+        full_tag("serviceTask"): (ServiceTaskParserWithBounds, ServiceTask),
+        full_tag("subProcess"): (SubProcessParserWithBounds, SubWorkflowTask),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
+from engine.bpmn.budgets import Budgets
 from engine.clock import Clock
 
 Operation = Callable[[Any, dict], dict]
@@ -23,12 +24,15 @@ class OperationError(ValueError):
 
 
 class PdwScriptEngine(PythonScriptEngine):
-    """Runs every script and expression through `environment` (the sandbox) and exposes `clock`."""
+    """Runs every script and expression through `environment` (the sandbox) and exposes `clock`
+    and the `budgets` that timers, loops and multi-instances keep within."""
 
-    def __init__(self, environment, clock: Clock, operations: dict[str, Operation] | None = None) -> None:
+    def __init__(self, environment, clock: Clock, operations: dict[str, Operation] | None = None,
+                 budgets: Budgets | None = None) -> None:
         super().__init__(environment=environment)
         self.clock = clock
         self.operations = dict(operations or {})
+        self.budgets = budgets or Budgets()
         self._local = threading.local()
 
     @contextmanager

@@ -10,10 +10,12 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.bpmn.loops import BOUNDED
 from engine.bpmn.timers import CLOCKED
 
 STATE_FORMAT = f"spiff-{SPIFF_SERIALIZER_VERSION}+pdw-1"
@@ -41,6 +43,28 @@ class InstanceStateConverter(BpmnWorkflowConverter):
         return workflow
 
 
+# A dict of task data whose keys include "typename" is stored under this marker: SpiffWorkflow
+# rebuilds any stored dict with a "typename" key as an object, so a script leaving
+# {"typename": "BpmnWorkflow", ...} in its data would otherwise brick the instance on load.
+ESCAPED_DICT = "PdwEscapedDict"
+
+
+class _DataSafeRegistry(DefaultRegistry):
+    """SpiffWorkflow's registry, storing data dicts that look like typed objects as plain data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.convert_from_dict[ESCAPED_DICT] = self._unescape
+
+    def convert(self, obj, **kwargs):
+        if obj.__class__ is dict and "typename" in obj:
+            return {"typename": ESCAPED_DICT, "items": [[k, self.convert(v)] for k, v in obj.items()]}
+        return super().convert(obj)
+
+    def _unescape(self, dct, **kwargs):
+        return {key: self.restore(value, **kwargs) for key, value in dct["items"]}
+
+
 class WorkflowStore:
     """Turns workflows and specs into JSON-able dicts and back."""
 
@@ -48,8 +72,10 @@ class WorkflowStore:
         config = dict(SPIFF_CONFIG)
         for clocked in CLOCKED.values():
             config[clocked] = TimerConditionalEventDefinitionConverter
+        for plain, bounded in BOUNDED.items():
+            config[bounded] = config[plain]
         config[BpmnWorkflow] = InstanceStateConverter
-        self._registry = BpmnWorkflowSerializer.configure(config)
+        self._registry = BpmnWorkflowSerializer.configure(config, _DataSafeRegistry())
 
     def dump_specs(self, spec, subprocess_specs: dict) -> dict:
         """The JSON-able form of a process spec and the specs of its subprocesses."""

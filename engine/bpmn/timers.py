@@ -2,10 +2,14 @@
 
 SpiffWorkflow's timer event definitions call datetime.now(); these subclasses ask the
 workflow's script engine for its clock, so PDW_CLOCK freezes timers like everything else.
+Their values come from designers' expressions, so they are parsed here, strictly and within
+the timer budget, before any date arithmetic: 'P99999999999Y' is refused, not computed.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from calendar import monthrange
+from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -14,9 +18,78 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
+from engine.bpmn.budgets import Budgets, BudgetExceeded
+from engine.clock import SHANGHAI
+
 
 def _now(my_task) -> datetime:
     return my_task.workflow.script_engine.clock.now()
+
+
+def _budgets(my_task) -> Budgets:
+    return getattr(my_task.workflow.script_engine, "budgets", None) or Budgets()
+
+
+def _element(my_task) -> str:
+    return my_task.task_spec.bpmn_id or my_task.task_spec.name
+
+
+# ISO 8601 durations as PDW accepts them: whole numbers of bounded length, seconds with a fraction.
+_DURATION = re.compile(r"P(?:(\d{1,6})Y)?(?:(\d{1,6})M)?(?:(\d{1,6})W)?(?:(\d{1,6})D)?"
+                       r"(?:T(?=\d)(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,9}(?:[.,]\d{1,6})?)S)?)?")
+_MAX_TEXT = 64
+
+
+def _text(value, my_task, kind: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
+        raise BudgetExceeded("timer.invalid", element=_element(my_task), value=repr(value)[:80], kind=kind)
+    return value.strip().upper()
+
+
+def after_duration(value, start: datetime, my_task) -> datetime:
+    """`start` plus the ISO 8601 duration `value`, refused before any arithmetic when it is not a
+    duration or lands more than the timer budget's years away.
+
+    Raises:
+        BudgetExceeded: `timer.invalid` or `timer.too_far`, naming the element.
+    """
+    text = _text(value, my_task, "duration")
+    found = _DURATION.fullmatch(text)
+    if found is None or text in ("P", "PT"):
+        raise BudgetExceeded("timer.invalid", element=_element(my_task), value=repr(value)[:80], kind="duration")
+    years, months, weeks, days, hours, minutes = (int(g or 0) for g in found.groups()[:6])
+    seconds = float((found.group(7) or "0").replace(",", "."))
+    limit = _budgets(my_task).timer_years
+    approximate_days = years * 366 + months * 31 + weeks * 7 + days + (hours * 3600 + minutes * 60 + seconds) / 86400
+    if approximate_days > limit * 366:
+        raise BudgetExceeded("timer.too_far", element=_element(my_task), limit=limit)
+    total_months = start.month - 1 + years * 12 + months
+    year, month = start.year + total_months // 12, total_months % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    moved = start.replace(year=year, month=month, day=day)
+    return moved + timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def at_instant(value, my_task) -> datetime:
+    """The ISO 8601 date and time `value` (Beijing time when it names no zone), in UTC, refused
+    when it is not one or lies more than the timer budget's years from now.
+
+    Raises:
+        BudgetExceeded: `timer.invalid` or `timer.too_far`, naming the element.
+    """
+    text = _text(value, my_task, "date and time")
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise BudgetExceeded("timer.invalid", element=_element(my_task), value=repr(value)[:80],
+                             kind="date and time") from None
+    limit = _budgets(my_task).timer_years
+    now = _now(my_task)
+    if abs(instant.year - now.year) > limit:
+        raise BudgetExceeded("timer.too_far", element=_element(my_task), limit=limit)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=SHANGHAI)
+    return instant.astimezone(timezone.utc)
 
 
 class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
@@ -25,9 +98,13 @@ class ClockedTimeDateEventDefinition(TimeDateEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            if isinstance(value, str) and value.strip().upper().startswith("P"):
+                event_value = after_duration(value, _now(my_task), my_task).isoformat()
+            else:
+                event_value = at_instant(value, my_task).isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.parse_time_or_duration(event_value) <= _now(my_task):
+        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
@@ -38,10 +115,8 @@ class ClockedDurationTimerEventDefinition(DurationTimerEventDefinition):
     def has_fired(self, my_task):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
-            start = _now(my_task)
-            event_value = (start + TimerEventDefinition.get_timedelta_from_start(parsed, start)).isoformat()
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = after_duration(value, _now(my_task), my_task).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
@@ -55,8 +130,8 @@ class ClockedCycleTimerEventDefinition(CycleTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         now = _now(my_task)
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _parse_cycle(expression, now)
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = _parse_cycle(value, now, my_task)
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:
@@ -72,15 +147,30 @@ class ClockedCycleTimerEventDefinition(CycleTimerEventDefinition):
         return ready
 
 
-def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
-    """Parse R[n]/[start/]duration, starting a bare interval from PDW's clock."""
-    components = expression.upper().replace("--", "/").strip("R").split("/")
-    if len(components) == 2 and components[1].startswith("P"):
-        cycles = int(components[0]) if components[0] else -1
-        parsed = TimerEventDefinition.parse_iso_duration(components[1])
-        duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-        return cycles, now + duration, duration
-    return TimerEventDefinition.parse_iso_recurring_interval(expression)
+_CYCLE = re.compile(r"R(\d{0,9})/(.+)")
+
+
+def _parse_cycle(value, now: datetime, my_task) -> tuple[int, datetime, timedelta]:
+    """Parse R[n]/duration or R[n]/start/duration (a bare interval starts one period from now);
+    the period must be at least the budget's minimum.
+
+    Raises:
+        BudgetExceeded: `timer.invalid`, `timer.too_far` or `timer.cycle_too_short`.
+    """
+    text = _text(value, my_task, "repeating interval")
+    found = _CYCLE.fullmatch(text)
+    parts = found.group(2).split("/") if found else []
+    if not found or len(parts) not in (1, 2) or not parts[-1].startswith("P"):
+        raise BudgetExceeded("timer.invalid", element=_element(my_task), value=repr(value)[:80],
+                             kind="repeating interval")
+    cycles = int(found.group(1)) if found.group(1) else -1
+    start = at_instant(parts[0], my_task) if len(parts) == 2 else None
+    anchor = start or now
+    duration = after_duration(parts[-1], anchor, my_task) - anchor
+    minimum = _budgets(my_task).cycle_seconds
+    if duration.total_seconds() < minimum:
+        raise BudgetExceeded("timer.cycle_too_short", element=_element(my_task), limit=minimum)
+    return cycles, (start or now + duration), duration
 
 
 CLOCKED = {

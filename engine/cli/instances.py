@@ -28,6 +28,23 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
         click.echo(f"warning: instance errored: {result.error}", err=True)
 
 
+@group.command("retry")
+@click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True, help="A supervisor or admin.")
+@friendly
+def retry_command(instance_id: int, actor: str) -> None:
+    """Run an errored instance on from where it stopped, once its cause is fixed.
+
+    Example: pdw instances retry 12 --as zhao.liu
+    """
+    from engine.services.instances import retry
+
+    result = retry(new_uow(), instance_id, actor=actor)
+    click.echo(f"instance {result.instance_id} {result.status}; waiting for: {', '.join(result.opened) or '-'}")
+    if result.error:
+        click.echo(f"warning: instance errored again: {result.error}", err=True)
+
+
 @group.command("show")
 @click.argument("instance_id", type=int)
 @click.option("--json", "as_json", is_flag=True)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, select, update
 from sqlalchemy.engine import Dialect
 
+from engine.bpmn.budgets import BudgetExceeded
 from engine.persistence.models import (AuditEntry, AuditHead, HumanTask, ProcessDefinition, ProcessInstance,
                                        ReceiptCounter, TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
@@ -101,11 +102,12 @@ def _bind(table, names):
     return {n: bindparam(n, type_=table.c[n].type) for n in names}
 
 
-def _json_text(name: str, dialect_name: str):
-    # An audit entry's before/after go in as the very canonical text that was hashed, not
-    # re-serialized; PostgreSQL's json type keeps that text as given.
+def _json_text(table, name: str, dialect_name: str):
+    # JSON the repository serialized itself goes in as that very text: an audit entry's
+    # before/after are stored as the canonical text that was hashed, an instance's state as the
+    # text whose size was checked. PostgreSQL's json type keeps the text as given.
     text = bindparam(name, type_=Text)
-    return cast(text, _a.c[name].type) if dialect_name == "postgresql" else text
+    return cast(text, table.c[name].type) if dialect_name == "postgresql" else text
 
 
 def _definitions(dialect_name: str) -> dict:
@@ -124,9 +126,11 @@ def _definitions(dialect_name: str) -> dict:
         .values(last=_r.c.last + 1).returning(_r.c.last),
         "receipt_first": insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1),
         "instance_get": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id")),
-        "instance_add": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[1:])).returning(_i.c.id),
+        "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
+                                          state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
         "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["status", "ended_at", "error", "state", "waiting", "version"])),
+        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version"]),
+                state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
         "task_for_decision": _task_for_decision(),
@@ -155,14 +159,26 @@ def _definitions(dialect_name: str) -> dict:
         .order_by(_timer.c.due_at).limit(bindparam("limit")),
         "timer_take": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
                              _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None)),
+        "timer_spend": update(_timer).where(_timer.c.id == bindparam("id"))
+        .values(**_bind(_timer, ["fired_at", "fired_by"])),
+        "timer_next_due": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
+                                 _timer.c.due_at)
+        .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
+        .order_by(_timer.c.due_at, _timer.c.id).limit(1),
+        "timer_next_due_locked": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id,
+                                        _timer.c.task_name, _timer.c.due_at)
+        .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
+        .order_by(_timer.c.due_at, _timer.c.id).limit(1).with_for_update(skip_locked=True),
+        "timers_retry": delete(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
+                                             _timer.c.fired_at.is_(None) | _timer.c.fired_by.like("failed:%")),
         "timer_take_locked": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
                                     _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None))
         .with_for_update(skip_locked=True),
         "audit_head": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
         .returning(_head.c.last_hash),
         "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
-                                       before=_json_text("before", dialect_name),
-                                       after=_json_text("after", dialect_name)),
+                                       before=_json_text(_a, "before", dialect_name),
+                                       after=_json_text(_a, "after", dialect_name)),
         "audit_head_move": update(_head).where(_head.c.id == 1).values(last_hash=bindparam("hash")),
     }
 
@@ -216,27 +232,44 @@ class InstanceRepository:
         row = self._uow.cursor.one("instance_get", {"id": instance_id})
         return InstanceRecord(**row) if row else None
 
-    def add(self, record: InstanceRecord) -> int:
-        """Write a new instance and give the record its id."""
+    def add(self, record: InstanceRecord, *, max_bytes: int | None = None) -> int:
+        """Write a new instance and give the record its id.
+
+        Raises:
+            BudgetExceeded: its state is larger than `max_bytes` (nothing written).
+        """
         values = {n: getattr(record, n) for n in _INSTANCE_FIELDS[1:]}
+        values["state"] = _state_text(record.state, max_bytes)
         record.id = self._uow.cursor.one("instance_add", values)["id"]
         return record.id
 
-    def save(self, record: InstanceRecord) -> None:
+    def save(self, record: InstanceRecord, *, max_bytes: int | None = None) -> None:
         """Write back a changed instance (a new one is added).
 
         Raises:
             StaleInstance: another transaction changed it since it was read.
+            BudgetExceeded: its state is larger than `max_bytes` (nothing written).
         """
         if record.id is None:
-            self.add(record)
+            self.add(record, max_bytes=max_bytes)
             return
         changed = self._uow.cursor.run("instance_save", {
-            "status": record.status, "ended_at": record.ended_at, "error": record.error, "state": record.state,
-            "waiting": record.waiting, "version": record.version + 1, "id_": record.id, "version_": record.version})
+            "status": record.status, "ended_at": record.ended_at, "error": record.error,
+            "state": _state_text(record.state, max_bytes), "waiting": record.waiting, "version": record.version + 1,
+            "id_": record.id, "version_": record.version})
         if changed != 1:
             raise StaleInstance(f"instance {record.id} was changed by another transaction")
         record.version += 1
+
+
+def _state_text(state: dict, max_bytes: int | None) -> str:
+    text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+    # A character is at most 4 bytes in UTF-8: encode only when the text might be too large.
+    if max_bytes is not None and len(text) * 4 > max_bytes:
+        size = len(text.encode("utf-8"))
+        if size > max_bytes:
+            raise BudgetExceeded("budget.data", size=size, limit=max_bytes)
+    return text
 
 
 class TaskRepository:
@@ -321,6 +354,23 @@ class TimerRepository:
         cursor = self._uow.cursor
         row = cursor.one("timer_take" if cursor.dialect_name == "sqlite" else "timer_take_locked", {"id": timer_id})
         return TimerRow(**row) if row else None
+
+    def next_due(self, now: datetime) -> TimerRow | None:
+        """Take the oldest unfired timer due at `now`, locked with SKIP LOCKED on PostgreSQL so
+        that concurrent sweeps each take a different one; None when none is left."""
+        cursor = self._uow.cursor
+        row = cursor.one("timer_next_due" if cursor.dialect_name == "sqlite" else "timer_next_due_locked",
+                         {"now": now})
+        return TimerRow(**row) if row else None
+
+    def spend(self, timer_id: int, now: datetime, by: str) -> None:
+        """Mark a timer fired without firing it (its instance is not running, or firing failed)."""
+        self._uow.cursor.run("timer_spend", {"id": timer_id, "fired_at": now, "fired_by": by})
+
+    def reset_for_retry(self, instance_id: int) -> None:
+        """Forget an instance's unfired timers and those whose firing failed, so a retry writes
+        them again from the workflow's state."""
+        self._uow.cursor.run("timers_retry", {"instance_id": instance_id})
 
     def add(self, instance_id: int, spiff_task_id: str, task_name: str, due_at: datetime) -> None:
         """Record a new waiting timer."""

@@ -273,7 +273,9 @@ def _encode_request(request: dict) -> bytes:
         for field in ("context", "external"):
             for name, value in (request[field] or {}).items():
                 try:
-                    json.dumps(value, allow_nan=False)
+                    json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ScriptError(f"variable '{name}' holds text that is not valid Unicode") from None
                 except (TypeError, ValueError, RecursionError) as exc:
                     raise ScriptError(f"variable '{name}' is not JSON data ({exc})") from None
         raise

@@ -156,8 +156,10 @@ def _json_problem(value, depth: int = 0) -> str | None:
     """Why `value` is not JSON data, or None when it is."""
     if depth > MAX_DEPTH:
         return f"nested more than {MAX_DEPTH} levels deep"
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        return None if _is_unicode(value) else "text that is not valid Unicode (a lone surrogate)"
     if isinstance(value, int):
         return "a number with too many digits" if value.bit_length() > 10_000 else None
     if isinstance(value, float):
@@ -172,11 +174,21 @@ def _json_problem(value, depth: int = 0) -> str | None:
         for key, item in value.items():
             if not isinstance(key, str):
                 return f"a dict key {type(key).__name__}, not str"
+            if not _is_unicode(key):
+                return "a dict key that is not valid Unicode (a lone surrogate)"
             problem = _json_problem(item, depth + 1)
             if problem:
                 return problem
         return None
     return f"it holds a {type(value).__name__}"
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _limit_resources(memory_mb: int) -> None:
@@ -207,6 +219,9 @@ def _send(writer, message: dict) -> None:
         frame = encode(message)
     except FrameTooLarge as exc:
         frame = encode({"ok": False, "error": f"the script's result is too large ({exc})"})
+    except (UnicodeError, ValueError, TypeError) as exc:
+        # The reply cannot be framed (text that is not valid Unicode): say so instead of dying.
+        frame = encode({"ok": False, "error": f"the script's result cannot be sent back ({type(exc).__name__})"})
     writer.write(frame)
     writer.flush()
 

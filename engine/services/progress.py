@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.budgets import BudgetExceeded, StepMeter
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.clock import SHANGHAI
 from engine.persistence.models import ProcessDefinition
@@ -53,8 +54,11 @@ def _candidate_groups(engine, task) -> list[str]:
     expression = props.get("candidateGroupsExpression")
     if expression:
         value = engine.script_engine.evaluate(task, expression)
-        computed = [value] if isinstance(value, str) else list(value or [])
-        groups.extend(str(g).strip() for g in computed if str(g).strip())
+        computed = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+        if computed is None or not all(isinstance(g, str) for g in computed):
+            raise BudgetExceeded("candidates.invalid", element=task.task_spec.bpmn_id or task.task_spec.name,
+                                 kind=type(value).__name__)
+        groups.extend(g.strip() for g in computed if g.strip())
     lane = getattr(task.task_spec, "lane", None)
     if lane and not groups:
         groups.append(lane)
@@ -92,6 +96,21 @@ def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     return timers
 
 
+class StepFailed(Exception):
+    """A command's engine steps went past a budget or failed where no consistent state is left
+    to keep (a timer value, a serializer, the data size, an engine that stopped short).
+
+    The caller lets its unit of work roll the whole step back and records the failure with
+    `record_failure`: the instance keeps the state it had before the command, marked errored
+    with `reason`.
+    """
+
+    def __init__(self, reason: str, instance_id: int | None = None) -> None:
+        self.reason = reason
+        self.instance_id = instance_id
+        super().__init__(reason)
+
+
 def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkflow,
                  *, now: datetime, completed: str | None = None, fired_timer: str | None = None,
                  worker: str | None = None) -> Outcome:
@@ -100,15 +119,19 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     `completed` is the Spiff id of the user task this step completed (its row is already
     updated by the caller); `fired_timer` the Spiff id of the timer that fired.
 
-    A script or expression failure marks the instance errored with the message; the state
-    up to the failing task is kept so the instance can be repaired and retried.
+    A script, expression or service-task failure marks the instance errored with the message;
+    the state up to the failing task is kept so the instance can be repaired and retried.
+
+    Raises:
+        StepFailed: a budget was exceeded, or the run failed leaving no state worth keeping.
     """
     engine = uow.engine
     outcome = Outcome()
+    meter = StepMeter(engine.budgets)
     try:
         with engine.script_engine.operating(OperationContext(uow, instance, now)):
             workflow.refresh_timers()
-            workflow.do_engine_steps()
+            workflow.do_engine_steps(did_complete_task=meter)
             workflow.refresh_timers()
         ready = workflow.get_tasks(state=TaskState.READY, manual=True)
         new_rows = []
@@ -120,25 +143,33 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
                 continue
             props = properties(task.task_spec)
             new_rows.append((task, props, _candidate_groups(engine, task)))
+        timers = _waiting_timers(workflow)
+        completed_now = workflow.is_completed()
+        if completed_now and _stopped_short(workflow):
+            raise BudgetExceeded("process.ended_short")
     except (SpiffWorkflowException, ScriptError, OperationError) as err:
+        budget = budget_cause(err)
+        if budget is not None:
+            raise StepFailed(describe_failure(err, budget)) from None
         outcome.status = "errored"
-        outcome.error = _describe(err)
+        outcome.error = describe_failure(err)
         instance.status = "errored"
         instance.error = outcome.error
-        instance.state = engine.store.dump_state(workflow)
-        uow.instances.save(instance)
+        _save(uow, instance, workflow)
         return outcome
+    except BudgetExceeded as err:
+        raise StepFailed(str(err)) from None
+    except Exception as err:  # noqa: BLE001 - designer BPMN can make SpiffWorkflow raise anything
+        raise StepFailed(describe_failure(err)) from None
 
     ready_ids = {str(t.id) for t in ready}
-    timers = _waiting_timers(workflow)
-    instance.status = "completed" if workflow.is_completed() else "running"
+    instance.status = "completed" if completed_now else "running"
     if instance.status == "completed":
         instance.ended_at = now
     instance.error = None
-    instance.state = engine.store.dump_state(workflow)
     instance.waiting = {"tasks": sorted(ready_ids), "timers": {k: v[1].isoformat() for k, v in timers.items()}}
     outcome.status = instance.status
-    uow.instances.save(instance)
+    _save(uow, instance, workflow)
 
     gone = sorted(open_ids - ready_ids - {completed})
     if gone:
@@ -159,6 +190,54 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     return outcome
 
 
+def _save(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkflow) -> None:
+    try:
+        instance.state = uow.engine.store.dump_state(workflow)
+        uow.instances.save(instance, max_bytes=uow.engine.budgets.instance_bytes)
+    except BudgetExceeded as err:
+        raise StepFailed(str(err)) from None
+    except (TypeError, ValueError, OverflowError) as err:
+        # Data SpiffWorkflow cannot serialize: nothing of this step can be kept.
+        raise StepFailed(describe_failure(err)) from None
+
+
+def _stopped_short(workflow: BpmnWorkflow) -> bool:
+    """True when SpiffWorkflow calls the workflow complete though a task is unfinished.
+
+    Its task iterator stops at a depth of 1000, so an endless loop of script tasks or gateways
+    deeper than that looks finished to it; every task of the tree is looked at here.
+    """
+    return any(not task.has_state(TaskState.FINISHED_MASK) for task in workflow.tasks.values())
+
+
+def budget_cause(err: BaseException) -> BudgetExceeded | None:
+    """The budget an error comes from: SpiffWorkflow wraps what a task spec raises (a loop, a
+    timer) in its own exceptions."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, BudgetExceeded):
+            return err
+        err = getattr(err, "exception", None) or err.__cause__ or err.__context__
+        seen += 1
+    return None
+
+
+def record_failure(uow: UnitOfWork, instance_id: int, reason: str, *, actor: str, action: str,
+                   now: datetime, timer_id: int | None = None) -> None:
+    """After a rolled-back step, mark the instance errored with `reason` (its state as before
+    the step), the failing timer spent if one fired it, with an audit entry; one transaction."""
+    with uow:
+        instance = uow.instances.get(instance_id)
+        before = {"status": instance.status}
+        instance.status, instance.error = "errored", reason
+        uow.instances.save(instance)
+        if timer_id is not None:
+            uow.timers.spend(timer_id, now, f"failed:{actor}")
+        uow.audit.append(at=now, actor=actor, action=action, instance_id=instance_id, before=before,
+                         after={"status": "errored", "error": reason})
+        uow.commit()
+
+
 def _sync_timers(uow: UnitOfWork, instance: InstanceRecord, before: dict[str, str],
                  after: dict[str, tuple[str, datetime]], *, now: datetime, fired_timer: str | None,
                  worker: str | None) -> None:
@@ -175,8 +254,10 @@ def _sync_timers(uow: UnitOfWork, instance: InstanceRecord, before: dict[str, st
             uow.timers.move(instance.id, spiff_id, due)
 
 
-def _describe(err: Exception) -> str:
+def describe_failure(err: BaseException, cause: BaseException | None = None) -> str:
+    """One line saying what failed and where, for an errored instance (in English: for operators)."""
     task = getattr(err, "task", None)
     where = f"task '{task.task_spec.name}': " if task is not None else ""
-    cause = getattr(err, "exception", None) or err
-    return where + str(cause).splitlines()[0] if str(cause) else where + type(cause).__name__
+    cause = cause or getattr(err, "exception", None) or err
+    text = str(cause).splitlines()[0][:500] if str(cause).strip() else type(cause).__name__
+    return where + text

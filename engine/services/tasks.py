@@ -4,15 +4,18 @@ from __future__ import annotations
 from uuid import UUID
 
 from sqlalchemy import exists, select
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import RawForm, check_submission, read_raw_form
+from engine.forms import RawForm, check_submission, read_raw_form, text_problems
 from engine.persistence.models import HumanTask, ProcessDefinition, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.instances import RESERVED, task_dict
-from engine.services.progress import load_workflow, run_and_sync
+from engine.sandbox import ScriptError
+from engine.services.progress import (StepFailed, budget_cause, describe_failure, load_workflow, record_failure,
+                                      run_and_sync)
 from engine.services.users import require_user
 
 
@@ -119,61 +122,86 @@ def complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm)
 
     Only the assignee may complete; an unclaimed task is claimed by a candidate who decides it.
     `data` is JSON data, or a `RawForm` as an HTML form posted it (read against the task's form).
-    The data must pass the task's form, else nothing changes.
+    The data must pass the task's form, else nothing changes. When the instance's engine steps
+    then go past a budget, the whole step is undone and the instance marked errored.
 
     Raises:
-        NotFound, PermissionDenied, Conflict, InvalidInput (`task.not_completed`, one problem per field).
+        NotFound, PermissionDenied, InvalidInput (`task.not_completed`, one problem per field),
+        Conflict (`task.post_script_failed` when the task's own postScript fails: nothing changed,
+        the task stays open; `instance.errored` when the step failed and the instance was errored).
     """
-    with uow:
-        engine = uow.engine
-        now = engine.clock.now()
-        session = uow.session
-        found = uow.tasks.for_decision(task_id, actor)
-        if found is None:
-            raise NotFound("task.not_found", task=task_id)
-        task, instance, user = found
-        _check_open(task)
-        before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
-        assignee, claimed_at = task.assignee, task.claimed_at
-        if task.assignee is None:
-            # Deciding an unclaimed task claims it in the same transaction; the row lock
-            # above keeps a concurrent claim from slipping in between.
-            if user is None:
-                raise NotFound("user.not_found", name=actor)
-            _require_candidate(user, task.candidate_groups)
-            assignee, claimed_at = actor, now
-        elif task.assignee != actor:
-            raise PermissionDenied("task.not_assignee", task=task_id, holder=task.assignee)
-        if instance.status == "errored":
-            raise Conflict("instance.errored", instance=instance.id, error=instance.error or "")
-        if instance.status != "running":
-            raise Conflict("instance.ended", instance=instance.id, status=instance.status)
-        form = None
-        if task.form:
-            form = engine.specs.forms(instance.definition_id, lambda: session.scalar(
-                select(ProcessDefinition.forms).where(ProcessDefinition.id == instance.definition_id)))[task.form]
-        if isinstance(data, RawForm):
-            data = read_raw_form(form.schema if form is not None else None, data)
-        problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data]
-        if form is not None:
-            problems += check_submission(form, data)
-        if problems:
-            raise InvalidInput("task.not_completed", problems, data=data, task=task_id, count=len(problems))
+    engine = uow.engine
+    now = engine.clock.now()
+    try:
+        with uow:
+            result = _complete(uow, task_id, actor=actor, data=data, now=now)
+            uow.commit()
+            return result
+    except StepFailed as failed:
+        instance_id = failed.instance_id
+        reason = failed.reason
+    record_failure(engine.uow(), instance_id, reason, actor=actor, action="task.complete.failed", now=now)
+    raise Conflict("instance.errored", instance=instance_id, error=reason)
 
+
+def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm, now) -> dict:
+    engine = uow.engine
+    session = uow.session
+    found = uow.tasks.for_decision(task_id, actor)
+    if found is None:
+        raise NotFound("task.not_found", task=task_id)
+    task, instance, user = found
+    _check_open(task)
+    before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
+    assignee, claimed_at = task.assignee, task.claimed_at
+    if task.assignee is None:
+        # Deciding an unclaimed task claims it in the same transaction; the row lock
+        # above keeps a concurrent claim from slipping in between.
+        if user is None:
+            raise NotFound("user.not_found", name=actor)
+        _require_candidate(user, task.candidate_groups)
+        assignee, claimed_at = actor, now
+    elif task.assignee != actor:
+        raise PermissionDenied("task.not_assignee", task=task_id, holder=task.assignee)
+    if instance.status == "errored":
+        raise Conflict("instance.errored", instance=instance.id, error=instance.error or "")
+    if instance.status != "running":
+        raise Conflict("instance.ended", instance=instance.id, status=instance.status)
+    form = None
+    if task.form:
+        form = engine.specs.forms(instance.definition_id, lambda: session.scalar(
+            select(ProcessDefinition.forms).where(ProcessDefinition.id == instance.definition_id)))[task.form]
+    if isinstance(data, RawForm):
+        data = read_raw_form(form.schema if form is not None else None, data)
+    problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
+    if form is not None:
+        problems += check_submission(form, data)
+    if problems:
+        raise InvalidInput("task.not_completed", problems, data=data, task=task_id, count=len(problems))
+
+    try:
         workflow = load_workflow(uow, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.spiff_task_id))
         spiff_task.data.update(data)
         spiff_task.run()
-        uow.tasks.complete(task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now, result=data)
-        try:
-            outcome = run_and_sync(uow, instance, workflow, now=now, completed=task.spiff_task_id)
-        except StaleInstance:
-            raise Conflict("instance.changed", instance=instance.id, task=task_id) from None
-        uow.audit.append(at=now, actor=actor, action="task.complete", instance_id=instance.id, task_id=task_id,
-                         before=before,
-                         after={"task": task.task_name, "state": "completed", "data": data, "status": outcome.status,
-                                "opened": outcome.opened, "cancelled": outcome.cancelled, "error": outcome.error})
-        uow.commit()
+    except (SpiffWorkflowException, ScriptError) as err:
+        if budget_cause(err) is not None:
+            raise StepFailed(describe_failure(err, budget_cause(err)), instance.id) from None
+        # The task's own postScript failed on this data: nothing is kept, the task stays open.
+        raise Conflict("task.post_script_failed", task=task_id, detail=describe_failure(err)) from None
+    except Exception as err:  # noqa: BLE001 - a stored state that no longer loads is the instance's failure
+        raise StepFailed(describe_failure(err), instance.id) from None
+    uow.tasks.complete(task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now, result=data)
+    try:
+        outcome = run_and_sync(uow, instance, workflow, now=now, completed=task.spiff_task_id)
+    except StaleInstance:
+        raise Conflict("instance.changed", instance=instance.id, task=task_id) from None
+    except StepFailed as failed:
+        raise StepFailed(failed.reason, instance.id) from None
+    uow.audit.append(at=now, actor=actor, action="task.complete", instance_id=instance.id, task_id=task_id,
+                     before=before,
+                     after={"task": task.task_name, "state": "completed", "data": data, "status": outcome.status,
+                            "opened": outcome.opened, "cancelled": outcome.cancelled, "error": outcome.error})
     return {"id": task_id, "instance_id": instance.id, "task_name": task.task_name, "state": "completed",
             "assignee": assignee, "completed_by": actor, "result": data, "instance_status": outcome.status,
             "opened": outcome.opened, "opened_task_ids": outcome.opened_ids, "error": outcome.error}

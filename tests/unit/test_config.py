@@ -28,6 +28,14 @@ EVERY_VARIABLE = {
     "PDW_SECURE_COOKIES": "1",
     "PDW_SIGN_IN_MAX_FAILURES": "3",
     "PDW_SIGN_IN_WINDOW_MINUTES": "60",
+    "PDW_MAX_ENGINE_STEPS": "50",
+    "PDW_MAX_STEP_SECONDS": "3",
+    "PDW_MAX_TASKS_PER_INSTANCE": "100",
+    "PDW_MAX_MULTI_INSTANCE": "20",
+    "PDW_MAX_LOOP_ITERATIONS": "30",
+    "PDW_MAX_INSTANCE_BYTES": "1000000",
+    "PDW_MAX_TIMER_YEARS": "5",
+    "PDW_MIN_TIMER_CYCLE_SECONDS": "3600",
 }
 
 
@@ -64,6 +72,14 @@ def test_every_variable_is_read_into_its_field() -> None:
         secure_cookies=True,
         sign_in_max_failures=3,
         sign_in_window_minutes=60,
+        max_engine_steps=50,
+        max_step_seconds=3.0,
+        max_tasks_per_instance=100,
+        max_multi_instance=20,
+        max_loop_iterations=30,
+        max_instance_bytes=1000000,
+        max_timer_years=5,
+        min_timer_cycle_seconds=3600,
     )
 
 
