@@ -9,11 +9,12 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 
 from engine.bpmn.loops import BOUNDED
 from engine.bpmn.timers import CLOCKED
@@ -65,6 +66,22 @@ class _DataSafeRegistry(DefaultRegistry):
         return {key: self.restore(value, **kwargs) for key, value in dct["items"]}
 
 
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, with the data it stores put through the registry.
+
+    It stores a task's data (or its changes from the parent's) as they are, yet restores them
+    through the registry, which turns any dict with a "typename" key into an object; here both
+    directions go through it, so data dicts are escaped on the way in.
+    """
+
+    def to_dict(self, task):
+        dct = super().to_dict(task)
+        dct["data"] = self.registry.convert(dct["data"])
+        if dct["delta"]:
+            dct["delta"]["updates"] = self.registry.convert(dct["delta"]["updates"])
+        return dct
+
+
 class WorkflowStore:
     """Turns workflows and specs into JSON-able dicts and back."""
 
@@ -75,6 +92,7 @@ class WorkflowStore:
         for plain, bounded in BOUNDED.items():
             config[bounded] = config[plain]
         config[BpmnWorkflow] = InstanceStateConverter
+        config[Task] = _TaskConverter
         self._registry = BpmnWorkflowSerializer.configure(config, _DataSafeRegistry())
 
     def dump_specs(self, spec, subprocess_specs: dict) -> dict:
