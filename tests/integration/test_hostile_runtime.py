@@ -212,3 +212,17 @@ def test_a_budget_is_a_setting_that_a_lawful_process_can_hit_and_a_retry_can_pas
     assert started.error.endswith("more than 1 engine steps in one command (an endless loop?)")
     assert instances.start(people.uow(), "scripted", actor="alice", data={"amount": 2, "unit": "gaj"}).status \
         == "running"
+
+
+def test_a_process_that_the_engine_stops_following_is_errored_not_completed(people, engines, sandbox):
+    # With the step budget raised past it, an endless loop reaches SpiffWorkflow's task-tree
+    # depth of 1000, where it stops seeing the loop and calls the workflow complete.
+    _deploy(people, RUNTIME / "endless_gateway_loop.bpmn")
+    loose = build_engine(replace(engines.config, max_engine_steps=100_000, max_step_seconds=120),
+                         Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
+    try:
+        started = instances.start(loose.uow(), "endless_gateway_loop", actor="alice", data={})
+    finally:
+        loose.close()
+    assert (started.status, started.error) == ("errored", "the process stopped before reaching an end event (its "
+                                                          "task tree is too deep to follow)")
