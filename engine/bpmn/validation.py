@@ -1,22 +1,32 @@
 """Validation of uploaded BPMN: every problem, each with its element id and line.
 
 BPMN arrives from a browser, so it is untrusted: size is checked before parsing, the XML
-parser resolves no entities and loads nothing, and every script it carries passes the
-sandbox policy before anything is deployed.
+parser resolves no entities and loads nothing, and every script and expression the engine
+will evaluate passes the sandbox policy before anything is deployed, wherever in the file it
+sits. What SpiffWorkflow would silently ignore (a pre-script on a gateway, a condition on a
+flow out of a task) is refused as well, and literal timers, multi-instance cardinalities and
+loop maxima are held to the engine's limits; computed ones are checked when they are evaluated.
 """
 from __future__ import annotations
 
+import ast
+import enum
+import keyword
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.parser import PdwBpmnParser
 from engine.errors import Problem
 from engine.forms import FormError, load_form
 from engine.sandbox import check_script
+from engine.sandbox.policy import MAX_SOURCE_BYTES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -37,6 +47,45 @@ SUPPORTED_EVENT_DEFINITIONS = {
     "terminateEventDefinition",
 }
 USER_TASKS = ("userTask", "manualTask")
+
+# What a literal in the BPMN may ask of the engine.
+MAX_INSTANCES = 200  # instances of one multi-instance activity (its loopCardinality)
+MAX_LOOP_ITERATIONS = 1000  # iterations of one standard loop (its loopMaximum)
+MIN_CYCLE_SECONDS = 60  # the shortest period of a repeating timer
+MAX_TIMER_YEARS = 100  # how far ahead a timer may be set
+
+# BPMN elements whose text the engine evaluates, wherever they sit: (mode, what problems call it).
+EXPRESSIONS = {
+    "conditionExpression": ("eval", "condition"),
+    "script": ("exec", "script"),
+    "timeDate": ("eval", "timer timeDate"),
+    "timeDuration": ("eval", "timer timeDuration"),
+    "timeCycle": ("eval", "timer timeCycle"),
+    "loopCondition": ("eval", "loopCondition"),
+    "loopCardinality": ("eval", "loopCardinality"),
+    "completionCondition": ("eval", "completionCondition"),
+}
+# The elements whose SpiffWorkflow task spec runs spiffworkflow:preScript and postScript: the
+# SpiffBpmnTask specs whose parser hands the scripts on. Its script task parser drops them, and
+# events and gateways are plain BPMN specs, so on those they would be silently ignored.
+RUNS_PRE_POST_SCRIPTS = ("task", "userTask", "manualTask", "serviceTask", "subProcess", "callActivity",
+                         "transaction", "sendTask", "receiveTask", "businessRuleTask")
+# The root elements whose spiffworkflow:payloadExpression a throw event evaluates.
+CARRY_PAYLOADS = ("error", "escalation", "signal")
+# The gateways that evaluate the conditions of their outgoing flows (all but the default flow's).
+EVALUATE_CONDITIONS = ("exclusiveGateway", "inclusiveGateway")
+TIMER_EXAMPLES = {"timeDate": "2026-03-02T09:00:00+08:00", "timeDuration": "P30D", "timeCycle": "R/P90D"}
+
+# Seconds per unit of an ISO 8601 duration: on average, and at the shortest (for periods).
+_SECONDS = {"years": 365.2425 * 86400, "months": 30.436875 * 86400, "weeks": 7 * 86400, "days": 86400,
+            "hours": 3600, "minutes": 60, "seconds": 1}
+_SHORTEST_SECONDS = {**_SECONDS, "years": 365 * 86400, "months": 28 * 86400}
+_MAX_TIMER_SECONDS = MAX_TIMER_YEARS * _SECONDS["years"]
+_MAX_FOLDED_BITS = 4096
+_SHOWN_CHARS = 40
+
+_CONTAINER_TAGS = {f"{{{BPMN_NS}}}{name}" for name in ("definitions", "process", "subProcess")}
+_PART_TAGS = {f"{{{BPMN_NS}}}{name}" for name in ("extensionElements", "ioSpecification")}
 
 
 @dataclass
@@ -74,29 +123,39 @@ def _local(el) -> str:
 
 
 class _Checker:
-    def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations) -> None:
+    def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations, now: datetime) -> None:
         self.file_name = file_name
         self.operations = set(operations)
         self.rules = rules
         self.forms_dir = forms_dir
+        self.horizon = now + timedelta(seconds=_MAX_TIMER_SECONDS)
         self.problems: list[Problem] = []
 
-    def report(self, el, code: str, **params) -> None:
+    def report(self, el, code: str, *, at=None, **params) -> None:
+        """Record a problem of element `el`, on the line of `at` (the part of it at fault) when given."""
+        place = at if at is not None else el
         self.problems.append(Problem(code, params, element=el.get("id") if el is not None else None,
-                                     file=self.file_name, line=el.sourceline if el is not None else None))
+                                     file=self.file_name, line=place.sourceline if place is not None else None))
 
     def properties(self, el) -> dict[str, str]:
+        # As SpiffWorkflow reads them: every property below spiffworkflow:properties, however deep.
         props = {}
-        for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+        for prop in el.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property",
                              namespaces=NS):
             props[prop.get("name")] = prop.get("value", "")
         return props
 
-    def script(self, el, source: str | None, mode: str, what: str) -> None:
+    def script(self, el, source: str | None, mode: str, what: str, *, at=None) -> None:
         if not source or not source.strip():
             return
         for violation in check_script(source, mode):
-            self.report(el, "bpmn.script_refused", what=what, script_line=violation.line, detail=violation.message)
+            self.report(el, "bpmn.script_refused", at=at, what=what, script_line=violation.line,
+                        detail=violation.message)
+
+    def data_name(self, el, name: str, what: str, *, at=None) -> None:
+        # The engine stores a value under this name in the task data, where scripts read it.
+        if not name.isidentifier() or keyword.iskeyword(name) or check_script(name, "eval"):
+            self.report(el, "bpmn.data_name_invalid", at=at, what=what, name=name)
 
     def form(self, el, file_name: str, forms: dict[str, dict]) -> None:
         if file_name in forms:
@@ -108,7 +167,7 @@ class _Checker:
 
     def process(self, proc) -> ProcessInfo:
         info = ProcessInfo(proc.get("id"), proc.get("name") or proc.get("id"), self.properties(proc))
-        ids = {el.get("id") for el in proc.iter() if isinstance(el.tag, str) and el.get("id")}
+        by_id = {el.get("id"): el for el in proc.iter() if isinstance(el.tag, str) and el.get("id")}
         lanes = {}
         for lane in proc.xpath(".//bpmn:lane", namespaces=NS):
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
@@ -116,52 +175,176 @@ class _Checker:
         for el in proc.iter():
             if not isinstance(el.tag, str):
                 continue
-            if etree.QName(el).namespace != BPMN_NS:
-                continue
-            name = _local(el)
-            parent = el.getparent()
-            if parent is proc or (parent is not None and _local(parent) == "subProcess"):
-                if name not in SUPPORTED_FLOW_ELEMENTS:
-                    self.report(el, "bpmn.element_unsupported", tag=name)
-            if name.endswith("EventDefinition") and name not in SUPPORTED_EVENT_DEFINITIONS:
-                self.report(el, "bpmn.event_unsupported", tag=name)
-            if name == "sequenceFlow":
-                for attr in ("sourceRef", "targetRef"):
-                    ref = el.get(attr)
-                    if not ref or ref not in ids:
-                        self.report(el, "bpmn.flow_dangling", attribute=attr, ref=ref)
-                condition = el.find(f"{{{BPMN_NS}}}conditionExpression")
-                if condition is not None:
-                    self.script(el, condition.text, "eval", "condition")
-            elif name == "serviceTask":
-                self.service_task(el)
-            elif name == "scriptTask":
-                script = el.find(f"{{{BPMN_NS}}}script")
-                self.script(el, script.text if script is not None else "", "exec", "script")
-            elif name in ("timeDate", "timeDuration", "timeCycle"):
-                self.script(el.getparent().getparent(), el.text, "eval", f"timer {name}")
-            if name in ("startEvent", "userTask", "manualTask", "scriptTask", "task"):
-                for kind in ("preScript", "postScript"):
-                    for node in el.xpath(f"./bpmn:extensionElements/spiffworkflow:{kind}", namespaces=NS):
-                        self.script(el, node.text, "exec", kind)
-            if name in USER_TASKS:
-                self.user_task(el, lanes.get(el.get("id"), ""), info)
-            elif name == "startEvent" and parent is proc:
-                form = self.properties(el).get("formJsonSchemaFilename")
-                if form:
-                    self.form(el, form, info.forms)
+            namespace = etree.QName(el).namespace
+            if namespace == SPIFF_NS:
+                self.extension(el)
+            elif namespace == BPMN_NS:
+                self.element(el, proc, by_id)
+                name = _local(el)
+                if name in USER_TASKS:
+                    self.user_task(el, lanes.get(el.get("id"), ""), info)
+                elif name == "startEvent" and el.getparent() is proc:
+                    form = self.properties(el).get("formJsonSchemaFilename")
+                    if form:
+                        self.form(el, form, info.forms)
         return info
+
+    def outside_processes(self, root) -> None:
+        """Check what sits beside the processes: the payloads of errors, escalations and signals."""
+        for child in root:
+            if not isinstance(child.tag, str) or child.tag == f"{{{BPMN_NS}}}process":
+                continue
+            for el in child.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                namespace = etree.QName(el).namespace
+                if namespace == SPIFF_NS:
+                    self.extension(el)
+                elif namespace == BPMN_NS:
+                    self.duplicates(el)
+
+    def element(self, el, proc, by_id: dict) -> None:
+        name = _local(el)
+        parent = el.getparent()
+        if parent is proc or (parent is not None and _local(parent) == "subProcess"):
+            if name not in SUPPORTED_FLOW_ELEMENTS:
+                self.report(el, "bpmn.element_unsupported", tag=name)
+        if name.endswith("EventDefinition") and name not in SUPPORTED_EVENT_DEFINITIONS:
+            self.report(el, "bpmn.event_unsupported", tag=name)
+        if name in EXPRESSIONS:
+            mode, what = EXPRESSIONS[name]
+            self.script(_owner(el), el.text, mode, what, at=el)
+        self.duplicates(el)
+        if name == "sequenceFlow":
+            self.sequence_flow(el, by_id)
+        elif name == "serviceTask":
+            self.service_task(el)
+        elif name == "scriptTask":
+            # SpiffWorkflow runs the last child whose tag ends in "script", in any namespace.
+            for child in el:
+                if isinstance(child.tag, str) and child.tag.endswith("script") and child.tag != f"{{{BPMN_NS}}}script":
+                    self.script(el, child.text, "exec", "script", at=child)
+        elif name == "timerEventDefinition":
+            self.timer(el)
+        elif name == "standardLoopCharacteristics":
+            self.standard_loop(el)
+        elif name == "multiInstanceLoopCharacteristics":
+            self.multi_instance(el)
+        elif name in ("dataObject", "dataInput", "dataOutput", "inputDataItem", "outputDataItem"):
+            if el.get("id") is not None:
+                self.data_name(_owner(el), el.get("id"), name, at=el)
+        elif name in ("loopDataInputRef", "loopDataOutputRef"):
+            self.data_name(_owner(el), el.text or "", name, at=el)
+
+    def extension(self, el) -> None:
+        name = _local(el)
+        parent = el.getparent()
+        host = parent.getparent() if parent is not None and parent.tag == f"{{{BPMN_NS}}}extensionElements" else None
+        owner = _owner(el)
+        blank = not (el.text or "").strip()
+        if name in ("preScript", "postScript"):
+            if host is not None and _local(host) in RUNS_PRE_POST_SCRIPTS:
+                self.script(host, el.text, "exec", name, at=el)
+            elif not blank:
+                self.report(owner, "bpmn.script_ignored", at=el, kind=name, tag=_local(owner),
+                            runs_on=[tag for tag in RUNS_PRE_POST_SCRIPTS if tag in SUPPORTED_FLOW_ELEMENTS])
+        elif name == "payloadExpression":
+            if host is not None and _local(host) in CARRY_PAYLOADS:
+                self.script(host, el.text, "eval", name, at=el)
+            elif not blank:
+                self.report(owner, "bpmn.script_ignored", at=el, kind=name, tag=_local(owner),
+                            runs_on=list(CARRY_PAYLOADS))
+        elif name == "property" and el.get("name") == "candidateGroupsExpression":
+            self.script(owner, el.get("value"), "eval", "candidateGroupsExpression", at=el)
+        elif name == "parameter":
+            self.script(owner, el.get("value"), "eval", f"parameter '{el.get('id')}'", at=el)
+        elif name == "variableName":
+            self.data_name(owner, el.text or "", name, at=el)
+        elif name == "serviceTaskOperator" and el.get("resultVariable"):
+            self.data_name(owner, el.get("resultVariable"), "resultVariable", at=el)
+
+    def duplicates(self, el) -> None:
+        # SpiffWorkflow keeps one extension of each name, the last: the others would be ignored.
+        found = el.xpath("./bpmn:extensionElements/spiffworkflow:*", namespaces=NS)
+        for tag, count in Counter(_local(ext) for ext in found).items():
+            if count > 1:
+                self.report(el, "bpmn.extension_duplicate", tag=tag, count=count)
+
+    def sequence_flow(self, flow, by_id: dict) -> None:
+        for attr in ("sourceRef", "targetRef"):
+            ref = flow.get(attr)
+            if not ref or ref not in by_id:
+                self.report(flow, "bpmn.flow_dangling", attribute=attr, ref=ref)
+        conditions = flow.iter(f"{{{BPMN_NS}}}conditionExpression")
+        source = by_id.get(flow.get("sourceRef"))
+        if source is None or not any((c.text or "").strip() for c in conditions):
+            return
+        if _local(source) not in EVALUATE_CONDITIONS:
+            self.report(flow, "bpmn.condition_ignored", tag=_local(source), gateways=list(EVALUATE_CONDITIONS))
+        elif source.get("default") == flow.get("id"):
+            self.report(flow, "bpmn.default_condition_ignored", gateway=source.get("id"))
+
+    def timer(self, definition) -> None:
+        event = _owner(definition)
+        # SpiffWorkflow takes the first timeDate, else timeDuration, else timeCycle in the event.
+        found = event.xpath(".//bpmn:timeDate | .//bpmn:timeDuration | .//bpmn:timeCycle", namespaces=NS)
+        if len(found) != 1:
+            self.report(event, "bpmn.timer_not_one", at=definition, count=len(found))
+            return
+        spec = found[0]
+        kind, source = _local(spec), (spec.text or "").strip()
+        value = _literal(source) if source else _Fold.EMPTY
+        if value is _Fold.COMPUTED:
+            return
+        shown = _shown(value if isinstance(value, str) else source)
+        read = _read_timer(kind, value) if isinstance(value, str) else None
+        if value in (_Fold.EMPTY, _Fold.TOO_LONG) or (isinstance(value, str) and read is None):
+            self.report(event, "bpmn.timer_invalid", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
+        elif read is None:
+            self.report(event, "bpmn.timer_not_text", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
+        elif (read[0] is not None and _too_long(read[0])) or any(instant > self.horizon for instant in read[1]):
+            self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=MAX_TIMER_YEARS)
+        elif kind == "timeCycle" and (seconds := _shortest_seconds(read[0])) < MIN_CYCLE_SECONDS:
+            self.report(event, "bpmn.cycle_too_short", at=spec, value=shown, seconds=f"{seconds:g}",
+                        limit=MIN_CYCLE_SECONDS)
+
+    def standard_loop(self, loop) -> None:
+        activity = _owner(loop)
+        maximum = loop.get("loopMaximum")
+        if maximum is None:
+            return
+        try:
+            iterations = int(maximum)  # as SpiffWorkflow reads it
+        except ValueError:
+            self.report(activity, "bpmn.loop_maximum_invalid", at=loop, value=_shown(maximum))
+            return
+        if iterations > MAX_LOOP_ITERATIONS:
+            self.report(activity, "bpmn.loop_maximum_too_large", at=loop, value=_shown(maximum.strip()),
+                        limit=MAX_LOOP_ITERATIONS)
+
+    def multi_instance(self, loop) -> None:
+        activity = _owner(loop)
+        cardinality = loop.find(f"{{{BPMN_NS}}}loopCardinality")
+        if cardinality is None:
+            return
+        source = (cardinality.text or "").strip()
+        value = _literal(source) if source else _Fold.EMPTY
+        if value is _Fold.COMPUTED:
+            return
+        if value is _Fold.TOO_LONG or (_is_int(value) and value > MAX_INSTANCES):
+            self.report(activity, "bpmn.cardinality_too_large", at=cardinality, value=_shown(source),
+                        limit=MAX_INSTANCES)
+        elif not _is_int(value):
+            self.report(activity, "bpmn.cardinality_invalid", at=cardinality, value=_shown(source))
 
     def service_task(self, el) -> None:
         operators = el.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
         if not operators:
             self.report(el, "bpmn.operation_missing")
             return
-        operation = operators[0].get("id")
+        operation = operators[-1].get("id")
         if operation not in self.operations:
             self.report(el, "bpmn.operation_unknown", operation=operation, known=sorted(self.operations))
-        for param in operators[0].xpath(".//spiffworkflow:parameter", namespaces=NS):
-            self.script(el, param.get("value"), "eval", f"parameter '{param.get('id')}'")
 
     def user_task(self, el, lane: str, info: ProcessInfo) -> None:
         props = self.properties(el)
@@ -173,14 +356,139 @@ class _Checker:
         expression = props.get("candidateGroupsExpression")
         if not (props.get("candidateGroups", "").strip() or expression or lane.strip()):
             self.report(el, "bpmn.user_task_no_group")
-        self.script(el, expression, "eval", "candidateGroupsExpression")
         rule = props.get("deadlineRule")
         if rule and rule not in self.rules:
             self.report(el, "bpmn.rule_unknown", rule=rule, known=sorted(self.rules))
 
 
+def _owner(el):
+    """The flow element (or process, or root element such as an error) that `el` is part of."""
+    node = el
+    while (parent := node.getparent()) is not None:
+        if parent.tag in _CONTAINER_TAGS and node.tag not in _PART_TAGS:
+            return node
+        node = parent
+    return node
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+class _Fold(enum.Enum):
+    """What an expression is when it is not a literal value."""
+
+    COMPUTED = "it reads a variable or calls a function: only run time can tell"
+    TOO_LONG = "its value would be too large to hold"
+    NOT_SCALAR = "a list, tuple, set, dict or truth value"
+    EMPTY = "there is no expression"
+
+
+def _literal(source: str):
+    """The value of an expression made only of literals, `+` and `*`; else a `_Fold`."""
+    if check_script(source, "eval"):
+        return _Fold.COMPUTED  # refused, and reported as such
+    try:
+        return _fold(ast.parse(source, mode="eval").body)
+    except RecursionError:
+        return _Fold.COMPUTED
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fold(node):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.ListComp, ast.SetComp, ast.DictComp,
+                         ast.Compare)) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+        return _Fold.NOT_SCALAR
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = _fold(node.operand)
+        return -operand if _is_int(operand) or isinstance(operand, float) else _Fold.COMPUTED
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult))):
+        return _Fold.COMPUTED
+    left, right = _fold(node.left), _fold(node.right)
+    if _Fold.TOO_LONG in (left, right):
+        return _Fold.TOO_LONG
+    if isinstance(node.op, ast.Add) and isinstance(left, str) and isinstance(right, str):
+        return left + right if len(left) + len(right) <= MAX_SOURCE_BYTES else _Fold.TOO_LONG
+    if isinstance(node.op, ast.Mult) and isinstance(left, str) != isinstance(right, str):
+        text, times = (left, right) if isinstance(left, str) else (right, left)
+        if not _is_int(times):
+            return _Fold.COMPUTED
+        return text * times if len(text) * times <= MAX_SOURCE_BYTES else _Fold.TOO_LONG
+    if _is_int(left) and _is_int(right):
+        if left.bit_length() + right.bit_length() > _MAX_FOLDED_BITS:
+            return _Fold.TOO_LONG
+        return left + right if isinstance(node.op, ast.Add) else left * right
+    return _Fold.COMPUTED
+
+
+def _duration(text: str) -> dict | None:
+    """An ISO 8601 duration as the engine parses it (years, months, ... seconds), or None."""
+    try:
+        return TimerEventDefinition.parse_iso_duration(text)
+    except Exception:  # SpiffWorkflow raises a bare Exception for a malformed duration
+        return None
+
+
+def _instant(text: str) -> datetime | None:
+    """An ISO 8601 date and time (or week date) as the engine parses it, or None."""
+    if text.upper().startswith("P"):
+        return None  # a duration, which the engine would compare with a date and fail
+    try:
+        return TimerEventDefinition.parse_time_or_duration(text)
+    except (ValueError, AttributeError, OverflowError):
+        return None
+
+
+def _read_timer(kind: str, text: str) -> tuple[dict | None, list[datetime]] | None:
+    """The duration (or period) and the instants a timer of `kind` reads from `text`; None if it cannot."""
+    if kind == "timeDate":
+        instant = _instant(text)
+        return (None, [instant]) if instant is not None else None
+    if kind == "timeDuration":
+        duration = _duration(text)
+        return (duration, []) if duration is not None else None
+    return _cycle(text)
+
+
+def _cycle(text: str) -> tuple[dict, list[datetime]] | None:
+    """The period and any start or end instant of R[n]/[start/]duration[/end], as the engine reads it."""
+    components = text.upper().replace("--", "/").strip("R").split("/")
+    if len(components) not in (2, 3):
+        return None
+    try:
+        int(components[0] or "-1")
+    except ValueError:
+        return None
+    if len(components) == 2:
+        period = _duration(components[1]) if components[1].startswith("P") else None
+        return (period, []) if period is not None else None
+    first, second = ((_duration(c) if c.startswith("P") else _instant(c)) for c in components[1:])
+    if isinstance(first, datetime) and isinstance(second, dict):
+        return second, [first]
+    if isinstance(first, dict) and isinstance(second, datetime):
+        return first, [second]
+    return None
+
+
+def _too_long(duration: dict) -> bool:
+    # Unit by unit first: 10**4000 days is too large to turn into seconds.
+    if any(value > _MAX_TIMER_SECONDS / _SECONDS[unit] for unit, value in duration.items()):
+        return True
+    return sum(value * _SECONDS[unit] for unit, value in duration.items()) > _MAX_TIMER_SECONDS
+
+
+def _shortest_seconds(duration: dict) -> float:
+    return sum(value * _SHORTEST_SECONDS[unit] for unit, value in duration.items())
+
+
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
-                  operations=(), max_bytes: int = DEFAULT_MAX_BYTES) -> ValidationResult:
+                  operations=(), max_bytes: int = DEFAULT_MAX_BYTES,
+                  now: datetime | None = None) -> ValidationResult:
     """Check one BPMN file and report every problem.
 
     Args:
@@ -190,6 +498,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         forms_dir: the folder JSON Schema forms are read from.
         operations: names of the PDW operations service tasks may call.
         max_bytes: files larger than this are refused before parsing.
+        now: the instant literal timer dates are measured from; the system clock when None.
 
     Returns:
         The problems found and, when there are none, the parsed processes.
@@ -200,7 +509,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     if b"<!doctype" in content[:4096].lower():
         # Entities are how XML reads files and explodes in memory; BPMN never needs them.
         return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
-    checker = _Checker(file_name, rules, forms_dir, operations)
+    checker = _Checker(file_name, rules, forms_dir, operations, now or datetime.now(timezone.utc))
     try:
         root = etree.fromstring(content, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
@@ -215,6 +524,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     if not executable:
         checker.report(root, "bpmn.no_executable_process")
     processes = [checker.process(proc) for proc in executable]
+    checker.outside_processes(root)
     if checker.problems:
         return ValidationResult(file_name, checker.problems, [])
 

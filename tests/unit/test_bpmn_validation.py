@@ -1,16 +1,23 @@
 """Validation of uploaded BPMN: every problem, located by file, line and element."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from lxml import etree
 
-from engine.bpmn.validation import validate_bpmn
+from engine.bpmn.operations import OPERATIONS
+from engine.bpmn.parser import PdwBpmnParser
+from engine.bpmn.validation import RUNS_PRE_POST_SCRIPTS, validate_bpmn
 from engine.calendar import load_rules
 
+ROOT = Path(__file__).parent.parent.parent
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BPMN = FIXTURES / "bpmn"
 FORMS = FIXTURES / "forms"
+NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 
 
 def validate(content: bytes, name: str = "x.bpmn", **kwargs):
@@ -38,6 +45,18 @@ def test_the_fixture_processes_are_valid(name):
     assert [p.process_id for p in result.processes] == [name.removesuffix(".bpmn")]
 
 
+E2E_FIXTURES = ROOT / "tests" / "e2e" / "fixtures"
+SHIPPED = ([(path, ROOT / "forms") for path in sorted((ROOT / "workflows").glob("*.bpmn"))]
+           + [(path, FORMS) for path in sorted(BPMN.glob("*.bpmn"))]
+           + [(path, E2E_FIXTURES / "forms") for path in sorted(E2E_FIXTURES.glob("*.bpmn"))])
+
+
+@pytest.mark.parametrize("path, forms", SHIPPED, ids=[f"{p.parent.name}/{p.name}" for p, _ in SHIPPED])
+def test_every_shipped_procedure_and_test_process_is_valid(path, forms):
+    result = validate_bpmn(path.read_bytes(), path.name, rules=load_rules(), forms_dir=forms, operations=OPERATIONS)
+    assert result.ok, messages(result)
+
+
 HOSTILE = {
     "import_os.bpmn": ("evil", "import"),
     "dunder_import.bpmn": ("evil", "__import__"),
@@ -61,6 +80,277 @@ def test_hostile_scripts_are_refused_naming_the_element(name):
     result = validate((BPMN / "hostile" / name).read_bytes(), name)
     assert not result.ok
     assert any(f"element '{element}'" in m and construct in m for m in messages(result)), messages(result)
+
+
+# Every place the engine evaluates, and what it would silently ignore: (element, code, what the message names).
+REFUSED = {
+    "prescript_gateway.bpmn": ("evil", "bpmn.script_ignored", "preScript on <bpmn:exclusiveGateway>"),
+    "prescript_throw_event.bpmn": ("evil", "bpmn.script_ignored", "preScript on <bpmn:intermediateThrowEvent>"),
+    "prescript_script_task.bpmn": ("evil", "bpmn.script_ignored", "postScript on <bpmn:scriptTask>"),
+    "payload_on_event.bpmn": ("evil", "bpmn.script_ignored", "payloadExpression on <bpmn:intermediateThrowEvent>"),
+    "service_prescript_import.bpmn": ("evil", "bpmn.script_refused", "preScript, line 1: '__import__'"),
+    "service_parameter_dunder.bpmn": ("evil", "bpmn.script_refused", "parameter 'grantee', line 1: attribute '__c"),
+    "cardinality_dunder.bpmn": ("evil", "bpmn.script_refused", "loopCardinality, line 1: attribute '__class__'"),
+    "completion_open.bpmn": ("evil", "bpmn.script_refused", "completionCondition, line 1: 'open'"),
+    "loop_condition_import.bpmn": ("evil", "bpmn.script_refused", "loopCondition, line 1: '__import__'"),
+    "error_payload_eval.bpmn": ("evil_error", "bpmn.script_refused", "payloadExpression, line 1: 'eval'"),
+    "escalation_payload_open.bpmn": ("evil_escalation", "bpmn.script_refused", "payloadExpression, line 1: 'open'"),
+    "hidden_condition.bpmn": ("evil", "bpmn.script_refused", "condition, line 1: '__import__'"),
+    "foreign_script.bpmn": ("evil", "bpmn.script_refused", "script, line 1: import"),
+    "condition_after_task.bpmn": ("evil", "bpmn.condition_ignored", "out of <bpmn:task> is never evaluated"),
+    "duplicate_prescript.bpmn": ("evil", "bpmn.extension_duplicate", "spiffworkflow:preScript appears 2 times"),
+    "data_item_dunder.bpmn": ("evil", "bpmn.data_name_invalid", "inputDataItem '__builtins__'"),
+    "cardinality_huge.bpmn": ("evil", "bpmn.cardinality_too_large", "200000 is above the multi-instance limit of 200"),
+    "loop_maximum_huge.bpmn": ("evil", "bpmn.loop_maximum_too_large", "100000 is above the limit of 1000"),
+    "timer_far_duration.bpmn": ("evil", "bpmn.timer_too_far", '"P99999999999Y" is more than 100 years away'),
+    "timer_computed_far.bpmn": ("evil", "bpmn.timer_too_far", "more than 100 years away"),
+    "timer_far_date.bpmn": ("evil", "bpmn.timer_too_far", '"9999-12-31T00:00:00+08:00" is more than 100 years'),
+    "timer_date_is_duration.bpmn": ("evil", "bpmn.timer_invalid", 'timer timeDate "P5D" cannot be read'),
+    "timer_int_duration.bpmn": ("evil", "bpmn.timer_not_text", "timer timeDuration is 5, which is not text"),
+    "timer_list_duration.bpmn": ("evil", "bpmn.timer_not_text", 'timeDuration is ["PT1H"], which is not text'),
+    "timer_two_values.bpmn": ("evil", "bpmn.timer_not_one", "this one has 2"),
+    "cycle_zero.bpmn": ("evil", "bpmn.cycle_too_short", '"R/PT0S" repeats every 0 seconds; the shortest period'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_what_the_engine_would_evaluate_unsafely_or_ignore_is_refused_naming_the_element(name):
+    element, code, fragment = REFUSED[name]
+    result = validate((BPMN / "hostile" / name).read_bytes(), name, operations=["record_grant"], now=NOW)
+    found = [p for p in result.problems if p.code == code]
+    assert found, messages(result)
+    assert found[0].element == element and found[0].line, messages(result)
+    assert fragment in found[0].text(), messages(result)
+    assert found[0].text("zh")
+
+
+def test_a_hidden_condition_is_the_one_spiffworkflow_would_evaluate():
+    parser = PdwBpmnParser()
+    parser.add_bpmn_xml(etree.parse(str(BPMN / "hostile" / "hidden_condition.bpmn")).getroot(), filename="x")
+    conditions = [c.args[0] for c, _ in parser.get_spec("hostile").task_specs["gate"].cond_task_specs if c]
+    assert conditions == ["__import__('os').system('id') == 0"]
+
+
+def one_element(tag: str, extensions: str = "", inner: str = "") -> bytes:
+    """A process start -> `n` (a `tag` element) -> end."""
+    start = tag != "startEvent"
+    end = tag != "endEvent"
+    return wrap(f'''    {'<bpmn:startEvent id="s"/>' if start else ''}
+    <bpmn:{tag} id="n"><bpmn:extensionElements>{extensions}</bpmn:extensionElements>{inner}</bpmn:{tag}>
+    {'<bpmn:endEvent id="e"/>' if end else ''}
+    {'<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="n"/>' if start else ''}
+    {'<bpmn:sequenceFlow id="f2" sourceRef="n" targetRef="e"/>' if end else ''}''')
+
+
+INNER = {
+    "scriptTask": "<bpmn:script>y = 1</bpmn:script>",
+    "subProcess": '<bpmn:startEvent id="in"/><bpmn:endEvent id="out"/>'
+                  '<bpmn:sequenceFlow id="inner" sourceRef="in" targetRef="out"/>',
+    "intermediateCatchEvent": '<bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration>'
+                              '</bpmn:timerEventDefinition>',
+}
+
+
+@pytest.mark.parametrize("tag", ["task", "userTask", "manualTask", "scriptTask", "serviceTask", "subProcess",
+                                 "exclusiveGateway", "parallelGateway", "inclusiveGateway", "startEvent",
+                                 "intermediateCatchEvent", "intermediateThrowEvent", "endEvent"])
+def test_pre_and_post_scripts_are_accepted_exactly_where_spiffworkflow_runs_them(tag):
+    extensions = ("<spiffworkflow:preScript>x = 1</spiffworkflow:preScript>"
+                  "<spiffworkflow:postScript>x = 2</spiffworkflow:postScript>"
+                  '<spiffworkflow:serviceTaskOperator id="record_grant"/>')
+    content = one_element(tag, extensions, INNER.get(tag, ""))
+    parser = PdwBpmnParser()
+    parser.add_bpmn_xml(etree.fromstring(content), filename="x.bpmn")
+    spec = parser.get_spec("p").task_specs["n"]
+    runs = (getattr(spec, "prescript", None), getattr(spec, "postscript", None)) == ("x = 1", "x = 2")
+    ignored = [p for p in validate(content, operations=["record_grant"]).problems if p.code == "bpmn.script_ignored"]
+    assert (tag in RUNS_PRE_POST_SCRIPTS) == runs
+    expected = [] if runs else [("n", "preScript"), ("n", "postScript")]
+    assert [(p.element, p.params["kind"]) for p in ignored] == expected
+
+
+def test_an_empty_pre_script_where_none_would_run_is_no_problem():
+    result = validate(one_element("exclusiveGateway", "<spiffworkflow:preScript/><spiffworkflow:postScript> "
+                                                      "</spiffworkflow:postScript>"))
+    assert result.ok, messages(result)
+
+
+def timer(kind: str, expression: str) -> bytes:
+    return one_element("intermediateCatchEvent", inner=f"<bpmn:timerEventDefinition id=\"t\"><bpmn:{kind}>"
+                                                      f"{escape(expression)}</bpmn:{kind}></bpmn:timerEventDefinition>")
+
+
+@pytest.mark.parametrize("kind, expression, code", [
+    ("timeDuration", '"PT1H"', None),
+    ("timeDuration", '"P1Y6M"', None),
+    ("timeDuration", '"P99Y"', None),
+    ("timeDuration", 'deadline_at("art20_share_reply", receipt_date)', None),
+    ("timeDuration", '"P" + str(days) + "D"', None),
+    ("timeDuration", '"P" + "9" * 10 ** 9 + "D"', None),
+    ("timeDuration", '"P101Y"', "bpmn.timer_too_far"),
+    ("timeDuration", '"PT" + "9" * 50 + "S"', "bpmn.timer_too_far"),
+    ("timeDuration", '"P99999999999Y"', "bpmn.timer_too_far"),
+    ("timeDuration", '"P" + "9" * 4000 + "D"', "bpmn.timer_too_far"),
+    ("timeDuration", '"P" + "9" * 5000 + "D"', "bpmn.timer_invalid"),
+    ("timeDuration", '"P1D" * 1000000000', "bpmn.timer_invalid"),
+    ("timeDuration", '"soon"', "bpmn.timer_invalid"),
+    ("timeDuration", '"P-1D"', "bpmn.timer_invalid"),
+    ("timeDuration", "5", "bpmn.timer_not_text"),
+    ("timeDuration", "-2.5", "bpmn.timer_not_text"),
+    ("timeDuration", "None", "bpmn.timer_not_text"),
+    ("timeDuration", '["PT1H"]', "bpmn.timer_not_text"),
+    ("timeDuration", '{"hours": 1}', "bpmn.timer_not_text"),
+    ("timeDuration", "1 < 2", "bpmn.timer_not_text"),
+    ("timeDuration", " ", "bpmn.timer_invalid"),
+    ("timeDate", '"2026-03-02T09:00:00+08:00"', None),
+    ("timeDate", '"2026-03-02"', None),
+    ("timeDate", '"2026-W10-1"', None),
+    ("timeDate", 'granted_until + "T23:59:59+08:00"', None),
+    ("timeDate", '"2126-03-01T00:00:00+08:00"', None),
+    ("timeDate", '"2126-03-03T00:00:00+08:00"', "bpmn.timer_too_far"),
+    ("timeDate", '"9999-12-31"', "bpmn.timer_too_far"),
+    ("timeDate", '"P5D"', "bpmn.timer_invalid"),
+    ("timeDate", '"tomorrow"', "bpmn.timer_invalid"),
+    ("timeDate", '"2026-02-30"', "bpmn.timer_invalid"),
+    ("timeCycle", '"R/P90D"', None),
+    ("timeCycle", '"R5/PT1M"', None),
+    ("timeCycle", '"R/2026-03-02T09:00:00+08:00/P1D"', None),
+    ("timeCycle", '"R3/P1D/2026-03-02T09:00:00+08:00"', None),
+    ("timeCycle", '"R/P1M"', None),
+    ("timeCycle", '"R/PT0S"', "bpmn.cycle_too_short"),
+    ("timeCycle", '"R/PT59S"', "bpmn.cycle_too_short"),
+    ("timeCycle", '"R/P"', "bpmn.cycle_too_short"),
+    ("timeCycle", '"R/P200Y"', "bpmn.timer_too_far"),
+    ("timeCycle", '"R/9999-01-01T00:00:00+08:00/P1D"', "bpmn.timer_too_far"),
+    ("timeCycle", '"R/2026-03-02"', "bpmn.timer_invalid"),
+    ("timeCycle", '"R/P1D/P1D"', "bpmn.timer_invalid"),
+    ("timeCycle", '"RX/P1D"', "bpmn.timer_invalid"),
+    ("timeCycle", '"every day"', "bpmn.timer_invalid"),
+    ("timeCycle", "90", "bpmn.timer_not_text"),
+])
+def test_a_literal_timer_is_read_as_the_engine_would_and_held_to_its_limits(kind, expression, code):
+    result = validate(timer(kind, expression), now=NOW)
+    assert [p.code for p in result.problems] == ([code] if code else []), messages(result)
+    if code:
+        assert (result.problems[0].element, result.problems[0].line) == ("n", 6)
+
+
+@pytest.mark.parametrize("characteristics, code", [
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", None),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>200</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", None),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>len(reviewers)</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", None),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2 ** 40</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", None),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>201</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_too_large"),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000 * 1000</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_too_large"),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>'5'</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_invalid"),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2.5</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_invalid"),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>True</bpmn:loopCardinality>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_invalid"),
+    ("<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality/>"
+     "</bpmn:multiInstanceLoopCharacteristics>", "bpmn.cardinality_invalid"),
+    ('<bpmn:standardLoopCharacteristics loopMaximum="1000"/>', None),
+    ('<bpmn:standardLoopCharacteristics loopMaximum="1001"/>', "bpmn.loop_maximum_too_large"),
+    ('<bpmn:standardLoopCharacteristics loopMaximum="many"/>', "bpmn.loop_maximum_invalid"),
+])
+def test_a_literal_cardinality_or_loop_maximum_is_held_to_the_engine_limits(characteristics, code):
+    result = validate(one_element("task", inner=characteristics))
+    assert [p.code for p in result.problems] == ([code] if code else []), messages(result)
+    if code:
+        assert (result.problems[0].element, result.problems[0].line) == ("n", 6)
+        assert result.problems[0].text("zh")
+
+
+def test_a_process_using_every_evaluated_place_within_the_policy_is_valid():
+    body = '''    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:task id="prepare">
+      <bpmn:extensionElements>
+        <spiffworkflow:preScript>reviewers = ["a", "b"]</spiffworkflow:preScript>
+        <spiffworkflow:postScript>count = len(reviewers)</spiffworkflow:postScript>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:task>
+    <bpmn:serviceTask id="record">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="record_grant" resultVariable="grant">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="grantee" type="str" value="reviewers[0]"/>
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+        <spiffworkflow:preScript>note = "recording"</spiffworkflow:preScript>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:task id="each">
+      <bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+        <bpmn:loopDataInputRef>reviewers</bpmn:loopDataInputRef>
+        <bpmn:inputDataItem id="reviewer" name="reviewer"/>
+        <bpmn:completionCondition>reviewer == "b"</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics></bpmn:task>
+    <bpmn:task id="again">
+      <bpmn:incoming>f4</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing>
+      <bpmn:standardLoopCharacteristics loopMaximum="5">
+        <bpmn:loopCondition>count &lt; 3</bpmn:loopCondition>
+      </bpmn:standardLoopCharacteristics></bpmn:task>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>f5</bpmn:incoming><bpmn:outgoing>f6</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="t"><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:exclusiveGateway id="gate" default="plain"><bpmn:incoming>f6</bpmn:incoming>
+      <bpmn:outgoing>refused</bpmn:outgoing><bpmn:outgoing>plain</bpmn:outgoing></bpmn:exclusiveGateway>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="prepare"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="record"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="record" targetRef="each"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="each" targetRef="again"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="again" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="wait" targetRef="gate"/>
+    <bpmn:sequenceFlow id="refused" sourceRef="gate" targetRef="failed">
+      <bpmn:conditionExpression>count &gt; 2</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="plain" sourceRef="gate" targetRef="e"/>
+    <bpmn:endEvent id="failed"><bpmn:incoming>refused</bpmn:incoming>
+      <bpmn:errorEventDefinition id="throw" errorRef="too_many"/></bpmn:endEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>plain</bpmn:incoming></bpmn:endEvent>'''
+    error = '''  <bpmn:error id="too_many" name="too many" errorCode="too_many">
+    <bpmn:extensionElements>
+      <spiffworkflow:payloadExpression>{"count": count}</spiffworkflow:payloadExpression>
+      <spiffworkflow:variableName>reason</spiffworkflow:variableName>
+    </bpmn:extensionElements>
+  </bpmn:error>
+'''
+    content = wrap(body).replace(b"  <bpmn:process", error.encode() + b"  <bpmn:process")
+    result = validate(content, operations=["record_grant"])
+    assert result.ok, messages(result)
+
+
+def test_a_condition_on_a_gateways_default_flow_is_refused():
+    body = '''    <bpmn:startEvent id="s"/>
+    <bpmn:exclusiveGateway id="gate" default="other"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="gate"/>
+    <bpmn:sequenceFlow id="yes" sourceRef="gate" targetRef="e">
+      <bpmn:conditionExpression>ok</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="other" sourceRef="gate" targetRef="e">
+      <bpmn:conditionExpression>not ok</bpmn:conditionExpression></bpmn:sequenceFlow>'''
+    assert messages(validate(wrap(body))) == [
+        "x.bpmn:11 element 'other': this sequence flow is the default flow of gateway 'gate', so its condition is "
+        "never evaluated"]
+
+
+def test_a_candidate_groups_expression_is_checked_however_deep_it_sits():
+    body = '''    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="t"><bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="test/decision.json"/>
+        <spiffworkflow:group>
+          <spiffworkflow:property name="candidateGroupsExpression" value="vars()"/></spiffworkflow:group>
+      </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'''
+    assert messages(validate(wrap(body))) == [
+        "x.bpmn:9 element 't': candidateGroupsExpression, line 1: 'vars' is not allowed in scripts"]
 
 
 @pytest.mark.parametrize("name", ["xxe_entity.bpmn", "billion_laughs.bpmn"])
