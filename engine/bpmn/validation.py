@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.bpmn.budgets import Budgets
 from engine.bpmn.parser import PdwBpmnParser
 from engine.errors import Problem
 from engine.forms import FormError, load_form
@@ -47,12 +48,6 @@ SUPPORTED_EVENT_DEFINITIONS = {
     "terminateEventDefinition",
 }
 USER_TASKS = ("userTask", "manualTask")
-
-# What a literal in the BPMN may ask of the engine.
-MAX_INSTANCES = 200  # instances of one multi-instance activity (its loopCardinality)
-MAX_LOOP_ITERATIONS = 1000  # iterations of one standard loop (its loopMaximum)
-MIN_CYCLE_SECONDS = 60  # the shortest period of a repeating timer
-MAX_TIMER_YEARS = 100  # how far ahead a timer may be set
 
 # BPMN elements whose text the engine evaluates, wherever they sit: (mode, what problems call it).
 EXPRESSIONS = {
@@ -80,7 +75,6 @@ TIMER_EXAMPLES = {"timeDate": "2026-03-02T09:00:00+08:00", "timeDuration": "P30D
 _SECONDS = {"years": 365.2425 * 86400, "months": 30.436875 * 86400, "weeks": 7 * 86400, "days": 86400,
             "hours": 3600, "minutes": 60, "seconds": 1}
 _SHORTEST_SECONDS = {**_SECONDS, "years": 365 * 86400, "months": 28 * 86400}
-_MAX_TIMER_SECONDS = MAX_TIMER_YEARS * _SECONDS["years"]
 _MAX_FOLDED_BITS = 4096
 _SHOWN_CHARS = 40
 
@@ -123,12 +117,16 @@ def _local(el) -> str:
 
 
 class _Checker:
-    def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations, now: datetime) -> None:
+    def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations, now: datetime,
+                 budgets: Budgets) -> None:
         self.file_name = file_name
         self.operations = set(operations)
         self.rules = rules
         self.forms_dir = forms_dir
-        self.horizon = now + timedelta(seconds=_MAX_TIMER_SECONDS)
+        # What a literal in the BPMN may ask of the engine: the run time's own budgets.
+        self.budgets = budgets
+        self.max_timer_seconds = budgets.timer_years * _SECONDS["years"]
+        self.horizon = now + timedelta(seconds=self.max_timer_seconds)
         self.problems: list[Problem] = []
 
     def report(self, el, code: str, *, at=None, **params) -> None:
@@ -302,11 +300,12 @@ class _Checker:
             self.report(event, "bpmn.timer_invalid", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
         elif read is None:
             self.report(event, "bpmn.timer_not_text", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
-        elif (read[0] is not None and _too_long(read[0])) or any(instant > self.horizon for instant in read[1]):
-            self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=MAX_TIMER_YEARS)
-        elif kind == "timeCycle" and (seconds := _shortest_seconds(read[0])) < MIN_CYCLE_SECONDS:
+        elif (read[0] is not None and _too_long(read[0], self.max_timer_seconds)) \
+                or any(instant > self.horizon for instant in read[1]):
+            self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=self.budgets.timer_years)
+        elif kind == "timeCycle" and (seconds := _shortest_seconds(read[0])) < self.budgets.cycle_seconds:
             self.report(event, "bpmn.cycle_too_short", at=spec, value=shown, seconds=f"{seconds:g}",
-                        limit=MIN_CYCLE_SECONDS)
+                        limit=self.budgets.cycle_seconds)
 
     def standard_loop(self, loop) -> None:
         activity = _owner(loop)
@@ -318,9 +317,9 @@ class _Checker:
         except ValueError:
             self.report(activity, "bpmn.loop_maximum_invalid", at=loop, value=_shown(maximum))
             return
-        if iterations > MAX_LOOP_ITERATIONS:
+        if iterations > self.budgets.loop_iterations:
             self.report(activity, "bpmn.loop_maximum_too_large", at=loop, value=_shown(maximum.strip()),
-                        limit=MAX_LOOP_ITERATIONS)
+                        limit=self.budgets.loop_iterations)
 
     def multi_instance(self, loop) -> None:
         activity = _owner(loop)
@@ -331,9 +330,9 @@ class _Checker:
         value = _literal(source) if source else _Fold.EMPTY
         if value is _Fold.COMPUTED:
             return
-        if value is _Fold.TOO_LONG or (_is_int(value) and value > MAX_INSTANCES):
+        if value is _Fold.TOO_LONG or (_is_int(value) and value > self.budgets.multi_instance):
             self.report(activity, "bpmn.cardinality_too_large", at=cardinality, value=_shown(source),
-                        limit=MAX_INSTANCES)
+                        limit=self.budgets.multi_instance)
         elif not _is_int(value):
             self.report(activity, "bpmn.cardinality_invalid", at=cardinality, value=_shown(source))
 
@@ -475,11 +474,11 @@ def _cycle(text: str) -> tuple[dict, list[datetime]] | None:
     return None
 
 
-def _too_long(duration: dict) -> bool:
+def _too_long(duration: dict, max_seconds: float) -> bool:
     # Unit by unit first: 10**4000 days is too large to turn into seconds.
-    if any(value > _MAX_TIMER_SECONDS / _SECONDS[unit] for unit, value in duration.items()):
+    if any(value > max_seconds / _SECONDS[unit] for unit, value in duration.items()):
         return True
-    return sum(value * _SECONDS[unit] for unit, value in duration.items()) > _MAX_TIMER_SECONDS
+    return sum(value * _SECONDS[unit] for unit, value in duration.items()) > max_seconds
 
 
 def _shortest_seconds(duration: dict) -> float:
@@ -488,7 +487,7 @@ def _shortest_seconds(duration: dict) -> float:
 
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
                   operations=(), max_bytes: int = DEFAULT_MAX_BYTES,
-                  now: datetime | None = None) -> ValidationResult:
+                  now: datetime | None = None, budgets: Budgets | None = None) -> ValidationResult:
     """Check one BPMN file and report every problem.
 
     Args:
@@ -499,6 +498,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         operations: names of the PDW operations service tasks may call.
         max_bytes: files larger than this are refused before parsing.
         now: the instant literal timer dates are measured from; the system clock when None.
+        budgets: the run-time budgets literal values must keep within (the defaults when None).
 
     Returns:
         The problems found and, when there are none, the parsed processes.
@@ -509,7 +509,8 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     if b"<!doctype" in content[:4096].lower():
         # Entities are how XML reads files and explodes in memory; BPMN never needs them.
         return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
-    checker = _Checker(file_name, rules, forms_dir, operations, now or datetime.now(timezone.utc))
+    checker = _Checker(file_name, rules, forms_dir, operations, now or datetime.now(timezone.utc),
+                       budgets or Budgets())
     try:
         root = etree.fromstring(content, _safe_xml_parser())
     except etree.XMLSyntaxError as err:

@@ -28,7 +28,8 @@ class Deployed:
 def validate(engine, content: bytes, file_name: str) -> ValidationResult:
     """Every problem of one BPMN file (an empty list when it can be deployed)."""
     return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
-                         operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes)
+                         operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes,
+                         now=engine.clock.now(), budgets=engine.budgets)
 
 
 def _properties(result: ValidationResult, info) -> dict:
