@@ -65,7 +65,7 @@ def _sweep_ms(url: str, waiting: int, rounds: int = 30) -> float:
             uow.session.execute(text("UPDATE timers SET fired_at = NULL, fired_by = NULL WHERE task_name = 'due'"))
             uow.commit()
         started = time.perf_counter()
-        fired = sweep(engine, worker="bench")
+        fired = sweep(engine.uow, worker="bench")
         times.append((time.perf_counter() - started) * 1000)
         assert len(fired) == 0  # the holder instance is finished, so they are retired, not run
     engine.close()
