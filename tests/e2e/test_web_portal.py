@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+import time
 
-from web_helpers import AuthActions, field_errors, flashes, make_app
+from engine.services import definitions, instances
+from web_helpers import WEB_FIXTURES, AuthActions, field_errors, flashes, make_app
 
 FORM = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验", "records": "12",
         "needed_by": "2026-03-20", "urgent": "on"}
@@ -84,3 +86,17 @@ def test_an_applicant_cannot_read_someone_elses_application(client, auth, engine
     other = make_app(engines.at()).test_client()
     AuthActions(other).login("zhou.ba")
     assert other.get(location).status_code == 404
+
+
+def test_an_application_to_a_process_stuck_in_a_loop_is_answered_within_its_budget(client, auth, engines):
+    path = WEB_FIXTURES / "web_loop.bpmn"
+    definitions.deploy(engines.at().uow(), [(path.name, path.read_bytes())], actor="admin")
+    auth.login("zhang.san")
+    started = time.monotonic()
+    response = auth.post("/portal/apply/web_loop", "/portal/apply/web_loop", FORM, follow_redirects=True)
+    assert time.monotonic() - started < 10
+    assert response.status_code == 200
+    assert "受理编号" in response.text
+    shown = instances.show(engines.at().uow(), 1)
+    assert shown["status"] == "errored" and "engine steps in one command" in shown["error"]
+    assert client.get("/portal/").status_code == 200  # the next request finds the database free
