@@ -23,7 +23,8 @@ MAX_YEAR = 2200
 
 class CalendarError(PdwError, ValueError):
     """Bad input to the calendar: a period below 1, an unknown rule, a year out of range, a
-    malformed arrangement or rules file (`calendar.file_invalid`, its detail in English)."""
+    missing arrangements folder, or a malformed rules file (`calendar.file_invalid`, its detail
+    in English). A malformed arrangement is an InvalidInput naming each problem."""
 
 
 @dataclass(frozen=True)

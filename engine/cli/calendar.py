@@ -9,6 +9,7 @@ import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
 from engine.config import Config, ConfigError
+from engine.errors import InvalidInput
 
 
 class InputError(click.UsageError):
@@ -50,7 +51,7 @@ def _load_calendar() -> WorkingCalendar:
         raise InputError(str(exc)) from None
     try:
         return WorkingCalendar.load(config.arrangements_dir)
-    except CalendarError as exc:
+    except (CalendarError, InvalidInput) as exc:
         raise InputError(f"PDW_ARRANGEMENTS_DIR: {exc}") from None
 
 

@@ -79,10 +79,21 @@ def test_year_json_reports_a_provisional_year(runner: CliRunner) -> None:
 
 
 def test_year_honours_the_arrangements_env_var(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "2027.toml").write_text('year = 2027\nnotice = "测试通知"\n', encoding="utf-8")
+    (tmp_path / "2027.toml").write_text('year = 2027\nnotice = "测试通知"\ntitle = "测试"\npublished = 2026-11-01\n'
+                                        '[[days_off]]\ndate = 2027-03-01\nname = "测试假日"\n', encoding="utf-8")
     result = runner.invoke(main, ["calendar", "year", "2027", "--json"], env={"PDW_ARRANGEMENTS_DIR": str(tmp_path)})
     payload = json.loads(result.stdout)
-    assert (payload["status"], payload["notice"]["source"], payload["entries"]) == ("official", "local:2027.toml", [])
+    assert (payload["status"], payload["notice"]["source"]) == ("official", "local:2027.toml")
+    assert payload["entries"] == [{"date": "2027-03-01", "kind": "day_off", "name": "测试假日", "source": "local:2027.toml"}]
+
+
+def test_a_malformed_arrangement_file_is_reported_with_every_problem(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "2027.toml").write_text('year = 2027\n[[days_off]]\ndate = 2026-03-01\nname = "错年"\n',
+                                        encoding="utf-8")
+    result = runner.invoke(main, ["calendar", "year", "2027"], env={"PDW_ARRANGEMENTS_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: PDW_ARRANGEMENTS_DIR: 2027.toml: 4 problem(s): 2027.toml: notice: ")
+    assert "2027.toml:3: days_off[1].date: 2026-03-01 is neither in 2027" in result.stderr
 
 
 def test_rules_lists_every_rule_with_its_article(runner: CliRunner) -> None:
