@@ -131,6 +131,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.not_seconds": ("{variable}={value} 不是秒数。", "{variable}={value} is not a number of seconds"),
     "config.seconds_not_positive": ("{variable}={value} 必须是正的秒数。",
                                     "{variable}={value} must be a positive number of seconds"),
+    "config.seconds_negative": ("{variable}={value} 必须是不小于 0 的秒数。",
+                                "{variable}={value} must be a number of seconds, 0 or more"),
     "config.not_flag": ("{variable}={value} 应为 1 或 0。", "{variable}={value} is neither 1 nor 0"),
     "config.not_choice": ("{variable}={value} 不是可选值（可选：{allowed}）。", "{variable}={value} is not one of {allowed}"),
     "calendar.beyond_range": ("{start} 加 {days} 日超出了日历范围（{max_year} 年）。",
@@ -149,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.folder_missing": ("放假安排目录 {folder} 不存在。", "arrangements folder {folder} does not exist"),
     # holiday arrangements (one State Council notice per year) and installing them
     "calendar.arrangement_invalid": ("放假安排文件 {file} 有 {count} 处问题。", "{file}: {count} problem(s)"),
+    "calendar.not_installed": ("{file} 未安装：有 {count} 处问题。", "{file} not installed ({count} problem(s))"),
     "calendar.file_unreadable": ("无法读取文件 {file}（须为 UTF-8 文本）。", "cannot read {file} (it must be UTF-8 text)"),
     "calendar.toml_invalid": ("不是有效的 TOML：{detail}", "not valid TOML: {detail}"),
     "calendar.field_unknown": ("未知字段「{name}」。", "unknown field '{name}'"),
@@ -172,6 +175,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.make_up_not_weekend": ("{date} 不是周六或周日，不能作为调休上班日。",
                                      "{date} is a {weekday}; a make-up working day falls on a weekend"),
     "calendar.no_days_off": ("没有列出任何放假日。", "the arrangement lists no day off"),
+    "calendar.year_installed": ("{year} 年已安装放假安排（{notice}，安装于 {installed_at}）；如需替换，请选择替换并说明理由。",
+                                "{year} already has an arrangement ({notice}, installed {installed_at}); "
+                                "replace it only with --replace and a reason"),
+    "calendar.reason_missing": ("替换已安装的放假安排须说明理由。", "replacing an installed arrangement needs a reason"),
+    "calendar.admin_only": ("只有系统管理员可以安装放假安排。",
+                            "only an administrator may install holiday arrangements; '{user}' is not one"),
+    "calendar.not_ready": ("数据库中还没有工作日历，请先运行 pdw db upgrade。",
+                           "the database holds no calendar yet; run `pdw db upgrade` first"),
+    "calendar.install_conflict": ("安装期间有申请发生了变化，未安装，请重试。",
+                                  "application {instance} changed while the arrangement was being installed; "
+                                  "nothing installed, try again"),
+    # notifications
+    "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",
+                                    "the deadline of '{title}' ({receipt_number}, task {task}) moved from {old_due} "
+                                    "to {new_due} under {notice}"),
+    "notification.deadline_passed": ("{receipt_number}「{title}」的办理期限按{notice}重新计算为 {new_due}，已经届满，请督办。",
+                                     "re-counted under {notice}, the deadline of '{title}' ({receipt_number}, "
+                                     "task {task}) is {new_due}, which has passed"),
 }
 
 
