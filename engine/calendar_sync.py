@@ -8,8 +8,10 @@ tells its script worker, so a new notice takes effect everywhere without a resta
 The trade-off: the version is read at the start of a unit of work, but at most once per
 `check_seconds` (PDW_CALENDAR_CHECK_SECONDS, 1 s by default) per process, so the hot path
 (start, decide, fire) pays for one indexed read per second, not one per transaction. For that
-long after an install another process may still count by the old calendar; the installing
-process itself switches at once.
+long after an install another process may still count by the old calendar (and a transaction
+it began before noticing may commit later still); the installing process itself switches at
+once, and the scheduler re-counts, a minute after it notices a change, what was written by the
+old calendar meanwhile (engine.scheduler.CalendarSettler; `pdw calendar recount` by hand).
 """
 from __future__ import annotations
 

@@ -198,8 +198,14 @@ def _describe_install(report) -> str:
         return "\n".join(lines)
     if report.replaced is not None:
         lines.append(f"replaces {report.replaced.notice}, installed {_local_time(report.replaced.installed_at)}")
-    verb = "would move" if report.dry_run else "moved"
-    lines.append(f"{verb} {len(report.changes)} deadline(s):" if report.changes else f"{verb} no deadline")
+    lines += _describe_changes(report)
+    lines.append("dry run: nothing installed" if report.dry_run else f"installed as calendar version {report.version}")
+    return "\n".join(lines)
+
+
+def _describe_changes(report) -> list[str]:
+    verb = "would change" if report.dry_run else "changed"
+    lines = [f"{verb} {len(report.changes)} deadline(s):" if report.changes else f"{verb} no deadline"]
     for change in report.changes:
         if change.kind == "task":
             old = change.old_due_date.isoformat() + (" (provisional)" if change.old_provisional else "")
@@ -208,12 +214,27 @@ def _describe_install(report) -> str:
         else:
             old, new = _local_time(change.old_due_at), _local_time(change.new_due_at)
             what = f"timer {change.title}"
-        passed = "  [passed: supervisors told]" if change.passed and change.kind == "task" else ""
+        passed = "  [already passed]" if change.passed and change.kind == "task" else ""
         lines.append(f"  {change.receipt_number} {what}: {old} -> {new}{passed}")
     for skipped in report.skipped:
         lines.append(f"  {skipped.receipt_number} timer {skipped.title}: not re-counted ({skipped.reason})")
-    lines.append("dry run: nothing installed" if report.dry_run else f"installed as calendar version {report.version}")
-    return "\n".join(lines)
+    return lines
+
+
+@group.command("recount")
+@click.option("--as", "actor", required=True, help="An administrator.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only deadlines due on or after this day.")
+@click.option("--dry-run", is_flag=True, help="List the deadlines that would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly
+def recount(actor: str, since: str | None, dry_run: bool, as_json: bool) -> None:
+    """Re-count open deadlines by the calendar of record (the scheduler does so a minute after a
+    new notice, for what other processes counted by the old calendar meanwhile)."""
+    from engine.services import calendar as calendar_service
+
+    since_day = _parse_date(since, "--since") if since else None
+    report = calendar_service.recount_open(new_uow(), actor=actor, since=since_day, dry_run=dry_run)
+    emit(report.to_dict(), as_json, lambda _: "\n".join(_describe_changes(report)))
 
 
 def _local_time(stamp: str | datetime) -> str:

@@ -9,13 +9,14 @@ version, the deadlines it moves (engine.services.recount) and an audit entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
 from engine.calendar import CalendarError, Notice, WorkingCalendar
 from engine.calendar.arrangements import SHIPPED_DIR, Arrangement, check_arrangement
-from engine.calendar.model import SOURCE_PROVISIONAL
+from engine.calendar.model import MIN_YEAR, SOURCE_PROVISIONAL
 from engine.calendar_sync import arrangement_of, arrangements_of
 from engine.errors import InvalidInput, PermissionDenied, Problem
 from engine.persistence.models import CalendarArrangement
@@ -189,6 +190,67 @@ def _audited(row: ArrangementRow | None) -> dict | None:
             "installed_at": row.installed_at.isoformat(), "installed_by": row.installed_by}
 
 
+@dataclass(frozen=True)
+class RecountReport:
+    """What re-counting open deadlines by the calendar of record changed (or would change)."""
+
+    version: int
+    since: date
+    dry_run: bool
+    changes: list[DeadlineChange] = field(default_factory=list)
+    skipped: list[SkippedTimer] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return {"version": self.version, "since": self.since.isoformat(), "dry_run": self.dry_run,
+                "changes": [c.to_dict() for c in self.changes], "skipped": [s.to_dict() for s in self.skipped]}
+
+
+def recount_open(uow: UnitOfWork, *, actor: str, since: date | None = None, dry_run: bool = False) -> RecountReport:
+    """Re-count every open deadline due on or after `since` (every one when None) by the calendar
+    of record, as an install does: for deadlines written by a process that had not yet noticed
+    a new notice, or to check that none is out of step.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is not an administrator (`calendar.admin_only`).
+    """
+    with uow.read() if dry_run else uow:
+        user = require_user(uow.session, actor)
+        if ADMIN not in user.roles:
+            raise PermissionDenied("calendar.admin_only", user=actor)
+        report = _recount(uow, actor=actor, since=since or date(MIN_YEAR, 1, 1), dry_run=dry_run)
+        if not dry_run:
+            uow.commit()
+    return report
+
+
+def recount_after(uow: UnitOfWork, version: int, *, actor: str) -> RecountReport | None:
+    """Re-count the open deadlines that the notices installed after calendar version `version`
+    may move (a scheduler does this a while after it notices a change); None when none was.
+    """
+    with uow:
+        years = uow.session.scalars(select(CalendarArrangement.year)
+                                    .where(CalendarArrangement.calendar_version > version)).all()
+        if not years:
+            return None
+        # A notice moves days at most into December of the year before.
+        report = _recount(uow, actor=actor, since=date(min(years) - 1, 12, 1), dry_run=False)
+        uow.commit()
+    return report
+
+
+def _recount(uow: UnitOfWork, *, actor: str, since: date, dry_run: bool) -> RecountReport:
+    engine = uow.engine
+    now = engine.clock.now()
+    version = uow.calendar.version()
+    arrangements = arrangements_of(uow.calendar.current())
+    planned = recount.plan(uow, WorkingCalendar(arrangements, engine.rules), arrangements, since, now)
+    if not dry_run:
+        recount.apply(uow, planned, actor=actor, notice=None, now=now)
+    return RecountReport(version, since, dry_run, planned.changes, planned.skipped)
+
+
 def counted(uow: UnitOfWork) -> WorkingCalendar:
     """The calendar of record as it stands now (read from the database if it changed)."""
     with uow.read():
@@ -230,5 +292,5 @@ def installed_years(uow: UnitOfWork) -> list[dict]:
                  "installed_by": row.installed_by} for row in uow.calendar.current()]
 
 
-__all__ = ["InstallReport", "install", "seed", "counted", "year_view", "installed_years", "DeadlineChange",
-           "SkippedTimer"]
+__all__ = ["InstallReport", "RecountReport", "install", "seed", "recount_open", "recount_after", "counted",
+           "year_view", "installed_years", "DeadlineChange", "SkippedTimer"]

@@ -125,8 +125,9 @@ def plan(uow: UnitOfWork, calendar: WorkingCalendar, arrangements: dict[int, Arr
     return result
 
 
-def apply(uow: UnitOfWork, result: Plan, *, actor: str, notice: str, now: datetime) -> None:
-    """Write a plan: rows, instance states, audit entries and notifications.
+def apply(uow: UnitOfWork, result: Plan, *, actor: str, notice: str | None, now: datetime) -> None:
+    """Write a plan: rows, instance states, audit entries and notifications, citing `notice` (the
+    notice installed; None: the newest notice each deadline rests on).
 
     Raises:
         Conflict: an instance changed meanwhile (`calendar.install_conflict`); nothing is kept.
@@ -134,11 +135,12 @@ def apply(uow: UnitOfWork, result: Plan, *, actor: str, notice: str, now: dateti
     notifications = []
     for change, columns, holder, groups in result._tasks:
         uow.calendar.move_task(change.task_id, **columns)
+        cited = notice or _newest(change.new_notices)
         uow.audit.append(at=now, actor=actor, action="deadline.recount", instance_id=change.instance_id,
                          task_id=change.task_id, before=_deadline_entry(change, "old"),
-                         after={**_deadline_entry(change, "new"), "notice": notice})
+                         after={**_deadline_entry(change, "new"), "notice": cited})
         if change.moved:
-            notifications += _notify(change, holder, groups, notice, now)
+            notifications += _notify(change, holder, groups, cited, now)
     uow.notifications.add(notifications)
     for instance, workflow, moved in result._instances:
         timers = dict(instance.waiting.get("timers", {}))
@@ -252,6 +254,10 @@ def _reads_clock(expression: str) -> bool:
     except SyntaxError:
         return True
     return any(isinstance(node, ast.Name) and node.id in CLOCK_FUNCTIONS for node in ast.walk(tree))
+
+
+def _newest(notices: list[str]) -> str:
+    return notices[-1].split(":", 1)[1] if notices else ""
 
 
 def _notices(basis) -> list[str]:

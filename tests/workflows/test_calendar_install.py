@@ -8,6 +8,7 @@ statutory 2027-01-01 only): 12-29, 12-30, 12-31, 01-04, 01-05. By the test notic
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import InvalidInput, PermissionDenied
 from engine.persistence.models import AuditEntry, CalendarHead, Timer
+from engine.scheduler import CalendarSettler
 from engine.services import audit, calendar, notifications, tasks
 from engine.services.progress import load_workflow
 from engine_factory import EngineFactory
@@ -202,3 +204,45 @@ def test_a_deadline_moved_into_the_past_tells_the_holder_and_the_supervisors(pro
         "notification.deadline_passed"]
     # The timer moved to 2027-01-05 00:00, already past: the next sweep fires it.
     assert [f.task_name for f in procedure.sweep()] == ["review_overdue"]
+
+
+def test_what_a_process_counted_by_the_old_calendar_is_re_counted_by_the_scheduler_a_while_later(procedure,
+                                                                                                project_engines):
+    procedure.at(INSTALLED)
+    moments = [0.0]
+    settler = CalendarSettler(procedure.engine, "test", settle_seconds=60, monotonic=lambda: moments[0])
+    # A process that reads the calendar version once an hour, last just before the install.
+    stale = EngineFactory(project_engines.config.database_url, project_engines.config.forms_dir)
+    stale.config = replace(stale.config, calendar_check_seconds=3600)
+    try:
+        calendar.counted(stale.at(RECEIVED).uow())
+        procedure.sweep()  # the scheduler's sweep reads the calendar version
+        assert settler.settle() is None
+        _install(procedure)
+        assert settler.settle() is None  # noticed; waits for stragglers
+
+        procedure.engine = stale.at(RECEIVED)
+        instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+        assert procedure.open_tasks(instance_id)["review"]["due_date"] == "2027-01-05"  # by the old calendar
+        procedure.at(INSTALLED)
+        moments[0] = 30.0
+        assert settler.settle() is None
+        moments[0] = 61.0
+        report = settler.settle()
+    finally:
+        stale.close()
+
+    assert [(c.kind, c.new_due_date) for c in report.changes] == [("task", date(2027, 1, 6)), ("timer", None)]
+    review = procedure.open_tasks(instance_id)["review"]
+    assert (review["due_date"], review["deadline_provisional"]) == ("2027-01-06", False)
+    assert procedure.actions(instance_id)[1:] == [("scheduler:test", "deadline.recount"),
+                                                  ("scheduler:test", "timer.recount")]
+    assert settler.settle() is None
+    procedure.assert_round_trips(instance_id)
+
+
+def test_recount_finds_nothing_to_change_when_every_deadline_is_in_step(procedure):
+    _received_before_the_notice(procedure)
+    _install(procedure)
+    report = calendar.recount_open(procedure.engine.uow(), actor="admin", dry_run=True)
+    assert (report.changes, report.skipped) == ([], [])

@@ -81,7 +81,7 @@ def test_a_2027_notice_installed_from_the_command_line_recounts_an_application_r
     dry = pdw("calendar", "install", str(NOTICE_2027), "--dry-run", "--as", "admin", clock="2026-12-29T09:00:00+08:00")
     receipt = json.loads(pdw("instances", "show", "1", "--json").stdout)["receipt_number"]
     assert dry.stdout.splitlines()[1:] == [
-        "would move 2 deadline(s):",
+        "would change 2 deadline(s):",
         f"  {receipt} task {review['id']} 审核共享申请（第二十条第二款）: 2027-01-05 (provisional) -> 2027-01-06",
         f"  {receipt} timer review_overdue: 2027-01-06 00:00 -> 2027-01-07 00:00",
         "dry run: nothing installed",
@@ -94,6 +94,7 @@ def test_a_2027_notice_installed_from_the_command_line_recounts_an_application_r
     assert (review["due_date"], review["deadline_provisional"]) == ("2027-01-06", False)
     due = pdw("calendar", "due", "--received", "2026-12-28", "--rule", "art20_share_reply")
     assert (due.stdout, due.stderr) == ("2027-01-06\n", "")
+    assert pdw("calendar", "recount", "--dry-run", "--as", "admin").stdout == "would change no deadline\n"
     year = pdw("calendar", "year", "2027").stdout.splitlines()
     assert year[:2] == ["2027: official (正式) - 国务院办公厅关于2027年部分节假日安排的通知（测试用） 国办发明电〔2026〕99号 "
                         "[installed:2027.toml]", "installed 2026-12-29 09:00 by admin from 2027.toml"]
