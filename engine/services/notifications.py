@@ -43,10 +43,17 @@ def unread(uow: UnitOfWork, actor: str, limit: int = 20) -> list[NotificationVie
     """
     with uow.read():
         user = require_user(uow.session, actor)
-        rows = uow.session.execute(select(_n).where(_addressed_to(actor, permissions.groups_of(user)))
-                                   .order_by(_n.c.id.desc()).limit(limit))
-        return [NotificationView(r.id, r.code, r.params, r.instance_id, r.task_id, r.created_at, r.recipient_group)
-                for r in rows]
+        return unread_in(uow, actor, permissions.groups_of(user), limit)
+
+
+def unread_in(uow: UnitOfWork, name: str, groups: tuple[str, ...] | list[str], limit: int = 20) \
+        -> list[NotificationView]:
+    """`unread` inside a unit of work the caller opened (the inbox page shows them at its top);
+    one query on the unread indexes."""
+    rows = uow.session.execute(select(_n).where(_addressed_to(name, tuple(groups)))
+                               .order_by(_n.c.id.desc()).limit(limit))
+    return [NotificationView(r.id, r.code, r.params, r.instance_id, r.task_id, r.created_at, r.recipient_group)
+            for r in rows]
 
 
 def mark_read(uow: UnitOfWork, actor: str, ids: list[int]) -> int:
