@@ -10,7 +10,8 @@ from engine.bpmn.budgets import Budgets
 from engine.bpmn.operations import OPERATIONS
 from engine.bpmn.script_engine import PdwScriptEngine
 from engine.bpmn.serializer import WorkflowStore
-from engine.calendar import Rule, WorkingCalendar, load_rules
+from engine.calendar import Rule, load_rules
+from engine.calendar_sync import CalendarOfRecord
 from engine.clock import Clock
 from engine.config import PROJECT_ROOT, Config
 from engine.forms import compile_form
@@ -62,7 +63,8 @@ class Engine:
     config: Config
     db: Database
     clock: Clock
-    calendar: WorkingCalendar
+    # The holiday notices installed in the database, followed as they change.
+    calendar: CalendarOfRecord
     rules: dict[str, Rule]
     store: WorkflowStore
     sandbox: Sandbox
@@ -106,7 +108,6 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
     Raises:
         ConfigError: config is None and an environment variable holds a bad value.
         ClockError: config.clock is not an ISO datetime.
-        CalendarError: config.arrangements_dir is missing or holds a malformed file.
     """
     config = config or Config.from_env()
     clock = clock or Clock.parse(config.clock)
@@ -116,14 +117,16 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
     budgets = Budgets.from_config(config)
     owns_sandbox = sandbox is None
     if sandbox is None:
-        sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb,
-                          arrangements_dir=config.arrangements_dir)
+        sandbox = Sandbox(time_limit=config.script_time_limit, memory_limit_mb=config.script_memory_mb)
+    rules = load_rules()
     return Engine(
         config=config,
         db=connect(config.database_url),
         clock=clock,
-        calendar=WorkingCalendar.load(config.arrangements_dir),
-        rules=load_rules(),
+        # Read from the database at the first unit of work; the script worker follows it.
+        calendar=CalendarOfRecord(rules, check_seconds=config.calendar_check_seconds,
+                                  on_change=sandbox.use_arrangements),
+        rules=rules,
         store=store,
         sandbox=sandbox,
         script_engine=PdwScriptEngine(SandboxEnvironment(sandbox, clock), clock, OPERATIONS, budgets),

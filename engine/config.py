@@ -38,7 +38,8 @@ class Config:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'instance' / 'pdw.sqlite3'}"  # PDW_DATABASE_URL
     forms_dir: Path = PROJECT_ROOT / "forms"  # PDW_FORMS_DIR
     workflows_dir: Path = PROJECT_ROOT / "workflows"  # PDW_WORKFLOWS_DIR
-    arrangements_dir: Path | None = None  # PDW_ARRANGEMENTS_DIR: local holiday arrangements
+    arrangements_dir: Path | None = None  # PDW_ARRANGEMENTS_DIR: more notices `pdw db upgrade` installs
+    calendar_check_seconds: float = 1.0  # PDW_CALENDAR_CHECK_SECONDS: how often to look for a new notice
     clock: str = ""  # PDW_CLOCK: an ISO datetime freezing time; empty for the system clock
     max_bpmn_bytes: int = 5 * 1024 * 1024  # PDW_MAX_BPMN_BYTES
     script_time_limit: float = 2.0  # PDW_SCRIPT_TIME_LIMIT, seconds
@@ -81,6 +82,8 @@ class Config:
             forms_dir=env.path("PDW_FORMS_DIR", default.forms_dir),
             workflows_dir=env.path("PDW_WORKFLOWS_DIR", default.workflows_dir),
             arrangements_dir=env.path("PDW_ARRANGEMENTS_DIR", default.arrangements_dir),
+            calendar_check_seconds=env.seconds("PDW_CALENDAR_CHECK_SECONDS", default.calendar_check_seconds,
+                                               zero=True),
             clock=env.text("PDW_CLOCK", default.clock),
             max_bpmn_bytes=env.integer("PDW_MAX_BPMN_BYTES", default.max_bpmn_bytes, minimum=1),
             script_time_limit=env.seconds("PDW_SCRIPT_TIME_LIMIT", default.script_time_limit),
@@ -146,7 +149,7 @@ class _Variables:
             raise ConfigError("config.out_of_range", variable=name, value=repr(value), min=minimum, max=maximum)
         return number
 
-    def seconds(self, name: str, default: float) -> float:
+    def seconds(self, name: str, default: float, *, zero: bool = False) -> float:
         value = self._get(name)
         if value is None:
             return default
@@ -154,7 +157,9 @@ class _Variables:
             number = float(value)
         except ValueError:
             raise ConfigError("config.not_seconds", variable=name, value=repr(value)) from None
-        if not (number > 0 and math.isfinite(number)):
+        if not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+            if zero:
+                raise ConfigError("config.seconds_negative", variable=name, value=repr(value))
             raise ConfigError("config.seconds_not_positive", variable=name, value=repr(value))
         return number
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
+from typing import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.bootstrap import Engine
+from engine.services import calendar
 from engine.services.timers import sweep
 
 log = logging.getLogger(__name__)
+
+# After a new holiday notice, other processes count by the old calendar until they next read
+# the calendar version (PDW_CALENDAR_CHECK_SECONDS), and a transaction begun before that may
+# commit later still. Once this long has passed, the scheduler re-counts what they wrote.
+SETTLE_SECONDS = 60.0
 
 
 def worker_name() -> str:
@@ -25,19 +33,52 @@ def run_forever(engine: Engine, *, interval_seconds: float = 10.0) -> None:
     processes may sweep the same database at the same time.
     """
     name = worker_name()
+    settler = CalendarSettler(engine, name)
     scheduler = BlockingScheduler(timezone="Asia/Shanghai")
-    scheduler.add_job(lambda: _sweep_logged(engine, name), "interval", seconds=interval_seconds,
+    scheduler.add_job(lambda: _sweep_logged(engine, name, settler), "interval", seconds=interval_seconds,
                       max_instances=1, coalesce=True, id="pdw-timer-sweep")
-    _sweep_logged(engine, name)
+    _sweep_logged(engine, name, settler)
     scheduler.start()
 
 
-def _sweep_logged(engine: Engine, name: str) -> None:
+def _sweep_logged(engine: Engine, name: str, settler: "CalendarSettler") -> None:
     # A sweep that fails (the database away for a moment) is logged; the next one runs on time.
     try:
         fired = sweep(engine.uow, worker=name)
+        report = settler.settle()
     except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep
         log.exception("timer sweep failed; retrying at the next interval")
         return
     for one in fired:
         log.info("fired timer %s of instance %s (%s): %s", one.timer_id, one.instance_id, one.task_name, one.status)
+    if report is not None:
+        log.info("calendar version %s: %s deadline(s) re-counted", report.version, len(report.changes))
+
+
+class CalendarSettler:
+    """Re-counts, SETTLE_SECONDS after the scheduler notices a new calendar version, the open
+    deadlines the new notices may move: those another process wrote by the old calendar."""
+
+    def __init__(self, engine: Engine, name: str, *, settle_seconds: float | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._actor = f"scheduler:{name}"
+        self._settle = settle_seconds if settle_seconds is not None else \
+            SETTLE_SECONDS + engine.config.calendar_check_seconds
+        self._monotonic = monotonic
+        self._seen: int | None = None
+        self._pending: tuple[int, float] | None = None  # (the version before the change, when to settle)
+
+    def settle(self) -> calendar.RecountReport | None:
+        """Call after each sweep (whose units of work read the version); re-counts when due."""
+        version = self._engine.calendar.version
+        if self._seen is None or version is None:
+            self._seen = version
+            return None
+        if version != self._seen:
+            before = self._pending[0] if self._pending else self._seen
+            self._pending, self._seen = (before, self._monotonic() + self._settle), version
+        if self._pending is None or self._monotonic() < self._pending[1]:
+            return None
+        before, self._pending = self._pending[0], None
+        return calendar.recount_after(self._engine.uow(), before, actor=self._actor)

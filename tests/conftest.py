@@ -21,6 +21,7 @@ from engine.persistence.database import connect
 from engine.persistence.migrate import upgrade
 from engine.persistence.models import Base
 from engine.sandbox import Sandbox
+from engine.services import calendar
 from engine_factory import TEST_SCRIPT_TIME_LIMIT, EngineFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -46,13 +47,22 @@ def sandbox():
         yield shared
 
 
+def migrate(url: str) -> None:
+    """What `pdw db upgrade` does: run the migrations, then install the shipped holiday notices."""
+    db = connect(url)
+    upgrade(db)
+    db.dispose()
+    factory = EngineFactory(url, FIXTURES / "forms")
+    calendar.seed(factory.at().uow())
+    factory.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file that each test copies, so migrations run once."""
     path = tmp_path_factory.mktemp("template") / "pdw.sqlite3"
-    db = connect(f"sqlite:///{path}")
-    upgrade(db)
-    db.dispose()
+    migrate(f"sqlite:///{path}")
+    _checkpoint(path)
     return path
 
 
@@ -79,10 +89,7 @@ class _Schemas:
         with self._admin.begin() as c:
             c.execute(text(f'CREATE SCHEMA "{name}"'))
         self.names.append(name)
-        url = self.url(name)
-        db = connect(url)
-        upgrade(db)
-        db.dispose()
+        migrate(self.url(name))
         return name
 
     def url(self, name: str) -> str:
@@ -117,6 +124,7 @@ def _restore_postgres(url: str, template_schema: str | None) -> None:
         c.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         if template_schema is None:
             c.execute(text("INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64})
+            c.execute(text("INSERT INTO calendar_head (id, version) VALUES (1, 0)"))
         else:
             for table in tables:
                 c.execute(text(f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}'))
@@ -186,15 +194,13 @@ def database_kind(request) -> str:
 
 
 @pytest.fixture
-def database_url(database_kind, request, tmp_path) -> str:
-    """An empty, migrated database: a SQLite file, then PostgreSQL."""
-    if database_kind == "sqlite":
-        path = tmp_path / "pdw.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_schema")
-    _restore_postgres(url, None)
-    return url
+def database_url(database_kind, templates, tmp_path) -> str:
+    """An empty, migrated database holding the shipped holiday notices: a SQLite file, then PostgreSQL."""
+    return templates.fresh(database_kind, "empty", _nothing, tmp_path)
+
+
+def _nothing(url: str) -> None:
+    """Seeds nothing beyond what migrating does."""
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The PDW web app: reviewer inbox, task pages and the applicant portal."""
+"""The PDW web app: reviewer inbox, task pages, the applicant portal and the working calendar."""
 from __future__ import annotations
 
 from flask import Flask, g, redirect, url_for
@@ -26,9 +26,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from webapp import auth, inbox, portal
+    from webapp import auth, calendar, inbox, portal
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)

@@ -18,6 +18,8 @@ ACTIONS = {
     "task.reassign": _l("改派任务"),
     "task.complete": _l("办理完成"),
     "timer.fire": _l("期限计时触发"),
+    "deadline.recount": _l("按新放假安排重算期限"),
+    "timer.recount": _l("按新放假安排调整计时"),
 }
 
 

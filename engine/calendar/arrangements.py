@@ -1,104 +1,254 @@
-"""Local arrangement files: one TOML per year transcribing a State Council holiday notice."""
+"""Arrangement files: one TOML per year transcribing a State Council holiday notice.
+
+A file is checked whole: `check_arrangement` returns every problem it finds, each naming the
+field and the line, so a file is either taken as a whole or refused with all its problems.
+"""
 from __future__ import annotations
 
+import hashlib
+import re
 import tomllib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from engine.calendar.model import DAY_OFF, MAKE_UP_WORKDAY, MAX_YEAR, MIN_YEAR, CalendarError, DayEntry, Notice
+from engine.errors import InvalidInput, Problem
 
 SHIPPED_DIR = Path(__file__).with_name("arrangements")
+
+_KEYS = ("year", "notice", "title", "published", "days_off", "make_up_workdays")
+_DAY_KEYS = ("date", "name")
+_LISTS = {"days_off": DAY_OFF, "make_up_workdays": MAKE_UP_WORKDAY}
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
 class Arrangement:
-    """A year's days off and make-up working days as one local file declares them."""
+    """A year's days off and make-up working days as one notice declares them.
+
+    A notice may move days across New Year, so a few dates may lie in December of the year
+    before or January of the year after; the calendar applies them to those years.
+    """
 
     notice: Notice
     days_off: frozenset[date]
     make_up_workdays: frozenset[date]
     entries: tuple[DayEntry, ...]
 
+    @property
+    def year(self) -> int:
+        """The year the notice is for."""
+        return self.notice.year
+
+    def to_dict(self) -> dict[str, Any]:
+        """The arrangement as JSON data (the database row's days and the script worker's input)."""
+        return {
+            "year": self.notice.year,
+            "notice": self.notice.notice,
+            "title": self.notice.title,
+            "published": self.notice.published.isoformat() if self.notice.published else None,
+            "source": self.notice.source,
+            "days_off": [[e.day.isoformat(), e.name] for e in self.entries if e.kind == DAY_OFF],
+            "make_up_workdays": [[e.day.isoformat(), e.name] for e in self.entries if e.kind == MAKE_UP_WORKDAY],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], installed_at: datetime | None = None) -> "Arrangement":
+        """Rebuild an arrangement from `to_dict` output (data already checked when it was installed)."""
+        published = date.fromisoformat(data["published"]) if data.get("published") else None
+        notice = Notice(data["year"], data.get("notice"), data.get("title"), published, data["source"], installed_at)
+        return _build(notice, [(date.fromisoformat(d), name) for d, name in data.get("days_off", [])],
+                      [(date.fromisoformat(d), name) for d, name in data.get("make_up_workdays", [])])
+
+    def with_source(self, source: str, installed_at: datetime | None = None) -> "Arrangement":
+        """The same days, credited to `source` (and installed at `installed_at`)."""
+        notice = replace(self.notice, source=source, installed_at=installed_at)
+        entries = tuple(replace(entry, source=source) for entry in self.entries)
+        return replace(self, notice=notice, entries=entries)
+
+    def fingerprint(self) -> str:
+        """A digest of the notice and its days, whatever file they came from: equal for the same arrangement."""
+        data = self.to_dict()
+        data.pop("source")
+        return hashlib.sha256(repr(sorted(data.items())).encode("utf-8")).hexdigest()
+
 
 def load_arrangements(*folders: Path) -> dict[int, Arrangement]:
     """Read every *.toml in the folders, in order; a later file replaces an earlier one's year.
 
     Raises:
-        CalendarError: a folder does not exist or a file is malformed.
+        CalendarError: a folder does not exist (`calendar.folder_missing`).
+        InvalidInput: a file has problems (`calendar.arrangement_invalid`, one Problem each).
     """
     by_year: dict[int, Arrangement] = {}
     for folder in folders:
         if not folder.is_dir():
-            raise CalendarError("calendar.file_invalid", detail=f"arrangements folder {folder} does not exist")
+            raise CalendarError("calendar.folder_missing", folder=str(folder))
         for path in sorted(folder.glob("*.toml")):
             arrangement = read_arrangement(path)
-            by_year[arrangement.notice.year] = arrangement
+            by_year[arrangement.year] = arrangement
     return by_year
 
 
 def read_arrangement(path: Path) -> Arrangement:
-    """Parse and validate one arrangement file.
+    """Parse and check one arrangement file.
 
     Raises:
-        CalendarError: the file is unreadable, not TOML, or a field is missing or inconsistent.
+        InvalidInput: the file is unreadable or has problems (`calendar.arrangement_invalid`).
     """
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except OSError as exc:
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: cannot read arrangement ({exc.strerror})") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        problems = [Problem("calendar.file_unreadable", {"file": path.name}, file=path.name)]
+        raise InvalidInput("calendar.arrangement_invalid", problems, file=path.name, count=1) from None
+    arrangement, problems = check_arrangement(text, path.name)
+    if problems:
+        raise InvalidInput("calendar.arrangement_invalid", problems, file=path.name, count=len(problems))
+    return arrangement
+
+
+def check_arrangement(text: str, file_name: str) -> tuple[Arrangement | None, list[Problem]]:
+    """Parse `text` (the TOML of one notice) and find every problem in it.
+
+    The notice number, title and publication date must be present; every date must lie in the
+    year (or in December before it or January after it, as notices move days across New Year);
+    no day may be listed twice or be both a day off and a make-up working day; make-up
+    working days fall on weekends; there is at least one day off; no field is unknown.
+
+    Returns:
+        (the arrangement, []) when the file is sound, else (None, every problem, each with its
+        field and line).
+    """
+    lines = _Lines(text)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: not valid TOML ({exc})") from None
+        message = str(exc)
+        found = re.search(r"\(at line (\d+), column \d+\)", message)
+        detail = message[:found.start()].strip() if found else message
+        return None, [Problem("calendar.toml_invalid", {"detail": detail}, file=file_name,
+                              line=int(found.group(1)) if found else None)]
+
+    problems: list[Problem] = []
+
+    def problem(code: str, params: dict | None = None, *, field: str, line: int | None) -> None:
+        problems.append(Problem(code, params or {}, field=field, file=file_name, line=line))
+
+    for key in data:
+        if key not in _KEYS:
+            problem("calendar.field_unknown", {"name": key}, field=key, line=lines.key(key))
     year = data.get("year")
     if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: year must be a whole number from {MIN_YEAR} to {MAX_YEAR}")
+        problem("calendar.year_invalid", {"min": MIN_YEAR, "max": MAX_YEAR}, field="year", line=lines.key("year"))
+        year = None
+    if not _text(data.get("notice")):
+        problem("calendar.notice_missing", field="notice", line=lines.key("notice"))
+    if not _text(data.get("title")):
+        problem("calendar.title_missing", field="title", line=lines.key("title"))
     published = data.get("published")
-    if published is not None and type(published) is not date:
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: published must be a date such as 2025-11-04")
-    source = f"local:{path.name}"
-    notice = Notice(year, _optional_text(data, "notice", path), _optional_text(data, "title", path), published, source)
-    days_off = _read_days(data, "days_off", DAY_OFF, year, source, path)
-    make_up = _read_days(data, "make_up_workdays", MAKE_UP_WORKDAY, year, source, path)
-    clash = {entry.day for entry in days_off} & {entry.day for entry in make_up}
-    if clash:
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {min(clash).isoformat()} is both a day off and a make-up working day")
-    entries = tuple(sorted(days_off + make_up, key=lambda entry: entry.day))
-    return Arrangement(
-        notice,
-        frozenset(entry.day for entry in days_off),
-        frozenset(entry.day for entry in make_up),
-        entries,
-    )
+    if published is None:
+        problem("calendar.published_missing", field="published", line=None)
+    elif type(published) is not date:
+        problem("calendar.published_invalid", {"value": str(published)}, field="published",
+                line=lines.key("published"))
+
+    days: dict[str, list[tuple[date, str]]] = {key: [] for key in _LISTS}
+    seen: dict[date, tuple[str, int | None]] = {}
+    for key in _LISTS:
+        raw_days = data.get(key, [])
+        if not isinstance(raw_days, list) or not all(isinstance(raw, dict) for raw in raw_days):
+            problem("calendar.days_not_tables", {"key": key}, field=key, line=lines.key(key))
+            continue
+        for index, raw in enumerate(raw_days):
+            field, line = f"{key}[{index + 1}]", lines.table(key, index)
+            for unknown in sorted(set(raw) - set(_DAY_KEYS)):
+                problem("calendar.field_unknown", {"name": unknown}, field=f"{field}.{unknown}", line=line)
+            name = raw.get("name")
+            if not _text(name):
+                problem("calendar.name_missing", field=f"{field}.name", line=lines.table_key(key, index, "name", line))
+            day = raw.get("date")
+            line = lines.table_key(key, index, "date", line)
+            if type(day) is not date:
+                problem("calendar.date_invalid", {"example": f"{year or 2027}-01-01"}, field=f"{field}.date",
+                        line=line)
+                continue
+            if year is not None and not _near(day, year):
+                problem("calendar.date_outside_year", {"date": day.isoformat(), "year": year}, field=f"{field}.date",
+                        line=line)
+            if day in seen:
+                other_key, other_line = seen[day]
+                if other_key == key:
+                    problem("calendar.date_repeated", {"date": day.isoformat(), "first_line": other_line},
+                            field=f"{field}.date", line=line)
+                else:
+                    problem("calendar.date_off_and_worked", {"date": day.isoformat(), "other_line": other_line},
+                            field=f"{field}.date", line=line)
+                continue
+            seen[day] = (key, line)
+            if key == "make_up_workdays" and day.weekday() < 5:
+                problem("calendar.make_up_not_weekend", {"date": day.isoformat(), "weekday": _WEEKDAYS[day.weekday()]},
+                        field=f"{field}.date", line=line)
+            days[key].append((day, name if isinstance(name, str) else ""))
+    if isinstance(data.get("days_off", []), list) and not data.get("days_off"):
+        problem("calendar.no_days_off", field="days_off", line=None)
+    if problems:
+        return None, problems
+    notice = Notice(year, data["notice"].strip(), data["title"].strip(), published, f"local:{file_name}")
+    return _build(notice, days["days_off"], days["make_up_workdays"]), []
 
 
-def _optional_text(data: dict, key: str, path: Path) -> str | None:
-    value = data.get(key)
-    if value is not None and not isinstance(value, str):
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {key} must be a string")
-    return value
+def _text(value) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
-def _read_days(data: dict, key: str, kind: str, year: int, source: str, path: Path) -> list[DayEntry]:
-    raw_days = data.get(key, [])
-    if not isinstance(raw_days, list):
-        raise CalendarError("calendar.file_invalid", detail=f"{path.name}: {key} must be an array of tables ([[{key}]])")
-    entries: list[DayEntry] = []
-    seen: set[date] = set()
-    for index, raw in enumerate(raw_days, start=1):
-        where = f"{path.name}: {key} #{index}"
-        day = raw.get("date") if isinstance(raw, dict) else None
-        if type(day) is not date:
-            raise CalendarError("calendar.file_invalid", detail=f"{where}: date must be a date such as {year}-01-01")
-        if day.year != year:
-            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is not in {year}")
-        if day in seen:
-            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is listed twice")
-        if kind == MAKE_UP_WORKDAY and day.weekday() < 5:
-            raise CalendarError("calendar.file_invalid", detail=f"{where}: {day.isoformat()} is a weekday, so it cannot be a make-up working day")
-        name = raw.get("name", "")
-        if not isinstance(name, str):
-            raise CalendarError("calendar.file_invalid", detail=f"{where}: name must be a string")
-        seen.add(day)
-        entries.append(DayEntry(day, kind, name, source))
-    return entries
+def _near(day: date, year: int) -> bool:
+    # A notice's own year, or the turn of the year on either side of it.
+    return day.year == year or (day.year == year - 1 and day.month == 12) or (day.year == year + 1 and day.month == 1)
+
+
+def _build(notice: Notice, days_off: list[tuple[date, str]], make_up: list[tuple[date, str]]) -> Arrangement:
+    entries = [DayEntry(day, DAY_OFF, name, notice.source) for day, name in days_off]
+    entries += [DayEntry(day, MAKE_UP_WORKDAY, name, notice.source) for day, name in make_up]
+    return Arrangement(notice, frozenset(day for day, _ in days_off), frozenset(day for day, _ in make_up),
+                       tuple(sorted(entries, key=lambda entry: entry.day)))
+
+
+class _Lines:
+    """Line numbers of keys and [[tables]] in TOML text, so a problem can point at its line."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines()
+        self._headers: list[tuple[int, str]] = []
+        for number, line in enumerate(self._lines, start=1):
+            found = re.match(r"\s*\[\[\s*([A-Za-z0-9_-]+)\s*\]\]", line)
+            if found:
+                self._headers.append((number, found.group(1)))
+            elif re.match(r"\s*\[", line):
+                self._headers.append((number, ""))
+
+    def key(self, key: str) -> int | None:
+        """The line of a top-level `key = ...` (before the first table)."""
+        end = self._headers[0][0] if self._headers else len(self._lines) + 1
+        return self._find(key, 1, end)
+
+    def table(self, key: str, index: int) -> int | None:
+        """The line of the index-th (from 0) `[[key]]` header."""
+        numbers = [number for number, name in self._headers if name == key]
+        return numbers[index] if index < len(numbers) else None
+
+    def table_key(self, key: str, index: int, name: str, default: int | None) -> int | None:
+        """The line of `name = ...` inside the index-th `[[key]]` table, else `default`."""
+        start = self.table(key, index)
+        if start is None:
+            return default
+        later = [number for number, _ in self._headers if number > start]
+        return self._find(name, start + 1, later[0] if later else len(self._lines) + 1) or default
+
+    def _find(self, key: str, start: int, end: int) -> int | None:
+        pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+        for number in range(start, end):
+            if pattern.match(self._lines[number - 1]):
+                return number
+        return None

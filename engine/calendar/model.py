@@ -23,7 +23,8 @@ MAX_YEAR = 2200
 
 class CalendarError(PdwError, ValueError):
     """Bad input to the calendar: a period below 1, an unknown rule, a year out of range, a
-    malformed arrangement or rules file (`calendar.file_invalid`, its detail in English)."""
+    missing arrangements folder, or a malformed rules file (`calendar.file_invalid`, its detail
+    in English). A malformed arrangement is an InvalidInput naming each problem."""
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,18 @@ class Rule:
 
 @dataclass(frozen=True)
 class Notice:
-    """Where a year's days off come from: a State Council notice, the package, or nothing yet."""
+    """Where a year's days off come from: a State Council notice, the package, or nothing yet.
+
+    `installed_at` is when the notice was installed in the database (None for a file read
+    directly, the package and provisional years).
+    """
 
     year: int
     notice: str | None
     title: str | None
     published: date | None
     source: str
+    installed_at: datetime | None = None
 
     @property
     def provisional(self) -> bool:
@@ -67,6 +73,7 @@ class Notice:
             "published": self.published.isoformat() if self.published else None,
             "source": self.source,
             "provisional": self.provisional,
+            "installed_at": self.installed_at.isoformat() if self.installed_at else None,
         }
 
 

@@ -38,17 +38,23 @@ PACKAGE_OFFICIAL_YEARS = range(2001, max(ChinaStaticHolidays.special_public_holi
 
 @dataclass(frozen=True)
 class _Year:
-    """One year, precomputed: its working days as sorted ordinals, for bisect."""
+    """One year, precomputed: its working days as sorted ordinals, for bisect.
+
+    `neighbours` are the notices of the years either side that move days into this one.
+    """
 
     ordinals: tuple[int, ...]
     ordinal_set: frozenset[int]
     notice: Notice
     entries: tuple[DayEntry, ...]
+    neighbours: tuple[Notice, ...] = ()
 
 
 class WorkingCalendar:
-    """Working days from the holidays package, overridden year by year by local arrangement files.
+    """Working days from the holidays package, overridden year by year by arrangements.
 
+    An arrangement may also name days at the turn of the year next to its own (a notice moving
+    days across New Year); those override what the neighbouring year says about them.
     Years are computed lazily on first use and kept on the instance; the caller keeps the instance.
     """
 
@@ -71,7 +77,8 @@ class WorkingCalendar:
             A calendar whose years are computed on first use.
 
         Raises:
-            CalendarError: the extra folder does not exist or an arrangement file is malformed.
+            CalendarError: the extra folder does not exist.
+            InvalidInput: an arrangement file has problems.
         """
         folders = [SHIPPED_DIR]
         if extra_dir is not None:
@@ -232,7 +239,12 @@ class WorkingCalendar:
     def _basis_for(self, first: int, last: int) -> tuple[Notice, ...]:
         key = (first, last)
         if key not in self._basis:
-            self._basis[key] = tuple(self._year(year).notice for year in range(first, last + 1))
+            notices = {}
+            for year in range(first, last + 1):
+                built = self._year(year)
+                for notice in (built.notice, *built.neighbours):
+                    notices.setdefault(notice.year, notice)
+            self._basis[key] = tuple(notices[year] for year in sorted(notices))
         return self._basis[key]
 
     def _end_of(self, due: date) -> datetime:
@@ -252,19 +264,31 @@ class WorkingCalendar:
     def _build_year(self, year: int) -> _Year:
         arrangement = self._arrangements.get(year)
         if arrangement is not None:
-            notice, entries = arrangement.notice, arrangement.entries
-            days_off, make_up = arrangement.days_off, arrangement.make_up_workdays
+            notice = arrangement.notice
+            by_day = {entry.day: entry for entry in arrangement.entries if entry.day.year == year}
         else:
-            notice, entries, days_off, make_up = self._package_year(year)
+            notice, entries = self._package_year(year)
+            by_day = {entry.day: entry for entry in entries}
+        neighbours = []
+        for other in (year - 1, year + 1):
+            moved = [entry for entry in self._arrangements[other].entries
+                     if entry.day.year == year] if other in self._arrangements else []
+            if moved:
+                # The notice of the next (or last) year moves these days across New Year.
+                by_day.update((entry.day, entry) for entry in moved)
+                neighbours.append(self._arrangements[other].notice)
+        days_off = frozenset(day for day, entry in by_day.items() if entry.kind == DAY_OFF)
+        make_up = frozenset(day for day, entry in by_day.items() if entry.kind == MAKE_UP_WORKDAY)
         first = date(year, 1, 1).toordinal()
         ordinals = tuple(
             ordinal
             for ordinal in range(first, date(year, 12, 31).toordinal() + 1)
             if _is_workday(date.fromordinal(ordinal), days_off, make_up)
         )
-        return _Year(ordinals, frozenset(ordinals), notice, entries)
+        entries = tuple(sorted(by_day.values(), key=lambda entry: entry.day))
+        return _Year(ordinals, frozenset(ordinals), notice, entries, tuple(neighbours))
 
-    def _package_year(self, year: int) -> tuple[Notice, tuple[DayEntry, ...], frozenset[date], frozenset[date]]:
+    def _package_year(self, year: int) -> tuple[Notice, list[DayEntry]]:
         package = holidays.China(years=year, language="zh_CN")
         days_off = frozenset(day for day in package if day.year == year)
         # weekend_workdays accumulates make-up days of other years too; keep this year's only.
@@ -272,8 +296,7 @@ class WorkingCalendar:
         entries = [DayEntry(day, DAY_OFF, package[day], SOURCE_PACKAGE) for day in days_off]
         entries += [DayEntry(day, MAKE_UP_WORKDAY, "调休上班", SOURCE_PACKAGE) for day in make_up]
         source = SOURCE_PACKAGE if year in PACKAGE_OFFICIAL_YEARS else SOURCE_PROVISIONAL
-        notice = Notice(year, None, None, None, source)
-        return notice, tuple(sorted(entries, key=lambda entry: entry.day)), days_off, make_up
+        return Notice(year, None, None, None, source), entries
 
 
 def _is_workday(day: date, days_off: frozenset[date], make_up: frozenset[date]) -> bool:

@@ -1,14 +1,19 @@
-"""`pdw calendar`: working days and statutory deadlines from the command line."""
+"""`pdw calendar`: working days and statutory deadlines by the calendar of record, and installing
+a year's holiday notice."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
+from engine.cli.common import emit, fail, friendly, language, new_uow
+from engine.clock import SHANGHAI
 from engine.config import Config, ConfigError
+from engine.errors import PdwError
 
 
 class InputError(click.UsageError):
@@ -44,14 +49,23 @@ def _parse_date(value: str, option: str) -> date:
 
 
 def _load_calendar() -> WorkingCalendar:
+    """The calendar of record: the notices installed in PDW_DATABASE_URL."""
+    from sqlalchemy.exc import DBAPIError
+
+    from engine.services import calendar as calendar_service
+
     try:
         config = Config.from_env()
     except ConfigError as exc:
         raise InputError(str(exc)) from None
+    not_ready = PdwError("calendar.not_ready").text(language())
+    if config.database_url.startswith("sqlite:///") and \
+            not Path(config.database_url.removeprefix("sqlite:///")).is_file():
+        raise InputError(not_ready)
     try:
-        return WorkingCalendar.load(config.arrangements_dir)
-    except CalendarError as exc:
-        raise InputError(f"PDW_ARRANGEMENTS_DIR: {exc}") from None
+        return calendar_service.counted(new_uow())
+    except DBAPIError:
+        raise InputError(not_ready) from None
 
 
 def _warn_provisional(years: list[int], what_zh: str, what_en: str) -> None:
@@ -121,26 +135,111 @@ def is_workday(day: str) -> None:
 @click.argument("year", type=int, metavar="YYYY")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def year(year: int, as_json: bool) -> None:
-    """List the year's days off and make-up working days, and where they come from."""
-    calendar = _load_calendar()
+    """List the year's days off and make-up working days, the notice they come from and when
+    it was installed."""
+    from engine.services import calendar as calendar_service
+
+    _load_calendar()
     try:
-        notice = calendar.notice(year)
-        entries = calendar.year_entries(year)
+        view = calendar_service.year_view(new_uow(), year)
     except CalendarError as exc:
         raise InputError(f"YYYY: {exc}") from None
     if as_json:
-        payload = {"year": year, "status": _status(notice.provisional), "notice": notice.to_dict(),
-                   "entries": [entry.to_dict() for entry in entries]}
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
-    if notice.provisional:
+    notice = view["notice"]
+    if notice["provisional"]:
         click.echo(f"{year}: provisional (暂定) - no State Council arrangement; weekends and statutory festival days only")
     else:
-        cited = " ".join(part for part in (notice.title, notice.notice) if part) or "State Council arrangement"
-        click.echo(f"{year}: official (正式) - {cited} [{notice.source}]")
-    for entry in entries:
-        label = "day off" if entry.kind == "day_off" else "make-up working day"
-        click.echo(f"{entry.day.isoformat()}  {label:<20} {entry.name}  [{entry.source}]")
+        cited = " ".join(part for part in (notice["title"], notice["notice"]) if part) or "State Council arrangement"
+        click.echo(f"{year}: official (正式) - {cited} [{notice['source']}]")
+    current = [install for install in view["installs"] if install["current"]]
+    if current:
+        click.echo(f"installed {_local_time(current[0]['installed_at'])} by {current[0]['installed_by']} "
+                   f"from {current[0]['file']}" + (f" ({current[0]['reason']})" if current[0]["reason"] else ""))
+    for replaced in (install for install in view["installs"] if not install["current"]):
+        click.echo(f"replaced: {replaced['notice']}, installed {_local_time(replaced['installed_at'])} "
+                   f"by {replaced['installed_by']} from {replaced['file']}")
+    for entry in view["entries"]:
+        label = "day off" if entry["kind"] == "day_off" else "make-up working day"
+        click.echo(f"{entry['date']}  {label:<20} {entry['name']}  [{entry['source']}]")
+
+
+@group.command("install")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as", "actor", required=True, help="An administrator.")
+@click.option("--replace", is_flag=True, help="Replace the notice already installed for the year.")
+@click.option("--reason", default=None, help="Why the installed notice is replaced (with --replace).")
+@click.option("--dry-run", is_flag=True, help="List the deadlines that would move; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly
+def install(file: str, actor: str, replace: bool, reason: str | None, dry_run: bool, as_json: bool) -> None:
+    """Install FILE.toml, a year's State Council holiday notice, for every PDW process, and
+    re-count the open deadlines it moves. A file with any problem is refused whole."""
+    from engine.services import calendar as calendar_service
+
+    path = Path(file)
+    if not path.is_file():
+        fail(f"{file}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text")
+    report = calendar_service.install(new_uow(), text, file_name=path.name, actor=actor, replace=replace,
+                                      reason=reason, dry_run=dry_run)
+    emit(report.to_dict(), as_json, lambda _: _describe_install(report))
+
+
+def _describe_install(report) -> str:
+    notice = report.notice
+    lines = [f"{notice.year}: {notice.title}（{notice.notice}）, published {notice.published.isoformat()}"]
+    if report.unchanged:
+        lines.append(f"already installed {_local_time(notice.installed_at)}; nothing changed")
+        return "\n".join(lines)
+    if report.replaced is not None:
+        lines.append(f"replaces {report.replaced.notice}, installed {_local_time(report.replaced.installed_at)}")
+    lines += _describe_changes(report)
+    lines.append("dry run: nothing installed" if report.dry_run else f"installed as calendar version {report.version}")
+    return "\n".join(lines)
+
+
+def _describe_changes(report) -> list[str]:
+    verb = "would change" if report.dry_run else "changed"
+    lines = [f"{verb} {len(report.changes)} deadline(s):" if report.changes else f"{verb} no deadline"]
+    for change in report.changes:
+        if change.kind == "task":
+            old = change.old_due_date.isoformat() + (" (provisional)" if change.old_provisional else "")
+            new = change.new_due_date.isoformat() + (" (provisional)" if change.new_provisional else "")
+            what = f"task {change.task_id} {change.title}"
+        else:
+            old, new = _local_time(change.old_due_at), _local_time(change.new_due_at)
+            what = f"timer {change.title}"
+        passed = "  [already passed]" if change.passed and change.kind == "task" else ""
+        lines.append(f"  {change.receipt_number} {what}: {old} -> {new}{passed}")
+    for skipped in report.skipped:
+        lines.append(f"  {skipped.receipt_number} timer {skipped.title}: not re-counted ({skipped.reason})")
+    return lines
+
+
+@group.command("recount")
+@click.option("--as", "actor", required=True, help="An administrator.")
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="Only deadlines due on or after this day.")
+@click.option("--dry-run", is_flag=True, help="List the deadlines that would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+@friendly
+def recount(actor: str, since: str | None, dry_run: bool, as_json: bool) -> None:
+    """Re-count open deadlines by the calendar of record (the scheduler does so a minute after a
+    new notice, for what other processes counted by the old calendar meanwhile)."""
+    from engine.services import calendar as calendar_service
+
+    since_day = _parse_date(since, "--since") if since else None
+    report = calendar_service.recount_open(new_uow(), actor=actor, since=since_day, dry_run=dry_run)
+    emit(report.to_dict(), as_json, lambda _: "\n".join(_describe_changes(report)))
+
+
+def _local_time(stamp: str | datetime) -> str:
+    moment = datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 @group.command("rules")
@@ -161,7 +260,3 @@ def rules(as_json: bool) -> None:
         extends = f" (extends {rule.extends})" if rule.extends else ""
         internal = "" if rule.statutory else " [internal, not statutory]"
         click.echo(f"{rule.id}: {rule.period} {unit}  {rule.article}  {rule.title_zh} / {rule.title_en}{extends}{internal}")
-
-
-def _status(provisional: bool) -> str:
-    return "provisional" if provisional else "official"

@@ -14,9 +14,16 @@ def group() -> None:
 @group.command("upgrade")
 @friendly
 def upgrade_command() -> None:
-    """Apply every Alembic migration to PDW_DATABASE_URL."""
+    """Apply every Alembic migration to PDW_DATABASE_URL and install the shipped holiday notices."""
     from engine.persistence.migrate import upgrade
+
+    from engine.services import calendar
 
     engine = get_engine()
     revision = upgrade(engine.db)
     click.echo(f"database at revision {revision}")
+    # The shipped holiday notices (and PDW_ARRANGEMENTS_DIR's), for years the database has none for.
+    folders = [engine.config.arrangements_dir] if engine.config.arrangements_dir is not None else []
+    for report in calendar.seed(engine.uow(), folders):
+        click.echo(f"installed the {report.year} holiday notice {report.notice.notice} from {report.file_name}"
+                   + (f"; {len(report.changes)} deadline(s) re-counted" if report.changes else ""))

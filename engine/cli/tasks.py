@@ -12,7 +12,8 @@ def group() -> None:
 
 
 def _line(t: dict) -> str:
-    due = f"due {t['due_date']} {t['deadline_article'] or ''}".strip() if t["due_date"] else "no deadline"
+    provisional = " (provisional)" if t["deadline_provisional"] else ""
+    due = f"due {t['due_date']}{provisional} {t['deadline_article'] or ''}".strip() if t["due_date"] else "no deadline"
     who = t["assignee"] or ",".join(t["candidate_groups"])
     return f"{t['id']}\t{t['process_id']}/{t['task_name']}\t{t['state']}\t{who}\t{due}"
 

@@ -282,6 +282,74 @@ class SignInAttempt(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
+class CalendarArrangement(Base):
+    """One State Council holiday notice as installed: the calendar of record for its year.
+
+    Every install adds a row; the one a year counts by is the row not yet superseded. The
+    file as given is kept beside the days read from it.
+    """
+
+    __tablename__ = "calendar_arrangements"
+    __table_args__ = (
+        Index("ix_calendar_arrangements_current", "year", unique=True,
+              postgresql_where=text("superseded_at IS NULL"), sqlite_where=text("superseded_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    notice: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    published: Mapped[date] = mapped_column(Date)
+    # The days as engine.calendar.Arrangement.to_dict() gives them.
+    days: Mapped[dict] = mapped_column(JSON)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_text: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The calendar version this install made (calendar_head.version after it).
+    calendar_version: Mapped[int] = mapped_column(BigId)
+    installed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    installed_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CalendarHead(Base):
+    """The single row whose version every process compares with the calendar it counts by.
+
+    An install raises the version in its transaction (taking the row lock, so installs queue
+    up); a process that reads a version other than its own rebuilds its calendar.
+    """
+
+    __tablename__ = "calendar_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigId, default=0)
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Notification(Base):
+    """A message for a user or a candidate group, as a code and its params (texts in engine.messages)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_unread", "recipient_user", "id", postgresql_where=text("read_at IS NULL"),
+              sqlite_where=text("read_at IS NULL")),
+        Index("ix_notifications_group_unread", "recipient_group", "id", postgresql_where=text("read_at IS NULL"),
+              sqlite_where=text("read_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_user: Mapped[str | None] = mapped_column(String(64))
+    recipient_group: Mapped[str | None] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    read_by: Mapped[str | None] = mapped_column(String(64))
+
+
 # The inbox's "available" tab walks open, unclaimed tasks in due order and stops after one
 # page; indexing only those rows keeps the walk as long as a page whatever the history holds.
 Index("ix_human_tasks_available", HumanTask.due_at, HumanTask.id,

@@ -16,8 +16,9 @@ from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, sel
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (AuditEntry, AuditHead, HumanTask, ProcessDefinition, ProcessInstance,
-                                       ReceiptCounter, TaskCandidate, Timer, User)
+from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, HumanTask,
+                                       Notification, ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate,
+                                       Timer, User)
 from engine.persistence.statements import Statements
 
 
@@ -89,8 +90,14 @@ _d = ProcessDefinition.__table__
 _a = AuditEntry.__table__
 _head = AuditHead.__table__
 _r = ReceiptCounter.__table__
+_ch = CalendarHead.__table__
+_ca = CalendarArrangement.__table__
+_n = Notification.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
+_ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
+                       "calendar_version", "installed_at", "installed_by", "reason"]
+_NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
 _TASK_FIELDS = [f.name for f in fields(TaskRow)]
 _TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
                        "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
@@ -180,6 +187,20 @@ def _definitions(dialect_name: str) -> dict:
                                        before=_json_text(_a, "before", dialect_name),
                                        after=_json_text(_a, "after", dialect_name)),
         "audit_head_move": update(_head).where(_head.c.id == 1).values(last_hash=bindparam("hash")),
+        "calendar_version": select(_ch.c.version).where(_ch.c.id == 1),
+        "calendar_bump": update(_ch).where(_ch.c.id == 1)
+        .values(version=_ch.c.version + 1, changed_at=bindparam("now", type_=_ch.c.changed_at.type))
+        .returning(_ch.c.version),
+        "calendar_current": select(*(_ca.c[n] for n in _ARRANGEMENT_FIELDS)).where(_ca.c.superseded_at.is_(None))
+        .order_by(_ca.c.year),
+        "calendar_supersede": update(_ca).where(_ca.c.id == bindparam("id_"))
+        .values(superseded_at=bindparam("now", type_=_ca.c.superseded_at.type)),
+        "calendar_add": insert(_ca).values(**_bind(_ca, _ARRANGEMENT_FIELDS[1:])).returning(_ca.c.id),
+        "task_move": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open")
+        .values(**_bind(_t, ["due_date", "due_at", "deadline_provisional", "deadline_basis"])),
+        "candidate_move": update(_c).where(_c.c.task_id == bindparam("task_id"))
+        .values(due_at=bindparam("due_at", type_=_c.c.due_at.type)),
+        "notification_add": insert(_n).values(**_bind(_n, _NOTIFICATION_FIELDS)),
     }
 
 
@@ -390,6 +411,71 @@ class TimerRepository:
         """Move a cycle timer on to its next occurrence."""
         self._uow.cursor.run("timer_move", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
                                             "due_at": due_at})
+
+
+@dataclass(frozen=True)
+class ArrangementRow:
+    """An installed holiday notice as its row keeps it (`days` as Arrangement.to_dict() gives them)."""
+
+    id: int
+    year: int
+    notice: str
+    title: str
+    published: date
+    days: dict
+    file_name: str
+    file_text: str
+    fingerprint: str
+    calendar_version: int
+    installed_at: datetime
+    installed_by: str
+    reason: str | None
+
+
+class CalendarRepository:
+    """The installed holiday notices and the calendar version every process compares with its own."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def version(self) -> int:
+        """The version of the calendar of record (one read of one row by primary key)."""
+        return self._uow.cursor.one("calendar_version", {})["version"]
+
+    def bump(self, now: datetime) -> int:
+        """Raise the version, taking the head row's lock until commit (installs queue up); the new version."""
+        return self._uow.cursor.one("calendar_bump", {"now": now})["version"]
+
+    def current(self) -> list[ArrangementRow]:
+        """The notice each year counts by, by year."""
+        return [ArrangementRow(**row) for row in self._uow.cursor.all("calendar_current", {})]
+
+    def add(self, row: dict) -> int:
+        """Record an installed notice (every field of ArrangementRow but id); its id."""
+        return self._uow.cursor.one("calendar_add", {n: row[n] for n in _ARRANGEMENT_FIELDS[1:]})["id"]
+
+    def supersede(self, arrangement_id: int, now: datetime) -> None:
+        """Mark an installed notice as replaced by a newer one of its year."""
+        self._uow.cursor.run("calendar_supersede", {"id_": arrangement_id, "now": now})
+
+    def move_task(self, task_id: int, *, due_date: date, due_at: datetime, provisional: bool, basis: list) -> None:
+        """Give an open task a re-counted deadline, in its row and in its inbox (candidate) rows."""
+        cursor = self._uow.cursor
+        cursor.run("task_move", {"due_date": due_date, "due_at": due_at, "deadline_provisional": provisional,
+                                 "deadline_basis": basis, "id_": task_id})
+        cursor.run("candidate_move", {"task_id": task_id, "due_at": due_at})
+
+
+class NotificationRepository:
+    """Messages to users and groups, each a code and its params."""
+
+    def __init__(self, uow) -> None:
+        self._uow = uow
+
+    def add(self, rows: list[dict]) -> None:
+        """Write notifications (each with every field of _NOTIFICATION_FIELDS)."""
+        if rows:
+            self._uow.cursor.many("notification_add", [{n: row.get(n) for n in _NOTIFICATION_FIELDS} for row in rows])
 
 
 GENESIS = "0" * 64

@@ -2,8 +2,9 @@
 
 A use case receives a unit of work and opens it once: `with uow:` to write, `with
 uow.read():` to only read. Inside, `uow.instances`, `uow.tasks`, `uow.timers` and `uow.audit`
-are the repositories, `uow.session` the SQLAlchemy session for colder queries, and
-`uow.engine` the engine's other collaborators (clock, calendar, specs, script engine).
+(and `uow.calendar`, `uow.notifications`) are the repositories, `uow.session` the SQLAlchemy
+session for colder queries, and `uow.engine` the engine's other collaborators (clock,
+calendar, specs, script engine).
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.persistence.database import Database
-from engine.persistence.repositories import (AuditRepository, InstanceRepository, TaskRepository, TimerRepository,
-                                             statements_for)
+from engine.persistence.repositories import (AuditRepository, CalendarRepository, InstanceRepository,
+                                             NotificationRepository, TaskRepository, TimerRepository, statements_for)
 from engine.persistence.statements import Cursor
 
 
@@ -30,6 +31,8 @@ class UnitOfWork:
         self.tasks = TaskRepository(self)
         self.timers = TimerRepository(self)
         self.audit = AuditRepository(self)
+        self.calendar = CalendarRepository(self)
+        self.notifications = NotificationRepository(self)
 
     def read(self) -> "UnitOfWork":
         """Open this unit as a read-only transaction (`with uow.read():`)."""
@@ -45,6 +48,14 @@ class UnitOfWork:
         if self.session is not None:
             raise RuntimeError("a unit of work is opened once per use case")
         self.session = (self._db.writer if self._writing else self._db.reader)()
+        if self.engine is not None:
+            # Another process may have installed a holiday notice: the engine's calendar reads
+            # the calendar version (at most once per PDW_CALENDAR_CHECK_SECONDS) and follows it.
+            try:
+                self.engine.calendar.follow(self)
+            except BaseException:
+                self.__exit__()
+                raise
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -16,7 +16,6 @@ import threading
 import time
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from engine.sandbox.errors import ScriptError
@@ -41,12 +40,13 @@ class Sandbox:
         time_limit: wall-clock seconds one script may run.
         memory_limit_mb: the worker's address-space limit (RLIMIT_AS), at least 64.
         python: the interpreter to start the worker with; sys.executable when None.
-        arrangements_dir: the local holiday arrangements, so the worker's calendar is the
-            server's; None for the shipped ones only.
+        arrangements: the holiday arrangements the worker counts by (as
+            `Arrangement.to_dict()` gives them), so its calendar is the server's; None for the
+            shipped files. `use_arrangements` changes them.
     """
 
     def __init__(self, time_limit: float = 2.0, memory_limit_mb: int = 512, *, python: str | None = None,
-                 arrangements_dir: Path | None = None) -> None:
+                 arrangements: list[dict] | None = None) -> None:
         if not time_limit > 0:
             raise ValueError("time_limit must be a positive number of seconds")
         if memory_limit_mb < MIN_MEMORY_MB:
@@ -54,7 +54,7 @@ class Sandbox:
         self.time_limit = float(time_limit)
         self.memory_limit_mb = int(memory_limit_mb)
         self._python = python or sys.executable
-        self.arrangements_dir = arrangements_dir
+        self._arrangements = arrangements
         self._lock = threading.Lock()
         self._process: subprocess.Popen | None = None
         self._owner_pid = os.getpid()
@@ -100,6 +100,15 @@ class Sandbox:
             ScriptError: as for `evaluate`, or a variable is not JSON data.
         """
         return self._run("exec", script, context, now, external)["context"]
+
+    def use_arrangements(self, arrangements: list[dict] | None) -> None:
+        """Count by `arrangements` from the next script on: a worker started with others is
+        stopped, and the next call starts one with these (the worker reads its calendar once)."""
+        with self._lock:
+            if arrangements == self._arrangements:
+                return
+            self._arrangements = arrangements
+            self._stop(gently=True)
 
     def close(self) -> None:
         """Stop the worker (it exits when its stdin closes; it is killed if it does not)."""
@@ -158,14 +167,19 @@ class Sandbox:
         env = {name: os.environ[name] for name in PASSED_ENVIRONMENT if name in os.environ}
         command = [self._python, "-I", "-m", WORKER_MODULE,
                    "--memory-mb", str(self.memory_limit_mb), "--time-limit", str(self.time_limit)]
-        if self.arrangements_dir is not None:
-            command += ["--arrangements-dir", str(self.arrangements_dir)]
+        if self._arrangements is not None:
+            command += ["--arrangements-stdin"]
         self._buffer.clear()
         self._process = subprocess.Popen(
             command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, env=env, close_fds=True,
         )
         try:
+            if self._arrangements is not None:
+                try:
+                    self._write(encode({"arrangements": self._arrangements}))
+                except BrokenPipeError:
+                    pass  # the worker died at start: reading its greeting says so
             hello = self._read(STARTUP_TIMEOUT, timeout_message="the script worker did not start in time")
         except _WorkerDied as died:
             raise RuntimeError(f"the script worker exited at start (exit status {died.status})") from None

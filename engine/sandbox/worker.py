@@ -1,9 +1,11 @@
 """The script worker: runs untrusted scripts for the server, in a process with resource limits.
 
 Started by `Sandbox` as `python -I -m engine.sandbox.worker --memory-mb N --time-limit S
-[--arrangements-dir DIR]`.
-It loads the calendar, limits its own memory, files and CPU, moves to an empty directory and
-then answers framed JSON requests on stdin/stdout (see `protocol`) until stdin closes:
+[--arrangements-stdin]`.
+It loads the calendar (from the shipped files, or with --arrangements-stdin from a first frame
+`{"arrangements": [...]}`: the server's), limits its own memory, files and CPU, moves to an
+empty directory and then answers framed JSON requests on stdin/stdout (see `protocol`) until
+stdin closes:
 
     {"op": "eval"|"exec", "source": str, "context": {...}, "external": {...}, "now": ISO}
     -> {"ok": true, "result": ...} | {"ok": true, "context": {...}}
@@ -20,9 +22,9 @@ import sys
 import tempfile
 import types
 from datetime import date, datetime
-from pathlib import Path
 
 from engine.calendar import WorkingCalendar, load_rules
+from engine.calendar.arrangements import Arrangement
 from engine.sandbox.functions import ScriptFunctions
 from engine.sandbox.policy import check_script
 from engine.sandbox.protocol import FrameTooLarge, encode, read_frame
@@ -231,11 +233,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="engine.sandbox.worker")
     parser.add_argument("--memory-mb", type=int, default=512)
     parser.add_argument("--time-limit", type=float, default=2.0)
-    parser.add_argument("--arrangements-dir", type=Path, default=None)
+    parser.add_argument("--arrangements-stdin", action="store_true")
     args = parser.parse_args(argv)
     reader, writer = _take_stdio()
     try:
-        calendar = WorkingCalendar.load(args.arrangements_dir)
+        if args.arrangements_stdin:
+            given = read_frame(reader)["arrangements"]
+            calendar = WorkingCalendar({a["year"]: Arrangement.from_dict(a) for a in given})
+        else:
+            calendar = WorkingCalendar.load()
         rules = load_rules()
         # Build a few years now, so nothing is imported or read after the limits are set.
         this_year = date.today().year

@@ -17,7 +17,7 @@ from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances
+from engine.services import instances, notifications
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -78,12 +78,14 @@ class InboxRow:
 
 @dataclass(frozen=True)
 class InboxPage:
-    """A page of rows, the cursor of the next page (None on the last) and the procedures to filter by."""
+    """A page of rows, the cursor of the next page (None on the last), the procedures to filter by
+    and the user's unread notifications."""
 
     query: InboxQuery
     rows: list[InboxRow]
     next_cursor: str | None
     procedures: list[tuple[str, str]]
+    notifications: list[notifications.NotificationView] = field(default_factory=list)
 
 
 def deadline_of(engine, *, due_date, due_at, rule, article, provisional, basis) -> Deadline:
@@ -246,6 +248,7 @@ def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> Inbox
             _d.c.id.in_({r.definition_id for _, r in found}))).all()) if found else {}
         procedures = [(p, n) for p, n in session.execute(
             select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id).order_by(_d.c.process_id))]
+        unread = notifications.unread_in(uow, actor, groups)
     more = len(found) > query.limit
     found = found[:query.limit]
     rows = [InboxRow(r.id, r.instance_id, r.title, r.process_id, names.get(r.definition_id, r.process_id),
@@ -258,7 +261,7 @@ def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> Inbox
         kind, last = found[-1]
         stamp = last.completed_at if kind == "c" else last.due_at
         next_cursor = _cursor(kind, stamp, last.id)
-    return InboxPage(query, rows, next_cursor, procedures)
+    return InboxPage(query, rows, next_cursor, procedures, unread)
 
 
 def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:

@@ -8,8 +8,9 @@ import holidays
 import pytest
 
 from engine.calendar import CalendarError, DayEntry, Deadline, Notice, Rule, WorkingCalendar, load_rules
-from engine.calendar.arrangements import SHIPPED_DIR
+from engine.calendar.arrangements import SHIPPED_DIR, check_arrangement
 from engine.config import Config
+from engine.errors import InvalidInput
 
 D = date
 
@@ -252,8 +253,13 @@ def test_the_arrangements_env_var_names_the_extra_folder(tmp_path: Path) -> None
     assert shipped_only.deadline(D(2026, 2, 28), working_days=1).due_date == D(2026, 3, 2)
 
 
+def _notice(year: int, number: str = "国办发明电〔2026〕99号") -> str:
+    return (f'year = {year}\nnotice = "{number}"\ntitle = "国务院办公厅关于{year}年部分节假日安排的通知"\n'
+            f"published = {year - 1}-11-01\n")
+
+
 def test_a_local_file_replaces_the_package_year_entirely(tmp_path: Path) -> None:
-    _write(tmp_path, "2026.toml", 'year = 2026\n[[days_off]]\ndate = 2026-03-02\nname = "only"\n')
+    _write(tmp_path, "2026.toml", _notice(2026) + '[[days_off]]\ndate = 2026-03-02\nname = "only"\n')
     local = WorkingCalendar.load(extra_dir=tmp_path)
     assert local.is_workday(D(2026, 10, 1)) is True
     assert local.is_workday(D(2026, 2, 28)) is False
@@ -264,7 +270,7 @@ def test_a_2027_local_file_makes_2027_official(tmp_path: Path) -> None:
     _write(
         tmp_path,
         "2027.toml",
-        'year = 2027\nnotice = "国办发明电〔2026〕1号"\npublished = 2026-11-01\n'
+        _notice(2027, "国办发明电〔2026〕1号") +
         '[[days_off]]\ndate = 2027-01-01\nname = "元旦"\n'
         '[[make_up_workdays]]\ndate = 2027-01-02\nname = "元旦调休上班"\n',
     )
@@ -277,28 +283,97 @@ def test_a_2027_local_file_makes_2027_official(tmp_path: Path) -> None:
 
 
 def test_a_later_file_overrides_an_earlier_one_for_the_same_year(tmp_path: Path) -> None:
-    _write(tmp_path, "a.toml", 'year = 2027\n[[days_off]]\ndate = 2027-03-01\nname = "a"\n')
-    _write(tmp_path, "b.toml", 'year = 2027\n[[days_off]]\ndate = 2027-03-02\nname = "b"\n')
+    _write(tmp_path, "a.toml", _notice(2027) + '[[days_off]]\ndate = 2027-03-01\nname = "a"\n')
+    _write(tmp_path, "b.toml", _notice(2027) + '[[days_off]]\ndate = 2027-03-02\nname = "b"\n')
     local = WorkingCalendar.load(extra_dir=tmp_path)
     assert (local.is_workday(D(2027, 3, 1)), local.is_workday(D(2027, 3, 2))) == (True, False)
 
 
+def test_a_notice_moving_days_across_new_year_changes_the_year_before_and_is_cited(tmp_path: Path) -> None:
+    # As the 2008 notice did: the New Year holiday begins on 30 December of the year before.
+    _write(tmp_path, "2027.toml", _notice(2027) +
+           '[[days_off]]\ndate = 2026-12-31\nname = "元旦"\n[[days_off]]\ndate = 2027-01-01\nname = "元旦"\n'
+           '[[make_up_workdays]]\ndate = 2027-01-09\nname = "元旦调休上班"\n')
+    local = WorkingCalendar.load(extra_dir=tmp_path)
+    assert local.is_workday(D(2026, 12, 31)) is False  # a Thursday, working by the 2026 notice
+    assert local.is_workday(D(2027, 1, 9)) is True  # a Saturday
+    assert DayEntry(D(2026, 12, 31), "day_off", "元旦", "local:2027.toml") in local.year_entries(2026)
+    # 12-29, 12-30 count; 12-31 and 01-01 are off; 01-02 and 01-03 are a weekend.
+    deadline = local.deadline(D(2026, 12, 28), working_days=3)
+    assert deadline.due_date == D(2027, 1, 4)
+    assert [(n.year, n.source) for n in deadline.basis] == [(2026, "local:2026.toml"), (2027, "local:2027.toml")]
+    within_2026 = local.deadline(D(2026, 12, 28), working_days=2)
+    assert [n.year for n in within_2026.basis] == [2026, 2027]
+
+
+def _problems(text: str) -> list[str]:
+    arrangement, problems = check_arrangement(text, "2027.toml")
+    assert arrangement is None
+    return [str(problem) for problem in problems]
+
+
+def test_every_problem_of_an_arrangement_is_reported_with_its_line_and_field() -> None:
+    text = ("year = 2027\n"                                   # 1
+            'title = "国务院办公厅关于2027年部分节假日安排的通知"\n'  # 2
+            "[[days_off]]\n"                                  # 3
+            "date = 2027-02-10\n"                             # 4
+            'name = "春节"\n'                                  # 5
+            "[[days_off]]\n"                                  # 6
+            "date = 2028-03-01\n"                             # 7
+            'name = "错年"\n'                                  # 8
+            "[[days_off]]\n"                                  # 9
+            "date = 2027-02-10\n"                             # 10
+            'name = "重复"\n'                                  # 11
+            "[[make_up_workdays]]\n"                          # 12
+            "date = 2027-02-10\n"                             # 13
+            'name = "又休又上班"\n'                             # 14
+            "[[make_up_workdays]]\n"                          # 15
+            "date = 2027-02-17\n"                             # 16
+            "[[make_up_workdays]]\n"                          # 17
+            'date = "2027-02-20"\n'                           # 18
+            'name = "引号"\n'                                  # 19
+            'holiday = "x"\n')                                # 20
+    assert _problems(text) == [
+        "2027.toml: notice: the notice number is missing (e.g. 国办发明电〔2025〕7号)",
+        "2027.toml: published: the notice's date is missing (e.g. published = 2025-11-04)",
+        "2027.toml:7: days_off[2].date: 2028-03-01 is neither in 2027 nor at the turn of the year next to it",
+        "2027.toml:10: days_off[3].date: 2027-02-10 is already listed on line 4",
+        "2027.toml:13: make_up_workdays[1].date: 2027-02-10 is both a day off and a make-up working day (see line 4)",
+        "2027.toml:15: make_up_workdays[2].name: the name is missing (e.g. 春节)",
+        "2027.toml:16: make_up_workdays[2].date: 2027-02-17 is a Wednesday; a make-up working day falls on a weekend",
+        "2027.toml:17: make_up_workdays[3].holiday: unknown field 'holiday'",
+        "2027.toml:18: make_up_workdays[3].date: the date is missing or not a date such as 2027-01-01 (without quotes)",
+    ]
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "expected"),
     [
-        ('year = 2026\n[[days_off]]\ndate = 2025-03-02\n', "2025-03-02 is not in 2026"),
-        ('year = 2026\n[[make_up_workdays]]\ndate = 2026-03-02\n', "is a weekday"),
-        ('year = 1900\n', "year must be"),
-        ('year = 2026\n[[days_off]]\ndate = "2026-03-02"\n', "date must be a date"),
-        ("year = = 2026\n", "not valid TOML"),
+        ("year = 1900\n", "2027.toml:1: year: year must be a whole number from 1950 to 2200"),
+        ("year = = 2027\n", "2027.toml:1: not valid TOML: Invalid value"),
+        ('year = 2027\nnotice = "x"\ntitle = "y"\npublished = "2026-11-01"\n',
+         "2027.toml:4: published: published 2026-11-01 is not a date such as 2025-11-04"),
+        ('year = 2027\nnotice = "x"\ntitle = "y"\npublished = 2026-11-01\n',
+         "2027.toml: days_off: the arrangement lists no day off"),
+        ('year = 2027\nnotice = "x"\ntitle = "y"\npublished = 2026-11-01\ndays_off = "2027-01-01"\n',
+         "2027.toml:5: days_off: days_off must be an array of tables ([[days_off]])"),
     ],
 )
-def test_a_malformed_local_file_is_rejected_with_its_name(tmp_path: Path, text: str, message: str) -> None:
-    _write(tmp_path, "bad.toml", text)
-    with pytest.raises(CalendarError, match=message) as raised:
+def test_a_malformed_arrangement_names_the_problem(text: str, expected: str) -> None:
+    assert expected in _problems(text)
+
+
+def test_a_malformed_local_file_is_refused_with_its_name(tmp_path: Path) -> None:
+    _write(tmp_path, "bad.toml", "year = 2026\n[[days_off]]\ndate = 2025-03-02\n")
+    with pytest.raises(InvalidInput) as raised:
         WorkingCalendar.load(extra_dir=tmp_path)
-    assert "bad.toml" in str(raised.value)
-    assert "\n" not in str(raised.value)
+    assert raised.value.code == "calendar.arrangement_invalid"
+    assert "bad.toml:3: days_off[1].date: 2025-03-02 is neither in 2026" in str(raised.value)
+
+
+def test_every_shipped_file_is_a_sound_arrangement() -> None:
+    for path in sorted(SHIPPED_DIR.glob("*.toml")):
+        assert check_arrangement(path.read_text(encoding="utf-8"), path.name)[1] == []
 
 
 def test_a_missing_extra_folder_is_reported(tmp_path: Path) -> None:

@@ -11,8 +11,11 @@ from engine.cli import main
 
 
 @pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+def runner(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> CliRunner:
+    """Runs `pdw` on a migrated database holding the shipped notices (as `pdw db upgrade` leaves it)."""
     monkeypatch.delenv("PDW_ARRANGEMENTS_DIR", raising=False)
+    monkeypatch.setenv("PDW_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PDW_CLOCK", "2026-03-02T09:00:00+08:00")
     return CliRunner()
 
 
@@ -62,12 +65,13 @@ def test_is_workday_in_a_provisional_year_warns(runner: CliRunner) -> None:
     assert "2027" in result.stderr and "provisional" in result.stderr
 
 
-def test_year_lists_days_with_their_source_and_the_notice(runner: CliRunner) -> None:
+def test_year_lists_days_with_their_source_and_the_notice_and_when_it_was_installed(runner: CliRunner) -> None:
     result = runner.invoke(main, ["calendar", "year", "2026"])
     assert result.exit_code == 0
     assert "official" in result.stdout and "国办发明电〔2025〕7号" in result.stdout
+    assert "installed 2026-03-02 09:00 by pdw db upgrade from 2026.toml" in result.stdout
     assert "2026-02-28  make-up working day" in result.stdout
-    assert "local:2026.toml" in result.stdout
+    assert "installed:2026.toml" in result.stdout
 
 
 def test_year_json_reports_a_provisional_year(runner: CliRunner) -> None:
@@ -78,11 +82,24 @@ def test_year_json_reports_a_provisional_year(runner: CliRunner) -> None:
     assert {"date": "2027-01-01", "kind": "day_off", "name": "元旦", "source": "holidays package"} in payload["entries"]
 
 
-def test_year_honours_the_arrangements_env_var(runner: CliRunner, tmp_path: Path) -> None:
-    (tmp_path / "2027.toml").write_text('year = 2027\nnotice = "测试通知"\n', encoding="utf-8")
-    result = runner.invoke(main, ["calendar", "year", "2027", "--json"], env={"PDW_ARRANGEMENTS_DIR": str(tmp_path)})
-    payload = json.loads(result.stdout)
-    assert (payload["status"], payload["notice"]["source"], payload["entries"]) == ("official", "local:2027.toml", [])
+def test_db_upgrade_installs_the_notices_of_the_arrangements_env_var(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "2027.toml").write_text(
+        'year = 2027\nnotice = "测试通知"\ntitle = "测试"\npublished = 2026-11-01\n'
+        '[[days_off]]\ndate = 2027-03-01\nname = "测试假日"\n', encoding="utf-8")
+    env = {"PDW_ARRANGEMENTS_DIR": str(tmp_path), "PDW_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}
+    upgraded = runner.invoke(main, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0
+    assert upgraded.stdout.splitlines()[1:] == [
+        "installed the 2025 holiday notice 国办发明电〔2024〕12号 from 2025.toml",
+        "installed the 2026 holiday notice 国办发明电〔2025〕7号 from 2026.toml",
+        "installed the 2027 holiday notice 测试通知 from 2027.toml",
+    ]
+    assert runner.invoke(main, ["db", "upgrade"], env=env).stdout.splitlines()[1:] == []
+    payload = json.loads(runner.invoke(main, ["calendar", "year", "2027", "--json"], env=env).stdout)
+    assert (payload["status"], payload["notice"]["source"]) == ("official", "installed:2027.toml")
+    assert payload["entries"] == [{"date": "2027-03-01", "kind": "day_off", "name": "测试假日",
+                                   "source": "installed:2027.toml"}]
+    assert payload["installs"][0]["installed_by"] == "pdw db upgrade"
 
 
 def test_rules_lists_every_rule_with_its_article(runner: CliRunner) -> None:
@@ -132,8 +149,34 @@ def test_is_workday_rejects_an_impossible_date_in_one_line(runner: CliRunner) ->
     assert result.stderr == "error: DAY: 2026-13-01 is not a valid date (YYYY-MM-DD)\n"
 
 
+def test_db_upgrade_refuses_a_malformed_notice_with_every_problem_and_installs_nothing(runner: CliRunner,
+                                                                                      tmp_path: Path) -> None:
+    (tmp_path / "2027.toml").write_text('year = 2027\n[[days_off]]\ndate = 2026-03-01\nname = "错年"\n',
+                                        encoding="utf-8")
+    env = {"PDW_ARRANGEMENTS_DIR": str(tmp_path), "PDW_DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite3'}"}
+    result = runner.invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: 2027.toml not installed (4 problem(s))",
+        "  2027.toml: notice: the notice number is missing (e.g. 国办发明电〔2025〕7号)",
+        "  2027.toml: title: the notice title is missing",
+        "  2027.toml: published: the notice's date is missing (e.g. published = 2025-11-04)",
+        "  2027.toml:3: days_off[1].date: 2026-03-01 is neither in 2027 nor at the turn of the year next to it",
+    ]
+    # Not even the shipped notices: the year comes from the holidays package until a good upgrade.
+    assert runner.invoke(main, ["calendar", "year", "2026"], env=env).stdout.startswith(
+        "2026: official (正式) - State Council arrangement [holidays package]\n2026-01-01")
+
+
 def test_a_missing_arrangements_folder_is_reported_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(main, ["calendar", "is-workday", "2026-03-02"], env={"PDW_ARRANGEMENTS_DIR": str(tmp_path / "no")})
+    result = runner.invoke(main, ["db", "upgrade"], env={"PDW_ARRANGEMENTS_DIR": str(tmp_path / "no")})
+    assert result.exit_code == 1
+    assert result.stderr == f"error: arrangements folder {tmp_path / 'no'} does not exist\n"
+
+
+def test_a_database_without_a_calendar_is_reported_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["calendar", "is-workday", "2026-03-02"],
+                           env={"PDW_DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite3'}"})
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: PDW_ARRANGEMENTS_DIR: arrangements folder")
-    assert result.stderr.count("\n") == 1
+    assert result.stderr == "error: the database holds no calendar yet; run `pdw db upgrade` first\n"
+    assert not (tmp_path / "none.sqlite3").exists()

@@ -1,6 +1,7 @@
 """The `pdw` group: the web app adds `pdw web` through an entry point, and groups load lazily."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -22,13 +23,25 @@ def test_an_unknown_group_is_a_usage_error() -> None:
     assert "No such command 'nowhere'" in result.stderr
 
 
-def test_pdw_calendar_imports_neither_sqlalchemy_nor_flask() -> None:
+def test_pdw_calendar_rules_imports_neither_sqlalchemy_nor_flask() -> None:
     # A fresh interpreter: this test process has long imported both.
     script = (
         "import sys\n"
         "from engine.cli import main\n"
-        "main(['calendar', 'is-workday', '2026-10-10'], standalone_mode=False)\n"
+        "main(['calendar', 'rules'], standalone_mode=False)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'flask', 'SpiffWorkflow', 'webapp'}))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.endswith("\n[]\n")
+
+
+def test_pdw_calendar_reads_the_database_without_importing_the_web_app(sqlite_url: str) -> None:
+    script = (
+        "import sys\n"
+        "from engine.cli import main\n"
+        "main(['calendar', 'is-workday', '2026-10-10'], standalone_mode=False)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'webapp'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PDW_DATABASE_URL": sqlite_url})
     assert result.stdout == "true\n[]\n"

@@ -11,12 +11,15 @@ from engine.bootstrap import Config as BootstrapConfig
 from engine.bootstrap import build_engine
 from engine.calendar.arrangements import SHIPPED_DIR
 from engine.config import PROJECT_ROOT, Config, ConfigError
+from engine.persistence.migrate import upgrade
+from engine.services import calendar
 
 EVERY_VARIABLE = {
     "PDW_DATABASE_URL": "postgresql+psycopg://pdw@db.example/pdw",
     "PDW_FORMS_DIR": "/srv/pdw/forms",
     "PDW_WORKFLOWS_DIR": "/srv/pdw/workflows",
     "PDW_ARRANGEMENTS_DIR": "/srv/pdw/arrangements",
+    "PDW_CALENDAR_CHECK_SECONDS": "0",
     "PDW_CLOCK": "2026-03-02T09:00:00+08:00",
     "PDW_MAX_BPMN_BYTES": "1048576",
     "PDW_SCRIPT_TIME_LIMIT": "0.5",
@@ -61,6 +64,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         forms_dir=Path("/srv/pdw/forms"),
         workflows_dir=Path("/srv/pdw/workflows"),
         arrangements_dir=Path("/srv/pdw/arrangements"),
+        calendar_check_seconds=0.0,
         clock="2026-03-02T09:00:00+08:00",
         max_bpmn_bytes=1048576,
         script_time_limit=0.5,
@@ -119,6 +123,7 @@ def test_the_secret_key_is_kept_out_of_the_repr() -> None:
     ("PDW_SCRIPT_TIME_LIMIT", "2s", "PDW_SCRIPT_TIME_LIMIT='2s' is not a number of seconds"),
     ("PDW_SCRIPT_TIME_LIMIT", "0", "PDW_SCRIPT_TIME_LIMIT='0' must be a positive number of seconds"),
     ("PDW_SCRIPT_TIME_LIMIT", "inf", "PDW_SCRIPT_TIME_LIMIT='inf' must be a positive number of seconds"),
+    ("PDW_CALENDAR_CHECK_SECONDS", "-1", "PDW_CALENDAR_CHECK_SECONDS='-1' must be a number of seconds, 0 or more"),
     ("PDW_SECURE_COOKIES", "maybe", "PDW_SECURE_COOKIES='maybe' is neither 1 nor 0"),
     ("PDW_LANG", "fr", "PDW_LANG='fr' is not one of en, zh"),
     ("PDW_CLOCK", "yesterday", "PDW_CLOCK='yesterday' is not an ISO datetime"),
@@ -147,6 +152,9 @@ def test_build_engine_takes_the_clock_and_the_arrangements_from_the_config(tmp_p
     engine = build_engine(config)
     try:
         assert engine.clock.now() == datetime(2026, 2, 28, 2, tzinfo=timezone.utc)
+        # What `pdw db upgrade` does: the folder's 2026 notice takes the shipped one's place.
+        upgrade(engine.db)
+        calendar.seed(engine.uow(), [config.arrangements_dir])
         # 2026-03-02 is a local day off, so the first working day after 02-28 is 03-03,
         # both for the engine's calendar and for the sandbox worker's.
         assert engine.calendar.add_working_days(date(2026, 2, 28), 1) == date(2026, 3, 3)

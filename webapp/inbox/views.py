@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.forms import RawForm
 from engine.permissions import is_staff
-from engine.services import inbox, tasks
+from engine.services import inbox, notifications, tasks
 from webapp import schema_form
 from webapp.engine import new_uow
 from webapp.errors import describe, field_errors, language
@@ -36,7 +36,17 @@ def index():
     except InvalidInput as err:
         flash(_("筛选条件无效：%(detail)s", detail="；".join(err.field_texts(language()).values())), "error")
         return redirect(url_for("inbox.index"))
-    return render_template("inbox/index.html", page=page, query=query)
+    notices = [(n, n.text(language())) for n in page.notifications]
+    return render_template("inbox/index.html", page=page, query=query, notices=notices)
+
+
+@bp.route("/notifications/read", methods=("POST",))
+@login_required
+def notifications_read():
+    """Mark the notifications shown at the top of the inbox as read."""
+    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
+    notifications.mark_read(new_uow(), g.user.name, ids)
+    return redirect(_back())
 
 
 def _back() -> str:
