@@ -96,10 +96,9 @@ class SqlCounter:
         self._engine.pool.dispose()
 
 
-def side_by_side(n: int, url: str, rounds: int = 5) -> tuple[float, float, int | None, int | None]:
-    """Best instances per second of bare SpiffWorkflow and of the engine, their rounds taken in
-    turn so that a busy moment of the machine slows both alike; and statements and commits per
-    instance of the engine (SQLite only)."""
+def pdw_engine(url: str):
+    """An engine on `url` with the bench's users and process deployed, and `one()`, which runs
+    one instance through it (start and both decisions)."""
     config = replace(Config(), database_url=url, forms_dir=FORMS)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     upgrade(engine.db)
@@ -112,6 +111,14 @@ def side_by_side(n: int, url: str, rounds: int = 5) -> tuple[float, float, int |
         while opened:
             opened = tasks.complete(engine.uow(), opened[0], actor="bench_reviewer", data=DECISION)["opened_task_ids"]
 
+    return engine, one
+
+
+def side_by_side(n: int, url: str, rounds: int = 5) -> tuple[float, float, int | None, int | None]:
+    """Best instances per second of bare SpiffWorkflow and of the engine, their rounds taken in
+    turn so that a busy moment of the machine slows both alike; and statements and commits per
+    instance of the engine (SQLite only)."""
+    engine, one = pdw_engine(url)
     one()  # warm the spec cache and the sandbox
     statements = commits = None
     if engine.db.is_sqlite:

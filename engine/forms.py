@@ -98,9 +98,20 @@ def check_submission(form: dict | Draft202012Validator, data: object) -> list[Pr
     return [problems[k] for k in sorted(problems)]
 
 
-def text_problems(data: object, path: str = "") -> list[Problem]:
+def text_problems(data: object) -> list[Problem]:
     """A problem for every string in `data` (keys included) that is not valid Unicode, such as
     a lone surrogate from a JSON escape: no database can store it, and no script may see it."""
+    try:
+        # Encoding the whole submission at once is the quick check; only a failure is walked.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return []
+    except UnicodeEncodeError:
+        return _text_problems(data, "")
+    except (TypeError, ValueError):
+        return _text_problems(data, "")
+
+
+def _text_problems(data: object, path: str) -> list[Problem]:
     problems: list[Problem] = []
     if isinstance(data, str):
         try:
@@ -110,10 +121,10 @@ def text_problems(data: object, path: str = "") -> list[Problem]:
     elif isinstance(data, dict):
         for key, value in data.items():
             where = f"{path}.{key}" if path else str(key)
-            problems += text_problems(key, where) + text_problems(value, where)
+            problems += _text_problems(key, where) + _text_problems(value, where)
     elif isinstance(data, list):
         for index, value in enumerate(data):
-            problems += text_problems(value, f"{path}[{index}]")
+            problems += _text_problems(value, f"{path}[{index}]")
     return problems
 
 

@@ -61,10 +61,13 @@ class StepMeter:
     def __call__(self, task) -> None:
         budgets = self._budgets
         self.steps += 1
-        element = task.task_spec.bpmn_id or task.task_spec.name
         if self.steps > budgets.steps:
-            raise BudgetExceeded("budget.steps", limit=budgets.steps, element=element)
+            raise BudgetExceeded("budget.steps", limit=budgets.steps, element=_element(task))
         if time.monotonic() - self._started > budgets.seconds:
-            raise BudgetExceeded("budget.seconds", limit=budgets.seconds, element=element)
+            raise BudgetExceeded("budget.seconds", limit=budgets.seconds, element=_element(task))
         if len(task.workflow.tasks) > budgets.tasks:
-            raise BudgetExceeded("budget.tasks", limit=budgets.tasks, element=element)
+            raise BudgetExceeded("budget.tasks", limit=budgets.tasks, element=_element(task))
+
+
+def _element(task) -> str:
+    return task.task_spec.bpmn_id or task.task_spec.name

@@ -76,10 +76,24 @@ class _TaskConverter(TaskConverter):
 
     def to_dict(self, task):
         dct = super().to_dict(task)
-        dct["data"] = self.registry.convert(dct["data"])
-        if dct["delta"]:
-            dct["delta"]["updates"] = self.registry.convert(dct["delta"]["updates"])
+        if dct["data"]:
+            dct["data"] = self._data(dct["data"])
+        if dct["delta"] and dct["delta"]["updates"]:
+            dct["delta"]["updates"] = self._data(dct["delta"]["updates"])
         return dct
+
+    def _data(self, value):
+        # Task data is JSON from forms and scripts: walked here directly (the registry's generic
+        # conversion costs several times as much per value), handing anything else to it.
+        if isinstance(value, dict):
+            if "typename" in value:
+                return self.registry.convert(value)
+            return {key: self._data(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._data(item) for item in value]
+        if value is None or isinstance(value, (str, int, float)):
+            return value
+        return self.registry.convert(value)
 
 
 class WorkflowStore:
