@@ -82,7 +82,15 @@ class _Schemas:
     def __init__(self, server: str) -> None:
         self._admin = create_engine(server, poolclass=NullPool)
         self._server = server
+        self._restorers: dict[str, object] = {}
         self.names: list[str] = []
+
+    def restore(self, url: str, template_schema: str | None) -> None:
+        """Give the schema at `url` the rows of `template_schema` (none: empty), in one round trip."""
+        if url not in self._restorers:
+            self._restorers[url] = create_engine(url)
+        with self._restorers[url].begin() as c:
+            c.exec_driver_sql(_restore_script(template_schema))
 
     def create(self, prefix: str) -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
@@ -96,6 +104,8 @@ class _Schemas:
         return f"{self._server}?options=-csearch_path%3D{name}"
 
     def drop_all(self) -> None:
+        for engine in self._restorers.values():
+            engine.dispose()
         with self._admin.begin() as c:
             for name in self.names:
                 c.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
@@ -116,24 +126,24 @@ def postgres_schema(postgres_schemas) -> str:
     return postgres_schemas.url(postgres_schemas.create("pdw_test"))
 
 
-def _restore_postgres(url: str, template_schema: str | None) -> None:
-    """Empty every table, then (from a seeded template schema) copy its rows back in."""
-    db = connect(url)
+def _restore_script(template_schema: str | None) -> str:
+    """The SQL that empties every table and, from a seeded template schema, copies its rows back.
+
+    DELETE in reverse dependency order rather than TRUNCATE: with a few rows per table it is
+    several times faster, and sequences are set back explicitly.
+    """
     tables = [t.name for t in Base.metadata.sorted_tables]
-    with db.write_engine.begin() as c:
-        c.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        if template_schema is None:
-            c.execute(text("INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64})
-            c.execute(text("INSERT INTO calendar_head (id, version) VALUES (1, 0)"))
-        else:
-            for table in tables:
-                c.execute(text(f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}'))
-            for table in tables:
-                # setval is strict: for a table whose id has no sequence it does nothing.
-                if "id" in Base.metadata.tables[table].c:
-                    c.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"))
-    db.dispose()
+    lines = [f"DELETE FROM {table}" for table in reversed(tables)]
+    if template_schema is None:
+        lines += ["INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, '" + "0" * 64 + "')",
+                  "INSERT INTO calendar_head (id, version) VALUES (1, 0)"]
+    else:
+        lines += [f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}' for table in tables]
+    # setval is strict: for a table whose id has no sequence it does nothing.
+    lines += [f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+              f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+              for table in tables if "id" in Base.metadata.tables[table].c]
+    return ";\n".join(lines)
 
 
 class Templates:
@@ -155,7 +165,7 @@ class Templates:
             shutil.copy(self._built[key], path)
             return f"sqlite:///{path}"
         url = self._request.getfixturevalue("postgres_schema")
-        _restore_postgres(url, self._built[key])
+        self._request.getfixturevalue("postgres_schemas").restore(url, self._built[key])
         return url
 
     def _build(self, kind: str, name: str, seed: Callable[[str], None]) -> str:

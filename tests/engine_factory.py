@@ -10,18 +10,21 @@ from engine.clock import Clock
 from engine.sandbox import Sandbox
 
 FROZEN = "2026-03-02T09:00:00+08:00"  # a Monday
-# Tests hash passwords with scrypt at N=2**4 (production: 2**14), and stop runaway scripts after
-# half a second (production: 2 s): neither is what a test is about, both cost seconds per run.
+# Tests hash passwords with scrypt at N=2**4 (production: 2**14), stop runaway scripts after
+# half a second (production: 2 s) and endless loops after 150 engine steps (production: 500):
+# none of these is what a test is about, all cost seconds per run.
 # Every unit of work reads the calendar version (production: at most once a second), so an
 # engine standing for another process sees an install at once.
 TEST_PASSWORD_HASH_COST = 4
 TEST_SCRIPT_TIME_LIMIT = 0.5
+TEST_ENGINE_STEPS = 150
 
 
 def config_for_tests(url: str, forms_dir: Path) -> Config:
     """The settings tests run with."""
     return replace(Config(), database_url=url, forms_dir=forms_dir, password_hash_cost=TEST_PASSWORD_HASH_COST,
-                   script_time_limit=TEST_SCRIPT_TIME_LIMIT, calendar_check_seconds=0)
+                   script_time_limit=TEST_SCRIPT_TIME_LIMIT, max_engine_steps=TEST_ENGINE_STEPS,
+                   calendar_check_seconds=0)
 
 
 class EngineFactory:
