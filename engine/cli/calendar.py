@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
-from engine.cli.common import emit, fail, friendly, language, new_uow
+from engine.cli.common import emit, friendly, language, new_uow, read_text_file
 from engine.clock import SHANGHAI
 from engine.config import Config, ConfigError
 from engine.errors import PdwError
@@ -178,13 +178,7 @@ def install(file: str, actor: str, replace: bool, reason: str | None, dry_run: b
     re-count the open deadlines it moves. A file with any problem is refused whole."""
     from engine.services import calendar as calendar_service
 
-    path = Path(file)
-    if not path.is_file():
-        fail(f"{file}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text")
+    path, text = read_text_file(file)
     report = calendar_service.install(new_uow(), text, file_name=path.name, actor=actor, replace=replace,
                                       reason=reason, dry_run=dry_run)
     emit(report.to_dict(), as_json, lambda _: _describe_install(report))

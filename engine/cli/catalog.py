@@ -1,11 +1,10 @@
 """`pdw catalog`: import and list the public data catalog."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, new_uow
+from engine.cli.common import emit, friendly, new_uow, read_text_file
 
 
 @click.group("catalog")
@@ -21,13 +20,7 @@ def import_command(file: str, actor: str) -> None:
     """Import FILE.csv; a file with any error imports nothing and every error is listed."""
     from engine.services.catalog import import_csv
 
-    path = Path(file)
-    if not path.is_file():
-        fail(f"{file}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text")
+    path, text = read_text_file(file)
     report = import_csv(new_uow(), text, actor=actor, file_name=path.name)
     click.echo(f"{report.added} added, {report.updated} updated")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -63,6 +64,17 @@ def friendly(command):
             fail(str(err))
 
     return wrapper
+
+
+def read_text_file(file: str) -> tuple[Path, str]:
+    """The path and UTF-8 text of the file named on the command line; fails with one line."""
+    path = Path(file)
+    if not path.is_file():
+        fail(f"{file}: no such file")
+    try:
+        return path, path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{file}: not UTF-8 text")
 
 
 def parse_json(value: str | None, option: str) -> dict:
