@@ -59,6 +59,8 @@ def fire_next(uow: UnitOfWork, *, worker: str) -> Fired | None:
     except StepFailed as failed:
         reason = failed.reason
     except Exception as err:  # noqa: BLE001 - a stored state that no longer loads must not stop the sweep
+        if timer is None:
+            raise  # not the timer's fault (the database itself): the scheduler logs it and tries again
         reason = f"the instance could not be loaded: {type(err).__name__}: {str(err)[:300]}"
     record_failure(engine.uow(), timer.instance_id, reason, actor=f"scheduler:{worker}", action="timer.failed",
                    now=now, timer_id=timer.id)
