@@ -170,36 +170,35 @@ class _Checker:
         for lane in proc.xpath(".//bpmn:lane", namespaces=NS):
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[(ref.text or "").strip()] = lane.get("name") or ""
-        for el in proc.iter():
+        for el in self.bpmn_elements(proc):
+            self.element(el, proc, by_id)
+            name = _local(el)
+            if name in USER_TASKS:
+                self.user_task(el, lanes.get(el.get("id"), ""), info)
+            elif name == "startEvent" and el.getparent() is proc:
+                form = self.properties(el).get("formJsonSchemaFilename")
+                if form:
+                    self.form(el, form, info.forms)
+        return info
+
+    def bpmn_elements(self, root):
+        """The BPMN elements under `root` (itself included), checking spiffworkflow extensions on the way."""
+        for el in root.iter():
             if not isinstance(el.tag, str):
                 continue
             namespace = etree.QName(el).namespace
             if namespace == SPIFF_NS:
                 self.extension(el)
             elif namespace == BPMN_NS:
-                self.element(el, proc, by_id)
-                name = _local(el)
-                if name in USER_TASKS:
-                    self.user_task(el, lanes.get(el.get("id"), ""), info)
-                elif name == "startEvent" and el.getparent() is proc:
-                    form = self.properties(el).get("formJsonSchemaFilename")
-                    if form:
-                        self.form(el, form, info.forms)
-        return info
+                yield el
 
     def outside_processes(self, root) -> None:
         """Check what sits beside the processes: the payloads of errors, escalations and signals."""
         for child in root:
             if not isinstance(child.tag, str) or child.tag == f"{{{BPMN_NS}}}process":
                 continue
-            for el in child.iter():
-                if not isinstance(el.tag, str):
-                    continue
-                namespace = etree.QName(el).namespace
-                if namespace == SPIFF_NS:
-                    self.extension(el)
-                elif namespace == BPMN_NS:
-                    self.duplicates(el)
+            for el in self.bpmn_elements(child):
+                self.duplicates(el)
 
     def element(self, el, proc, by_id: dict) -> None:
         name = _local(el)

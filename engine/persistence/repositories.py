@@ -161,26 +161,12 @@ def _definitions(dialect_name: str) -> dict:
         "timer_move": update(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
                                            _timer.c.spiff_task_id == bindparam("spiff_task_id"))
         .values(due_at=bindparam("due_at", type_=_timer.c.due_at.type), fired_at=None, fired_by=None),
-        "timers_due": select(_timer.c.id).where(_timer.c.fired_at.is_(None),
-                                                _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
-        .order_by(_timer.c.due_at).limit(bindparam("limit")),
-        "timer_take": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
-                             _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None)),
         "timer_spend": update(_timer).where(_timer.c.id == bindparam("id"))
         .values(**_bind(_timer, ["fired_at", "fired_by"])),
-        "timer_next_due": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
-                                 _timer.c.due_at)
-        .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
-        .order_by(_timer.c.due_at, _timer.c.id).limit(1),
-        "timer_next_due_locked": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id,
-                                        _timer.c.task_name, _timer.c.due_at)
-        .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
-        .order_by(_timer.c.due_at, _timer.c.id).limit(1).with_for_update(skip_locked=True),
+        "timer_next_due": _next_due(),
+        "timer_next_due_locked": _next_due().with_for_update(skip_locked=True),
         "timers_retry": delete(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
                                              _timer.c.fired_at.is_(None) | _timer.c.fired_by.like("failed:%")),
-        "timer_take_locked": select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name,
-                                    _timer.c.due_at).where(_timer.c.id == bindparam("id"), _timer.c.fired_at.is_(None))
-        .with_for_update(skip_locked=True),
         "audit_head": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
         .returning(_head.c.last_hash),
         "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
@@ -202,6 +188,12 @@ def _definitions(dialect_name: str) -> dict:
         .values(due_at=bindparam("due_at", type_=_c.c.due_at.type)),
         "notification_add": insert(_n).values(**_bind(_n, _NOTIFICATION_FIELDS)),
     }
+
+
+def _next_due():
+    return (select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name, _timer.c.due_at)
+            .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
+            .order_by(_timer.c.due_at, _timer.c.id).limit(1))
 
 
 def _task_for_decision():
@@ -364,17 +356,6 @@ class TimerRepository:
 
     def __init__(self, uow) -> None:
         self._uow = uow
-
-    def due(self, now: datetime, limit: int) -> list[int]:
-        """Ids of timers due at `now` and not yet fired, oldest first."""
-        return [r["id"] for r in self._uow.cursor.all("timers_due", {"now": now, "limit": limit})]
-
-    def take(self, timer_id: int) -> TimerRow | None:
-        """The unfired timer `timer_id`, locked with SKIP LOCKED on PostgreSQL; None when fired or
-        held by another scheduler."""
-        cursor = self._uow.cursor
-        row = cursor.one("timer_take" if cursor.dialect_name == "sqlite" else "timer_take_locked", {"id": timer_id})
-        return TimerRow(**row) if row else None
 
     def next_due(self, now: datetime) -> TimerRow | None:
         """Take the oldest unfired timer due at `now`, locked with SKIP LOCKED on PostgreSQL so

@@ -71,7 +71,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
         received_on = engine.clock.today()
-        receipt_number = f"DZ{received_on:%Y%m%d}{uow.instances.next_receipt_sequence(received_on):05d}"
+        receipt_number = _receipt_number(uow, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
         initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
                    "applicant": user.name, "applicant_department": user.department}
@@ -101,11 +101,16 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     return _record_failed_start(engine.uow(), *failure, process_id=process_id, actor=actor, now=now)
 
 
+def _receipt_number(uow: UnitOfWork, day) -> str:
+    """The next receipt number of `day`, such as DZ2026030200007."""
+    return f"DZ{day:%Y%m%d}{uow.instances.next_receipt_sequence(day):05d}"
+
+
 def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *, process_id: str, actor: str,
                          now) -> StartResult:
     with uow:
         received_on = uow.engine.clock.today()
-        receipt_number = f"DZ{received_on:%Y%m%d}{uow.instances.next_receipt_sequence(received_on):05d}"
+        receipt_number = _receipt_number(uow, received_on)
         instance = InstanceRecord(
             id=None, definition_id=definition.id, process_id=process_id, status="errored",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
