@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -98,6 +99,9 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
 
 
+_UNANSWERED = "replied_at IS NULL AND statutory_due_date IS NOT NULL"
+
+
 class ProcessInstance(Base):
     """One application (申请) moving through a procedure."""
 
@@ -121,7 +125,23 @@ class ProcessInstance(Base):
     waiting: Mapped[dict] = mapped_column(JSON, default=dict)
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The unit competent to handle the application (its reviewers decide it).
+    department: Mapped[str | None] = mapped_column(String(64))
+    # The statutory clock: the deadline that governs the application whichever step is open
+    # (original, then extended), and when and how late the applicant was given the reply.
+    statutory_due_date: Mapped[date | None] = mapped_column(Date)
+    statutory_rule: Mapped[str | None] = mapped_column(String(64))
+    statutory_article: Mapped[str | None] = mapped_column(String(200))
+    statutory_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    statutory_extended_from: Mapped[date | None] = mapped_column(Date)
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replied_late_days: Mapped[int | None] = mapped_column(Integer)  # 0: on time
 
+    __table_args__ = (
+        Index("ix_process_instances_unanswered_due", "statutory_due_date",
+              postgresql_where=text(_UNANSWERED), sqlite_where=text(_UNANSWERED)),
+        Index("ix_process_instances_replied", "replied_at"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 
