@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -132,7 +131,7 @@ class ProcessInstance(Base):
     statutory_due_date: Mapped[date | None] = mapped_column(Date)
     statutory_rule: Mapped[str | None] = mapped_column(String(64))
     statutory_article: Mapped[str | None] = mapped_column(String(200))
-    statutory_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    statutory_provisional: Mapped[bool | None] = mapped_column(Boolean)
     statutory_extended_from: Mapped[date | None] = mapped_column(Date)
     replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     replied_late_days: Mapped[int | None] = mapped_column(Integer)  # 0: on time

@@ -28,8 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('statutory_due_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('statutory_rule', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('statutory_article', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('statutory_provisional', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+        batch_op.add_column(sa.Column('statutory_provisional', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('statutory_extended_from', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('replied_late_days', sa.Integer(), nullable=True))
