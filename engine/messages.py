@@ -30,6 +30,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
                               "user '{user}' (roles {roles}) may not start '{process}'; it needs one of: {needed}"),
+    "process.not_for_kind": ("{kind}不能提出此类申请；《达州市公共数据管理办法》规定由{needed}提出。",
+                             "a {kind_en} ({kind}) may not file '{process}'; the Measures give it to: {needed_en} ({needed})"),
     "application.refused": ("申请未受理：有 {count} 处需要修改。", "application refused ({count} problem(s))"),
     "application.not_found": ("申请 {instance} 不存在。", "no application {instance}"),
     "instance.not_found": ("申请 {instance} 不存在。", "no instance {instance}"),

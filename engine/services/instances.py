@@ -53,9 +53,9 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
             raise NotFound("user.not_found", name=actor)
         if definition is None:
             raise NotFound("process.not_found", process=process_id)
-        if not permissions.may_start(user.roles, definition.properties):
-            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
-                                   needed=sorted(permissions.startable_by(definition.properties)))
+        kind = permissions.account_kind(user.department, user.department_kind)
+        if not permissions.may_start(user.roles, definition.properties, kind):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         form_name = definition.properties.get("startForm")
         form = engine.specs.forms(definition.id, lambda: session.scalar(
             select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
@@ -68,6 +68,8 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
             problems += check_submission(form, data)
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+        if not permissions.may_start(user.roles, definition.properties, kind, data):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties, data)
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
@@ -101,6 +103,20 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     # The step went past a budget or failed beyond repair: nothing of it is kept (grants,
     # rows), and the application is received as an errored instance that never ran.
     return _record_failed_start(engine.uow(), *failure, process_id=process_id, actor=actor, now=now)
+
+
+def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,
+                        data: dict | None = None) -> None:
+    """Refuse `actor` an application: their roles cannot start the process (`process.not_startable`),
+    or their kind of account may not apply under its article (`process.not_for_kind`)."""
+    if not permissions.startable_by(properties) & set(roles):
+        raise PermissionDenied("process.not_startable", user=actor, roles=list(roles), process=process_id,
+                               needed=sorted(permissions.startable_by(properties)))
+    names = permissions.ACCOUNT_KIND_NAMES
+    needed = [k for k in permissions.ACCOUNT_KINDS if k in permissions.applicant_kinds(properties, data)]
+    raise PermissionDenied("process.not_for_kind", user=actor, process=process_id, kind=names[kind][0],
+                           kind_en=names[kind][1], needed="、".join(names[k][0] for k in needed),
+                           needed_en=", ".join(names[k][1] for k in needed))
 
 
 def _receipt_number(uow: UnitOfWork, day) -> str:
@@ -265,4 +281,4 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "show", "shown", "statutory_clock", "task_dict", "StartResult"]
+__all__ = ["start", "retry", "show", "shown", "statutory_clock", "raise_not_startable", "task_dict", "StartResult"]

@@ -40,7 +40,7 @@ def test_a_conditional_item_is_reviewed_within_five_working_days_and_approval_re
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
 
     review = procedure.open_tasks(instance_id)["review"]
-    assert review["candidate_groups"] == ["reviewer"]
+    assert review["candidate_groups"] == ["reviewer@sjj"]  # the competent authority's reviewers (Art. 20)
     assert (review["due_date"], review["deadline_rule"], review["deadline_article"]) == (
         "2026-03-09", "art20_share_reply", "第二十条第二款")
     assert review["due_at"] == "2026-03-09T16:00:00+00:00"  # 24:00 Beijing time
