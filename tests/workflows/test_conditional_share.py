@@ -161,6 +161,19 @@ def test_a_missed_extended_deadline_escalates_the_second_review(procedure):
     assert sorted(procedure.open_tasks(instance_id)) == ["final_review", "supervise_final_review"]
 
 
+def test_a_source_unit_that_never_answers_is_escalated_when_the_extended_deadline_passes(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-06T10:00:00+08:00")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
+
+    procedure.at("2026-03-16T23:00:00+08:00")  # the extended deadline's last day: nothing yet
+    assert procedure.sweep() == []
+    procedure.at("2026-03-17T00:00:00+08:00")
+    assert [f.task_name for f in procedure.sweep()] == ["source_opinion_overdue"]
+    assert sorted(procedure.open_tasks(instance_id)) == ["source_opinion", "supervise_source_opinion"]
+    assert procedure.show(instance_id)["statutory"]["due_date"] == "2026-03-16"
+
+
 def test_deadlines_run_across_the_national_day_holiday(procedure):
     procedure.at("2026-09-28T10:00:00+08:00")  # Monday; Oct 1-7 off, Saturday Oct 10 a make-up working day
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
