@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.budgets import Budgets
 from engine.bpmn.parser import PdwBpmnParser
+from engine.calendar.statute import load_statute
 from engine.errors import Problem
 from engine.forms import FormError, load_form
 from engine.sandbox import check_script
@@ -171,7 +172,7 @@ class _Checker:
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[(ref.text or "").strip()] = lane.get("name") or ""
         governing = info.properties.get("statutoryRule")
-        if governing and governing not in self.rules:
+        if governing and governing not in self.rules and governing not in load_statute().no_period:
             self.report(proc, "bpmn.rule_unknown", rule=governing, known=sorted(self.rules))
         for el in self.bpmn_elements(proc):
             self.element(el, proc, by_id)

@@ -15,7 +15,7 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
-from engine.services import statutory
+from engine.services import admission, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -63,9 +63,13 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         if isinstance(data, RawForm):
             data = read_raw_form(form.schema if form is not None else None, data)
         data = dict(data or {})
+        received_on = engine.clock.today()
+        admission.check_in_force(received_on)
         problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
         if form is not None:
             problems += check_submission(form, data)
+        problems += admission.problems(session, definition.properties, form.schema if form is not None else None,
+                                       data, received_on)
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
         if not permissions.may_start(user.roles, definition.properties, kind, data):
@@ -73,7 +77,6 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-        received_on = engine.clock.today()
         receipt_number = _receipt_number(uow, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
         instance = InstanceRecord(
