@@ -30,6 +30,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
                               "user '{user}' (roles {roles}) may not start '{process}'; it needs one of: {needed}"),
+    "process.not_for_kind": ("{kind}不能提出此类申请；《达州市公共数据管理办法》规定由{needed}提出。",
+                             "a {kind_en} ({kind}) may not file '{process}'; the Measures give it to: {needed_en} ({needed})"),
+    "application.measures_not_in_force": ("{received} 不在《达州市公共数据管理办法》施行期间（{since} 至 {until}，{article}），"
+                                          "申请不予受理。",
+                                          "{received} is outside the period the Measures are in force ({since} to "
+                                          "{until}, {article}): the application is not received"),
+    "application.catalog_item_unknown": ("公共数据目录中没有编码为 {code} 的数据。", "no catalog item '{code}'"),
+    "application.catalog_item_not_open": ("目录编码 {code} 的数据未开放（{attribute}），不能对其提出开放数据异议"
+                                          "（第二十八条第二款）。",
+                                          "catalog item '{code}' is not open ({attribute}): an objection under "
+                                          "Art. 28 para. 2 concerns opened data"),
+    "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
+                              "the date {date} lies before the day of receipt {received}"),
     "application.refused": ("申请未受理：有 {count} 处需要修改。", "application refused ({count} problem(s))"),
     "application.not_found": ("申请 {instance} 不存在。", "no application {instance}"),
     "instance.not_found": ("申请 {instance} 不存在。", "no instance {instance}"),
@@ -153,6 +166,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
+    "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
+                                 "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
+                                 "'{governing}'"),
+    "statutory.extension_late": ("法定答复期限已于 {due} 届满（{article}），不能再延长，请直接作出答复。",
+                                 "the statutory reply period ended on {due} ({article}): it can no longer be "
+                                 "extended; reply now"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)

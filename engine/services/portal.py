@@ -9,7 +9,7 @@ from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInsta
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import instances
 from engine.services.inbox import deadline_of
-from engine.services.users import require_user
+from engine.services.users import account_kind_of, require_user
 
 
 def _newest():
@@ -41,9 +41,10 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         session = uow.session
         user = require_user(session, actor)
         groups = set(permissions.groups_of(user))
+        kind = account_kind_of(session, user)
         procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
                       for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
-                      if permissions.may_start(user.roles, d.properties) and d.properties.get("startForm")]
+                      if permissions.may_start(user.roles, d.properties, kind) and d.properties.get("startForm")]
         rows = session.execute(
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
@@ -79,9 +80,9 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
         definition = session.scalar(_newest().where(ProcessDefinition.process_id == process_id))
         if definition is None or not definition.properties.get("startForm"):
             raise NotFound("process.no_start_form", process=process_id)
-        if not permissions.may_start(user.roles, definition.properties):
-            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
-                                   needed=sorted(permissions.startable_by(definition.properties)))
+        kind = account_kind_of(session, user)
+        if not permissions.may_start(user.roles, definition.properties, kind):
+            instances.raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         return {"process_id": process_id, "name": definition.name or process_id,
                 "schema": definition.forms.get(definition.properties["startForm"], {})}
 

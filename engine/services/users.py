@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
-from engine.permissions import ROLES, groups_of
+from engine.permissions import ROLES, account_kind, groups_of
 from engine.persistence.models import Department, User
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -44,6 +44,12 @@ def require_user(session: Session, name: str) -> User:
     if user is None or not user.active:
         raise NotFound("user.not_found", name=name)
     return user
+
+
+def account_kind_of(session: Session, user: User) -> str:
+    """The kind of account `user` has (engine.permissions.ACCOUNT_KINDS), from their department."""
+    department = session.get(Department, user.department) if user.department else None
+    return account_kind(user.department, department.kind if department else None)
 
 
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
