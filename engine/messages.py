@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "'{name}' is not a valid user name (letters, digits, _ - .)"),
     "user.roles_unknown": ("未知角色：{roles}（可选：{known}）。", "unknown role(s) {roles}; roles are {known}"),
     "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
+    "user.email_invalid": ("电子邮件地址 {email} 无效。", "'{email}' is not an e-mail address"),
     "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
@@ -253,6 +254,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # supervision reports
     "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
                                                              "'{user}' is not one"),
+    "report.not_your_department": ("您只能查看本部门（{department}）的申请。",
+                                   "application {instance} is not the work of your department ({department})"),
+    "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
     "report.refused": ("报表条件有误。", "report not produced"),
     "report.out_of_range": ("须为 {min} 至 {max} 之间的整数。", "must be a whole number from {min} to {max}"),
     "report.period_reversed": ("截止日期 {end} 早于起始日期 {start}。", "the end {end} is before the start {start}"),

@@ -15,12 +15,9 @@ def group() -> None:
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+    from engine.services.reports import parse_day
+
+    return None if value is None else parse_day(value, option)
 
 
 def _one_output(**chosen) -> None:

@@ -19,8 +19,8 @@ from sqlalchemy import Date, Text, and_, case, cast, exists, func, literal, or_,
 
 from engine import permissions
 from engine.clock import SHANGHAI
-from engine.errors import InvalidInput, PermissionDenied, Problem
-from engine.persistence.models import (Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
+from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.users import require_user
@@ -332,6 +332,19 @@ def _reply_day(dialect: str):
     return func.date(_i.c.replied_at, "+8 hours")
 
 
+def parse_day(value: str, field: str) -> date:
+    """A date given as YYYY-MM-DD in a report's input.
+
+    Raises:
+        InvalidInput: it is not one, naming `field`.
+    """
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("report.refused", [Problem("report.not_a_date", {"value": value}, field=field)]) \
+            from None
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -486,13 +499,55 @@ def assessment(uow: UnitOfWork, actor: str | None, *, start: date, end: date) ->
                           overdue=c["overdue"]) for d, c in sorted(counts.items())]
 
 
-def procedures(uow: UnitOfWork) -> list[tuple[str, str]]:
-    """Every deployed procedure as (process_id, name), for filters."""
+def choices(uow: UnitOfWork) -> dict:
+    """What report filters offer: `procedures` as (process_id, name), `departments` as (code, name)."""
     with uow.read():
-        return [(p, n) for p, n in uow.session.execute(
-            select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id).order_by(_d.c.process_id))]
+        session = uow.session
+        return {"procedures": [(p, n) for p, n in session.execute(
+                    select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id)
+                    .order_by(_d.c.process_id))],
+                "departments": [(c, n) for c, n in session.execute(
+                    select(Department.code, Department.name).order_by(Department.code))]}
+
+
+def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
+    """One application as a supervisor drills down to it, from its rows (no workflow restored):
+    `instance` (receipt, procedure, status, received, statutory deadline, reply), `open` (its
+    open tasks as TaskReportRow), `tasks` (every task), `history` (audit entries) and `urges`.
+
+    Raises:
+        NotFound: no such application or user.
+        PermissionDenied: the user is no supervisor, or the application is not their department's.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session = uow.session
+        instance = session.execute(select(_i.c.id, _i.c.process_id, _i.c.receipt_number, _i.c.status,
+                                          _i.c.received_on, _i.c.started_by, _i.c.department,
+                                          _i.c.statutory_due_date, _i.c.statutory_article, _i.c.replied_at,
+                                          _i.c.replied_late_days).where(_i.c.id == instance_id)).one_or_none()
+        if instance is None:
+            raise NotFound("instance.not_found", instance=instance_id)
+        today = uow.engine.clock.today()
+        open_rows = rows_of(uow, session.execute(task_query().where(_t.c.instance_id == instance_id,
+                                                                    _t.c.state == "open")
+                                                 .order_by(_t.c.id)).all(), today)
+        if scope is not None and instance.department != scope and all(r.department != scope for r in open_rows):
+            raise PermissionDenied("report.not_your_department", instance=instance_id, department=scope)
+        tasks = session.execute(select(_t.c.id, _t.c.title, _t.c.state, _t.c.assignee, _t.c.candidate_groups,
+                                       _t.c.due_date, _t.c.deadline_article, _t.c.completed_at, _t.c.completed_by)
+                                .where(_t.c.instance_id == instance_id).order_by(_t.c.id)).all()
+        history = session.execute(select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.after)
+                                  .where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)).all()
+        urges = session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id)).all()
+        name = session.scalar(select(func.max(_d.c.name)).where(_d.c.process_id == instance.process_id))
+    return {"instance": {**instance._mapping, "process_name": name or instance.process_id},
+            "open": open_rows, "tasks": [dict(t._mapping) for t in tasks],
+            "history": [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "after": h.after}
+                        for h in history],
+            "urges": [dict(u._mapping) for u in urges]}
 
 
 __all__ = ["GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
            "unassignable", "ontime", "assessment", "period_bounds", "traffic_light", "working_days_overdue",
-           "empty_groups", "procedures", "scope_of", "start_of", "task_query", "rows_of"]
+           "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of"]
