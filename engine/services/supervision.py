@@ -8,9 +8,10 @@ transaction that writes its notifications, so each is sent once whoever scans fi
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import PurePath
+from xml.etree import ElementTree
 
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -290,19 +291,29 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
         uow.commit()
 
 
-_GROUP_PROPERTY = re.compile(rb'name="candidateGroups"\s+value="([^"]*)"')
+def _named_groups(file_name: str, content: bytes) -> list[tuple[str, str, str]]:
+    """(where, task name, group) of every group a user task of a BPMN file names in `candidateGroups`."""
+    found = []
+    for task in ElementTree.fromstring(content).iter():
+        if not task.tag.endswith("}userTask"):
+            continue
+        for prop in task.iter():
+            if prop.tag.endswith("}property") and prop.get("name") == "candidateGroups":
+                where = f"{PurePath(file_name).name} element '{task.get('id')}'"
+                found += [(where, task.get("name") or task.get("id"), g.strip())
+                          for g in (prop.get("value") or "").split(",") if g.strip()]
+    return found
 
 
 def empty_groups_of_bpmn(uow: UnitOfWork, files: list[tuple[str, bytes]]) -> list[GroupWarning]:
-    """Groups the user tasks of these BPMN files name (`candidateGroups`) that no active user is
-    in: work sent there would reach nobody. Groups computed from instance data are checked
-    when the data they come from is imported (`empty_groups_of_catalog`)."""
-    named = [(name, group.strip()) for name, content in files
-             for value in _GROUP_PROPERTY.findall(content) for group in value.decode("utf-8").split(",")
-             if group.strip()]
+    """Groups the user tasks of these (deployed, so well-formed) BPMN files name in
+    `candidateGroups` that no active user is in: work sent there would reach nobody. Groups
+    computed from instance data are checked when the data they come from is imported
+    (`empty_groups_of_catalog`)."""
+    named = [found for name, content in files for found in _named_groups(name, content)]
     with uow.read():
-        empty = reports.empty_groups(uow, {g for _, g in named})
-    return [GroupWarning(group, name, name) for name, group in sorted(set(named)) if group in empty]
+        empty = reports.empty_groups(uow, {group for _, _, group in named})
+    return [GroupWarning(group, where, title) for where, title, group in named if group in empty]
 
 
 def empty_groups_of_catalog(uow: UnitOfWork) -> list[GroupWarning]:
