@@ -61,6 +61,9 @@ class Config:
     max_instance_bytes: int = 4 * 1024 * 1024  # PDW_MAX_INSTANCE_BYTES: an instance's stored state
     max_timer_years: int = 100  # PDW_MAX_TIMER_YEARS: how far ahead a timer may be set
     min_timer_cycle_seconds: int = 60  # PDW_MIN_TIMER_CYCLE_SECONDS: the shortest repeating timer
+    # PDW_COMPETENT_DEPARTMENT: the department code of the 公共数据主管部门, whose reviewers decide
+    # the applications a process gives to the authority (Art. 20, 23, 27).
+    competent_department: str = "sjj"
     # E-mail of notifications: off while no SMTP server is named.
     smtp_host: str = ""  # PDW_SMTP_HOST
     smtp_port: int = 25  # PDW_SMTP_PORT
@@ -126,6 +129,7 @@ class Config:
             max_timer_years=env.integer("PDW_MAX_TIMER_YEARS", default.max_timer_years, minimum=1, maximum=1000),
             min_timer_cycle_seconds=env.integer("PDW_MIN_TIMER_CYCLE_SECONDS", default.min_timer_cycle_seconds,
                                                 minimum=1),
+            competent_department=env.text("PDW_COMPETENT_DEPARTMENT", default.competent_department),
             smtp_host=env.text("PDW_SMTP_HOST", default.smtp_host),
             smtp_port=env.integer("PDW_SMTP_PORT", default.smtp_port, minimum=1, maximum=65535),
             smtp_from=env.text("PDW_SMTP_FROM", default.smtp_from),

@@ -154,6 +154,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
+    "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
+                                 "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
+                                 "'{governing}'"),
+    "statutory.extension_late": ("法定答复期限已于 {due} 届满（{article}），不能再延长，请直接作出答复。",
+                                 "the statutory reply period ended on {due} ({article}): it can no longer be "
+                                 "extended; reply now"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)

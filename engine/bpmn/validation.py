@@ -170,8 +170,12 @@ class _Checker:
         for lane in proc.xpath(".//bpmn:lane", namespaces=NS):
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[(ref.text or "").strip()] = lane.get("name") or ""
+        governing = info.properties.get("statutoryRule")
+        if governing and governing not in self.rules:
+            self.report(proc, "bpmn.rule_unknown", rule=governing, known=sorted(self.rules))
         for el in self.bpmn_elements(proc):
             self.element(el, proc, by_id)
+            self.statutory_extension(el, governing)
             name = _local(el)
             if name in USER_TASKS:
                 self.user_task(el, lanes.get(el.get("id"), ""), info)
@@ -180,6 +184,16 @@ class _Checker:
                 if form:
                     self.form(el, form, info.forms)
         return info
+
+    def statutory_extension(self, el, governing: str | None) -> None:
+        # An extension moves the process's own statutory clock (engine.services.statutory).
+        rule = self.properties(el).get("statutoryExtension")
+        if not rule:
+            return
+        if rule not in self.rules:
+            self.report(el, "bpmn.rule_unknown", rule=rule, known=sorted(self.rules))
+        elif not governing or self.rules[rule].extends != governing:
+            self.report(el, "bpmn.extension_unrelated", rule=rule, governing=governing or "-")
 
     def bpmn_elements(self, root):
         """The BPMN elements under `root` (itself included), checking spiffworkflow extensions on the way."""

@@ -45,6 +45,16 @@ class InstanceRecord:
     waiting: dict
     serializer_version: str
     version: int = 1
+    # The statutory clock (engine.services.statutory): the competent unit, the deadline that
+    # governs the application whichever step is open, and when the formal reply was given.
+    department: str | None = None
+    statutory_due_date: date | None = None
+    statutory_rule: str | None = None
+    statutory_article: str | None = None
+    statutory_provisional: bool | None = None
+    statutory_extended_from: date | None = None
+    replied_at: datetime | None = None
+    replied_late_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ _ca = CalendarArrangement.__table__
 _n = Notification.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
+_CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
 _ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
                        "calendar_version", "installed_at", "installed_by", "reason"]
 _NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
@@ -136,7 +147,7 @@ def _definitions(dialect_name: str) -> dict:
         "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                           state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
         "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version"]),
+        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
                 state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
@@ -269,7 +280,7 @@ class InstanceRepository:
         changed = self._uow.cursor.run("instance_save", {
             "status": record.status, "ended_at": record.ended_at, "error": record.error,
             "state": _state_text(record.state, max_bytes), "waiting": record.waiting, "version": record.version + 1,
-            "id_": record.id, "version_": record.version})
+            "id_": record.id, "version_": record.version, **{n: getattr(record, n) for n in _CLOCK_FIELDS}})
         if changed != 1:
             raise StaleInstance(f"instance {record.id} was changed by another transaction")
         record.version += 1

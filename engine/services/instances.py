@@ -15,10 +15,11 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
+from engine.services import statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
-RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department")
+RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department", statutory.COMPETENT_DEPARTMENT)
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,16 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         received_on = engine.clock.today()
         receipt_number = _receipt_number(uow, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
-        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
-                   "applicant": user.name, "applicant_department": user.department}
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(initial)
         instance = InstanceRecord(
             id=None, definition_id=definition.id, process_id=process_id, status="running",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
+        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
+                   "applicant": user.name, "applicant_department": user.department,
+                   **statutory.open_clock(engine, instance, definition.properties)}
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(initial)
         try:
             outcome = run_and_sync(uow, instance, workflow, now=now)
         except StepFailed as failed:
@@ -116,6 +118,7 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=reason, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
+        statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
@@ -209,12 +212,26 @@ def shown(uow: UnitOfWork, instance_id: int) -> dict:
         "started_at": instance.started_at.isoformat(),
         "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
         "error": instance.error,
+        "department": instance.department,
+        "statutory": statutory_clock(instance),
         "application": instance.summary,
         "data": _data_of(uow, instance),
         "tasks": [task_dict(t) for t in tasks],
         "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
                      "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
     }
+
+
+def statutory_clock(instance: InstanceRecord) -> dict | None:
+    """The application's statutory clock as JSON data (None when no statutory period governs it)."""
+    if instance.statutory_due_date is None and instance.replied_at is None:
+        return None
+    due, extended_from = instance.statutory_due_date, instance.statutory_extended_from
+    return {"due_date": due.isoformat() if due else None, "rule": instance.statutory_rule,
+            "article": instance.statutory_article, "provisional": instance.statutory_provisional,
+            "extended_from": extended_from.isoformat() if extended_from else None,
+            "replied_at": instance.replied_at.isoformat() if instance.replied_at else None,
+            "late_days": instance.replied_late_days}
 
 
 def _data_of(uow: UnitOfWork, instance: InstanceRecord) -> dict:
@@ -248,4 +265,4 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "show", "shown", "task_dict", "StartResult"]
+__all__ = ["start", "retry", "show", "shown", "statutory_clock", "task_dict", "StartResult"]

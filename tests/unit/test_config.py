@@ -39,6 +39,7 @@ EVERY_VARIABLE = {
     "PDW_MAX_INSTANCE_BYTES": "1000000",
     "PDW_MAX_TIMER_YEARS": "5",
     "PDW_MIN_TIMER_CYCLE_SECONDS": "3600",
+    "PDW_COMPETENT_DEPARTMENT": "sjj2",
     "PDW_SMTP_HOST": "mail.example",
     "PDW_SMTP_PORT": "587",
     "PDW_SMTP_FROM": "pdw@dazhou.example",
@@ -63,6 +64,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
     assert config.secret_key is None
     assert (config.session_idle_minutes, config.secure_cookies) == (30, False)
     assert (config.sign_in_max_failures, config.sign_in_window_minutes) == (5, 15)
+    assert config.competent_department == "sjj"
 
 
 def test_every_variable_is_read_into_its_field() -> None:
@@ -91,6 +93,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         max_instance_bytes=1000000,
         max_timer_years=5,
         min_timer_cycle_seconds=3600,
+        competent_department="sjj2",
         smtp_host="mail.example",
         smtp_port=587,
         smtp_from="pdw@dazhou.example",

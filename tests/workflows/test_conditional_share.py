@@ -84,7 +84,7 @@ def test_an_applicant_may_not_decide_the_review(procedure):
 def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_working_days(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
     procedure.at("2026-03-09T10:00:00+08:00")
-    procedure.complete(instance_id, "review", "li.si", decision="extend", comment="需征求市公安局意见")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求市公安局意见")
 
     opinion = procedure.open_tasks(instance_id)["source_opinion"]
     assert opinion["candidate_groups"] == ["source_unit_handler@gaj"]
@@ -110,7 +110,7 @@ def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_worki
 
 def test_after_an_extension_the_authority_may_still_refuse(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="disagree", opinion_reasons="涉及个人敏感信息")
 
     with pytest.raises(InvalidInput) as invalid:  # no second extension (Art. 20: extendable once)
@@ -149,7 +149,7 @@ def test_a_missed_deadline_escalates_to_supervisors_without_cancelling_the_revie
 
 def test_a_missed_extended_deadline_escalates_the_second_review(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="agree", opinion_reasons="同意")
 
     procedure.at("2026-03-10T09:00:00+08:00")  # the first deadline has passed, but that review is done
@@ -167,7 +167,7 @@ def test_deadlines_run_across_the_national_day_holiday(procedure):
 
     assert procedure.open_tasks(instance_id)["review"]["due_date"] == "2026-10-10"
     procedure.at("2026-10-09T10:00:00+08:00")
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="agree", opinion_reasons="同意")
     assert procedure.open_tasks(instance_id)["final_review"]["due_date"] == "2026-10-16"
 
