@@ -274,6 +274,16 @@ def overdue(uow: UnitOfWork, actor: str | None, *, at: date | None = None, filte
         return rows_of(uow, found, at)
 
 
+def overdue_in(uow: UnitOfWork, instance_id: int, *, besides: int | None = None) -> list[TaskReportRow]:
+    """The overdue open tasks of one application other than task `besides`, inside an open unit
+    of work: what an escalation task is about (how late, who holds it)."""
+    today = uow.engine.clock.today()
+    q = task_query().where(_t.c.instance_id == instance_id, _t.c.state == "open", _t.c.due_at <= start_of(today))
+    if besides is not None:
+        q = q.where(_t.c.id != besides)
+    return rows_of(uow, uow.session.execute(q.order_by(_t.c.due_at, _t.c.id)).all(), today)
+
+
 def at_risk(uow: UnitOfWork, actor: str | None, *, filters: Filters = Filters(),
             limit: int = MAX_ROWS) -> list[TaskReportRow]:
     """Open tasks due today or on the next working day, soonest first.
@@ -550,4 +560,4 @@ def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
 
 __all__ = ["GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
            "unassignable", "ontime", "assessment", "period_bounds", "traffic_light", "working_days_overdue",
-           "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of"]
+           "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of", "overdue_in"]
