@@ -388,32 +388,31 @@ def ontime(uow: UnitOfWork, actor: str | None, *, start: date, end: date, by: st
         session, engine = uow.session, uow.engine
         day = _reply_day(session.get_bind().dialect.name).label("day")
         late = (_i.c.replied_late_days > 0).label("late")
-        answered = (select(_i.c.process_id, _i.c.department, _i.c.received_on, day, late, func.count().label("n"))
+        # Grouped only by the column the rows are keyed by (months come from the reply day), so
+        # the database returns a few rows per key and day, not one per application.
+        column = {"procedure": _i.c.process_id, "department": _i.c.department}.get(by, literal("")).label("k")
+        answered = (select(column, _i.c.received_on, day, late, func.count().label("n"))
                     .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)),
                            _i.c.statutory_due_date.is_not(None))
-                    .group_by(_i.c.process_id, _i.c.department, _i.c.received_on, day, late))
+                    .group_by(column, _i.c.received_on, day, late))
         today = engine.clock.today()
         last_due = min(end, today - timedelta(days=1))
-        open_q = (select(_i.c.process_id, _i.c.department, _i.c.statutory_due_date, func.count().label("n"))
+        open_q = (select(column, _i.c.statutory_due_date, func.count().label("n"))
                   .where(_i.c.replied_at.is_(None), _i.c.statutory_due_date >= start,
                          _i.c.statutory_due_date <= last_due, _i.c.status != "completed")
-                  .group_by(_i.c.process_id, _i.c.department, _i.c.statutory_due_date))
+                  .group_by(column, _i.c.statutory_due_date))
         if scope is not None:
             answered = answered.where(_i.c.department == scope)
             open_q = open_q.where(_i.c.department == scope)
-        groups: dict[tuple, dict] = defaultdict(lambda: {"on_time": 0, "late": 0, "open": 0, "days": []})
+        groups: dict[str | None, dict] = defaultdict(lambda: {"on_time": 0, "late": 0, "open": 0, "days": []})
 
-        def key(process_id, department, day_: date) -> tuple:
-            if by == "procedure":
-                return (process_id, None, None)
-            if by == "department":
-                return (None, department, None)
-            return (None, None, day_.strftime("%Y-%m"))
+        def key(value, day_: date) -> str | None:
+            return day_.strftime("%Y-%m") if by == "month" else value
 
         spans: dict[tuple[date, date], int] = {}
         for r in session.execute(answered):
             reply_day = _as_date(r.day)
-            bucket = groups[key(r.process_id, r.department, reply_day)]
+            bucket = groups[key(r.k, reply_day)]
             bucket["late" if r.late else "on_time"] += r.n
             span = (r.received_on, reply_day)
             if span not in spans:
@@ -421,12 +420,13 @@ def ontime(uow: UnitOfWork, actor: str | None, *, start: date, end: date, by: st
             bucket["days"].append((spans[span], r.n))
         if last_due >= start:
             for r in session.execute(open_q):
-                groups[key(r.process_id, r.department, r.statutory_due_date)]["open"] += r.n
+                groups[key(r.k, r.statutory_due_date)]["open"] += r.n
     rows = []
-    for (process_id, department, month), b in sorted(groups.items(), key=lambda kv: tuple(x or "" for x in kv[0])):
+    for value, b in sorted(groups.items(), key=lambda kv: kv[0] or ""):
         n = b["on_time"] + b["late"]
-        rows.append(OnTimeRow(key=process_id or department or month or "", process_id=process_id,
-                              department=department, month=month, answered=n, on_time=b["on_time"], late=b["late"],
+        rows.append(OnTimeRow(key=value or "", process_id=value if by == "procedure" else None,
+                              department=value if by == "department" else None,
+                              month=value if by == "month" else None, answered=n, on_time=b["on_time"], late=b["late"],
                               open_overdue=b["open"], on_time_rate=round(b["on_time"] / n, 4) if n else None,
                               median_working_days=_weighted_median(b["days"])))
     return rows
