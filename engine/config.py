@@ -13,6 +13,7 @@ from engine.errors import PdwError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("en", "zh")
+WEB_SCHEDULER_CHOICES = ("auto", "on", "off")
 # The sandbox refuses less: the worker's interpreter and calendar alone need about that much.
 MIN_SCRIPT_MEMORY_MB = 64
 # scrypt needs 128 * r * 2**cost bytes; at r=8 a cost of 20 is already 1 GiB per sign-in.
@@ -63,6 +64,23 @@ class Config:
     # PDW_COMPETENT_DEPARTMENT: the department code of the 公共数据主管部门, whose reviewers decide
     # the applications a process gives to the authority (Art. 20, 23, 27).
     competent_department: str = "sjj"
+    # E-mail of notifications: off while no SMTP server is named.
+    smtp_host: str = ""  # PDW_SMTP_HOST
+    smtp_port: int = 25  # PDW_SMTP_PORT
+    smtp_from: str = "pdw@localhost"  # PDW_SMTP_FROM
+    smtp_user: str = ""  # PDW_SMTP_USER; empty: no login
+    smtp_password: str = field(default="", repr=False)  # PDW_SMTP_PASSWORD
+    smtp_starttls: bool = False  # PDW_SMTP_STARTTLS
+    # Whether the web process runs the scheduler itself: "auto" does on SQLite (the embedded
+    # default, one machine), not on PostgreSQL, where `pdw scheduler run` processes do.
+    web_scheduler: str = "auto"  # PDW_WEB_SCHEDULER: auto | on | off
+
+    @property
+    def runs_web_scheduler(self) -> bool:
+        """True when the web process should fire timers and watch deadlines itself."""
+        if self.web_scheduler == "auto":
+            return self.database_url.startswith("sqlite")
+        return self.web_scheduler == "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -112,6 +130,13 @@ class Config:
             min_timer_cycle_seconds=env.integer("PDW_MIN_TIMER_CYCLE_SECONDS", default.min_timer_cycle_seconds,
                                                 minimum=1),
             competent_department=env.text("PDW_COMPETENT_DEPARTMENT", default.competent_department),
+            smtp_host=env.text("PDW_SMTP_HOST", default.smtp_host),
+            smtp_port=env.integer("PDW_SMTP_PORT", default.smtp_port, minimum=1, maximum=65535),
+            smtp_from=env.text("PDW_SMTP_FROM", default.smtp_from),
+            smtp_user=env.text("PDW_SMTP_USER", default.smtp_user),
+            smtp_password=env.text("PDW_SMTP_PASSWORD", default.smtp_password),
+            smtp_starttls=env.flag("PDW_SMTP_STARTTLS", default.smtp_starttls),
+            web_scheduler=env.choice("PDW_WEB_SCHEDULER", default.web_scheduler, WEB_SCHEDULER_CHOICES),
         )
         try:
             Clock.parse(config.clock)

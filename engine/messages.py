@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "'{name}' is not a valid user name (letters, digits, _ - .)"),
     "user.roles_unknown": ("未知角色：{roles}（可选：{known}）。", "unknown role(s) {roles}; roles are {known}"),
     "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
+    "user.email_invalid": ("电子邮件地址 {email} 无效。", "'{email}' is not an e-mail address"),
     "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
@@ -269,6 +270,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.install_conflict": ("安装期间有申请发生了变化，未安装，请重试。",
                                   "application {instance} changed while the arrangement was being installed; "
                                   "nothing installed, try again"),
+    # supervision reports
+    "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
+                                                             "'{user}' is not one"),
+    "report.not_your_department": ("您只能查看本部门（{department}）的申请。",
+                                   "application {instance} is not the work of your department ({department})"),
+    "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
+    "report.refused": ("报表条件有误。", "report not produced"),
+    "report.out_of_range": ("须为 {min} 至 {max} 之间的整数。", "must be a whole number from {min} to {max}"),
+    "report.period_reversed": ("截止日期 {end} 早于起始日期 {start}。", "the end {end} is before the start {start}"),
+    "report.grouping_unknown": ("未知的分组方式（可选：{allowed}）。", "unknown grouping; use one of {allowed}"),
+    "report.period_unknown": ("未知的统计周期（可选：{allowed}）。", "unknown period; use one of {allowed}"),
+    "urge.refused": ("催办未发出。", "not urged"),
+    "urge.note_too_long": ("催办说明不能超过 {max} 个字。", "the note may have at most {max} characters"),
+    "urge.task_closed": ("该任务已不在办理中，无需催办。", "task {task} is {state}; only open tasks are urged"),
+    "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
+                          "task {task} is not the work of your department ({department})"),
+    "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),
+    "promise.department_unknown": ("部门 {department} 不存在。", "no department '{department}'"),
     # notifications
     "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",
                                     "the deadline of '{title}' ({receipt_number}, task {task}) moved from {old_due} "
@@ -276,6 +295,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notification.deadline_passed": ("{receipt_number}「{title}」的办理期限按{notice}重新计算为 {new_due}，已经届满，请督办。",
                                      "re-counted under {notice}, the deadline of '{title}' ({receipt_number}, "
                                      "task {task}) is {new_due}, which has passed"),
+    "notification.deadline_tomorrow": ("{receipt_number}「{title}」将于 {due_date} 届满（{article}），请抓紧办理。",
+                                       "'{title}' ({receipt_number}, task {task}) is due on {due_date} "
+                                       "({article}); one working day is left"),
+    "notification.deadline_overdue": ("{receipt_number}「{title}」已于 {due_date} 届满仍未办结（{article}），"
+                                      "办理人：{holder}，请督办。",
+                                      "'{title}' ({receipt_number}, task {task}) was due on {due_date} ({article}) "
+                                      "and is still open, held by {holder}"),
+    "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
+                             "your application {receipt_number} has been answered"),
+    "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",
+                           "urged by {by}: '{title}' ({receipt_number}, task {task}) is {days} working day(s) "
+                           "overdue. {note}"),
+    "notification.bulletin": ("通报：{receipt_number}「{title}」经 {urged_on} 催办后仍逾期未办结，现已逾期 {days} 个工作日，"
+                              "办理人：{holder}。",
+                              "bulletin: '{title}' ({receipt_number}, task {task}) is still open {days} working "
+                              "day(s) overdue after being urged on {urged_on}, held by {holder}"),
+    "warning.group_empty": ("{where}（{title}）：办理组 {group} 没有任何在职人员，发往该组的任务将无人办理。",
+                            "{where} ({title}): nobody active is in group {group}, so work sent there reaches "
+                            "nobody"),
 }
 
 

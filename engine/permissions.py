@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "designer", "admin")
+ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "department_head", "designer", "admin")
 # Officials who work tasks from an inbox rather than the applicant portal.
 STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin"})
 # Officials who oversee others' work: see every task, release or reassign it.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
+# The kind of department that is the 主管部门 (Art. 49): its supervisors see every department.
+AUTHORITY_KIND = "authority"
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
 
@@ -111,3 +113,16 @@ def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str
     the applicant whose application it belongs to."""
     return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
             or user.name in (assignee, completed_by, started_by))
+
+
+def may_supervise(roles: Iterable[str]) -> bool:
+    """True for those who read the supervision reports and send 催办: supervisors and admins."""
+    return is_overseer(roles)
+
+
+def supervised_department(user: Person, department_kind: str | None) -> str | None:
+    """The one department whose work a supervisor oversees, or None for every department:
+    supervisors of the 主管部门 (and admins) see all, a department's own supervisors their own."""
+    if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
+        return None
+    return user.department or ""

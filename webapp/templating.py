@@ -20,7 +20,11 @@ ACTIONS = {
     "timer.fire": _l("期限计时触发"),
     "deadline.recount": _l("按新放假安排重算期限"),
     "timer.recount": _l("按新放假安排调整计时"),
+    "task.urge": _l("催办"),
+    "task.bulletin": _l("通报"),
 }
+# The traffic light of an open item (engine.services.reports.traffic_light).
+LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}
 
 
 def beijing_time(stamp: str) -> str:
@@ -30,6 +34,6 @@ def beijing_time(stamp: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the label tables and form helpers available to every template."""
-    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS,
+    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
                                  label_of=schema_form.label_of, display=schema_form.display)
     app.jinja_env.filters["beijing_time"] = beijing_time

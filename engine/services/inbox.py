@@ -17,7 +17,7 @@ from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances, notifications
+from engine.services import instances, notifications, reports
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -269,7 +269,8 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     see it, read in one transaction.
 
     Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
-    `instance` (as `instances.show`), `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
+    `instance` (as `instances.show`), `may_claim`, `may_unclaim`, `may_complete`, `held_by`, and
+    `overdue_work`: the application's other overdue tasks (what an escalation is about).
 
     Raises:
         NotFound: no such task or user.
@@ -302,6 +303,7 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
             "instance": instances.shown(uow, task.instance_id),
+            "overdue_work": reports.overdue_in(uow, task.instance_id, besides=task.id) if is_open else [],
         }
 
 

@@ -53,8 +53,10 @@ def account_kind_of(session: Session, user: User) -> str:
 
 
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
-             display_name: str = "", department_name: str | None = None, actor: str = "admin") -> UserView:
+             display_name: str = "", department_name: str | None = None, actor: str = "admin",
+             email: str | None = None) -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
+    `email` is where notifications are e-mailed when an SMTP server is set.
 
     Raises:
         InvalidInput: a bad name or an unknown role.
@@ -68,6 +70,8 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
         problems.append(Problem("user.roles_unknown", {"roles": unknown, "known": list(ROLES)}, field="roles"))
     if not roles:
         problems.append(Problem("user.roles_missing", field="roles"))
+    if email is not None and (email.count("@") != 1 or not all(email.split("@")) or any(c.isspace() for c in email)):
+        problems.append(Problem("user.email_invalid", {"email": email}, field="email"))
     if problems:
         raise InvalidInput("user.not_added", problems)
     with uow:
@@ -75,7 +79,7 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
         if department and uow.session.get(Department, department) is None:
             uow.session.add(Department(code=department, name=department_name or department))
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
-                    created_at=now)
+                    created_at=now, email=email)
         uow.session.add(user)
         try:
             uow.session.flush()
