@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 
 def load_signed_in_user() -> None:
     """Put the signed-in user in `g.user`, ending sessions idle for longer than PDW_SESSION_IDLE."""
-    g.user = None
+    g.user, g.unread_notifications = None, 0
     name = session.get("user")
     if name is None:
         return
@@ -36,9 +36,11 @@ def load_signed_in_user() -> None:
         flash(_("您已超过 %(minutes)d 分钟未操作，请重新登录。", minutes=int(idle // 60)), "warning")
         return
     session["seen"] = now
-    g.user = accounts.current_user(new_uow(), name)
-    if g.user is None:
+    signed_in = accounts.current_user(new_uow(), name)
+    if signed_in is None:
         session.clear()
+        return
+    g.user, g.unread_notifications = signed_in.user, signed_in.unread_notifications
 
 
 def sign_in_session(name: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput, PdwError, Problem
 from engine.persistence.models import SignInAttempt, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import notifications
 from engine.services.users import UserView, require_user, view
 
 # scrypt at n=2**14, r=8, p=1 needs 16 MiB and ~50 ms: OWASP's minimum for interactive sign-in.
@@ -139,8 +140,18 @@ def sign_in(uow: UnitOfWork, name: str, password: str, *, remote_addr: str | Non
         return view(user)
 
 
-def current_user(uow: UnitOfWork, name: str) -> UserView | None:
-    """The active user `name` as callers see it, or None (signed-in sessions are rechecked with this)."""
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, and how many notifications await them (shown in every page's header)."""
+
+    user: UserView
+    unread_notifications: int
+
+
+def current_user(uow: UnitOfWork, name: str) -> SignedIn | None:
+    """The active user `name` with their unread count, or None; one read per request rechecks a session."""
     with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
-        return view(user) if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return SignedIn(view(user), notifications.count_unread(uow, user))

@@ -97,11 +97,7 @@ def listing(uow: UnitOfWork, actor: str, limit: int = 50) -> NotificationList:
                                         for r in rows])
 
 
-def unread_count(uow: UnitOfWork, actor: str) -> int:
-    """How many notifications to `actor` or their groups are unread (0 for an unknown user)."""
-    with uow.read():
-        user = uow.session.scalar(select(User).where(User.name == actor, User.active.is_(True)))
-        if user is None:
-            return 0
-        return uow.session.scalar(select(func.count()).select_from(_n)
-                                  .where(_addressed_to(actor, permissions.groups_of(user))))
+def count_unread(uow: UnitOfWork, user: User) -> int:
+    """How many notifications to `user` or their groups are unread, inside the caller's transaction."""
+    return uow.session.scalar(select(func.count()).select_from(_n)
+                              .where(_addressed_to(user.name, permissions.groups_of(user))))
