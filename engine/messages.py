@@ -154,6 +154,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
+    "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
+                             "the engine does not run scripts in '{language}': PDW runs Python scripts only "
+                             "(leave scriptFormat empty or write python)"),
+    "bpmn.camunda_code": ("PDW 不运行 Camunda 的 camunda:{tag}：请改用 spiffworkflow:preScript、spiffworkflow:postScript "
+                          "或脚本任务。",
+                          "PDW does not run Camunda's camunda:{tag}: use spiffworkflow:preScript, "
+                          "spiffworkflow:postScript or a script task instead"),
+    "bpmn.camunda_ignored": ("PDW 不读取 {name}，请改用 {instead}。", "PDW does not read {name}; use {instead} instead"),
+    "bpmn.camunda_unread": ("PDW 不读取 {name}，它不会起作用。", "PDW does not read {name}; it has no effect"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)
     "budget.steps": ("元素 {element}：一次操作执行的引擎步骤超过上限 {limit}（流程可能陷入循环）。",
