@@ -5,6 +5,7 @@ in the database, one per process, so a designer can leave the modeler and come b
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from lxml import etree
@@ -13,7 +14,7 @@ from sqlalchemy import delete, func, select
 from engine import permissions
 from engine.bpmn.validation import BPMN_NS
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import FormError, check_form
+from engine.forms import FormError, check_form, load_form
 from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.definitions import Deployed, checked, validate, write_versions
@@ -223,6 +224,80 @@ def save_draft(uow: UnitOfWork, actor: str, file_name: str, content: bytes, *, f
         return {"process_id": process_id, **_draft_dict(draft)}
 
 
+def form_schema(uow: UnitOfWork, actor: str, process_id: str, name: str) -> dict:
+    """The JSON Schema a designer edits: the draft's, else the newest version's, else the forms folder's.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        FormError: the form is in none of them (or the folder's file is not a form).
+    """
+    with uow.read():
+        session = uow.session
+        require_designer(session, actor)
+        draft = session.get(ProcessDraft, process_id)
+        if draft is not None and name in draft.forms:
+            return draft.forms[name]
+        deployed = session.scalar(select(ProcessDefinition.forms).where(ProcessDefinition.process_id == process_id)
+                                  .order_by(ProcessDefinition.version.desc()).limit(1))
+        if deployed and name in deployed:
+            return deployed[name]
+    return load_form(uow.engine.config.forms_dir, name)
+
+
+def parse_form(name: str, text: object) -> dict:
+    """The JSON Schema form a designer typed, read and checked.
+
+    Raises:
+        FormError: the text is not JSON, or not a JSON Schema of an object.
+    """
+    try:
+        schema = json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError as err:
+        raise FormError("form.not_json", form=name, detail=str(err)) from None
+    return check_form(name, schema)
+
+
+def preview_form(uow: UnitOfWork, actor: str, name: str, text: object) -> dict:
+    """`parse_form` for a designer, whose form editor shows the form as reviewers will see it.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        FormError: the text is not a JSON Schema form.
+    """
+    with uow.read():
+        require_designer(uow.session, actor)
+    return parse_form(name, text)
+
+
+def save_form(uow: UnitOfWork, actor: str, process_id: str, name: str, text: object) -> dict:
+    """Keep an edited form (JSON text or a schema) in the process's draft, begun from the newest
+    version if there is none.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        NotFound: the process has neither a draft nor a version.
+        FormError: the text is not a JSON Schema of an object; nothing is saved.
+    """
+    forms = {name: parse_form(name, text)}
+    engine = uow.engine
+    now = engine.clock.now()
+    with uow:
+        session = uow.session
+        require_designer(session, actor)
+        draft = session.get(ProcessDraft, process_id)
+        if draft is None:
+            newest = _definition(session, process_id, None)
+            draft = ProcessDraft(process_id=process_id, base_version=newest.version, file_name=newest.file_name,
+                                 bpmn_xml=newest.bpmn_xml, forms={})
+            session.add(draft)
+        draft.forms = {**draft.forms, **forms}
+        draft.saved_at, draft.saved_by = now, actor
+        uow.audit.append(at=now, actor=actor, action="definition.draft_form",
+                         after={"process": process_id, "form": name})
+        uow.commit()
+        return {"process_id": process_id, **_draft_dict(draft)}
+
+
 def discard_draft(uow: UnitOfWork, actor: str, process_id: str) -> None:
     """Throw a process's draft away.
 
@@ -262,4 +337,5 @@ def deploy(uow: UnitOfWork, actor: str, file_name: str, content: bytes, forms: d
 
 
 __all__ = ["require_designer", "processes", "open_file", "version_forms", "palette", "check", "save_draft",
-           "discard_draft", "deploy", "process_id_of"]
+           "discard_draft", "deploy", "process_id_of", "form_schema", "save_form",
+           "parse_form", "preview_form"]
