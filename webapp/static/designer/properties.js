@@ -50,9 +50,10 @@
     var self = this;
     var bus = modeler.get('eventBus');
     bus.on('selection.changed', function (event) {
+      if (!self.ready) { return; }
       self.show(event.newSelection.length === 1 ? event.newSelection[0] : null);
     });
-    bus.on('import.done', function () { self.show(null); });
+    bus.on('import.done', function () { self.ready = true; self.show(null); });
   }
 
   Panel.descriptor = DESCRIPTOR;
@@ -154,8 +155,12 @@
   Panel.prototype.show = function (element) {
     this.element = element && element.type !== 'label' ? element : (element ? element.labelTarget : null);
     var target = this.target();
-    var bo = target.businessObject;
+    var bo = target && target.businessObject;
     var L = this.labels;
+    if (!bo) {
+      this.container.replaceChildren(el('p', { 'class': 'hint', text: L.noSelection }));
+      return;
+    }
     var self = this;
     var rows = [];
     var type = bo.$type;

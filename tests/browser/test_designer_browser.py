@@ -1,0 +1,138 @@
+"""The designer in Debian's chromium: edit conditional_share in the modeler, see a problem select its
+task, deploy version 2 while an application started on version 1 stays on it; the diagram on the
+reviewer's task page."""
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
+
+from engine import demo  # noqa: E402
+from engine.bootstrap import PROJECT_ROOT  # noqa: E402
+from engine.services import instances, tasks  # noqa: E402
+from engine_factory import EngineFactory  # noqa: E402
+from test_web_browser import browser  # noqa: E402,F401 - the chromium fixture
+from web_helpers import make_app  # noqa: E402
+
+pytestmark = pytest.mark.browser
+APPLICATION = {"catalog_item": "GA-001", "request_reason": "办理户籍业务需核验人口信息", "request_basis": "《户口登记条例》",
+               "purpose": "户籍登记", "requested_scope": "姓名、身份证号、户籍地址", "requested_until": "2026-12-31"}
+DEMO_PASSWORDS = {u.name: u.password for u in demo.DEMO_USERS}
+
+
+@pytest.fixture
+def project(sqlite_url, sandbox):
+    """The project's procedures, forms, demo people and catalog on an SQLite file, clock frozen."""
+    engines = EngineFactory(sqlite_url, PROJECT_ROOT / "forms", sandbox)
+    engines.config = replace(engines.config, workflows_dir=PROJECT_ROOT / "workflows")
+    demo.load(engines.at())
+    yield engines
+    engines.close()
+
+
+@pytest.fixture
+def server(project):
+    from werkzeug.serving import make_server
+
+    httpd = make_server("127.0.0.1", 0, make_app(project.at(), TESTING=False), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join()
+
+
+def sign_in(browser, base: str, name: str):
+    page = browser.new_context(base_url=base).new_page()
+    page.set_default_timeout(15_000)
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.script_errors = errors
+    page.goto("/auth/login")
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(DEMO_PASSWORDS[name])
+    page.get_by_role("button", name="登录").click()
+    return page
+
+
+def choose(page, selector: str, value: str) -> None:
+    page.locator(selector).select_option(value)
+
+
+def test_a_designer_edits_validates_and_deploys_while_a_running_application_stays_on_its_version(
+        server, project, browser):  # noqa: F811 - browser is the imported fixture
+    engine = project.at()
+    first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
+
+    page = sign_in(browser, server, "sun.qi")
+    assert page.url.endswith("/designer/")
+    page.get_by_role("link", name="有条件共享数据申请").click()
+    page.get_by_role("link", name="打开此版本").click()
+    page.wait_for_selector("#canvas[data-ready=true]")
+    assert "/static/vendor/bpmn-js/" in page.content()
+
+    page.locator('.djs-element[data-element-id="review"]').first.click()
+    assert page.locator("#properties [data-element-id=review]").count() == 1
+    page.locator("#prop-name").fill("审核共享申请")
+    page.locator("#prop-name").dispatch_event("change")
+    choose(page, "#prop-form", "")
+    page.locator("#btn-validate").click()
+    problem = page.locator('#problems button[data-element="review"]')
+    problem.wait_for()
+    assert "用户任务没有表单" in page.locator("#problems").inner_text()
+
+    page.locator('.djs-element[data-element-id="final_review"]').first.click()
+    assert page.locator("#properties [data-element-id=review]").count() == 0
+    problem.click()
+    assert page.locator('.djs-element.selected[data-element-id="review"]').count() == 1
+    assert page.locator("#properties [data-element-id=review]").count() == 1
+
+    choose(page, "#prop-form", "conditional_share/review.json")
+    page.locator("#btn-validate").click()
+    page.wait_for_function("document.getElementById('problems-summary').textContent.includes('没有问题')")
+    page.locator("#btn-deploy").click()
+    page.wait_for_url("**/designer/processes/conditional_share")
+    assert "已部署 conditional_share 版本 2。" in page.locator(".flash").inner_text()
+    assert page.locator('tr[data-version="1"] td.running').inner_text() == "1"
+    assert page.locator('tr[data-version="2"] td.running').inner_text() == "0"
+    assert not page.script_errors
+
+    # The application started on version 1 goes on running on it.
+    [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
+    assert task["title"] == "审核共享申请（第二十条第二款）"
+    assert instances.show(engine.uow(), first.instance_id)["version"] == 1
+
+    page.locator("#mig-old").select_option("1")
+    page.get_by_role("button", name="试迁移（不做更改）").click()
+    row = page.locator(f'tr[data-instance="{first.instance_id}"]')
+    assert first.receipt_number in row.inner_text() and "可以迁移" in row.inner_text()
+    assert instances.show(engine.uow(), first.instance_id)["version"] == 1
+
+    # The new version's file holds the renamed task and PDW's properties as the engine reads them.
+    page.goto("/designer/processes/conditional_share/edit?version=2")
+    page.wait_for_selector("#canvas[data-ready=true]")
+    page.locator('.djs-element[data-element-id="review"]').first.click()
+    assert page.locator("#prop-name").input_value() == "审核共享申请"
+    assert page.locator("#prop-form").input_value() == "conditional_share/review.json"
+    assert page.locator("#prop-rule").input_value() == "art20_share_reply"
+
+
+def test_the_reviewer_sees_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):  # noqa: F811
+    engine = project.at()
+    first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
+    [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
+    page = sign_in(browser, server, "li.si")
+    page.goto(f"/inbox/tasks/{task['id']}")
+    page.wait_for_selector(".diagram-card[data-ready=true]")
+    assert page.locator('.djs-element.pdw-active[data-element-id="review"]').count() == 1
+    assert page.locator('.djs-element.pdw-done[data-element-id="lookup_item"]').count() == 1
+    summary = page.locator(".diagram-summary").inner_text()
+    assert "截止 2026-03-09" in summary and "剩余 5 个工作日" in summary
+    assert "截止 2026-03-09" in page.locator(".diagram-deadline").inner_text()
+    assert not page.script_errors
