@@ -9,12 +9,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from lxml import etree
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine import demo  # noqa: E402
 from engine.bootstrap import PROJECT_ROOT  # noqa: E402
+from engine.persistence.models import ProcessDefinition  # noqa: E402
 from engine.services import instances, tasks  # noqa: E402
 from engine_factory import EngineFactory  # noqa: E402
 from test_web_browser import browser  # noqa: E402,F401 - the chromium fixture
@@ -59,6 +62,23 @@ def sign_in(browser, base: str, name: str):
     page.get_by_label("密码").fill(DEMO_PASSWORDS[name])
     page.get_by_role("button", name="登录").click()
     return page
+
+
+def version_xml(engine, version: int) -> bytes:
+    with engine.uow().read() as uow:
+        return uow.session.scalar(select(ProcessDefinition.bpmn_xml).where(
+            ProcessDefinition.process_id == "conditional_share", ProcessDefinition.version == version))
+
+
+def spiff_extensions(xml: bytes) -> list[tuple]:
+    """Each spiffworkflow element with the id of the BPMN element it extends, its attributes and text."""
+    root = etree.fromstring(xml)
+    found = []
+    for el in root.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}*"):
+        owner = next(a for a in el.iterancestors() if a.get("id") and "spiffworkflow" not in a.tag)
+        found.append((owner.get("id"), etree.QName(el).localname, tuple(sorted(el.attrib.items())),
+                      (el.text or "").strip()))
+    return sorted(found)
 
 
 def choose(page, selector: str, value: str) -> None:
@@ -113,6 +133,9 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     row = page.locator(f'tr[data-instance="{first.instance_id}"]')
     assert first.receipt_number in row.inner_text() and "可以迁移" in row.inner_text()
     assert instances.show(engine.uow(), first.instance_id)["version"] == 1
+
+    # What the modeler wrote keeps every spiffworkflow extension of version 1, in its format.
+    assert spiff_extensions(version_xml(engine, 2)) == spiff_extensions(version_xml(engine, 1))
 
     # The new version's file holds the renamed task and PDW's properties as the engine reads them.
     page.goto("/designer/processes/conditional_share/edit?version=2")

@@ -123,3 +123,12 @@ def test_the_application_diagram_is_on_the_applicants_page_and_its_json_for_thos
     auth.logout()
     auth.login("zhou.ba")
     assert client.get(f"/designer/applications/{started.instance_id}/diagram.json").status_code == 403
+
+
+def test_the_designer_pages_read_in_english(designer_client):
+    designer_client.get("/lang/en?next=/designer/")
+    page = designer_client.get("/designer/processes/web_share").text
+    assert "Process design" in page and "Deployed by" in page and "Open this version" in page
+    modeler = designer_client.get("/designer/processes/web_share/edit").text
+    labels = json.loads(re.search(r'id="designer-labels">(.*?)</script>', modeler, re.S).group(1))
+    assert labels["rule"] == "Statutory deadline rule" and labels["noForm"] == "(no form)"
