@@ -1,6 +1,7 @@
 """The designer in Debian's chromium: edit conditional_share in the modeler, see a problem select its
 task, deploy version 2 while an application started on version 1 stays on it; the diagram on the
-reviewer's task page."""
+reviewer's task page. Pages are served under a strict Content-Security-Policy, and a script error
+or a policy violation fails the test."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,11 +41,23 @@ def project(sqlite_url, sandbox):
     engines.close()
 
 
+# No inline script or style, nothing from elsewhere: the modeler and the viewer must work under it.
+STRICT_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+                 "connect-src 'self'; object-src 'none'; base-uri 'none'")
+
+
 @pytest.fixture
 def server(project):
     from werkzeug.serving import make_server
 
-    httpd = make_server("127.0.0.1", 0, make_app(project.at(), TESTING=False), threaded=True)
+    app = make_app(project.at(), TESTING=False)
+
+    @app.after_request
+    def strict(response):
+        response.headers["Content-Security-Policy"] = STRICT_POLICY
+        return response
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
@@ -56,6 +70,8 @@ def sign_in(browser, base: str, name: str):
     page.set_default_timeout(15_000)
     errors = []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda message: errors.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.script_errors = errors
     page.goto("/auth/login")
     page.get_by_label("用户名").fill(name)
@@ -115,7 +131,7 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
 
     choose(page, "#prop-form", "conditional_share/review.json")
     page.locator("#btn-validate").click()
-    page.wait_for_function("document.getElementById('problems-summary').textContent.includes('没有问题')")
+    expect(page.locator("#problems-summary")).to_contain_text("没有问题")
     page.locator("#btn-deploy").click()
     page.wait_for_url("**/designer/processes/conditional_share")
     assert "已部署 conditional_share 版本 2。" in page.locator(".flash").inner_text()
