@@ -20,6 +20,7 @@ ACTIONS = {
     "timer.fire": _l("期限计时触发"),
     "deadline.recount": _l("按新放假安排重算期限"),
     "timer.recount": _l("按新放假安排调整计时"),
+    "instance.migrate": _l("迁移到流程新版本"),
 }
 
 
