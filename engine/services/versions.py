@@ -21,7 +21,11 @@ from engine.services.progress import StepFailed, load_workflow, run_and_sync
 IN_PROGRESS = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
-def _versions(session, process_id: str, old: int, new: int) -> tuple[ProcessDefinition, ProcessDefinition]:
+def _versions(uow: UnitOfWork, actor: str, process_id: str, old: int,
+              new: int) -> tuple[ProcessDefinition, ProcessDefinition]:
+    """Versions `old` and `new` of a process, for a designer, in the caller's open unit of work."""
+    session = uow.session
+    require_designer(session, actor)
     rows = {d.version: d for d in session.scalars(select(ProcessDefinition).where(
         ProcessDefinition.process_id == process_id, ProcessDefinition.version.in_([old, new])))}
     for version in (old, new):
@@ -53,9 +57,7 @@ def diff(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int) -> di
         NotFound: no such process or version.
     """
     with uow.read():
-        session = uow.session
-        require_designer(session, actor)
-        first, second = _versions(session, process_id, old, new)
+        first, second = _versions(uow, actor, process_id, old, new)
         (old_spec, old_deps), (new_spec, new_deps) = _specs(uow, first), _specs(uow, second)
         registry = uow.engine.store.registry
         diffs = [SpecDiff(registry, old_spec, new_spec)]
@@ -104,11 +106,9 @@ def plan(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int) -> li
         NotFound: no such process or version.
     """
     with uow.read():
-        session = uow.session
-        require_designer(session, actor)
-        first, second = _versions(session, process_id, old, new)
+        first, second = _versions(uow, actor, process_id, old, new)
         new_specs = _specs(uow, second)
-        rows = session.scalars(select(ProcessInstance).where(ProcessInstance.definition_id == first.id)
+        rows = uow.session.scalars(select(ProcessInstance).where(ProcessInstance.definition_id == first.id)
                                .order_by(ProcessInstance.id)).all()
         out = []
         for row in rows:
@@ -143,8 +143,7 @@ def migrate(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int, in
     now = engine.clock.now()
     with uow:
         session = uow.session
-        require_designer(session, actor)
-        first, second = _versions(session, process_id, old, new)
+        first, second = _versions(uow, actor, process_id, old, new)
         new_specs = _specs(uow, second)
         registry = engine.store.registry
         problems, moved = [], []
