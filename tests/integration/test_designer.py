@@ -1,12 +1,14 @@
 """Designers' use cases on SQLite and PostgreSQL: drafts, deploys, diffs, migration, the diagram."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from engine.errors import InvalidInput, PermissionDenied
+from engine.forms import FormError
 from engine.persistence.models import AuditEntry, HumanTask, Timer
 from engine.services import designer, diagram, instances, tasks, versions
 from engine.services.users import add_user
@@ -180,3 +182,26 @@ def test_an_embedded_subprocess_written_by_a_modeler_deploys_and_runs_to_complet
     shown = instances.show(engine.uow(), started.instance_id)
     assert shown["status"] == "completed"
     assert shown["data"]["reviewed"] is True
+
+
+def test_an_edited_form_is_kept_in_a_draft_begun_from_the_newest_version_until_discarded(people):
+    engine = people
+    designer.deploy(engine.uow(), "dora", "x.bpmn", TIMED)
+    original = designer.form_schema(engine.uow(), "dora", "deadline_escalation", "test/decision.json")
+    assert original["type"] == "object"
+    edited = {**original, "title": "审核（修订）"}
+    with pytest.raises(FormError):
+        designer.save_form(engine.uow(), "dora", "deadline_escalation", "test/decision.json", "{not json")
+    designer.save_form(engine.uow(), "dora", "deadline_escalation", "test/decision.json", json.dumps(edited))
+    draft = designer.open_file(engine.uow(), "dora", "deadline_escalation")
+    assert (draft["version"], draft["base_version"], draft["xml"].encode()) == (None, 1, TIMED)
+    assert draft["forms"] == {"test/decision.json": edited}
+    assert designer.form_schema(engine.uow(), "dora", "deadline_escalation", "test/decision.json") == edited
+    [deployed] = designer.deploy(engine.uow(), "dora", "x.bpmn", TIMED, draft["forms"])
+    assert deployed.version == 2
+    assert designer.version_forms(engine.uow(), "dora", "deadline_escalation", 2)["test/decision.json"] == edited
+    assert designer.version_forms(engine.uow(), "dora", "deadline_escalation", 1)["test/decision.json"] == original
+    designer.save_draft(engine.uow(), "dora", "x.bpmn", RENAMED)
+    designer.discard_draft(engine.uow(), "dora", "deadline_escalation")
+    assert designer.open_file(engine.uow(), "dora", "deadline_escalation")["version"] == 2
+    assert [a.actor for a in actions(engine, "definition.draft_discard")] == ["dora"]
