@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine import demo  # noqa: E402
 from engine.bootstrap import PROJECT_ROOT  # noqa: E402
-from engine.persistence.models import ProcessDefinition  # noqa: E402
+from engine.persistence.models import ProcessDefinition, ProcessDraft  # noqa: E402
 from engine.services import instances, tasks  # noqa: E402
 from engine_factory import EngineFactory  # noqa: E402
 from test_web_browser import browser  # noqa: E402,F401 - the chromium fixture
@@ -28,6 +28,7 @@ from web_helpers import make_app  # noqa: E402
 pytestmark = pytest.mark.browser
 APPLICATION = {"catalog_item": "GA-001", "request_reason": "办理户籍业务需核验人口信息", "request_basis": "《户口登记条例》",
                "purpose": "户籍登记", "requested_scope": "姓名、身份证号、户籍地址", "requested_until": "2026-12-31"}
+MODELERS = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn" / "modelers"
 DEMO_PASSWORDS = {u.name: u.password for u in demo.DEMO_USERS}
 
 
@@ -174,4 +175,23 @@ def test_the_reviewer_sees_the_application_diagram_with_the_open_step_and_its_de
     summary = page.locator(".diagram-summary").inner_text()
     assert "截止 2026-03-09" in summary and "剩余 5 个工作日" in summary
     assert "截止 2026-03-09" in page.locator(".diagram-deadline").inner_text()
+    assert not page.script_errors
+
+
+def test_a_spiffarena_file_uploaded_opened_and_saved_in_the_modeler_keeps_every_spiffworkflow_extension(
+        server, project, browser):  # noqa: F811
+    original = (MODELERS / "spiffarena.bpmn").read_bytes()
+    page = sign_in(browser, server, "sun.qi")
+    page.locator("#bpmn-file").set_input_files(str(MODELERS / "spiffarena.bpmn"))
+    page.get_by_role("button", name="上传").click()
+    page.wait_for_selector("#canvas[data-ready=true]")
+    page.locator('.djs-element[data-element-id="tally"]').first.click()
+    page.locator("#prop-name").fill("统计结果")
+    page.locator("#prop-name").dispatch_event("change")
+    page.locator("#btn-draft").click()
+    expect(page.locator("#designer-status")).to_have_text("草稿已保存。")
+    with project.at().uow().read() as uow:
+        saved = uow.session.get(ProcessDraft, "spiffarena_review").bpmn_xml
+    assert spiff_extensions(saved) == spiff_extensions(original)
+    assert 'name="统计结果"'.encode() in saved
     assert not page.script_errors

@@ -4,6 +4,12 @@
 (function () {
   'use strict';
 
+  // Extension elements SpiffArena's modeler writes whose content is text: PDW does not read them
+  // all, but a file opened here and saved keeps them (moddle drops elements it has no type for).
+  var TEXT_ELEMENTS = ['PreScript', 'PostScript', 'InstructionsForEndUser', 'MessagePayload', 'MessageVariable',
+                       'CalledDecisionId', 'PayloadExpression', 'VariableName', 'SignalButtonLabel', 'InputJson',
+                       'ExpectedOutputJson', 'GuestConfirmation', 'AllowGuest'];
+
   // The spiffworkflow extension elements, for bpmn-js's moddle (tags are the type names in lowerCamelCase).
   var DESCRIPTOR = {
     name: 'SpiffWorkflow', prefix: 'spiffworkflow', uri: 'http://spiffworkflow.org/bpmn/schema/1.0/core',
@@ -13,16 +19,20 @@
         properties: [{ name: 'properties', type: 'Property', isMany: true }] },
       { name: 'Property', superClass: ['Element'],
         properties: [{ name: 'name', isAttr: true, type: 'String' }, { name: 'value', isAttr: true, type: 'String' }] },
-      { name: 'PreScript', superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] },
-      { name: 'PostScript', superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] },
       { name: 'ServiceTaskOperator', superClass: ['Element'],
         properties: [{ name: 'id', isAttr: true, type: 'String' }, { name: 'resultVariable', isAttr: true, type: 'String' },
                      { name: 'parameterList', type: 'Parameters' }] },
       { name: 'Parameters', superClass: ['Element'], properties: [{ name: 'parameters', type: 'Parameter', isMany: true }] },
       { name: 'Parameter', superClass: ['Element'],
         properties: [{ name: 'id', isAttr: true, type: 'String' }, { name: 'type', isAttr: true, type: 'String' },
-                     { name: 'value', isAttr: true, type: 'String' }] }
-    ]
+                     { name: 'value', isAttr: true, type: 'String' }] },
+      { name: 'UnitTests', superClass: ['Element'], properties: [{ name: 'unitTests', type: 'UnitTest', isMany: true }] },
+      { name: 'UnitTest', superClass: ['Element'],
+        properties: [{ name: 'id', isAttr: true, type: 'String' }, { name: 'inputJson', type: 'InputJson' },
+                     { name: 'expectedOutputJson', type: 'ExpectedOutputJson' }] }
+    ].concat(TEXT_ELEMENTS.map(function (name) {
+      return { name: name, superClass: ['Element'], properties: [{ name: 'value', isBody: true, type: 'String' }] };
+    }))
   };
 
   var USER_TASKS = ['bpmn:UserTask', 'bpmn:ManualTask'];
