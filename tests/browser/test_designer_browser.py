@@ -151,6 +151,15 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert first.receipt_number in row.inner_text() and "可以迁移" in row.inner_text()
     assert instances.show(engine.uow(), first.instance_id)["version"] == 1
 
+    # The two versions side by side: the renamed task is marked changed on both diagrams.
+    page.goto("/designer/processes/conditional_share")
+    page.get_by_role("button", name="比较", exact=True).click()
+    page.wait_for_selector("#diagram-old[data-ready=true]")
+    page.wait_for_selector("#diagram-new[data-ready=true]")
+    for side in ("#diagram-old", "#diagram-new"):
+        assert page.locator(f'{side} .djs-element.pdw-changed[data-element-id="review"]').count() == 1
+    assert "审核共享申请（第二十条第二款）" in page.locator("ul.diff-changed").inner_text()
+
     # What the modeler wrote keeps every spiffworkflow extension of version 1, in its format.
     assert spiff_extensions(version_xml(engine, 2)) == spiff_extensions(version_xml(engine, 1))
 
@@ -194,4 +203,25 @@ def test_a_spiffarena_file_uploaded_opened_and_saved_in_the_modeler_keeps_every_
         saved = uow.session.get(ProcessDraft, "spiffarena_review").bpmn_xml
     assert spiff_extensions(saved) == spiff_extensions(original)
     assert 'name="统计结果"'.encode() in saved
+    assert not page.script_errors
+
+
+def test_a_form_is_edited_beside_a_live_preview_rendered_as_reviewers_see_it(server, browser):  # noqa: F811
+    page = sign_in(browser, server, "sun.qi")
+    page.goto("/designer/processes/conditional_share/edit")
+    page.wait_for_selector("#canvas[data-ready=true]")
+    page.locator('.djs-element[data-element-id="review"]').first.click()
+    page.locator("#prop-form-edit").click()
+    preview = page.locator("#form-preview")
+    assert "答复意见" in preview.inner_text()
+    text = page.locator("#schema-text")
+    text.fill(text.input_value().replace('"答复意见"', '"答复决定"'))
+    expect(preview).to_have_attribute("data-ready", "true")
+    assert "答复决定" in preview.inner_text() and "答复意见" not in preview.inner_text()
+    text.fill("{")
+    expect(page.locator("#schema-problems")).to_contain_text("不是有效的 JSON")
+    text.fill(text.input_value() + '"type": "object", "properties": {"x": {"type": "string", "title": "附言"}}}')
+    expect(preview.get_by_label("附言")).to_have_count(1)
+    page.locator("#btn-form-save").click()
+    expect(page.locator("#form-status")).to_have_text("已保存到草稿。")
     assert not page.script_errors
