@@ -205,3 +205,23 @@ def test_an_edited_form_is_kept_in_a_draft_begun_from_the_newest_version_until_d
     designer.discard_draft(engine.uow(), "dora", "deadline_escalation")
     assert designer.open_file(engine.uow(), "dora", "deadline_escalation")["version"] == 2
     assert [a.actor for a in actions(engine, "definition.draft_discard")] == ["dora"]
+
+
+def test_an_instance_waiting_inside_an_embedded_subprocess_migrates_and_runs_to_completion(people):
+    engine = people
+    content = (FIXTURES / "modelers" / "embedded_subprocess.bpmn").read_bytes()
+    designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", content)
+    started = instances.start(engine.uow(), "embedded_review", actor="alice", data={"subject": "人口数据"})
+    [before] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    renamed = content.replace("审核决定".encode(), "审核并决定".encode()).replace(b"reviewed = True",
+                                                                             b"reviewed = 'v2'")
+    designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", renamed)
+    changed = versions.diff(engine.uow(), "dora", "embedded_review", 1, 2)["changed"]
+    assert {c["id"] for c in changed} == {"decide", "note"}
+    versions.migrate(engine.uow(), "dora", "embedded_review", 1, 2, [started.instance_id])
+    [after] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    assert (after["id"], after["title"]) == (before["id"], "审核决定")  # the open row keeps its title
+    tasks.claim(engine.uow(), after["id"], actor="rita")
+    assert tasks.complete(engine.uow(), after["id"], actor="rita", data={"decision": "approve"})["error"] is None
+    shown = instances.show(engine.uow(), started.instance_id)
+    assert (shown["status"], shown["version"], shown["data"]["reviewed"]) == ("completed", 2, "v2")
