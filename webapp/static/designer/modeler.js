@@ -16,6 +16,14 @@
   });
   var panel = new window.PdwProperties(modeler, document.getElementById('properties'), setup, labels);
   var marked = [];
+  // Edits not yet saved as a draft or deployed: leaving the page asks first.
+  var unsaved = false;
+  modeler.get('eventBus').on('commandStack.changed', function (event) {
+    if (event.trigger !== 'clear') { unsaved = true; }
+  });
+  window.addEventListener('beforeunload', function (event) {
+    if (unsaved) { event.preventDefault(); event.returnValue = ''; }
+  });
 
   function say(text) { status.textContent = text; }
 
@@ -89,6 +97,7 @@
   document.getElementById('btn-draft').addEventListener('click', function () {
     current().then(function (body) { return post(setup.urls.draft, body); }).then(function (response) {
       if (!response.ok) { failed(response); return; }
+      unsaved = false;
       say(labels.saved);
     });
   });
@@ -97,6 +106,7 @@
     say(labels.deploying);
     current().then(function (body) { return post(setup.urls.deploy, body); }).then(function (response) {
       if (!response.ok) { failed(response); return; }
+      unsaved = false;
       window.location.assign(response.json.next);
     });
   });
