@@ -174,6 +174,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "the statutory reply period ended on {due} ({article}): it can no longer be "
                                  "extended; reply now"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
+    "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
+                             "the engine does not run scripts in '{language}': PDW runs Python scripts only "
+                             "(leave scriptFormat empty or write python)"),
+    "bpmn.camunda_code": ("PDW 不运行 Camunda 的 camunda:{tag}：请改用 spiffworkflow:preScript、spiffworkflow:postScript "
+                          "或脚本任务。",
+                          "PDW does not run Camunda's camunda:{tag}: use spiffworkflow:preScript, "
+                          "spiffworkflow:postScript or a script task instead"),
+    "bpmn.camunda_ignored": ("PDW 不读取 {name}，请改用 {instead}。", "PDW does not read {name}; use {instead} instead"),
+    "bpmn.camunda_unread": ("PDW 不读取 {name}，它不会起作用。", "PDW does not read {name}; it has no effect"),
+    "designer.forbidden": ("只有流程设计人员可以编辑、部署和迁移流程。",
+                           "only process designers may edit, deploy and migrate processes ({user} may not)"),
+    "draft.refused": ("草稿未保存：文件不是含可执行流程的 BPMN。", "draft not saved: not a BPMN file with an executable process"),
+    "draft.forms_invalid": ("有 {count} 个表单不是有效的 JSON Schema。", "{count} form(s) are not valid JSON Schema"),
+    "draft.not_found": ("流程 {process} 没有草稿。", "process '{process}' has no draft"),
+    "migration.refused": ("未迁移任何申请：有 {count} 处问题。", "no instance migrated ({count} problem(s))"),
+    "migration.failed": ("申请 {instance} 在新版本中无法继续运行，未迁移任何申请：{error}",
+                         "instance {instance} cannot run on in the new version, so none was migrated: {error}"),
+    "migration.not_running": ("申请状态为 {status}，只有办理中的申请可以迁移。",
+                              "the instance is {status}; only running instances can move"),
+    "migration.not_on_version": ("申请不在版本 {version} 上运行。", "the instance does not run on version {version}"),
+    "migration.step_removed": ("正在办理的环节「{name}」在新版本中已删除。",
+                               "the step '{name}' under way is removed in the new version"),
+    "migration.subprocess_removed": ("正在运行的子流程 {process} 在新版本中已删除。",
+                                     "the subprocess '{process}' under way is removed in the new version"),
+    "instance.not_visible": ("您无权查看申请 {instance}。", "{user} may not see instance {instance}"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)
     "budget.steps": ("元素 {element}：一次操作执行的引擎步骤超过上限 {limit}（流程可能陷入循环）。",

@@ -126,3 +126,18 @@ def supervised_department(user: Person, department_kind: str | None) -> str | No
     if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
         return None
     return user.department or ""
+# Who may change processes: save drafts, deploy versions, move running instances between them.
+DESIGNER_ROLES = frozenset({"designer", "admin"})
+
+
+def may_design(roles: Iterable[str]) -> bool:
+    """True for process designers and admins: they save, validate, deploy and migrate processes."""
+    return bool(DESIGNER_ROLES & set(roles))
+
+
+def may_see_instance(user: Person, *, started_by: str, task_people: Iterable[str | None],
+                     candidate_groups: Iterable[str]) -> bool:
+    """True when the user may see an application's progress: its applicant, anyone who holds or
+    decided one of its tasks or is a candidate for one, an overseer, or a designer."""
+    return (user.name == started_by or user.name in set(task_people) or is_candidate(user, candidate_groups)
+            or is_overseer(user.roles) or may_design(user.roles))

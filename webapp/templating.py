@@ -22,6 +22,7 @@ ACTIONS = {
     "timer.recount": _l("按新放假安排调整计时"),
     "task.urge": _l("催办"),
     "task.bulletin": _l("通报"),
+    "instance.migrate": _l("迁移到流程新版本"),
 }
 # The traffic light of an open item (engine.services.reports.traffic_light).
 LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}

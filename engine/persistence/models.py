@@ -100,6 +100,22 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
 
 
+class ProcessDraft(Base):
+    """A designer's unfinished edit of a process, one per process, shared by its designers."""
+
+    __tablename__ = "process_drafts"
+
+    process_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The version the edit began from (None: a process not deployed yet).
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # JSON Schema forms edited with the draft, by name; they stand in for the forms folder's.
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))
+
+
 _UNANSWERED = "replied_at IS NULL AND statutory_due_date IS NOT NULL"
 
 
