@@ -101,6 +101,8 @@ def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "adm
     with uow:
         user = require_user(uow.session, name)
         user.password_hash = hashed
+        # Whoever held the old password may hold a session too: it ends with it.
+        user.session_generation = (user.session_generation or 0) + 1
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.set_password", after={"name": name})
         uow.commit()
 
@@ -139,8 +141,24 @@ def sign_in(uow: UnitOfWork, name: str, password: str, *, remote_addr: str | Non
         return view(user)
 
 
-def current_user(uow: UnitOfWork, name: str) -> UserView | None:
-    """The active user `name` as callers see it, or None (signed-in sessions are rechecked with this)."""
+def current_user(uow: UnitOfWork, name: str, generation: int) -> UserView | None:
+    """The active user `name` as callers see it, or None when there is none or the session's
+    `generation` has been ended (signed-in sessions are rechecked with this on every request)."""
     with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
-        return view(user) if user is not None and user.active else None
+        alive = user is not None and user.active and (user.session_generation or 0) == generation
+        return view(user) if alive else None
+
+
+def end_sessions(uow: UnitOfWork, name: str, *, actor: str) -> None:
+    """End every session `name` holds, however many copies of its cookie exist (signing out).
+
+    An unknown or disabled name is no error: there is nothing left to end.
+    """
+    with uow:
+        user = uow.session.scalar(select(User).where(User.name == name))
+        if user is None:
+            return
+        user.session_generation = (user.session_generation or 0) + 1
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.sign_out", after={"name": name})
+        uow.commit()
