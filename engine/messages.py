@@ -26,6 +26,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
     "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),
     # procedures and applications
+    "withdrawal.refused": ("申请未撤回：请填写撤回理由。", "application not withdrawn"),
+    "withdrawal.reason_length": ("请填写撤回理由（不超过 {max} 个字）。", "give a reason of 1 to {max} characters"),
+    "withdrawal.ended": ("申请 {instance} 已结束，不能撤回。", "application {instance} is {status}; it cannot be withdrawn"),
+    "withdrawal.decided": ("申请 {instance} 已作出答复，不能撤回。",
+                           "application {instance} has been decided; it cannot be withdrawn"),
     "process.not_found": ("没有已部署的流程 {process}。", "no deployed process '{process}'"),
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",

@@ -67,8 +67,28 @@ def may_release(user: Person, assignee: str | None) -> bool:
 
 
 def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str | None,
-                 completed_by: str | None, started_by: str) -> bool:
-    """True when the user may open a task: a candidate, an overseer, its holder or decider, or
-    the applicant whose application it belongs to."""
-    return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
-            or user.name in (assignee, completed_by, started_by))
+                 completed_by: str | None) -> bool:
+    """True when the user may open a task: a candidate, an overseer, or its holder or decider.
+
+    The applicant whose application it belongs to sees the steps meant for them (as a
+    candidate) and the replies on their application's page, not the officials' steps.
+    """
+    return is_candidate(user, candidate_groups) or is_overseer(user.roles) or user.name in (assignee, completed_by)
+
+
+def sees_internal_work(user: Person) -> bool:
+    """True for officials, who read an application's internal steps, opinions and who did what;
+    applicants are shown only what was decided for them (see engine.disclosure)."""
+    return is_staff(user.roles)
+
+
+def may_withdraw(user: Person, started_by: str) -> bool:
+    """True when the user may withdraw an application: only the applicant who made it."""
+    return user.name == started_by
+
+
+def may_see_application(user: Person, *, started_by: str, candidate_groups: Iterable[Iterable[str]]) -> bool:
+    """True when the user may see an application and its documents: its applicant, an overseer,
+    or a candidate for any of its steps."""
+    return (user.name == started_by or is_overseer(user.roles)
+            or any(is_candidate(user, groups) for groups in candidate_groups))

@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from engine.clock import SHANGHAI
 from webapp import schema_form
 
-STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理")}
+STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理"), "withdrawn": _l("已撤回")}
 TASK_STATE = {"open": _l("待办"), "completed": _l("已完成"), "cancelled": _l("已撤销")}
 ACTIONS = {
     "instance.start": _l("提交申请"),
+    "instance.withdraw": _l("撤回申请"),
     "task.claim": _l("认领任务"),
     "task.unclaim": _l("退回任务"),
     "task.reassign": _l("改派任务"),

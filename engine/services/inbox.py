@@ -269,7 +269,8 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     see it, read in one transaction.
 
     Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
-    `instance` (as `instances.show`), `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
+    `instance` (as `instances.show` for officials; for an applicant only what they applied
+    for), `internal`, `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
 
     Raises:
         NotFound: no such task or user.
@@ -284,9 +285,10 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
         instance = session.get(ProcessInstance, task.instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)
         if not permissions.may_see_task(user, candidate_groups=task.candidate_groups, assignee=task.assignee,
-                                        completed_by=task.completed_by, started_by=instance.started_by):
+                                        completed_by=task.completed_by):
             raise PermissionDenied("task.not_visible", task=task_id)
         candidate = permissions.is_candidate(user, task.candidate_groups)
+        internal = permissions.sees_internal_work(user)
         forms = definition.forms or {}
         start_form = (definition.properties or {}).get("startForm")
         is_open = task.state == "open"
@@ -301,7 +303,14 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
             "may_unclaim": is_open and task.assignee is not None and permissions.may_release(user, task.assignee),
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
-            "instance": instances.shown(uow, task.instance_id),
+            "internal": internal,
+            # An applicant working a step of their own application sees what they applied for;
+            # the officials' steps and the audit trail stay with the officials.
+            "instance": instances.shown(uow, task.instance_id) if internal else {
+                "id": instance.id, "receipt_number": instance.receipt_number, "process_name": definition.name,
+                "received_on": instance.received_on.isoformat(), "status": instance.status,
+                "started_by": instance.started_by, "application": instance.summary or {}, "tasks": [],
+                "history": []},
         }
 
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine import permissions
+from engine import disclosure, permissions
 from engine.errors import NotFound, PermissionDenied
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence.models import AuditEntry, Department, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances
 from engine.services.inbox import deadline_of
 from engine.services.users import require_user
 
@@ -54,8 +53,7 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         steps: dict[int, list] = {}
         todo = []
         for task in open_tasks:
-            entry = {"task_id": task.id, "title": task.title, "assignee": task.assignee,
-                     "deadline": _deadline(engine, task)}
+            entry = {"task_id": task.id, "title": task.title, "deadline": _deadline(engine, task)}
             if _todo(task, groups, actor):
                 todo.append({**entry, "instance_id": task.instance_id})
             else:
@@ -87,10 +85,13 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
 
 
 def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
-    """One of `actor`'s applications: status, open steps with deadlines, replies, to-dos and history,
-    read in one transaction.
+    """One of `actor`'s applications as its applicant is shown it, read in one transaction.
 
-    `replies` are the completed steps other people decided, each with its form for the labels.
+    Returns a dict: `instance` (receipt number, procedure, status, dates, what was applied
+    for), `start_form`, `handled_by` (the competent unit's name, once known), `steps` (open
+    steps with their deadlines), `todo` (steps waiting for the applicant), `replies` (each
+    reply's title, date, form and disclosed fields), `history` (what happened, by whom as the
+    applicant may know it) and `may_withdraw`. Never internal opinions, logins or engine ids.
 
     Raises:
         NotFound: no such application, or it is someone else's.
@@ -111,12 +112,45 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         start = (definition.properties or {}).get("startForm")
         steps, todo, replies = [], [], []
         for task in task_rows:
-            entry = {"task_id": task.id, "title": task.title, "assignee": task.assignee,
-                     "deadline": _deadline(engine, task)}
+            entry = {"task_id": task.id, "title": task.title, "deadline": _deadline(engine, task)}
+            form = forms.get(task.form) if task.form else None
             if task.state == "open":
                 (todo if _todo(task, groups, actor) else steps).append(entry)
-            elif task.state == "completed" and task.completed_by != actor:
-                replies.append({**entry, "completed_at": task.completed_at, "result": task.result or {},
-                                "form": forms.get(task.form) if task.form else None})
-        return {"instance": instances.shown(uow, instance_id), "start_form": forms.get(start) if start else None,
-                "steps": steps, "todo": todo, "replies": replies}
+            elif task.state == "completed" and disclosure.is_reply(form):
+                replies.append({**entry, "completed_at": task.completed_at, "form": form,
+                                "result": disclosure.disclosed(form, task.result)})
+        department = session.get(Department, instance.department) if instance.department else None
+        running = instance.status == "running"
+        return {
+            "instance": {"id": instance.id, "receipt_number": instance.receipt_number,
+                         "process_name": definition.name or instance.process_id, "status": instance.status,
+                         "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
+                         "ended_at": instance.ended_at},
+            "start_form": forms.get(start) if start else None,
+            "handled_by": department.name if department else None,
+            "steps": steps, "todo": todo, "replies": replies,
+            "history": _public_history(session, instance, {t.id: t for t in task_rows}, forms),
+            "may_withdraw": running and not replies and instance.replied_at is None,
+        }
+
+
+# What of an application's audit trail its applicant is shown, and as what.
+_PUBLIC_ACTIONS = ("instance.start", "task.complete", "instance.withdraw")
+
+
+def _public_history(session, instance, tasks: dict, forms: dict) -> list[dict]:
+    """The applicant's own acts and the replies they were given, without logins or engine ids:
+    `{"at", "action", "step", "by"}` where `by` is "applicant" or "official"."""
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance.id,
+                                                       AuditEntry.action.in_(_PUBLIC_ACTIONS))
+                              .order_by(AuditEntry.id)).all()
+    shown = []
+    for entry in entries:
+        task = tasks.get(entry.task_id) if entry.task_id else None
+        mine = entry.actor == instance.started_by
+        if entry.action == "task.complete" and not (mine or (task is not None and disclosure.is_reply(
+                forms.get(task.form) if task.form else None))):
+            continue
+        shown.append({"at": entry.at, "action": entry.action, "step": task.title if task else None,
+                      "by": "applicant" if mine else "official"})
+    return shown

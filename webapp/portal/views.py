@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.forms import RawForm
-from engine.services import instances, portal
+from engine.services import instances, portal, withdrawal
 from webapp import schema_form
 from webapp.engine import new_uow
-from webapp.errors import describe, field_errors
+from webapp.errors import describe, field_errors, language
 from webapp.portal import bp
 from webapp.security import login_required
 
@@ -49,3 +49,19 @@ def application(instance_id: int):
     """One application: receipt, status, statutory deadline, replies and history."""
     return render_template("portal/application.html",
                            app=portal.application(new_uow(), g.user.name, instance_id))
+
+
+@bp.route("/applications/<int:instance_id>/withdraw", methods=("POST",))
+@login_required
+def withdraw(instance_id: int):
+    """Withdraw one's application before it is decided, giving a reason."""
+    try:
+        withdrawal.withdraw(new_uow(), instance_id, actor=g.user.name, reason=request.form.get("reason", ""))
+    except InvalidInput as err:
+        for text in err.field_texts(language()).values():
+            flash(text, "error")
+    except Conflict as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("申请已撤回，办理已终止。"), "success")
+    return redirect(url_for("portal.application", instance_id=instance_id))
