@@ -17,7 +17,7 @@ from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances, notifications
+from engine.services import attachments, instances, notifications
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -270,7 +270,7 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
 
     Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
     `instance` (as `instances.show` for officials; for an applicant only what they applied
-    for), `internal`, `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
+    for), `internal`, `attachments`, `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
 
     Raises:
         NotFound: no such task or user.
@@ -304,6 +304,7 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
             "internal": internal,
+            "attachments": attachments.listed(session, instance.id),
             # An applicant working a step of their own application sees what they applied for;
             # the officials' steps and the audit trail stay with the officials.
             "instance": instances.shown(uow, task.instance_id) if internal else {

@@ -7,6 +7,7 @@ from engine import disclosure, permissions
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import AuditEntry, Department, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import attachments
 from engine.services.inbox import deadline_of
 from engine.services.users import require_user
 
@@ -91,7 +92,7 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     for), `start_form`, `handled_by` (the competent unit's name, once known), `steps` (open
     steps with their deadlines), `todo` (steps waiting for the applicant), `replies` (each
     reply's title, date, form and disclosed fields), `history` (what happened, by whom as the
-    applicant may know it) and `may_withdraw`. Never internal opinions, logins or engine ids.
+    applicant may know it), `may_withdraw`, `attachments` and `may_attach`. Never internal opinions, logins or engine ids.
 
     Raises:
         NotFound: no such application, or it is someone else's.
@@ -131,6 +132,8 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
             "steps": steps, "todo": todo, "replies": replies,
             "history": _public_history(session, instance, {t.id: t for t in task_rows}, forms),
             "may_withdraw": running and not replies and instance.replied_at is None,
+            "attachments": attachments.listed(session, instance_id),
+            "may_attach": running,
         }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from engine_factory import EngineFactory
@@ -19,6 +20,8 @@ class Engines(EngineFactory):
 
     def __init__(self, url: str, sandbox=None) -> None:
         super().__init__(url, WEB_FIXTURES / "forms", sandbox)
+        # Documents up to 1 MiB (production: 10), so the size limit is tried with a small upload.
+        self.config = replace(self.config, attachment_max_mb=1)
 
 
 def prepare(engine) -> None:
