@@ -24,6 +24,8 @@ class Field:
     value: object = None
     error: str | None = None
     attrs: dict = field(default_factory=dict)
+    # Controlling field -> the values under which this field applies (from if/then); empty: always.
+    shown_when: dict[str, list] = field(default_factory=dict)
 
 
 def _options(prop: dict) -> list[tuple[object, str]]:
@@ -70,6 +72,24 @@ def _conditions(schema: dict) -> dict[str, list[str]]:
     return found
 
 
+def _shown_when(schema: dict) -> dict[str, dict[str, list]]:
+    """Field name -> {controlling field: values} for fields an if/then clause requires, so a page
+    can show a decision's own fields only (approve: the scope granted; refuse: reasons and basis)."""
+    found: dict[str, dict[str, list]] = {}
+    for clause in [schema] + list(schema.get("allOf", [])):
+        if "if" not in clause or "then" not in clause:
+            continue
+        tests = clause["if"].get("properties") or {}
+        if len(tests) != 1:
+            continue  # a field needed under a combination of answers stays shown
+        (name, test), = tests.items()
+        values = [test["const"]] if "const" in test else list(test.get("enum", []))
+        for required in clause["then"].get("required", []):
+            found.setdefault(required, {}).setdefault(name, [])
+            found[required][name] += [str(v) for v in values]
+    return found
+
+
 def _widget(prop: dict) -> str:
     kind = prop.get("type")
     if kind == "array":
@@ -94,6 +114,7 @@ def fields(schema: dict | None, values: dict | None = None, errors: dict[str, st
     values, errors = values or {}, errors or {}
     required = set(schema.get("required", []))
     conditional = _conditions(schema)
+    shown_when = _shown_when(schema)
     out = []
     for name, prop in (schema.get("properties") or {}).items():
         if prop.get("readOnly"):
@@ -108,5 +129,6 @@ def fields(schema: dict | None, values: dict | None = None, errors: dict[str, st
         out.append(Field(name=name, label=prop.get("title") or name, widget=_widget(prop),
                          required=name in required, required_when=conditional.get(name, []),
                          description=prop.get("description", ""), options=_options(prop),
-                         value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs))
+                         value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs,
+                         shown_when=shown_when.get(name, {})))
     return out

@@ -8,7 +8,7 @@ from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import AuditEntry, Department, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import attachments
-from engine.services.inbox import deadline_of
+from engine.services.inbox import task_deadline
 from engine.services.users import require_user
 
 
@@ -17,12 +17,6 @@ def _newest():
               .group_by(ProcessDefinition.process_id).subquery())
     return select(ProcessDefinition).join(newest, (newest.c.process_id == ProcessDefinition.process_id)
                                           & (newest.c.version == ProcessDefinition.version))
-
-
-def _deadline(engine, task: HumanTask):
-    return deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
-                       article=task.deadline_article, provisional=task.deadline_provisional,
-                       basis=task.deadline_basis)
 
 
 def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
@@ -54,7 +48,7 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         steps: dict[int, list] = {}
         todo = []
         for task in open_tasks:
-            entry = {"task_id": task.id, "title": task.title, "deadline": _deadline(engine, task)}
+            entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
             if _todo(task, groups, actor):
                 todo.append({**entry, "instance_id": task.instance_id})
             else:
@@ -113,7 +107,7 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         start = (definition.properties or {}).get("startForm")
         steps, todo, replies = [], [], []
         for task in task_rows:
-            entry = {"task_id": task.id, "title": task.title, "deadline": _deadline(engine, task)}
+            entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
             form = forms.get(task.form) if task.form else None
             if task.state == "open":
                 (todo if _todo(task, groups, actor) else steps).append(entry)

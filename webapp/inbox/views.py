@@ -37,7 +37,7 @@ def index():
         flash(_("筛选条件无效：%(detail)s", detail="；".join(err.field_texts(language()).values())), "error")
         return redirect(url_for("inbox.index"))
     notices = [(n, n.text(language())) for n in page.notifications]
-    return render_template("inbox/index.html", page=page, query=query, notices=notices)
+    return render_template("inbox/index.html", page=page, query=query, notices=notices, COUNT_CAP=inbox.COUNT_CAP)
 
 
 @bp.route("/notifications/read", methods=("POST",))
