@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from engine.persistence import triggers
+from engine.persistence import search_index, triggers
 
 
 class UtcDateTime(TypeDecorator):
@@ -252,6 +252,23 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApplicationSearch(Base):
+    """What people read of an application, as words for the full-text index (engine.search):
+    receipt number, procedure, applicant and organisation, catalog entry, the application's text.
+
+    The index itself (SQLite FTS5 / a PostgreSQL GIN tsvector) is made by
+    engine.persistence.search_index with the table.
+    """
+
+    __tablename__ = "application_search"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text)
+
+
+search_index.attach(ApplicationSearch.__table__)
 
 
 class AuditHead(Base):

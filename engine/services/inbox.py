@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, cast, exists, false, func, or_, select, tuple_, union
+from sqlalchemy import exists, false, func, or_, select, tuple_, union
 from sqlalchemy.sql import Select
 
 from engine import permissions
@@ -18,7 +18,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance, TaskCandidate, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import attachments, instances, notifications
+from engine.services import attachments, instances, notifications, search
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -187,11 +187,10 @@ def base_query(engine, groups: list[str], actor: str, query: InboxQuery) -> Sele
                 if query.within_days else today
             q = q.where(_t.c.due_at > now, _t.c.due_at <= _end_of(last))
     if query.search and query.search.strip():
-        needle = "%" + query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        text = cast(_i.c.summary, Text)
-        match = text.ilike(needle, escape="\\") if engine.db.engine.dialect.name == "postgresql" \
-            else text.like(needle, escape="\\")
-        q = q.where(or_(match, _i.c.receipt_number == query.search.strip()))
+        needle = query.search.strip()
+        # What people read of an application (engine.search), or its receipt number exactly.
+        match = search.matching(engine.db.engine.dialect.name, needle, _i.c.id)
+        q = q.where(or_(match, _i.c.receipt_number == needle) if match is not None else _i.c.receipt_number == needle)
     return q
 
 
