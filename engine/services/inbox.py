@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import exists, false, func, or_, select, tuple_, union
+from sqlalchemy import exists, false, func, select, tuple_, union
 from sqlalchemy.sql import Select
 
 from engine import permissions
@@ -187,10 +187,10 @@ def base_query(engine, groups: list[str], actor: str, query: InboxQuery) -> Sele
                 if query.within_days else today
             q = q.where(_t.c.due_at > now, _t.c.due_at <= _end_of(last))
     if query.search and query.search.strip():
-        needle = query.search.strip()
-        # What people read of an application (engine.search), or its receipt number exactly.
-        match = search.matching(engine.db.engine.dialect.name, needle, _i.c.id)
-        q = q.where(or_(match, _i.c.receipt_number == needle) if match is not None else _i.c.receipt_number == needle)
+        # What people read of an application (engine.search; the receipt number among it),
+        # read from the index first: the tasks are then fetched by instance, never scanned.
+        match = search.matching(engine.db.engine.dialect.name, query.search, _t.c.instance_id)
+        q = q.where(match if match is not None else false())
     return q
 
 
