@@ -18,13 +18,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import engine, errors, i18n, security, templating
+    from webapp import engine, errors, i18n, security, templating, terms
 
     engine.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    terms.init_app(app)
 
     from webapp import auth, calendar, inbox, portal
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from engine.forms import choices
+from webapp.terms import current_language, term
 
 
 @dataclass
@@ -30,26 +33,26 @@ class Field:
 
 def _options(prop: dict) -> list[tuple[object, str]]:
     if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
-        return [(o["const"], o.get("title", str(o["const"]))) for o in prop["oneOf"]]
+        return [(o["const"], term(o.get("title", str(o["const"])))) for o in prop["oneOf"]]
     items = prop.get("items", {}) if prop.get("type") == "array" else prop
     names = items.get("enumNames") or items.get("x-enumNames") or []
-    return [(v, names[i] if i < len(names) else str(v)) for i, v in enumerate(choices(prop))]
+    return [(v, term(names[i] if i < len(names) else str(v))) for i, v in enumerate(choices(prop))]
 
 
 def label_of(schema: dict | None, name: str) -> str:
-    """The title of field `name`, or its name."""
+    """The title of field `name` in the session's language, or its name."""
     prop = ((schema or {}).get("properties") or {}).get(name) or {}
-    return prop.get("title") or name
+    return term(prop.get("title")) or name
 
 
 def display(schema: dict | None, name: str, value) -> str:
-    """A stored value as a person reads it: enum labels instead of codes, 是/否 for booleans."""
+    """A stored value as a person reads it: enum labels instead of codes, ✓/✗ for booleans."""
     prop = ((schema or {}).get("properties") or {}).get(name) or {}
     labels = dict((str(v), t) for v, t in _options(prop))
     if isinstance(value, bool):
         return labels.get(str(value), "✓" if value else "✗")
     if isinstance(value, list):
-        return "、".join(labels.get(str(v), str(v)) for v in value)
+        return ("、" if current_language() == "zh" else ", ").join(labels.get(str(v), str(v)) for v in value)
     if value is None:
         return ""
     return labels.get(str(value), str(value))
@@ -65,10 +68,10 @@ def _conditions(schema: dict) -> dict[str, list[str]]:
         parts = []
         for name, test in (clause["if"].get("properties") or {}).items():
             values = [test["const"]] if "const" in test else test.get("enum", [])
-            shown = "、".join(f"「{display(schema, name, v)}」" for v in values)
-            parts.append(f"「{label_of(schema, name)}」为{shown}")
+            shown = _("、").join(_("「%(value)s」", value=display(schema, name, v)) for v in values)
+            parts.append(_("「%(field)s」为%(values)s", field=label_of(schema, name), values=shown))
         for name in clause["then"].get("required", []):
-            found.setdefault(name, []).append("，".join(parts))
+            found.setdefault(name, []).append(_("，").join(parts))
     return found
 
 
@@ -126,9 +129,9 @@ def fields(schema: dict | None, values: dict | None = None, errors: dict[str, st
                 attrs[attr] = prop[key]
         if prop.get("type") == "number":
             attrs["step"] = "any"
-        out.append(Field(name=name, label=prop.get("title") or name, widget=_widget(prop),
+        out.append(Field(name=name, label=label_of(schema, name), widget=_widget(prop),
                          required=name in required, required_when=conditional.get(name, []),
-                         description=prop.get("description", ""), options=_options(prop),
+                         description=term(prop.get("description", "")), options=_options(prop),
                          value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs,
                          shown_when=shown_when.get(name, {})))
     return out
