@@ -19,7 +19,7 @@ class Field:
 
     name: str
     label: str
-    widget: str  # text | textarea | date | select | radio | number | checkbox | multiselect
+    widget: str  # text | textarea | date | select | radio | number | checkbox | multiselect | catalog
     required: bool = False
     required_when: list[str] = field(default_factory=list)
     description: str = ""
@@ -95,6 +95,8 @@ def _shown_when(schema: dict) -> dict[str, dict[str, list]]:
 
 def _widget(prop: dict) -> str:
     kind = prop.get("type")
+    if prop.get("x-widget") == "catalog":
+        return "catalog"  # a catalog code, typed or picked from the catalog by name
     if kind == "array":
         return "multiselect"
     if _options(prop):
@@ -110,8 +112,10 @@ def _widget(prop: dict) -> str:
     return "text"
 
 
-def fields(schema: dict | None, values: dict | None = None, errors: dict[str, str] | None = None) -> list[Field]:
-    """The inputs of `schema` in declaration order, filled with `values` and marked with `errors`."""
+def fields(schema: dict | None, values: dict | None = None, errors: dict[str, str] | None = None,
+           catalog: list[tuple[str, str]] | None = None) -> list[Field]:
+    """The inputs of `schema` in declaration order, filled with `values` and marked with `errors`;
+    a catalog field offers `catalog` ((code, label) pairs) to pick from."""
     if not schema:
         return []
     values, errors = values or {}, errors or {}
@@ -131,7 +135,8 @@ def fields(schema: dict | None, values: dict | None = None, errors: dict[str, st
             attrs["step"] = "any"
         out.append(Field(name=name, label=label_of(schema, name), widget=_widget(prop),
                          required=name in required, required_when=conditional.get(name, []),
-                         description=term(prop.get("description", "")), options=_options(prop),
+                         description=term(prop.get("description", "")),
+                         options=list(catalog or []) if prop.get("x-widget") == "catalog" else _options(prop),
                          value=values.get(name, prop.get("default")), error=errors.get(name), attrs=attrs,
                          shown_when=shown_when.get(name, {})))
     return out

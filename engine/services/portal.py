@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from engine import disclosure, permissions
 from engine.errors import NotFound, PermissionDenied
-from engine.persistence.models import AuditEntry, Department, HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
+                                      ProcessInstance)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import attachments
 from engine.services.inbox import task_deadline
@@ -60,7 +61,8 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
 
 
 def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
-    """The start form of the newest version of `process_id`, if `actor` may start it.
+    """The start form of the newest version of `process_id`, if `actor` may start it, with the
+    catalog entries to pick from when the form has a catalog field (`"x-widget": "catalog"`).
 
     Raises:
         NotFound: no such user, process, or the process has no start form.
@@ -75,8 +77,18 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
         if not permissions.may_start(user.roles, definition.properties):
             raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
                                    needed=sorted(permissions.startable_by(definition.properties)))
-        return {"process_id": process_id, "name": definition.name or process_id,
-                "schema": definition.forms.get(definition.properties["startForm"], {})}
+        schema = definition.forms.get(definition.properties["startForm"], {})
+        picks = any(p.get("x-widget") == "catalog" for p in (schema.get("properties") or {}).values())
+        return {"process_id": process_id, "name": definition.name or process_id, "schema": schema,
+                "catalog": _catalog_choices(session) if picks else []}
+
+
+def _catalog_choices(session) -> list[dict]:
+    """Every catalog entry as an applicant picks it: code, name and source unit."""
+    rows = session.execute(select(CatalogItem.code, CatalogItem.name, Department.name)
+                           .outerjoin(Department, Department.code == CatalogItem.source_unit)
+                           .order_by(CatalogItem.code)).all()
+    return [{"code": code, "name": name, "source_unit": unit} for code, name, unit in rows]
 
 
 def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:

@@ -75,3 +75,9 @@ def test_applications_made_before_the_index_are_found_once_reindexed(applied, de
     assert search.reindex_missing(engine.uow()) == 1
     assert search.reindex_missing(engine.uow()) == 0
     assert receipts(applied, "张三") == ["DZ2026030200001"]
+
+
+def test_the_application_form_offers_the_catalog_to_pick_from_by_name_and_source_unit(demo_engines):
+    page = signed_in(demo_engines, "zhang.san").get("/portal/apply/conditional_share").text
+    assert 'list="f-catalog_item-catalog"' in page
+    assert '<option value="GA-001" label="人口基础信息 · 达州市公安局 · GA-001">' in page

@@ -13,6 +13,7 @@ from webapp import schema_form
 from webapp.engine import new_uow
 from webapp.errors import describe, field_errors, language
 from webapp.portal import bp
+from webapp.terms import term
 from webapp.security import login_required
 
 
@@ -41,8 +42,9 @@ def apply(process_id: str):
             flash(_("申请已受理，受理编号：%(number)s。请妥善保存。", number=result.receipt_number), "success")
             return redirect(url_for("portal.application", instance_id=result.instance_id))
     form = portal.start_form(new_uow(), g.user.name, process_id)
+    catalog = [(c["code"], f"{c['name']} · {term(c['source_unit'])} · {c['code']}") for c in form["catalog"]]
     return render_template("portal/apply.html", form=form,
-                           fields=schema_form.fields(form["schema"], values, errors), errors=errors), status
+                           fields=schema_form.fields(form["schema"], values, errors, catalog), errors=errors), status
 
 
 @bp.route("/applications/<int:instance_id>")
