@@ -108,11 +108,13 @@ def may_release(user: Person, assignee: str | None) -> bool:
 
 
 def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str | None,
-                 completed_by: str | None, started_by: str) -> bool:
-    """True when the user may open a task: a candidate, an overseer, its holder or decider, or
-    the applicant whose application it belongs to."""
-    return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
-            or user.name in (assignee, completed_by, started_by))
+                 completed_by: str | None) -> bool:
+    """True when the user may open a task: a candidate, an overseer, or its holder or decider.
+
+    The applicant whose application it belongs to sees the steps meant for them (as a
+    candidate) and the replies on their application's page, not the officials' steps.
+    """
+    return is_candidate(user, candidate_groups) or is_overseer(user.roles) or user.name in (assignee, completed_by)
 
 
 def may_supervise(roles: Iterable[str]) -> bool:
@@ -126,6 +128,8 @@ def supervised_department(user: Person, department_kind: str | None) -> str | No
     if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
         return None
     return user.department or ""
+
+
 # Who may change processes: save drafts, deploy versions, move running instances between them.
 DESIGNER_ROLES = frozenset({"designer", "admin"})
 
@@ -141,3 +145,21 @@ def may_see_instance(user: Person, *, started_by: str, task_people: Iterable[str
     decided one of its tasks or is a candidate for one, an overseer, or a designer."""
     return (user.name == started_by or user.name in set(task_people) or is_candidate(user, candidate_groups)
             or is_overseer(user.roles) or may_design(user.roles))
+
+
+def sees_internal_work(user: Person) -> bool:
+    """True for officials, who read an application's internal steps, opinions and who did what;
+    applicants are shown only what was decided for them (see engine.disclosure)."""
+    return is_staff(user.roles)
+
+
+def may_withdraw(user: Person, started_by: str) -> bool:
+    """True when the user may withdraw an application: only the applicant who made it."""
+    return user.name == started_by
+
+
+def may_see_application(user: Person, *, started_by: str, candidate_groups: Iterable[Iterable[str]]) -> bool:
+    """True when the user may see an application and its documents: its applicant, an overseer,
+    or a candidate for any of its steps."""
+    return (user.name == started_by or is_overseer(user.roles)
+            or any(is_candidate(user, groups) for groups in candidate_groups))

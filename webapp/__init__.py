@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import engine, errors, i18n, scheduler, security, templating
+    from webapp import engine, errors, i18n, scheduler, security, templating, terms
 
     engine.init_app(app)
     scheduler.init_app(app)
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    terms.init_app(app)
 
     from webapp import auth, calendar, designer, inbox, notifications, portal, supervise
 

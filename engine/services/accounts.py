@@ -102,6 +102,8 @@ def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "adm
     with uow:
         user = require_user(uow.session, name)
         user.password_hash = hashed
+        # Whoever held the old password may hold a session too: it ends with it.
+        user.session_generation = (user.session_generation or 0) + 1
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.set_password", after={"name": name})
         uow.commit()
 
@@ -148,10 +150,25 @@ class SignedIn:
     unread_notifications: int
 
 
-def current_user(uow: UnitOfWork, name: str) -> SignedIn | None:
-    """The active user `name` with their unread count, or None; one read per request rechecks a session."""
+def current_user(uow: UnitOfWork, name: str, generation: int) -> SignedIn | None:
+    """The active user `name` with their unread count, or None when there is none or the session's
+    `generation` has been ended; one read per request rechecks a signed-in session."""
     with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
-        if user is None or not user.active:
+        if user is None or not user.active or (user.session_generation or 0) != generation:
             return None
         return SignedIn(view(user), notifications.count_unread(uow, user))
+
+
+def end_sessions(uow: UnitOfWork, name: str, *, actor: str) -> None:
+    """End every session `name` holds, however many copies of its cookie exist (signing out).
+
+    An unknown or disabled name is no error: there is nothing left to end.
+    """
+    with uow:
+        user = uow.session.scalar(select(User).where(User.name == name))
+        if user is None:
+            return
+        user.session_generation = (user.session_generation or 0) + 1
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.sign_out", after={"name": name})
+        uow.commit()

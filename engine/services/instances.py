@@ -15,7 +15,7 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
-from engine.services import admission, statutory
+from engine.services import admission, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -96,6 +96,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         else:
             failure = None
         if failure is None:
+            search.index_application(uow, instance.id)
             uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                              after={"process": process_id, "version": definition.version,
                                     "receipt_number": receipt_number, "application": data, "status": outcome.status,
@@ -139,6 +140,7 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
         )
         statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
+        search.index_application(uow, instance.id)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                                 "application": data, "status": "errored", "opened": [], "error": reason})
