@@ -12,6 +12,14 @@ ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "designer
 STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin"})
 # Officials who oversee others' work: see every task, release or reassign it.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
+# The roles (any one of them) that administrative use of an area needs, on the command line,
+# the web app and the API alike.
+ADMINISTRATION = {
+    "users": frozenset({"admin"}),
+    "catalog": frozenset({"admin"}),
+    "workflows": frozenset({"designer", "admin"}),
+    "tokens": frozenset({"admin"}),
+}
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
 
@@ -72,3 +80,8 @@ def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str
     the applicant whose application it belongs to."""
     return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
             or user.name in (assignee, completed_by, started_by))
+
+
+def may_administer(roles: Iterable[str], area: str) -> bool:
+    """True when a user with `roles` may administer `area` (users, catalog, workflows, tokens)."""
+    return bool(ADMINISTRATION[area] & set(roles))

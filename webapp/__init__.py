@@ -26,10 +26,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from webapp import auth, calendar, inbox, portal
+    from webapp import auth, calendar, health, inbox, portal
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)

@@ -6,7 +6,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from werkzeug.exceptions import InternalServerError
+
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
+from engine.persistence import health
+from webapp.engine import get_engine
 
 
 def language() -> str:
@@ -39,6 +43,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def conflict(err):
         return render_template("error.html", title=_("操作冲突"), message=describe(err)), 409
+
+    def database_failed(err):
+        # The database itself (unreachable, never upgraded, behind this code) gets a page that
+        # says so; any other failed query is a bug and stays a plain 500.
+        found = health.problem(get_engine().db)
+        if found is None:
+            return InternalServerError(original_exception=err)
+        return render_template("error.html", title=_("服务暂不可用"), message=describe(found)), 503
+
+    for kind in health.DATABASE_ERRORS:
+        app.register_error_handler(kind, database_failed)
 
 
 def field_errors(err: InvalidInput) -> dict[str, str]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow
+from engine.cli.common import emit, fail, friendly, get_engine, new_uow, require_role
 
 
 @click.group("workflows")
@@ -40,13 +40,15 @@ def validate_command(files: tuple[str, ...]) -> None:
 
 @group.command("deploy")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--as", "actor", default="admin", show_default=True, help="Who deploys (recorded in the audit log).")
+@click.option("--as", "actor", default="admin", show_default=True, help="A designer or admin who deploys (audit log).")
 @friendly
 def deploy_command(files: tuple[str, ...], actor: str) -> None:
     """Deploy BPMN files; changed content makes a new version."""
     from engine.services.definitions import deploy
 
-    for d in deploy(new_uow(), _read(files), actor=actor):
+    files_read = _read(files)
+    require_role(actor, "workflows")
+    for d in deploy(new_uow(), files_read, actor=actor):
         click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
 
 

@@ -66,11 +66,16 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 
 def connect(url: str) -> Database:
     """Open the database at `url` (a SQLAlchemy URL)."""
+    if url.startswith("postgresql://"):
+        # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         read_engine = _sqlite_engine(url, immediate=False)
         write_engine = _sqlite_engine(url, immediate=True)
     else:
-        read_engine = write_engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+        read_engine = write_engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text,
+                                                   # An unreachable server fails in seconds, not minutes.
+                                                   connect_args={"connect_timeout": 10})
     return Database(
         engine=read_engine,
         write_engine=write_engine,

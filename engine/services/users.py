@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine import permissions
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.permissions import ROLES, groups_of
 from engine.persistence.models import Department, User
 from engine.persistence.unit_of_work import UnitOfWork
@@ -47,8 +48,12 @@ def require_user(session: Session, name: str) -> User:
 
 
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
-             display_name: str = "", department_name: str | None = None, actor: str = "admin") -> UserView:
+             display_name: str = "", department_name: str | None = None, actor: str = "admin",
+             known_department: bool = False) -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
+
+    With `known_department` (the command line's way) a department not yet known is refused
+    unless `department_name` is given, so a mistyped code does not make a new department.
 
     Raises:
         InvalidInput: a bad name or an unknown role.
@@ -67,6 +72,11 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
     with uow:
         now = uow.engine.clock.now()
         if department and uow.session.get(Department, department) is None:
+            if known_department and department_name is None:
+                known = sorted(uow.session.scalars(select(Department.code)))
+                raise InvalidInput("user.not_added", [Problem("user.department_unknown",
+                                                              {"department": department, "known": known},
+                                                              field="department")])
             uow.session.add(Department(code=department, name=department_name or department))
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
                     created_at=now)
@@ -80,6 +90,29 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
                          after={"name": name, "department": department, "roles": list(roles)})
         uow.commit()
     return result
+
+
+def authorize(uow: UnitOfWork, actor: str, area: str) -> UserView | None:
+    """The active user `actor`, if they may administer `area` (see permissions.ADMINISTRATION).
+
+    Until the directory holds an admin, adding users needs no one, so the first admin can be added.
+
+    Returns:
+        The user, or None while users are added to a directory without an admin.
+
+    Raises:
+        NotFound: no such active user.
+        PermissionDenied: the user's roles do not include one the area needs.
+    """
+    with uow.read():
+        session = uow.session
+        if area == "users" and not any("admin" in roles for roles in session.scalars(select(User.roles))):
+            return None
+        user = require_user(session, actor)
+        if not permissions.may_administer(user.roles, area):
+            raise PermissionDenied("command.forbidden", user=actor, area=area,
+                                   needed=sorted(permissions.ADMINISTRATION[area]))
+        return view(user)
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:
