@@ -85,3 +85,11 @@ def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str
 def may_administer(roles: Iterable[str], area: str) -> bool:
     """True when a user with `roles` may administer `area` (users, catalog, workflows, tokens)."""
     return bool(ADMINISTRATION[area] & set(roles))
+
+
+def may_see_application(user: Person, *, started_by: str, tasks: Iterable) -> bool:
+    """True when the user may read an application: its applicant, an overseer, or someone who may
+    open one of its tasks (`tasks` have candidate_groups, assignee and completed_by)."""
+    return user.name == started_by or is_overseer(user.roles) or any(
+        may_see_task(user, candidate_groups=t.candidate_groups, assignee=t.assignee, completed_by=t.completed_by,
+                     started_by=started_by) for t in tasks)

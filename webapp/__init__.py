@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
 
-    from webapp import auth, calendar, health, inbox, portal
+    from webapp import api, auth, calendar, health, inbox, portal
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
@@ -34,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)
+    api.init_app(app)
 
     @app.route("/")
     def index():

@@ -1,12 +1,13 @@
 """Domain errors as messages people can read, in the session's language, chosen by error code."""
 from __future__ import annotations
 
-from flask import Flask, flash, render_template
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import NotFound as HttpNotFound
 
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.persistence import health
@@ -34,6 +35,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(err):
+        if request.path.startswith("/api/"):
+            # No route matched, so no blueprint's handler ran: the API still answers JSON.
+            return jsonify({"code": "http.404", "message": HttpNotFound.description, "params": {}}), 404
         return render_template("error.html", title=_("未找到"), message=_("您要找的页面或记录不存在。")), 404
 
     @app.errorhandler(PermissionDenied)

@@ -120,3 +120,27 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                                 "form": forms.get(task.form) if task.form else None})
         return {"instance": instances.shown(uow, instance_id), "start_form": forms.get(start) if start else None,
                 "steps": steps, "todo": todo, "replies": replies}
+
+
+def status(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
+    """An application's status, history and the deadlines of its open steps, for anyone who may
+    read it (`permissions.may_see_application`), read in one transaction.
+
+    Raises:
+        NotFound: no such user, or no such application as far as this user may know.
+    """
+    engine = uow.engine
+    with uow.read():
+        session = uow.session
+        user = require_user(session, actor)
+        instance = session.get(ProcessInstance, instance_id)
+        task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                    .order_by(HumanTask.id)).all() if instance is not None else []
+        if instance is None or not permissions.may_see_application(user, started_by=instance.started_by,
+                                                                   tasks=task_rows):
+            # One may not learn that an application one may not read exists.
+            raise NotFound("application.not_found", instance=instance_id)
+        return {"instance": instances.shown(uow, instance_id),
+                "open_steps": [{"task_id": t.id, "title": t.title, "assignee": t.assignee,
+                                "candidate_groups": t.candidate_groups, "deadline": _deadline(engine, t)}
+                               for t in task_rows if t.state == "open"]}
