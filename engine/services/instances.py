@@ -124,6 +124,17 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
     return StartResult(instance.id, receipt_number, "errored", [], [], reason)
 
 
+def _overseen_instance(uow: UnitOfWork, instance_id: int, actor: str, forbidden: PermissionDenied) -> InstanceRecord:
+    # Retrying and cancelling are for supervisors and admins; `forbidden` says which was refused.
+    user = require_user(uow.session, actor)
+    if not permissions.is_overseer(user.roles):
+        raise forbidden
+    instance = uow.instances.get(instance_id)
+    if instance is None:
+        raise NotFound("instance.not_found", instance=instance_id)
+    return instance
+
+
 def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
     """Run an errored instance on from where it stopped, once its cause is fixed (a catalog item
     added, a budget raised); supervisors and admins may.
@@ -139,12 +150,8 @@ def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
     now = engine.clock.now()
     try:
         with uow:
-            user = require_user(uow.session, actor)
-            if not permissions.is_overseer(user.roles):
-                raise PermissionDenied("instance.retry_forbidden", user=actor)
-            instance = uow.instances.get(instance_id)
-            if instance is None:
-                raise NotFound("instance.not_found", instance=instance_id)
+            instance = _overseen_instance(uow, instance_id, actor,
+                                          PermissionDenied("instance.retry_forbidden", user=actor))
             if instance.status != "errored":
                 raise Conflict("instance.not_errored", instance=instance_id, status=instance.status)
             if not instance.state:
@@ -218,12 +225,8 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
                            instance=instance_id)
     with uow:
         now = uow.engine.clock.now()
-        user = require_user(uow.session, actor)
-        if not permissions.is_overseer(user.roles):
-            raise PermissionDenied("instance.cancel_forbidden", user=actor)
-        instance = uow.instances.get(instance_id)
-        if instance is None:
-            raise NotFound("instance.not_found", instance=instance_id)
+        instance = _overseen_instance(uow, instance_id, actor,
+                                      PermissionDenied("instance.cancel_forbidden", user=actor))
         if instance.status not in ("running", "errored"):
             raise Conflict("instance.ended", instance=instance_id, status=instance.status)
         open_tasks = list(uow.session.scalars(select(HumanTask.spiff_task_id).where(

@@ -43,15 +43,19 @@ def _together(n: int, attempt) -> list:
     return results
 
 
+def _applicant_and_reviewers(engine, *reviewers: str) -> None:
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+    for name in reviewers:
+        add_user(engine.uow(), name, department="sjj", roles=["reviewer"])
+
+
 def _count(engine, query) -> int:
     with engine.uow().read() as uow:
         return uow.session.scalar(query)
 
 
 def test_twenty_simultaneous_claims_have_exactly_one_winner_in_each_of_200_rounds(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    for n in range(CLAIMANTS):
-        add_user(engine.uow(), f"rev{n}", department="sjj", roles=["reviewer"])
+    _applicant_and_reviewers(engine, *(f"rev{n}" for n in range(CLAIMANTS)))
     _deploy(engine, BPMN / "two_reviews.bpmn")
     for _ in range(ROUNDS):
         started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "并发"})
@@ -67,9 +71,7 @@ def test_twenty_simultaneous_claims_have_exactly_one_winner_in_each_of_200_round
 
 
 def test_two_simultaneous_completions_of_one_task_move_the_instance_once(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"])
+    _applicant_and_reviewers(engine, "rita", "rob")
     _deploy(engine, BPMN / "two_reviews.bpmn")
     for _ in range(20):
         started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "并发"})
@@ -88,9 +90,7 @@ def test_two_simultaneous_completions_of_one_task_move_the_instance_once(engine)
 
 
 def test_two_parallel_tasks_completed_at_once_both_count_after_the_loser_retries(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"])
+    _applicant_and_reviewers(engine, "rita", "rob")
     _deploy(engine, HERE / "parallel_reviews.bpmn")
     for _ in range(20):
         started = instances.start(engine.uow(), "parallel_reviews", actor="alice")
@@ -112,7 +112,7 @@ def test_two_parallel_tasks_completed_at_once_both_count_after_the_loser_retries
 
 def test_two_schedulers_over_200_due_timers_fire_each_exactly_once(engines):
     engine = engines.at()
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+    _applicant_and_reviewers(engine)
     _deploy(engine, BPMN / "deadline_escalation.bpmn")
     for _ in range(200):
         instances.start(engine.uow(), "deadline_escalation", actor="alice")
