@@ -30,8 +30,11 @@ def pdw(tmp_path, monkeypatch):
 
 
 def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
-    assert pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer").exit_code == 0
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "rita", "--department", "sjj", "--department-name", "市数据局",
+               "--roles", "reviewer").exit_code == 0
     assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor").exit_code == 0
     users = json.loads(pdw("users", "list", "--json").output)
     assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj", "user:rita"]
@@ -61,8 +64,8 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     assert "instance running" in done.output  # the escalation is still open
     shown = json.loads(pdw("instances", "show", instance_id, "--json").output)
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire", "task.complete"]
-    # 2 for the holiday notices `pdw db upgrade` installed, 8 for the procedure.
-    assert pdw("audit", "verify").output.strip() == "audit log intact: 10 entries"
+    # 2 for the holiday notices `pdw db upgrade` installed, 9 for the admin and the procedure.
+    assert pdw("audit", "verify").output.strip() == "audit log intact: 11 entries"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -111,7 +114,8 @@ def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
 
 
 def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
     refused = pdw("users", "add", "bad name!", "--roles", "boss")
     assert refused.exit_code == 1
     assert refused.stderr.splitlines() == [
