@@ -131,10 +131,13 @@ def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
 def _late_application(pdw) -> None:
     # Received Thursday 2026-02-12: due 2026-02-26 (02-13, the make-up Saturday 02-14, then
     # after the Spring Festival 02-24, 02-25, 02-26).
-    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
-    pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer")
-    pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
-    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}", clock="2026-02-12T10:00:00+08:00")
+    for user in (("admin", "--roles", "admin"),
+                 ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer")):
+        assert pdw("users", "add", *user).exit_code == 0
+    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")).exit_code == 0
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}",
+               clock="2026-02-12T10:00:00+08:00").exit_code == 0
 
 
 def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and_article(pdw, tmp_path):
@@ -159,14 +162,16 @@ def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and
 
 
 def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):
-    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
     deployed = pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
     assert deployed.stderr.splitlines() == [
         "warning: deadline_escalation.bpmn element 'review' (审核): nobody active is in group reviewer, so work sent "
         "there reaches nobody",
         "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
         "so work sent there reaches nobody"]
-    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}")
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").exit_code == 0
     rows = json.loads(pdw("report", "unassignable", "--json").stdout)
     assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
         [("DZ2026030200001", "review", ["reviewer"])]
