@@ -37,6 +37,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "users add": ("pdw users add li.si --department sjj --roles reviewer --as admin",
                   "pdw users add chen.ba --department wjw --department-name 达州市卫生健康委员会 "
                   "--roles source_unit_handler --as admin"),
+    "users disable": ("pdw users disable li.si --as admin",),
     "users list": ("pdw users list", "pdw users list --json"),
     "users set-password": ("pdw users set-password li.si --as admin",
                            "echo 'a long secret' | pdw users set-password li.si --password-stdin --as admin"),

@@ -71,11 +71,12 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
 
 @group.command("disable")
 @click.argument("name")
-@click.option("--as", "actor", default="admin", show_default=True, help="Who disables the user (audit log).")
+@click.option("--as", "actor", default="admin", show_default=True, help="An admin who disables the user (audit log).")
 @friendly
 def disable_command(name: str, actor: str) -> None:
     """Stop a user from signing in and end every session they hold."""
     from engine.services.users import disable_user
 
+    require_role(actor, "users")
     disable_user(new_uow(), name, actor=actor)
     click.echo(f"disabled {name}; their sessions have ended")
