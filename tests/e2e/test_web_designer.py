@@ -7,6 +7,9 @@ import re
 from io import BytesIO
 
 import pytest
+from sqlalchemy import func, select
+
+from engine.persistence.models import AuditEntry
 
 from engine.services import accounts, instances, users
 from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes
@@ -36,13 +39,20 @@ def test_a_designer_lands_on_the_processes_with_their_versions(designer_client):
     assert "有条件共享申请（测试）" in page and "web_share" in page and "v1" in page
 
 
-def test_others_may_not_see_the_designer_pages_or_deploy(client, auth):
-    auth.login("li.si")
+def test_others_may_not_see_the_designer_pages_save_deploy_or_migrate(client, auth, engines):
+    auth.login("zhao.liu")
     assert client.get("/designer/").status_code == 403
+    assert client.get("/designer/processes/web_share/edit").status_code == 403
     token = csrf_token(client.get("/inbox/").text)
-    response = client.post("/designer/deploy", data=json.dumps({"file_name": "web_share.bpmn", "xml": RENAMED}),
-                           content_type="application/json", headers={"X-CSRFToken": token})
-    assert response.status_code == 403
+    for url in ("/designer/deploy", "/designer/draft", "/designer/validate"):
+        response = client.post(url, data=json.dumps({"file_name": "web_share.bpmn", "xml": RENAMED}),
+                               content_type="application/json", headers={"X-CSRFToken": token})
+        assert response.status_code == 403, url
+    migrate = client.post("/designer/processes/web_share/migrate?old=1&new=1", data={"csrf_token": token})
+    assert migrate.status_code == 403
+    with engines.at().uow().read() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action.like("definition.%"))) == 1  # the fixture's own deploy
 
 
 def test_validation_lists_every_problem_with_its_element(designer_client):
