@@ -7,6 +7,7 @@ from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
 from engine import permissions
+from engine.clock import SHANGHAI
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
 from engine.persistence.unit_of_work import UnitOfWork
@@ -19,7 +20,8 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """The diagram of the version an application runs on, with its progress marked.
 
     Returns the BPMN text, the element ids done (in order, once each), the open steps with
-    their deadlines (rule, article, working days left), and the timers waiting with their dates.
+    their deadlines (rule, article, working days left), and the timers waiting with their instant
+    and their day in Beijing.
 
     Raises:
         NotFound: no such user or application.
@@ -53,7 +55,8 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         return {"instance_id": instance_id, "receipt_number": instance.receipt_number, "status": instance.status,
                 "process_id": definition.process_id, "version": definition.version,
                 "xml": definition.bpmn_xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
-                "timers": [{"element": name, "due_at": due.isoformat()} for name, due in timers]}
+                "timers": [{"element": name, "due_at": due.isoformat(), "due_on": due.astimezone(SHANGHAI).date().isoformat()}
+                           for name, due in timers]}
 
 
 def _json(deadline) -> dict:

@@ -41,7 +41,7 @@
       progress.timers.forEach(function (timer) {
         var shape = registry.get(timer.element);
         var name = shape && shape.businessObject.name ? shape.businessObject.name : timer.element;
-        lines.push(name + ' · ' + labels.timer + ' ' + timer.due_at.slice(0, 10));
+        lines.push(name + ' · ' + labels.timer + ' ' + timer.due_on);
       });
       summary.textContent = labels.version + ' ' + progress.version + (lines.length ? ' · ' + lines.join('；') : '');
       card.dataset.ready = 'true';
