@@ -24,6 +24,7 @@ DEPARTMENTS = {
     "wjw": ("达州市卫生健康委员会", "source_unit"),
     "zrzyj": ("达州市自然资源和规划局", "source_unit"),
     "dzkj": ("达州数智科技有限公司", "company"),
+    "dzsw": ("达州市水务集团有限公司", "public_service"),
 }
 
 
@@ -33,7 +34,7 @@ class DemoUser:
 
     name: str
     display_name: str
-    department: str
+    department: str | None
     roles: tuple[str, ...]
     password: str
 
@@ -42,9 +43,20 @@ DEMO_USERS = (
     DemoUser("zhang.san", "张三", "scjgj", ("applicant",), "zhangsan-demo"),
     DemoUser("li.si", "李四", "sjj", ("reviewer",), "lisi-demo"),
     DemoUser("wang.wu", "王五", "gaj", ("source_unit_handler",), "wangwu-demo"),
+    # Every catalog item's source unit has a handler, so the consultations, corrections and
+    # objections the procedures send there (source_unit_handler@UNIT) reach someone.
+    DemoUser("zhou.jiu", "周九", "scjgj", ("source_unit_handler",), "zhoujiu-demo"),
+    DemoUser("wu.shi", "吴十", "zrzyj", ("source_unit_handler",), "wushi-demo"),
+    DemoUser("zheng.yi", "郑一", "wjw", ("source_unit_handler",), "zhengyi-demo"),
+    # The data bureau's head receives the 通报 of work still overdue after a 催办.
+    DemoUser("qian.ba", "钱八", "sjj", ("department_head",), "qianba-demo"),
     DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "zhaoliu-demo"),
     DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sunqi-demo"),
     DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "admin-demo"),
+    # One applicant of each other kind of account (engine.permissions.ACCOUNT_KINDS).
+    DemoUser("feng.ba", "冯八", "dzsw", ("applicant",), "fengba-demo"),
+    DemoUser("qian.jiu", "钱九", "dzkj", ("applicant",), "qianjiu-demo"),
+    DemoUser("chen.shi", "陈十", None, ("applicant",), "chenshi-demo"),
 )
 
 

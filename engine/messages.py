@@ -19,6 +19,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "'{name}' is not a valid user name (letters, digits, _ - .)"),
     "user.roles_unknown": ("未知角色：{roles}（可选：{known}）。", "unknown role(s) {roles}; roles are {known}"),
     "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
+    "user.email_invalid": ("电子邮件地址 {email} 无效。", "'{email}' is not an e-mail address"),
     "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
@@ -26,10 +27,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
     "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),
     # procedures and applications
+    "withdrawal.refused": ("申请未撤回：请填写撤回理由。", "application not withdrawn"),
+    "withdrawal.reason_length": ("请填写撤回理由（不超过 {max} 个字）。", "give a reason of 1 to {max} characters"),
+    "withdrawal.ended": ("申请 {instance} 已结束，不能撤回。", "application {instance} is {status}; it cannot be withdrawn"),
+    "attachment.refused": ("附件未上传。", "attachment not uploaded"),
+    "attachment.too_large": ("附件 {name} 超过 {max_mb} MB。", "'{name}' is larger than {max_mb} MB"),
+    "attachment.type_not_allowed": ("附件 {name} 的类型不允许（允许：{allowed}）。",
+                                    "'{name}' is not an allowed type ({allowed})"),
+    "attachment.too_many": ("每件申请最多 {max} 个附件。", "at most {max} attachments per application"),
+    "attachment.not_found": ("附件 {attachment} 不存在。", "no attachment {attachment}"),
+    "withdrawal.decided": ("申请 {instance} 已作出答复，不能撤回。",
+                           "application {instance} has been decided; it cannot be withdrawn"),
     "process.not_found": ("没有已部署的流程 {process}。", "no deployed process '{process}'"),
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
                               "user '{user}' (roles {roles}) may not start '{process}'; it needs one of: {needed}"),
+    "process.not_for_kind": ("{kind}不能提出此类申请；《达州市公共数据管理办法》规定由{needed}提出。",
+                             "a {kind_en} ({kind}) may not file '{process}'; the Measures give it to: {needed_en} ({needed})"),
+    "application.measures_not_in_force": ("{received} 不在《达州市公共数据管理办法》施行期间（{since} 至 {until}，{article}），"
+                                          "申请不予受理。",
+                                          "{received} is outside the period the Measures are in force ({since} to "
+                                          "{until}, {article}): the application is not received"),
+    "application.catalog_item_unknown": ("公共数据目录中没有编码为 {code} 的数据。", "no catalog item '{code}'"),
+    "application.catalog_item_not_open": ("目录编码 {code} 的数据未开放（{attribute}），不能对其提出开放数据异议"
+                                          "（第二十八条第二款）。",
+                                          "catalog item '{code}' is not open ({attribute}): an objection under "
+                                          "Art. 28 para. 2 concerns opened data"),
+    "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
+                              "the date {date} lies before the day of receipt {received}"),
     "application.refused": ("申请未受理：有 {count} 处需要修改。", "application refused ({count} problem(s))"),
     "application.not_found": ("申请 {instance} 不存在。", "no application {instance}"),
     "instance.not_found": ("申请 {instance} 不存在。", "no instance {instance}"),
@@ -153,6 +178,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
+    "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
+                                 "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
+                                 "'{governing}'"),
+    "statutory.extension_late": ("法定答复期限已于 {due} 届满（{article}），不能再延长，请直接作出答复。",
+                                 "the statutory reply period ended on {due} ({article}): it can no longer be "
+                                 "extended; reply now"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
     "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
                              "the engine does not run scripts in '{language}': PDW runs Python scripts only "
@@ -278,6 +309,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.install_conflict": ("安装期间有申请发生了变化，未安装，请重试。",
                                   "application {instance} changed while the arrangement was being installed; "
                                   "nothing installed, try again"),
+    # supervision reports
+    "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
+                                                             "'{user}' is not one"),
+    "report.not_your_department": ("您只能查看本部门（{department}）的申请。",
+                                   "application {instance} is not the work of your department ({department})"),
+    "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
+    "report.refused": ("报表条件有误。", "report not produced"),
+    "report.out_of_range": ("须为 {min} 至 {max} 之间的整数。", "must be a whole number from {min} to {max}"),
+    "report.period_reversed": ("截止日期 {end} 早于起始日期 {start}。", "the end {end} is before the start {start}"),
+    "report.grouping_unknown": ("未知的分组方式（可选：{allowed}）。", "unknown grouping; use one of {allowed}"),
+    "report.period_unknown": ("未知的统计周期（可选：{allowed}）。", "unknown period; use one of {allowed}"),
+    "urge.refused": ("催办未发出。", "not urged"),
+    "urge.note_too_long": ("催办说明不能超过 {max} 个字。", "the note may have at most {max} characters"),
+    "urge.task_closed": ("该任务已不在办理中，无需催办。", "task {task} is {state}; only open tasks are urged"),
+    "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
+                          "task {task} is not the work of your department ({department})"),
+    "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),
+    "promise.department_unknown": ("部门 {department} 不存在。", "no department '{department}'"),
     # notifications
     "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",
                                     "the deadline of '{title}' ({receipt_number}, task {task}) moved from {old_due} "
@@ -285,6 +334,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notification.deadline_passed": ("{receipt_number}「{title}」的办理期限按{notice}重新计算为 {new_due}，已经届满，请督办。",
                                      "re-counted under {notice}, the deadline of '{title}' ({receipt_number}, "
                                      "task {task}) is {new_due}, which has passed"),
+    "notification.deadline_tomorrow": ("{receipt_number}「{title}」将于 {due_date} 届满（{article}），请抓紧办理。",
+                                       "'{title}' ({receipt_number}, task {task}) is due on {due_date} "
+                                       "({article}); one working day is left"),
+    "notification.deadline_overdue": ("{receipt_number}「{title}」已于 {due_date} 届满仍未办结（{article}），"
+                                      "办理人：{holder}，请督办。",
+                                      "'{title}' ({receipt_number}, task {task}) was due on {due_date} ({article}) "
+                                      "and is still open, held by {holder}"),
+    "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
+                             "your application {receipt_number} has been answered"),
+    "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",
+                           "urged by {by}: '{title}' ({receipt_number}, task {task}) is {days} working day(s) "
+                           "overdue. {note}"),
+    "notification.bulletin": ("通报：{receipt_number}「{title}」经 {urged_on} 催办后仍逾期未办结，现已逾期 {days} 个工作日，"
+                              "办理人：{holder}。",
+                              "bulletin: '{title}' ({receipt_number}, task {task}) is still open {days} working "
+                              "day(s) overdue after being urged on {urged_on}, held by {holder}"),
+    "warning.group_empty": ("{where}（{title}）：办理组 {group} 没有任何在职人员，发往该组的任务将无人办理。",
+                            "{where} ({title}): nobody active is in group {group}, so work sent there reaches "
+                            "nobody"),
 }
 
 

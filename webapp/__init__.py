@@ -1,4 +1,5 @@
-"""The PDW web app: reviewer inbox, task pages, the applicant portal, process design and the working calendar."""
+"""The PDW web app: reviewer inbox, task pages, the applicant portal, the working calendar,
+the supervisor's area, notifications and process design."""
 from __future__ import annotations
 
 from flask import Flask, g, redirect, url_for
@@ -18,15 +19,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import engine, errors, i18n, security, templating
+    from webapp import engine, errors, i18n, scheduler, security, templating, terms
 
     engine.init_app(app)
+    scheduler.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    terms.init_app(app)
 
-    from webapp import auth, calendar, designer, inbox, portal
+    from webapp import auth, calendar, designer, inbox, notifications, portal, supervise
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
@@ -34,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(supervise.bp)
+    notifications.init_app(app)
 
     @app.route("/")
     def index():

@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from engine.bpmn.budgets import Budgets
 from engine.permissions import ROLES
 from engine.bpmn.parser import PdwBpmnParser
+from engine.calendar.statute import load_statute
 from engine.errors import Problem
 from engine.forms import FormError, check_form, load_form
 from engine.sandbox import check_script
@@ -218,8 +219,12 @@ class _Checker:
         for lane in proc.xpath(".//bpmn:lane", namespaces=NS):
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[(ref.text or "").strip()] = lane.get("name") or ""
+        governing = info.properties.get("statutoryRule")
+        if governing and governing not in self.rules and governing not in load_statute().no_period:
+            self.report(proc, "bpmn.rule_unknown", rule=governing, known=sorted(self.rules))
         for el in self.bpmn_elements(proc):
             self.element(el, proc, by_id)
+            self.statutory_extension(el, governing)
             name = _local(el)
             if name in USER_TASKS:
                 self.user_task(el, lanes.get(el.get("id"), ""), info)
@@ -228,6 +233,16 @@ class _Checker:
                 if form:
                     self.form(el, form, info.forms)
         return info
+
+    def statutory_extension(self, el, governing: str | None) -> None:
+        # An extension moves the process's own statutory clock (engine.services.statutory).
+        rule = self.properties(el).get("statutoryExtension")
+        if not rule:
+            return
+        if rule not in self.rules:
+            self.report(el, "bpmn.rule_unknown", rule=rule, known=sorted(self.rules))
+        elif not governing or self.rules[rule].extends != governing:
+            self.report(el, "bpmn.extension_unrelated", rule=rule, governing=governing or "-")
 
     def bpmn_elements(self, root):
         """The BPMN elements under `root` (itself included), checking spiffworkflow extensions on the way."""

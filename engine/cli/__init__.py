@@ -16,6 +16,7 @@ _GROUPS = {
     "db": "engine.cli.db",
     "demo": "engine.cli.demo",
     "instances": "engine.cli.instances",
+    "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",
     "users": "engine.cli.users",

@@ -96,3 +96,10 @@ def emit(value, as_json: bool, text) -> None:
         click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(text(value))
+
+
+def warn_all(warnings) -> None:
+    """Print each warning (anything with `text(lang)`) as `warning: ...` on stderr, in PDW_LANG."""
+    lang = language()
+    for warning in warnings:
+        click.echo(f"warning: {warning.text(lang)}", err=True)

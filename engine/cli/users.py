@@ -10,22 +10,24 @@ from engine.cli.common import emit, friendly, new_uow
 
 @click.group("users")
 def group() -> None:
-    """Add and list users, and set their passwords."""
+    """Add, list and disable users, and set their passwords."""
 
 
 @group.command("add")
 @click.argument("name")
 @click.option("--department", default=None, help="Department code, e.g. sjj.")
 @click.option("--roles", required=True, help="Comma-separated: applicant,reviewer,source_unit_handler,"
-                                             "supervisor,designer,admin")
+                                             "supervisor,department_head,designer,admin")
 @click.option("--display-name", default="")
+@click.option("--email", default=None, help="Where notifications are e-mailed (when PDW_SMTP_HOST is set).")
 @click.option("--as", "actor", default="admin", show_default=True, help="Who adds the user (audit log).")
 @friendly
-def add_command(name: str, department: str | None, roles: str, display_name: str, actor: str) -> None:
+def add_command(name: str, department: str | None, roles: str, display_name: str, email: str | None,
+                actor: str) -> None:
     """Add a user."""
     from engine.services.users import add_user
 
-    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor,
+    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor, email=email,
                     roles=[r.strip() for r in roles.split(",") if r.strip()])
     click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
 
@@ -58,3 +60,15 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_password(new_uow(), name, password, actor=actor)
     click.echo(f"password set for {name}")
+
+
+@group.command("disable")
+@click.argument("name")
+@click.option("--as", "actor", default="admin", show_default=True, help="Who disables the user (audit log).")
+@friendly
+def disable_command(name: str, actor: str) -> None:
+    """Stop a user from signing in and end every session they hold."""
+    from engine.services.users import disable_user
+
+    disable_user(new_uow(), name, actor=actor)
+    click.echo(f"disabled {name}; their sessions have ended")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow
+from engine.cli.common import emit, fail, friendly, get_engine, new_uow, warn_all
 
 
 @click.group("workflows")
@@ -47,9 +47,12 @@ def validate_command(files: tuple[str, ...]) -> None:
 def deploy_command(files: tuple[str, ...], actor: str) -> None:
     """Deploy BPMN files; changed content makes a new version."""
     from engine.services.definitions import deploy
+    from engine.services.supervision import empty_groups_of_bpmn
 
-    for d in deploy(new_uow(), _read(files), actor=actor):
+    contents = _read(files)
+    for d in deploy(new_uow(), contents, actor=actor):
         click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
+    warn_all(empty_groups_of_bpmn(new_uow(), contents))
 
 
 @group.command("list")

@@ -16,9 +16,9 @@ from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, sel
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, HumanTask,
-                                       Notification, ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate,
-                                       Timer, User)
+from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
+                                       HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
+                                       TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
 
 
@@ -45,6 +45,16 @@ class InstanceRecord:
     waiting: dict
     serializer_version: str
     version: int = 1
+    # The statutory clock (engine.services.statutory): the competent unit, the deadline that
+    # governs the application whichever step is open, and when the formal reply was given.
+    department: str | None = None
+    statutory_due_date: date | None = None
+    statutory_rule: str | None = None
+    statutory_article: str | None = None
+    statutory_provisional: bool | None = None
+    statutory_extended_from: date | None = None
+    replied_at: datetime | None = None
+    replied_late_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class UserRow:
     name: str
     department: str | None
     roles: list[str]
+    department_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +104,10 @@ _r = ReceiptCounter.__table__
 _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
 _n = Notification.__table__
+_dep = Department.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
+_CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
 _ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
                        "calendar_version", "installed_at", "installed_by", "reason"]
 _NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
@@ -123,11 +136,14 @@ def _definitions(dialect_name: str) -> dict:
     wanted = select(literal(1).label("one")).subquery()
     user = _u.alias("u")
     return {
-        # Starting an application needs the applicant and the newest version: one round trip.
+        # Starting an application needs the applicant (with their department's kind) and the
+        # newest version: one round trip.
         "applicant_and_process": (
-            select(user.c.name, user.c.department, user.c.roles, newest.c.id, newest.c.version, newest.c.properties)
+            select(user.c.name, user.c.department, user.c.roles, _dep.c.kind.label("department_kind"),
+                   newest.c.id, newest.c.version, newest.c.properties)
             .select_from(wanted.outerjoin(user, and_(user.c.name == bindparam("name", type_=_u.c.name.type),
                                                      user.c.active.is_(True)))
+                         .outerjoin(_dep, _dep.c.code == user.c.department)
                          .outerjoin(newest, literal(True)))),
         "receipt_next": update(_r).where(_r.c.day == bindparam("day", type_=_r.c.day.type))
         .values(last=_r.c.last + 1).returning(_r.c.last),
@@ -136,7 +152,7 @@ def _definitions(dialect_name: str) -> dict:
         "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                           state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
         "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version"]),
+        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
                 state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
@@ -227,7 +243,8 @@ class InstanceRepository:
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
         row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
-        user = UserRow(row["name"], row["department"], row["roles"]) if row["name"] is not None else None
+        user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"]) \
+            if row["name"] is not None else None
         definition = DefinitionRow(row["id"], row["version"], row["properties"]) if row["id"] is not None else None
         return user, definition
 
@@ -269,7 +286,7 @@ class InstanceRepository:
         changed = self._uow.cursor.run("instance_save", {
             "status": record.status, "ended_at": record.ended_at, "error": record.error,
             "state": _state_text(record.state, max_bytes), "waiting": record.waiting, "version": record.version + 1,
-            "id_": record.id, "version_": record.version})
+            "id_": record.id, "version_": record.version, **{n: getattr(record, n) for n in _CLOCK_FIELDS}})
         if changed != 1:
             raise StaleInstance(f"instance {record.id} was changed by another transaction")
         record.version += 1

@@ -15,10 +15,11 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
+from engine.services import admission, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
-RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department")
+RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department", statutory.COMPETENT_DEPARTMENT)
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
             raise NotFound("user.not_found", name=actor)
         if definition is None:
             raise NotFound("process.not_found", process=process_id)
-        if not permissions.may_start(user.roles, definition.properties):
-            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
-                                   needed=sorted(permissions.startable_by(definition.properties)))
+        kind = permissions.account_kind(user.department, user.department_kind)
+        if not permissions.may_start(user.roles, definition.properties, kind):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         form_name = definition.properties.get("startForm")
         form = engine.specs.forms(definition.id, lambda: session.scalar(
             select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
@@ -62,26 +63,32 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         if isinstance(data, RawForm):
             data = read_raw_form(form.schema if form is not None else None, data)
         data = dict(data or {})
+        received_on = engine.clock.today()
+        admission.check_in_force(received_on)
         problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
         if form is not None:
             problems += check_submission(form, data)
+        problems += admission.problems(session, definition.properties, form.schema if form is not None else None,
+                                       data, received_on)
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+        if not permissions.may_start(user.roles, definition.properties, kind, data):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties, data)
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-        received_on = engine.clock.today()
         receipt_number = _receipt_number(uow, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
-        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
-                   "applicant": user.name, "applicant_department": user.department}
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(initial)
         instance = InstanceRecord(
             id=None, definition_id=definition.id, process_id=process_id, status="running",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
+        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
+                   "applicant": user.name, "applicant_department": user.department,
+                   **statutory.open_clock(engine, instance, definition.properties)}
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(initial)
         try:
             outcome = run_and_sync(uow, instance, workflow, now=now)
         except StepFailed as failed:
@@ -89,6 +96,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         else:
             failure = None
         if failure is None:
+            search.index_application(uow, instance.id)
             uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                              after={"process": process_id, "version": definition.version,
                                     "receipt_number": receipt_number, "application": data, "status": outcome.status,
@@ -99,6 +107,20 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     # The step went past a budget or failed beyond repair: nothing of it is kept (grants,
     # rows), and the application is received as an errored instance that never ran.
     return _record_failed_start(engine.uow(), *failure, process_id=process_id, actor=actor, now=now)
+
+
+def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,
+                        data: dict | None = None) -> None:
+    """Refuse `actor` an application: their roles cannot start the process (`process.not_startable`),
+    or their kind of account may not apply under its article (`process.not_for_kind`)."""
+    if not permissions.startable_by(properties) & set(roles):
+        raise PermissionDenied("process.not_startable", user=actor, roles=list(roles), process=process_id,
+                               needed=sorted(permissions.startable_by(properties)))
+    names = permissions.ACCOUNT_KIND_NAMES
+    needed = [k for k in permissions.ACCOUNT_KINDS if k in permissions.applicant_kinds(properties, data)]
+    raise PermissionDenied("process.not_for_kind", user=actor, process=process_id, kind=names[kind][0],
+                           kind_en=names[kind][1], needed="、".join(names[k][0] for k in needed),
+                           needed_en=", ".join(names[k][1] for k in needed))
 
 
 def _receipt_number(uow: UnitOfWork, day) -> str:
@@ -116,7 +138,9 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=reason, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
+        statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
+        search.index_application(uow, instance.id)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                                 "application": data, "status": "errored", "opened": [], "error": reason})
@@ -209,12 +233,26 @@ def shown(uow: UnitOfWork, instance_id: int) -> dict:
         "started_at": instance.started_at.isoformat(),
         "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
         "error": instance.error,
+        "department": instance.department,
+        "statutory": statutory_clock(instance),
         "application": instance.summary,
         "data": _data_of(uow, instance),
         "tasks": [task_dict(t) for t in tasks],
         "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
                      "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
     }
+
+
+def statutory_clock(instance: InstanceRecord) -> dict | None:
+    """The application's statutory clock as JSON data (None when no statutory period governs it)."""
+    if instance.statutory_due_date is None and instance.replied_at is None:
+        return None
+    due, extended_from = instance.statutory_due_date, instance.statutory_extended_from
+    return {"due_date": due.isoformat() if due else None, "rule": instance.statutory_rule,
+            "article": instance.statutory_article, "provisional": instance.statutory_provisional,
+            "extended_from": extended_from.isoformat() if extended_from else None,
+            "replied_at": instance.replied_at.isoformat() if instance.replied_at else None,
+            "late_days": instance.replied_late_days}
 
 
 def _data_of(uow: UnitOfWork, instance: InstanceRecord) -> dict:
@@ -248,4 +286,4 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "show", "shown", "task_dict", "StartResult"]
+__all__ = ["start", "retry", "show", "shown", "statutory_clock", "raise_not_startable", "task_dict", "StartResult"]

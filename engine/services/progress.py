@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -22,6 +23,7 @@ from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import ScriptError
 from engine.bpmn.operations import OperationContext, OperationError
+from engine.services import statutory
 
 
 @dataclass
@@ -128,10 +130,22 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     engine = uow.engine
     outcome = Outcome()
     meter = StepMeter(engine.budgets)
+    marks = statutory.Marks()
+    if completed is not None:
+        # The user task decided by this command ran before the engine steps: note it as they would.
+        decided = workflow.get_task_from_id(UUID(completed)).task_spec
+        marks.note(properties(decided), decided.bpmn_id or decided.name)
+
+    def did_complete(task) -> None:
+        meter(task)
+        props = properties(task.task_spec)
+        if props:
+            marks.note(props, task.task_spec.bpmn_id or task.task_spec.name)
+
     try:
         with engine.script_engine.operating(OperationContext(uow, instance, now)):
             workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=meter)
+            workflow.do_engine_steps(did_complete_task=did_complete)
             workflow.refresh_timers()
         ready = workflow.get_tasks(state=TaskState.READY, manual=True)
         new_rows = []
@@ -162,6 +176,8 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     except Exception as err:  # noqa: BLE001 - designer BPMN can make SpiffWorkflow raise anything
         raise StepFailed(describe_failure(err)) from None
 
+    # A late extension raises here and the caller's unit of work undoes the whole command.
+    statutory.apply(engine, instance, marks, now)
     ready_ids = {str(t.id) for t in ready}
     instance.status = "completed" if completed_now else "running"
     if instance.status == "completed":

@@ -116,9 +116,61 @@ def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
     assert refused.exit_code == 1
     assert refused.stderr.splitlines() == [
         "error: user not added", "  name: 'bad name!' is not a valid user name (letters, digits, _ - .)",
-        "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, designer, "
-        "admin"]
+        "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, "
+        "department_head, designer, admin"]
     monkeypatch.setenv("PDW_LANG", "zh")
     taken = pdw("users", "add", "alice", "--roles", "applicant")
     assert taken.exit_code == 1
     assert taken.stderr.strip() == "error: 用户 alice 已存在。"
+
+
+def _late_application(pdw) -> None:
+    # Received Thursday 2026-02-12: due 2026-02-26 (02-13, the make-up Saturday 02-14, then
+    # after the Spring Festival 02-24, 02-25, 02-26).
+    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
+    pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer")
+    pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
+    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}", clock="2026-02-12T10:00:00+08:00")
+
+
+def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and_article(pdw, tmp_path):
+    _late_application(pdw)
+    rows = json.loads(pdw("report", "overdue", "--json", clock="2026-03-02T09:00:00+08:00").stdout)
+    assert [{k: r[k] for k in ("instance_id", "receipt_number", "process_id", "task_name", "department", "assignee",
+                               "due_date", "working_days_overdue", "article")} for r in rows] == [{
+        "instance_id": 1, "receipt_number": "DZ2026021200001", "process_id": "deadline_escalation",
+        "task_name": "review", "department": None, "assignee": None, "due_date": "2026-02-26",
+        "working_days_overdue": 3, "article": "第二十条第二款"}]
+    assert json.loads(pdw("report", "overdue", "--at", "2026-02-26", "--json").stdout) == []
+    written = pdw("report", "overdue", "--xlsx", str(tmp_path / "overdue.xlsx"))
+    assert written.stdout.strip() == f"1 row(s) written to {tmp_path / 'overdue.xlsx'}"
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "overdue.xlsx").active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["受理编号", "DZ2026021200001"]
+    assert pdw("report", "overdue", "--csv", str(tmp_path / "o.csv")).exit_code == 0
+    assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("DZ2026021200001,1,")
+    bad = pdw("report", "overdue", "--at", "2026-13-01")
+    assert bad.exit_code == 1 and "'2026-13-01' is not a date" in bad.stderr
+
+
+def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):
+    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
+    deployed = pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
+    assert deployed.stderr.splitlines() == [
+        "warning: deadline_escalation.bpmn element 'review' (审核): nobody active is in group reviewer, so work sent "
+        "there reaches nobody",
+        "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
+        "so work sent there reaches nobody"]
+    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}")
+    rows = json.loads(pdw("report", "unassignable", "--json").stdout)
+    assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
+        [("DZ2026030200001", "review", ["reviewer"])]
+
+
+def test_pdw_report_ontime_counts_nothing_before_any_reply(pdw):
+    _late_application(pdw)
+    rows = json.loads(pdw("report", "ontime", "--from", "2026-01-01", "--to", "2026-03-31", "--json").stdout)
+    assert rows == []
+    refused = pdw("report", "ontime", "--from", "2026-03-31", "--to", "2026-01-01")
+    assert refused.exit_code == 1 and "the end 2026-01-01 is before the start 2026-03-31" in refused.stderr

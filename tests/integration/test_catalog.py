@@ -53,3 +53,9 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(loaded):
 def test_a_file_missing_a_column_is_refused(loaded):
     with pytest.raises(InvalidInput, match="missing column"):
         catalog.import_csv(loaded.uow(), "code,name\nX,Y\n")
+
+
+def test_every_demo_catalog_item_sends_source_unit_work_to_someone(loaded):
+    from engine.services import supervision
+
+    assert supervision.empty_groups_of_catalog(loaded.uow()) == []

@@ -434,3 +434,37 @@ def test_a_form_outside_the_forms_folder_is_refused():
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'''
     found = messages(validate(wrap(body)))
     assert found == ["x.bpmn:6 element 't': form '../../../etc/passwd' is outside the forms folder"]
+
+
+def _clocked(governing: str, extension: str) -> bytes:
+    return f'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="x">
+  <bpmn:process id="p" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="statutoryRule" value="{governing}" />
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="s"/>
+    <bpmn:intermediateThrowEvent id="extend">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="statutoryExtension" value="{extension}" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:intermediateThrowEvent>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="extend"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="extend" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>'''.encode()
+
+
+def test_a_statutory_extension_must_extend_the_process_s_own_statutory_rule():
+    assert validate(_clocked("art20_share_reply", "art20_share_extension")).ok
+    result = validate(_clocked("art27_open_reply", "art20_share_extension"))
+    assert [(p.code, p.element, p.params) for p in result.problems] == [
+        ("bpmn.extension_unrelated", "extend", {"rule": "art20_share_extension", "governing": "art27_open_reply"})]
+
+
+def test_an_unknown_statutory_rule_of_a_process_is_refused():
+    result = validate(_clocked("art99_made_up", "art20_share_extension"))
+    assert [(p.code, p.element) for p in result.problems] == [("bpmn.rule_unknown", "p"),
+                                                              ("bpmn.extension_unrelated", "extend")]

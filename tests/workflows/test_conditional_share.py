@@ -40,7 +40,7 @@ def test_a_conditional_item_is_reviewed_within_five_working_days_and_approval_re
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
 
     review = procedure.open_tasks(instance_id)["review"]
-    assert review["candidate_groups"] == ["reviewer"]
+    assert review["candidate_groups"] == ["reviewer@sjj"]  # the competent authority's reviewers (Art. 20)
     assert (review["due_date"], review["deadline_rule"], review["deadline_article"]) == (
         "2026-03-09", "art20_share_reply", "第二十条第二款")
     assert review["due_at"] == "2026-03-09T16:00:00+00:00"  # 24:00 Beijing time
@@ -84,7 +84,7 @@ def test_an_applicant_may_not_decide_the_review(procedure):
 def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_working_days(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
     procedure.at("2026-03-09T10:00:00+08:00")
-    procedure.complete(instance_id, "review", "li.si", decision="extend", comment="需征求市公安局意见")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求市公安局意见")
 
     opinion = procedure.open_tasks(instance_id)["source_opinion"]
     assert opinion["candidate_groups"] == ["source_unit_handler@gaj"]
@@ -110,7 +110,7 @@ def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_worki
 
 def test_after_an_extension_the_authority_may_still_refuse(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="disagree", opinion_reasons="涉及个人敏感信息")
 
     with pytest.raises(InvalidInput) as invalid:  # no second extension (Art. 20: extendable once)
@@ -149,7 +149,7 @@ def test_a_missed_deadline_escalates_to_supervisors_without_cancelling_the_revie
 
 def test_a_missed_extended_deadline_escalates_the_second_review(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="agree", opinion_reasons="同意")
 
     procedure.at("2026-03-10T09:00:00+08:00")  # the first deadline has passed, but that review is done
@@ -161,13 +161,26 @@ def test_a_missed_extended_deadline_escalates_the_second_review(procedure):
     assert sorted(procedure.open_tasks(instance_id)) == ["final_review", "supervise_final_review"]
 
 
+def test_a_source_unit_that_never_answers_is_escalated_when_the_extended_deadline_passes(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-06T10:00:00+08:00")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
+
+    procedure.at("2026-03-16T23:00:00+08:00")  # the extended deadline's last day: nothing yet
+    assert procedure.sweep() == []
+    procedure.at("2026-03-17T00:00:00+08:00")
+    assert [f.task_name for f in procedure.sweep()] == ["source_opinion_overdue"]
+    assert sorted(procedure.open_tasks(instance_id)) == ["source_opinion", "supervise_source_opinion"]
+    assert procedure.show(instance_id)["statutory"]["due_date"] == "2026-03-16"
+
+
 def test_deadlines_run_across_the_national_day_holiday(procedure):
     procedure.at("2026-09-28T10:00:00+08:00")  # Monday; Oct 1-7 off, Saturday Oct 10 a make-up working day
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
 
     assert procedure.open_tasks(instance_id)["review"]["due_date"] == "2026-10-10"
     procedure.at("2026-10-09T10:00:00+08:00")
-    procedure.complete(instance_id, "review", "li.si", decision="extend")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
     procedure.complete(instance_id, "source_opinion", "wang.wu", opinion="agree", opinion_reasons="同意")
     assert procedure.open_tasks(instance_id)["final_review"]["due_date"] == "2026-10-16"
 

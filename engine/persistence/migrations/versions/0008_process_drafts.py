@@ -1,7 +1,7 @@
 """process designers' drafts
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 
 A designer's unfinished edit of a process: the BPMN as the modeler last saved it and any
 JSON Schema forms edited beside it, one draft per process, shared by its designers. Deploying
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
