@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from engine.persistence.models import AuditEntry
 
+from engine.demo import DEMO_USERS
 from engine.services import accounts, instances, users
-from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes
+from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes, stray_chinese
 
 SHARE = (WEB_FIXTURES / "web_share.bpmn").read_text()
 RENAMED = SHARE.replace("共享审核", "共享申请审核")
@@ -142,3 +143,17 @@ def test_the_designer_pages_read_in_english(designer_client):
     modeler = designer_client.get("/designer/processes/web_share/edit").text
     labels = json.loads(re.search(r'id="designer-labels">(.*?)</script>', modeler, re.S).group(1))
     assert labels["rule"] == "Statutory deadline rule" and labels["noForm"] == "(no form)"
+
+
+def test_the_designer_pages_in_english_show_no_chinese_but_peoples_names(demo_engines):
+    from test_web_english import english
+
+    designer_client = english(demo_engines, "sun.qi")
+    written = tuple(u.display_name for u in DEMO_USERS)
+    for path in ("/designer/", "/designer/processes/conditional_share",
+                 "/designer/processes/conditional_share/forms?name=conditional_share/review.json"):
+        response = designer_client.get(path)
+        assert response.status_code == 200, path
+        # The schema is edited as it is written; the preview shows it as English reviewers read it.
+        page = re.sub(r'<textarea id="schema-text".*?</textarea>', "", response.text, flags=re.S)
+        assert stray_chinese(page, written) == [], path
