@@ -1,8 +1,6 @@
 """An application's progress on its process diagram: the steps done, the steps open and their deadlines."""
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
@@ -20,8 +18,8 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """The diagram of the version an application runs on, with its progress marked.
 
     Returns the BPMN text, the element ids done (in order, once each), the open steps with
-    their deadlines (rule, article, working days left), and the timers waiting with their instant
-    and their day in Beijing.
+    their deadlines (day, article, working days left or overdue; no holder and no rule code,
+    since applicants see it), and the timers waiting with their instant and their day in Beijing.
 
     Raises:
         NotFound: no such user or application.
@@ -47,7 +45,7 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         timers = session.execute(select(Timer.task_name, Timer.due_at).where(
             Timer.instance_id == instance_id, Timer.fired_at.is_(None))).all()
         done, active = _marks(uow, instance)
-        open_steps = [{"element": r.task_name, "title": r.title, "assignee": r.assignee,
+        open_steps = [{"element": r.task_name, "title": r.title,
                        "deadline": _json(deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
                                                article=r.deadline_article, provisional=r.deadline_provisional,
                                                basis=r.deadline_basis))}
@@ -59,12 +57,14 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                            for name, due in timers]}
 
 
+# What the diagram says of a deadline; applicants see it too, so no logins and no rule codes.
+_SHOWN = ("working_days_left", "overdue_working_days", "article", "provisional")
+
+
 def _json(deadline) -> dict:
-    """A deadline as JSON: dates and instants as ISO text, the notices it counts by left out."""
-    out = {k: v for k, v in asdict(deadline).items() if k != "basis"}
-    for key in ("due_date", "due_at"):
-        out[key] = out[key].isoformat() if out[key] is not None else None
-    return out
+    """A deadline as the diagram shows it: its day, working days left or overdue, its article."""
+    return {"due_date": deadline.due_date.isoformat() if deadline.due_date else None,
+            **{key: getattr(deadline, key) for key in _SHOWN}}
 
 
 def _marks(uow: UnitOfWork, instance) -> tuple[list[str], list[str]]:

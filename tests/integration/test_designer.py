@@ -162,6 +162,7 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     assert (step["element"], step["deadline"]["due_date"], step["deadline"]["working_days_left"]) == (
         "review", "2026-03-09", 5)
     assert step["deadline"]["article"].startswith("第二十条")
+    assert set(step) == {"element", "title", "deadline"} and "rule" not in step["deadline"]
     # The ten-day timer set at 09:00 Beijing time on 2026-03-02 falls due at 09:00 on 2026-03-12.
     assert [(t["element"], t["due_on"]) for t in shown["timers"]] == [("overdue", "2026-03-12")]
     assert shown["xml"].encode() == TIMED
