@@ -1,10 +1,12 @@
 """An application's progress on its process diagram: the steps done, the steps open and their deadlines."""
 from __future__ import annotations
 
+from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
 from engine import permissions
+from engine.bpmn.validation import BPMN_NS
 from engine.clock import SHANGHAI
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
@@ -20,6 +22,8 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     Returns the BPMN text, the element ids done (in order, once each), the open steps with
     their deadlines (day, article, working days left or overdue; no holder and no rule code,
     since applicants see it), and the timers waiting with their instant and their day in Beijing.
+    An applicant's copy of the BPMN is the drawing alone, without scripts, conditions and
+    extension properties.
 
     Raises:
         NotFound: no such user or application.
@@ -45,6 +49,9 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         timers = session.execute(select(Timer.task_name, Timer.due_at).where(
             Timer.instance_id == instance_id, Timer.fired_at.is_(None))).all()
         done, active = _marks(uow, instance)
+        xml = definition.bpmn_xml
+        if not (permissions.is_staff(user.roles) or permissions.may_design(user.roles)):
+            xml = _outline(xml)
         open_steps = [{"element": r.task_name, "title": r.title,
                        "deadline": _json(deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
                                                article=r.deadline_article, provisional=r.deadline_provisional,
@@ -52,13 +59,27 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                       for r in rows if r.state == "open"]
         return {"instance_id": instance_id, "receipt_number": instance.receipt_number, "status": instance.status,
                 "process_id": definition.process_id, "version": definition.version,
-                "xml": definition.bpmn_xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
+                "xml": xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
                 "timers": [{"element": name, "due_at": due.isoformat(), "due_on": due.astimezone(SHANGHAI).date().isoformat()}
                            for name, due in timers]}
 
 
 # What the diagram says of a deadline; applicants see it too, so no logins and no rule codes.
 _SHOWN = ("working_days_left", "overdue_working_days", "article", "provisional")
+
+
+# What an applicant's copy of the diagram leaves out: how the procedure works inside (scripts,
+# conditions, timer expressions, candidate groups, forms), which the drawing does not need.
+_INTERNAL = ("extensionElements", "script", "conditionExpression", "timeDate", "timeDuration", "timeCycle",
+             "documentation")
+
+
+def _outline(xml: bytes) -> bytes:
+    """The BPMN as the viewer draws it, without the internals of `_INTERNAL`."""
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    for el in root.xpath(" | ".join(f"//bpmn:{name}" for name in _INTERNAL), namespaces={"bpmn": BPMN_NS}):
+        el.getparent().remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _json(deadline) -> dict:
