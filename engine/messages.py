@@ -220,6 +220,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "migration.subprocess_removed": ("正在运行的子流程 {process} 在新版本中已删除。",
                                      "the subprocess '{process}' under way is removed in the new version"),
     "instance.not_visible": ("您无权查看申请 {instance}。", "{user} may not see instance {instance}"),
+    "bpmn.group_unknown": ("办理组「{group}」不对应任何角色，没有人会收到此任务（角色：{roles}，可写作 角色@单位代码）。",
+                           "the candidate group '{group}' matches no role, so nobody would get this task "
+                           "(roles: {roles}; or role@department)"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)
     "budget.steps": ("元素 {element}：一次操作执行的引擎步骤超过上限 {limit}（流程可能陷入循环）。",

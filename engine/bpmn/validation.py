@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.budgets import Budgets
+from engine.permissions import ROLES
 from engine.bpmn.parser import PdwBpmnParser
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
@@ -357,7 +358,7 @@ class _Checker:
             self.warn(owner, "bpmn.camunda_unread", at=el, name=f"camunda:{name}")
 
     def warn(self, owner, code: str, *, at, **params) -> None:
-        """Record what `at`, part of `owner`, says that PDW will not read, though the file still runs."""
+        """Record a warning about `at`, part of `owner`: the file still runs, but not as its author meant."""
         self.warnings.append(Problem(code, params, element=owner.get("id"), file=self.file_name, line=at.sourceline))
 
     def duplicates(self, el) -> None:
@@ -452,6 +453,10 @@ class _Checker:
         else:
             self.form(el, form, info.forms)
         expression = props.get("candidateGroupsExpression")
+        for group in (g.strip() for g in props.get("candidateGroups", "").split(",")):
+            # A group is a role, a role at a department (role@dept) or one person (user:NAME).
+            if group and not group.startswith("user:") and group.split("@")[0] not in ROLES:
+                self.warn(el, "bpmn.group_unknown", at=el, group=group, roles=list(ROLES))
         if not (props.get("candidateGroups", "").strip() or expression or lane.strip()):
             self.report(el, "bpmn.user_task_no_group")
         rule = props.get("deadlineRule")

@@ -1,12 +1,13 @@
 """An application's progress on its process diagram: the steps done, the steps open and their deadlines."""
 from __future__ import annotations
 
-from dataclasses import asdict
-
+from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
 from engine import permissions
+from engine.bpmn.validation import BPMN_NS
+from engine.clock import SHANGHAI
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
 from engine.persistence.unit_of_work import UnitOfWork
@@ -19,7 +20,10 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """The diagram of the version an application runs on, with its progress marked.
 
     Returns the BPMN text, the element ids done (in order, once each), the open steps with
-    their deadlines (rule, article, working days left), and the timers waiting with their dates.
+    their deadlines (day, article, working days left or overdue; no holder and no rule code,
+    since applicants see it), and the timers waiting with their instant and their day in Beijing.
+    An applicant's copy of the BPMN is the drawing alone, without scripts, conditions and
+    extension properties.
 
     Raises:
         NotFound: no such user or application.
@@ -42,23 +46,43 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         timers = session.execute(select(Timer.task_name, Timer.due_at).where(
             Timer.instance_id == instance_id, Timer.fired_at.is_(None))).all()
         done, active = _marks(uow, instance)
-        open_steps = [{"element": r.task_name, "title": r.title, "assignee": r.assignee,
+        xml = definition.bpmn_xml
+        if not (permissions.is_staff(user.roles) or permissions.may_design(user.roles)):
+            xml = _outline(xml)
+        open_steps = [{"element": r.task_name, "title": r.title,
                        "deadline": _json(deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
                                                article=r.deadline_article, provisional=r.deadline_provisional,
                                                basis=r.deadline_basis))}
                       for r in rows if r.state == "open"]
         return {"instance_id": instance_id, "receipt_number": instance.receipt_number, "status": instance.status,
                 "process_id": definition.process_id, "version": definition.version,
-                "xml": definition.bpmn_xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
-                "timers": [{"element": name, "due_at": due.isoformat()} for name, due in timers]}
+                "xml": xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
+                "timers": [{"element": name, "due_at": due.isoformat(), "due_on": due.astimezone(SHANGHAI).date().isoformat()}
+                           for name, due in timers]}
+
+
+# What the diagram says of a deadline; applicants see it too, so no logins and no rule codes.
+_SHOWN = ("working_days_left", "overdue_working_days", "article", "provisional")
+
+
+# What an applicant's copy of the diagram leaves out: how the procedure works inside (scripts,
+# conditions, timer expressions, candidate groups, forms), which the drawing does not need.
+_INTERNAL = ("extensionElements", "script", "conditionExpression", "timeDate", "timeDuration", "timeCycle",
+             "documentation")
+
+
+def _outline(xml: bytes) -> bytes:
+    """The BPMN as the viewer draws it, without the internals of `_INTERNAL`."""
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    for el in root.xpath(" | ".join(f"//bpmn:{name}" for name in _INTERNAL), namespaces={"bpmn": BPMN_NS}):
+        el.getparent().remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _json(deadline) -> dict:
-    """A deadline as JSON: dates and instants as ISO text, the notices it counts by left out."""
-    out = {k: v for k, v in asdict(deadline).items() if k != "basis"}
-    for key in ("due_date", "due_at"):
-        out[key] = out[key].isoformat() if out[key] is not None else None
-    return out
+    """A deadline as the diagram shows it: its day, working days left or overdue, its article."""
+    return {"due_date": deadline.due_date.isoformat() if deadline.due_date else None,
+            **{key: getattr(deadline, key) for key in _SHOWN}}
 
 
 def _marks(uow: UnitOfWork, instance) -> tuple[list[str], list[str]]:

@@ -172,7 +172,7 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert page.locator("#prop-rule").input_value() == "art20_share_reply"
 
 
-def test_the_reviewer_sees_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):  # noqa: F811
+def test_the_reviewer_and_the_applicant_see_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):  # noqa: F811
     engine = project.at()
     first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
     [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
@@ -185,6 +185,14 @@ def test_the_reviewer_sees_the_application_diagram_with_the_open_step_and_its_de
     assert "截止 2026-03-09" in summary and "剩余 5 个工作日" in summary
     assert "截止 2026-03-09" in page.locator(".diagram-deadline").inner_text()
     assert not page.script_errors
+
+    # The applicant's page draws the same progress from the diagram without its internals.
+    applicant = sign_in(browser, server, "zhang.san")
+    applicant.goto(f"/portal/applications/{first.instance_id}")
+    applicant.wait_for_selector(".diagram-card[data-ready=true]")
+    assert applicant.locator('.djs-element.pdw-active[data-element-id="review"]').count() == 1
+    assert "剩余 5 个工作日" in applicant.locator(".diagram-summary").inner_text()
+    assert not applicant.script_errors
 
 
 def test_a_spiffarena_file_uploaded_opened_and_saved_in_the_modeler_keeps_every_spiffworkflow_extension(

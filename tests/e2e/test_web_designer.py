@@ -7,9 +7,13 @@ import re
 from io import BytesIO
 
 import pytest
+from sqlalchemy import func, select
 
+from engine.persistence.models import AuditEntry
+
+from engine.demo import DEMO_USERS
 from engine.services import accounts, instances, users
-from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes
+from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes, stray_chinese
 
 SHARE = (WEB_FIXTURES / "web_share.bpmn").read_text()
 RENAMED = SHARE.replace("共享审核", "共享申请审核")
@@ -36,13 +40,20 @@ def test_a_designer_lands_on_the_processes_with_their_versions(designer_client):
     assert "有条件共享申请（测试）" in page and "web_share" in page and "v1" in page
 
 
-def test_others_may_not_see_the_designer_pages_or_deploy(client, auth):
-    auth.login("li.si")
+def test_others_may_not_see_the_designer_pages_save_deploy_or_migrate(client, auth, engines):
+    auth.login("zhao.liu")
     assert client.get("/designer/").status_code == 403
+    assert client.get("/designer/processes/web_share/edit").status_code == 403
     token = csrf_token(client.get("/inbox/").text)
-    response = client.post("/designer/deploy", data=json.dumps({"file_name": "web_share.bpmn", "xml": RENAMED}),
-                           content_type="application/json", headers={"X-CSRFToken": token})
-    assert response.status_code == 403
+    for url in ("/designer/deploy", "/designer/draft", "/designer/validate"):
+        response = client.post(url, data=json.dumps({"file_name": "web_share.bpmn", "xml": RENAMED}),
+                               content_type="application/json", headers={"X-CSRFToken": token})
+        assert response.status_code == 403, url
+    migrate = client.post("/designer/processes/web_share/migrate?old=1&new=1", data={"csrf_token": token})
+    assert migrate.status_code == 403
+    with engines.at().uow().read() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action.like("definition.%"))) == 1  # the fixture's own deploy
 
 
 def test_validation_lists_every_problem_with_its_element(designer_client):
@@ -132,3 +143,17 @@ def test_the_designer_pages_read_in_english(designer_client):
     modeler = designer_client.get("/designer/processes/web_share/edit").text
     labels = json.loads(re.search(r'id="designer-labels">(.*?)</script>', modeler, re.S).group(1))
     assert labels["rule"] == "Statutory deadline rule" and labels["noForm"] == "(no form)"
+
+
+def test_the_designer_pages_in_english_show_no_chinese_but_peoples_names(demo_engines):
+    from test_web_english import english
+
+    designer_client = english(demo_engines, "sun.qi")
+    written = tuple(u.display_name for u in DEMO_USERS)
+    for path in ("/designer/", "/designer/processes/conditional_share",
+                 "/designer/processes/conditional_share/forms?name=conditional_share/review.json"):
+        response = designer_client.get(path)
+        assert response.status_code == 200, path
+        # The schema is edited as it is written; the preview shows it as English reviewers read it.
+        page = re.sub(r'<textarea id="schema-text".*?</textarea>', "", response.text, flags=re.S)
+        assert stray_chinese(page, written) == [], path

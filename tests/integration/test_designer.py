@@ -162,19 +162,30 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     assert (step["element"], step["deadline"]["due_date"], step["deadline"]["working_days_left"]) == (
         "review", "2026-03-09", 5)
     assert step["deadline"]["article"].startswith("第二十条")
-    assert [t["element"] for t in shown["timers"]] == ["overdue"]
-    assert shown["xml"].encode() == TIMED
-    assert diagram.progress(engine.uow(), "rita", first)["instance_id"] == first
+    assert set(step) == {"element", "title", "deadline"} and "rule" not in step["deadline"]
+    # The ten-day timer set at 09:00 Beijing time on 2026-03-02 falls due at 09:00 on 2026-03-12.
+    assert [(t["element"], t["due_on"]) for t in shown["timers"]] == [("overdue", "2026-03-12")]
+    # The applicant's copy is the drawing alone; the reviewer's is the file as deployed.
+    assert "candidateGroups" not in shown["xml"] and "P10D" not in shown["xml"] and 'decision == "approve"' \
+        not in shown["xml"] and 'id="escalation" name="督办逾期申请"' in shown["xml"]
+    assert diagram.progress(engine.uow(), "rita", first)["xml"].encode() == TIMED
     add_user(engine.uow(), "bob", department="fgw", roles=["applicant"])
     with pytest.raises(PermissionDenied):
         diagram.progress(engine.uow(), "bob", first)
 
 
+EMBEDDED = (FIXTURES / "modelers" / "embedded_subprocess.bpmn").read_bytes()
+
+
+def start_embedded(engine):
+    """Deploy the modeler's file with an embedded subprocess and start an application of it."""
+    designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", EMBEDDED)
+    return EMBEDDED, instances.start(engine.uow(), "embedded_review", actor="alice", data={"subject": "人口数据"})
+
+
 def test_an_embedded_subprocess_written_by_a_modeler_deploys_and_runs_to_completion(people):
     engine = people
-    content = (FIXTURES / "modelers" / "embedded_subprocess.bpmn").read_bytes()
-    designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", content)
-    started = instances.start(engine.uow(), "embedded_review", actor="alice", data={"subject": "人口数据"})
+    content, started = start_embedded(engine)
     [task] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
     assert task["task_name"] == "decide"
     tasks.claim(engine.uow(), task["id"], actor="rita")
@@ -209,9 +220,7 @@ def test_an_edited_form_is_kept_in_a_draft_begun_from_the_newest_version_until_d
 
 def test_an_instance_waiting_inside_an_embedded_subprocess_migrates_and_runs_to_completion(people):
     engine = people
-    content = (FIXTURES / "modelers" / "embedded_subprocess.bpmn").read_bytes()
-    designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", content)
-    started = instances.start(engine.uow(), "embedded_review", actor="alice", data={"subject": "人口数据"})
+    content, started = start_embedded(engine)
     [before] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
     renamed = content.replace("审核决定".encode(), "审核并决定".encode()).replace(b"reviewed = True",
                                                                              b"reviewed = 'v2'")

@@ -65,3 +65,13 @@ def test_an_unknown_element_inside_a_subprocess_is_still_refused():
         '<bpmn:complexGateway id="odd" />\n      <bpmn:startEvent')
     result = validate_bpmn(text.encode(), "x.bpmn", rules=load_rules(), forms_dir=FIXTURES / "forms")
     assert [(p.code, p.element) for p in result.problems] == [("bpmn.element_unsupported", "odd")]
+
+
+def test_a_candidate_group_that_matches_no_role_is_a_warning():
+    text = (MODELERS / "embedded_subprocess.bpmn").read_text().replace(
+        'name="candidateGroups" value="reviewer"', 'name="candidateGroups" value="reviewer@sjj, reviewr, user:li.si"')
+    result = validate_bpmn(text.encode(), "x.bpmn", rules=load_rules(), forms_dir=FIXTURES / "forms")
+    assert result.ok
+    assert [(w.code, w.element, w.params["group"]) for w in result.warnings] == [
+        ("bpmn.group_unknown", "decide", "reviewr")]
+    assert "nobody would get this task" in result.warnings[0].text()

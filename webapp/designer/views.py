@@ -15,6 +15,7 @@ from webapp.designer import bp
 from webapp.engine import new_uow
 from webapp.errors import describe, language
 from webapp.security import login_required
+from webapp.terms import term
 
 
 def _problems(problems) -> list[dict]:
@@ -253,4 +254,6 @@ def instance_diagram(instance_id: int):
         shown = diagram.progress(new_uow(), g.user.name, instance_id)
     except PermissionDenied as err:
         return _refused(err, 403)
+    for step in shown["open"]:
+        step["title"] = term(step["title"])
     return jsonify(shown)

@@ -39,7 +39,9 @@
         lines.push(step.title + (text ? '：' + text : ''));
       });
       progress.timers.forEach(function (timer) {
-        lines.push(timer.element + ' · ' + labels.timer + ' ' + timer.due_at.slice(0, 10));
+        var shape = registry.get(timer.element);
+        var name = shape && shape.businessObject.name ? shape.businessObject.name : timer.element;
+        lines.push(name + ' · ' + labels.timer + ' ' + timer.due_on);
       });
       summary.textContent = labels.version + ' ' + progress.version + (lines.length ? ' · ' + lines.join('；') : '');
       card.dataset.ready = 'true';
