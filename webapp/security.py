@@ -8,7 +8,7 @@ from flask import Flask, current_app, flash, g, redirect, request, session, url_
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 
-from engine.services import accounts
+from engine.services import notifications
 from webapp.engine import new_uow
 
 csrf = CSRFProtect()
@@ -36,7 +36,7 @@ def load_signed_in_user() -> None:
         flash(_("您已超过 %(minutes)d 分钟未操作，请重新登录。", minutes=int(idle // 60)), "warning")
         return
     session["seen"] = now
-    g.user = accounts.current_user(new_uow(), name)
+    g.user, g.unread_notifications = notifications.signed_in(new_uow(), name)
     if g.user is None:
         session.clear()
 
