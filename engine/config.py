@@ -52,6 +52,8 @@ class Config:
     secure_cookies: bool = False  # PDW_SECURE_COOKIES
     sign_in_max_failures: int = 5  # PDW_SIGN_IN_MAX_FAILURES
     sign_in_window_minutes: int = 15  # PDW_SIGN_IN_WINDOW_MINUTES
+    attachment_max_mb: int = 10  # PDW_ATTACHMENT_MAX_MB: the largest supporting document, in MiB
+    attachments_per_application: int = 10  # PDW_ATTACHMENTS_PER_APPLICATION
     # Budgets of one command's engine steps (engine.bpmn.budgets): a process past one is errored.
     max_engine_steps: int = 500  # PDW_MAX_ENGINE_STEPS: tasks run by the engine in one command
     max_step_seconds: float = 10.0  # PDW_MAX_STEP_SECONDS: wall-clock time of one command's steps
@@ -119,6 +121,10 @@ class Config:
             sign_in_max_failures=env.integer("PDW_SIGN_IN_MAX_FAILURES", default.sign_in_max_failures, minimum=1),
             sign_in_window_minutes=env.integer("PDW_SIGN_IN_WINDOW_MINUTES", default.sign_in_window_minutes,
                                                minimum=1),
+            attachment_max_mb=env.integer("PDW_ATTACHMENT_MAX_MB", default.attachment_max_mb, minimum=1,
+                                          maximum=100),
+            attachments_per_application=env.integer("PDW_ATTACHMENTS_PER_APPLICATION",
+                                                    default.attachments_per_application, minimum=0, maximum=100),
             max_engine_steps=env.integer("PDW_MAX_ENGINE_STEPS", default.max_engine_steps, minimum=1),
             max_step_seconds=env.seconds("PDW_MAX_STEP_SECONDS", default.max_step_seconds),
             max_tasks_per_instance=env.integer("PDW_MAX_TASKS_PER_INSTANCE", default.max_tasks_per_instance,

@@ -24,6 +24,7 @@ DEPARTMENTS = {
     "wjw": ("达州市卫生健康委员会", "source_unit"),
     "zrzyj": ("达州市自然资源和规划局", "source_unit"),
     "dzkj": ("达州数智科技有限公司", "company"),
+    "dzsw": ("达州市水务集团有限公司", "public_service"),
 }
 
 
@@ -33,7 +34,7 @@ class DemoUser:
 
     name: str
     display_name: str
-    department: str
+    department: str | None
     roles: tuple[str, ...]
     password: str
 
@@ -52,6 +53,10 @@ DEMO_USERS = (
     DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "zhaoliu-demo"),
     DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sunqi-demo"),
     DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "admin-demo"),
+    # One applicant of each other kind of account (engine.permissions.ACCOUNT_KINDS).
+    DemoUser("feng.ba", "冯八", "dzsw", ("applicant",), "fengba-demo"),
+    DemoUser("qian.jiu", "钱九", "dzkj", ("applicant",), "qianjiu-demo"),
+    DemoUser("chen.shi", "陈十", None, ("applicant",), "chenshi-demo"),
 )
 
 

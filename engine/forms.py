@@ -42,6 +42,17 @@ def load_form(forms_dir: Path, name: str) -> dict:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FormError("form.not_json", form=name, detail=str(err)) from None
+    return check_form(name, schema)
+
+
+def check_form(name: str, schema: object) -> dict:
+    """`schema` if it is a JSON Schema of an object, as every PDW form must be.
+
+    Raises:
+        FormError: it is not a valid JSON Schema, or not one of an object.
+    """
+    if not isinstance(schema, dict):
+        raise FormError("form.not_object_schema", form=name)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:

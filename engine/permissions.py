@@ -17,6 +17,22 @@ AUTHORITY_KIND = "authority"
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
 
+# Who an account acts for, which decides under which articles it may apply: Art. 20, 22 and 23
+# give applications to 政务部门和公共服务组织; Art. 16, 27 and 28 to 自然人、法人和非法人组织 too.
+ACCOUNT_KINDS = ("government", "public_service", "organisation", "person")
+ACCOUNT_KIND_NAMES = {"government": ("政务部门", "government department"),
+                      "public_service": ("公共服务组织", "public service organisation"),
+                      "organisation": ("法人/非法人组织", "legal person or unincorporated organisation"),
+                      "person": ("自然人", "natural person")}
+# The account kind of a department's members, by the department's `kind`; an account without a
+# department acts for itself (自然人).
+_KIND_OF_DEPARTMENT = {"authority": "government", "operator": "government", "source_unit": "government",
+                       "department": "government", "public_service": "public_service",
+                       "company": "organisation", "organisation": "organisation"}
+# The process property naming the account kinds that may apply (comma-separated; default: every
+# kind); `applicantKinds:FIELD=VALUE` narrows it for applications whose FIELD has that VALUE.
+APPLICANT_KINDS = "applicantKinds"
+
 
 class Person(Protocol):
     """Anything with a name, a department and roles (a user row or view)."""
@@ -42,10 +58,33 @@ def startable_by(properties: dict | None) -> frozenset[str]:
     return frozenset(r.strip() for r in value.split(",") if r.strip())
 
 
-def may_start(roles: Iterable[str], properties: dict | None) -> bool:
-    """True when a user with `roles` may start a process with these properties (admins always may)."""
+def account_kind(department: str | None, department_kind: str | None) -> str:
+    """The kind of account (one of ACCOUNT_KINDS) of a member of `department` of `department_kind`."""
+    if not department:
+        return "person"
+    return _KIND_OF_DEPARTMENT.get(department_kind or "department", "government")
+
+
+def applicant_kinds(properties: dict | None, data: dict | None = None) -> frozenset[str]:
+    """The account kinds that may file an application with `data` under a process with these properties."""
+    properties = properties or {}
+    value = properties.get(APPLICANT_KINDS)
+    for name, narrowed in properties.items():
+        field, _, wanted = name.removeprefix(APPLICANT_KINDS + ":").partition("=")
+        if name.startswith(APPLICANT_KINDS + ":") and data is not None and str(data.get(field)) == wanted:
+            value = narrowed
+    if not value:
+        return frozenset(ACCOUNT_KINDS)
+    return frozenset(k.strip() for k in value.split(",") if k.strip())
+
+
+def may_start(roles: Iterable[str], properties: dict | None, kind: str, data: dict | None = None) -> bool:
+    """True when a user with `roles` and account `kind` may start a process with these properties,
+    for an application with `data` when given (admins always may)."""
     roles = set(roles)
-    return "admin" in roles or bool(startable_by(properties) & roles)
+    if "admin" in roles:
+        return True
+    return bool(startable_by(properties) & roles) and kind in applicant_kinds(properties, data)
 
 
 def is_staff(roles: Iterable[str]) -> bool:
@@ -69,11 +108,13 @@ def may_release(user: Person, assignee: str | None) -> bool:
 
 
 def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str | None,
-                 completed_by: str | None, started_by: str) -> bool:
-    """True when the user may open a task: a candidate, an overseer, its holder or decider, or
-    the applicant whose application it belongs to."""
-    return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
-            or user.name in (assignee, completed_by, started_by))
+                 completed_by: str | None) -> bool:
+    """True when the user may open a task: a candidate, an overseer, or its holder or decider.
+
+    The applicant whose application it belongs to sees the steps meant for them (as a
+    candidate) and the replies on their application's page, not the officials' steps.
+    """
+    return is_candidate(user, candidate_groups) or is_overseer(user.roles) or user.name in (assignee, completed_by)
 
 
 def may_supervise(roles: Iterable[str]) -> bool:
@@ -87,3 +128,38 @@ def supervised_department(user: Person, department_kind: str | None) -> str | No
     if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
         return None
     return user.department or ""
+
+
+# Who may change processes: save drafts, deploy versions, move running instances between them.
+DESIGNER_ROLES = frozenset({"designer", "admin"})
+
+
+def may_design(roles: Iterable[str]) -> bool:
+    """True for process designers and admins: they save, validate, deploy and migrate processes."""
+    return bool(DESIGNER_ROLES & set(roles))
+
+
+def may_see_instance(user: Person, *, started_by: str, task_people: Iterable[str | None],
+                     candidate_groups: Iterable[str]) -> bool:
+    """True when the user may see an application's progress: its applicant, anyone who holds or
+    decided one of its tasks or is a candidate for one, an overseer, or a designer."""
+    return (user.name == started_by or user.name in set(task_people) or is_candidate(user, candidate_groups)
+            or is_overseer(user.roles) or may_design(user.roles))
+
+
+def sees_internal_work(user: Person) -> bool:
+    """True for officials, who read an application's internal steps, opinions and who did what;
+    applicants are shown only what was decided for them (see engine.disclosure)."""
+    return is_staff(user.roles)
+
+
+def may_withdraw(user: Person, started_by: str) -> bool:
+    """True when the user may withdraw an application: only the applicant who made it."""
+    return user.name == started_by
+
+
+def may_see_application(user: Person, *, started_by: str, candidate_groups: Iterable[Iterable[str]]) -> bool:
+    """True when the user may see an application and its documents: its applicant, an overseer,
+    or a candidate for any of its steps."""
+    return (user.name == started_by or is_overseer(user.roles)
+            or any(is_candidate(user, groups) for groups in candidate_groups))

@@ -10,7 +10,7 @@ from engine.cli.common import emit, friendly, new_uow
 
 @click.group("users")
 def group() -> None:
-    """Add and list users, and set their passwords."""
+    """Add, list and disable users, and set their passwords."""
 
 
 @group.command("add")
@@ -60,3 +60,15 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_password(new_uow(), name, password, actor=actor)
     click.echo(f"password set for {name}")
+
+
+@group.command("disable")
+@click.argument("name")
+@click.option("--as", "actor", default="admin", show_default=True, help="Who disables the user (audit log).")
+@friendly
+def disable_command(name: str, actor: str) -> None:
+    """Stop a user from signing in and end every session they hold."""
+    from engine.services.users import disable_user
+
+    disable_user(new_uow(), name, actor=actor)
+    click.echo(f"disabled {name}; their sessions have ended")

@@ -30,7 +30,9 @@ def validate_command(files: tuple[str, ...]) -> None:
     """Check BPMN files; print one line per problem and exit non-zero if there are any."""
     from engine.services.definitions import problems_of
 
-    problems = problems_of(_read(files), get_engine())
+    problems, warnings = problems_of(_read(files), get_engine())
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from engine.persistence import triggers
+from engine.persistence import search_index, triggers
 
 
 class UtcDateTime(TypeDecorator):
@@ -76,6 +76,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Where notifications are e-mailed when an SMTP server is set (PDW_SMTP_HOST).
     email: Mapped[str | None] = mapped_column(String(254))
+    # Moved on by signing out, a new password or disabling: every older session cookie is dead.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ProcessDefinition(Base):
@@ -98,6 +100,22 @@ class ProcessDefinition(Base):
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessDraft(Base):
+    """A designer's unfinished edit of a process, one per process, shared by its designers."""
+
+    __tablename__ = "process_drafts"
+
+    process_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The version the edit began from (None: a process not deployed yet).
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # JSON Schema forms edited with the draft, by name; they stand in for the forms folder's.
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))
 
 
 _UNANSWERED = "replied_at IS NULL AND statutory_due_date IS NOT NULL"
@@ -235,6 +253,40 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A supporting document of an application (申请材料), kept in the database with the
+    application it belongs to, so a backup of the one is a backup of the other."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApplicationSearch(Base):
+    """What people read of an application, as words for the full-text index (engine.search):
+    receipt number, procedure, applicant and organisation, catalog entry, the application's text.
+
+    The index itself (SQLite FTS5 / a PostgreSQL GIN tsvector) is made by
+    engine.persistence.search_index with the table.
+    """
+
+    __tablename__ = "application_search"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text)
+
+
+search_index.attach(ApplicationSearch.__table__)
 
 
 class AuditHead(Base):

@@ -16,9 +16,9 @@ from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, sel
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, HumanTask,
-                                       Notification, ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate,
-                                       Timer, User)
+from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
+                                       HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
+                                       TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
 
 
@@ -64,6 +64,7 @@ class UserRow:
     name: str
     department: str | None
     roles: list[str]
+    department_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ _r = ReceiptCounter.__table__
 _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
 _n = Notification.__table__
+_dep = Department.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
@@ -134,11 +136,14 @@ def _definitions(dialect_name: str) -> dict:
     wanted = select(literal(1).label("one")).subquery()
     user = _u.alias("u")
     return {
-        # Starting an application needs the applicant and the newest version: one round trip.
+        # Starting an application needs the applicant (with their department's kind) and the
+        # newest version: one round trip.
         "applicant_and_process": (
-            select(user.c.name, user.c.department, user.c.roles, newest.c.id, newest.c.version, newest.c.properties)
+            select(user.c.name, user.c.department, user.c.roles, _dep.c.kind.label("department_kind"),
+                   newest.c.id, newest.c.version, newest.c.properties)
             .select_from(wanted.outerjoin(user, and_(user.c.name == bindparam("name", type_=_u.c.name.type),
                                                      user.c.active.is_(True)))
+                         .outerjoin(_dep, _dep.c.code == user.c.department)
                          .outerjoin(newest, literal(True)))),
         "receipt_next": update(_r).where(_r.c.day == bindparam("day", type_=_r.c.day.type))
         .values(last=_r.c.last + 1).returning(_r.c.last),
@@ -238,7 +243,8 @@ class InstanceRepository:
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
         row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
-        user = UserRow(row["name"], row["department"], row["roles"]) if row["name"] is not None else None
+        user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"]) \
+            if row["name"] is not None else None
         definition = DefinitionRow(row["id"], row["version"], row["properties"]) if row["id"] is not None else None
         return user, definition
 

@@ -15,7 +15,7 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
-from engine.services import statutory
+from engine.services import admission, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -53,9 +53,9 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
             raise NotFound("user.not_found", name=actor)
         if definition is None:
             raise NotFound("process.not_found", process=process_id)
-        if not permissions.may_start(user.roles, definition.properties):
-            raise PermissionDenied("process.not_startable", user=actor, roles=list(user.roles), process=process_id,
-                                   needed=sorted(permissions.startable_by(definition.properties)))
+        kind = permissions.account_kind(user.department, user.department_kind)
+        if not permissions.may_start(user.roles, definition.properties, kind):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         form_name = definition.properties.get("startForm")
         form = engine.specs.forms(definition.id, lambda: session.scalar(
             select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
@@ -63,15 +63,20 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         if isinstance(data, RawForm):
             data = read_raw_form(form.schema if form is not None else None, data)
         data = dict(data or {})
+        received_on = engine.clock.today()
+        admission.check_in_force(received_on)
         problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
         if form is not None:
             problems += check_submission(form, data)
+        problems += admission.problems(session, definition.properties, form.schema if form is not None else None,
+                                       data, received_on)
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+        if not permissions.may_start(user.roles, definition.properties, kind, data):
+            raise_not_startable(actor, user.roles, kind, process_id, definition.properties, data)
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-        received_on = engine.clock.today()
         receipt_number = _receipt_number(uow, received_on)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
         instance = InstanceRecord(
@@ -91,6 +96,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         else:
             failure = None
         if failure is None:
+            search.index_application(uow, instance.id)
             uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                              after={"process": process_id, "version": definition.version,
                                     "receipt_number": receipt_number, "application": data, "status": outcome.status,
@@ -101,6 +107,20 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     # The step went past a budget or failed beyond repair: nothing of it is kept (grants,
     # rows), and the application is received as an errored instance that never ran.
     return _record_failed_start(engine.uow(), *failure, process_id=process_id, actor=actor, now=now)
+
+
+def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,
+                        data: dict | None = None) -> None:
+    """Refuse `actor` an application: their roles cannot start the process (`process.not_startable`),
+    or their kind of account may not apply under its article (`process.not_for_kind`)."""
+    if not permissions.startable_by(properties) & set(roles):
+        raise PermissionDenied("process.not_startable", user=actor, roles=list(roles), process=process_id,
+                               needed=sorted(permissions.startable_by(properties)))
+    names = permissions.ACCOUNT_KIND_NAMES
+    needed = [k for k in permissions.ACCOUNT_KINDS if k in permissions.applicant_kinds(properties, data)]
+    raise PermissionDenied("process.not_for_kind", user=actor, process=process_id, kind=names[kind][0],
+                           kind_en=names[kind][1], needed="、".join(names[k][0] for k in needed),
+                           needed_en=", ".join(names[k][1] for k in needed))
 
 
 def _receipt_number(uow: UnitOfWork, day) -> str:
@@ -120,6 +140,7 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
         )
         statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
+        search.index_application(uow, instance.id)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                                 "application": data, "status": "errored", "opened": [], "error": reason})
@@ -265,4 +286,4 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "show", "shown", "statutory_clock", "task_dict", "StartResult"]
+__all__ = ["start", "retry", "show", "shown", "statutory_clock", "raise_not_startable", "task_dict", "StartResult"]

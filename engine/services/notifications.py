@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from engine import messages, permissions
 from engine.persistence.models import Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.users import UserView, require_user, view
+from engine.services.users import require_user
 
 _n = Notification.__table__
 
@@ -97,13 +97,7 @@ def listing(uow: UnitOfWork, actor: str, limit: int = 50) -> NotificationList:
                                         for r in rows])
 
 
-def signed_in(uow: UnitOfWork, name: str) -> tuple[UserView | None, int]:
-    """The active user `name` (or None) and how many notifications to them or their groups are
-    unread, in one read: what every page of a signed-in session shows in its header."""
-    with uow.read():
-        user = uow.session.scalar(select(User).where(User.name == name))
-        if user is None or not user.active:
-            return None, 0
-        found = view(user)
-        return found, uow.session.scalar(select(func.count()).select_from(_n)
-                                         .where(_addressed_to(name, found.groups)))
+def count_unread(uow: UnitOfWork, user: User) -> int:
+    """How many notifications to `user` or their groups are unread, inside the caller's transaction."""
+    return uow.session.scalar(select(func.count()).select_from(_n)
+                              .where(_addressed_to(user.name, permissions.groups_of(user))))

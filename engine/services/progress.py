@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -130,6 +131,10 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     outcome = Outcome()
     meter = StepMeter(engine.budgets)
     marks = statutory.Marks()
+    if completed is not None:
+        # The user task decided by this command ran before the engine steps: note it as they would.
+        decided = workflow.get_task_from_id(UUID(completed)).task_spec
+        marks.note(properties(decided), decided.bpmn_id or decided.name)
 
     def did_complete(task) -> None:
         meter(task)

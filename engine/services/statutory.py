@@ -4,7 +4,8 @@ work, its extension and the formal reply that stops it.
 A procedure declares its clock as data with a citation, never as code in a view:
 
 - the process property `statutoryRule` names the rule of `rules.toml` that governs the reply,
-  counted from the day of receipt (`art20_share_reply`: 5 working days, 第二十条第二款);
+  counted from the day of receipt (`art20_share_reply`: 5 working days, 第二十条第二款), or a
+  `[[no_period]]` entry there when the Measures set no period (the clock then has no due date);
 - the process property `competentUnit` = `authority` makes the configured 公共数据主管部门
   (`PDW_COMPETENT_DEPARTMENT`) the unit competent to decide the application; it is kept on the
   instance and in its data as `competent_department`, for candidate groups such as
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from engine.calendar.statute import load_statute
 from engine.clock import SHANGHAI
 from engine.errors import Conflict
 from engine.persistence.repositories import InstanceRecord
@@ -36,7 +38,11 @@ def open_clock(engine, instance: InstanceRecord, process_properties: dict) -> di
     if process_properties.get("competentUnit") == AUTHORITY:
         instance.department = engine.config.competent_department
     rule_id = process_properties.get("statutoryRule")
-    if rule_id:
+    no_period = load_statute().no_period.get(rule_id) if rule_id else None
+    if no_period is not None:
+        # The Measures set no period: the clock names the article and says so, with no due date.
+        instance.statutory_rule, instance.statutory_article = no_period.id, no_period.article
+    elif rule_id:
         _govern(engine, instance, rule_id)
     return {COMPETENT_DEPARTMENT: instance.department} if instance.department else {}
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
-from engine.permissions import ROLES, groups_of
+from engine.permissions import ROLES, account_kind, groups_of
 from engine.persistence.models import Department, User
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -22,6 +22,8 @@ class UserView:
     department: str | None
     roles: tuple[str, ...]
     groups: tuple[str, ...]
+    # Which of the user's sessions are alive (see accounts.end_sessions); no part of to_dict.
+    session_generation: int = 0
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -31,7 +33,8 @@ class UserView:
 
 def view(user: User) -> UserView:
     """The caller-facing form of a user row."""
-    return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user))
+    return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user),
+                    user.session_generation or 0)
 
 
 def require_user(session: Session, name: str) -> User:
@@ -44,6 +47,12 @@ def require_user(session: Session, name: str) -> User:
     if user is None or not user.active:
         raise NotFound("user.not_found", name=name)
     return user
+
+
+def account_kind_of(session: Session, user: User) -> str:
+    """The kind of account `user` has (engine.permissions.ACCOUNT_KINDS), from their department."""
+    department = session.get(Department, user.department) if user.department else None
+    return account_kind(user.department, department.kind if department else None)
 
 
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
@@ -84,6 +93,20 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
                          after={"name": name, "department": department, "roles": list(roles)})
         uow.commit()
     return result
+
+
+def disable_user(uow: UnitOfWork, name: str, *, actor: str = "admin") -> None:
+    """Stop `name` from signing in and end every session they hold; their history stays.
+
+    Raises:
+        NotFound: no such active user.
+    """
+    with uow:
+        user = require_user(uow.session, name)
+        user.active = False
+        user.session_generation = (user.session_generation or 0) + 1
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.disable", after={"name": name})
+        uow.commit()
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:

@@ -89,6 +89,20 @@ def test_validate_prints_one_line_per_problem_and_exits_non_zero(pdw):
     assert any("xxe_entity.bpmn: a DOCTYPE is not allowed" in line for line in lines)
 
 
+def test_validate_prints_camunda_warnings_and_still_passes_a_file_that_runs(pdw, tmp_path):
+    text = (FIXTURES / "bpmn" / "modelers" / "embedded_subprocess.bpmn").read_text()
+    text = text.replace('xmlns:bioc=', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:bioc=')
+    text = text.replace('<bpmn:userTask id="decide" name="审核决定">',
+                        '<bpmn:userTask id="decide" name="审核决定" camunda:candidateGroups="reviewer">')
+    path = tmp_path / "camunda.bpmn"
+    path.write_text(text)
+    result = pdw("workflows", "validate", str(path))
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines() == [
+        f"warning: {path}:35 element 'decide': PDW does not read camunda:candidateGroups; "
+        'use spiffworkflow:property "candidateGroups" instead']
+
+
 def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
     monkeypatch.setenv("PDW_CLOCK", "yesterday")
     result = pdw("tasks", "list")

@@ -77,3 +77,16 @@ def test_an_open_demand_not_eligible_or_undetermined_is_answered_with_reasons(pr
 
     assert done["instance_status"] == "completed"
     assert procedure.item("WJ-001")["open_attribute"] == "无条件开放"
+
+
+def test_an_unconditional_share_inclusion_needs_no_conditions_and_completes(procedure):
+    instance_id = procedure.start(**SHARE_DEMAND)
+    _consult(procedure, instance_id, "gaj", "wang.wu")
+
+    done = procedure.complete(instance_id, "share_decision", "li.si", decision="include", catalog_item="GA-003",
+                              item_name="机动车登记信息", attribute="无条件共享", update_frequency="每日",
+                              contact="市公安局数据管理科 0818-2000001")
+
+    assert done["instance_status"] == "completed"
+    item = procedure.item("GA-003")
+    assert (item["share_attribute"], item["share_conditions"]) == ("无条件共享", None)

@@ -40,7 +40,7 @@ def test_a_conditional_item_is_reviewed_within_five_working_days_and_approval_re
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
 
     review = procedure.open_tasks(instance_id)["review"]
-    assert review["candidate_groups"] == ["reviewer"]
+    assert review["candidate_groups"] == ["reviewer@sjj"]  # the competent authority's reviewers (Art. 20)
     assert (review["due_date"], review["deadline_rule"], review["deadline_article"]) == (
         "2026-03-09", "art20_share_reply", "第二十条第二款")
     assert review["due_at"] == "2026-03-09T16:00:00+00:00"  # 24:00 Beijing time
@@ -159,6 +159,19 @@ def test_a_missed_extended_deadline_escalates_the_second_review(procedure):
 
     assert [f.task_name for f in fired] == ["final_review_overdue"]
     assert sorted(procedure.open_tasks(instance_id)) == ["final_review", "supervise_final_review"]
+
+
+def test_a_source_unit_that_never_answers_is_escalated_when_the_extended_deadline_passes(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-06T10:00:00+08:00")
+    procedure.complete(instance_id, "review", "li.si", decision="extend", extension_reason="需征求数源单位意见")
+
+    procedure.at("2026-03-16T23:00:00+08:00")  # the extended deadline's last day: nothing yet
+    assert procedure.sweep() == []
+    procedure.at("2026-03-17T00:00:00+08:00")
+    assert [f.task_name for f in procedure.sweep()] == ["source_opinion_overdue"]
+    assert sorted(procedure.open_tasks(instance_id)) == ["source_opinion", "supervise_source_opinion"]
+    assert procedure.show(instance_id)["statutory"]["due_date"] == "2026-03-16"
 
 
 def test_deadlines_run_across_the_national_day_holiday(procedure):

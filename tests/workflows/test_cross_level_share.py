@@ -21,7 +21,7 @@ def test_an_approved_application_is_coordinated_by_the_city_authority(procedure)
 
     procedure.complete(instance_id, "decide", "li.si", decision="approve")
     coordinate = procedure.open_tasks(instance_id)["coordinate"]
-    assert coordinate["candidate_groups"] == ["reviewer"]
+    assert coordinate["candidate_groups"] == ["reviewer@sjj"]
     done = procedure.complete(instance_id, "coordinate", "li.si", coordination_result="obtained",
                               coordination_summary="经省数据局协调，已开通接口")
 

@@ -1,6 +1,10 @@
 """objection: Art. 28 para. 2, path by path."""
 from __future__ import annotations
 
+import pytest
+
+from engine.errors import InvalidInput
+
 PROCESS_ID = "objection"
 
 ERROR = {"catalog_item": "SC-001", "objection_type": "error", "description": "本公司注册资本登记有误",
@@ -46,8 +50,51 @@ def test_a_privacy_objection_may_suspend_the_opening_until_it_is_assessed(proced
     procedure.complete(instance_id, "measures", "zhou.jiu", measure="deleted", measure_summary="已删除手机号字段",
                        measure_date="2026-03-05")
 
+    # The measures are the reply (Art. 28 para. 2); the opening stays suspended until a person decides.
+    assert procedure.show(instance_id)["statutory"]["late_days"] == 0
+    assert list(procedure.open_tasks(instance_id)) == ["decide_resume"]
+    assert procedure.item("SC-001")["open_suspended"] is True
+
+
+def test_a_founded_privacy_objection_leaves_the_opening_suspended_unless_a_person_resumes_it(procedure):
+    instance_id = procedure.start(**PRIVACY)
+    procedure.complete(instance_id, "consider_suspension", "zhou.jiu", suspend=True, suspension_reason="涉及个人信息")
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="含个人手机号")
+    procedure.complete(instance_id, "measures", "zhou.jiu", measure="deleted", measure_summary="已删除手机号字段",
+                       measure_date="2026-03-05")
+
+    with pytest.raises(InvalidInput) as refused:  # no resumption without reasons
+        procedure.complete(instance_id, "decide_resume", "zhou.jiu", resume=True)
+    assert [p.where for p in refused.value.problems] == ["resume_reasons"]
+    done = procedure.complete(instance_id, "decide_resume", "zhou.jiu", resume=False,
+                              resume_reasons="个人信息已删除，该数据集不再恢复开放")
+
+    assert done["instance_status"] == "completed"
+    assert procedure.item("SC-001")["open_suspended"] is True
+
+
+def test_a_suspended_opening_is_resumed_by_a_person_s_decision_with_reasons(procedure):
+    instance_id = procedure.start(**PRIVACY)
+    procedure.complete(instance_id, "consider_suspension", "zhou.jiu", suspend=True, suspension_reason="涉及个人信息")
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="unfounded", finding="数据不含个人信息",
+                       reason="所涉字段为企业公开登记信息")
+    assert procedure.show(instance_id)["statutory"]["replied_at"] == "2026-03-02T01:00:00+00:00"
+    assert procedure.item("SC-001")["open_suspended"] is True
+
+    procedure.complete(instance_id, "decide_resume", "zhou.jiu", resume=True, resume_reasons="异议不成立，恢复开放")
+
     assert procedure.show(instance_id)["status"] == "completed"
     assert procedure.item("SC-001")["open_suspended"] is False
+
+
+def test_the_ten_working_days_run_and_escalate_from_receipt_while_suspension_is_considered(procedure):
+    instance_id = procedure.start(**PRIVACY)
+
+    consider = procedure.open_tasks(instance_id)["consider_suspension"]
+    assert (consider["due_date"], consider["deadline_rule"]) == ("2026-03-16", "art28_objection_measures")
+    procedure.at("2026-03-17T00:00:00+08:00")
+    assert [f.task_name for f in procedure.sweep()] == ["consider_overdue"]
+    assert sorted(procedure.open_tasks(instance_id)) == ["consider_suspension", "supervise_consider"]
 
 
 def test_a_privacy_objection_need_not_suspend_the_opening(procedure):

@@ -27,7 +27,7 @@ def test_an_unanswered_application_is_overdue_with_its_governing_deadline_and_th
     escalation = procedure.open_tasks(instance_id)["supervise_review"]
     view = inbox.task_view(procedure.engine.uow(), escalation["id"], actor="zhao.liu")
     assert [(w.task_name, w.working_days_overdue, w.holder) for w in view["overdue_work"]] == \
-        [("review", 3, "group:reviewer")]
+        [("review", 3, "group:reviewer@sjj")]
 
 
 def test_the_on_time_report_and_the_assessment_count_the_procedures_own_replies(procedure):

@@ -7,8 +7,8 @@ from webapp.notifications import views  # noqa: E402,F401  (registers the routes
 
 
 def init_app(app: Flask) -> None:
-    """Put the signed-in user's unread count (read with the user, webapp.security) in every page's header."""
+    """Put the signed-in user's unread count (read with the user, see webapp.security) in every header."""
 
     @app.context_processor
     def unread():
-        return {"unread_notifications": getattr(g, "unread_notifications", 0) if getattr(g, "user", None) else 0}
+        return {"unread_notifications": getattr(g, "unread_notifications", 0)}

@@ -1,0 +1,61 @@
+"""What is refused at the door, before an application is received and a receipt number taken.
+
+Each check reads data, never a process's name:
+- the Measures' own validity (Art. 53, `[statute]` of rules.toml): nothing received before they
+  came into force or after they expire is handled under them;
+- the process property `catalogItemField` names the application field that must be the code of
+  a catalog item; with `catalogItemOpen` = `true` the item must be open data (Art. 28 para. 2
+  is an objection to *opened* data);
+- a date field of the start form marked `"x-notPast": true` may not lie before the day of receipt
+  (a requested end date already gone).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from engine.calendar.statute import load_statute
+from engine.errors import Conflict, Problem
+from engine.persistence.models import CatalogItem
+
+OPEN_ATTRIBUTES = ("无条件开放", "有条件开放")
+
+
+def check_in_force(received_on: date) -> None:
+    """Refuse an application received when the Measures are not in force (Art. 53).
+
+    Raises:
+        Conflict: `application.measures_not_in_force`.
+    """
+    statute = load_statute()
+    if not statute.in_force(received_on):
+        raise Conflict("application.measures_not_in_force", received=received_on.isoformat(),
+                       since=statute.in_force_from.isoformat(), until=statute.in_force_until.isoformat(),
+                       article=statute.article)
+
+
+def problems(session, properties: dict, schema: dict | None, data: dict, received_on: date) -> list[Problem]:
+    """What is wrong with an application that its form alone cannot tell, one problem per field."""
+    found = []
+    field = properties.get("catalogItemField")
+    code = data.get(field) if field else None
+    if isinstance(code, str) and code:
+        item = session.get(CatalogItem, code)
+        if item is None:
+            found.append(Problem("application.catalog_item_unknown", {"code": code}, field=field))
+        elif properties.get("catalogItemOpen") == "true" and item.open_attribute not in OPEN_ATTRIBUTES:
+            found.append(Problem("application.catalog_item_not_open", {"code": code, "attribute": item.open_attribute},
+                                 field=field))
+    for name, spec in ((schema or {}).get("properties") or {}).items():
+        value = data.get(name)
+        if isinstance(spec, dict) and spec.get("x-notPast") and isinstance(value, str) and _day(value) \
+                and _day(value) < received_on:
+            found.append(Problem("application.date_past", {"date": value, "received": received_on.isoformat()},
+                                 field=name))
+    return found
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
