@@ -144,11 +144,24 @@ class Config:
             smtp_starttls=env.flag("PDW_SMTP_STARTTLS", default.smtp_starttls),
             web_scheduler=env.choice("PDW_WEB_SCHEDULER", default.web_scheduler, WEB_SCHEDULER_CHOICES),
         )
+        _check_database_url(config.database_url)
         try:
             Clock.parse(config.clock)
         except ClockError:
             raise ConfigError("config.clock_invalid", variable="PDW_CLOCK", value=repr(config.clock)) from None
         return config
+
+
+# The databases PDW runs on; `postgresql://` without a driver means psycopg, the one installed.
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def _check_database_url(url: str) -> None:
+    # Only the scheme is named in the error: the rest of the URL may hold a password.
+    scheme = url.split(":", 1)[0].lower() if "://" in url else ""
+    if scheme not in SUPPORTED_DATABASES:
+        raise ConfigError("config.database_unsupported", variable="PDW_DATABASE_URL", scheme=scheme or url[:20],
+                          supported=["sqlite:///PATH", "postgresql+psycopg://USER@HOST/DB"])
 
 
 class _Variables:

@@ -185,3 +185,14 @@ def _title(schema: dict, field_path: str) -> str:
     for part in field_path.split("."):
         node = (node.get("properties") or {}).get(part, {}) if isinstance(node, dict) else {}
     return node.get("title", "") if isinstance(node, dict) else ""
+
+
+def fields_of(schema: dict | None) -> list[dict]:
+    """The top-level fields a form asks for, in order: name, title, type, required and the allowed
+    values, as the command line and the API list them for someone filling the form by hand."""
+    if not schema:
+        return []
+    required = set(schema.get("required") or [])
+    return [{"name": name, "title": prop.get("title", ""), "type": prop.get("type", ""),
+             "required": name in required, "choices": choices(prop), "format": prop.get("format")}
+            for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]

@@ -14,6 +14,14 @@ STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
 # The kind of department that is the 主管部门 (Art. 49): its supervisors see every department.
 AUTHORITY_KIND = "authority"
+# The roles (any one of them) that administrative use of an area needs, on the command line,
+# the web app and the API alike.
+ADMINISTRATION = {
+    "users": frozenset({"admin"}),
+    "catalog": frozenset({"admin"}),
+    "workflows": frozenset({"designer", "admin"}),
+    "tokens": frozenset({"admin"}),
+}
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
 
@@ -130,21 +138,23 @@ def supervised_department(user: Person, department_kind: str | None) -> str | No
     return user.department or ""
 
 
-# Who may change processes: save drafts, deploy versions, move running instances between them.
-DESIGNER_ROLES = frozenset({"designer", "admin"})
-
-
 def may_design(roles: Iterable[str]) -> bool:
     """True for process designers and admins: they save, validate, deploy and migrate processes."""
-    return bool(DESIGNER_ROLES & set(roles))
+    return may_administer(roles, "workflows")
 
 
-def may_see_instance(user: Person, *, started_by: str, task_people: Iterable[str | None],
-                     candidate_groups: Iterable[str]) -> bool:
-    """True when the user may see an application's progress: its applicant, anyone who holds or
-    decided one of its tasks or is a candidate for one, an overseer, or a designer."""
-    return (user.name == started_by or user.name in set(task_people) or is_candidate(user, candidate_groups)
-            or is_overseer(user.roles) or may_design(user.roles))
+def may_see_application(user: Person, *, started_by: str, tasks: Iterable) -> bool:
+    """True when the user may read an application and its documents: its applicant, an overseer,
+    or someone who may open one of its tasks (`tasks` have candidate_groups, assignee and completed_by)."""
+    return user.name == started_by or is_overseer(user.roles) or any(
+        may_see_task(user, candidate_groups=t.candidate_groups, assignee=t.assignee, completed_by=t.completed_by)
+        for t in tasks)
+
+
+def may_see_progress(user: Person, *, started_by: str, tasks: Iterable) -> bool:
+    """True when the user may see which steps of an application are done and open (its diagram):
+    whoever may read the application, and designers, who follow their processes' running versions."""
+    return may_see_application(user, started_by=started_by, tasks=tasks) or may_design(user.roles)
 
 
 def sees_internal_work(user: Person) -> bool:
@@ -158,8 +168,7 @@ def may_withdraw(user: Person, started_by: str) -> bool:
     return user.name == started_by
 
 
-def may_see_application(user: Person, *, started_by: str, candidate_groups: Iterable[Iterable[str]]) -> bool:
-    """True when the user may see an application and its documents: its applicant, an overseer,
-    or a candidate for any of its steps."""
-    return (user.name == started_by or is_overseer(user.roles)
-            or any(is_candidate(user, groups) for groups in candidate_groups))
+
+def may_administer(roles: Iterable[str], area: str) -> bool:
+    """True when a user with `roles` may administer `area` (users, catalog, workflows, tokens)."""
+    return bool(ADMINISTRATION[area] & set(roles))

@@ -29,17 +29,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     terms.init_app(app)
 
-    from webapp import auth, calendar, designer, inbox, notifications, portal, supervise
+    from webapp import api, auth, calendar, designer, health, inbox, notifications, portal, supervise
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(designer.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(supervise.bp)
     notifications.init_app(app)
+    api.init_app(app)
 
     @app.route("/")
     def index():

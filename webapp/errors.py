@@ -1,7 +1,7 @@
 """Domain errors as messages people can read, in the session's language, chosen by error code."""
 from __future__ import annotations
 
-from flask import Flask, flash, render_template
+from flask import Flask, flash, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
+from engine.persistence import health
+from webapp.engine import get_engine
 
 
 def language() -> str:
@@ -49,6 +51,10 @@ def init_app(app: Flask) -> None:
     def http_error(err: HTTPException):
         if err.code is None or err.code < 400:
             return err
+        if request.path.startswith("/api/"):
+            # No route of the API matched (or its method), so no blueprint's handler ran: the API
+            # still answers JSON.
+            return jsonify({"code": f"http.{err.code}", "message": err.description, "params": {}}), err.code
         title, message = PAGES.get(err.code, (err.name, ""))
         return _page(str(title), str(message), err.code)
 
@@ -67,6 +73,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def conflict(err):
         return _page(str(PAGES[409][0]), describe(err), 409)
+
+    def database_failed(err):
+        # The database itself (unreachable, never upgraded, behind this code) gets a page that
+        # says so; any other failed query is a bug and stays a plain 500.
+        found = health.problem(get_engine().db)
+        if found is None:
+            return InternalServerError(original_exception=err)
+        return _page(_("服务暂不可用"), describe(found), 503)
+
+    for kind in health.DATABASE_ERRORS:
+        app.register_error_handler(kind, database_failed)
 
 
 def field_errors(err: InvalidInput) -> dict[str, str]:

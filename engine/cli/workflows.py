@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow, warn_all
+from engine.cli.common import emit, fail, friendly, get_engine, new_uow, require_role, warn_all
 
 
 @click.group("workflows")
@@ -42,7 +42,7 @@ def validate_command(files: tuple[str, ...]) -> None:
 
 @group.command("deploy")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--as", "actor", default="admin", show_default=True, help="Who deploys (recorded in the audit log).")
+@click.option("--as", "actor", default="admin", show_default=True, help="A designer or admin who deploys (audit log).")
 @friendly
 def deploy_command(files: tuple[str, ...], actor: str) -> None:
     """Deploy BPMN files; changed content makes a new version."""
@@ -50,6 +50,7 @@ def deploy_command(files: tuple[str, ...], actor: str) -> None:
     from engine.services.supervision import empty_groups_of_bpmn
 
     contents = _read(files)
+    require_role(actor, "workflows")
     for d in deploy(new_uow(), contents, actor=actor):
         click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
     warn_all(empty_groups_of_bpmn(new_uow(), contents))

@@ -493,3 +493,22 @@ Index("ix_human_tasks_available", HumanTask.due_at, HumanTask.id,
       sqlite_where=text("state = 'open' AND assignee IS NULL"))
 # "Completed by me", newest first, paged by (completed_at, id).
 Index("ix_human_tasks_completed_by_id", HumanTask.completed_by, HumanTask.completed_at, HumanTask.id)
+
+
+class ApiToken(Base):
+    """A bearer token another system acts with as one user; only its SHA-256 is kept.
+
+    `prefix` (the token's first characters) lets people tell their tokens apart in a listing.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

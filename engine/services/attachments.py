@@ -69,8 +69,9 @@ def _problems(name: str, content: bytes, max_bytes: int) -> list[Problem]:
 
 
 def _may_see(session, user, instance: ProcessInstance) -> bool:
-    groups = session.scalars(select(HumanTask.candidate_groups).where(HumanTask.instance_id == instance.id)).all()
-    return permissions.may_see_application(user, started_by=instance.started_by, candidate_groups=groups)
+    tasks = session.execute(select(HumanTask.candidate_groups, HumanTask.assignee, HumanTask.completed_by)
+                            .where(HumanTask.instance_id == instance.id)).all()
+    return permissions.may_see_application(user, started_by=instance.started_by, tasks=tasks)
 
 
 def add(uow: UnitOfWork, instance_id: int, *, actor: str, name: str, content: bytes) -> int:

@@ -34,10 +34,7 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
             raise NotFound("instance.not_found", instance=instance_id)
         rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                .order_by(HumanTask.id)).all()
-        people = [p for r in rows for p in (r.assignee, r.completed_by)]
-        groups = [g for r in rows for g in r.candidate_groups]
-        if not permissions.may_see_instance(user, started_by=instance.started_by, task_people=people,
-                                            candidate_groups=groups):
+        if not permissions.may_see_progress(user, started_by=instance.started_by, tasks=rows):
             raise PermissionDenied("instance.not_visible", user=actor, instance=instance_id)
         definition = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.version,
                                             ProcessDefinition.bpmn_xml)

@@ -164,3 +164,27 @@ def _public_history(session, instance, tasks: dict, forms: dict) -> list[dict]:
         shown.append({"at": entry.at, "action": entry.action, "step": task.title if task else None,
                       "by": "applicant" if mine else "official"})
     return shown
+
+
+def status(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
+    """An application's status, history and the deadlines of its open steps, for anyone who may
+    read it (`permissions.may_see_application`), read in one transaction.
+
+    Raises:
+        NotFound: no such user, or no such application as far as this user may know.
+    """
+    engine = uow.engine
+    with uow.read():
+        session = uow.session
+        user = require_user(session, actor)
+        instance = session.get(ProcessInstance, instance_id)
+        task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+                                    .order_by(HumanTask.id)).all() if instance is not None else []
+        if instance is None or not permissions.may_see_application(user, started_by=instance.started_by,
+                                                                   tasks=task_rows):
+            # One may not learn that an application one may not read exists.
+            raise NotFound("application.not_found", instance=instance_id)
+        return {"instance": instances.shown(uow, instance_id),
+                "open_steps": [{"task_id": t.id, "title": t.title, "assignee": t.assignee,
+                                "candidate_groups": t.candidate_groups, "deadline": task_deadline(engine, t)}
+                               for t in task_rows if t.state == "open"]}

@@ -30,8 +30,11 @@ def pdw(tmp_path, monkeypatch):
 
 
 def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
-    assert pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer").exit_code == 0
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "rita", "--department", "sjj", "--department-name", "市数据局",
+               "--roles", "reviewer").exit_code == 0
     assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor").exit_code == 0
     users = json.loads(pdw("users", "list", "--json").output)
     assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj", "user:rita"]
@@ -61,8 +64,8 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     assert "instance running" in done.output  # the escalation is still open
     shown = json.loads(pdw("instances", "show", instance_id, "--json").output)
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire", "task.complete"]
-    # 2 for the holiday notices `pdw db upgrade` installed, 8 for the procedure.
-    assert pdw("audit", "verify").output.strip() == "audit log intact: 10 entries"
+    # 2 for the holiday notices `pdw db upgrade` installed, 9 for the admin and the procedure.
+    assert pdw("audit", "verify").output.strip() == "audit log intact: 11 entries"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -111,7 +114,8 @@ def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
 
 
 def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
     refused = pdw("users", "add", "bad name!", "--roles", "boss")
     assert refused.exit_code == 1
     assert refused.stderr.splitlines() == [
@@ -127,10 +131,13 @@ def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
 def _late_application(pdw) -> None:
     # Received Thursday 2026-02-12: due 2026-02-26 (02-13, the make-up Saturday 02-14, then
     # after the Spring Festival 02-24, 02-25, 02-26).
-    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
-    pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer")
-    pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
-    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}", clock="2026-02-12T10:00:00+08:00")
+    for user in (("admin", "--roles", "admin"),
+                 ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer")):
+        assert pdw("users", "add", *user).exit_code == 0
+    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")).exit_code == 0
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}",
+               clock="2026-02-12T10:00:00+08:00").exit_code == 0
 
 
 def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and_article(pdw, tmp_path):
@@ -155,14 +162,16 @@ def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and
 
 
 def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):
-    pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant")
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
     deployed = pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
     assert deployed.stderr.splitlines() == [
         "warning: deadline_escalation.bpmn element 'review' (审核): nobody active is in group reviewer, so work sent "
         "there reaches nobody",
         "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
         "so work sent there reaches nobody"]
-    pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}")
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").exit_code == 0
     rows = json.loads(pdw("report", "unassignable", "--json").stdout)
     assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
         [("DZ2026030200001", "review", ["reviewer"])]
