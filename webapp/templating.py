@@ -7,7 +7,9 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from engine.clock import SHANGHAI
+from engine.services.reports import traffic_light
 from webapp import schema_form
+from webapp.engine import get_engine
 
 STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理"), "withdrawn": _l("已撤回")}
 TASK_STATE = {"open": _l("待办"), "completed": _l("已完成"), "cancelled": _l("已撤销")}
@@ -33,6 +35,12 @@ ACTIONS = {
 LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}
 
 
+def light_of(deadline) -> str | None:
+    """The traffic light of an open item's deadline today: "red", "yellow", "green" or None."""
+    engine = get_engine()
+    return traffic_light(engine, due_date=deadline.due_date, rule=deadline.rule, today=engine.clock.today())
+
+
 def beijing_time(stamp: str) -> str:
     """An ISO instant as officials read it: Beijing time to the minute."""
     return datetime.fromisoformat(stamp).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -41,6 +49,6 @@ def beijing_time(stamp: str) -> str:
 def init_app(app: Flask) -> None:
     """Make the label tables and form helpers available to every template."""
     app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
-                                 CATALOG_ATTRIBUTES=CATALOG_ATTRIBUTES,
+                                 CATALOG_ATTRIBUTES=CATALOG_ATTRIBUTES, light_of=light_of,
                                  label_of=schema_form.label_of, display=schema_form.display)
     app.jinja_env.filters["beijing_time"] = beijing_time

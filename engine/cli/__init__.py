@@ -15,6 +15,7 @@ _GROUPS = {
     "catalog": "engine.cli.catalog",
     "db": "engine.cli.db",
     "demo": "engine.cli.demo",
+    "departments": "engine.cli.departments",
     "instances": "engine.cli.instances",
     "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",

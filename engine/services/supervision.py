@@ -19,16 +19,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine import messages
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
-                                       ProcessInstance, Urge, User)
+                                       ProcessInstance, Urge)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import reports
-from engine.services.users import require_user
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
 _n = DeadlineNotice.__table__
 _urge = Urge.__table__
-_u = User.__table__
 
 # The 通报 goes out when the work is still overdue this many working days after a 催办.
 BULLETIN_AFTER_WORKING_DAYS = 5
@@ -254,12 +252,6 @@ def urge(uow: UnitOfWork, task_id: int, *, actor: str, note: str = "") -> UrgeVi
     return UrgeView(urge_id, task_id, row.instance_id, actor, holder, row.working_days_overdue, note)
 
 
-def urges_of(uow: UnitOfWork, instance_id: int) -> list[dict]:
-    """The 催办 of an application's tasks, oldest first (inside an open unit of work)."""
-    rows = uow.session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id))
-    return [dict(r._mapping) for r in rows]
-
-
 def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days: int, *, actor: str) -> None:
     """Record a department's published 承诺时限 for a procedure (working days from receipt);
     supervisors of the 主管部门 or of that department set it. 0 removes it.
@@ -329,5 +321,5 @@ def empty_groups_of_catalog(uow: UnitOfWork) -> list[GroupWarning]:
             for item in items if f"source_unit_handler@{item.source_unit}" in empty]
 
 
-__all__ = ["WatchReport", "UrgeView", "GroupWarning", "watch", "urge", "urges_of", "set_promise",
+__all__ = ["WatchReport", "UrgeView", "GroupWarning", "watch", "urge", "set_promise",
            "empty_groups_of_bpmn", "empty_groups_of_catalog", "BULLETIN_AFTER_WORKING_DAYS"]

@@ -183,3 +183,12 @@ def test_pdw_report_ontime_counts_nothing_before_any_reply(pdw):
     assert rows == []
     refused = pdw("report", "ontime", "--from", "2026-03-31", "--to", "2026-01-01")
     assert refused.exit_code == 1 and "the end 2026-01-01 is before the start 2026-03-31" in refused.stderr
+
+
+def test_a_department_promise_is_shown_beside_the_statutory_deadline(pdw):
+    _late_application(pdw)
+    pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor")
+    with_dept = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "sam")
+    assert with_dept.stdout.strip() == "sjj promises deadline_escalation within 3 working day(s)"
+    refused = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "rita")
+    assert refused.exit_code == 1 and "only supervisors may read supervision reports" in refused.stderr

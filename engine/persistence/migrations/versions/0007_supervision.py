@@ -8,7 +8,8 @@ that is unique, so however many schedulers scan the same deadlines each is sent 
 `urges` records a supervisor's 催办 of a task and when it was escalated to the department's
 head (通报). `department_promises` holds a department's published 承诺时限 for a procedure,
 tracked beside (never instead of) the statutory deadline. `notifications.emailed_at` marks a
-notification handed to the SMTP server; `users.email` is where it goes.
+notification handed to the SMTP server; `users.email` is where it goes. The on-time report
+reads the replies of a period from one covering index on process_instances, without the rows.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
+_CLOCKED = 'statutory_due_date IS NOT NULL'
 _BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
@@ -61,6 +63,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.add_column(sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_process_instances_replies', 'process_instances',
+                    ['replied_at', 'process_id', 'department', 'received_on', 'replied_late_days'],
+                    postgresql_where=sa.text(_CLOCKED), sqlite_where=sa.text(_CLOCKED))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
 
@@ -68,6 +73,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('email')
+    op.drop_index('ix_process_instances_replies', table_name='process_instances',
+                  postgresql_where=sa.text(_CLOCKED), sqlite_where=sa.text(_CLOCKED))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_column('emailed_at')
     op.drop_table('department_promises')
