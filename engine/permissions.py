@@ -95,6 +95,12 @@ def is_overseer(roles: Iterable[str]) -> bool:
     return bool(OVERSEER_ROLES & set(roles))
 
 
+def may_end_authorisation(user: Person, competent_department: str) -> bool:
+    """True when the user may end a grant (Art. 43): a reviewer of the competent authority, or an admin."""
+    roles = set(user.roles)
+    return "admin" in roles or ("reviewer" in roles and user.department == competent_department)
+
+
 def is_candidate(user: Person, candidate_groups: Iterable[str]) -> bool:
     """True when the user is in one of a task's candidate groups."""
     return bool(set(groups_of(user)) & set(candidate_groups))

@@ -15,6 +15,7 @@ _GROUPS = {
     "catalog": "engine.cli.catalog",
     "db": "engine.cli.db",
     "demo": "engine.cli.demo",
+    "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",
