@@ -74,3 +74,17 @@ def test_another_applicant_cannot_read_the_reply(demo_engines):
     response = _client(engine, "feng.ba", "fengba-demo").get(f"/portal/applications/{started.instance_id}/reply")
 
     assert response.status_code == 404
+
+
+def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_is_open(demo_engines):
+    started = instances.start(demo_engines.at().uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    engine = demo_engines.at("2026-03-06T10:00:00+08:00")
+    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    tasks.complete(engine.uow(), review["id"], actor="li.si",
+                   data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
+    [opinion] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+
+    page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text
+
+    assert "申请的法定答复期限" in page and "2026-03-16" in page and "由 2026-03-09 延长" in page
