@@ -51,13 +51,19 @@ def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines
     assert f"/portal/applications/{started.instance_id}/reply" in overview and "尚未答复" not in overview
 
 
-def test_an_extension_is_notified_to_the_applicant_with_its_reason(demo_engines):
+def _extended(demo_engines):
+    """An application for GA-001 whose review was extended on Friday 2026-03-06; the engine then."""
     started = instances.start(demo_engines.at().uow(), "conditional_share", actor="zhang.san",
                               data={"catalog_item": "GA-001", **SHARE})
     engine = demo_engines.at("2026-03-06T10:00:00+08:00")
     [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
     tasks.complete(engine.uow(), review["id"], actor="li.si",
                    data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
+    return started, engine
+
+
+def test_an_extension_is_notified_to_the_applicant_with_its_reason(demo_engines):
+    started, engine = _extended(demo_engines)
 
     page = _client(engine, "zhang.san", "zhangsan-demo").get(f"/portal/applications/{started.instance_id}/reply").text
 
@@ -77,12 +83,7 @@ def test_another_applicant_cannot_read_the_reply(demo_engines):
 
 
 def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_is_open(demo_engines):
-    started = instances.start(demo_engines.at().uow(), "conditional_share", actor="zhang.san",
-                              data={"catalog_item": "GA-001", **SHARE})
-    engine = demo_engines.at("2026-03-06T10:00:00+08:00")
-    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
-    tasks.complete(engine.uow(), review["id"], actor="li.si",
-                   data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
+    started, engine = _extended(demo_engines)
     [opinion] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
 
     page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text

@@ -107,14 +107,18 @@ def test_an_unconditional_share_inclusion_needs_no_conditions_and_completes(proc
     assert (item["share_attribute"], item["share_conditions"]) == ("无条件共享", None)
 
 
-def test_personal_information_is_never_listed_for_unconditional_opening(procedure):
+def _open_unconditionally(procedure, code: str, name: str, **more) -> dict:
+    """An open demand about `code`, consulted and decided 无条件开放."""
     instance_id = procedure.start(**OPEN_DEMAND)
     _consult(procedure, instance_id, "wjw", "zheng.yi")
+    return procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item=code,
+                              item_name=name, attribute="无条件开放", update_frequency="每月",
+                              contact="市卫健委规划信息科", **more)
 
+
+def test_personal_information_is_never_listed_for_unconditional_opening(procedure):
     with pytest.raises(InvalidInput) as refused:  # even with desensitisation and consent recorded
-        procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item="WJ-002",
-                           item_name="出生医学证明信息", attribute="无条件开放", update_frequency="每月",
-                           contact="市卫健委规划信息科", **RELEASE)
+        _open_unconditionally(procedure, "WJ-002", "出生医学证明信息", **RELEASE)
 
     assert [(p.code, p.where) for p in refused.value.problems] == [("catalog.personal_information_open", "attribute")]
     assert procedure.item("WJ-002")["open_attribute"] == "不予开放"
@@ -122,12 +126,7 @@ def test_personal_information_is_never_listed_for_unconditional_opening(procedur
 
 
 def test_an_unconditional_open_inclusion_of_a_new_item_completes(procedure):
-    instance_id = procedure.start(**OPEN_DEMAND)
-    _consult(procedure, instance_id, "wjw", "zheng.yi")
-
-    done = procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item="WJ-003",
-                              item_name="医疗机构分布统计", attribute="无条件开放", update_frequency="每月",
-                              contact="市卫健委规划信息科")
+    done = _open_unconditionally(procedure, "WJ-003", "医疗机构分布统计")
 
     assert done["instance_status"] == "completed"
     assert (procedure.item("WJ-003")["open_attribute"], procedure.item("WJ-003")["open_conditions"]) == (
