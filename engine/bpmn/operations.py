@@ -164,7 +164,8 @@ def _check_release(context: OperationContext, item: CatalogItem, attribute: str,
         raise InvalidInput("listing.refused", [Problem("listing.release_missing", {"item": item.code}, field=name)
                                                for name in missing], count=len(missing))
     context.session.add(CatalogRelease(
-        catalog_item=item.code, instance_id=context.instance_id(), attribute=attribute,
+        catalog_item=item.code, instance_id=context.instance_id() if context.instance is not None else None,
+        attribute=attribute,
         desensitisation=str(params["desensitisation"]), consent_holders=str(params["consent_holders"]),
         consent_date=consent_date, consent_evidence=str(params["consent_evidence"]), recorded_at=context.now))
 
