@@ -153,7 +153,9 @@ def main() -> None:
     if args.postgres:
         with postgres_schema(args.postgres, "pdw_bench_throughput") as url:
             pg_bare_rate, pg_rate, _, _ = side_by_side(args.instances, url)
-        print(f"PDW on PostgreSQL: {pg_rate:8.1f} instances/s, ratio {pg_rate / pg_bare_rate:.2f}")
+        pg_ratio = pg_rate / pg_bare_rate
+        print(f"PDW on PostgreSQL: {pg_rate:8.1f} instances/s, ratio {pg_ratio:.2f} "
+              f"(target >= 0.35: {'met' if pg_ratio >= 0.35 else 'NOT met'})")
 
 
 if __name__ == "__main__":

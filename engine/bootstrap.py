@@ -13,7 +13,7 @@ from engine.bpmn.serializer import WorkflowStore
 from engine.calendar import Rule, load_rules
 from engine.calendar_sync import CalendarOfRecord
 from engine.clock import Clock
-from engine.config import PROJECT_ROOT, Config
+from engine.config import PROJECT_ROOT, Config, ConfigError
 from engine.forms import compile_form
 from engine.persistence.database import Database, connect
 from engine.persistence.unit_of_work import UnitOfWork
@@ -108,11 +108,18 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
     Raises:
         ConfigError: config is None and an environment variable holds a bad value.
         ClockError: config.clock is not an ISO datetime.
+        ConfigError: an SQLite database named in a folder that does not exist.
     """
     config = config or Config.from_env()
     clock = clock or Clock.parse(config.clock)
     if config.database_url.startswith("sqlite:///"):
-        Path(config.database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(config.database_url.removeprefix("sqlite:///")).parent
+        if config.database_url == Config().database_url:
+            # The default database lives in the checkout's instance/ folder, made on first use.
+            folder.mkdir(parents=True, exist_ok=True)
+        elif not folder.is_dir():
+            # A typo in PDW_DATABASE_URL must not silently make folders and an empty database.
+            raise ConfigError("config.database_folder_missing", variable="PDW_DATABASE_URL", folder=str(folder))
     store = WorkflowStore()
     budgets = Budgets.from_config(config)
     owns_sandbox = sandbox is None

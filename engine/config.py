@@ -13,6 +13,7 @@ from engine.errors import PdwError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("en", "zh")
+WEB_SCHEDULER_CHOICES = ("auto", "on", "off")
 # The sandbox refuses less: the worker's interpreter and calendar alone need about that much.
 MIN_SCRIPT_MEMORY_MB = 64
 # scrypt needs 128 * r * 2**cost bytes; at r=8 a cost of 20 is already 1 GiB per sign-in.
@@ -51,6 +52,8 @@ class Config:
     secure_cookies: bool = False  # PDW_SECURE_COOKIES
     sign_in_max_failures: int = 5  # PDW_SIGN_IN_MAX_FAILURES
     sign_in_window_minutes: int = 15  # PDW_SIGN_IN_WINDOW_MINUTES
+    attachment_max_mb: int = 10  # PDW_ATTACHMENT_MAX_MB: the largest supporting document, in MiB
+    attachments_per_application: int = 10  # PDW_ATTACHMENTS_PER_APPLICATION
     # Budgets of one command's engine steps (engine.bpmn.budgets): a process past one is errored.
     max_engine_steps: int = 500  # PDW_MAX_ENGINE_STEPS: tasks run by the engine in one command
     max_step_seconds: float = 10.0  # PDW_MAX_STEP_SECONDS: wall-clock time of one command's steps
@@ -63,6 +66,23 @@ class Config:
     # PDW_COMPETENT_DEPARTMENT: the department code of the 公共数据主管部门, whose reviewers decide
     # the applications a process gives to the authority (Art. 20, 23, 27).
     competent_department: str = "sjj"
+    # E-mail of notifications: off while no SMTP server is named.
+    smtp_host: str = ""  # PDW_SMTP_HOST
+    smtp_port: int = 25  # PDW_SMTP_PORT
+    smtp_from: str = "pdw@localhost"  # PDW_SMTP_FROM
+    smtp_user: str = ""  # PDW_SMTP_USER; empty: no login
+    smtp_password: str = field(default="", repr=False)  # PDW_SMTP_PASSWORD
+    smtp_starttls: bool = False  # PDW_SMTP_STARTTLS
+    # Whether the web process runs the scheduler itself: "auto" does on SQLite (the embedded
+    # default, one machine), not on PostgreSQL, where `pdw scheduler run` processes do.
+    web_scheduler: str = "auto"  # PDW_WEB_SCHEDULER: auto | on | off
+
+    @property
+    def runs_web_scheduler(self) -> bool:
+        """True when the web process should fire timers and watch deadlines itself."""
+        if self.web_scheduler == "auto":
+            return self.database_url.startswith("sqlite")
+        return self.web_scheduler == "on"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -101,6 +121,10 @@ class Config:
             sign_in_max_failures=env.integer("PDW_SIGN_IN_MAX_FAILURES", default.sign_in_max_failures, minimum=1),
             sign_in_window_minutes=env.integer("PDW_SIGN_IN_WINDOW_MINUTES", default.sign_in_window_minutes,
                                                minimum=1),
+            attachment_max_mb=env.integer("PDW_ATTACHMENT_MAX_MB", default.attachment_max_mb, minimum=1,
+                                          maximum=100),
+            attachments_per_application=env.integer("PDW_ATTACHMENTS_PER_APPLICATION",
+                                                    default.attachments_per_application, minimum=0, maximum=100),
             max_engine_steps=env.integer("PDW_MAX_ENGINE_STEPS", default.max_engine_steps, minimum=1),
             max_step_seconds=env.seconds("PDW_MAX_STEP_SECONDS", default.max_step_seconds),
             max_tasks_per_instance=env.integer("PDW_MAX_TASKS_PER_INSTANCE", default.max_tasks_per_instance,
@@ -112,12 +136,32 @@ class Config:
             min_timer_cycle_seconds=env.integer("PDW_MIN_TIMER_CYCLE_SECONDS", default.min_timer_cycle_seconds,
                                                 minimum=1),
             competent_department=env.text("PDW_COMPETENT_DEPARTMENT", default.competent_department),
+            smtp_host=env.text("PDW_SMTP_HOST", default.smtp_host),
+            smtp_port=env.integer("PDW_SMTP_PORT", default.smtp_port, minimum=1, maximum=65535),
+            smtp_from=env.text("PDW_SMTP_FROM", default.smtp_from),
+            smtp_user=env.text("PDW_SMTP_USER", default.smtp_user),
+            smtp_password=env.text("PDW_SMTP_PASSWORD", default.smtp_password),
+            smtp_starttls=env.flag("PDW_SMTP_STARTTLS", default.smtp_starttls),
+            web_scheduler=env.choice("PDW_WEB_SCHEDULER", default.web_scheduler, WEB_SCHEDULER_CHOICES),
         )
+        _check_database_url(config.database_url)
         try:
             Clock.parse(config.clock)
         except ClockError:
             raise ConfigError("config.clock_invalid", variable="PDW_CLOCK", value=repr(config.clock)) from None
         return config
+
+
+# The databases PDW runs on; `postgresql://` without a driver means psycopg, the one installed.
+SUPPORTED_DATABASES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+def _check_database_url(url: str) -> None:
+    # Only the scheme is named in the error: the rest of the URL may hold a password.
+    scheme = url.split(":", 1)[0].lower() if "://" in url else ""
+    if scheme not in SUPPORTED_DATABASES:
+        raise ConfigError("config.database_unsupported", variable="PDW_DATABASE_URL", scheme=scheme or url[:20],
+                          supported=["sqlite:///PATH", "postgresql+psycopg://USER@HOST/DB"])
 
 
 class _Variables:

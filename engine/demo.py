@@ -43,6 +43,13 @@ DEMO_USERS = (
     DemoUser("zhang.san", "张三", "scjgj", ("applicant",), "zhangsan-demo"),
     DemoUser("li.si", "李四", "sjj", ("reviewer",), "lisi-demo"),
     DemoUser("wang.wu", "王五", "gaj", ("source_unit_handler",), "wangwu-demo"),
+    # Every catalog item's source unit has a handler, so the consultations, corrections and
+    # objections the procedures send there (source_unit_handler@UNIT) reach someone.
+    DemoUser("zhou.jiu", "周九", "scjgj", ("source_unit_handler",), "zhoujiu-demo"),
+    DemoUser("wu.shi", "吴十", "zrzyj", ("source_unit_handler",), "wushi-demo"),
+    DemoUser("zheng.yi", "郑一", "wjw", ("source_unit_handler",), "zhengyi-demo"),
+    # The data bureau's head receives the 通报 of work still overdue after a 催办.
+    DemoUser("qian.ba", "钱八", "sjj", ("department_head",), "qianba-demo"),
     DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "zhaoliu-demo"),
     DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sunqi-demo"),
     DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "admin-demo"),

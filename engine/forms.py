@@ -42,6 +42,17 @@ def load_form(forms_dir: Path, name: str) -> dict:
         schema = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise FormError("form.not_json", form=name, detail=str(err)) from None
+    return check_form(name, schema)
+
+
+def check_form(name: str, schema: object) -> dict:
+    """`schema` if it is a JSON Schema of an object, as every PDW form must be.
+
+    Raises:
+        FormError: it is not a valid JSON Schema, or not one of an object.
+    """
+    if not isinstance(schema, dict):
+        raise FormError("form.not_object_schema", form=name)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as err:
@@ -174,3 +185,14 @@ def _title(schema: dict, field_path: str) -> str:
     for part in field_path.split("."):
         node = (node.get("properties") or {}).get(part, {}) if isinstance(node, dict) else {}
     return node.get("title", "") if isinstance(node, dict) else ""
+
+
+def fields_of(schema: dict | None) -> list[dict]:
+    """The top-level fields a form asks for, in order: name, title, type, required and the allowed
+    values, as the command line and the API list them for someone filling the form by hand."""
+    if not schema:
+        return []
+    required = set(schema.get("required") or [])
+    return [{"name": name, "title": prop.get("title", ""), "type": prop.get("type", ""),
+             "required": name in required, "choices": choices(prop), "format": prop.get("format")}
+            for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]

@@ -19,13 +19,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "'{name}' is not a valid user name (letters, digits, _ - .)"),
     "user.roles_unknown": ("未知角色：{roles}（可选：{known}）。", "unknown role(s) {roles}; roles are {known}"),
     "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
+    "user.email_invalid": ("电子邮件地址 {email} 无效。", "'{email}' is not an e-mail address"),
     "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
+    "user.department_unknown": ("部门 {department} 不存在（已有：{known}）；新部门请同时给出 --department-name。",
+                                "no department '{department}' (known: {known}); give --department-name to add it"),
+    "command.forbidden": ("用户 {user} 无权执行此操作（需要角色：{needed}）。",
+                          "user '{user}' may not administer {area}; it needs one of the roles {needed}"),
+    "token.not_created": ("未创建令牌。", "token not created"),
+    "token.expiry_out_of_range": ("有效天数应在 {min} 到 {max} 之间。", "must be between {min} and {max} days"),
+    "token.not_found": ("令牌 {token} 不存在。", "no token {token}"),
+    "token.missing": ("缺少访问令牌：请在请求头中提供 Authorization: Bearer 令牌。",
+                      "no API token: send the header 'Authorization: Bearer TOKEN'"),
+    "token.invalid": ("访问令牌无效、已过期或已吊销。", "the API token is unknown, expired or revoked"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
     "password.not_set": ("未设置密码。", "password not set"),
     "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
     "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),
     # procedures and applications
+    "withdrawal.refused": ("申请未撤回：请填写撤回理由。", "application not withdrawn"),
+    "withdrawal.reason_length": ("请填写撤回理由（不超过 {max} 个字）。", "give a reason of 1 to {max} characters"),
+    "withdrawal.ended": ("申请 {instance} 已结束，不能撤回。", "application {instance} is {status}; it cannot be withdrawn"),
+    "attachment.refused": ("附件未上传。", "attachment not uploaded"),
+    "attachment.too_large": ("附件 {name} 超过 {max_mb} MB。", "'{name}' is larger than {max_mb} MB"),
+    "attachment.type_not_allowed": ("附件 {name} 的类型不允许（允许：{allowed}）。",
+                                    "'{name}' is not an allowed type ({allowed})"),
+    "attachment.too_many": ("每件申请最多 {max} 个附件。", "at most {max} attachments per application"),
+    "attachment.not_found": ("附件 {attachment} 不存在。", "no attachment {attachment}"),
+    "withdrawal.decided": ("申请 {instance} 已作出答复，不能撤回。",
+                           "application {instance} has been decided; it cannot be withdrawn"),
     "process.not_found": ("没有已部署的流程 {process}。", "no deployed process '{process}'"),
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
@@ -188,6 +210,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "the statutory reply period ended on {due} ({article}): it can no longer be "
                                  "extended; reply now"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
+    "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
+                             "the engine does not run scripts in '{language}': PDW runs Python scripts only "
+                             "(leave scriptFormat empty or write python)"),
+    "bpmn.camunda_code": ("PDW 不运行 Camunda 的 camunda:{tag}：请改用 spiffworkflow:preScript、spiffworkflow:postScript "
+                          "或脚本任务。",
+                          "PDW does not run Camunda's camunda:{tag}: use spiffworkflow:preScript, "
+                          "spiffworkflow:postScript or a script task instead"),
+    "bpmn.camunda_ignored": ("PDW 不读取 {name}，请改用 {instead}。", "PDW does not read {name}; use {instead} instead"),
+    "bpmn.camunda_unread": ("PDW 不读取 {name}，它不会起作用。", "PDW does not read {name}; it has no effect"),
+    "designer.forbidden": ("只有流程设计人员可以编辑、部署和迁移流程。",
+                           "only process designers may edit, deploy and migrate processes ({user} may not)"),
+    "draft.refused": ("草稿未保存：文件不是含可执行流程的 BPMN。", "draft not saved: not a BPMN file with an executable process"),
+    "draft.forms_invalid": ("有 {count} 个表单不是有效的 JSON Schema。", "{count} form(s) are not valid JSON Schema"),
+    "draft.not_found": ("流程 {process} 没有草稿。", "process '{process}' has no draft"),
+    "migration.refused": ("未迁移任何申请：有 {count} 处问题。", "no instance migrated ({count} problem(s))"),
+    "migration.failed": ("申请 {instance} 在新版本中无法继续运行，未迁移任何申请：{error}",
+                         "instance {instance} cannot run on in the new version, so none was migrated: {error}"),
+    "migration.not_running": ("申请状态为 {status}，只有办理中的申请可以迁移。",
+                              "the instance is {status}; only running instances can move"),
+    "migration.not_on_version": ("申请不在版本 {version} 上运行。", "the instance does not run on version {version}"),
+    "migration.step_removed": ("正在办理的环节「{name}」在新版本中已删除。",
+                               "the step '{name}' under way is removed in the new version"),
+    "migration.subprocess_removed": ("正在运行的子流程 {process} 在新版本中已删除。",
+                                     "the subprocess '{process}' under way is removed in the new version"),
+    "instance.not_visible": ("您无权查看申请 {instance}。", "{user} may not see instance {instance}"),
     "bpmn.parse_failed": ("流程无法解析：{detail}", "{detail}"),
     # budgets of a process's run (the errored instance's reason)
     "budget.steps": ("元素 {element}：一次操作执行的引擎步骤超过上限 {limit}（流程可能陷入循环）。",
@@ -216,6 +263,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "data.not_unicode": ("字段 {field} 含有无效的 Unicode 文本。", "field '{field}' holds text that is not valid Unicode"),
     "task.post_script_failed": ("提交未成功：该步骤的后置脚本执行失败，请联系流程设计人员。",
                                 "task {task} not completed: its postScript failed: {detail}"),
+    "instance.query_refused": ("查询条件无效。", "query refused"),
+    "instance.status_unknown": ("未知状态 {status}（可选：{allowed}）。", "unknown status '{status}'; one of {allowed}"),
+    "instance.not_cancelled": ("申请 {instance} 未撤销。", "instance {instance} not cancelled"),
+    "instance.reason_missing": ("请说明撤销理由。", "a reason is required"),
+    "instance.cancel_forbidden": ("只有主管或管理员可以撤销申请。", "user '{user}' may not cancel applications; "
+                                                                  "supervisors and admins may"),
     "instance.not_errored": ("申请 {instance} 未处于出错状态，无需重试。", "instance {instance} is {status}, not errored"),
     "instance.retry_forbidden": ("只有主管或管理员可以重试出错的申请。",
                                  "only a supervisor or an admin may retry an instance; '{user}' is neither"),
@@ -232,6 +285,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.seconds_negative": ("{variable}={value} 必须是不小于 0 的秒数。",
                                 "{variable}={value} must be a number of seconds, 0 or more"),
     "config.not_flag": ("{variable}={value} 应为 1 或 0。", "{variable}={value} is neither 1 nor 0"),
+    "config.database_unsupported": ("{variable} 的数据库类型 {scheme}:// 不受支持（可用：{supported}）。",
+                                    "{variable}: databases of scheme '{scheme}://' are not supported; "
+                                    "use one of {supported}"),
+    "config.database_folder_missing": ("{variable} 指向的文件夹 {folder} 不存在，请先创建。",
+                                       "{variable}: the folder {folder} does not exist; create it first"),
+    "database.unreachable": ("无法连接数据库：{detail}", "cannot reach the database: {detail}"),
+    "database.not_upgraded": ("数据库尚未初始化，请先运行 pdw db upgrade。",
+                              "the database has no PDW tables yet; run `pdw db upgrade` first"),
+    "database.behind": ("数据库结构版本 {current} 落后于程序所需的 {head}，请运行 pdw db upgrade。",
+                        "the database is at revision {current} but this PDW needs {head}; run `pdw db upgrade`"),
     "config.not_choice": ("{variable}={value} 不是可选值（可选：{allowed}）。", "{variable}={value} is not one of {allowed}"),
     "calendar.beyond_range": ("{start} 加 {days} 日超出了日历范围（{max_year} 年）。",
                               "{start} + {days} days is beyond {max_year}"),
@@ -284,6 +347,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.install_conflict": ("安装期间有申请发生了变化，未安装，请重试。",
                                   "application {instance} changed while the arrangement was being installed; "
                                   "nothing installed, try again"),
+    # supervision reports
+    "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
+                                                             "'{user}' is not one"),
+    "report.not_your_department": ("您只能查看本部门（{department}）的申请。",
+                                   "application {instance} is not the work of your department ({department})"),
+    "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
+    "report.refused": ("报表条件有误。", "report not produced"),
+    "report.out_of_range": ("须为 {min} 至 {max} 之间的整数。", "must be a whole number from {min} to {max}"),
+    "report.period_reversed": ("截止日期 {end} 早于起始日期 {start}。", "the end {end} is before the start {start}"),
+    "report.grouping_unknown": ("未知的分组方式（可选：{allowed}）。", "unknown grouping; use one of {allowed}"),
+    "report.period_unknown": ("未知的统计周期（可选：{allowed}）。", "unknown period; use one of {allowed}"),
+    "urge.refused": ("催办未发出。", "not urged"),
+    "urge.note_too_long": ("催办说明不能超过 {max} 个字。", "the note may have at most {max} characters"),
+    "urge.task_closed": ("该任务已不在办理中，无需催办。", "task {task} is {state}; only open tasks are urged"),
+    "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
+                          "task {task} is not the work of your department ({department})"),
+    "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),
+    "promise.department_unknown": ("部门 {department} 不存在。", "no department '{department}'"),
     # notifications
     "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",
                                     "the deadline of '{title}' ({receipt_number}, task {task}) moved from {old_due} "
@@ -291,6 +372,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notification.deadline_passed": ("{receipt_number}「{title}」的办理期限按{notice}重新计算为 {new_due}，已经届满，请督办。",
                                      "re-counted under {notice}, the deadline of '{title}' ({receipt_number}, "
                                      "task {task}) is {new_due}, which has passed"),
+    "notification.deadline_tomorrow": ("{receipt_number}「{title}」将于 {due_date} 届满（{article}），请抓紧办理。",
+                                       "'{title}' ({receipt_number}, task {task}) is due on {due_date} "
+                                       "({article}); one working day is left"),
+    "notification.deadline_overdue": ("{receipt_number}「{title}」已于 {due_date} 届满仍未办结（{article}），"
+                                      "办理人：{holder}，请督办。",
+                                      "'{title}' ({receipt_number}, task {task}) was due on {due_date} ({article}) "
+                                      "and is still open, held by {holder}"),
+    "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
+                             "your application {receipt_number} has been answered"),
+    "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",
+                           "urged by {by}: '{title}' ({receipt_number}, task {task}) is {days} working day(s) "
+                           "overdue. {note}"),
+    "notification.bulletin": ("通报：{receipt_number}「{title}」经 {urged_on} 催办后仍逾期未办结，现已逾期 {days} 个工作日，"
+                              "办理人：{holder}。",
+                              "bulletin: '{title}' ({receipt_number}, task {task}) is still open {days} working "
+                              "day(s) overdue after being urged on {urged_on}, held by {holder}"),
+    "warning.group_empty": ("{where}（{title}）：办理组 {group} 没有任何在职人员，发往该组的任务将无人办理。",
+                            "{where} ({title}): nobody active is in group {group}, so work sent there reaches "
+                            "nobody"),
 }
 
 

@@ -7,11 +7,21 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
-ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "designer", "admin")
+ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "department_head", "designer", "admin")
 # Officials who work tasks from an inbox rather than the applicant portal.
 STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin"})
 # Officials who oversee others' work: see every task, release or reassign it.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
+# The kind of department that is the 主管部门 (Art. 49): its supervisors see every department.
+AUTHORITY_KIND = "authority"
+# The roles (any one of them) that administrative use of an area needs, on the command line,
+# the web app and the API alike.
+ADMINISTRATION = {
+    "users": frozenset({"admin"}),
+    "catalog": frozenset({"admin"}),
+    "workflows": frozenset({"designer", "admin"}),
+    "tokens": frozenset({"admin"}),
+}
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
 
@@ -117,8 +127,59 @@ def may_release(user: Person, assignee: str | None) -> bool:
 
 
 def may_see_task(user: Person, *, candidate_groups: Iterable[str], assignee: str | None,
-                 completed_by: str | None, started_by: str) -> bool:
-    """True when the user may open a task: a candidate, an overseer, its holder or decider, or
-    the applicant whose application it belongs to."""
-    return (is_candidate(user, candidate_groups) or is_overseer(user.roles)
-            or user.name in (assignee, completed_by, started_by))
+                 completed_by: str | None) -> bool:
+    """True when the user may open a task: a candidate, an overseer, or its holder or decider.
+
+    The applicant whose application it belongs to sees the steps meant for them (as a
+    candidate) and the replies on their application's page, not the officials' steps.
+    """
+    return is_candidate(user, candidate_groups) or is_overseer(user.roles) or user.name in (assignee, completed_by)
+
+
+def may_supervise(roles: Iterable[str]) -> bool:
+    """True for those who read the supervision reports and send 催办: supervisors and admins."""
+    return is_overseer(roles)
+
+
+def supervised_department(user: Person, department_kind: str | None) -> str | None:
+    """The one department whose work a supervisor oversees, or None for every department:
+    supervisors of the 主管部门 (and admins) see all, a department's own supervisors their own."""
+    if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
+        return None
+    return user.department or ""
+
+
+def may_design(roles: Iterable[str]) -> bool:
+    """True for process designers and admins: they save, validate, deploy and migrate processes."""
+    return may_administer(roles, "workflows")
+
+
+def may_see_application(user: Person, *, started_by: str, tasks: Iterable) -> bool:
+    """True when the user may read an application and its documents: its applicant, an overseer,
+    or someone who may open one of its tasks (`tasks` have candidate_groups, assignee and completed_by)."""
+    return user.name == started_by or is_overseer(user.roles) or any(
+        may_see_task(user, candidate_groups=t.candidate_groups, assignee=t.assignee, completed_by=t.completed_by)
+        for t in tasks)
+
+
+def may_see_progress(user: Person, *, started_by: str, tasks: Iterable) -> bool:
+    """True when the user may see which steps of an application are done and open (its diagram):
+    whoever may read the application, and designers, who follow their processes' running versions."""
+    return may_see_application(user, started_by=started_by, tasks=tasks) or may_design(user.roles)
+
+
+def sees_internal_work(user: Person) -> bool:
+    """True for officials, who read an application's internal steps, opinions and who did what;
+    applicants are shown only what was decided for them (see engine.disclosure)."""
+    return is_staff(user.roles)
+
+
+def may_withdraw(user: Person, started_by: str) -> bool:
+    """True when the user may withdraw an application: only the applicant who made it."""
+    return user.name == started_by
+
+
+
+def may_administer(roles: Iterable[str], area: str) -> bool:
+    """True when a user with `roles` may administer `area` (users, catalog, workflows, tokens)."""
+    return bool(ADMINISTRATION[area] & set(roles))

@@ -1,4 +1,10 @@
-"""The timer scheduler: APScheduler calls the sweep on an interval."""
+"""The scheduler: APScheduler runs `tick` on an interval: fire due BPMN timers, settle a new
+calendar, watch deadlines (reminders, alerts, reply notices, 通报) and e-mail notifications.
+
+`pdw scheduler run` runs it in its own process (production: one or more of them); on the
+embedded default the web process runs it in a background thread (webapp.scheduler). Every
+part is exactly-once however many run at once: timers are taken under SKIP LOCKED, notices
+recorded under unique keys, e-mails marked before they are sent."""
 from __future__ import annotations
 
 import logging
@@ -10,8 +16,8 @@ from typing import Callable
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.bootstrap import Engine
-from engine.services import calendar
-from engine.services.timers import sweep
+from engine.services import calendar, mail, supervision
+from engine.services.timers import Fired, sweep
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +41,27 @@ def run_forever(engine: Engine, *, interval_seconds: float = 10.0) -> None:
     name = worker_name()
     settler = CalendarSettler(engine, name)
     scheduler = BlockingScheduler(timezone="Asia/Shanghai")
-    scheduler.add_job(lambda: _sweep_logged(engine, name, settler), "interval", seconds=interval_seconds,
+    scheduler.add_job(lambda: tick(engine, name, settler), "interval", seconds=interval_seconds,
                       max_instances=1, coalesce=True, id="pdw-timer-sweep")
-    _sweep_logged(engine, name, settler)
+    tick(engine, name, settler)
     scheduler.start()
 
 
-def _sweep_logged(engine: Engine, name: str, settler: "CalendarSettler") -> None:
-    # A sweep that fails (the database away for a moment) is logged; the next one runs on time.
+def run_once(engine: Engine, name: str) -> tuple[list[Fired], supervision.WatchReport, int]:
+    """Fire what is due, send the deadline notices due and e-mail what is unsent: the timers
+    fired, the notices sent and the e-mails handed to the SMTP server."""
+    fired = sweep(engine.uow, worker=name)
+    return fired, supervision.watch(engine.uow()), mail.deliver(engine.uow())
+
+
+def tick(engine: Engine, name: str, settler: "CalendarSettler") -> None:
+    """One scheduled run; a failure (the database away for a moment) is logged and the next
+    run comes on time."""
     try:
         fired = sweep(engine.uow, worker=name)
         report = settler.settle()
+        watched = supervision.watch(engine.uow())
+        mailed = mail.deliver(engine.uow())
     except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep
         log.exception("timer sweep failed; retrying at the next interval")
         return
@@ -53,6 +69,8 @@ def _sweep_logged(engine: Engine, name: str, settler: "CalendarSettler") -> None
         log.info("fired timer %s of instance %s (%s): %s", one.timer_id, one.instance_id, one.task_name, one.status)
     if report is not None:
         log.info("calendar version %s: %s deadline(s) re-counted", report.version, len(report.changes))
+    if watched.total or mailed:
+        log.info("deadline notices: %s; e-mails sent: %s", watched, mailed)
 
 
 class CalendarSettler:

@@ -24,7 +24,7 @@ def config_for_tests(url: str, forms_dir: Path) -> Config:
     """The settings tests run with."""
     return replace(Config(), database_url=url, forms_dir=forms_dir, password_hash_cost=TEST_PASSWORD_HASH_COST,
                    script_time_limit=TEST_SCRIPT_TIME_LIMIT, max_engine_steps=TEST_ENGINE_STEPS,
-                   calendar_check_seconds=0)
+                   calendar_check_seconds=0, web_scheduler="off")
 
 
 class EngineFactory:

@@ -1,9 +1,10 @@
-"""The PDW web app: reviewer inbox, task pages, the applicant portal and the working calendar."""
+"""The PDW web app: reviewer inbox, task pages, the applicant portal, the working calendar,
+the supervisor's area, notifications and process design."""
 from __future__ import annotations
 
 from flask import Flask, g, redirect, url_for
 
-from engine.permissions import is_staff
+from engine.permissions import is_staff, may_design
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,21 +19,29 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import engine, errors, i18n, security, templating
+    from webapp import engine, errors, i18n, scheduler, security, templating, terms
 
     engine.init_app(app)
+    scheduler.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    terms.init_app(app)
 
-    from webapp import auth, calendar, inbox, portal
+    from webapp import api, auth, calendar, designer, health, inbox, notifications, portal, supervise
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(designer.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(supervise.bp)
+    notifications.init_app(app)
+    api.init_app(app)
 
     @app.route("/")
     def index():
@@ -41,6 +50,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             return redirect(url_for("auth.login"))
         if is_staff(g.user.roles):
             return redirect(url_for("inbox.index"))
+        if may_design(g.user.roles):
+            return redirect(url_for("designer.index"))
         return redirect(url_for("portal.index"))
 
     return app

@@ -28,6 +28,8 @@ def flask_settings(config: Config) -> dict[str, object]:
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "PDW_PAGE_SIZE": 25,
+        # A request may carry one document of the largest size allowed, and the form around it.
+        "MAX_CONTENT_LENGTH": config.attachment_max_mb * 1024 * 1024 + 64 * 1024,
     }
 
 

@@ -1,8 +1,10 @@
 """Simplified Chinese by default, English on request; the choice is kept in the session."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, redirect, request, session
 from flask_babel import Babel
+
+from webapp.security import next_or
 
 LOCALES = {"zh_CN": "简体中文", "en": "English"}
 
@@ -20,11 +22,7 @@ def switch(code: str):
     if code not in LOCALES:
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    # Only paths on this site: an absolute or protocol-relative URL would be an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("index")
-    return redirect(target)
+    return redirect(next_or(request.args.get("next")))
 
 
 def init_app(app: Flask) -> None:

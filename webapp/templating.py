@@ -9,10 +9,15 @@ from flask_babel import lazy_gettext as _l
 from engine.clock import SHANGHAI
 from webapp import schema_form
 
-STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理")}
+STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理"), "withdrawn": _l("已撤回")}
 TASK_STATE = {"open": _l("待办"), "completed": _l("已完成"), "cancelled": _l("已撤销")}
+# The catalog's share and open attributes (stored in Chinese, as the catalog is published).
+CATALOG_ATTRIBUTES = {"无条件共享": _l("无条件共享"), "有条件共享": _l("有条件共享"), "不予共享": _l("不予共享"),
+                      "无条件开放": _l("无条件开放"), "有条件开放": _l("有条件开放"), "不予开放": _l("不予开放")}
 ACTIONS = {
     "instance.start": _l("提交申请"),
+    "instance.withdraw": _l("撤回申请"),
+    "attachment.add": _l("上传申请材料"),
     "task.claim": _l("认领任务"),
     "task.unclaim": _l("退回任务"),
     "task.reassign": _l("改派任务"),
@@ -20,7 +25,12 @@ ACTIONS = {
     "timer.fire": _l("期限计时触发"),
     "deadline.recount": _l("按新放假安排重算期限"),
     "timer.recount": _l("按新放假安排调整计时"),
+    "task.urge": _l("催办"),
+    "task.bulletin": _l("通报"),
+    "instance.migrate": _l("迁移到流程新版本"),
 }
+# The traffic light of an open item (engine.services.reports.traffic_light).
+LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}
 
 
 def beijing_time(stamp: str) -> str:
@@ -30,6 +40,7 @@ def beijing_time(stamp: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the label tables and form helpers available to every template."""
-    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS,
+    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
+                                 CATALOG_ATTRIBUTES=CATALOG_ATTRIBUTES,
                                  label_of=schema_form.label_of, display=schema_form.display)
     app.jinja_env.filters["beijing_time"] = beijing_time

@@ -109,6 +109,11 @@ class WorkflowStore:
         config[Task] = _TaskConverter
         self._registry = BpmnWorkflowSerializer.configure(config, _DataSafeRegistry())
 
+    @property
+    def registry(self):
+        """The converter registry, which SpiffWorkflow's spec diff compares task specs with."""
+        return self._registry
+
     def dump_specs(self, spec, subprocess_specs: dict) -> dict:
         """The JSON-able form of a process spec and the specs of its subprocesses."""
         return {

@@ -26,12 +26,14 @@ from engine.bpmn.budgets import Budgets
 from engine.bpmn.parser import PdwBpmnParser
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
-from engine.forms import FormError, load_form
+from engine.forms import FormError, check_form, load_form
 from engine.sandbox import check_script
 from engine.sandbox.policy import MAX_SOURCE_BYTES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 
@@ -48,7 +50,45 @@ SUPPORTED_EVENT_DEFINITIONS = {
     "timerEventDefinition", "errorEventDefinition", "escalationEventDefinition",
     "terminateEventDefinition",
 }
+# What an embedded subprocess may hold beside its flow elements: its own sequence flow references,
+# which every modeler writes and SpiffWorkflow reads as the process's do.
+SUBPROCESS_PARTS = {"incoming", "outgoing"}
 USER_TASKS = ("userTask", "manualTask")
+# The script languages the engine runs; a script task naming another would be run as Python.
+SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
+
+# Camunda Modeler's attributes and extension elements, which PDW does not read, each with what
+# to write instead (None: nothing; PDW has no use for it). They are warnings: the file still runs.
+_PROPERTY = 'spiffworkflow:property "{}"'
+CAMUNDA_INSTEAD = {
+    "candidateGroups": _PROPERTY.format("candidateGroups"),
+    "candidateUsers": _PROPERTY.format("candidateGroups") + " = user:NAME",
+    "assignee": _PROPERTY.format("candidateGroups") + " = user:NAME",
+    "formKey": _PROPERTY.format("formJsonSchemaFilename"),
+    "formRef": _PROPERTY.format("formJsonSchemaFilename"),
+    "formData": _PROPERTY.format("formJsonSchemaFilename"),
+    "formDefinition": _PROPERTY.format("formJsonSchemaFilename"),
+    "assignmentDefinition": _PROPERTY.format("candidateGroups"),
+    "dueDate": _PROPERTY.format("deadlineRule"),
+    "followUpDate": _PROPERTY.format("deadlineRule"),
+    "candidateStarterGroups": _PROPERTY.format("startableBy"),
+    "candidateStarterUsers": _PROPERTY.format("startableBy"),
+    "class": "spiffworkflow:serviceTaskOperator",
+    "delegateExpression": "spiffworkflow:serviceTaskOperator",
+    "expression": "spiffworkflow:serviceTaskOperator",
+    "type": "spiffworkflow:serviceTaskOperator",
+    "topic": "spiffworkflow:serviceTaskOperator",
+    "taskDefinition": "spiffworkflow:serviceTaskOperator",
+    "connector": "spiffworkflow:serviceTaskOperator",
+    "field": "spiffworkflow:parameter",
+    "inputOutput": "spiffworkflow:preScript / spiffworkflow:postScript",
+    "ioMapping": "spiffworkflow:preScript / spiffworkflow:postScript",
+    "resultVariable": "spiffworkflow:serviceTaskOperator resultVariable",
+    "properties": "spiffworkflow:properties",
+    "properties/property": "spiffworkflow:properties",
+}
+# Camunda elements that carry code: a listener or a script PDW would not run is an error.
+CAMUNDA_CODE = {"executionListener", "taskListener", "script", "executionListeners", "taskListeners"}
 
 # BPMN elements whose text the engine evaluates, wherever they sit: (mode, what problems call it).
 EXPRESSIONS = {
@@ -101,6 +141,8 @@ class ValidationResult:
     problems: list[Problem]
     processes: list[ProcessInfo]
     parser: PdwBpmnParser | None = None
+    # What the file says that PDW will not read (Camunda attributes): reported, not refused.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -119,8 +161,9 @@ def _local(el) -> str:
 
 class _Checker:
     def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations, now: datetime,
-                 budgets: Budgets) -> None:
+                 budgets: Budgets, draft_forms: dict[str, dict] | None = None) -> None:
         self.file_name = file_name
+        self.draft_forms = draft_forms or {}
         self.operations = set(operations)
         self.rules = rules
         self.forms_dir = forms_dir
@@ -129,6 +172,7 @@ class _Checker:
         self.max_timer_seconds = budgets.timer_years * _SECONDS["years"]
         self.horizon = now + timedelta(seconds=self.max_timer_seconds)
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def report(self, el, code: str, *, at=None, **params) -> None:
         """Record a problem of element `el`, on the line of `at` (the part of it at fault) when given."""
@@ -160,7 +204,10 @@ class _Checker:
         if file_name in forms:
             return
         try:
-            forms[file_name] = load_form(self.forms_dir, file_name)
+            if file_name in self.draft_forms:
+                forms[file_name] = check_form(file_name, self.draft_forms[file_name])
+            else:
+                forms[file_name] = load_form(self.forms_dir, file_name)
         except FormError as err:
             self.report(el, err.code, **err.params)
 
@@ -204,7 +251,10 @@ class _Checker:
             namespace = etree.QName(el).namespace
             if namespace == SPIFF_NS:
                 self.extension(el)
+            elif namespace in (CAMUNDA_NS, ZEEBE_NS):
+                self.camunda(el)
             elif namespace == BPMN_NS:
+                self.camunda_attributes(el)
                 yield el
 
     def outside_processes(self, root) -> None:
@@ -218,8 +268,9 @@ class _Checker:
     def element(self, el, proc, by_id: dict) -> None:
         name = _local(el)
         parent = el.getparent()
-        if parent is proc or (parent is not None and _local(parent) == "subProcess"):
-            if name not in SUPPORTED_FLOW_ELEMENTS:
+        in_subprocess = parent is not None and _local(parent) == "subProcess"
+        if parent is proc or in_subprocess:
+            if name not in SUPPORTED_FLOW_ELEMENTS and not (in_subprocess and name in SUBPROCESS_PARTS):
                 self.report(el, "bpmn.element_unsupported", tag=name)
         if name.endswith("EventDefinition") and name not in SUPPORTED_EVENT_DEFINITIONS:
             self.report(el, "bpmn.event_unsupported", tag=name)
@@ -232,6 +283,9 @@ class _Checker:
         elif name == "serviceTask":
             self.service_task(el)
         elif name == "scriptTask":
+            language = (el.get("scriptFormat") or "").strip()
+            if language.lower() not in SCRIPT_FORMATS:
+                self.report(el, "bpmn.script_language", language=language)
             # SpiffWorkflow runs the last child whose tag ends in "script", in any namespace.
             for child in el:
                 if isinstance(child.tag, str) and child.tag.endswith("script") and child.tag != f"{{{BPMN_NS}}}script":
@@ -274,6 +328,37 @@ class _Checker:
             self.data_name(owner, el.text or "", name, at=el)
         elif name == "serviceTaskOperator" and el.get("resultVariable"):
             self.data_name(owner, el.get("resultVariable"), "resultVariable", at=el)
+
+    def camunda(self, el) -> None:
+        """A Camunda Modeler extension element: code in it is refused, anything else named in a warning."""
+        name = _local(el)
+        owner = _owner(el)
+        parent = el.getparent()
+        if parent is not None and etree.QName(parent).namespace in (CAMUNDA_NS, ZEEBE_NS) \
+                and _local(parent) in CAMUNDA_CODE:
+            return  # reported with the listener or script it belongs to
+        if name in CAMUNDA_CODE:
+            self.report(owner, "bpmn.camunda_code", at=el, tag=name)
+            return
+        if parent is not None and parent.tag == f"{{{BPMN_NS}}}extensionElements":
+            self.camunda_ignored(owner, el, name)
+
+    def camunda_attributes(self, el) -> None:
+        """Camunda attributes on a BPMN element, which PDW does not read."""
+        for attribute in el.attrib:
+            if etree.QName(attribute).namespace in (CAMUNDA_NS, ZEEBE_NS):
+                self.camunda_ignored(el, el, etree.QName(attribute).localname)
+
+    def camunda_ignored(self, owner, el, name: str) -> None:
+        instead = CAMUNDA_INSTEAD.get(name)
+        if instead:
+            self.warn(owner, "bpmn.camunda_ignored", at=el, name=f"camunda:{name}", instead=instead)
+        else:
+            self.warn(owner, "bpmn.camunda_unread", at=el, name=f"camunda:{name}")
+
+    def warn(self, owner, code: str, *, at, **params) -> None:
+        """Record what `at`, part of `owner`, says that PDW will not read, though the file still runs."""
+        self.warnings.append(Problem(code, params, element=owner.get("id"), file=self.file_name, line=at.sourceline))
 
     def duplicates(self, el) -> None:
         # SpiffWorkflow keeps one extension of each name, the last: the others would be ignored.
@@ -501,7 +586,8 @@ def _shortest_seconds(duration: dict) -> float:
 
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
                   operations=(), max_bytes: int = DEFAULT_MAX_BYTES,
-                  now: datetime | None = None, budgets: Budgets | None = None) -> ValidationResult:
+                  now: datetime | None = None, budgets: Budgets | None = None,
+                  forms: dict[str, dict] | None = None) -> ValidationResult:
     """Check one BPMN file and report every problem.
 
     Args:
@@ -513,6 +599,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         max_bytes: files larger than this are refused before parsing.
         now: the instant literal timer dates are measured from; the system clock when None.
         budgets: the run-time budgets literal values must keep within (the defaults when None).
+        forms: JSON Schema forms by name that stand in for the files of `forms_dir` (a draft's).
 
     Returns:
         The problems found and, when there are none, the parsed processes.
@@ -524,7 +611,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         # Entities are how XML reads files and explodes in memory; BPMN never needs them.
         return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
     checker = _Checker(file_name, rules, forms_dir, operations, now or datetime.now(timezone.utc),
-                       budgets or Budgets())
+                       budgets or Budgets(), forms)
     try:
         root = etree.fromstring(content, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
@@ -541,7 +628,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     processes = [checker.process(proc) for proc in executable]
     checker.outside_processes(root)
     if checker.problems:
-        return ValidationResult(file_name, checker.problems, [])
+        return ValidationResult(file_name, checker.problems, [], warnings=checker.warnings)
 
     parser = PdwBpmnParser(validator=VALIDATOR)
     try:
@@ -551,6 +638,7 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     except ValidationException as err:
         return ValidationResult(file_name, [Problem("bpmn.parse_failed", {"detail": str(err).splitlines()[0]},
                                                     element=getattr(err, "id", None) or None, file=file_name,
-                                                    line=getattr(err, "line_number", None) or None)], [])
-    return ValidationResult(file_name, [], processes, parser)
+                                                    line=getattr(err, "line_number", None) or None)], [],
+                                warnings=checker.warnings)
+    return ValidationResult(file_name, [], processes, parser, warnings=checker.warnings)
 

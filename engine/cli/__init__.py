@@ -17,8 +17,10 @@ _GROUPS = {
     "demo": "engine.cli.demo",
     "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
+    "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",
+    "tokens": "engine.cli.tokens",
     "users": "engine.cli.users",
     "workflows": "engine.cli.workflows",
 }
@@ -40,11 +42,26 @@ class _LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _GROUPS:
-            return importlib.import_module(_GROUPS[name]).group
-        point = _added_groups().get(name)
-        return point.load() if point else None
+            command = importlib.import_module(_GROUPS[name]).group
+        else:
+            point = _added_groups().get(name)
+            command = point.load() if point else None
+        if command is not None:
+            _add_examples(command, name)
+        return command
+
+
+def _add_examples(command: click.Command, path: str) -> None:
+    # The examples live in one table (engine.cli.examples) rather than in each docstring.
+    from engine.cli.examples import epilog
+
+    if command.epilog is None:
+        command.epilog = epilog(path)
+    for name, sub in getattr(command, "commands", {}).items():
+        _add_examples(sub, f"{path} {name}")
 
 
 @click.group(cls=_LazyGroup)
+@click.version_option(package_name="pdw", message="pdw %(version)s")
 def main() -> None:
     """PDW: statutory public-data procedures with deadlines on the working-day calendar."""

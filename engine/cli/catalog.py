@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, read_text_file
+from engine.cli.common import emit, friendly, new_uow, read_text_file, require_role, warn_all
 
 
 @click.group("catalog")
@@ -14,15 +14,18 @@ def group() -> None:
 
 @group.command("import")
 @click.argument("file")
-@click.option("--as", "actor", default="admin", show_default=True)
+@click.option("--as", "actor", default="admin", show_default=True, help="An admin who imports (audit log).")
 @friendly
 def import_command(file: str, actor: str) -> None:
     """Import FILE.csv; a file with any error imports nothing and every error is listed."""
     from engine.services.catalog import import_csv
+    from engine.services.supervision import empty_groups_of_catalog
 
     path, text = read_text_file(file)
+    require_role(actor, "catalog")
     report = import_csv(new_uow(), text, actor=actor, file_name=path.name)
     click.echo(f"{report.added} added, {report.updated} updated")
+    warn_all(empty_groups_of_catalog(new_uow()))
 
 
 @group.command("list")

@@ -62,8 +62,31 @@ def friendly(command):
             fail(err.text(language()))
         except ClockError as err:
             fail(str(err))
+        except Exception as err:
+            found = _database_problem(err)
+            if found is None:
+                raise
+            fail(found.text(language()))
 
     return wrapper
+
+
+def _database_problem(err: Exception):
+    # A query failed: when the cause is the database itself (unreachable, never upgraded,
+    # behind this code), say so in one line; any other failure is a bug and surfaces whole.
+    # Looked up in sys.modules so the light commands never import SQLAlchemy.
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from engine.persistence import health
+
+    return health.problem(get_engine().db) if health.is_database_error(err) else None
+
+
+def require_role(actor: str, area: str):
+    """Refuse the command (one line, non-zero exit) unless `actor` holds a role `area` needs."""
+    from engine.services.users import authorize
+
+    return authorize(new_uow(), actor, area)
 
 
 def read_text_file(file: str) -> tuple[Path, str]:
@@ -96,3 +119,10 @@ def emit(value, as_json: bool, text) -> None:
         click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(text(value))
+
+
+def warn_all(warnings) -> None:
+    """Print each warning (anything with `text(lang)`) as `warning: ...` on stderr, in PDW_LANG."""
+    lang = language()
+    for warning in warnings:
+        click.echo(f"warning: {warning.text(lang)}", err=True)

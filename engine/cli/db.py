@@ -14,10 +14,11 @@ def group() -> None:
 @group.command("upgrade")
 @friendly
 def upgrade_command() -> None:
-    """Apply every Alembic migration to PDW_DATABASE_URL and install the shipped holiday notices."""
+    """Apply every Alembic migration to PDW_DATABASE_URL, install the shipped holiday notices and
+    index for search the applications not yet indexed."""
     from engine.persistence.migrate import upgrade
 
-    from engine.services import calendar
+    from engine.services import calendar, search
 
     engine = get_engine()
     revision = upgrade(engine.db)
@@ -27,3 +28,7 @@ def upgrade_command() -> None:
     for report in calendar.seed(engine.uow(), folders):
         click.echo(f"installed the {report.year} holiday notice {report.notice.notice} from {report.file_name}"
                    + (f"; {len(report.changes)} deadline(s) re-counted" if report.changes else ""))
+    # Applications made before the search index existed (migration 0009) are indexed once.
+    indexed = search.reindex_missing(engine.uow())
+    if indexed:
+        click.echo(f"indexed {indexed} application(s) for search")

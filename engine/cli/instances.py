@@ -33,10 +33,7 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
 @click.option("--as", "actor", required=True, help="A supervisor or admin.")
 @friendly
 def retry_command(instance_id: int, actor: str) -> None:
-    """Run an errored instance on from where it stopped, once its cause is fixed.
-
-    Example: pdw instances retry 12 --as zhao.liu
-    """
+    """Run an errored instance on from where it stopped, once its cause is fixed."""
     from engine.services.instances import retry
 
     result = retry(new_uow(), instance_id, actor=actor)
@@ -67,3 +64,33 @@ def show_command(instance_id: int, as_json: bool) -> None:
         return "\n".join(lines)
 
     emit(show(new_uow(), instance_id), as_json, text)
+
+
+@group.command("list")
+@click.option("--status", default=None, help="Only applications in this state: running, completed, errored "
+                                             "or cancelled.")
+@click.option("--process", "process_id", default=None, help="Only applications of this process, e.g. objection.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def list_command(status: str | None, process_id: str | None, limit: int, as_json: bool) -> None:
+    """List applications, newest first."""
+    from engine.services.instances import list_instances
+
+    emit(list_instances(new_uow(), status=status, process_id=process_id, limit=limit), as_json,
+         lambda rows: "\n".join(f"{r['id']}\t{r['receipt_number']}\t{r['process_id']} v{r['version']}\t{r['status']}"
+                                f"\t{r['started_by']}\t{r['received_on']}" + (f"\t{r['error']}" if r["error"] else "")
+                                for r in rows) or "(no applications)")
+
+
+@group.command("cancel")
+@click.argument("instance_id", type=int)
+@click.option("--reason", required=True, help="Why the application ends without a decision (audit log).")
+@click.option("--as", "actor", required=True, help="A supervisor or admin.")
+@friendly
+def cancel_command(instance_id: int, reason: str, actor: str) -> None:
+    """End a running or errored application without a decision; its open tasks are cancelled."""
+    from engine.services.instances import cancel
+
+    result = cancel(new_uow(), instance_id, actor=actor, reason=reason)
+    click.echo(f"instance {result['id']} cancelled; {result['cancelled_tasks']} open task(s) cancelled")

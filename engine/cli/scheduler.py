@@ -1,4 +1,4 @@
-"""`pdw scheduler run`: fire due BPMN timers."""
+"""`pdw scheduler run`: fire due BPMN timers, send deadline notices, e-mail notifications."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +10,7 @@ from engine.cli.common import friendly, get_engine
 
 @click.group("scheduler")
 def group() -> None:
-    """Fire due BPMN timers."""
+    """Fire due BPMN timers and send deadline notices."""
 
 
 @group.command("run")
@@ -19,15 +19,16 @@ def group() -> None:
 @friendly
 def run_command(once: bool, interval: float) -> None:
     """Run the scheduler (or a single sweep with --once)."""
-    from engine.scheduler import run_forever, worker_name
-    from engine.services.timers import sweep
+    from engine.scheduler import run_forever, run_once, worker_name
 
     engine = get_engine()
     if once:
-        fired = sweep(engine.uow, worker=worker_name())
+        fired, watched, mailed = run_once(engine, worker_name())
         for f in fired:
             click.echo(f"fired timer {f.timer_id} ({f.task_name}) of instance {f.instance_id}: {f.status}")
         click.echo(f"{len(fired)} timer(s) fired")
+        click.echo(f"{watched.reminders} reminder(s), {watched.overdue} overdue alert(s), {watched.replies} reply "
+                   f"notice(s), {watched.bulletins} bulletin(s) sent; {mailed} e-mail(s)")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     run_forever(engine, interval_seconds=interval)

@@ -33,6 +33,25 @@ def list_command(actor, instance_id, state, as_json) -> None:
     emit(rows, as_json, lambda rs: "\n".join(map(_line, rs)) or "(no tasks)")
 
 
+@group.command("show")
+@click.argument("task_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def show_command(task_id: int, as_json: bool) -> None:
+    """Show a task and the fields its form asks for (what `tasks complete --data` takes)."""
+    from engine.services.tasks import show
+
+    def text(t: dict) -> str:
+        lines = [_line(t), f"form: {t['form'] or '-'}"]
+        for f in t["fields"]:
+            allowed = f" one of: {', '.join(map(str, f['choices']))}" if f["choices"] else ""
+            kind = f["type"] + (f" ({f['format']})" if f["format"] else "")
+            lines.append(f"  {f['name']}\t{kind}\t{'required' if f['required'] else 'optional'}\t{f['title']}{allowed}")
+        return "\n".join(lines)
+
+    emit(show(new_uow(), task_id), as_json, text)
+
+
 @group.command("claim")
 @click.argument("task_id", type=int)
 @click.option("--as", "actor", required=True)

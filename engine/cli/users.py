@@ -5,28 +5,36 @@ import sys
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow
+from engine.cli.common import emit, friendly, new_uow, require_role
 
 
 @click.group("users")
 def group() -> None:
-    """Add and list users, and set their passwords."""
+    """Add, list and disable users, and set their passwords."""
 
 
 @group.command("add")
 @click.argument("name")
-@click.option("--department", default=None, help="Department code, e.g. sjj.")
+@click.option("--department", default=None, help="Department code, e.g. sjj; it must exist unless "
+                                                 "--department-name is given.")
+@click.option("--department-name", default=None, help="Add the department under this name if it is new.")
 @click.option("--roles", required=True, help="Comma-separated: applicant,reviewer,source_unit_handler,"
-                                             "supervisor,designer,admin")
+                                             "supervisor,department_head,designer,admin")
 @click.option("--display-name", default="")
-@click.option("--as", "actor", default="admin", show_default=True, help="Who adds the user (audit log).")
+@click.option("--email", default=None, help="Where notifications are e-mailed (when PDW_SMTP_HOST is set).")
+@click.option("--as", "actor", default="admin", show_default=True,
+              help="An admin who adds the user (audit log); not needed while there is no admin yet.")
 @friendly
-def add_command(name: str, department: str | None, roles: str, display_name: str, actor: str) -> None:
+def add_command(name: str, department: str | None, department_name: str | None, roles: str, display_name: str,
+                email: str | None,
+                actor: str) -> None:
     """Add a user."""
     from engine.services.users import add_user
 
-    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor,
-                    roles=[r.strip() for r in roles.split(",") if r.strip()])
+    require_role(actor, "users")
+    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor, email=email,
+                    roles=[r.strip() for r in roles.split(",") if r.strip()], department_name=department_name,
+                    known_department=True)
     click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
 
 
@@ -46,15 +54,28 @@ def list_command(as_json: bool) -> None:
 @group.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.option("--as", "actor", default="admin", show_default=True, help="Who sets it (audit log).")
+@click.option("--as", "actor", default="admin", show_default=True, help="An admin who sets it (audit log).")
 @friendly
 def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
     """Set a user's sign-in password (asked for twice unless --password-stdin)."""
     from engine.services.accounts import set_password
 
+    require_role(actor, "users")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_password(new_uow(), name, password, actor=actor)
     click.echo(f"password set for {name}")
+
+
+@group.command("disable")
+@click.argument("name")
+@click.option("--as", "actor", default="admin", show_default=True, help="Who disables the user (audit log).")
+@friendly
+def disable_command(name: str, actor: str) -> None:
+    """Stop a user from signing in and end every session they hold."""
+    from engine.services.users import disable_user
+
+    disable_user(new_uow(), name, actor=actor)
+    click.echo(f"disabled {name}; their sessions have ended")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow
+from engine.cli.common import emit, fail, friendly, get_engine, new_uow, require_role, warn_all
 
 
 @click.group("workflows")
@@ -30,7 +30,9 @@ def validate_command(files: tuple[str, ...]) -> None:
     """Check BPMN files; print one line per problem and exit non-zero if there are any."""
     from engine.services.definitions import problems_of
 
-    problems = problems_of(_read(files), get_engine())
+    problems, warnings = problems_of(_read(files), get_engine())
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
@@ -40,14 +42,18 @@ def validate_command(files: tuple[str, ...]) -> None:
 
 @group.command("deploy")
 @click.argument("files", nargs=-1, required=True)
-@click.option("--as", "actor", default="admin", show_default=True, help="Who deploys (recorded in the audit log).")
+@click.option("--as", "actor", default="admin", show_default=True, help="A designer or admin who deploys (audit log).")
 @friendly
 def deploy_command(files: tuple[str, ...], actor: str) -> None:
     """Deploy BPMN files; changed content makes a new version."""
     from engine.services.definitions import deploy
+    from engine.services.supervision import empty_groups_of_bpmn
 
-    for d in deploy(new_uow(), _read(files), actor=actor):
+    contents = _read(files)
+    require_role(actor, "workflows")
+    for d in deploy(new_uow(), contents, actor=actor):
         click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
+    warn_all(empty_groups_of_bpmn(new_uow(), contents))
 
 
 @group.command("list")

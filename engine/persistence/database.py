@@ -4,8 +4,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.persistence.statements import send_held_back
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,39 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+def _postgres_engine(url: str) -> Engine:
+    # An unreachable server fails in seconds, not minutes.
+    engine = create_engine(url, json_serializer=_json_text, connect_args={"connect_timeout": 10})
+    event.listen(engine, "before_cursor_execute", send_held_back)
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, _record, _proxy):
+        # A pooled connection the server closed (a restart, an idle timeout) is replaced before
+        # use. Unlike pool_pre_ping's SELECT, reading what the server sent meanwhile costs no
+        # round trip (and opens no transaction): a closed connection reads as the server's
+        # goodbye message, then end of file; an open one reads nothing.
+        pgconn = dbapi_connection.pgconn
+        try:
+            pgconn.consume_input()
+            pgconn.consume_input()
+        except psycopg.OperationalError:
+            raise DisconnectionError() from None
+        if pgconn.status != psycopg.pq.ConnStatus.OK:
+            raise DisconnectionError()
+
+    return engine
+
+
 def connect(url: str) -> Database:
     """Open the database at `url` (a SQLAlchemy URL)."""
+    if url.startswith("postgresql://"):
+        # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         read_engine = _sqlite_engine(url, immediate=False)
         write_engine = _sqlite_engine(url, immediate=True)
     else:
-        read_engine = write_engine = create_engine(url, pool_pre_ping=True, json_serializer=_json_text)
+        read_engine = write_engine = _postgres_engine(url)
     return Database(
         engine=read_engine,
         write_engine=write_engine,

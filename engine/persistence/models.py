@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from engine.persistence import triggers
+from engine.persistence import search_index, triggers
 
 
 class UtcDateTime(TypeDecorator):
@@ -74,6 +74,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Where notifications are e-mailed when an SMTP server is set (PDW_SMTP_HOST).
+    email: Mapped[str | None] = mapped_column(String(254))
+    # Moved on by signing out, a new password or disabling: every older session cookie is dead.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ProcessDefinition(Base):
@@ -96,6 +100,22 @@ class ProcessDefinition(Base):
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64))
+
+
+class ProcessDraft(Base):
+    """A designer's unfinished edit of a process, one per process, shared by its designers."""
+
+    __tablename__ = "process_drafts"
+
+    process_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # The version the edit began from (None: a process not deployed yet).
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    # JSON Schema forms edited with the draft, by name; they stand in for the forms folder's.
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))
 
 
 _UNANSWERED = "replied_at IS NULL AND statutory_due_date IS NOT NULL"
@@ -233,6 +253,40 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Attachment(Base):
+    """A supporting document of an application (申请材料), kept in the database with the
+    application it belongs to, so a backup of the one is a backup of the other."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApplicationSearch(Base):
+    """What people read of an application, as words for the full-text index (engine.search):
+    receipt number, procedure, applicant and organisation, catalog entry, the application's text.
+
+    The index itself (SQLite FTS5 / a PostgreSQL GIN tsvector) is made by
+    engine.persistence.search_index with the table.
+    """
+
+    __tablename__ = "application_search"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text)
+
+
+search_index.attach(ApplicationSearch.__table__)
 
 
 class AuditHead(Base):
@@ -393,6 +447,65 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_by: Mapped[str | None] = mapped_column(String(64))
+    # When it was handed to the SMTP server; set before sending, so it is sent at most once.
+    emailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DeadlineNotice(Base):
+    """One reminder, overdue alert, reply notice or 通报, under a key unique to what it is about
+    (`reminder:task:7:2026-03-06`), so every scheduler that scans a deadline sends it once."""
+
+    __tablename__ = "deadline_notices"
+    __table_args__ = (UniqueConstraint("key", name="uq_deadline_notices_key"),
+                      Index("ix_deadline_notices_task", "task_id", "kind"),
+                      Index("ix_deadline_notices_instance", "instance_id", "kind"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    task_id: Mapped[int | None] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+_URGE_PENDING = "bulletin_at IS NULL"
+
+
+class Urge(Base):
+    """A supervisor's 催办 of a task; `bulletin_at` is when it was escalated as a 通报 to the
+    department's head, the work still overdue five working days later."""
+
+    __tablename__ = "urges"
+    __table_args__ = (
+        Index("ix_urges_task", "task_id"),
+        Index("ix_urges_pending", "urged_on", postgresql_where=text(_URGE_PENDING),
+              sqlite_where=text(_URGE_PENDING)),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"))
+    urged_by: Mapped[str] = mapped_column(String(64))
+    urged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    urged_on: Mapped[date] = mapped_column(Date)
+    # Who held the work when urged: a user, or "group:NAME" while unclaimed.
+    holder: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    bulletin_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DepartmentPromise(Base):
+    """A department's published 承诺时限 for a procedure, in working days from receipt: tracked
+    beside the statutory deadline, never replacing it."""
+
+    __tablename__ = "department_promises"
+
+    department: Mapped[str] = mapped_column(ForeignKey("departments.code"), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    working_days: Mapped[int] = mapped_column(Integer)
+    published_on: Mapped[date] = mapped_column(Date)
+    set_by: Mapped[str] = mapped_column(String(64))
 
 
 # The inbox's "available" tab walks open, unclaimed tasks in due order and stops after one
@@ -402,3 +515,22 @@ Index("ix_human_tasks_available", HumanTask.due_at, HumanTask.id,
       sqlite_where=text("state = 'open' AND assignee IS NULL"))
 # "Completed by me", newest first, paged by (completed_at, id).
 Index("ix_human_tasks_completed_by_id", HumanTask.completed_by, HumanTask.completed_at, HumanTask.id)
+
+
+class ApiToken(Base):
+    """A bearer token another system acts with as one user; only its SHA-256 is kept.
+
+    `prefix` (the token's first characters) lets people tell their tokens apart in a listing.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("users.name"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

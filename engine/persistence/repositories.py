@@ -157,7 +157,9 @@ def _definitions(dialect_name: str) -> dict:
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
         "task_for_decision": _task_for_decision(),
-        "task_for_decision_locked": _task_for_decision().with_for_update(of=_t),
+        # The instance row is locked with the task's: no other step can change it before this one
+        # commits, so its write needs no version check read back (it may be held back, see Cursor).
+        "task_for_decision_locked": _task_for_decision().with_for_update(of=(_t, _i)),
         "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
         .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
         "task_claim": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open", _t.c.assignee.is_(None))
@@ -239,6 +241,12 @@ class InstanceRepository:
 
     def __init__(self, uow) -> None:
         self._uow = uow
+        # Instances whose rows this transaction has locked (PostgreSQL).
+        self._held: set[int] = set()
+
+    def hold(self, instance_id: int) -> None:
+        """Note that this transaction holds the row lock of `instance_id`, taken by a locking read."""
+        self._held.add(instance_id)
 
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
@@ -283,10 +291,16 @@ class InstanceRepository:
         if record.id is None:
             self.add(record, max_bytes=max_bytes)
             return
-        changed = self._uow.cursor.run("instance_save", {
-            "status": record.status, "ended_at": record.ended_at, "error": record.error,
-            "state": _state_text(record.state, max_bytes), "waiting": record.waiting, "version": record.version + 1,
-            "id_": record.id, "version_": record.version, **{n: getattr(record, n) for n in _CLOCK_FIELDS}})
+        values = {"status": record.status, "ended_at": record.ended_at, "error": record.error,
+                  "state": _state_text(record.state, max_bytes), "waiting": record.waiting,
+                  "version": record.version + 1, "id_": record.id, "version_": record.version,
+                  **{n: getattr(record, n) for n in _CLOCK_FIELDS}}
+        if record.id in self._held:
+            # Locked since it was read: nobody else can have changed it, so nothing is read back.
+            self._uow.cursor.later("instance_save", values)
+            record.version += 1
+            return
+        changed = self._uow.cursor.run("instance_save", values)
         if changed != 1:
             raise StaleInstance(f"instance {record.id} was changed by another transaction")
         record.version += 1
@@ -315,9 +329,9 @@ class TaskRepository:
         candidates = [{"task_id": task_id, "group_name": g, "due_at": row.get("due_at")}
                       for task_id, row in zip(ids, rows) for g in row["candidate_groups"]]
         if len(candidates) == 1:
-            cursor.run("candidate_add", candidates[0])
+            cursor.later("candidate_add", candidates[0])
         elif candidates:
-            cursor.many("candidate_add", candidates)
+            cursor.later_many("candidate_add", candidates)
         return ids
 
     def for_decision(self, task_id: int, actor: str) -> tuple[TaskRow, InstanceRecord, UserRow | None] | None:
@@ -330,6 +344,8 @@ class TaskRepository:
             return None
         task = TaskRow(**{n: row[f"t_{n}"] for n in _TASK_FIELDS})
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
+        if name == "task_for_decision_locked":
+            self._uow.instances.hold(instance.id)
         user = UserRow(row["u_name"], row["u_department"], row["u_roles"]) if row["u_name"] is not None else None
         return task, instance, user
 
@@ -345,16 +361,16 @@ class TaskRepository:
     def complete(self, task_id: int, *, actor: str, assignee: str, claimed_at: datetime | None, now: datetime,
                  result: dict) -> None:
         """Mark a task completed by `actor` with the submitted `result`."""
-        self._uow.cursor.run("task_complete", {"assignee": assignee, "claimed_at": claimed_at, "completed_at": now,
+        self._uow.cursor.later("task_complete", {"assignee": assignee, "claimed_at": claimed_at, "completed_at": now,
                                                "completed_by": actor, "result": result, "id_": task_id})
 
     def cancel(self, instance_id: int, spiff_ids: list[str], now: datetime) -> None:
         """Cancel the open tasks of an instance whose workflow tasks went away."""
         rows = [{"instance_id": instance_id, "spiff_task_id": spiff_id, "now": now} for spiff_id in spiff_ids]
         if len(rows) == 1:
-            self._uow.cursor.run("task_cancel", rows[0])
+            self._uow.cursor.later("task_cancel", rows[0])
         else:
-            self._uow.cursor.many("task_cancel", rows)
+            self._uow.cursor.later_many("task_cancel", rows)
 
 
 @dataclass(frozen=True)
@@ -393,21 +409,21 @@ class TimerRepository:
 
     def add(self, instance_id: int, spiff_task_id: str, task_name: str, due_at: datetime) -> None:
         """Record a new waiting timer."""
-        self._uow.cursor.run("timer_add", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+        self._uow.cursor.later("timer_add", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
                                            "task_name": task_name, "due_at": due_at})
 
     def fired(self, instance_id: int, spiff_task_id: str, now: datetime, worker: str | None) -> None:
         """Mark a timer fired by `worker`."""
-        self._uow.cursor.run("timer_fired", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+        self._uow.cursor.later("timer_fired", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
                                              "fired_at": now, "fired_by": worker})
 
     def drop(self, instance_id: int, spiff_task_id: str) -> None:
         """Forget an unfired timer whose task went away."""
-        self._uow.cursor.run("timer_drop", {"instance_id": instance_id, "spiff_task_id": spiff_task_id})
+        self._uow.cursor.later("timer_drop", {"instance_id": instance_id, "spiff_task_id": spiff_task_id})
 
     def move(self, instance_id: int, spiff_task_id: str, due_at: datetime) -> None:
         """Move a cycle timer on to its next occurrence."""
-        self._uow.cursor.run("timer_move", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
+        self._uow.cursor.later("timer_move", {"instance_id": instance_id, "spiff_task_id": spiff_task_id,
                                             "due_at": due_at})
 
 
@@ -512,8 +528,8 @@ class AuditRepository:
         before_json = canonical(before) if before is not None else None
         after_json = canonical(after) if after is not None else None
         digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
-        cursor.run("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+        cursor.later("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
                                  "task_id": task_id, "before": before_json, "after": after_json,
                                  "prev_hash": prev_hash, "hash": digest})
-        cursor.run("audit_head_move", {"hash": digest})
+        cursor.later("audit_head_move", {"hash": digest})
 

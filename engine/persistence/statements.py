@@ -69,34 +69,118 @@ class Statements:
         return prepared
 
 
+# The key under which a connection's info names the Cursor holding writes back.
+HELD_BACK = "pdw_held_back"
+
+
+def send_held_back(connection, *_args) -> None:
+    """SQLAlchemy's before_cursor_execute hook: send the writes a Cursor of this connection holds
+    back before anything else runs on it."""
+    cursor = connection.info.get(HELD_BACK)
+    if cursor is not None and cursor.has_pending:
+        cursor.send_pending()
+
+
 class Cursor:
-    """The DBAPI cursor of one transaction, running prepared statements."""
+    """The DBAPI cursor of one transaction, running prepared statements.
+
+    On PostgreSQL each statement costs a network round trip, so writes whose result nobody
+    reads (`later`) are held back and sent with the next statement, or with the COMMIT, in one
+    psycopg pipeline: one round trip for the lot. On SQLite, which has no network, every
+    statement runs at once.
+    """
 
     def __init__(self, connection: Connection, statements: Statements) -> None:
         self.dialect_name = connection.dialect.name
-        self._cursor = connection.connection.driver_connection.cursor()
+        self._driver = connection.connection.driver_connection
+        self._cursor = self._driver.cursor()
         self._statements = statements
+        self._batching = self.dialect_name == "postgresql"
+        self._pending: list[tuple[str, list]] = []
+        self._info = connection.info
+        if self._batching:
+            # Found there by `send_held_back`, so a query made through SQLAlchemy meanwhile sees
+            # the writes held back.
+            self._info[HELD_BACK] = self
+
+    def release(self) -> None:
+        """Forget this cursor at the transaction's end (the connection goes back to the pool)."""
+        if self._info.get(HELD_BACK) is self:
+            del self._info[HELD_BACK]
+
+    def _execute(self, sql: str, parameters) -> None:
+        """Execute one statement, after the writes held back, in one round trip."""
+        if not self._pending:
+            self._cursor.execute(sql, parameters)
+            return
+        with self._driver.pipeline():
+            self._send_pending()
+            self._cursor.execute(sql, parameters)
+
+    def _send_pending(self) -> None:
+        # Inside a pipeline: each on a cursor of its own, so that no result is waited for.
+        for sql, rows in self._pending:
+            cursor = self._driver.cursor()
+            if len(rows) == 1:
+                cursor.execute(sql, rows[0])
+            else:
+                cursor.executemany(sql, rows)
+        self._pending.clear()
 
     def run(self, name: str, values: dict[str, Any]) -> int:
         """Execute statement `name`; returns the rowcount."""
         prepared = self._statements[name]
-        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        self._execute(prepared.sql, prepared.parameters(values))
         return self._cursor.rowcount
+
+    def later(self, name: str, values: dict[str, Any]) -> None:
+        """Execute statement `name` before the next one or the commit, whichever comes first; for
+        writes whose rowcount nobody needs."""
+        self.later_many(name, (values,))
+
+    def later_many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
+        """`later` once per row of values."""
+        prepared = self._statements[name]
+        parameters = [prepared.parameters(values) for values in rows]
+        if self._batching:
+            self._pending.append((prepared.sql, parameters))
+        elif len(parameters) == 1:
+            self._cursor.execute(prepared.sql, parameters[0])
+        else:
+            self._cursor.executemany(prepared.sql, parameters)
 
     def many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """Execute statement `name` once per row of values."""
         prepared = self._statements[name]
+        self.send_pending()
         self._cursor.executemany(prepared.sql, [prepared.parameters(values) for values in rows])
 
     def one(self, name: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row statement `name` returns, or None."""
         prepared = self._statements[name]
-        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        self._execute(prepared.sql, prepared.parameters(values))
         raw = self._cursor.fetchone()
         return None if raw is None else prepared.row(raw)
 
     def all(self, name: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row statement `name` returns."""
         prepared = self._statements[name]
-        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        self._execute(prepared.sql, prepared.parameters(values))
         return [prepared.row(raw) for raw in self._cursor.fetchall()]
+
+    @property
+    def has_pending(self) -> bool:
+        """True while writes held back by `later` wait to be sent."""
+        return bool(self._pending)
+
+    def send_pending(self) -> None:
+        """Send the writes held back, in one round trip (before a query that may read them)."""
+        if self._pending:
+            with self._driver.pipeline():
+                self._send_pending()
+
+    def commit(self) -> None:
+        """Send the writes held back and COMMIT, in one round trip."""
+        with self._driver.pipeline():
+            self._send_pending()
+            self._driver.commit()

@@ -60,6 +60,8 @@ class UnitOfWork:
 
     def __exit__(self, *exc_info) -> None:
         # Closing rolls back whatever was not committed.
+        if self._cursor is not None:
+            self._cursor.release()
         try:
             self.session.close()
         finally:
@@ -79,6 +81,13 @@ class UnitOfWork:
         """Make everything written in this unit permanent."""
         if not self._writing:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._cursor is not None and self._cursor.has_pending:
+            # The ORM's own changes first, then the held-back writes and COMMIT in one round trip;
+            # SQLAlchemy's commit then finds the transaction already committed.
+            self.session.flush()
+            self._cursor.commit()
         self.session.commit()
         # The transaction's DBAPI cursor ends with it.
+        if self._cursor is not None:
+            self._cursor.release()
         self._cursor = None

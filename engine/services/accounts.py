@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput, PdwError, Problem
 from engine.persistence.models import SignInAttempt, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import notifications
 from engine.services.users import UserView, require_user, view
 
 # scrypt at n=2**14, r=8, p=1 needs 16 MiB and ~50 ms: OWASP's minimum for interactive sign-in.
@@ -101,6 +102,8 @@ def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "adm
     with uow:
         user = require_user(uow.session, name)
         user.password_hash = hashed
+        # Whoever held the old password may hold a session too: it ends with it.
+        user.session_generation = (user.session_generation or 0) + 1
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.set_password", after={"name": name})
         uow.commit()
 
@@ -139,8 +142,33 @@ def sign_in(uow: UnitOfWork, name: str, password: str, *, remote_addr: str | Non
         return view(user)
 
 
-def current_user(uow: UnitOfWork, name: str) -> UserView | None:
-    """The active user `name` as callers see it, or None (signed-in sessions are rechecked with this)."""
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, and how many notifications await them (shown in every page's header)."""
+
+    user: UserView
+    unread_notifications: int
+
+
+def current_user(uow: UnitOfWork, name: str, generation: int) -> SignedIn | None:
+    """The active user `name` with their unread count, or None when there is none or the session's
+    `generation` has been ended; one read per request rechecks a signed-in session."""
     with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
-        return view(user) if user is not None and user.active else None
+        if user is None or not user.active or (user.session_generation or 0) != generation:
+            return None
+        return SignedIn(view(user), notifications.count_unread(uow, user))
+
+
+def end_sessions(uow: UnitOfWork, name: str, *, actor: str) -> None:
+    """End every session `name` holds, however many copies of its cookie exist (signing out).
+
+    An unknown or disabled name is no error: there is nothing left to end.
+    """
+    with uow:
+        user = uow.session.scalar(select(User).where(User.name == name))
+        if user is None:
+            return
+        user.session_generation = (user.session_generation or 0) + 1
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.sign_out", after={"name": name})
+        uow.commit()

@@ -5,7 +5,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.bpmn.operations import PERSONAL_INFORMATION
 from engine.errors import InvalidInput, Problem
@@ -99,8 +99,12 @@ def import_csv(uow: UnitOfWork, text: str, *, actor: str = "admin", file_name: s
     return ImportReport(added, updated)
 
 
-def list_items(uow: UnitOfWork) -> list[dict]:
-    """Every catalog item, by code."""
+def list_items(uow: UnitOfWork, search: str | None = None) -> list[dict]:
+    """Every catalog item, by code; with `search`, those whose code, name or source unit contain it."""
+    query = select(CatalogItem).order_by(CatalogItem.code)
+    if search and search.strip():
+        needle = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.like(needle, escape="\\") for column in
+                                  (CatalogItem.code, CatalogItem.name, CatalogItem.source_unit))))
     with uow.read():
-        return [{c: getattr(item, c) for c in (*COLUMNS, "open_suspended")}
-                for item in uow.session.scalars(select(CatalogItem).order_by(CatalogItem.code))]
+        return [{c: getattr(item, c) for c in (*COLUMNS, "open_suspended")} for item in uow.session.scalars(query)]

@@ -25,11 +25,14 @@ class Deployed:
     created: bool
 
 
-def validate(engine, content: bytes, file_name: str) -> ValidationResult:
-    """Every problem of one BPMN file (an empty list when it can be deployed)."""
+def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | None = None) -> ValidationResult:
+    """Every problem of one BPMN file (an empty list when it can be deployed).
+
+    `forms` are JSON Schema forms by name that stand in for the forms folder's (a designer's draft).
+    """
     return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
                          operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes,
-                         now=engine.clock.now(), budgets=engine.budgets)
+                         now=engine.clock.now(), budgets=engine.budgets, forms=forms)
 
 
 def _properties(result: ValidationResult, info) -> dict:
@@ -48,39 +51,56 @@ def deploy(uow: UnitOfWork, files: list[tuple[str, bytes]], *, actor: str) -> li
     Raises:
         InvalidInput: any file has problems; all problems of all files are listed.
     """
-    engine = uow.engine
-    results = [validate(engine, content, name) for name, content in files]
+    results = checked(uow.engine, files)
+    with uow:
+        deployed = write_versions(uow, files, results, actor=actor)
+        uow.commit()
+    return deployed
+
+
+def checked(engine, files: list[tuple[str, bytes]], forms: dict[str, dict] | None = None) -> list[ValidationResult]:
+    """The validation of each file, when none has a problem.
+
+    Raises:
+        InvalidInput: any file has problems; all problems of all files are listed.
+    """
+    results = [validate(engine, content, name, forms) for name, content in files]
     problems = [p for r in results for p in r.problems]
     if problems:
         raise InvalidInput("bpmn.not_deployed", problems, count=len(problems))
+    return results
+
+
+def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: list[ValidationResult], *,
+                   actor: str) -> list[Deployed]:
+    """Inside the caller's transaction: a new version of each checked process that changed, each audited."""
+    engine = uow.engine
     now = engine.clock.now()
     deployed = []
-    with uow:
-        session = uow.session
-        for (name, content), result in zip(files, results):
-            for info in result.processes:
-                forms = dict(sorted(info.forms.items()))
-                digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
-                latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == info.process_id)
-                                        .order_by(ProcessDefinition.version.desc()).limit(1))
-                if latest is not None and latest.content_hash == digest:
-                    deployed.append(Deployed(info.process_id, latest.version, latest.id, False))
-                    continue
-                spec = result.parser.get_spec(info.process_id)
-                subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
-                row = ProcessDefinition(
-                    process_id=info.process_id, version=(latest.version + 1 if latest else 1), name=info.name,
-                    content_hash=digest, file_name=Path(name).name, bpmn_xml=content,
-                    spec=engine.store.dump_specs(spec, subprocess_specs), forms=forms,
-                    properties=_properties(result, info), deployed_at=now, deployed_by=actor,
-                )
-                session.add(row)
-                session.flush()
-                uow.audit.append(at=now, actor=actor, action="definition.deploy",
-                                 after={"process": info.process_id, "version": row.version, "file": row.file_name,
-                                        "sha256": digest})
-                deployed.append(Deployed(info.process_id, row.version, row.id, True))
-        uow.commit()
+    session = uow.session
+    for (name, content), result in zip(files, results):
+        for info in result.processes:
+            forms = dict(sorted(info.forms.items()))
+            digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
+            latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == info.process_id)
+                                    .order_by(ProcessDefinition.version.desc()).limit(1))
+            if latest is not None and latest.content_hash == digest:
+                deployed.append(Deployed(info.process_id, latest.version, latest.id, False))
+                continue
+            spec = result.parser.get_spec(info.process_id)
+            subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
+            row = ProcessDefinition(
+                process_id=info.process_id, version=(latest.version + 1 if latest else 1), name=info.name,
+                content_hash=digest, file_name=Path(name).name, bpmn_xml=content,
+                spec=engine.store.dump_specs(spec, subprocess_specs), forms=forms,
+                properties=_properties(result, info), deployed_at=now, deployed_by=actor,
+            )
+            session.add(row)
+            session.flush()
+            uow.audit.append(at=now, actor=actor, action="definition.deploy",
+                             after={"process": info.process_id, "version": row.version, "file": row.file_name,
+                                    "sha256": digest})
+            deployed.append(Deployed(info.process_id, row.version, row.id, True))
     return deployed
 
 
@@ -98,6 +118,7 @@ def list_definitions(uow: UnitOfWork) -> list[dict]:
                  "startable_by": sorted(permissions.startable_by(r.properties))} for r in rows]
 
 
-def problems_of(files: list[tuple[str, bytes]], engine) -> list[Problem]:
-    """All problems of several files, in file order."""
-    return [p for name, content in files for p in validate(engine, content, name).problems]
+def problems_of(files: list[tuple[str, bytes]], engine) -> tuple[list[Problem], list[Problem]]:
+    """All problems of several files, then all their warnings, in file order."""
+    results = [validate(engine, content, name) for name, content in files]
+    return [p for r in results for p in r.problems], [w for r in results for w in r.warnings]

@@ -9,18 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, cast, exists, false, func, or_, select, tuple_, union
+from sqlalchemy import exists, false, func, select, tuple_, union
 from sqlalchemy.sql import Select
 
 from engine import permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
+from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
+                                      ProcessInstance, TaskCandidate, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances, notifications
+from engine.services import attachments, instances, notifications, reports, search
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
+# Tabs count up to this many: beyond it "999+" tells as much, and a count stays an index walk
+# of bounded length however many rows there are.
+COUNT_CAP = 1000
 DUE_FILTERS = ("overdue", "today", "within")
 MAX_PAGE = 100
 
@@ -57,6 +61,8 @@ class Deadline:
     article: str | None
     provisional: bool
     basis: list[dict] = field(default_factory=list)
+    finished_on: date | None = None  # the Beijing day a finished step was done
+    late_working_days: int | None = None  # of a finished step: 0 on time, else working days late
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class InboxRow:
     state: str
     completed_at: datetime | None
     deadline: Deadline
+    applicant_name: str | None = None
+    applicant_organisation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,12 +94,18 @@ class InboxPage:
     next_cursor: str | None
     procedures: list[tuple[str, str]]
     notifications: list[notifications.NotificationView] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # tab -> tasks in it, at most COUNT_CAP
 
 
-def deadline_of(engine, *, due_date, due_at, rule, article, provisional, basis) -> Deadline:
-    """Days left (or overdue) in working days from today, with the rule's title and the notices used."""
-    left = overdue = None
-    if due_date is not None:
+def deadline_of(engine, *, due_date, due_at, rule, article, provisional, basis, finished_at=None) -> Deadline:
+    """Days left (or overdue) in working days from today, with the rule's title and the notices used;
+    for a step finished at `finished_at`, whether that was on time or how many working days late."""
+    left = overdue = late = None
+    finished_on = finished_at.astimezone(SHANGHAI).date() if finished_at is not None else None
+    if due_date is not None and finished_at is not None:
+        late = 0 if due_at is None or finished_at <= due_at else \
+            max(1, engine.calendar.working_days_between(due_date, finished_on))
+    elif due_date is not None:
         today = engine.clock.today()
         if due_at is not None and due_at <= engine.clock.now():
             # Past 24:00 of the last day; over a weekend that is still at least one day late.
@@ -100,7 +114,15 @@ def deadline_of(engine, *, due_date, due_at, rule, article, provisional, basis) 
             left = max(0, engine.calendar.working_days_between(today, due_date))
     known = engine.rules.get(rule) if rule else None
     return Deadline(due_date, due_at, left, overdue, rule, known.title_zh if known else None,
-                    known.title_en if known else None, article, bool(provisional), list(basis or []))
+                    known.title_en if known else None, article, bool(provisional), list(basis or []),
+                    finished_on, late)
+
+
+def task_deadline(engine, task: HumanTask) -> Deadline:
+    """The deadline of a task row as people read it (finished or not)."""
+    return deadline_of(engine, due_date=task.due_date, due_at=task.due_at, rule=task.deadline_rule,
+                       article=task.deadline_article, provisional=task.deadline_provisional,
+                       basis=task.deadline_basis, finished_at=task.completed_at)
 
 
 def _end_of(day: date) -> datetime:
@@ -165,11 +187,10 @@ def base_query(engine, groups: list[str], actor: str, query: InboxQuery) -> Sele
                 if query.within_days else today
             q = q.where(_t.c.due_at > now, _t.c.due_at <= _end_of(last))
     if query.search and query.search.strip():
-        needle = "%" + query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        text = cast(_i.c.summary, Text)
-        match = text.ilike(needle, escape="\\") if engine.db.engine.dialect.name == "postgresql" \
-            else text.like(needle, escape="\\")
-        q = q.where(or_(match, _i.c.receipt_number == query.search.strip()))
+        # What people read of an application (engine.search; the receipt number among it),
+        # read from the index first: the tasks are then fetched by instance, never scanned.
+        match = search.matching(engine.db.engine.dialect.name, query.search, _t.c.instance_id)
+        q = q.where(match if match is not None else false())
     return q
 
 
@@ -227,6 +248,18 @@ def _available_by_due(groups: list[str], after, n: int) -> Select:
             .order_by(_t.c.due_at, _t.c.id).limit(n))
 
 
+def tab_counts(session, groups: list[str], actor: str) -> dict[str, int]:
+    """How many tasks each tab holds, unfiltered, each counted up to COUNT_CAP."""
+    available = select(_c.c.task_id).where(_c.c.group_name.in_(groups)).distinct() if groups else None
+    mine = select(_t.c.id).where(_t.c.assignee == actor, _t.c.state == "open")
+    done = select(_t.c.id).where(_t.c.completed_by == actor, _t.c.state == "completed")
+    counts = {}
+    for tab, ids in (("available", available), ("mine", mine), ("completed", done)):
+        counts[tab] = session.scalar(select(func.count()).select_from(ids.limit(COUNT_CAP).subquery())) \
+            if ids is not None else 0
+    return counts
+
+
 def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> InboxPage:
     """One page of `actor`'s inbox tab.
 
@@ -249,19 +282,24 @@ def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> Inbox
         procedures = [(p, n) for p, n in session.execute(
             select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id).order_by(_d.c.process_id))]
         unread = notifications.unread_in(uow, actor, groups)
+        counts = tab_counts(session, groups, actor)
+        applicants = {login: (name, organisation) for login, name, organisation in session.execute(
+            select(User.name, User.display_name, Department.name).outerjoin(Department, Department.code == User.department)
+            .where(User.name.in_({r.started_by for _, r in found})))} if found else {}
     more = len(found) > query.limit
     found = found[:query.limit]
     rows = [InboxRow(r.id, r.instance_id, r.title, r.process_id, names.get(r.definition_id, r.process_id),
                      r.started_by, r.receipt_number, r.assignee, r.state, r.completed_at,
                      deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
                                  article=r.deadline_article, provisional=r.deadline_provisional,
-                                 basis=r.deadline_basis)) for _, r in found]
+                                 basis=r.deadline_basis, finished_at=r.completed_at),
+                     *applicants.get(r.started_by, (None, None))) for _, r in found]
     next_cursor = None
     if more and found:
         kind, last = found[-1]
         stamp = last.completed_at if kind == "c" else last.due_at
         next_cursor = _cursor(kind, stamp, last.id)
-    return InboxPage(query, rows, next_cursor, procedures, unread)
+    return InboxPage(query, rows, next_cursor, procedures, unread, counts)
 
 
 def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
@@ -269,7 +307,11 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     see it, read in one transaction.
 
     Returns a dict: `task` (row fields), `deadline`, `form` (JSON Schema or None), `start_form`,
-    `instance` (as `instances.show`), `may_claim`, `may_unclaim`, `may_complete`, `held_by`.
+    `instance` (as `instances.show` for officials; for an applicant only what they applied
+    for), `internal`, `applicant` (name and organisation), `catalog` (the entry applied for,
+    or None), `done` (finished steps with their forms, deciders and timeliness), `people`
+    (login -> name) and `steps` (task id -> title) for the history, `attachments`, `may_claim`, `may_unclaim`, `may_complete`, `held_by`,
+    and `overdue_work`: the application's other overdue tasks (what an escalation is about).
 
     Raises:
         NotFound: no such task or user.
@@ -284,26 +326,74 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
         instance = session.get(ProcessInstance, task.instance_id)
         definition = session.get(ProcessDefinition, instance.definition_id)
         if not permissions.may_see_task(user, candidate_groups=task.candidate_groups, assignee=task.assignee,
-                                        completed_by=task.completed_by, started_by=instance.started_by):
+                                        completed_by=task.completed_by):
             raise PermissionDenied("task.not_visible", task=task_id)
         candidate = permissions.is_candidate(user, task.candidate_groups)
+        internal = permissions.sees_internal_work(user)
         forms = definition.forms or {}
         start_form = (definition.properties or {}).get("startForm")
         is_open = task.state == "open"
         return {
             "task": instances.task_dict(task),
-            "deadline": deadline_of(uow.engine, due_date=task.due_date, due_at=task.due_at,
-                                    rule=task.deadline_rule, article=task.deadline_article,
-                                    provisional=task.deadline_provisional, basis=task.deadline_basis),
+            "deadline": task_deadline(uow.engine, task),
             "form": forms.get(task.form) if task.form else None,
             "start_form": forms.get(start_form) if start_form else None,
             "may_claim": is_open and candidate and task.assignee is None,
             "may_unclaim": is_open and task.assignee is not None and permissions.may_release(user, task.assignee),
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
-            "instance": instances.shown(uow, task.instance_id),
+            "overdue_work": reports.overdue_in(uow, task.instance_id, besides=task.id) if is_open else [],
+            "internal": internal,
+            "applicant": _person(session, instance.started_by),
+            "catalog": _catalog_entry(session, (instance.summary or {}).get("catalog_item")),
+            "done": _done_steps(uow.engine, session, instance.id, forms) if internal else [],
+            "people": _names(session, instance.id) if internal else {},
+            "steps": dict(session.execute(select(HumanTask.id, HumanTask.title).where(
+                HumanTask.instance_id == instance.id)).all()) if internal else {},
+            "attachments": attachments.listed(session, instance.id),
+            # An applicant working a step of their own application sees what they applied for;
+            # the officials' steps and the audit trail stay with the officials.
+            "instance": instances.shown(uow, task.instance_id) if internal else {
+                "id": instance.id, "receipt_number": instance.receipt_number, "process_name": definition.name,
+                "received_on": instance.received_on.isoformat(), "status": instance.status,
+                "started_by": instance.started_by, "application": instance.summary or {}, "tasks": [],
+                "history": []},
         }
 
 
-__all__ = ["TABS", "DUE_FILTERS", "InboxQuery", "InboxRow", "InboxPage", "Deadline", "page", "task_view",
+def _person(session, login: str) -> dict:
+    user = session.scalar(select(User).where(User.name == login))
+    department = session.get(Department, user.department) if user is not None and user.department else None
+    return {"login": login, "name": (user.display_name if user is not None else None) or login,
+            "organisation": department.name if department is not None else None}
+
+
+def _catalog_entry(session, code) -> dict | None:
+    item = session.get(CatalogItem, code) if isinstance(code, str) and code else None
+    if item is None:
+        return None
+    source = session.get(Department, item.source_unit)
+    return {"code": item.code, "name": item.name, "source_unit": source.name if source else item.source_unit,
+            "share_attribute": item.share_attribute, "share_conditions": item.share_conditions,
+            "share_basis": item.share_basis, "open_attribute": item.open_attribute,
+            "open_conditions": item.open_conditions, "update_frequency": item.update_frequency,
+            "contact": item.contact}
+
+
+def _done_steps(engine, session, instance_id: int, forms: dict) -> list[dict]:
+    done = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                   HumanTask.state == "completed").order_by(HumanTask.completed_at,
+                                                                                           HumanTask.id)).all()
+    return [{"title": t.title, "completed_at": t.completed_at, "completed_by": t.completed_by,
+             "form": forms.get(t.form) if t.form else None, "result": t.result or {},
+             "deadline": task_deadline(engine, t)} for t in done]
+
+
+def _names(session, instance_id: int) -> dict[str, str]:
+    """Login -> display name of everyone in an instance's audit trail."""
+    logins = select(AuditEntry.actor).where(AuditEntry.instance_id == instance_id).distinct()
+    return dict(session.execute(select(User.name, User.display_name).where(User.name.in_(logins))).all())
+
+
+__all__ = ["task_deadline", "tab_counts", "COUNT_CAP", "TABS", "DUE_FILTERS", "InboxQuery", "InboxRow", "InboxPage", "Deadline", "page", "task_view",
            "deadline_of", "base_query", "page_queries"]

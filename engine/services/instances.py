@@ -11,11 +11,11 @@ from engine import permissions
 from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import RawForm, check_submission, read_raw_form, text_problems
-from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition
+from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
-from engine.services import admission, statutory
+from engine.services import admission, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -96,6 +96,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         else:
             failure = None
         if failure is None:
+            search.index_application(uow, instance.id)
             uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                              after={"process": process_id, "version": definition.version,
                                     "receipt_number": receipt_number, "application": data, "status": outcome.status,
@@ -139,11 +140,23 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
         )
         statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
+        search.index_application(uow, instance.id)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                                 "application": data, "status": "errored", "opened": [], "error": reason})
         uow.commit()
     return StartResult(instance.id, receipt_number, "errored", [], [], reason)
+
+
+def _overseen_instance(uow: UnitOfWork, instance_id: int, actor: str, forbidden: PermissionDenied) -> InstanceRecord:
+    # Retrying and cancelling are for supervisors and admins; `forbidden` says which was refused.
+    user = require_user(uow.session, actor)
+    if not permissions.is_overseer(user.roles):
+        raise forbidden
+    instance = uow.instances.get(instance_id)
+    if instance is None:
+        raise NotFound("instance.not_found", instance=instance_id)
+    return instance
 
 
 def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
@@ -161,12 +174,8 @@ def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
     now = engine.clock.now()
     try:
         with uow:
-            user = require_user(uow.session, actor)
-            if not permissions.is_overseer(user.roles):
-                raise PermissionDenied("instance.retry_forbidden", user=actor)
-            instance = uow.instances.get(instance_id)
-            if instance is None:
-                raise NotFound("instance.not_found", instance=instance_id)
+            instance = _overseen_instance(uow, instance_id, actor,
+                                          PermissionDenied("instance.retry_forbidden", user=actor))
             if instance.status != "errored":
                 raise Conflict("instance.not_errored", instance=instance_id, status=instance.status)
             if not instance.state:
@@ -193,6 +202,68 @@ def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
         reason = describe_failure(err)
     record_failure(engine.uow(), instance_id, reason, actor=actor, action="instance.retry.failed", now=now)
     raise Conflict("instance.errored", instance=instance_id, error=reason)
+
+
+STATUSES = ("running", "completed", "errored", "cancelled")
+
+
+def list_instances(uow: UnitOfWork, *, status: str | None = None, process_id: str | None = None,
+                   limit: int = 200) -> list[dict]:
+    """Applications, newest first, optionally of one status and one process.
+
+    Raises:
+        InvalidInput: an unknown status.
+    """
+    if status is not None and status not in STATUSES:
+        raise InvalidInput("instance.query_refused",
+                           [Problem("instance.status_unknown", {"status": status, "allowed": list(STATUSES)},
+                                    field="status")])
+    query = (select(ProcessInstance, ProcessDefinition.version)
+             .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id))
+    if status is not None:
+        query = query.where(ProcessInstance.status == status)
+    if process_id is not None:
+        query = query.where(ProcessInstance.process_id == process_id)
+    with uow.read():
+        rows = uow.session.execute(query.order_by(ProcessInstance.id.desc()).limit(limit)).all()
+        return [{"id": i.id, "process_id": i.process_id, "version": version, "status": i.status,
+                 "receipt_number": i.receipt_number, "received_on": i.received_on.isoformat(),
+                 "started_by": i.started_by, "started_at": i.started_at.isoformat(),
+                 "ended_at": i.ended_at.isoformat() if i.ended_at else None, "error": i.error}
+                for i, version in rows]
+
+
+def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dict:
+    """End a running or errored application without a decision (withdrawn, entered twice); its
+    open tasks are cancelled and its timers spent by the next sweep. Supervisors and admins may.
+
+    Raises:
+        InvalidInput: no reason given.
+        NotFound: no such instance or user.
+        PermissionDenied: the user is not a supervisor or admin.
+        Conflict: the instance has already ended.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("instance.not_cancelled", [Problem("instance.reason_missing", field="reason")],
+                           instance=instance_id)
+    with uow:
+        now = uow.engine.clock.now()
+        instance = _overseen_instance(uow, instance_id, actor,
+                                      PermissionDenied("instance.cancel_forbidden", user=actor))
+        if instance.status not in ("running", "errored"):
+            raise Conflict("instance.ended", instance=instance_id, status=instance.status)
+        open_tasks = list(uow.session.scalars(select(HumanTask.spiff_task_id).where(
+            HumanTask.instance_id == instance_id, HumanTask.state == "open")))
+        if open_tasks:
+            uow.tasks.cancel(instance_id, open_tasks, now)
+        before = {"status": instance.status}
+        instance.status, instance.ended_at = "cancelled", now
+        uow.instances.save(instance)
+        uow.audit.append(at=now, actor=actor, action="instance.cancel", instance_id=instance_id, before=before,
+                         after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)})
+        uow.commit()
+    return {"id": instance_id, "status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)}
 
 
 def show(uow: UnitOfWork, instance_id: int) -> dict:
@@ -284,4 +355,5 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "show", "shown", "statutory_clock", "raise_not_startable", "task_dict", "StartResult"]
+__all__ = ["start", "retry", "cancel", "list_instances", "STATUSES", "show", "shown", "statutory_clock",
+           "raise_not_startable", "task_dict", "StartResult"]

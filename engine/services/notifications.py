@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from engine import messages, permissions
-from engine.persistence.models import Notification
+from engine.persistence.models import Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.users import require_user
 
@@ -70,3 +70,34 @@ def mark_read(uow: UnitOfWork, actor: str, ids: list[int]) -> int:
                                      .values(read_at=uow.engine.clock.now(), read_by=actor)).rowcount
         uow.commit()
         return marked
+
+
+@dataclass(frozen=True)
+class NotificationList:
+    """A user's notifications, newest first, and how many are unread."""
+
+    unread: int
+    items: list[tuple[NotificationView, bool]]  # (notification, read?)
+
+
+def listing(uow: UnitOfWork, actor: str, limit: int = 50) -> NotificationList:
+    """The newest notifications to `actor` or their groups, read or not, with the unread count.
+
+    Raises:
+        NotFound: no such user.
+    """
+    with uow.read():
+        user = require_user(uow.session, actor)
+        groups = permissions.groups_of(user)
+        mine = or_(_n.c.recipient_user == actor, _n.c.recipient_group.in_(groups))
+        count = uow.session.scalar(select(func.count()).select_from(_n).where(_addressed_to(actor, groups)))
+        rows = uow.session.execute(select(_n).where(mine).order_by(_n.c.id.desc()).limit(limit))
+        return NotificationList(count, [(NotificationView(r.id, r.code, r.params, r.instance_id, r.task_id,
+                                                          r.created_at, r.recipient_group), r.read_at is not None)
+                                        for r in rows])
+
+
+def count_unread(uow: UnitOfWork, user: User) -> int:
+    """How many notifications to `user` or their groups are unread, inside the caller's transaction."""
+    return uow.session.scalar(select(func.count()).select_from(_n)
+                              .where(_addressed_to(user.name, permissions.groups_of(user))))

@@ -8,8 +8,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import RawForm, check_submission, read_raw_form, text_problems
-from engine.persistence.models import HumanTask, ProcessDefinition, TaskCandidate
+from engine.forms import RawForm, check_submission, fields_of, read_raw_form, text_problems
+from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.instances import RESERVED, task_dict
@@ -37,6 +37,26 @@ def list_tasks(uow: UnitOfWork, *, actor: str | None = None, instance_id: int | 
                                 | (HumanTask.assignee.is_(None) & (HumanTask.state == "open") & in_group))
         query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(limit)
         return [task_dict(t) for t in session.scalars(query)]
+
+
+def show(uow: UnitOfWork, task_id: int) -> dict:
+    """A task row with its form: the JSON Schema and the fields it asks for (`forms.fields_of`).
+
+    Raises:
+        NotFound: no such task.
+    """
+    with uow.read():
+        session = uow.session
+        task = session.get(HumanTask, task_id)
+        if task is None:
+            raise NotFound("task.not_found", task=task_id)
+        schema = None
+        if task.form:
+            forms = session.scalar(select(ProcessDefinition.forms).join(
+                ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+                .where(ProcessInstance.id == task.instance_id)) or {}
+            schema = forms.get(task.form)
+        return {**task_dict(task), "form_schema": schema, "fields": fields_of(schema)}
 
 
 def _actor_and_open_task(session, actor: str, task_id: int):

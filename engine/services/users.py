@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine import permissions
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.permissions import ROLES, account_kind, groups_of
 from engine.persistence.models import Department, User
 from engine.persistence.unit_of_work import UnitOfWork
@@ -22,6 +23,8 @@ class UserView:
     department: str | None
     roles: tuple[str, ...]
     groups: tuple[str, ...]
+    # Which of the user's sessions are alive (see accounts.end_sessions); no part of to_dict.
+    session_generation: int = 0
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -31,7 +34,8 @@ class UserView:
 
 def view(user: User) -> UserView:
     """The caller-facing form of a user row."""
-    return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user))
+    return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user),
+                    user.session_generation or 0)
 
 
 def require_user(session: Session, name: str) -> User:
@@ -53,8 +57,13 @@ def account_kind_of(session: Session, user: User) -> str:
 
 
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
-             display_name: str = "", department_name: str | None = None, actor: str = "admin") -> UserView:
+             display_name: str = "", department_name: str | None = None, actor: str = "admin",
+             email: str | None = None, known_department: bool = False) -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
+    `email` is where notifications are e-mailed when an SMTP server is set.
+
+    With `known_department` (the command line's way) a department not yet known is refused
+    unless `department_name` is given, so a mistyped code does not make a new department.
 
     Raises:
         InvalidInput: a bad name or an unknown role.
@@ -68,14 +77,21 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
         problems.append(Problem("user.roles_unknown", {"roles": unknown, "known": list(ROLES)}, field="roles"))
     if not roles:
         problems.append(Problem("user.roles_missing", field="roles"))
+    if email is not None and (email.count("@") != 1 or not all(email.split("@")) or any(c.isspace() for c in email)):
+        problems.append(Problem("user.email_invalid", {"email": email}, field="email"))
     if problems:
         raise InvalidInput("user.not_added", problems)
     with uow:
         now = uow.engine.clock.now()
         if department and uow.session.get(Department, department) is None:
+            if known_department and department_name is None:
+                known = sorted(uow.session.scalars(select(Department.code)))
+                raise InvalidInput("user.not_added", [Problem("user.department_unknown",
+                                                              {"department": department, "known": known},
+                                                              field="department")])
             uow.session.add(Department(code=department, name=department_name or department))
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
-                    created_at=now)
+                    created_at=now, email=email)
         uow.session.add(user)
         try:
             uow.session.flush()
@@ -86,6 +102,43 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
                          after={"name": name, "department": department, "roles": list(roles)})
         uow.commit()
     return result
+
+
+def disable_user(uow: UnitOfWork, name: str, *, actor: str = "admin") -> None:
+    """Stop `name` from signing in and end every session they hold; their history stays.
+
+    Raises:
+        NotFound: no such active user.
+    """
+    with uow:
+        user = require_user(uow.session, name)
+        user.active = False
+        user.session_generation = (user.session_generation or 0) + 1
+        uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.disable", after={"name": name})
+        uow.commit()
+
+
+def authorize(uow: UnitOfWork, actor: str, area: str) -> UserView | None:
+    """The active user `actor`, if they may administer `area` (see permissions.ADMINISTRATION).
+
+    Until the directory holds an admin, adding users needs no one, so the first admin can be added.
+
+    Returns:
+        The user, or None while users are added to a directory without an admin.
+
+    Raises:
+        NotFound: no such active user.
+        PermissionDenied: the user's roles do not include one the area needs.
+    """
+    with uow.read():
+        session = uow.session
+        if area == "users" and not any("admin" in roles for roles in session.scalars(select(User.roles))):
+            return None
+        user = require_user(session, actor)
+        if not permissions.may_administer(user.roles, area):
+            raise PermissionDenied("command.forbidden", user=actor, area=area,
+                                   needed=sorted(permissions.ADMINISTRATION[area]))
+        return view(user)
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine_factory import FROZEN
+from engine import demo
+from engine.config import PROJECT_ROOT
+from engine_factory import FROZEN, EngineFactory
 from web_helpers import AuthActions, Engines, make_app, prepare
 
 
@@ -35,3 +37,26 @@ def client(app):
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+class DemoEngines(EngineFactory):
+    """The engine with the shipped forms and procedures, on a database holding the demo data."""
+
+    def __init__(self, url: str, sandbox=None) -> None:
+        super().__init__(url, PROJECT_ROOT / "forms", sandbox)
+
+
+def _seed_demo(url: str) -> None:
+    factory = DemoEngines(url)
+    demo.load(factory.at())
+    factory.close()
+
+
+@pytest.fixture
+def demo_engines(database_kind, templates, tmp_path, sandbox):
+    """The engine on the demo data: the city's departments, one person per role, the catalog and
+    every shipped procedure."""
+    factory = DemoEngines(templates.fresh(database_kind, "demo", _seed_demo, tmp_path), sandbox)
+    yield factory
+    factory.close()
+

@@ -30,8 +30,11 @@ def pdw(tmp_path, monkeypatch):
 
 
 def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
-    assert pdw("users", "add", "rita", "--department", "sjj", "--roles", "reviewer").exit_code == 0
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "rita", "--department", "sjj", "--department-name", "市数据局",
+               "--roles", "reviewer").exit_code == 0
     assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor").exit_code == 0
     users = json.loads(pdw("users", "list", "--json").output)
     assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj", "user:rita"]
@@ -61,8 +64,8 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     assert "instance running" in done.output  # the escalation is still open
     shown = json.loads(pdw("instances", "show", instance_id, "--json").output)
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire", "task.complete"]
-    # 2 for the holiday notices `pdw db upgrade` installed, 8 for the procedure.
-    assert pdw("audit", "verify").output.strip() == "audit log intact: 10 entries"
+    # 2 for the holiday notices `pdw db upgrade` installed, 9 for the admin and the procedure.
+    assert pdw("audit", "verify").output.strip() == "audit log intact: 11 entries"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -89,6 +92,20 @@ def test_validate_prints_one_line_per_problem_and_exits_non_zero(pdw):
     assert any("xxe_entity.bpmn: a DOCTYPE is not allowed" in line for line in lines)
 
 
+def test_validate_prints_camunda_warnings_and_still_passes_a_file_that_runs(pdw, tmp_path):
+    text = (FIXTURES / "bpmn" / "modelers" / "embedded_subprocess.bpmn").read_text()
+    text = text.replace('xmlns:bioc=', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:bioc=')
+    text = text.replace('<bpmn:userTask id="decide" name="审核决定">',
+                        '<bpmn:userTask id="decide" name="审核决定" camunda:candidateGroups="reviewer">')
+    path = tmp_path / "camunda.bpmn"
+    path.write_text(text)
+    result = pdw("workflows", "validate", str(path))
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines() == [
+        f"warning: {path}:35 element 'decide': PDW does not read camunda:candidateGroups; "
+        'use spiffworkflow:property "candidateGroups" instead']
+
+
 def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
     monkeypatch.setenv("PDW_CLOCK", "yesterday")
     result = pdw("tasks", "list")
@@ -97,14 +114,72 @@ def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
 
 
 def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
-    assert pdw("users", "add", "alice", "--department", "gaj", "--roles", "applicant").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
     refused = pdw("users", "add", "bad name!", "--roles", "boss")
     assert refused.exit_code == 1
     assert refused.stderr.splitlines() == [
         "error: user not added", "  name: 'bad name!' is not a valid user name (letters, digits, _ - .)",
-        "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, designer, "
-        "admin"]
+        "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, "
+        "department_head, designer, admin"]
     monkeypatch.setenv("PDW_LANG", "zh")
     taken = pdw("users", "add", "alice", "--roles", "applicant")
     assert taken.exit_code == 1
     assert taken.stderr.strip() == "error: 用户 alice 已存在。"
+
+
+def _late_application(pdw) -> None:
+    # Received Thursday 2026-02-12: due 2026-02-26 (02-13, the make-up Saturday 02-14, then
+    # after the Spring Festival 02-24, 02-25, 02-26).
+    for user in (("admin", "--roles", "admin"),
+                 ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer")):
+        assert pdw("users", "add", *user).exit_code == 0
+    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")).exit_code == 0
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}",
+               clock="2026-02-12T10:00:00+08:00").exit_code == 0
+
+
+def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and_article(pdw, tmp_path):
+    _late_application(pdw)
+    rows = json.loads(pdw("report", "overdue", "--json", clock="2026-03-02T09:00:00+08:00").stdout)
+    assert [{k: r[k] for k in ("instance_id", "receipt_number", "process_id", "task_name", "department", "assignee",
+                               "due_date", "working_days_overdue", "article")} for r in rows] == [{
+        "instance_id": 1, "receipt_number": "DZ2026021200001", "process_id": "deadline_escalation",
+        "task_name": "review", "department": None, "assignee": None, "due_date": "2026-02-26",
+        "working_days_overdue": 3, "article": "第二十条第二款"}]
+    assert json.loads(pdw("report", "overdue", "--at", "2026-02-26", "--json").stdout) == []
+    written = pdw("report", "overdue", "--xlsx", str(tmp_path / "overdue.xlsx"))
+    assert written.stdout.strip() == f"1 row(s) written to {tmp_path / 'overdue.xlsx'}"
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "overdue.xlsx").active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["受理编号", "DZ2026021200001"]
+    assert pdw("report", "overdue", "--csv", str(tmp_path / "o.csv")).exit_code == 0
+    assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("DZ2026021200001,1,")
+    bad = pdw("report", "overdue", "--at", "2026-13-01")
+    assert bad.exit_code == 1 and "'2026-13-01' is not a date" in bad.stderr
+
+
+def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):
+    assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
+    assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
+               "--roles", "applicant").exit_code == 0
+    deployed = pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
+    assert deployed.stderr.splitlines() == [
+        "warning: deadline_escalation.bpmn element 'review' (审核): nobody active is in group reviewer, so work sent "
+        "there reaches nobody",
+        "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
+        "so work sent there reaches nobody"]
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").exit_code == 0
+    rows = json.loads(pdw("report", "unassignable", "--json").stdout)
+    assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
+        [("DZ2026030200001", "review", ["reviewer"])]
+
+
+def test_pdw_report_ontime_counts_nothing_before_any_reply(pdw):
+    _late_application(pdw)
+    rows = json.loads(pdw("report", "ontime", "--from", "2026-01-01", "--to", "2026-03-31", "--json").stdout)
+    assert rows == []
+    refused = pdw("report", "ontime", "--from", "2026-03-31", "--to", "2026-01-01")
+    assert refused.exit_code == 1 and "the end 2026-01-01 is before the start 2026-03-31" in refused.stderr

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from engine_factory import EngineFactory
@@ -19,6 +20,8 @@ class Engines(EngineFactory):
 
     def __init__(self, url: str, sandbox=None) -> None:
         super().__init__(url, WEB_FIXTURES / "forms", sandbox)
+        # Documents up to 1 MiB (production: 10), so the size limit is tried with a small upload.
+        self.config = replace(self.config, attachment_max_mb=1)
 
 
 def prepare(engine) -> None:
@@ -66,3 +69,15 @@ def flashes(html: str) -> list[str]:
 def field_errors(html: str) -> list[str]:
     """The per-field error messages on a page."""
     return re.findall(r'<p class="error" id="[^"]+">([^<]*)</p>', html)
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]+")
+
+
+def stray_chinese(html: str, user_data: tuple[str, ...] = ()) -> list[str]:
+    """Chinese text on an English page, apart from the language switch's own name (简体中文)
+    and the `user_data` people entered (names, reasons, catalog entries)."""
+    html = re.sub(r'<nav aria-label="Language".*?</nav>', "", html, flags=re.S)
+    for value in sorted(user_data, key=len, reverse=True):
+        html = html.replace(value, "")
+    return _CJK.findall(html)

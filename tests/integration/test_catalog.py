@@ -64,3 +64,9 @@ def test_the_catalog_carries_the_art_13_fields_and_never_lists_personal_informat
         catalog.import_csv(loaded.uow(), text)
     assert [(p.code, p.where) for p in caught.value.problems] == [("catalog.personal_information_open",
                                                                    "line 2: open_attribute")]
+
+
+def test_every_demo_catalog_item_sends_source_unit_work_to_someone(loaded):
+    from engine.services import supervision
+
+    assert supervision.empty_groups_of_catalog(loaded.uow()) == []

@@ -110,6 +110,7 @@ REFUSED = {
     "timer_list_duration.bpmn": ("evil", "bpmn.timer_not_text", 'timeDuration is ["PT1H"], which is not text'),
     "timer_two_values.bpmn": ("evil", "bpmn.timer_not_one", "this one has 2"),
     "cycle_zero.bpmn": ("evil", "bpmn.cycle_too_short", '"R/PT0S" repeats every 0 seconds; the shortest period'),
+    "camunda_listener.bpmn": ("f1", "bpmn.camunda_code", "PDW does not run Camunda's camunda:executionListener"),
 }
 
 

@@ -31,6 +31,8 @@ EVERY_VARIABLE = {
     "PDW_SECURE_COOKIES": "1",
     "PDW_SIGN_IN_MAX_FAILURES": "3",
     "PDW_SIGN_IN_WINDOW_MINUTES": "60",
+    "PDW_ATTACHMENT_MAX_MB": "5",
+    "PDW_ATTACHMENTS_PER_APPLICATION": "3",
     "PDW_MAX_ENGINE_STEPS": "50",
     "PDW_MAX_STEP_SECONDS": "3",
     "PDW_MAX_TASKS_PER_INSTANCE": "100",
@@ -40,6 +42,13 @@ EVERY_VARIABLE = {
     "PDW_MAX_TIMER_YEARS": "5",
     "PDW_MIN_TIMER_CYCLE_SECONDS": "3600",
     "PDW_COMPETENT_DEPARTMENT": "sjj2",
+    "PDW_SMTP_HOST": "mail.example",
+    "PDW_SMTP_PORT": "587",
+    "PDW_SMTP_FROM": "pdw@dazhou.example",
+    "PDW_SMTP_USER": "pdw",
+    "PDW_SMTP_PASSWORD": "mail-secret",
+    "PDW_SMTP_STARTTLS": "yes",
+    "PDW_WEB_SCHEDULER": "on",
 }
 
 
@@ -78,6 +87,8 @@ def test_every_variable_is_read_into_its_field() -> None:
         secure_cookies=True,
         sign_in_max_failures=3,
         sign_in_window_minutes=60,
+        attachment_max_mb=5,
+        attachments_per_application=3,
         max_engine_steps=50,
         max_step_seconds=3.0,
         max_tasks_per_instance=100,
@@ -87,7 +98,23 @@ def test_every_variable_is_read_into_its_field() -> None:
         max_timer_years=5,
         min_timer_cycle_seconds=3600,
         competent_department="sjj2",
+        smtp_host="mail.example",
+        smtp_port=587,
+        smtp_from="pdw@dazhou.example",
+        smtp_user="pdw",
+        smtp_password="mail-secret",
+        smtp_starttls=True,
+        web_scheduler="on",
     )
+
+
+def test_the_web_process_runs_the_scheduler_on_the_embedded_database_unless_told_otherwise() -> None:
+    assert Config().runs_web_scheduler
+    on_postgres = Config(database_url="postgresql+psycopg://pdw@db.example/pdw")
+    assert not on_postgres.runs_web_scheduler
+    assert replace(on_postgres, web_scheduler="on").runs_web_scheduler
+    assert not replace(Config(), web_scheduler="off").runs_web_scheduler
+    assert "smtp_password='" not in repr(Config(smtp_password="mail-secret"))
 
 
 def test_every_field_has_a_variable_that_changes_it() -> None:

@@ -1,7 +1,7 @@
 """Fixtures for driving the statutory procedures path by path with a frozen clock.
 
-Every test gets the demo departments, one user per role (plus source-unit handlers for the
-departments the demo has none in), the demo catalog, and the project's own procedures and forms.
+Every test gets the demo departments, the demo users (one per role, and a source-unit handler
+in every source unit), the demo catalog, and the project's own procedures and forms.
 """
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from engine_factory import EngineFactory
 
 WORKFLOWS = PROJECT_ROOT / "workflows"
 FORMS = PROJECT_ROOT / "forms"
-EXTRA_HANDLERS = (("zhou.jiu", "scjgj"), ("wu.shi", "zrzyj"), ("zheng.yi", "wjw"))
 
 
 class Procedures:
@@ -124,8 +123,6 @@ def seed(engine, workflows_dir: Path = WORKFLOWS) -> None:
     for user in demo.DEMO_USERS:
         add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
                  display_name=user.display_name)
-    for name, department in EXTRA_HANDLERS:
-        add_user(engine.uow(), name, department=department, roles=["source_unit_handler"])
     catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"))
     files = sorted(workflows_dir.glob("*.bpmn"))
     definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin")

@@ -1,20 +1,14 @@
 """Sign-in with throttled failures, and sign-out."""
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from engine.services import accounts
 from webapp.auth import bp
 from webapp.engine import new_uow
-from webapp.security import sign_in_session
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("index")
+from webapp.security import end_session, next_or, safe_target, sign_in_session
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -38,17 +32,14 @@ def login():
             flash(_("用户名或密码错误。"), "error")
             status = 401
         else:
-            sign_in_session(user.name)
-            return redirect(_safe_next(request.form.get("next")))
-    return render_template("auth/login.html", name=name, next=request.values.get("next", "")), status
+            sign_in_session(user)
+            return redirect(next_or(request.form.get("next")))
+    return render_template("auth/login.html", name=name, next=safe_target(request.values.get("next")) or ""), status
 
 
 @bp.route("/logout", methods=("POST",))
 def logout():
-    """End the session (keeping the language choice)."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    """End the session and every copy of it (keeping the language choice)."""
+    end_session()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))

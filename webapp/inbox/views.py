@@ -12,7 +12,7 @@ from webapp import schema_form
 from webapp.engine import new_uow
 from webapp.errors import describe, field_errors, language
 from webapp.inbox import bp
-from webapp.security import login_required
+from webapp.security import MAX_ID, login_required, next_or
 
 
 def _query() -> inbox.InboxQuery:
@@ -37,21 +37,20 @@ def index():
         flash(_("筛选条件无效：%(detail)s", detail="；".join(err.field_texts(language()).values())), "error")
         return redirect(url_for("inbox.index"))
     notices = [(n, n.text(language())) for n in page.notifications]
-    return render_template("inbox/index.html", page=page, query=query, notices=notices)
+    return render_template("inbox/index.html", page=page, query=query, notices=notices, COUNT_CAP=inbox.COUNT_CAP)
 
 
 @bp.route("/notifications/read", methods=("POST",))
 @login_required
 def notifications_read():
     """Mark the notifications shown at the top of the inbox as read."""
-    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()]
+    ids = [int(value) for value in request.form.getlist("id") if value.isdigit() and int(value) <= MAX_ID]
     notifications.mark_read(new_uow(), g.user.name, ids)
     return redirect(_back())
 
 
 def _back() -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index")
+    return next_or(request.form.get("next"), "inbox.index")
 
 
 @bp.route("/tasks/<int:task_id>/claim", methods=("POST",))

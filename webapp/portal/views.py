@@ -1,16 +1,19 @@
 """Applying through a procedure's start form and following one's applications."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import io
+
+from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.forms import RawForm
-from engine.services import instances, portal
+from engine.services import attachments, instances, portal, withdrawal
 from webapp import schema_form
 from webapp.engine import new_uow
-from webapp.errors import describe, field_errors
+from webapp.errors import describe, field_errors, language
 from webapp.portal import bp
+from webapp.terms import term
 from webapp.security import login_required
 
 
@@ -39,8 +42,9 @@ def apply(process_id: str):
             flash(_("申请已受理，受理编号：%(number)s。请妥善保存。", number=result.receipt_number), "success")
             return redirect(url_for("portal.application", instance_id=result.instance_id))
     form = portal.start_form(new_uow(), g.user.name, process_id)
+    catalog = [(c["code"], f"{c['name']} · {term(c['source_unit'])} · {c['code']}") for c in form["catalog"]]
     return render_template("portal/apply.html", form=form,
-                           fields=schema_form.fields(form["schema"], values, errors), errors=errors), status
+                           fields=schema_form.fields(form["schema"], values, errors, catalog), errors=errors), status
 
 
 @bp.route("/applications/<int:instance_id>")
@@ -49,3 +53,46 @@ def application(instance_id: int):
     """One application: receipt, status, statutory deadline, replies and history."""
     return render_template("portal/application.html",
                            app=portal.application(new_uow(), g.user.name, instance_id))
+
+
+@bp.route("/applications/<int:instance_id>/withdraw", methods=("POST",))
+@login_required
+def withdraw(instance_id: int):
+    """Withdraw one's application before it is decided, giving a reason."""
+    try:
+        withdrawal.withdraw(new_uow(), instance_id, actor=g.user.name, reason=request.form.get("reason", ""))
+    except (InvalidInput, Conflict) as err:
+        _flash_refusal(err)
+    else:
+        flash(_("申请已撤回，办理已终止。"), "success")
+    return redirect(url_for("portal.application", instance_id=instance_id))
+
+
+def _flash_refusal(err: InvalidInput | Conflict) -> None:
+    texts = err.field_texts(language()).values() if isinstance(err, InvalidInput) else [describe(err)]
+    for text in texts:
+        flash(text, "error")
+
+
+@bp.route("/applications/<int:instance_id>/attachments", methods=("POST",))
+@login_required
+def attach(instance_id: int):
+    """Add a supporting document to one's application."""
+    upload = request.files.get("attachment")
+    try:
+        attachments.add(new_uow(), instance_id, actor=g.user.name, name=upload.filename if upload else "",
+                        content=upload.read() if upload else b"")
+    except (InvalidInput, Conflict) as err:
+        _flash_refusal(err)
+    else:
+        flash(_("附件已上传。"), "success")
+    return redirect(url_for("portal.application", instance_id=instance_id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int):
+    """A supporting document, downloaded, for whoever may see its application."""
+    document = attachments.fetch(new_uow(), attachment_id, actor=g.user.name)
+    return send_file(io.BytesIO(document.content), mimetype=document.content_type, as_attachment=True,
+                     download_name=document.name, max_age=0)

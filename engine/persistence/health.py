@@ -1,0 +1,68 @@
+"""Whether the database can serve PDW: reachable, and at the migration this code was written for.
+
+The command line, the web app and `/readyz` ask this when a query fails (or, for `/readyz`,
+on every call), so an operator reads one line naming the cause instead of a driver traceback.
+"""
+from __future__ import annotations
+
+import sqlite3
+
+import psycopg
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import DBAPIError
+
+from engine.errors import PdwError
+from engine.persistence.database import Database
+from engine.persistence.migrate import MIGRATIONS
+
+
+class DatabaseUnavailable(PdwError):
+    """The database cannot be reached or has not been upgraded to this code's schema."""
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this code."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(db: Database) -> str | None:
+    """The migration the database is at (None before `pdw db upgrade`).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    try:
+        with db.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as err:
+        raise DatabaseUnavailable("database.unreachable", detail=_first_line(err)) from None
+
+
+def problem(db: Database) -> DatabaseUnavailable | None:
+    """Why the database cannot serve PDW, or None when it is reachable and at the head revision."""
+    try:
+        current = current_revision(db)
+    except DatabaseUnavailable as err:
+        return err
+    if current is None:
+        return DatabaseUnavailable("database.not_upgraded")
+    head = head_revision()
+    if current != head:
+        return DatabaseUnavailable("database.behind", current=current, head=head)
+    return None
+
+
+# What a failed query raises: through SQLAlchemy, or the drivers' own on the repositories' raw cursor.
+DATABASE_ERRORS = (DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def is_database_error(err: BaseException) -> bool:
+    """True for an error the database driver raised (see DATABASE_ERRORS)."""
+    return isinstance(err, DATABASE_ERRORS)
+
+
+def _first_line(err: DBAPIError) -> str:
+    # The driver's own message without SQLAlchemy's SQL echo and background link.
+    text = str(err.orig if err.orig is not None else err).strip()
+    return text.splitlines()[0] if text else type(err.orig).__name__

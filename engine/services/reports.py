@@ -1,0 +1,563 @@
+"""Supervision reports (Art. 49): overdue and at-risk work, tasks nobody can take, on-time rates
+and the assessment per department and period.
+
+Every report reads indexed rows (human_tasks, task_candidates, process_instances) and never
+restores a workflow. Rows are plain dataclasses (`asdict` gives JSON-able dicts after
+`to_dict`), so the command line, the web pages, the downloads and an API share them.
+
+`actor` is the user asking (their scope: every department for the 主管部门's supervisors, their
+own for a department's); None is the operator at the command line, who sees everything.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Date, Text, and_, case, cast, exists, func, literal, or_, select, tuple_
+
+from engine import permissions
+from engine.clock import SHANGHAI
+from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
+                                       TaskCandidate, Urge, User)
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_user
+
+_t = HumanTask.__table__
+_i = ProcessInstance.__table__
+_c = TaskCandidate.__table__
+_u = User.__table__
+_d = ProcessDefinition.__table__
+_p = DepartmentPromise.__table__
+_urge = Urge.__table__
+
+GROUPINGS = ("procedure", "department", "month")
+PERIODS = ("month", "quarter", "year")
+GREEN, YELLOW, RED = "green", "yellow", "red"
+MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class TaskReportRow:
+    """One open task in a supervision list, with who holds it and how its deadlines stand."""
+
+    task_id: int
+    instance_id: int
+    receipt_number: str
+    process_id: str
+    task_name: str
+    title: str
+    department: str | None
+    assignee: str | None
+    groups: list[str]
+    due_date: date | None
+    working_days_overdue: int
+    working_days_left: int | None
+    article: str | None
+    rule: str | None
+    light: str | None
+    # The application's governing statutory deadline (issue 9's clock), where it is recorded.
+    statutory_due_date: date | None
+    statutory_article: str | None
+    # The department's published 承诺时限, beside the statutory deadline.
+    promised_due_date: date | None
+    urged: int
+
+    @property
+    def holder(self) -> str:
+        """Who holds the work: the assignee, else "group:NAME[,NAME]" while unclaimed."""
+        return self.assignee or "group:" + ",".join(self.groups)
+
+    def to_dict(self) -> dict:
+        """JSON-able form (dates as ISO text)."""
+        return _jsonable({**asdict(self), "holder": self.holder})
+
+
+@dataclass(frozen=True)
+class OnTimeRow:
+    """Answers given in a period for one procedure, department or month."""
+
+    key: str
+    process_id: str | None
+    department: str | None
+    month: str | None
+    answered: int
+    on_time: int
+    late: int
+    open_overdue: int
+    on_time_rate: float | None  # on_time / answered
+    median_working_days: float | None  # from receipt to reply
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    """Art. 49 assessment of one department over one period."""
+
+    department: str
+    department_name: str
+    received: int
+    answered_on_time: int
+    answered_late: int
+    open: int
+    overdue: int
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing of a task list; None means any."""
+
+    process_id: str | None = None
+    department: str | None = None
+    assignee: str | None = None
+
+
+def _jsonable(value: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in value.items()}
+
+
+def start_of(day: date) -> datetime:
+    """00:00 Beijing time of `day`, as UTC (a deadline day ends at the start of the next)."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def working_days_overdue(calendar, due_date: date, at: date) -> int:
+    """Working days after `due_date` up to and including `at`: due 2026-02-26, on 2026-03-02 it
+    is 3 (02-27, the make-up Saturday 02-28, 03-02)."""
+    return max(0, calendar.working_days_between(due_date, at))
+
+
+def traffic_light(engine, *, due_date: date | None, rule: str | None, today: date) -> str | None:
+    """Red when overdue; yellow when one working day or less, or under a fifth of the period,
+    remains; green otherwise; None without a deadline."""
+    if due_date is None:
+        return None
+    if due_date < today:
+        return RED
+    left = engine.calendar.working_days_between(today, due_date)
+    if left <= 1:
+        return YELLOW
+    known = engine.rules.get(rule) if rule else None
+    if known is not None:
+        remaining = left if known.unit == "working_days" else (due_date - today).days
+        if remaining * 5 < known.period:
+            return YELLOW
+    return GREEN
+
+
+def scope_of(uow: UnitOfWork, actor: str | None) -> str | None:
+    """The department `actor` oversees (None: all), inside an open unit of work.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    if actor is None:
+        return None
+    user = require_user(uow.session, actor)
+    if not permissions.may_supervise(user.roles):
+        raise PermissionDenied("report.supervisors_only", user=actor)
+    kind = uow.session.scalar(select(Department.kind).where(Department.code == user.department)) \
+        if user.department else None
+    return permissions.supervised_department(user, kind)
+
+
+def _concerns(department: str):
+    """Tasks that concern `department`: its applications, work held by its people, or waiting
+    for one of its groups (`role@department`)."""
+    return or_(_i.c.department == department,
+               _t.c.assignee.in_(select(_u.c.name).where(_u.c.department == department)),
+               cast(_t.c.candidate_groups, Text).like(f'%@{department}"%'))
+
+
+_TASK_COLUMNS = (_t.c.id, _t.c.instance_id, _t.c.task_name, _t.c.title, _t.c.process_id, _t.c.candidate_groups,
+                 _t.c.assignee, _t.c.due_date, _t.c.due_at, _t.c.deadline_rule, _t.c.deadline_article,
+                 _i.c.receipt_number, _i.c.department, _i.c.received_on, _i.c.statutory_due_date,
+                 _i.c.statutory_article)
+
+
+def task_query():
+    """The columns a TaskReportRow is made from (`rows_of`), tasks joined to their applications."""
+    return select(*_TASK_COLUMNS).select_from(_t.join(_i, _i.c.id == _t.c.instance_id))
+
+
+def _open_tasks(scope: str | None, filters: Filters):
+    q = task_query().where(_t.c.state == "open")
+    if scope is not None:
+        q = q.where(_concerns(scope))
+    if filters.process_id:
+        q = q.where(_t.c.process_id == filters.process_id)
+    if filters.department:
+        q = q.where(_concerns(filters.department))
+    if filters.assignee:
+        q = q.where(_t.c.assignee == filters.assignee)
+    return q
+
+
+def _department_of(row, departments: dict[str, str | None]) -> str | None:
+    # Who holds the work decides: the holder's department, else the department of the group it
+    # waits for, else the unit competent for the application.
+    if row.assignee and departments.get(row.assignee):
+        return departments[row.assignee]
+    for group in row.candidate_groups or []:
+        if "@" in group:
+            return group.split("@", 1)[1]
+    return row.department
+
+
+def rows_of(uow: UnitOfWork, found: list, at: date) -> list[TaskReportRow]:
+    """Report rows of rows read with `task_query()`, counted on day `at` (inside an open unit of work)."""
+    if not found:
+        return []
+    session, engine = uow.session, uow.engine
+    assignees = {r.assignee for r in found if r.assignee}
+    departments = dict(session.execute(select(_u.c.name, _u.c.department).where(_u.c.name.in_(assignees)))
+                       .all()) if assignees else {}
+    promises = {(p.department, p.process_id): p.working_days for p in session.execute(select(_p))}
+    task_ids = [r.id for r in found]
+    urged = dict(session.execute(select(_urge.c.task_id, func.count()).where(_urge.c.task_id.in_(task_ids))
+                                 .group_by(_urge.c.task_id)).all())
+    rows = []
+    for r in found:
+        department = _department_of(r, departments)
+        promised = promises.get((department, r.process_id)) or promises.get((r.department, r.process_id))
+        overdue = working_days_overdue(engine.calendar, r.due_date, at) if r.due_date and r.due_date < at else 0
+        left = engine.calendar.working_days_between(at, r.due_date) if r.due_date and r.due_date >= at else None
+        rows.append(TaskReportRow(
+            task_id=r.id, instance_id=r.instance_id, receipt_number=r.receipt_number, process_id=r.process_id,
+            task_name=r.task_name, title=r.title, department=department, assignee=r.assignee,
+            groups=list(r.candidate_groups or []), due_date=r.due_date, working_days_overdue=overdue,
+            working_days_left=left, article=r.deadline_article, rule=r.deadline_rule,
+            light=traffic_light(engine, due_date=r.due_date, rule=r.deadline_rule, today=at),
+            statutory_due_date=r.statutory_due_date, statutory_article=r.statutory_article,
+            promised_due_date=engine.calendar.add_working_days(r.received_on, promised) if promised else None,
+            urged=urged.get(r.id, 0)))
+    return rows
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_ROWS:
+        raise InvalidInput("report.refused", [Problem("report.out_of_range", {"min": 1, "max": MAX_ROWS},
+                                                      field="limit")])
+
+
+def overdue(uow: UnitOfWork, actor: str | None, *, at: date | None = None, filters: Filters = Filters(),
+            after: tuple[datetime, int] | None = None, limit: int = MAX_ROWS) -> list[TaskReportRow]:
+    """Open tasks past their deadline on `at` (default today), most overdue first.
+
+    A task is past its deadline once its last day has ended (24:00 Beijing time), so on `at`
+    those due before `at`. Keyset-paged by (due_at, id): pass the last row's `(due_at, id)`
+    as `after` for the next page; a page costs the same with a thousand rows or a million.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+        InvalidInput: `limit` is out of range.
+    """
+    _check_limit(limit)
+    with uow.read():
+        scope = scope_of(uow, actor)
+        at = at or uow.engine.clock.today()
+        q = _open_tasks(scope, filters).where(_t.c.due_at <= start_of(at))
+        if after is not None:
+            q = q.where(tuple_(_t.c.due_at, _t.c.id) > tuple_(*after))
+        found = uow.session.execute(q.order_by(_t.c.due_at, _t.c.id).limit(limit)).all()
+        return rows_of(uow, found, at)
+
+
+def overdue_in(uow: UnitOfWork, instance_id: int, *, besides: int | None = None) -> list[TaskReportRow]:
+    """The overdue open tasks of one application other than task `besides`, inside an open unit
+    of work: what an escalation task is about (how late, who holds it)."""
+    today = uow.engine.clock.today()
+    q = task_query().where(_t.c.instance_id == instance_id, _t.c.state == "open", _t.c.due_at <= start_of(today))
+    if besides is not None:
+        q = q.where(_t.c.id != besides)
+    return rows_of(uow, uow.session.execute(q.order_by(_t.c.due_at, _t.c.id)).all(), today)
+
+
+def at_risk(uow: UnitOfWork, actor: str | None, *, filters: Filters = Filters(),
+            limit: int = MAX_ROWS) -> list[TaskReportRow]:
+    """Open tasks due today or on the next working day, soonest first.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    _check_limit(limit)
+    with uow.read():
+        scope = scope_of(uow, actor)
+        today = uow.engine.clock.today()
+        last = uow.engine.calendar.add_working_days(today, 1)
+        q = _open_tasks(scope, filters).where(_t.c.due_at > start_of(today),
+                                              _t.c.due_at <= start_of(last + timedelta(days=1)))
+        found = uow.session.execute(q.order_by(_t.c.due_at, _t.c.id).limit(limit)).all()
+        return rows_of(uow, found, today)
+
+
+def empty_groups(uow: UnitOfWork, groups: set[str]) -> set[str]:
+    """Of `groups`, those no active user belongs to (inside an open unit of work)."""
+    if not groups:
+        return set()
+    covered: set[str] = set()
+    for user in uow.session.execute(select(_u.c.name, _u.c.department, _u.c.roles).where(_u.c.active.is_(True))):
+        covered.update(permissions.groups_of(user))
+    return {g for g in groups if g not in covered}
+
+
+def unassignable(uow: UnitOfWork, actor: str | None, *, filters: Filters = Filters()) -> list[TaskReportRow]:
+    """Open, unclaimed tasks none of whose groups has an active member: they reach nobody.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor)
+        # task_candidates holds only available tasks, so its group names are few and indexed.
+        waiting = set(uow.session.scalars(select(_c.c.group_name).distinct()))
+        empty = empty_groups(uow, waiting)
+        if not empty:
+            return []
+        reachable = exists().where(_c.c.task_id == _t.c.id, _c.c.group_name.not_in(empty))
+        q = _open_tasks(scope, filters).where(
+            _t.c.assignee.is_(None), exists().where(_c.c.task_id == _t.c.id, _c.c.group_name.in_(empty)),
+            ~reachable)
+        found = uow.session.execute(q.order_by(_t.c.id).limit(MAX_ROWS)).all()
+        return rows_of(uow, found, uow.engine.clock.today())
+
+
+def _reply_day(dialect: str):
+    # The Beijing date of the reply: replied_at is stored in UTC.
+    if dialect == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", _i.c.replied_at), Date)
+    return func.date(_i.c.replied_at, "+8 hours")
+
+
+def parse_day(value: str, field: str) -> date:
+    """A date given as YYYY-MM-DD in a report's input.
+
+    Raises:
+        InvalidInput: it is not one, naming `field`.
+    """
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("report.refused", [Problem("report.not_a_date", {"value": value}, field=field)]) \
+            from None
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _check_period(start: date, end: date) -> None:
+    if end < start:
+        raise InvalidInput("report.refused", [Problem("report.period_reversed", {"start": start.isoformat(),
+                                                                                  "end": end.isoformat()},
+                                                      field="to")])
+
+
+def ontime(uow: UnitOfWork, actor: str | None, *, start: date, end: date, by: str = "procedure") \
+        -> list[OnTimeRow]:
+    """On-time rate and median handling time of the replies given from `start` to `end`
+    (Beijing dates, both included), by procedure, department or month; with the applications
+    whose statutory deadline fell in the period (and has passed) still unanswered.
+
+    The applications read are those whose statutory clock is recorded (`statutory_due_date`).
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+        InvalidInput: an unknown grouping or an end before the start.
+    """
+    if by not in GROUPINGS:
+        raise InvalidInput("report.refused", [Problem("report.grouping_unknown", {"allowed": list(GROUPINGS)},
+                                                      field="by")])
+    _check_period(start, end)
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session, engine = uow.session, uow.engine
+        day = _reply_day(session.get_bind().dialect.name).label("day")
+        late = (_i.c.replied_late_days > 0).label("late")
+        # Grouped only by the column the rows are keyed by (months come from the reply day), so
+        # the database returns a few rows per key and day, not one per application.
+        column = {"procedure": _i.c.process_id, "department": _i.c.department}.get(by, literal("")).label("k")
+        answered = (select(column, _i.c.received_on, day, late, func.count().label("n"))
+                    .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)),
+                           _i.c.statutory_due_date.is_not(None))
+                    .group_by(column, _i.c.received_on, day, late))
+        today = engine.clock.today()
+        last_due = min(end, today - timedelta(days=1))
+        open_q = (select(column, _i.c.statutory_due_date, func.count().label("n"))
+                  .where(_i.c.replied_at.is_(None), _i.c.statutory_due_date >= start,
+                         _i.c.statutory_due_date <= last_due, _i.c.status != "completed")
+                  .group_by(column, _i.c.statutory_due_date))
+        if scope is not None:
+            answered = answered.where(_i.c.department == scope)
+            open_q = open_q.where(_i.c.department == scope)
+        groups: dict[str | None, dict] = defaultdict(lambda: {"on_time": 0, "late": 0, "open": 0, "days": []})
+
+        def key(value, day_: date) -> str | None:
+            return day_.strftime("%Y-%m") if by == "month" else value
+
+        spans: dict[tuple[date, date], int] = {}
+        for r in session.execute(answered):
+            reply_day = _as_date(r.day)
+            bucket = groups[key(r.k, reply_day)]
+            bucket["late" if r.late else "on_time"] += r.n
+            span = (r.received_on, reply_day)
+            if span not in spans:
+                spans[span] = max(0, engine.calendar.working_days_between(*span))
+            bucket["days"].append((spans[span], r.n))
+        if last_due >= start:
+            for r in session.execute(open_q):
+                groups[key(r.k, r.statutory_due_date)]["open"] += r.n
+    rows = []
+    for value, b in sorted(groups.items(), key=lambda kv: kv[0] or ""):
+        n = b["on_time"] + b["late"]
+        rows.append(OnTimeRow(key=value or "", process_id=value if by == "procedure" else None,
+                              department=value if by == "department" else None,
+                              month=value if by == "month" else None, answered=n, on_time=b["on_time"], late=b["late"],
+                              open_overdue=b["open"], on_time_rate=round(b["on_time"] / n, 4) if n else None,
+                              median_working_days=_weighted_median(b["days"])))
+    return rows
+
+
+def _weighted_median(values: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times)."""
+    total = sum(n for _, n in values)
+    if not total:
+        return None
+    ordered = sorted(values)
+    middle = [(total - 1) // 2, total // 2]
+    found, seen = [], 0
+    for value, n in ordered:
+        while middle and middle[0] < seen + n:
+            found.append(value)
+            middle.pop(0)
+        seen += n
+    return float(statistics.mean(found))
+
+
+def period_bounds(kind: str, year: int, number: int = 1) -> tuple[date, date]:
+    """The first and last day of month `number`, quarter `number` or the whole `year`.
+
+    Raises:
+        InvalidInput: an unknown kind, or a month or quarter out of range.
+    """
+    most = {"month": 12, "quarter": 4, "year": 1}.get(kind)
+    if most is None:
+        raise InvalidInput("report.refused", [Problem("report.period_unknown", {"allowed": list(PERIODS)},
+                                                      field="period")])
+    if not 1 <= number <= most or not 1950 <= year <= 2200:
+        raise InvalidInput("report.refused", [Problem("report.out_of_range", {"min": 1, "max": most},
+                                                      field="number")])
+    months = {"month": 1, "quarter": 3, "year": 12}[kind]
+    first_month = 1 if kind == "year" else (number - 1) * months + 1
+    start = date(year, first_month, 1)
+    last_month = first_month + months - 1
+    end = date(year + last_month // 12, last_month % 12 + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def assessment(uow: UnitOfWork, actor: str | None, *, start: date, end: date) -> list[AssessmentRow]:
+    """Art. 49 assessment per department from `start` to `end`: applications received, answered
+    on time and late (replies given in the period), and of those received, how many are still
+    open and how many of those are overdue today.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+        InvalidInput: an end before the start.
+    """
+    _check_period(start, end)
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session, today = uow.session, uow.engine.clock.today()
+        department = func.coalesce(_i.c.department, literal(""))
+        unanswered = and_(_i.c.replied_at.is_(None), _i.c.status != "completed")
+        received = (select(department.label("d"), func.count().label("received"),
+                           func.sum(case((unanswered, 1), else_=0)).label("open"),
+                           func.sum(case((and_(unanswered, _i.c.statutory_due_date < today), 1), else_=0))
+                           .label("overdue"))
+                    .where(_i.c.received_on >= start, _i.c.received_on <= end).group_by(department))
+        replied = (select(department.label("d"),
+                          func.sum(case((_i.c.replied_late_days == 0, 1), else_=0)).label("on_time"),
+                          func.sum(case((_i.c.replied_late_days > 0, 1), else_=0)).label("late"))
+                   .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)))
+                   .group_by(department))
+        if scope is not None:
+            received, replied = received.where(_i.c.department == scope), replied.where(_i.c.department == scope)
+        counts: dict[str, dict] = defaultdict(lambda: dict.fromkeys(("received", "open", "overdue", "on_time",
+                                                                     "late"), 0))
+        for r in session.execute(received):
+            counts[r.d].update(received=r.received, open=int(r.open or 0), overdue=int(r.overdue or 0))
+        for r in session.execute(replied):
+            counts[r.d].update(on_time=int(r.on_time or 0), late=int(r.late or 0))
+        names = dict(session.execute(select(Department.code, Department.name)).all())
+    return [AssessmentRow(department=d, department_name=names.get(d, d), received=c["received"],
+                          answered_on_time=c["on_time"], answered_late=c["late"], open=c["open"],
+                          overdue=c["overdue"]) for d, c in sorted(counts.items())]
+
+
+def choices(uow: UnitOfWork) -> dict:
+    """What report filters offer: `procedures` as (process_id, name), `departments` as (code, name)."""
+    with uow.read():
+        session = uow.session
+        return {"procedures": [(p, n) for p, n in session.execute(
+                    select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id)
+                    .order_by(_d.c.process_id))],
+                "departments": [(c, n) for c, n in session.execute(
+                    select(Department.code, Department.name).order_by(Department.code))]}
+
+
+def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
+    """One application as a supervisor drills down to it, from its rows (no workflow restored):
+    `instance` (receipt, procedure, status, received, statutory deadline, reply), `open` (its
+    open tasks as TaskReportRow), `tasks` (every task), `history` (audit entries) and `urges`.
+
+    Raises:
+        NotFound: no such application or user.
+        PermissionDenied: the user is no supervisor, or the application is not their department's.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session = uow.session
+        instance = session.execute(select(_i.c.id, _i.c.process_id, _i.c.receipt_number, _i.c.status,
+                                          _i.c.received_on, _i.c.started_by, _i.c.department,
+                                          _i.c.statutory_due_date, _i.c.statutory_article, _i.c.replied_at,
+                                          _i.c.replied_late_days).where(_i.c.id == instance_id)).one_or_none()
+        if instance is None:
+            raise NotFound("instance.not_found", instance=instance_id)
+        today = uow.engine.clock.today()
+        open_rows = rows_of(uow, session.execute(task_query().where(_t.c.instance_id == instance_id,
+                                                                    _t.c.state == "open")
+                                                 .order_by(_t.c.id)).all(), today)
+        if scope is not None and instance.department != scope and all(r.department != scope for r in open_rows):
+            raise PermissionDenied("report.not_your_department", instance=instance_id, department=scope)
+        tasks = session.execute(select(_t.c.id, _t.c.title, _t.c.state, _t.c.assignee, _t.c.candidate_groups,
+                                       _t.c.due_date, _t.c.deadline_article, _t.c.completed_at, _t.c.completed_by)
+                                .where(_t.c.instance_id == instance_id).order_by(_t.c.id)).all()
+        history = session.execute(select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.after)
+                                  .where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)).all()
+        urges = session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id)).all()
+        name = session.scalar(select(func.max(_d.c.name)).where(_d.c.process_id == instance.process_id))
+    return {"instance": {**instance._mapping, "process_name": name or instance.process_id},
+            "open": open_rows, "tasks": [dict(t._mapping) for t in tasks],
+            "history": [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "after": h.after}
+                        for h in history],
+            "urges": [dict(u._mapping) for u in urges]}
+
+
+__all__ = ["GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
+           "unassignable", "ontime", "assessment", "period_bounds", "traffic_light", "working_days_overdue",
+           "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of", "overdue_in"]

@@ -1,0 +1,107 @@
+"""The JSON API over HTTP: bearer tokens, the inbox, applying, deciding, errors with codes, OpenAPI."""
+from __future__ import annotations
+
+import pytest
+
+from engine.services import tokens
+from webapp.api import PREFIX
+
+APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验", "records": 12}
+
+
+@pytest.fixture
+def token(engines):
+    """A fresh token of a user: `token("li.si")` is the Authorization header of li.si."""
+
+    def make(user: str) -> dict:
+        created = tokens.create(engines.at().uow(), user, actor="admin")
+        return {"Authorization": f"Bearer {created.secret}", "Accept-Language": "en"}
+
+    return make
+
+
+def test_the_openapi_document_lists_the_routes_and_the_bearer_scheme(client):
+    document = client.get(f"{PREFIX}/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/complete",
+            "/api/v1/instances", "/api/v1/instances/{instance_id}", "/api/v1/catalog",
+            "/api/v1/definitions"} <= set(document["paths"])
+    assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+
+
+def test_no_token_or_a_wrong_one_is_a_json_401_with_a_code(client):
+    missing = client.get(f"{PREFIX}/tasks")
+    assert missing.status_code == 401 and missing.get_json()["code"] == "token.missing"
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = client.get(f"{PREFIX}/tasks", headers={"Authorization": "Bearer pdw_not-a-token"})
+    assert wrong.status_code == 401 and wrong.get_json()["code"] == "token.invalid"
+    # A signed-in browser session is no API credential.
+    assert client.get(f"{PREFIX}/me").status_code == 401
+
+
+def test_an_applicants_token_applies_and_the_reviewers_token_claims_and_decides_it(client, token):
+    applicant, reviewer = token("zhang.san"), token("li.si")
+    started = client.post(f"{PREFIX}/instances", json={"process_id": "web_share", "data": APPLICATION},
+                          headers=applicant)
+    assert started.status_code == 201, started.get_json()
+    body = started.get_json()
+    assert body["receipt_number"] == "DZ2026030200001" and body["status"] == "running"
+
+    inbox = client.get(f"{PREFIX}/tasks?tab=available", headers=reviewer).get_json()
+    assert [(r["instance_id"], r["deadline"]["due_date"]) for r in inbox["rows"]] \
+        == [(body["instance_id"], "2026-03-09")]
+    task_id = inbox["rows"][0]["task_id"]
+    shown = client.get(f"{PREFIX}/tasks/{task_id}", headers=reviewer).get_json()
+    assert shown["may_claim"] and "decision" in [f["name"] for f in shown["fields"]]
+
+    assert client.post(f"{PREFIX}/tasks/{task_id}/claim", headers=reviewer).get_json()["assignee"] == "li.si"
+    again = client.post(f"{PREFIX}/tasks/{task_id}/claim", headers=token("wang.wu"))
+    assert again.status_code == 409 and again.get_json()["code"] == "task.already_claimed"
+    assert again.get_json()["params"]["holder"] == "li.si"
+
+    refused = client.post(f"{PREFIX}/tasks/{task_id}/complete", json={"data": {"decision": "maybe"}},
+                          headers=reviewer)
+    assert refused.status_code == 422 and refused.get_json()["code"] == "task.not_completed"
+    assert refused.get_json()["problems"][0]["field"] == "decision"
+    done = client.post(f"{PREFIX}/tasks/{task_id}/complete", headers=reviewer,
+                       json={"data": {"decision": "refuse", "reason": "no basis", "basis": "Art. 20"}})
+    assert done.status_code == 200, done.get_json()
+
+    status = client.get(f"{PREFIX}/instances/{body['instance_id']}", headers=applicant).get_json()
+    assert [h["action"] for h in status["instance"]["history"]][:3] == ["instance.start", "task.claim", "task.complete"]
+    assert client.get(f"{PREFIX}/applications", headers=applicant).get_json()[0]["id"] == body["instance_id"]
+
+
+def test_another_applicants_application_is_as_good_as_absent(client, token):
+    started = client.post(f"{PREFIX}/instances", json={"process_id": "web_share", "data": APPLICATION},
+                          headers=token("zhang.san")).get_json()
+    other = client.get(f"{PREFIX}/instances/{started['instance_id']}", headers=token("zhou.ba"))
+    assert other.status_code == 404 and other.get_json()["code"] == "application.not_found"
+    assert client.get(f"{PREFIX}/instances/{started['instance_id']}", headers=token("zhao.liu")).status_code == 200
+
+
+def test_a_reviewer_may_not_start_or_deploy_and_the_errors_say_why_in_the_callers_language(client, token):
+    reviewer = token("li.si")
+    refused = client.post(f"{PREFIX}/instances", json={"process_id": "web_share", "data": APPLICATION},
+                          headers=reviewer)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "process.not_startable"
+    deploy = client.post(f"{PREFIX}/definitions", json={"file_name": "x.bpmn", "bpmn": "<x/>"},
+                         headers={**reviewer, "Accept-Language": "zh-CN"})
+    assert deploy.status_code == 403 and deploy.get_json()["code"] == "command.forbidden"
+    assert "无权" in deploy.get_json()["message"]
+
+
+def test_a_body_of_the_wrong_shape_is_a_json_422_naming_the_field(client, token):
+    bad = client.post(f"{PREFIX}/instances", json={"data": []}, headers=token("zhang.san"))
+    assert bad.status_code == 422
+    assert {p["field"] for p in bad.get_json()["problems"]} == {"process_id", "data"}
+
+
+def test_a_revoked_or_expired_token_no_longer_works(client, engines):
+    created = tokens.create(engines.at().uow(), "li.si", actor="admin", expires_days=1)
+    header = {"Authorization": f"Bearer {created.secret}"}
+    assert client.get(f"{PREFIX}/me", headers=header).get_json()["name"] == "li.si"
+    tokens.revoke(engines.at().uow(), created.id, actor="admin")
+    assert client.get(f"{PREFIX}/me", headers=header).status_code == 401
+    listed = tokens.list_tokens(engines.at().uow(), "li.si")
+    assert listed[0]["active"] is False and "secret" not in listed[0]

@@ -1,0 +1,134 @@
+"""The designer pages over HTTP: versions, validate, deploy, upload and download, forms, compare,
+migrate; the application diagram's JSON. Only designers change anything."""
+from __future__ import annotations
+
+import json
+import re
+from io import BytesIO
+
+import pytest
+
+from engine.services import accounts, instances, users
+from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes
+
+SHARE = (WEB_FIXTURES / "web_share.bpmn").read_text()
+RENAMED = SHARE.replace("共享审核", "共享申请审核")
+NO_FORM = SHARE.replace('<spiffworkflow:property name="formJsonSchemaFilename" value="web/decision.json"/>', "")
+
+
+@pytest.fixture
+def designer_client(app, client, auth, engines):
+    users.add_user(engines.at().uow(), "sun.qi", department="sjj", roles=["designer"])
+    accounts.set_password(engines.at().uow(), "sun.qi", PASSWORD)
+    auth.login("sun.qi")
+    return client
+
+
+def post_json(client, url: str, body: dict, page: str = "/designer/"):
+    token = csrf_token(client.get(page).text)
+    return client.post(url, data=json.dumps(body), content_type="application/json", headers={"X-CSRFToken": token})
+
+
+def test_a_designer_lands_on_the_processes_with_their_versions(designer_client):
+    response = designer_client.get("/", follow_redirects=True)
+    assert response.request.path == "/designer/"
+    page = response.text
+    assert "有条件共享申请（测试）" in page and "web_share" in page and "v1" in page
+
+
+def test_others_may_not_see_the_designer_pages_or_deploy(client, auth):
+    auth.login("li.si")
+    assert client.get("/designer/").status_code == 403
+    token = csrf_token(client.get("/inbox/").text)
+    response = client.post("/designer/deploy", data=json.dumps({"file_name": "web_share.bpmn", "xml": RENAMED}),
+                           content_type="application/json", headers={"X-CSRFToken": token})
+    assert response.status_code == 403
+
+
+def test_validation_lists_every_problem_with_its_element(designer_client):
+    response = post_json(designer_client, "/designer/validate", {"file_name": "web_share.bpmn", "xml": NO_FORM})
+    assert response.status_code == 200
+    assert [(p["code"], p["element"]) for p in response.json["problems"]] == [("bpmn.user_task_no_form", "review")]
+    assert response.json["problems"][0]["message"] == "用户任务没有表单（属性 formJsonSchemaFilename）。"
+
+
+def test_deploying_makes_a_new_version_and_a_refused_file_lists_its_problems(designer_client):
+    refused = post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": NO_FORM})
+    assert refused.status_code == 422 and refused.json["problems"][0]["element"] == "review"
+    response = post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": RENAMED})
+    assert response.status_code == 200
+    assert response.json["deployed"] == [{"process_id": "web_share", "version": 2, "created": True}]
+    page = designer_client.get(response.json["next"]).text
+    assert "已部署 web_share 版本 2。" in flashes(page)
+    assert re.search(r'<tr data-version="2">\s*<td>v2</td>\s*<td>sun.qi</td>', page)
+
+
+def test_an_uploaded_file_becomes_the_draft_the_modeler_opens_and_downloads(designer_client):
+    token = csrf_token(designer_client.get("/designer/").text)
+    response = designer_client.post("/designer/upload", data={
+        "csrf_token": token, "file": (BytesIO(RENAMED.encode()), "web_share.bpmn")}, content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location.endswith("/designer/processes/web_share/edit")
+    page = designer_client.get(response.location).text
+    opened = re.search(r'<script type="application/json" id="designer-xml">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(opened) == RENAMED
+    assert "vendor/bpmn-js/bpmn-modeler.production.min.js" in page
+    assert designer_client.get("/designer/processes/web_share/draft.bpmn").data.decode() == RENAMED
+    assert designer_client.get("/designer/processes/web_share/versions/1.bpmn").data.decode() == SHARE
+
+
+def test_the_form_editor_previews_the_form_as_reviewers_see_it_and_saves_it_in_the_draft(designer_client):
+    page = designer_client.get("/designer/processes/web_share/forms?name=web/decision.json").text
+    assert 'id="schema-text"' in page and "decision" in page
+    schema = {"type": "object", "title": "审核", "required": ["opinion"],
+              "properties": {"opinion": {"type": "string", "title": "审核意见"}}}
+    preview = post_json(designer_client, "/designer/forms/preview", {"name": "web/decision.json",
+                                                                     "text": json.dumps(schema)})
+    assert preview.json["problems"] == []
+    assert '<label for="f-opinion">审核意见<span class="req"' in preview.json["html"]
+    broken = post_json(designer_client, "/designer/forms/preview", {"name": "web/decision.json", "text": "{"})
+    assert broken.json["problems"] and "html" not in broken.json
+    saved = post_json(designer_client, "/designer/processes/web_share/forms",
+                      {"name": "web/decision.json", "text": json.dumps(schema)})
+    assert saved.json == {"problems": [], "saved": True}
+    assert "web/decision.json" in designer_client.get("/designer/processes/web_share").text
+
+
+def test_versions_compare_and_the_dry_run_lists_the_running_instance_before_it_moves(designer_client, engines):
+    started = instances.start(engines.at().uow(), "web_share", actor="zhang.san",
+                              data={"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验",
+                                    "records": 12, "needed_by": "2026-03-20"})
+    post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": RENAMED})
+    compare = designer_client.get("/designer/processes/web_share/compare?old=1&new=2").text
+    assert '<li data-element="review"><code>review</code> 共享审核' in compare
+    dry_run = designer_client.get("/designer/processes/web_share/migrate?old=1&new=2").text
+    assert f'data-instance="{started.instance_id}"' in dry_run and "可以迁移" in dry_run
+    token = csrf_token(dry_run)
+    moved = designer_client.post("/designer/processes/web_share/migrate?old=1&new=2",
+                                 data={"csrf_token": token, "instance": str(started.instance_id)})
+    assert moved.status_code == 302
+    assert "已将 1 件申请迁移到版本 2。" in flashes(designer_client.get(moved.location).text)
+    assert instances.show(engines.at().uow(), started.instance_id)["version"] == 2
+
+
+def test_the_application_diagram_is_on_the_applicants_page_and_its_json_for_those_who_may_see_it(client, auth, engines):
+    started = instances.start(engines.at().uow(), "web_share", actor="zhang.san",
+                              data={"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验",
+                                    "records": 12, "needed_by": "2026-03-20"})
+    auth.login("zhang.san")
+    page = client.get(f"/portal/applications/{started.instance_id}").text
+    assert f'data-diagram-url="/designer/applications/{started.instance_id}/diagram.json"' in page
+    shown = client.get(f"/designer/applications/{started.instance_id}/diagram.json").json
+    assert shown["done"] == ["start"] and shown["active"] == ["review"]
+    assert shown["open"][0]["deadline"]["due_date"] == "2026-03-09"
+    auth.logout()
+    auth.login("zhou.ba")
+    assert client.get(f"/designer/applications/{started.instance_id}/diagram.json").status_code == 403
+
+
+def test_the_designer_pages_read_in_english(designer_client):
+    designer_client.get("/lang/en?next=/designer/")
+    page = designer_client.get("/designer/processes/web_share").text
+    assert "Process design" in page and "Deployed by" in page and "Open this version" in page
+    modeler = designer_client.get("/designer/processes/web_share/edit").text
+    labels = json.loads(re.search(r'id="designer-labels">(.*?)</script>', modeler, re.S).group(1))
+    assert labels["rule"] == "Statutory deadline rule" and labels["noForm"] == "(no form)"

@@ -1,0 +1,105 @@
+"""The supervisor's area over HTTP: overdue work, drill-down, 催办, downloads, charts, notifications."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from openpyxl import load_workbook
+from sqlalchemy import update
+
+from engine.persistence.models import ProcessInstance
+from engine.services import instances
+from web_helpers import flashes
+
+APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
+# Received Thursday 2026-02-12, due 2026-02-26; on the frozen Monday 2026-03-02, 3 working days overdue.
+RECEIVED = "2026-02-12T10:00:00+08:00"
+
+
+def _late_application(engines) -> int:
+    return instances.start(engines.at(RECEIVED).uow(), "web_share", actor="zhang.san", data=APPLICATION).instance_id
+
+
+def test_a_supervisor_sees_overdue_work_with_its_working_days_article_and_holder(client, auth, engines):
+    instance = _late_application(engines)
+    auth.login("zhao.liu")
+    page = client.get("/supervise/").text
+    overdue = page.split('id="h-overdue"')[1].split("</section>")[0]
+    assert "DZ2026021200001" in overdue and f"/supervise/applications/{instance}" in overdue
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", overdue)
+    assert "2026-02-26" in cells and "3" in cells and "第二十条第二款" in cells
+    assert "未认领，办理组 reviewer@sjj" in overdue and "light-red" in overdue
+
+
+def test_a_reviewer_may_not_open_the_supervisor_area(client, auth):
+    auth.login("li.si")
+    assert client.get("/supervise/").status_code == 403
+    assert client.get("/supervise/overdue.xlsx").status_code == 403
+
+
+def test_the_overdue_downloads_hold_the_application_under_chinese_headers(client, auth, engines):
+    _late_application(engines)
+    auth.login("zhao.liu")
+    xlsx = client.get("/supervise/overdue.xlsx")
+    assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    assert header[:2] == ("受理编号", "申请编号")
+    record = dict(zip(header, rows[1]))
+    assert (record["受理编号"], record["截止日期"], record["逾期工作日"], record["依据条款"]) == \
+        ("DZ2026021200001", "2026-02-26", 3, "第二十条第二款")
+    text = client.get("/supervise/overdue.csv").data.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["受理编号"], r["逾期工作日"]) for r in table] == [("DZ2026021200001", "3")]
+
+
+def test_drilling_down_shows_the_timeline_and_an_urge_reaches_the_holders_and_the_timeline(client, auth, engines):
+    instance = _late_application(engines)
+    auth.login("zhao.liu")
+    page = client.get(f"/supervise/applications/{instance}").text
+    assert "DZ2026021200001" in page and "提交申请" in page
+    task_id = re.search(r"/supervise/tasks/(\d+)/urge", page).group(1)
+    done = auth.post(f"/supervise/applications/{instance}", f"/supervise/tasks/{task_id}/urge",
+                     data={"next": f"/supervise/applications/{instance}"}, follow_redirects=True)
+    assert "已向 group:reviewer@sjj 发出催办通知。" in flashes(done.text)
+    assert "催办记录" in done.text and "逾期 3 个工作日" in done.text
+    auth.logout()
+    auth.login("li.si")
+    notices = client.get("/notifications/").text
+    assert "催办通知：DZ2026021200001" in notices and "未读 1 条" in notices
+    assert '<span class="count"' in client.get("/inbox/").text
+
+
+def test_the_on_time_page_charts_the_replies_and_downloads_them(client, auth, engines):
+    instance = _late_application(engines)
+    engine = engines.at(RECEIVED)
+    with engine.uow() as uow:
+        uow.session.execute(update(ProcessInstance.__table__).where(ProcessInstance.id == instance).values(
+            department="sjj", statutory_due_date=date(2026, 2, 26), replied_late_days=0,
+            replied_at=engines.at("2026-02-25T10:00:00+08:00").clock.now()))
+        uow.commit()
+    auth.login("zhao.liu")
+    page = client.get("/supervise/ontime?from=2026-01-01&to=2026-03-31&by=month").text
+    assert 'id="ontime-data"' in page and "vendor/chart.umd.min.js" in page and "supervise.js" in page
+    assert re.search(r"<td>2026-02</td><td class=\"num\">1</td><td class=\"num\">1</td>", page)
+    download = client.get("/supervise/ontime.xlsx?from=2026-01-01&to=2026-03-31&by=procedure")
+    sheet = load_workbook(io.BytesIO(download.data)).active
+    assert list(sheet.iter_rows(values_only=True))[1][:2] == ("web_share", None)
+    bad = client.get("/supervise/ontime?from=2026-03-31&to=2026-01-01", follow_redirects=True)
+    assert "截止日期 2026-01-01 早于起始日期 2026-03-31。" in flashes(bad.text)
+
+
+def test_the_assessment_is_a_printable_table_per_department(client, auth, engines):
+    _late_application(engines)
+    with engines.at(RECEIVED).uow() as uow:
+        uow.session.execute(update(ProcessInstance.__table__).values(department="sjj",
+                                                                      statutory_due_date=date(2026, 2, 26)))
+        uow.commit()
+    auth.login("zhao.liu")
+    page = client.get("/supervise/assessment?period=quarter&year=2026&number=1").text
+    row = re.search(r"<tr><td>sjj</td>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r">(\d+)<", row) == ["1", "0", "0", "1", "1"]
+    assert client.get("/supervise/assessment.csv?period=quarter&year=2026&number=1").status_code == 200

@@ -1,0 +1,58 @@
+"""Supervision on the real conditional_share procedure and its statutory clock, on a frozen clock.
+
+Received Monday 2026-03-02: the reply is due Monday 03-09 (第二十条第二款). On Thursday 03-12
+an unanswered application is 3 working days overdue (03-10, 03-11, 03-12).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from engine.services import inbox, notifications, reports, supervision
+
+PROCESS_ID = "conditional_share"
+
+APPLICATION = {"request_reason": "办理户籍业务需核验人口信息", "request_basis": "《户口登记条例》",
+               "purpose": "户籍登记", "requested_scope": "姓名、身份证号、户籍地址", "requested_until": "2026-12-31"}
+APPROVAL = {"decision": "approve", "granted_scope": "姓名、户籍地址", "granted_until": "2026-09-30"}
+
+
+def test_an_unanswered_application_is_overdue_with_its_governing_deadline_and_the_escalation_says_so(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-12T09:00:00+08:00")
+    [row] = reports.overdue(procedure.engine.uow(), "zhao.liu")
+    assert (row.instance_id, row.task_name, row.department, row.due_date, row.working_days_overdue, row.article,
+            row.statutory_due_date, row.statutory_article) == (
+        instance_id, "review", "sjj", date(2026, 3, 9), 3, "第二十条第二款", date(2026, 3, 9), "第二十条第二款")
+    procedure.sweep()
+    escalation = procedure.open_tasks(instance_id)["supervise_review"]
+    view = inbox.task_view(procedure.engine.uow(), escalation["id"], actor="zhao.liu")
+    assert [(w.task_name, w.working_days_overdue, w.holder) for w in view["overdue_work"]] == \
+        [("review", 3, "group:reviewer@sjj")]
+
+
+def test_the_on_time_report_and_the_assessment_count_the_procedures_own_replies(procedure):
+    on_time = procedure.start(catalog_item="GA-001", **APPLICATION)
+    late = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.start(catalog_item="GA-001", **APPLICATION)  # still unanswered
+    procedure.at("2026-03-06T10:00:00+08:00")
+    procedure.complete(on_time, "review", "li.si", **APPROVAL)
+    procedure.at("2026-03-11T10:00:00+08:00")
+    procedure.complete(late, "review", "li.si", **APPROVAL)
+    engine = procedure.at("2026-03-31T10:00:00+08:00")
+    [row] = reports.ontime(engine.uow(), "zhao.liu", start=date(2026, 3, 1), end=date(2026, 3, 31))
+    # Handling times: 4 working days (03-06) and 7 (03-11); the median of two is their mean.
+    assert (row.process_id, row.answered, row.on_time, row.late, row.open_overdue, row.on_time_rate,
+            row.median_working_days) == ("conditional_share", 2, 1, 1, 1, 0.5, 5.5)
+    [assessed] = reports.assessment(engine.uow(), "zhao.liu", start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert (assessed.department, assessed.received, assessed.answered_on_time, assessed.answered_late,
+            assessed.open, assessed.overdue) == ("sjj", 3, 1, 1, 1, 1)
+
+
+def test_the_applicant_is_told_once_when_the_reply_is_given(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    procedure.at("2026-03-05T10:00:00+08:00")
+    procedure.complete(instance_id, "review", "li.si", **APPROVAL)
+    assert supervision.watch(procedure.engine.uow()).replies == 1
+    assert supervision.watch(procedure.engine.uow()).replies == 0
+    [told] = notifications.unread(procedure.engine.uow(), "zhang.san")
+    assert told.text("zh") == f"您的申请 {procedure.show(instance_id)['receipt_number']} 已答复，请查看答复内容。"

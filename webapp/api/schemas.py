@@ -1,0 +1,259 @@
+"""The shapes of the API's requests and answers; the OpenAPI document is generated from them."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from engine.services.inbox import DUE_FILTERS, MAX_PAGE, TABS
+
+Text = fields.String
+Id = fields.Integer
+
+
+def _maybe(field_class, **kwargs):
+    return field_class(allow_none=True, **kwargs)
+
+
+class ProblemSchema(Schema):
+    """One problem of a refused input, located by field, BPMN element, file and line."""
+
+    code = Text(required=True)
+    message = Text(required=True)
+    params = fields.Dict()
+    field = Text()
+    element = Text()
+    file = Text()
+    line = Id()
+
+
+class ErrorSchema(Schema):
+    """Every error: a stable `code` (the engine's, or `http.<status>`), its `message` in the
+    caller's language (Accept-Language: zh or en) and its `params`."""
+
+    code = Text(required=True)
+    message = Text(required=True)
+    params = fields.Dict()
+    problems = fields.List(fields.Nested(ProblemSchema))
+
+
+class UserSchema(Schema):
+    name = Text(required=True)
+    display_name = Text()
+    department = _maybe(Text)
+    roles = fields.List(Text())
+    groups = fields.List(Text())
+
+
+class DeadlineSchema(Schema):
+    """A deadline with its legal basis: the rule, the article and whether the year is provisional."""
+
+    due_date = _maybe(fields.Date)
+    due_at = _maybe(fields.DateTime)
+    working_days_left = _maybe(Id)
+    overdue_working_days = _maybe(Id)
+    rule = _maybe(Text)
+    rule_title_zh = _maybe(Text)
+    rule_title_en = _maybe(Text)
+    article = _maybe(Text)
+    provisional = fields.Boolean()
+    basis = fields.List(fields.Dict())
+
+
+class InboxQuerySchema(Schema):
+    tab = Text(load_default="available", validate=validate.OneOf(TABS))
+    procedure = Text(load_default=None)
+    due = Text(load_default=None, validate=validate.OneOf(DUE_FILTERS))
+    within = Id(load_default=3, validate=validate.Range(0, 60))
+    q = Text(load_default=None)
+    after = Text(load_default=None)
+    limit = Id(load_default=25, validate=validate.Range(1, MAX_PAGE))
+
+
+class InboxRowSchema(Schema):
+    task_id = Id(required=True)
+    instance_id = Id(required=True)
+    title = Text()
+    process_id = Text()
+    process_name = Text()
+    applicant = Text()
+    receipt_number = Text()
+    assignee = _maybe(Text)
+    state = Text()
+    completed_at = _maybe(fields.DateTime)
+    deadline = fields.Nested(DeadlineSchema)
+
+
+class InboxPageSchema(Schema):
+    rows = fields.List(fields.Nested(InboxRowSchema))
+    next_cursor = _maybe(Text, metadata={"description": "pass as `after` for the next page"})
+
+
+class TaskSchema(Schema):
+    id = Id(required=True)
+    instance_id = Id()
+    task_name = Text()
+    title = Text()
+    process_id = Text()
+    form = _maybe(Text)
+    candidate_groups = fields.List(Text())
+    assignee = _maybe(Text)
+    state = Text()
+    created_at = Text()
+    claimed_at = _maybe(Text)
+    completed_at = _maybe(Text)
+    completed_by = _maybe(Text)
+    due_date = _maybe(Text)
+    due_at = _maybe(Text)
+    deadline_rule = _maybe(Text)
+    deadline_article = _maybe(Text)
+    deadline_provisional = _maybe(fields.Boolean)
+    deadline_basis = _maybe(fields.Raw)
+    result = _maybe(fields.Raw)
+
+
+class FormFieldSchema(Schema):
+    name = Text()
+    title = Text()
+    type = Text()
+    required = fields.Boolean()
+    choices = fields.List(fields.Raw())
+    format = _maybe(Text)
+
+
+class HistorySchema(Schema):
+    id = Id()
+    at = Text()
+    actor = Text()
+    action = Text()
+    task_id = _maybe(Id)
+    before = _maybe(fields.Raw)
+    after = _maybe(fields.Raw)
+
+
+class InstanceSchema(Schema):
+    id = Id(required=True)
+    process_id = Text()
+    process_name = _maybe(Text)
+    version = Id()
+    status = Text()
+    receipt_number = Text()
+    received_on = Text()
+    started_by = Text()
+    started_at = Text()
+    ended_at = _maybe(Text)
+    error = _maybe(Text)
+    application = _maybe(fields.Raw)
+    data = fields.Raw()
+    tasks = fields.List(fields.Nested(TaskSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class TaskViewSchema(Schema):
+    task = fields.Nested(TaskSchema)
+    deadline = fields.Nested(DeadlineSchema)
+    form = _maybe(fields.Raw, metadata={"description": "the JSON Schema of the task's form"})
+    fields_ = fields.List(fields.Nested(FormFieldSchema), data_key="fields")
+    may_claim = fields.Boolean()
+    may_unclaim = fields.Boolean()
+    may_complete = fields.Boolean()
+    held_by = _maybe(Text)
+    instance = fields.Nested(InstanceSchema)
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(required=True, metadata={"description": "the form's fields, as `fields` of the task lists"})
+
+
+class CompletedSchema(Schema):
+    id = Id()
+    instance_id = Id()
+    task_name = Text()
+    state = Text()
+    assignee = Text()
+    completed_by = Text()
+    result = fields.Dict()
+    instance_status = Text()
+    opened = fields.List(Text())
+    opened_task_ids = fields.List(Id())
+    error = _maybe(Text)
+
+
+class StartSchema(Schema):
+    process_id = Text(required=True)
+    data = fields.Dict(load_default=dict, metadata={"description": "the application, as the start form asks"})
+
+
+class StartedSchema(Schema):
+    instance_id = Id(required=True)
+    receipt_number = Text(required=True)
+    status = Text()
+    opened = fields.List(Text())
+    opened_task_ids = fields.List(Id())
+    error = _maybe(Text)
+
+
+class StepSchema(Schema):
+    task_id = Id()
+    title = Text()
+    assignee = _maybe(Text)
+    candidate_groups = fields.List(Text())
+    deadline = fields.Nested(DeadlineSchema)
+
+
+class StatusSchema(Schema):
+    instance = fields.Nested(InstanceSchema)
+    open_steps = fields.List(fields.Nested(StepSchema))
+
+
+class ProcedureSchema(Schema):
+    process_id = Text()
+    name = Text()
+
+
+class ApplicationSummarySchema(Schema):
+    id = Id()
+    receipt_number = Text()
+    process_id = Text()
+    process_name = Text()
+    status = Text()
+    received_on = fields.Date()
+
+
+class CatalogQuerySchema(Schema):
+    q = Text(load_default=None)
+
+
+class CatalogItemSchema(Schema):
+    code = Text()
+    name = Text()
+    source_unit = Text()
+    share_attribute = Text()
+    share_conditions = _maybe(Text)
+    share_basis = _maybe(Text)
+    open_attribute = Text()
+    open_conditions = _maybe(Text)
+    update_frequency = Text()
+    contact = Text()
+    open_suspended = fields.Boolean()
+
+
+class DefinitionSchema(Schema):
+    process_id = Text()
+    name = _maybe(Text)
+    version = Id()
+    definition_id = Id()
+    file = Text()
+    deployed_at = Text()
+    deployed_by = Text()
+    startable_by = fields.List(Text())
+
+
+class DeploySchema(Schema):
+    file_name = Text(required=True, validate=validate.Length(1, 200))
+    bpmn = Text(required=True, metadata={"description": "the BPMN 2.0 XML"})
+
+
+class DeployedSchema(Schema):
+    process_id = Text()
+    version = Id()
+    definition_id = Id()
+    created = fields.Boolean()

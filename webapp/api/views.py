@@ -1,0 +1,113 @@
+"""The API's routes: each parses its input, calls one engine service as the token's user, answers JSON."""
+from __future__ import annotations
+
+from flask import g
+
+from engine.forms import fields_of
+from engine.services import catalog, definitions, inbox, instances, portal, tasks, users
+from webapp.api import bp, schemas
+from webapp.api.auth import actor
+from webapp.engine import new_uow
+
+# Ids are 64-bit in the database: a larger number in a URL is no such object (404), not a crash.
+ID = "int(max=9223372036854775807)"
+
+
+@bp.route("/me")
+@bp.response(200, schemas.UserSchema)
+def me():
+    """The user the token acts as, with roles and groups."""
+    return g.api_user
+
+
+@bp.route("/procedures")
+@bp.response(200, schemas.ProcedureSchema(many=True))
+def procedures():
+    """The procedures the user may apply for."""
+    return portal.overview(new_uow(), actor())["procedures"]
+
+
+@bp.route("/applications")
+@bp.response(200, schemas.ApplicationSummarySchema(many=True))
+def applications():
+    """The user's own applications, newest first."""
+    return portal.overview(new_uow(), actor())["applications"]
+
+
+@bp.route("/tasks")
+@bp.arguments(schemas.InboxQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.InboxPageSchema)
+def task_list(tab, procedure, due, within, q, after, limit):
+    """One page of an inbox tab (available, mine, completed), by deadline; `after` pages on."""
+    query = inbox.InboxQuery(tab=tab, process_id=procedure, due=due, within_days=within, search=q, after=after,
+                             limit=limit)
+    return inbox.page(new_uow(), actor(), query)
+
+
+@bp.route(f"/tasks/<{ID}:task_id>")
+@bp.response(200, schemas.TaskViewSchema)
+def task(task_id: int):
+    """A task with its form (JSON Schema and fields), deadline, application and what the user may do."""
+    view = inbox.task_view(new_uow(), task_id, actor=actor())
+    return {**view, "fields_": fields_of(view["form"])}
+
+
+@bp.route(f"/tasks/<{ID}:task_id>/claim", methods=["POST"])
+@bp.response(200, schemas.TaskSchema)
+def claim(task_id: int):
+    """Claim a task; when several claim at once exactly one wins, the others get 409 with the holder."""
+    return tasks.claim(new_uow(), task_id, actor=actor())
+
+
+@bp.route(f"/tasks/<{ID}:task_id>/unclaim", methods=["POST"])
+@bp.response(200, schemas.TaskSchema)
+def unclaim(task_id: int):
+    """Give a claimed task back to its groups (its holder, or a supervisor)."""
+    return tasks.unclaim(new_uow(), task_id, actor=actor())
+
+
+@bp.route(f"/tasks/<{ID}:task_id>/complete", methods=["POST"])
+@bp.arguments(schemas.CompleteSchema)
+@bp.response(200, schemas.CompletedSchema)
+def complete(body: dict, task_id: int):
+    """Decide a task with its form's data; the instance moves on in the same transaction."""
+    return tasks.complete(new_uow(), task_id, actor=actor(), data=body["data"])
+
+
+@bp.route("/instances", methods=["POST"])
+@bp.arguments(schemas.StartSchema)
+@bp.response(201, schemas.StartedSchema)
+def start(body: dict):
+    """Apply: start the newest version of a procedure; answers the instance id and receipt number."""
+    return instances.start(new_uow(), body["process_id"], actor=actor(), data=body["data"])
+
+
+@bp.route(f"/instances/<{ID}:instance_id>")
+@bp.response(200, schemas.StatusSchema)
+def instance(instance_id: int):
+    """An application's status, history and the deadlines of its open steps."""
+    return portal.status(new_uow(), actor(), instance_id)
+
+
+@bp.route("/catalog")
+@bp.arguments(schemas.CatalogQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.CatalogItemSchema(many=True))
+def catalog_search(q):
+    """Catalog items whose code, name or source unit contain `q` (all without it)."""
+    return catalog.list_items(new_uow(), q)
+
+
+@bp.route("/definitions")
+@bp.response(200, schemas.DefinitionSchema(many=True))
+def definition_list():
+    """The newest version of every deployed procedure."""
+    return definitions.list_definitions(new_uow())
+
+
+@bp.route("/definitions", methods=["POST"])
+@bp.arguments(schemas.DeploySchema)
+@bp.response(201, schemas.DeployedSchema(many=True))
+def deploy(body: dict):
+    """Deploy a BPMN file (designers and admins); a changed file makes a new version."""
+    users.authorize(new_uow(), actor(), "workflows")
+    return definitions.deploy(new_uow(), [(body["file_name"], body["bpmn"].encode("utf-8"))], actor=actor())

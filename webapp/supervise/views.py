@@ -1,0 +1,140 @@
+"""Supervision pages and their CSV / Excel downloads; each view calls one report."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.permissions import may_supervise
+from engine.services import exports, reports, supervision
+from webapp.engine import get_engine, new_uow
+from webapp.errors import describe, language
+from webapp.security import login_required
+from webapp.supervise import bp
+
+TASK_LISTS = {"overdue": ("逾期任务", reports.overdue), "at_risk": ("临期任务", reports.at_risk),
+              "unassignable": ("无人可办任务", reports.unassignable)}
+FORMATS = ("csv", "xlsx")
+PAGE = 100
+
+
+@bp.before_request
+def _supervisors_only():
+    # Signed-in people who are no supervisor get the refusal page; others sign in first.
+    if g.user is not None and not may_supervise(g.user.roles):
+        raise PermissionDenied("report.supervisors_only", user=g.user.name)
+
+
+def _filters() -> reports.Filters:
+    args = request.args
+    return reports.Filters(process_id=args.get("procedure") or None, department=args.get("department") or None,
+                           assignee=args.get("assignee") or None)
+
+
+def _day(name: str, default: date) -> date:
+    value = request.args.get(name)
+    return reports.parse_day(value, name) if value else default
+
+
+def _download(columns, rows: list[dict], fmt: str, name: str, title: str) -> Response:
+    if fmt == "csv":
+        return Response(exports.csv_bytes(columns, rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    return Response(exports.xlsx_bytes(columns, rows, title=title),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Overdue now, due within one working day and tasks nobody can take, filtered."""
+    filters = _filters()
+    lists = {name: report(new_uow(), g.user.name, filters=filters, limit=PAGE) if name != "unassignable"
+             else report(new_uow(), g.user.name, filters=filters) for name, (_title, report) in TASK_LISTS.items()}
+    return render_template("supervise/index.html", lists=lists, filters=filters, choices=reports.choices(new_uow()),
+                           today=get_engine().clock.today(), page=PAGE)
+
+
+@bp.route("/<name>.<fmt>")
+@login_required
+def download(name: str, fmt: str):
+    """A task list as CSV or .xlsx with Chinese headers (every row, not one page)."""
+    if name not in TASK_LISTS or fmt not in FORMATS:
+        abort(404)
+    title, report = TASK_LISTS[name]
+    rows = [r.to_dict() for r in report(new_uow(), g.user.name, filters=_filters())]
+    return _download(exports.TASK_COLUMNS, rows, fmt, name, title)
+
+
+@bp.route("/ontime")
+@bp.route("/ontime.<fmt>")
+@login_required
+def ontime(fmt: str | None = None):
+    """On-time rate and median handling time by procedure, department or month, with a chart."""
+    today = get_engine().clock.today()
+    by = request.args.get("by", "month")
+    try:
+        start, end = _day("from", date(today.year, 1, 1)), _day("to", today)
+        rows = reports.ontime(new_uow(), g.user.name, start=start, end=end, by=by)
+    except InvalidInput as err:
+        flash("；".join(err.field_texts(language()).values()) or describe(err), "error")
+        return redirect(url_for("supervise.ontime"))
+    if fmt is not None:
+        if fmt not in FORMATS:
+            abort(404)
+        return _download(exports.ONTIME_COLUMNS, [r.to_dict() for r in rows], fmt, f"ontime-{by}", "按期答复率")
+    chart = {"labels": [r.key or "—" for r in rows], "on_time": [r.on_time for r in rows],
+             "late": [r.late for r in rows], "open_overdue": [r.open_overdue for r in rows],
+             "rate": [None if r.on_time_rate is None else round(100 * r.on_time_rate, 1) for r in rows],
+             "names": {"on_time": _("按期答复"), "late": _("逾期答复"), "open_overdue": _("逾期未答复"),
+                       "rate": _("按期率（%）")}}
+    return render_template("supervise/ontime.html", rows=rows, start=start, end=end, by=by, chart=chart)
+
+
+@bp.route("/assessment")
+@bp.route("/assessment.<fmt>")
+@login_required
+def assessment(fmt: str | None = None):
+    """The Art. 49 assessment per department for a month, quarter or year; printable."""
+    today = get_engine().clock.today()
+    period = request.args.get("period", "quarter")
+    try:
+        year = int(request.args.get("year", today.year))
+        number = int(request.args.get("number", (today.month - 1) // 3 + 1 if period == "quarter" else today.month))
+        start, end = reports.period_bounds(period, year, number)
+        rows = reports.assessment(new_uow(), g.user.name, start=start, end=end)
+    except (ValueError, InvalidInput) as err:
+        flash(describe(err) if isinstance(err, InvalidInput) else _("统计周期无效。"), "error")
+        return redirect(url_for("supervise.assessment"))
+    if fmt is not None:
+        if fmt not in FORMATS:
+            abort(404)
+        return _download(exports.ASSESSMENT_COLUMNS, [r.to_dict() for r in rows], fmt,
+                         f"assessment-{start.isoformat()}-{end.isoformat()}", "考核评价")
+    return render_template("supervise/assessment.html", rows=rows, period=period, year=year, number=number,
+                           start=start, end=end)
+
+
+@bp.route("/applications/<int:instance_id>")
+@login_required
+def application(instance_id: int):
+    """One application's open work, tasks, 催办 and timeline."""
+    view = reports.timeline(new_uow(), g.user.name, instance_id)
+    return render_template("supervise/application.html", view=view)
+
+
+@bp.route("/tasks/<int:task_id>/urge", methods=("POST",))
+@login_required
+def urge(task_id: int):
+    """Send the holder of a task a 催办通知."""
+    try:
+        done = supervision.urge(new_uow(), task_id, actor=g.user.name, note=request.form.get("note", ""))
+    except (Conflict, InvalidInput) as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder), "success")
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("supervise.index"))
