@@ -65,6 +65,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                           "Art. 28 para. 2 concerns opened data"),
     "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
                               "the date {date} lies before the day of receipt {received}"),
+    "catalog.personal_information_open": ("敏感级别为「个人信息」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",
+                                          "data of sensitivity level 个人信息 (personal information) cannot be "
+                                          "listed 无条件开放 (Art. 24 para. 3, 25)"),
+    "listing.refused": ("未纳入开放责任清单：有 {count} 处需要补充。", "not listed for opening ({count} problem(s))"),
+    "listing.release_missing": ("「{item}」原列为不予开放：开放前须记录脱密脱敏处理情况和权利人同意（谁、何时、凭证）"
+                                "（第二十四条第三款、第二十五条）。",
+                                "'{item}' was listed 不予开放: opening it needs the record of its desensitisation and "
+                                "the rights holders' consent (who, when, evidence) (Art. 24 para. 3, 25)"),
+    "grant.not_found": ("授权 {grant} 不存在。", "no grant {grant}"),
+    "grant.not_revoked": ("授权 {grant} 未终止：请填写终止理由。", "grant {grant} not revoked: give a reason"),
+    "grant.reason_missing": ("请填写终止授权的理由。", "a reason is required"),
+    "grant.revoke_forbidden": ("用户 {user} 不能终止授权：须为公共数据主管部门的审核人员或管理员（第四十三条）。",
+                               "user '{user}' may not end authorisations: only the competent authority's reviewers "
+                               "and admins may (Art. 43)"),
+    "grant.already_revoked": ("授权 {grant} 已于 {at} 终止。", "grant {grant} was already revoked at {at}"),
     "application.refused": ("申请未受理：有 {count} 处需要修改。", "application refused ({count} problem(s))"),
     "application.not_found": ("申请 {instance} 不存在。", "no application {instance}"),
     "instance.not_found": ("申请 {instance} 不存在。", "no instance {instance}"),

@@ -105,6 +105,17 @@ def is_overseer(roles: Iterable[str]) -> bool:
     return bool(OVERSEER_ROLES & set(roles))
 
 
+def may_read_application(user: Person, started_by: str) -> bool:
+    """True when the user may read an application and its formal reply: its applicant or an official."""
+    return user.name == started_by or is_staff(user.roles)
+
+
+def may_end_authorisation(user: Person, competent_department: str) -> bool:
+    """True when the user may end a grant (Art. 43): a reviewer of the competent authority, or an admin."""
+    roles = set(user.roles)
+    return "admin" in roles or ("reviewer" in roles and user.department == competent_department)
+
+
 def is_candidate(user: Person, candidate_groups: Iterable[str]) -> bool:
     """True when the user is in one of a task's candidate groups."""
     return bool(set(groups_of(user)) & set(candidate_groups))

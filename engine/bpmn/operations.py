@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from engine.bpmn.script_engine import OperationError
-from engine.persistence.models import CatalogItem, Department, Grant
+from engine.errors import InvalidInput, Problem
+from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError"]
+
+# The sensitivity level (Art. 13) of personal information, never opened unconditionally.
+PERSONAL_INFORMATION = "个人信息"
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,8 @@ def catalog_item(context: OperationContext, params: dict) -> dict:
         "share_attribute": item.share_attribute, "share_conditions": item.share_conditions,
         "share_basis": item.share_basis, "open_attribute": item.open_attribute,
         "open_conditions": item.open_conditions, "update_frequency": item.update_frequency,
-        "contact": item.contact, "open_suspended": item.open_suspended,
+        "contact": item.contact, "open_suspended": item.open_suspended, "data_format": item.data_format,
+        "data_type": item.data_type, "sensitivity_level": item.sensitivity_level,
     }
 
 
@@ -131,10 +136,45 @@ def list_catalog_item(context: OperationContext, params: dict) -> dict:
                            open_attribute="不予开放", update_frequency=str(params["update_frequency"]),
                            contact=str(params["contact"]))
         context.session.add(item)
+    elif which == "open":
+        _check_release(context, item, attribute, params)
     setattr(item, attribute_column, attribute)
     setattr(item, conditions_column, conditions)
     context.session.flush()
     return {"catalog_item": item.code, "responsibility_list": which, "attribute": attribute, "created": created}
+
+
+_RELEASE_FIELDS = ("desensitisation", "consent_holders", "consent_date", "consent_evidence")
+
+
+def _check_release(context: OperationContext, item: CatalogItem, attribute: str, params: dict) -> None:
+    """Art. 24 para. 3 and 25: personal information is never opened unconditionally, and an item
+    listed 不予开放 is opened only with a record of its desensitisation and the rights holders'
+    consent. A refusal undoes the decision, which stays open to be completed."""
+    if attribute == "无条件开放" and item.sensitivity_level == PERSONAL_INFORMATION:
+        raise InvalidInput("listing.refused", [Problem("catalog.personal_information_open", field="attribute")],
+                           count=1)
+    if item.open_attribute != "不予开放":
+        return
+    missing = [name for name in _RELEASE_FIELDS if not str(params.get(name) or "").strip()]
+    consent_date = _date_or_none(params.get("consent_date"))
+    if consent_date is None and "consent_date" not in missing:
+        missing.append("consent_date")
+    if missing:
+        raise InvalidInput("listing.refused", [Problem("listing.release_missing", {"item": item.code}, field=name)
+                                               for name in missing], count=len(missing))
+    context.session.add(CatalogRelease(
+        catalog_item=item.code, instance_id=context.instance_id() if context.instance is not None else None,
+        attribute=attribute,
+        desensitisation=str(params["desensitisation"]), consent_holders=str(params["consent_holders"]),
+        consent_date=consent_date, consent_evidence=str(params["consent_evidence"]), recorded_at=context.now))
+
+
+def _date_or_none(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 OPERATIONS = {

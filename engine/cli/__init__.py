@@ -16,6 +16,7 @@ _GROUPS = {
     "db": "engine.cli.db",
     "demo": "engine.cli.demo",
     "departments": "engine.cli.departments",
+    "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
     "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",

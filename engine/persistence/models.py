@@ -319,6 +319,28 @@ class CatalogItem(Base):
     update_frequency: Mapped[str] = mapped_column(String(32))
     contact: Mapped[str] = mapped_column(String(200))
     open_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Art. 13: the format (e.g. 接口, 文件), type (e.g. 结构化) and sensitivity level of the data;
+    # the level 个人信息 can never be listed 无条件开放 (Art. 24 para. 3, 25).
+    data_format: Mapped[str | None] = mapped_column(String(64))
+    data_type: Mapped[str | None] = mapped_column(String(64))
+    sensitivity_level: Mapped[str | None] = mapped_column(String(32))
+
+
+class CatalogRelease(Base):
+    """The record that lets an item listed 不予开放 be opened (Art. 24 para. 3, 25): how it was
+    desensitised, and the rights holders' consent (who, when, evidence)."""
+
+    __tablename__ = "catalog_releases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    catalog_item: Mapped[str] = mapped_column(ForeignKey("catalog_items.code"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    attribute: Mapped[str] = mapped_column(String(16))  # the open attribute it was given
+    desensitisation: Mapped[str] = mapped_column(Text)
+    consent_holders: Mapped[str] = mapped_column(Text)
+    consent_date: Mapped[date] = mapped_column(Date)
+    consent_evidence: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Grant(Base):
@@ -334,6 +356,10 @@ class Grant(Base):
     purpose: Mapped[str] = mapped_column(Text)
     expires_on: Mapped[date | None] = mapped_column(Date)
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Art. 43: an ended authorisation is kept, marked revoked; access ends with it.
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(64))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ReceiptCounter(Base):

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from engine.bpmn.operations import PERSONAL_INFORMATION
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, Department
 from engine.persistence.unit_of_work import UnitOfWork
 
 COLUMNS = ("code", "name", "source_unit", "share_attribute", "share_conditions", "share_basis", "open_attribute",
-           "open_conditions", "update_frequency", "contact")
+           "open_conditions", "update_frequency", "contact", "data_format", "data_type", "sensitivity_level")
 REQUIRED = ("code", "name", "source_unit", "share_attribute", "open_attribute", "update_frequency", "contact")
 SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
@@ -45,6 +46,8 @@ def _problems_of(line: int, row: dict, departments: set[str], seen: dict[str, in
         problems.append(problem("catalog.share_basis_missing", "share_basis"))
     if opening == "有条件开放" and not row.get("open_conditions"):
         problems.append(problem("catalog.open_conditions_missing", "open_conditions"))
+    if opening == "无条件开放" and row.get("sensitivity_level") == PERSONAL_INFORMATION:
+        problems.append(problem("catalog.personal_information_open", "open_attribute"))
     unit = row.get("source_unit")
     if unit and unit not in departments:
         problems.append(problem("catalog.source_unit_unknown", "source_unit", unit=unit))

@@ -314,7 +314,7 @@ def shown(uow: UnitOfWork, instance_id: int) -> dict:
 
 def statutory_clock(instance: InstanceRecord) -> dict | None:
     """The application's statutory clock as JSON data (None when no statutory period governs it)."""
-    if instance.statutory_due_date is None and instance.replied_at is None:
+    if instance.statutory_rule is None and instance.replied_at is None:
         return None
     due, extended_from = instance.statutory_due_date, instance.statutory_extended_from
     return {"due_date": due.isoformat() if due else None, "rule": instance.statutory_rule,

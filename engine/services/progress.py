@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.budgets import BudgetExceeded, StepMeter
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.clock import SHANGHAI
+from engine.errors import PdwError
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
@@ -162,6 +163,11 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         if completed_now and _stopped_short(workflow):
             raise BudgetExceeded("process.ended_short")
     except (SpiffWorkflowException, ScriptError, OperationError) as err:
+        refused = _refusal(err)
+        if refused is not None:
+            # An operation refused what a person decided (a rule of the Measures): nothing of the
+            # command is kept and they are told why, as for bad form input.
+            raise refused from None
         budget = budget_cause(err)
         if budget is not None:
             raise StepFailed(describe_failure(err, budget)) from None
@@ -174,6 +180,9 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     except BudgetExceeded as err:
         raise StepFailed(str(err)) from None
     except Exception as err:  # noqa: BLE001 - designer BPMN can make SpiffWorkflow raise anything
+        refused = _refusal(err)
+        if refused is not None:
+            raise refused from None
         raise StepFailed(describe_failure(err)) from None
 
     # A late extension raises here and the caller's unit of work undoes the whole command.
@@ -226,12 +235,20 @@ def _stopped_short(workflow: BpmnWorkflow) -> bool:
     return any(not task.has_state(TaskState.FINISHED_MASK) for task in workflow.tasks.values())
 
 
+def _refusal(err: BaseException) -> PdwError | None:
+    return _cause_of(err, PdwError)
+
+
 def budget_cause(err: BaseException) -> BudgetExceeded | None:
     """The budget an error comes from: SpiffWorkflow wraps what a task spec raises (a loop, a
     timer) in its own exceptions."""
+    return _cause_of(err, BudgetExceeded)
+
+
+def _cause_of(err: BaseException, kind: type):
     seen = 0
     while err is not None and seen < 10:
-        if isinstance(err, BudgetExceeded):
+        if isinstance(err, kind):
             return err
         err = getattr(err, "exception", None) or err.__cause__ or err.__context__
         seen += 1

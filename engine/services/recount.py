@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from itertools import groupby
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
@@ -104,6 +104,8 @@ class Plan:
     _tasks: list[tuple[DeadlineChange, dict, str | None, list[str]]] = field(default_factory=list)
     _instances: list[tuple[InstanceRecord, object, list[tuple[str, str, datetime, DeadlineChange]]]] = \
         field(default_factory=list)
+    # The statutory clocks of unanswered applications: (instance id, new column values).
+    _clocks: list[tuple[int, dict]] = field(default_factory=list)
 
 
 def first_affected_day(new: Arrangement, old: Arrangement | None) -> date:
@@ -122,6 +124,7 @@ def plan(uow: UnitOfWork, calendar: WorkingCalendar, arrangements: dict[int, Arr
     result = Plan()
     _plan_tasks(uow, calendar, since, now, result)
     _plan_timers(uow, arrangements, since, now, result)
+    _plan_clocks(uow, calendar, since, result)
     return result
 
 
@@ -157,6 +160,10 @@ def apply(uow: UnitOfWork, result: Plan, *, actor: str, notice: str | None, now:
             uow.audit.append(at=now, actor=actor, action="timer.recount", instance_id=instance.id,
                              before={"timer": name, "due_at": change.old_due_at.isoformat()},
                              after={"timer": name, "due_at": due.isoformat(), "notice": notice})
+    # After the instances a moved timer saved (their records hold the clock as it was read).
+    for instance_id, columns in result._clocks:
+        uow.session.execute(update(ProcessInstance.__table__).where(ProcessInstance.__table__.c.id == instance_id)
+                            .values(**columns, version=ProcessInstance.__table__.c.version + 1))
 
 
 def _plan_tasks(uow: UnitOfWork, calendar: WorkingCalendar, since: date, now: datetime, result: Plan) -> None:
@@ -187,6 +194,32 @@ def _plan_tasks(uow: UnitOfWork, calendar: WorkingCalendar, since: date, now: da
                    "basis": basis}
         result.changes.append(change)
         result._tasks.append((change, columns, row.assignee, list(row.candidate_groups or [])))
+
+
+def _plan_clocks(uow: UnitOfWork, calendar: WorkingCalendar, since: date, result: Plan) -> None:
+    """The statutory clock of every application not yet answered whose deadline the calendar moves
+    (the original deadline of an extended one too); its version moves on so a step that read the
+    old clock meanwhile is refused rather than writing it back."""
+    engine = uow.engine
+    i = ProcessInstance.__table__
+    rows = uow.session.execute(
+        select(i.c.id, i.c.received_on, i.c.statutory_rule, i.c.statutory_due_date, i.c.statutory_provisional,
+               i.c.statutory_extended_from)
+        .where(i.c.replied_at.is_(None), i.c.statutory_due_date >= since).order_by(i.c.id))
+    for row in rows:
+        rule = engine.rules.get(row.statutory_rule)
+        if rule is None:
+            continue
+        deadline = calendar.deadline(row.received_on, rule=rule, rules=engine.rules)
+        extended_from = row.statutory_extended_from
+        if extended_from is not None and rule.extends in engine.rules:
+            extended_from = calendar.deadline(row.received_on, rule=rule.extends, rules=engine.rules).due_date
+        columns = {"statutory_due_date": deadline.due_date, "statutory_provisional": deadline.provisional,
+                   "statutory_extended_from": extended_from}
+        if columns != {"statutory_due_date": row.statutory_due_date,
+                       "statutory_provisional": row.statutory_provisional,
+                       "statutory_extended_from": row.statutory_extended_from}:
+            result._clocks.append((row.id, columns))
 
 
 def _plan_timers(uow: UnitOfWork, arrangements: dict[int, Arrangement], since: date, now: datetime,

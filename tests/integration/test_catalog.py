@@ -55,6 +55,17 @@ def test_a_file_missing_a_column_is_refused(loaded):
         catalog.import_csv(loaded.uow(), "code,name\nX,Y\n")
 
 
+def test_the_catalog_carries_the_art_13_fields_and_never_lists_personal_information_as_unconditionally_open(loaded):
+    item = {i["code"]: i for i in catalog.list_items(loaded.uow())}["GA-001"]
+    assert (item["data_format"], item["data_type"], item["sensitivity_level"]) == ("接口", "结构化", "个人信息")
+
+    text = "\n".join([HEADER, "NEW-1,人员名单,gaj,无条件共享,,,无条件开放,,每日,联系人,接口,结构化,个人信息"])
+    with pytest.raises(InvalidInput) as caught:
+        catalog.import_csv(loaded.uow(), text)
+    assert [(p.code, p.where) for p in caught.value.problems] == [("catalog.personal_information_open",
+                                                                   "line 2: open_attribute")]
+
+
 def test_every_demo_catalog_item_sends_source_unit_work_to_someone(loaded):
     from engine.services import supervision
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
 from engine.bpmn.operations import OperationContext, OperationError, list_catalog_item
-from engine.persistence.models import CatalogItem, Department
+from engine.errors import InvalidInput
+from engine.persistence.models import CatalogItem, CatalogRelease, Department
 
 NOW = datetime(2026, 3, 2, 1, tzinfo=timezone.utc)
 NEW = {"catalog_item": "GA-009", "name": "机动车登记信息", "source_unit": "gaj", "update_frequency": "每日",
@@ -37,10 +39,18 @@ def test_a_bad_listing_is_refused(context, params, message):
 
 def test_listing_an_existing_item_changes_only_the_listed_attribute(context):
     list_catalog_item(context, {**NEW, "responsibility_list": "share", "attribute": "无条件共享"})
-    result = list_catalog_item(context, {"catalog_item": "GA-009", "responsibility_list": "open",
-                                         "attribute": "有条件开放", "conditions": "脱敏后开放"})
+    opening = {"catalog_item": "GA-009", "responsibility_list": "open", "attribute": "有条件开放",
+               "conditions": "脱敏后开放"}
+    with pytest.raises(InvalidInput) as refused:  # it was listed 不予开放 (Art. 24 para. 3, 25)
+        list_catalog_item(context, opening)
+    assert [p.where for p in refused.value.problems] == ["desensitisation", "consent_holders", "consent_date",
+                                                         "consent_evidence"]
+    result = list_catalog_item(context, {**opening, "desensitisation": "去除车主身份证号", "consent_holders": "市公安局",
+                                         "consent_date": "2026-03-01", "consent_evidence": "达公函〔2026〕3号"})
 
     item = context.session.get(CatalogItem, "GA-009")
     assert result == {"catalog_item": "GA-009", "responsibility_list": "open", "attribute": "有条件开放",
                       "created": False}
     assert (item.share_attribute, item.open_attribute, item.open_conditions) == ("无条件共享", "有条件开放", "脱敏后开放")
+    [release] = context.session.scalars(select(CatalogRelease)).all()
+    assert (release.catalog_item, release.consent_holders, release.attribute) == ("GA-009", "市公安局", "有条件开放")

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import demo
 from engine.bootstrap import PROJECT_ROOT
-from engine.persistence.models import AuditEntry, Department, Grant, HumanTask
+from engine.persistence.models import AuditEntry, CatalogRelease, Department, Grant, HumanTask
 from engine.services import catalog, definitions, instances, tasks, timers
 from engine.services.progress import load_workflow
 from engine.services.users import add_user
@@ -82,6 +82,14 @@ class Procedures:
             return [{"catalog_item": g.catalog_item, "grantee": g.grantee, "scope": g.scope, "purpose": g.purpose,
                      "expires_on": g.expires_on.isoformat() if g.expires_on else None}
                     for g in uow.session.scalars(select(Grant).where(Grant.instance_id == instance_id))]
+
+    def releases(self, code: str) -> list[dict]:
+        """The records that released catalog item `code` from 不予开放 (Art. 24 para. 3, 25)."""
+        with self.engine.uow().read() as uow:
+            return [{"attribute": r.attribute, "instance_id": r.instance_id, "desensitisation": r.desensitisation,
+                     "consent_holders": r.consent_holders, "consent_date": r.consent_date.isoformat(),
+                     "consent_evidence": r.consent_evidence}
+                    for r in uow.session.scalars(select(CatalogRelease).where(CatalogRelease.catalog_item == code))]
 
     def item(self, code: str) -> dict:
         """One catalog item."""

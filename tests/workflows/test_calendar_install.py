@@ -71,6 +71,9 @@ def test_installing_the_2027_notice_makes_a_provisional_deadline_official_and_mo
     assert review["deadline_basis"][1]["installed_at"] == "2026-12-29T01:00:00+00:00"
     procedure.assert_round_trips(instance_id)
     assert [a for _, a in procedure.actions(instance_id)] == ["instance.start", "deadline.recount", "timer.recount"]
+    # The application's statutory clock moved with it.
+    assert (procedure.show(instance_id)["statutory"]["due_date"], procedure.show(instance_id)["statutory"]["provisional"]) \
+        == ("2027-01-06", False)
     # SpiffWorkflow decides by the timer's own event value, so that moved too, not only the row.
     with procedure.engine.uow().read() as uow:
         workflow = load_workflow(uow, uow.instances.get(instance_id))

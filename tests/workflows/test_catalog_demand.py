@@ -16,6 +16,10 @@ LISTING = {"decision": "include", "catalog_item": "GA-003", "item_name": "机动
            "conditions": "限执法核查使用", "update_frequency": "每日", "contact": "市公安局数据管理科 0818-2000001"}
 
 
+RELEASE = {"desensitisation": "去除姓名、身份证号，仅保留区县级统计", "consent_holders": "市卫健委（代表新生儿监护人）",
+           "consent_date": "2026-03-01", "consent_evidence": "达卫健函〔2026〕12号"}
+
+
 def _consult(procedure, instance_id, unit, handler, opinion="agree"):
     procedure.complete(instance_id, "intake", "li.si", source_unit=unit, intake_note="请协商")
     consultation = procedure.open_tasks(instance_id)["consultation"]
@@ -57,10 +61,21 @@ def test_an_open_demand_for_a_catalogued_item_opens_it(procedure):
     _consult(procedure, instance_id, "wjw", "zheng.yi")
     assert procedure.item("WJ-002")["open_attribute"] == "不予开放"
 
-    procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item="WJ-002",
-                       item_name="出生医学证明信息", attribute="有条件开放", conditions="仅开放脱敏统计数据",
-                       update_frequency="每月", contact="市卫健委规划信息科")
+    decision = {"decision": "include", "catalog_item": "WJ-002", "item_name": "出生医学证明信息",
+                "attribute": "有条件开放", "conditions": "仅开放脱敏统计数据", "update_frequency": "每月",
+                "contact": "市卫健委规划信息科"}
+    task_id = procedure.open_tasks(instance_id)["open_decision"]["id"]
+    with pytest.raises(InvalidInput) as refused:  # 不予开放 is left only with desensitisation and consent
+        procedure.complete(instance_id, "open_decision", "li.si", **decision)
+    assert [(p.code, p.where) for p in refused.value.problems] == [
+        ("listing.release_missing", "desensitisation"), ("listing.release_missing", "consent_holders"),
+        ("listing.release_missing", "consent_date"), ("listing.release_missing", "consent_evidence")]
+    assert procedure.item("WJ-002")["open_attribute"] == "不予开放"
+    assert procedure.open_tasks(instance_id)["open_decision"]["id"] == task_id
 
+    procedure.complete(instance_id, "open_decision", "li.si", **decision, **RELEASE)
+
+    assert procedure.releases("WJ-002") == [{"attribute": "有条件开放", "instance_id": instance_id, **RELEASE}]
     item = procedure.item("WJ-002")
     assert (item["open_attribute"], item["open_conditions"]) == ("有条件开放", "仅开放脱敏统计数据")
     assert item["share_attribute"] == "有条件共享"  # untouched
@@ -90,3 +105,29 @@ def test_an_unconditional_share_inclusion_needs_no_conditions_and_completes(proc
     assert done["instance_status"] == "completed"
     item = procedure.item("GA-003")
     assert (item["share_attribute"], item["share_conditions"]) == ("无条件共享", None)
+
+
+def _open_unconditionally(procedure, code: str, name: str, **more) -> dict:
+    """An open demand about `code`, consulted and decided 无条件开放."""
+    instance_id = procedure.start(**OPEN_DEMAND)
+    _consult(procedure, instance_id, "wjw", "zheng.yi")
+    return procedure.complete(instance_id, "open_decision", "li.si", decision="include", catalog_item=code,
+                              item_name=name, attribute="无条件开放", update_frequency="每月",
+                              contact="市卫健委规划信息科", **more)
+
+
+def test_personal_information_is_never_listed_for_unconditional_opening(procedure):
+    with pytest.raises(InvalidInput) as refused:  # even with desensitisation and consent recorded
+        _open_unconditionally(procedure, "WJ-002", "出生医学证明信息", **RELEASE)
+
+    assert [(p.code, p.where) for p in refused.value.problems] == [("catalog.personal_information_open", "attribute")]
+    assert procedure.item("WJ-002")["open_attribute"] == "不予开放"
+    assert procedure.releases("WJ-002") == []
+
+
+def test_an_unconditional_open_inclusion_of_a_new_item_completes(procedure):
+    done = _open_unconditionally(procedure, "WJ-003", "医疗机构分布统计")
+
+    assert done["instance_status"] == "completed"
+    assert (procedure.item("WJ-003")["open_attribute"], procedure.item("WJ-003")["open_conditions"]) == (
+        "无条件开放", None)

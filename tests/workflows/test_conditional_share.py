@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.services import grants
 
 PROCESS_ID = "conditional_share"
 
@@ -201,3 +202,22 @@ def test_a_late_reply_still_counts_and_the_supervision_stays_open_until_recorded
     assert len(procedure.grants(instance_id)) == 1
     procedure.complete(instance_id, "supervise_review", "zhao.liu", supervision_note="已逾期一日，已答复")
     assert procedure.show(instance_id)["status"] == "completed"
+
+
+def test_ending_an_authorisation_marks_the_grant_revoked_and_access_ends(procedure):
+    instance_id = procedure.start(catalog_item="SC-001", **APPLICATION)  # granted at once
+    [grant] = grants.list_grants(procedure.engine.uow(), grantee="scjgj", active_only=True)
+
+    with pytest.raises(PermissionDenied):  # the source unit's handler is not the competent authority
+        grants.revoke(procedure.engine.uow(), grant["id"], actor="wang.wu", reason="停止使用")
+    with pytest.raises(InvalidInput):
+        grants.revoke(procedure.engine.uow(), grant["id"], actor="li.si", reason=" ")
+    procedure.at("2026-04-01T10:00:00+08:00")
+    revoked = grants.revoke(procedure.engine.uow(), grant["id"], actor="li.si", reason="共享用途已终止（第四十三条）")
+
+    assert (revoked["revoked_at"], revoked["revoked_by"], revoked["active"]) == (
+        "2026-04-01T02:00:00+00:00", "li.si", False)
+    assert grants.list_grants(procedure.engine.uow(), grantee="scjgj", active_only=True) == []
+    assert ("li.si", "grant.revoke") in procedure.actions(instance_id)
+    with pytest.raises(Conflict):
+        grants.revoke(procedure.engine.uow(), grant["id"], actor="li.si", reason="再次终止")

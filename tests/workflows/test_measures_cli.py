@@ -121,3 +121,14 @@ def test_an_unconditional_inclusion_completes(pdw):
                                              "update_frequency": "每日", "contact": "市公安局数据管理科"})
 
     assert pdw.json("instances", "show", instance_id)["status"] == "completed"
+
+
+def test_an_authorisation_is_ended_from_the_command_line(pdw):
+    pdw.start("conditional_share", {**SHARE, "catalog_item": "SC-001"})  # unconditional: granted at once
+    [grant] = pdw.json("grants", "list", "--active")
+
+    pdw("grants", "revoke", str(grant["id"]), "--as", "li.si", "--reason", "共享用途已终止")
+
+    assert pdw.json("grants", "list", "--active") == []
+    [ended] = pdw.json("grants", "list")
+    assert (ended["revoked_by"], ended["revoke_reason"], ended["active"]) == ("li.si", "共享用途已终止", False)

@@ -1,0 +1,67 @@
+"""Grants of access to catalog items and their end (Art. 43: ending an authorisation)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from engine import permissions
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from engine.persistence.models import Grant
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_user
+
+
+def grant_dict(grant: Grant, today: date) -> dict:
+    """JSON-able form of a grant; `active` is False once revoked or expired (access has ended)."""
+    return {"id": grant.id, "instance_id": grant.instance_id, "catalog_item": grant.catalog_item,
+            "grantee": grant.grantee, "scope": grant.scope, "purpose": grant.purpose,
+            "expires_on": grant.expires_on.isoformat() if grant.expires_on else None,
+            "granted_at": grant.granted_at.isoformat(),
+            "revoked_at": grant.revoked_at.isoformat() if grant.revoked_at else None,
+            "revoked_by": grant.revoked_by, "revoke_reason": grant.revoke_reason,
+            "active": grant.revoked_at is None and (grant.expires_on is None or grant.expires_on >= today)}
+
+
+def list_grants(uow: UnitOfWork, *, grantee: str | None = None, active_only: bool = False) -> list[dict]:
+    """Every grant (of `grantee` when given), by id; only those still giving access with `active_only`."""
+    today = uow.engine.clock.today()
+    with uow.read():
+        query = select(Grant).order_by(Grant.id)
+        if grantee is not None:
+            query = query.where(Grant.grantee == grantee)
+        rows = [grant_dict(g, today) for g in uow.session.scalars(query)]
+    return [g for g in rows if g["active"]] if active_only else rows
+
+
+def revoke(uow: UnitOfWork, grant_id: int, *, actor: str, reason: str) -> dict:
+    """End an authorisation (Art. 43): the grant row stays, marked revoked with when, by whom and why,
+    and gives no more access. The competent authority's reviewers and administrators may.
+
+    Raises:
+        NotFound: no such grant or user.
+        PermissionDenied: the user may not end authorisations.
+        InvalidInput: no reason given (`grant.not_revoked`).
+        Conflict: the grant is already revoked.
+    """
+    if not (reason or "").strip():
+        raise InvalidInput("grant.not_revoked", [Problem("grant.reason_missing", field="reason")], grant=grant_id)
+    with uow:
+        engine = uow.engine
+        now = engine.clock.now()
+        user = require_user(uow.session, actor)
+        if not permissions.may_end_authorisation(user, engine.config.competent_department):
+            raise PermissionDenied("grant.revoke_forbidden", user=actor)
+        grant = uow.session.get(Grant, grant_id)
+        if grant is None:
+            raise NotFound("grant.not_found", grant=grant_id)
+        if grant.revoked_at is not None:
+            raise Conflict("grant.already_revoked", grant=grant_id, at=grant.revoked_at.isoformat())
+        grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, actor, reason.strip()
+        uow.audit.append(at=now, actor=actor, action="grant.revoke", instance_id=grant.instance_id,
+                         after={"grant": grant_id, "catalog_item": grant.catalog_item, "grantee": grant.grantee,
+                                "reason": grant.revoke_reason})
+        uow.session.flush()
+        shown = grant_dict(grant, engine.clock.today())
+        uow.commit()
+    return shown

@@ -1,0 +1,98 @@
+"""The formal reply the applicant is owed (Art. 20 para. 2, 16, 27 para. 2, 28): the decision, its
+reasons and basis, the dates and the article, and any notice of extension, as one printable page.
+
+It reads the application's statutory clock and its data; the wording of a decision comes from the
+forms of the procedure (their `x-enumNames`), so a new procedure needs no code here.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from engine import permissions
+from engine.calendar.statute import load_statute
+from engine.clock import SHANGHAI
+from engine.errors import NotFound
+from engine.persistence.models import Department, ProcessDefinition, ProcessInstance
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import instances
+from engine.services.users import require_user
+
+# Fields every reply shows in their own place rather than among the details.
+_OWN_PLACE = ("decision", "reason", "basis", "extension_reason", "comment")
+
+
+def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
+    """The formal reply of application `instance_id`, for its applicant or an official.
+
+    Returns:
+        `application` (receipt, procedure, dates), `clock` (the statutory deadline, its rule and
+        article), `authority` (the unit that decides), `reply` (None until given: when, late days,
+        decision and its wording, reasons, basis, details) and `extension` (None unless extended:
+        the reason, the original and the new deadline).
+
+    Raises:
+        NotFound: no such application, or it is someone else's and the user is no official.
+    """
+    engine = uow.engine
+    with uow.read():
+        session = uow.session
+        user = require_user(session, actor)
+        started_by = session.scalar(select(ProcessInstance.started_by).where(ProcessInstance.id == instance_id))
+        if started_by is None or not permissions.may_read_application(user, started_by):
+            raise NotFound("application.not_found", instance=instance_id)
+        shown = instances.shown(uow, instance_id)
+        definition = session.get(ProcessDefinition, session.scalar(
+            select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
+        authority = session.get(Department, shown["department"]) if shown["department"] else None
+    forms = definition.forms or {}
+    clock = shown["statutory"] or {}
+    data = shown["data"]
+    statute = load_statute()
+    rule = engine.rules.get(clock.get("rule")) or statute.no_period.get(clock.get("rule"))
+    return {
+        "application": {"id": shown["id"], "receipt_number": shown["receipt_number"],
+                        "process_name": shown["process_name"], "received_on": shown["received_on"],
+                        "applicant": shown["started_by"], "status": shown["status"],
+                        "purpose": shown["application"].get("purpose"),
+                        "catalog_item": shown["application"].get("catalog_item")},
+        "clock": {**clock, "rule_title_zh": rule.title_zh if rule else None,
+                  "rule_title_en": rule.title_en if rule else None},
+        "statute": {"title_zh": statute.title_zh, "document": statute.document},
+        "authority": {"code": authority.code, "name": authority.name} if authority else None,
+        "reply": _reply(clock, data, shown["tasks"], forms),
+        "extension": {"reason": data.get("extension_reason"), "from": clock.get("extended_from"),
+                      "to": clock.get("due_date")} if clock.get("extended_from") else None,
+    }
+
+
+def _reply(clock: dict, data: dict, tasks: list[dict], forms: dict) -> dict | None:
+    if not clock.get("replied_at"):
+        return None
+    decided = next((t for t in reversed(tasks) if t["state"] == "completed" and "decision" in (t["result"] or {})
+                    and t["result"]["decision"] != "extend"), None)
+    decision = data.get("decision")
+    form = forms.get(decided["form"]) if decided and decided["form"] else None
+    details = [(_title(form, name), value) for name, value in (decided["result"] if decided else {}).items()
+               if name not in _OWN_PLACE and value not in (None, "")]
+    given = datetime.fromisoformat(clock["replied_at"]).astimezone(SHANGHAI)
+    return {"given_at": given.strftime("%Y-%m-%d %H:%M"), "late_days": clock.get("late_days"),
+            "decision": decision, "decision_label": _wording(forms, decision),
+            "reason": data.get("reason") or data.get("reply"), "basis": data.get("basis"),
+            "by": decided["completed_by"] if decided else None, "details": details}
+
+
+def _title(form: dict | None, name: str) -> str:
+    spec = ((form or {}).get("properties") or {}).get(name) or {}
+    return spec.get("title") or name
+
+
+def _wording(forms: dict, decision) -> str | None:
+    """The words a procedure's forms give the value `decision` (its x-enumNames), if any."""
+    for form in forms.values():
+        spec = ((form or {}).get("properties") or {}).get("decision") or {}
+        values, names = spec.get("enum") or [], spec.get("x-enumNames") or []
+        if decision in values and len(names) == len(values):
+            return names[values.index(decision)]
+    return None

@@ -1,0 +1,91 @@
+"""The formal reply page over HTTP, on the shipped procedures and the demo data, on a frozen clock."""
+from __future__ import annotations
+
+import pytest
+
+from engine import demo
+from engine.bootstrap import PROJECT_ROOT
+from engine.services import instances, tasks
+from engine_factory import EngineFactory
+from web_helpers import AuthActions, make_app
+
+SHARE = {"request_reason": "办理户籍业务需核验人口信息", "request_basis": "《户口登记条例》", "purpose": "户籍登记",
+         "requested_scope": "姓名、户籍地址", "requested_until": "2026-12-31"}
+
+
+def _seed(url: str) -> None:
+    factory = EngineFactory(url, PROJECT_ROOT / "forms")
+    demo.load(factory.at())
+    factory.close()
+
+
+@pytest.fixture
+def demo_engines(database_kind, templates, tmp_path, sandbox):
+    """The engine on a database holding the demo departments, users, catalog and procedures."""
+    factory = EngineFactory(templates.fresh(database_kind, "demo-web", _seed, tmp_path), PROJECT_ROOT / "forms",
+                            sandbox)
+    yield factory
+    factory.close()
+
+
+def _client(engine, name: str, password: str):
+    client = make_app(engine).test_client()
+    AuthActions(client).login(name, password)
+    return client
+
+
+def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-002", **SHARE})
+    client = _client(engine, "zhang.san", "zhangsan-demo")
+
+    page = client.get(f"/portal/applications/{started.instance_id}/reply").text
+
+    for expected in ("达州市数据局", "有条件共享数据申请答复书", started.receipt_number, "不予共享",
+                     "所申请数据在公共数据目录中列为不予共享类（第十九条）",
+                     "《中华人民共和国居民身份证法》第六条及公安机关内部管理规定", "2026-03-02 09:00",
+                     "2026-03-09 24:00", "第二十条第二款", "在法定期限内答复", "reply.css", "reply.js"):
+        assert expected in page, expected
+    overview = client.get(f"/portal/applications/{started.instance_id}").text
+    assert f"/portal/applications/{started.instance_id}/reply" in overview and "尚未答复" not in overview
+
+
+def _extended(demo_engines):
+    """An application for GA-001 whose review was extended on Friday 2026-03-06; the engine then."""
+    started = instances.start(demo_engines.at().uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    engine = demo_engines.at("2026-03-06T10:00:00+08:00")
+    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    tasks.complete(engine.uow(), review["id"], actor="li.si",
+                   data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
+    return started, engine
+
+
+def test_an_extension_is_notified_to_the_applicant_with_its_reason(demo_engines):
+    started, engine = _extended(demo_engines)
+
+    page = _client(engine, "zhang.san", "zhangsan-demo").get(f"/portal/applications/{started.instance_id}/reply").text
+
+    assert "延期答复告知" in page and "需征求市公安局意见" in page
+    assert "答复期限由 2026-03-09 延长至 2026-03-16" in page
+    assert "尚未作出答复" in page
+
+
+def test_another_applicant_cannot_read_the_reply(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-002", **SHARE})
+
+    response = _client(engine, "feng.ba", "fengba-demo").get(f"/portal/applications/{started.instance_id}/reply")
+
+    assert response.status_code == 404
+
+
+def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_is_open(demo_engines):
+    started, engine = _extended(demo_engines)
+    [opinion] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+
+    page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text
+
+    assert "申请的法定答复期限" in page and "2026-03-16" in page and "由 2026-03-09 延长" in page
