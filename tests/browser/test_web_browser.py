@@ -1,7 +1,6 @@
 """The web app in Debian's chromium: apply, claim and decide, read the reply; a rival's inbox updates."""
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +12,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 from web_helpers import PASSWORD, Engines, make_app, prepare  # noqa: E402
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -30,22 +28,6 @@ def server(sqlite_url):
     httpd.shutdown()
     thread.join()
     engines.close()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install --browser)"
-        if os.environ.get("PDW_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 def sign_in(browser, base: str, name: str):
