@@ -23,3 +23,4 @@ def browser():
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield browser
         browser.close()
+

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
+from browser_helpers import serving  # noqa: E402
 from web_helpers import PASSWORD, Engines, make_app, prepare  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -17,16 +17,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(sqlite_url):
     """The app served by werkzeug on 127.0.0.1 (a free port) on an SQLite file, clock frozen."""
-    from werkzeug.serving import make_server
-
     engines = Engines(sqlite_url)
     prepare(engines.at())
-    httpd = make_server("127.0.0.1", 0, make_app(engines.at(), TESTING=False), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    with serving(make_app(engines.at(), TESTING=False)) as base:
+        yield base
     engines.close()
 
 

@@ -4,7 +4,6 @@ showing the chosen decision's fields, layout at 1366 and 390 px, and axe-core's 
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine.demo import DEMO_USERS  # noqa: E402
+from browser_helpers import serving  # noqa: E402
 from web_helpers import DemoEngines, make_app, seed_demo  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -23,16 +23,10 @@ SERIOUS = ("serious", "critical")
 @pytest.fixture
 def server(sqlite_url):
     """The app on the demo data, served by werkzeug on 127.0.0.1 (a free port), clock frozen."""
-    from werkzeug.serving import make_server
-
     seed_demo(sqlite_url)
     engines = DemoEngines(sqlite_url)
-    httpd = make_server("127.0.0.1", 0, make_app(engines.at(), TESTING=False), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    with serving(make_app(engines.at(), TESTING=False)) as base:
+        yield base
     engines.close()
 
 
