@@ -36,7 +36,8 @@ def sign_in(browser, base: str, name: str, width: int = 1366):
     page.goto("/auth/login")
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(PASSWORDS[name])
-    page.get_by_role("button", name="登录").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
     return page
 
 
@@ -52,7 +53,8 @@ def apply_for_population_data(page, reason: str = "核验企业法定代表人�
     page.get_by_label("用途").fill("登记审查")
     page.get_by_label("申请使用范围（字段、对象）").fill("姓名、身份证号")
     page.get_by_label("申请使用期限至").fill("2026-12-31")
-    page.get_by_role("button", name="提交申请").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交申请").click()
     assert "申请已受理" in page.locator(".flash").first.inner_text()
 
 
@@ -130,7 +132,8 @@ def test_the_main_pages_hold_their_layout_and_have_no_serious_accessibility_viol
 
     reviewer = sign_in(browser, server, "li.si", width)
     assert fits(reviewer) and serious_violations(reviewer) == []
-    reviewer.get_by_role("link", name="DZ2026030200001", exact=True).click()
+    with reviewer.expect_navigation():
+        reviewer.get_by_role("link", name="DZ2026030200001", exact=True).click()
     assert fits(reviewer), "a 300-character value widens the task page"
     assert serious_violations(reviewer) == []
     reviewer.goto("/lang/en?next=/inbox/")
