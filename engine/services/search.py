@@ -6,7 +6,7 @@ made before it (run by `pdw db upgrade`).
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, cast, exists, literal_column, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, cast, exists, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql import ColumnElement
 
@@ -40,44 +40,51 @@ def _labels(schema: dict | None, data: dict) -> list[str]:
     return labels
 
 
-def words_of(session, instance: ProcessInstance) -> str:
-    """The indexed words of one application."""
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    user = session.scalar(select(User).where(User.name == instance.started_by))
-    department = session.get(Department, user.department) if user is not None and user.department else None
-    data = instance.summary or {}
+def words_of(session, *, receipt_number: str, process_name: str | None, applicant: str, data: dict,
+             schema: dict | None) -> str:
+    """The indexed words of one application: its receipt number, procedure, applicant's login,
+    name and organisation, the catalog entry it names, and its text and chosen labels."""
+    person = session.execute(select(User.display_name, Department.name)
+                             .outerjoin(Department, Department.code == User.department)
+                             .where(User.name == applicant)).first()
     code = data.get("catalog_item")
-    item = session.get(CatalogItem, code) if isinstance(code, str) and code else None
-    start_form = ((definition.forms or {}).get((definition.properties or {}).get("startForm") or "")
-                  if definition is not None else None)
-    return search.tokens(instance.receipt_number, definition.name if definition else "", instance.started_by,
-                         user.display_name if user is not None else "", department.name if department else "",
-                         item.name if item is not None else "", *_labels(start_form, data), *_text_of(data))
+    item = session.scalar(select(CatalogItem.name).where(CatalogItem.code == code)) \
+        if isinstance(code, str) and code else None
+    return search.tokens(receipt_number, process_name or "", applicant, *(person or ()), item or "",
+                         *_labels(schema, data), *_text_of(data))
 
 
-def index_application(uow: UnitOfWork, instance_id: int) -> None:
-    """Write (or rewrite) the words of application `instance_id`, in the caller's unit of work."""
+def index_application(uow: UnitOfWork, instance_id: int, *, receipt_number: str, definition_id: int,
+                      applicant: str, data: dict, schema: dict | None) -> None:
+    """Write the words of a new application, in the unit of work that starts it."""
     session = uow.session
-    instance = session.get(ProcessInstance, instance_id)
-    row = session.get(ApplicationSearch, instance_id)
-    words = words_of(session, instance)
-    if row is None:
-        session.add(ApplicationSearch(instance_id=instance_id, tokens=words))
-    else:
-        row.tokens = words
-    session.flush()
+    name = session.scalar(select(ProcessDefinition.name).where(ProcessDefinition.id == definition_id))
+    words = words_of(session, receipt_number=receipt_number, process_name=name, applicant=applicant, data=data,
+                     schema=schema)
+    session.execute(insert(_s).values(instance_id=instance_id, tokens=words))
 
 
 def reindex_missing(uow: UnitOfWork, *, batch: int = 500) -> int:
     """Index every application not yet in the index; returns how many were added."""
     added = 0
+    definitions: dict[int, tuple[str | None, dict | None]] = {}
     while True:
         with uow:
-            missing = uow.session.scalars(select(ProcessInstance).where(
-                ~exists().where(ApplicationSearch.instance_id == ProcessInstance.id))
+            session = uow.session
+            missing = session.execute(
+                select(ProcessInstance.id, ProcessInstance.receipt_number, ProcessInstance.definition_id,
+                       ProcessInstance.started_by, ProcessInstance.summary)
+                .where(~exists().where(ApplicationSearch.instance_id == ProcessInstance.id))
                 .order_by(ProcessInstance.id).limit(batch)).all()
-            for instance in missing:
-                uow.session.add(ApplicationSearch(instance_id=instance.id, tokens=words_of(uow.session, instance)))
+            for row in missing:
+                if row.definition_id not in definitions:
+                    definition = session.get(ProcessDefinition, row.definition_id)
+                    start = (definition.properties or {}).get("startForm")
+                    definitions[row.definition_id] = (definition.name, (definition.forms or {}).get(start or ""))
+                name, schema = definitions[row.definition_id]
+                words = words_of(session, receipt_number=row.receipt_number, process_name=name,
+                                 applicant=row.started_by, data=row.summary or {}, schema=schema)
+                session.execute(insert(_s).values(instance_id=row.id, tokens=words))
             uow.commit()
         added += len(missing)
         if len(missing) < batch:

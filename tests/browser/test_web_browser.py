@@ -1,51 +1,27 @@
 """The web app in Debian's chromium: apply, claim and decide, read the reply; a rival's inbox updates."""
 from __future__ import annotations
 
-import os
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
+from browser_helpers import serving  # noqa: E402
 from web_helpers import PASSWORD, Engines, make_app, prepare  # noqa: E402
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
 def server(sqlite_url):
     """The app served by werkzeug on 127.0.0.1 (a free port) on an SQLite file, clock frozen."""
-    from werkzeug.serving import make_server
-
     engines = Engines(sqlite_url)
     prepare(engines.at())
-    httpd = make_server("127.0.0.1", 0, make_app(engines.at(), TESTING=False), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join()
+    with serving(make_app(engines.at(), TESTING=False)) as base:
+        yield base
     engines.close()
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium (scripts/install --browser)"
-        if os.environ.get("PDW_REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 def sign_in(browser, base: str, name: str):

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import demo
-from engine.config import PROJECT_ROOT
-from engine_factory import FROZEN, EngineFactory
-from web_helpers import AuthActions, Engines, make_app, prepare
+from engine_factory import FROZEN
+from web_helpers import AuthActions, DemoEngines, Engines, make_app, prepare, seed_demo
 
 
 def _seed(url: str) -> None:
@@ -39,24 +37,12 @@ def auth(client):
     return AuthActions(client)
 
 
-class DemoEngines(EngineFactory):
-    """The engine with the shipped forms and procedures, on a database holding the demo data."""
-
-    def __init__(self, url: str, sandbox=None) -> None:
-        super().__init__(url, PROJECT_ROOT / "forms", sandbox)
-
-
-def _seed_demo(url: str) -> None:
-    factory = DemoEngines(url)
-    demo.load(factory.at())
-    factory.close()
-
 
 @pytest.fixture
 def demo_engines(database_kind, templates, tmp_path, sandbox):
     """The engine on the demo data: the city's departments, one person per role, the catalog and
     every shipped procedure."""
-    factory = DemoEngines(templates.fresh(database_kind, "demo", _seed_demo, tmp_path), sandbox)
+    factory = DemoEngines(templates.fresh(database_kind, "demo", seed_demo, tmp_path), sandbox)
     yield factory
     factory.close()
 

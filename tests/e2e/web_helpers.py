@@ -5,6 +5,8 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from engine import demo
+from engine.config import PROJECT_ROOT
 from engine_factory import EngineFactory
 from engine.services import accounts, definitions, users
 from webapp import create_app
@@ -22,6 +24,20 @@ class Engines(EngineFactory):
         super().__init__(url, WEB_FIXTURES / "forms", sandbox)
         # Documents up to 1 MiB (production: 10), so the size limit is tried with a small upload.
         self.config = replace(self.config, attachment_max_mb=1)
+
+
+class DemoEngines(EngineFactory):
+    """The engine with the shipped forms and procedures, on a database holding the demo data."""
+
+    def __init__(self, url: str, sandbox=None) -> None:
+        super().__init__(url, PROJECT_ROOT / "forms", sandbox)
+
+
+def seed_demo(url: str) -> None:
+    """Load the demo data (departments, one person per role, the catalog, every procedure) at `url`."""
+    factory = DemoEngines(url)
+    demo.load(factory.at())
+    factory.close()
 
 
 def prepare(engine) -> None:
