@@ -149,3 +149,22 @@ def test_every_command_has_examples_in_its_help_and_the_version_is_printed(run):
             assert path in EXAMPLES, f"pdw {path} has no example"
             help_text = run(*path.split(), "--help").output
             assert "Examples:\n    " in help_text and "pdw " + path in help_text, path
+
+
+def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalog_has_its_item(pdw, tmp_path):
+    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "catalog_lookup.bpmn"), "--as", "dora").exit_code == 0
+    started = pdw("instances", "start", "catalog_lookup", "--as", "alice", "--data", '{"catalog_item": "GA-404"}')
+    instance_id = started.stdout.strip()
+    assert "catalog item 'GA-404' does not exist" in started.stderr
+    errored = json.loads(pdw("instances", "list", "--status", "errored", "--json").output)
+    assert [str(i["id"]) for i in errored] == [instance_id]
+
+    csv = tmp_path / "catalog.csv"
+    csv.write_text("code,name,source_unit,share_attribute,share_conditions,share_basis,open_attribute,"
+                   "open_conditions,update_frequency,contact\n"
+                   "GA-404,补录目录,sjj,无条件共享,,,不予开放,,每日,市数据局\n", encoding="utf-8")
+    assert pdw("catalog", "import", str(csv), "--as", "admin").exit_code == 0
+    retried = pdw("instances", "retry", instance_id, "--as", "sam")
+    assert retried.exit_code == 0, retried.output
+    assert retried.output.startswith(f"instance {instance_id} running; waiting for: review")
+    assert json.loads(pdw("instances", "list", "--status", "errored", "--json").output) == []

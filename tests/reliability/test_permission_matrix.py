@@ -1,0 +1,147 @@
+"""Every web and API route for every role: who may read and do what, including another
+department's tasks and another applicant's applications. A route added without a line here
+fails `test_every_route_is_in_the_matrix`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
+
+from engine.services import accounts, definitions, instances, tasks, tokens  # noqa: E402
+from engine.services.users import add_user  # noqa: E402
+from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare  # noqa: E402
+
+APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
+# Who is who: the applicant, another applicant, the reviewer the task is for, a reviewer of
+# another department, a supervisor, a designer and an administrator.
+ROLES = ("anonymous", "zhang.san", "zhou.ba", "li.si", "qian.jiu", "zhao.liu", "sun.qi", "admin")
+EXTRA = (("qian.jiu", "fgw", ["reviewer"]), ("sun.qi", "sjj", ["designer"]), ("admin", "dsjzx", ["admin"]))
+STAFF_WHO_MAY_SEE = {"zhang.san", "li.si", "zhao.liu", "admin"}
+
+# (method, path, endpoint): {role: status}; ALL means every signed-in role (or token).
+ALL = "*"
+WEB = [
+    ("GET", "/healthz", "health.healthz", {"anonymous": 200, ALL: 200}),
+    ("GET", "/readyz", "health.readyz", {"anonymous": 200, ALL: 200}),
+    ("GET", "/", "index", {"anonymous": 302, ALL: 302}),
+    ("GET", "/auth/login", "auth.login", {"anonymous": 200, ALL: 302}),
+    ("GET", "/lang/en", "i18n.switch", {"anonymous": 302, ALL: 302}),
+    ("GET", "/calendar/", "calendar.index", {"anonymous": 302, "admin": 200, ALL: 403}),
+    ("GET", "/calendar/2026", "calendar.year", {"anonymous": 302, ALL: 200}),
+    ("GET", "/inbox/", "inbox.index", {"anonymous": 302, ALL: 200}),
+    ("GET", "/inbox/tasks/{task}", "inbox.task",
+     {"anonymous": 302, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 403}),
+    ("GET", "/portal/", "portal.index", {"anonymous": 302, ALL: 200}),
+    ("GET", "/portal/apply/web_share", "portal.apply",
+     {"anonymous": 302, "zhang.san": 200, "zhou.ba": 200, "admin": 200, ALL: 403}),
+    ("GET", "/portal/applications/{instance}", "portal.application",
+     {"anonymous": 302, "zhang.san": 200, ALL: 404}),
+]
+API = [
+    ("GET", "/api/v1/openapi.json", "api-docs.openapi_json", {"anonymous": 200, ALL: 200}),
+    ("GET", "/api/v1/me", "api.me", {"anonymous": 401, ALL: 200}),
+    ("GET", "/api/v1/procedures", "api.procedures", {"anonymous": 401, ALL: 200}),
+    ("GET", "/api/v1/applications", "api.applications", {"anonymous": 401, ALL: 200}),
+    ("GET", "/api/v1/tasks?tab=available", "api.task_list", {"anonymous": 401, ALL: 200}),
+    ("GET", "/api/v1/tasks/{task}", "api.task",
+     {"anonymous": 401, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 403}),
+    ("GET", "/api/v1/instances/{instance}", "api.instance",
+     {"anonymous": 401, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 404}),
+    ("GET", "/api/v1/catalog", "api.catalog_search", {"anonymous": 401, ALL: 200}),
+    ("GET", "/api/v1/definitions", "api.definition_list", {"anonymous": 401, ALL: 200}),
+    ("POST", "/api/v1/tasks/{fresh}/claim", "api.claim", {"anonymous": 401, "li.si": 200, ALL: 403}),
+    ("POST", "/api/v1/tasks/{claimed}/unclaim", "api.unclaim",
+     {"anonymous": 401, "li.si": 200, "zhao.liu": 200, "admin": 200, ALL: 403}),
+    ("POST", "/api/v1/tasks/{fresh}/complete", "api.complete", {"anonymous": 401, "li.si": 200, ALL: 403}),
+    ("POST", "/api/v1/instances", "api.start",
+     {"anonymous": 401, "zhang.san": 201, "zhou.ba": 201, "admin": 201, ALL: 403}),
+    ("POST", "/api/v1/definitions", "api.deploy", {"anonymous": 401, "sun.qi": 201, "admin": 201, ALL: 403}),
+]
+BODIES = {
+    "api.complete": {"data": {"decision": "approve"}},
+    "api.start": {"process_id": "web_share", "data": APPLICATION},
+    "api.deploy": {"file_name": "web_share.bpmn", "bpmn": (WEB_FIXTURES / "web_share.bpmn").read_text("utf-8")},
+}
+# Web forms that change things, by POST only: claiming is checked by its effect below; the
+# others by their own tests in tests/e2e.
+WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim")
+
+
+def _expected(table: dict, role: str) -> int:
+    return table.get(role, table.get(ALL))
+
+
+def _seed(url: str) -> None:
+    factory = Engines(url)
+    engine = factory.at()
+    prepare(engine)
+    for name, department, roles in EXTRA:
+        add_user(engine.uow(), name, department=department, roles=roles)
+        accounts.set_password(engine.uow(), name, PASSWORD)
+    factory.close()
+
+
+@pytest.fixture
+def world(database_kind, templates, tmp_path, sandbox):
+    """The web app on a database with everyone in ROLES, and zhang.san's application waiting for
+    a reviewer of sjj; `fresh()` starts another and returns its open task."""
+    factory = Engines(templates.fresh(database_kind, "matrix", _seed, tmp_path), sandbox)
+    engine = factory.at()
+
+    def fresh() -> int:
+        return instances.start(engine.uow(), "web_share", actor="zhang.san", data=APPLICATION).opened_task_ids[0]
+
+    started = instances.start(engine.uow(), "web_share", actor="zhang.san", data=APPLICATION)
+    yield make_app(engine), engine, fresh, started
+    factory.close()
+
+
+def test_every_route_is_in_the_matrix(world):
+    app = world[0]
+    listed = {endpoint for _, _, endpoint, _ in WEB + API} | set(WEB_POSTS) | {"static"}
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} <= listed
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reads_only_the_pages_it_may(world, role):
+    app, engine, fresh, started = world
+    client = app.test_client()
+    if role != "anonymous":
+        AuthActions(client).login(role)
+    ids = {"task": started.opened_task_ids[0], "instance": started.instance_id}
+    for method, path, endpoint, table in WEB:
+        response = client.open(path.format(**ids), method=method)
+        assert response.status_code == _expected(table, role), (role, path)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_roles_token_may_do_exactly_what_the_role_may(world, role):
+    app, engine, fresh, started = world
+    client = app.test_client()
+    headers = {} if role == "anonymous" else \
+        {"Authorization": f"Bearer {tokens.create(engine.uow(), role, actor='admin').secret}"}
+    for method, path, endpoint, table in API:
+        ids = {"task": started.opened_task_ids[0], "instance": started.instance_id}
+        if "{fresh}" in path:
+            ids["fresh"] = fresh()
+        if "{claimed}" in path:
+            ids["claimed"] = fresh()
+            tasks.claim(engine.uow(), ids["claimed"], actor="li.si")
+        response = client.open(path.format(**ids), method=method, json=BODIES.get(endpoint), headers=headers)
+        assert response.status_code == _expected(table, role), (role, path, response.get_json())
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+def test_a_web_claim_takes_effect_only_for_a_candidate_of_the_tasks_department(world, role):
+    app, engine, fresh, started = world
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(role)
+    task_id = fresh()
+    auth.post("/portal/", f"/inbox/tasks/{task_id}/claim")
+    shown = instances.show(engine.uow(), tasks.show(engine.uow(), task_id)["instance_id"])
+    holder = next(t["assignee"] for t in shown["tasks"] if t["id"] == task_id)
+    assert holder == (role if role == "li.si" else None)

@@ -1,0 +1,80 @@
+"""Upgrading a database with applications in flight: instances started on version 1 of a
+process, while the database was at the previous migration, finish after `pdw db upgrade`."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from engine.cli import main
+from engine.persistence.database import connect
+from engine.persistence.health import head_revision
+from engine.persistence.migrate import MIGRATIONS, alembic_config
+from engine.services import definitions, instances, tasks
+from engine.services.users import add_user
+from engine_factory import EngineFactory
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+BPMN = FIXTURES / "bpmn" / "two_reviews.bpmn"
+
+
+@pytest.fixture
+def previous_schema(postgres_server):
+    """A PostgreSQL schema migrated to the revision before this code's head; its URL."""
+    name = f"pdw_prev_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_server)
+    with admin.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = f"{postgres_server}?options=-csearch_path%3D{name}"
+    previous = ScriptDirectory(str(MIGRATIONS)).get_revision(head_revision()).down_revision
+    db = connect(url)
+    with db.write_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), previous)
+    db.dispose()
+    yield url, previous
+    with admin.begin() as c:
+        c.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def test_applications_started_on_version_1_and_the_previous_schema_finish_after_the_upgrade(
+        previous_schema, sandbox, monkeypatch):
+    url, previous = previous_schema
+    factory = EngineFactory(url, FIXTURES / "forms", sandbox)
+    try:
+        engine = factory.at()
+        add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+        add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
+        add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
+        waiting = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
+        halfway = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
+        tasks.complete(engine.uow(), halfway.opened_task_ids[0], actor="rita", data={"decision": "approve"})
+
+        monkeypatch.setenv("PDW_DATABASE_URL", url)
+        monkeypatch.setenv("PDW_FORMS_DIR", str(FIXTURES / "forms"))
+        upgraded = CliRunner().invoke(main, ["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        assert f"database at revision {head_revision()}" in upgraded.output and previous != head_revision()
+
+        changed = BPMN.read_bytes().replace(b'name="\xe5\xa4\x8d\xe5\xae\xa1"', b'name="\xe5\xa4\x8d\xe6\xa0\xb8"')
+        assert [d.version for d in definitions.deploy(engine.uow(), [(BPMN.name, changed)], actor="designer")] == [2]
+
+        for started in (waiting, halfway):
+            while True:
+                shown = instances.show(engine.uow(), started.instance_id)
+                open_tasks = [t for t in shown["tasks"] if t["state"] == "open"]
+                if not open_tasks:
+                    break
+                actor = "rita" if open_tasks[0]["task_name"] == "first_review" else "sam"
+                tasks.complete(engine.uow(), open_tasks[0]["id"], actor=actor, data={"decision": "approve"})
+            assert (shown["status"], shown["version"]) == ("completed", 1)
+        fresh = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级后"})
+        assert instances.show(engine.uow(), fresh.instance_id)["version"] == 2
+    finally:
+        factory.close()
