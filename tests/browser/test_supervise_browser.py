@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine.services import instances  # noqa: E402
-from test_web_browser import browser, sign_in  # noqa: E402,F401  (the browser fixture)
+from test_web_browser import sign_in  # noqa: E402
 from web_helpers import Engines, make_app, prepare  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -63,4 +64,4 @@ def test_a_supervisor_finds_the_overdue_application_drills_down_and_downloads_it
 
     page.get_by_role("link", name="按期答复率").click()
     # The page's own script draws the chart with the app's copy of chart.js once both have loaded.
-    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('ontime-chart'))")
+    expect(page.locator("#ontime-chart")).to_have_attribute("data-drawn", "4")

@@ -13,7 +13,7 @@
   function colour(name) {
     return styles.getPropertyValue(name).trim();
   }
-  new Chart(canvas, {
+  var chart = new Chart(canvas, {
     type: "bar",
     data: {
       labels: data.labels,
@@ -34,4 +34,7 @@
       }
     }
   });
+  // Marks the drawn chart for whoever checks the page (the browser tests, under a CSP that
+  // forbids evaluating script in it).
+  canvas.dataset.drawn = String(chart.data.datasets.length);
 }());
