@@ -14,6 +14,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "catalog list": ("pdw catalog list --json",),
     "db upgrade": ("PDW_DATABASE_URL=postgresql+psycopg://pdw@db.example/pdw pdw db upgrade",),
     "demo load": ("pdw db upgrade && pdw demo load",),
+    "departments promise": ("pdw departments promise gaj conditional_share 3 --as zhao.liu",),
+    "grants list": ("pdw grants list --json",),
+    "grants revoke": ("pdw grants revoke 4 --reason '授权期满' --as li.si",),
     "instances start": ("pdw instances start conditional_share --as zhang.san "
                         "--data '{\"catalog_code\": \"GA-001\", \"purpose\": \"...\"}'",),
     "instances list": ("pdw instances list --status errored", "pdw instances list --process objection --json"),

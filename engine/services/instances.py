@@ -14,7 +14,8 @@ from engine.forms import RawForm, check_submission, read_raw_form, text_problems
 from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.progress import StepFailed, describe_failure, load_workflow, record_failure, run_and_sync
+from engine.services.progress import (StepFailed, describe_failure, end_without_decision, load_workflow, record_failure,
+                                      run_and_sync)
 from engine.services import admission, search, statutory
 from engine.services.users import require_user
 
@@ -206,7 +207,7 @@ def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
     raise Conflict("instance.errored", instance=instance_id, error=reason)
 
 
-STATUSES = ("running", "completed", "errored", "cancelled")
+STATUSES = ("running", "completed", "errored", "cancelled", "withdrawn")
 
 
 def list_instances(uow: UnitOfWork, *, status: str | None = None, process_id: str | None = None,
@@ -236,8 +237,8 @@ def list_instances(uow: UnitOfWork, *, status: str | None = None, process_id: st
 
 
 def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dict:
-    """End a running or errored application without a decision (withdrawn, entered twice); its
-    open tasks are cancelled and its timers spent by the next sweep. Supervisors and admins may.
+    """End a running or errored application without a decision (entered twice, say): its workflow,
+    open tasks and timers are cancelled. Supervisors and admins may.
 
     Raises:
         InvalidInput: no reason given.
@@ -255,13 +256,8 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
                                       PermissionDenied("instance.cancel_forbidden", user=actor))
         if instance.status not in ("running", "errored"):
             raise Conflict("instance.ended", instance=instance_id, status=instance.status)
-        open_tasks = list(uow.session.scalars(select(HumanTask.spiff_task_id).where(
-            HumanTask.instance_id == instance_id, HumanTask.state == "open")))
-        if open_tasks:
-            uow.tasks.cancel(instance_id, open_tasks, now)
         before = {"status": instance.status}
-        instance.status, instance.ended_at = "cancelled", now
-        uow.instances.save(instance)
+        open_tasks = end_without_decision(uow, instance, status="cancelled", now=now)
         uow.audit.append(at=now, actor=actor, action="instance.cancel", instance_id=instance_id, before=before,
                          after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)})
         uow.commit()

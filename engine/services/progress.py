@@ -46,6 +46,26 @@ def load_workflow(uow: UnitOfWork, instance: InstanceRecord) -> BpmnWorkflow:
     return engine.store.load_state(instance.state, specs, engine.script_engine)
 
 
+def end_without_decision(uow: UnitOfWork, instance: InstanceRecord, *, status: str, now) -> list[str]:
+    """End `instance` where it stands (withdrawn by its applicant, cancelled by a supervisor): its
+    workflow cancelled, its open steps cancelled and its timers dropped, inside the caller's unit
+    of work. Returns the spiff ids of the steps it cancelled."""
+    waiting = instance.waiting or {}
+    open_tasks = sorted(waiting.get("tasks") or [])
+    if instance.state:
+        workflow = load_workflow(uow, instance)
+        workflow.cancel()
+        instance.state = uow.engine.store.dump_state(workflow)
+    if open_tasks:
+        uow.tasks.cancel(instance.id, open_tasks, now)
+    for spiff_id in waiting.get("timers") or {}:
+        uow.timers.drop(instance.id, spiff_id)
+    instance.status, instance.ended_at = status, now
+    instance.waiting = {"tasks": [], "timers": {}}
+    uow.instances.save(instance)
+    return open_tasks
+
+
 def properties(task_spec) -> dict[str, str]:
     """The spiffworkflow:properties of a task spec."""
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}

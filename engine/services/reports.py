@@ -27,6 +27,8 @@ from engine.services.users import require_user
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
+# An application still awaiting its reply: withdrawn, cancelled and completed ones await nothing.
+_PENDING = _i.c.status.in_(("running", "errored"))
 _c = TaskCandidate.__table__
 _u = User.__table__
 _d = ProcessDefinition.__table__
@@ -399,7 +401,7 @@ def ontime(uow: UnitOfWork, actor: str | None, *, start: date, end: date, by: st
         last_due = min(end, today - timedelta(days=1))
         open_q = (select(column, _i.c.statutory_due_date, func.count().label("n"))
                   .where(_i.c.replied_at.is_(None), _i.c.statutory_due_date >= start,
-                         _i.c.statutory_due_date <= last_due, _i.c.status != "completed")
+                         _i.c.statutory_due_date <= last_due, _PENDING)
                   .group_by(column, _i.c.statutory_due_date))
         if scope is not None:
             answered = answered.where(_i.c.department == scope)
@@ -484,7 +486,7 @@ def assessment(uow: UnitOfWork, actor: str | None, *, start: date, end: date) ->
         scope = scope_of(uow, actor)
         session, today = uow.session, uow.engine.clock.today()
         department = func.coalesce(_i.c.department, literal(""))
-        unanswered = and_(_i.c.replied_at.is_(None), _i.c.status != "completed")
+        unanswered = and_(_i.c.replied_at.is_(None), _PENDING)
         received = (select(department.label("d"), func.count().label("received"),
                            func.sum(case((unanswered, 1), else_=0)).label("open"),
                            func.sum(case((and_(unanswered, _i.c.statutory_due_date < today), 1), else_=0))

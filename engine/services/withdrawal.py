@@ -13,7 +13,7 @@ from engine import disclosure, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.progress import load_workflow
+from engine.services.progress import end_without_decision
 from engine.services.users import require_user
 
 MAX_REASON = 500
@@ -54,19 +54,9 @@ def withdraw(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> N
             raise Conflict("withdrawal.ended", instance=instance_id, status=instance.status)
         if decided(uow, instance):
             raise Conflict("withdrawal.decided", instance=instance_id)
-        workflow = load_workflow(uow, instance)
-        workflow.cancel()
-        waiting = instance.waiting or {"tasks": [], "timers": {}}
-        if waiting.get("tasks"):
-            uow.tasks.cancel(instance.id, list(waiting["tasks"]), now)
-        for spiff_id in (waiting.get("timers") or {}):
-            uow.timers.drop(instance.id, spiff_id)
-        instance.state = uow.engine.store.dump_state(workflow)
-        instance.status, instance.ended_at = "withdrawn", now
-        instance.waiting = {"tasks": [], "timers": {}}
-        uow.instances.save(instance)
+        cancelled = end_without_decision(uow, instance, status="withdrawn", now=now)
         uow.audit.append(at=now, actor=actor, action="instance.withdraw", instance_id=instance.id,
-                         before={"status": "running", "open_tasks": sorted(waiting.get("tasks") or [])},
+                         before={"status": "running", "open_tasks": cancelled},
                          after={"status": "withdrawn", "reason": reason})
         uow.commit()
 

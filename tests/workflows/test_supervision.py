@@ -56,3 +56,17 @@ def test_the_applicant_is_told_once_when_the_reply_is_given(procedure):
     assert supervision.watch(procedure.engine.uow()).replies == 0
     [told] = notifications.unread(procedure.engine.uow(), "zhang.san")
     assert told.text("zh") == f"您的申请 {procedure.show(instance_id)['receipt_number']} 已答复，请查看答复内容。"
+
+
+def test_a_withdrawn_application_is_neither_open_nor_overdue_in_the_reports(procedure):
+    from engine.services import withdrawal
+
+    procedure.start(catalog_item="GA-001", **APPLICATION)
+    withdrawn = procedure.start(catalog_item="GA-001", **APPLICATION)
+    withdrawal.withdraw(procedure.engine.uow(), withdrawn, actor="zhang.san", reason="申请有误，重新提交")
+    engine = procedure.at("2026-03-31T10:00:00+08:00")
+    [row] = reports.ontime(engine.uow(), "zhao.liu", start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert (row.answered, row.open_overdue) == (0, 1)
+    [assessed] = reports.assessment(engine.uow(), "zhao.liu", start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert (assessed.received, assessed.open, assessed.overdue) == (2, 1, 1)
+    assert [r.instance_id for r in reports.overdue(engine.uow(), "zhao.liu")] == [withdrawn - 1]
