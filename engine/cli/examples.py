@@ -12,6 +12,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "calendar rules": ("pdw calendar rules",),
     "catalog import": ("pdw catalog import catalog.csv --as admin",),
     "catalog list": ("pdw catalog list --json",),
+    "grants list": ("pdw grants list --active", "pdw grants list --grantee scjgj --json"),
+    "grants revoke": ("pdw grants revoke 3 --as li.si --reason 共享用途已终止",),
     "db upgrade": ("PDW_DATABASE_URL=postgresql+psycopg://pdw@db.example/pdw pdw db upgrade",),
     "demo load": ("pdw db upgrade && pdw demo load",),
     "departments promise": ("pdw departments promise gaj conditional_share 3 --as zhao.liu",),

@@ -133,7 +133,7 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
             "instance": {"id": instance.id, "receipt_number": instance.receipt_number,
                          "process_name": definition.name or instance.process_id, "status": instance.status,
                          "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
-                         "ended_at": instance.ended_at},
+                         "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
             "start_form": forms.get(start) if start else None,
             "handled_by": department.name if department else None,
             "steps": steps, "todo": todo, "replies": replies,

@@ -59,7 +59,7 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                         "catalog_item": shown["application"].get("catalog_item")},
         "clock": {**clock, "rule_title_zh": rule.title_zh if rule else None,
                   "rule_title_en": rule.title_en if rule else None},
-        "statute": {"title_zh": statute.title_zh, "document": statute.document},
+        "statute": {"title_zh": statute.title_zh, "title_en": statute.title_en, "document": statute.document},
         "authority": {"code": authority.code, "name": authority.name} if authority else None,
         "reply": _reply(clock, data, shown["tasks"], forms),
         "extension": {"reason": data.get("extension_reason"), "from": clock.get("extended_from"),
