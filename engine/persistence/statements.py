@@ -85,20 +85,24 @@ class Cursor:
     """The DBAPI cursor of one transaction, running prepared statements.
 
     On PostgreSQL each statement costs a network round trip, so writes whose result nobody
-    reads (`later`) are held back and sent with the next statement, or with the COMMIT, in one
-    psycopg pipeline: one round trip for the lot. On SQLite, which has no network, every
-    statement runs at once.
+    reads (`later`) are held back and sent in one query string with the next statement, or
+    with the COMMIT: one round trip for the lot. Their values are bound on the client by
+    psycopg's own quoting (`ClientCursor.mogrify`), as only then may one query string carry
+    several statements. On SQLite, which has no network, every statement runs at once.
     """
 
     def __init__(self, connection: Connection, statements: Statements) -> None:
         self.dialect_name = connection.dialect.name
-        self._driver = connection.connection.driver_connection
-        self._cursor = self._driver.cursor()
+        driver = connection.connection.driver_connection
+        self._cursor = driver.cursor()
         self._statements = statements
         self._batching = self.dialect_name == "postgresql"
-        self._pending: list[tuple[str, list]] = []
+        self._pending: list[str] = []
         self._info = connection.info
         if self._batching:
+            from psycopg import ClientCursor
+
+            self._client = ClientCursor(driver)
             # Found there by `send_held_back`, so a query made through SQLAlchemy meanwhile sees
             # the writes held back.
             self._info[HELD_BACK] = self
@@ -108,46 +112,38 @@ class Cursor:
         if self._info.get(HELD_BACK) is self:
             del self._info[HELD_BACK]
 
-    def _execute(self, sql: str, parameters) -> None:
-        """Execute one statement, after the writes held back, in one round trip."""
+    def _execute(self, sql: str, parameters):
+        """Execute one statement after the writes held back, in one round trip; returns the
+        cursor holding its result."""
         if not self._pending:
             self._cursor.execute(sql, parameters)
-            return
-        with self._driver.pipeline():
-            self._send_pending()
-            self._cursor.execute(sql, parameters)
-
-    def _send_pending(self) -> None:
-        # Inside a pipeline: each on a cursor of its own, so that no result is waited for.
-        for sql, rows in self._pending:
-            cursor = self._driver.cursor()
-            if len(rows) == 1:
-                cursor.execute(sql, rows[0])
-            else:
-                cursor.executemany(sql, rows)
+            return self._cursor
+        batch = [*self._pending, self._client.mogrify(sql, parameters)]
         self._pending.clear()
+        self._client.execute(";\n".join(batch))
+        # Each statement has its own result; the one asked for is the last.
+        for _ in range(len(batch) - 1):
+            self._client.nextset()
+        return self._client
 
     def run(self, name: str, values: dict[str, Any]) -> int:
         """Execute statement `name`; returns the rowcount."""
         prepared = self._statements[name]
-        self._execute(prepared.sql, prepared.parameters(values))
-        return self._cursor.rowcount
+        return self._execute(prepared.sql, prepared.parameters(values)).rowcount
 
     def later(self, name: str, values: dict[str, Any]) -> None:
         """Execute statement `name` before the next one or the commit, whichever comes first; for
         writes whose rowcount nobody needs."""
-        self.later_many(name, (values,))
+        prepared = self._statements[name]
+        if self._batching:
+            self._pending.append(self._client.mogrify(prepared.sql, prepared.parameters(values)))
+        else:
+            self._cursor.execute(prepared.sql, prepared.parameters(values))
 
     def later_many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """`later` once per row of values."""
-        prepared = self._statements[name]
-        parameters = [prepared.parameters(values) for values in rows]
-        if self._batching:
-            self._pending.append((prepared.sql, parameters))
-        elif len(parameters) == 1:
-            self._cursor.execute(prepared.sql, parameters[0])
-        else:
-            self._cursor.executemany(prepared.sql, parameters)
+        for values in rows:
+            self.later(name, values)
 
     def many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """Execute statement `name` once per row of values."""
@@ -158,15 +154,13 @@ class Cursor:
     def one(self, name: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row statement `name` returns, or None."""
         prepared = self._statements[name]
-        self._execute(prepared.sql, prepared.parameters(values))
-        raw = self._cursor.fetchone()
+        raw = self._execute(prepared.sql, prepared.parameters(values)).fetchone()
         return None if raw is None else prepared.row(raw)
 
     def all(self, name: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row statement `name` returns."""
         prepared = self._statements[name]
-        self._execute(prepared.sql, prepared.parameters(values))
-        return [prepared.row(raw) for raw in self._cursor.fetchall()]
+        return [prepared.row(raw) for raw in self._execute(prepared.sql, prepared.parameters(values)).fetchall()]
 
     @property
     def has_pending(self) -> bool:
@@ -176,11 +170,12 @@ class Cursor:
     def send_pending(self) -> None:
         """Send the writes held back, in one round trip (before a query that may read them)."""
         if self._pending:
-            with self._driver.pipeline():
-                self._send_pending()
+            batch = ";\n".join(self._pending)
+            self._pending.clear()
+            self._client.execute(batch)
 
     def commit(self) -> None:
         """Send the writes held back and COMMIT, in one round trip."""
-        with self._driver.pipeline():
-            self._send_pending()
-            self._driver.commit()
+        batch = ";\n".join([*self._pending, "COMMIT"])
+        self._pending.clear()
+        self._client.execute(batch)
