@@ -105,11 +105,6 @@ def is_overseer(roles: Iterable[str]) -> bool:
     return bool(OVERSEER_ROLES & set(roles))
 
 
-def may_read_application(user: Person, started_by: str) -> bool:
-    """True when the user may read an application and its formal reply: its applicant or an official."""
-    return user.name == started_by or is_staff(user.roles)
-
-
 def may_end_authorisation(user: Person, competent_department: str) -> bool:
     """True when the user may end a grant (Art. 43): a reviewer of the competent authority, or an admin."""
     roles = set(user.roles)

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
-from engine.persistence.models import Attachment, HumanTask, ProcessInstance
+from engine.persistence.models import Attachment, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import instances
 from engine.services.users import require_user
 
 # Extension -> (content type served, the bytes such a file begins with).
@@ -69,9 +70,8 @@ def _problems(name: str, content: bytes, max_bytes: int) -> list[Problem]:
 
 
 def _may_see(session, user, instance: ProcessInstance) -> bool:
-    tasks = session.execute(select(HumanTask.candidate_groups, HumanTask.assignee, HumanTask.completed_by)
-                            .where(HumanTask.instance_id == instance.id)).all()
-    return permissions.may_see_application(user, started_by=instance.started_by, tasks=tasks)
+    return permissions.may_see_application(user, started_by=instance.started_by,
+                                           tasks=instances.access_rows(session, instance.id))
 
 
 def add(uow: UnitOfWork, instance_id: int, *, actor: str, name: str, content: bytes) -> int:

@@ -264,6 +264,13 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
     return {"id": instance_id, "status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)}
 
 
+def access_rows(session, instance_id: int) -> list:
+    """Who each step of an application concerns (candidate groups, holder, decider): what
+    permissions.may_see_application reads."""
+    return session.execute(select(HumanTask.candidate_groups, HumanTask.assignee, HumanTask.completed_by)
+                           .where(HumanTask.instance_id == instance_id)).all()
+
+
 def show(uow: UnitOfWork, instance_id: int) -> dict:
     """An instance with its tasks, data and audit history.
 
@@ -353,5 +360,5 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "cancel", "list_instances", "STATUSES", "show", "shown", "statutory_clock",
+__all__ = ["start", "retry", "cancel", "list_instances", "STATUSES", "access_rows", "show", "shown", "statutory_clock",
            "raise_not_startable", "task_dict", "StartResult"]

@@ -33,14 +33,15 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         the reason, the original and the new deadline).
 
     Raises:
-        NotFound: no such application, or it is someone else's and the user is no official.
+        NotFound: no such application, or one the user may not read (permissions.may_see_application).
     """
     engine = uow.engine
     with uow.read():
         session = uow.session
         user = require_user(session, actor)
         started_by = session.scalar(select(ProcessInstance.started_by).where(ProcessInstance.id == instance_id))
-        if started_by is None or not permissions.may_read_application(user, started_by):
+        if started_by is None or not permissions.may_see_application(
+                user, started_by=started_by, tasks=instances.access_rows(session, instance_id)):
             raise NotFound("application.not_found", instance=instance_id)
         shown = instances.shown(uow, instance_id)
         definition = session.get(ProcessDefinition, session.scalar(

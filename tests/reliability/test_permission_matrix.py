@@ -19,7 +19,12 @@ APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpo
 # another department, a supervisor, a designer and an administrator.
 ROLES = ("anonymous", "zhang.san", "zhou.ba", "li.si", "qian.jiu", "zhao.liu", "sun.qi", "admin")
 EXTRA = (("qian.jiu", "fgw", ["reviewer"]), ("sun.qi", "sjj", ["designer"]), ("admin", "dsjzx", ["admin"]))
-STAFF_WHO_MAY_SEE = {"zhang.san", "li.si", "zhao.liu", "admin"}
+# Who may read zhang.san's application: the applicant, the reviewer it waits for, overseers.
+READERS = {"zhang.san", "li.si", "zhao.liu", "admin"}
+# Who may open its review step: not the applicant, who reads the replies on their own page.
+TASK_READERS = READERS - {"zhang.san"}
+SUPERVISORS = {"zhao.liu": 200, "admin": 200}
+DESIGNERS = {"sun.qi": 200, "admin": 200}
 
 # (method, path, endpoint): {role: status}; ALL means every signed-in role (or token).
 ALL = "*"
@@ -33,12 +38,37 @@ WEB = [
     ("GET", "/calendar/2026", "calendar.year", {"anonymous": 302, ALL: 200}),
     ("GET", "/inbox/", "inbox.index", {"anonymous": 302, ALL: 200}),
     ("GET", "/inbox/tasks/{task}", "inbox.task",
-     {"anonymous": 302, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 403}),
+     {"anonymous": 302, **{r: 200 for r in TASK_READERS}, ALL: 403}),
     ("GET", "/portal/", "portal.index", {"anonymous": 302, ALL: 200}),
     ("GET", "/portal/apply/web_share", "portal.apply",
      {"anonymous": 302, "zhang.san": 200, "zhou.ba": 200, "admin": 200, ALL: 403}),
     ("GET", "/portal/applications/{instance}", "portal.application",
      {"anonymous": 302, "zhang.san": 200, ALL: 404}),
+    # The formal reply: whoever may read the application; to others it does not exist.
+    ("GET", "/portal/applications/{instance}/reply", "portal.reply",
+     {"anonymous": 302, **{r: 200 for r in READERS}, ALL: 404}),
+    ("GET", "/notifications/", "notifications.index", {"anonymous": 302, ALL: 200}),
+    ("GET", "/supervise/", "supervise.index", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/applications/{instance}", "supervise.application",
+     {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/assessment", "supervise.assessment", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/assessment.csv", "supervise.assessment", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/overdue.xlsx", "supervise.download", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/ontime", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/ontime.csv", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/designer/", "designer.index", {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    ("GET", "/designer/processes/web_share", "designer.process", {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    ("GET", "/designer/processes/web_share/edit", "designer.modeler", {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    ("GET", "/designer/processes/web_share/forms", "designer.form_editor",
+     {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    ("GET", "/designer/processes/web_share/versions/1.bpmn", "designer.download",
+     {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    # Without two versions named, compare and migrate go back to the process page, which checks.
+    ("GET", "/designer/processes/web_share/compare", "designer.compare", {"anonymous": 302, ALL: 302}),
+    ("GET", "/designer/processes/web_share/migrate", "designer.migrate", {"anonymous": 302, ALL: 302}),
+    # The diagram shows no data: whoever may read the application, and designers.
+    ("GET", "/designer/applications/{instance}/diagram.json", "designer.instance_diagram",
+     {"anonymous": 302, **{r: 200 for r in READERS}, **DESIGNERS, ALL: 403}),
 ]
 API = [
     ("GET", "/api/v1/openapi.json", "api-docs.openapi_json", {"anonymous": 200, ALL: 200}),
@@ -47,9 +77,9 @@ API = [
     ("GET", "/api/v1/applications", "api.applications", {"anonymous": 401, ALL: 200}),
     ("GET", "/api/v1/tasks?tab=available", "api.task_list", {"anonymous": 401, ALL: 200}),
     ("GET", "/api/v1/tasks/{task}", "api.task",
-     {"anonymous": 401, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 403}),
+     {"anonymous": 401, **{r: 200 for r in TASK_READERS}, ALL: 403}),
     ("GET", "/api/v1/instances/{instance}", "api.instance",
-     {"anonymous": 401, **{r: 200 for r in STAFF_WHO_MAY_SEE}, ALL: 404}),
+     {"anonymous": 401, **{r: 200 for r in READERS}, ALL: 404}),
     ("GET", "/api/v1/catalog", "api.catalog_search", {"anonymous": 401, ALL: 200}),
     ("GET", "/api/v1/definitions", "api.definition_list", {"anonymous": 401, ALL: 200}),
     ("POST", "/api/v1/tasks/{fresh}/claim", "api.claim", {"anonymous": 401, "li.si": 200, ALL: 403}),
@@ -67,7 +97,12 @@ BODIES = {
 }
 # Web forms that change things, by POST only: claiming is checked by its effect below; the
 # others by their own tests in tests/e2e.
-WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim")
+WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim",
+             "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "designer.deploy",
+             "designer.discard", "designer.form_preview", "designer.form_save", "designer.save_draft",
+             "designer.upload", "designer.validate")
+# Served only to whoever may read the application; checked by tests/e2e/test_web_attachments.py.
+WEB_DOWNLOADS = ("portal.attachment",)
 
 
 def _expected(table: dict, role: str) -> int:
@@ -101,7 +136,7 @@ def world(database_kind, templates, tmp_path, sandbox):
 
 def test_every_route_is_in_the_matrix(world):
     app = world[0]
-    listed = {endpoint for _, _, endpoint, _ in WEB + API} | set(WEB_POSTS) | {"static"}
+    listed = {endpoint for _, _, endpoint, _ in WEB + API} | set(WEB_POSTS) | set(WEB_DOWNLOADS) | {"static"}
     assert {rule.endpoint for rule in app.url_map.iter_rules()} <= listed
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pytest
 
@@ -13,6 +14,12 @@ class Person:
     name: str
     department: str | None
     roles: tuple[str, ...]
+
+
+class Task(NamedTuple):
+    candidate_groups: list[str]
+    assignee: str | None
+    completed_by: str | None
 
 
 @pytest.mark.parametrize("roles, may", [(("designer",), True), (("admin",), True), (("reviewer",), False),
@@ -31,5 +38,5 @@ def test_only_designers_and_admins_may_design(roles, may):
     (Person("bob", "fgw", ("applicant",)), False),               # another applicant
 ])
 def test_an_applications_progress_is_seen_by_those_it_concerns(person, may):
-    assert permissions.may_see_instance(person, started_by="alice", task_people=["ann", None],
-                                        candidate_groups=["reviewer@sjj"]) is may
+    tasks = [Task(["source_unit_handler@gaj"], None, "ann"), Task(["reviewer@sjj"], None, None)]
+    assert permissions.may_see_progress(person, started_by="alice", tasks=tasks) is may
