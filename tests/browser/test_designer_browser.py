@@ -22,7 +22,6 @@ from engine.bootstrap import PROJECT_ROOT  # noqa: E402
 from engine.persistence.models import ProcessDefinition, ProcessDraft  # noqa: E402
 from engine.services import instances, tasks  # noqa: E402
 from engine_factory import EngineFactory  # noqa: E402
-from test_web_browser import browser  # noqa: E402,F401 - the chromium fixture
 from web_helpers import make_app  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -103,7 +102,7 @@ def choose(page, selector: str, value: str) -> None:
 
 
 def test_a_designer_edits_validates_and_deploys_while_a_running_application_stays_on_its_version(
-        server, project, browser):  # noqa: F811 - browser is the imported fixture
+        server, project, browser):
     engine = project.at()
     first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
 
