@@ -257,3 +257,71 @@ class DeployedSchema(Schema):
     version = Id()
     definition_id = Id()
     created = fields.Boolean()
+
+
+class OverdueQuerySchema(Schema):
+    """Which overdue work: counted on day `at` (default today), of one procedure or department."""
+
+    at = fields.Date(load_default=None)
+    procedure = Text(load_default=None)
+    department = Text(load_default=None)
+
+
+class PeriodQuerySchema(Schema):
+    """A period of replies (both days included) and how to group it."""
+
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    by = Text(load_default="procedure", validate=validate.OneOf(("procedure", "department", "month")))
+
+
+class TaskReportRowSchema(Schema):
+    """One open task in a supervision list: where it stands against its deadline and who holds it."""
+
+    task_id = Id(required=True)
+    instance_id = Id(required=True)
+    receipt_number = Text(required=True)
+    process_id = Text(required=True)
+    task_name = Text(required=True)
+    title = Text()
+    department = _maybe(Text)
+    assignee = _maybe(Text)
+    holder = Text()
+    groups = fields.List(Text())
+    due_date = _maybe(fields.Date)
+    working_days_overdue = Id()
+    working_days_left = _maybe(Id)
+    article = _maybe(Text)
+    rule = _maybe(Text)
+    light = _maybe(Text)
+    statutory_due_date = _maybe(fields.Date)
+    statutory_article = _maybe(Text)
+    promised_due_date = _maybe(fields.Date)
+    urged = Id()
+
+
+class OnTimeRowSchema(Schema):
+    """Replies of a period for one procedure, department or month (Art. 49)."""
+
+    key = Text(required=True)
+    process_id = _maybe(Text)
+    department = _maybe(Text)
+    month = _maybe(Text)
+    answered = Id()
+    on_time = Id()
+    late = Id()
+    open_overdue = Id()
+    on_time_rate = _maybe(fields.Float)
+    median_working_days = _maybe(fields.Float)
+
+
+class AssessmentRowSchema(Schema):
+    """The Art. 49 assessment of one department over a period."""
+
+    department = Text(required=True)
+    department_name = Text()
+    received = Id()
+    answered_on_time = Id()
+    answered_late = Id()
+    open = Id()
+    overdue = Id()

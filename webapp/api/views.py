@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 
 from engine.forms import fields_of
-from engine.services import catalog, definitions, inbox, instances, portal, tasks, users
+from engine.services import catalog, definitions, inbox, instances, portal, reports, tasks, users
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
@@ -111,3 +111,37 @@ def deploy(body: dict):
     """Deploy a BPMN file (designers and admins); a changed file makes a new version."""
     users.authorize(new_uow(), actor(), "workflows")
     return definitions.deploy(new_uow(), [(body["file_name"], body["bpmn"].encode("utf-8"))], actor=actor())
+
+
+@bp.route("/reports/overdue")
+@bp.arguments(schemas.OverdueQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.TaskReportRowSchema(many=True))
+def report_overdue(at, procedure, department):
+    """Open tasks past their deadline on `at`, most overdue first, with working days overdue and
+    article (supervisors: the 主管部门's every department, others their own)."""
+    rows = reports.overdue(new_uow(), actor(), at=at,
+                           filters=reports.Filters(process_id=procedure, department=department))
+    return [r.to_dict() for r in rows]
+
+
+@bp.route("/reports/unassignable")
+@bp.response(200, schemas.TaskReportRowSchema(many=True))
+def report_unassignable():
+    """Open tasks whose groups have no active member: they reach nobody."""
+    return [r.to_dict() for r in reports.unassignable(new_uow(), actor())]
+
+
+@bp.route("/reports/ontime")
+@bp.arguments(schemas.PeriodQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.OnTimeRowSchema(many=True))
+def report_ontime(from_, to, by):
+    """On-time rate and median handling time (working days) of the replies given in a period."""
+    return [r.to_dict() for r in reports.ontime(new_uow(), actor(), start=from_, end=to, by=by)]
+
+
+@bp.route("/reports/assessment")
+@bp.arguments(schemas.PeriodQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.AssessmentRowSchema(many=True))
+def report_assessment(from_, to, by):
+    """The Art. 49 assessment per department: received, answered on time and late, open, overdue."""
+    return [r.to_dict() for r in reports.assessment(new_uow(), actor(), start=from_, end=to)]
