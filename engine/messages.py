@@ -357,6 +357,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                    "application {instance} is not the work of your department ({department})"),
     "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
     "report.refused": ("报表条件有误。", "report not produced"),
+    "report.day_out_of_range": ("{value} 超出可统计的日期范围（{first} 至 {last}）。",
+                                "{value} is outside the days a report can count ({first} to {last})"),
     "report.out_of_range": ("须为 {min} 至 {max} 之间的整数。", "must be a whole number from {min} to {max}"),
     "report.period_reversed": ("截止日期 {end} 早于起始日期 {start}。", "the end {end} is before the start {start}"),
     "report.grouping_unknown": ("未知的分组方式（可选：{allowed}）。", "unknown grouping; use one of {allowed}"),

@@ -266,6 +266,8 @@ def overdue(uow: UnitOfWork, actor: str | None, *, at: date | None = None, filte
         InvalidInput: `limit` is out of range.
     """
     _check_limit(limit)
+    if at is not None:
+        _check_day(at, "at")
     with uow.read():
         scope = scope_of(uow, actor)
         at = at or uow.engine.clock.today()
@@ -361,7 +363,19 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+# Reports count days the calendar can count; far-off dates are input mistakes, not periods.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def _check_day(day: date, field: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput("report.refused", [Problem("report.day_out_of_range", {
+            "value": day.isoformat(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}, field=field)])
+
+
 def _check_period(start: date, end: date) -> None:
+    _check_day(start, "from")
+    _check_day(end, "to")
     if end < start:
         raise InvalidInput("report.refused", [Problem("report.period_reversed", {"start": start.isoformat(),
                                                                                   "end": end.isoformat()},

@@ -25,7 +25,7 @@ def test_the_openapi_document_lists_the_routes_and_the_bearer_scheme(client):
     assert document["openapi"].startswith("3.")
     assert {"/api/v1/tasks", "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/complete",
             "/api/v1/instances", "/api/v1/instances/{instance_id}", "/api/v1/catalog",
-            "/api/v1/definitions"} <= set(document["paths"])
+            "/api/v1/definitions", "/api/v1/reports/overdue", "/api/v1/reports/ontime"} <= set(document["paths"])
     assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
 
 
@@ -105,3 +105,25 @@ def test_a_revoked_or_expired_token_no_longer_works(client, engines):
     assert client.get(f"{PREFIX}/me", headers=header).status_code == 401
     listed = tokens.list_tokens(engines.at().uow(), "li.si")
     assert listed[0]["active"] is False and "secret" not in listed[0]
+
+
+def test_a_supervisors_token_reads_the_overdue_report_and_a_reviewers_is_refused(client, token, engines):
+    # Received Thursday 2026-02-12, due 2026-02-26: on the frozen Monday 2026-03-02, 3 working
+    # days overdue (02-27, the make-up Saturday 02-28, 03-02).
+    from engine.services import instances
+
+    started = instances.start(engines.at("2026-02-12T10:00:00+08:00").uow(), "web_share", actor="zhang.san",
+                              data=APPLICATION)
+    answer = client.get(f"{PREFIX}/reports/overdue", headers=token("zhao.liu"))
+    assert answer.status_code == 200, answer.get_json()
+    assert [(r["instance_id"], r["receipt_number"], r["due_date"], r["working_days_overdue"], r["article"])
+            for r in answer.get_json()] == [(started.instance_id, "DZ2026021200001", "2026-02-26", 3, "第二十条第二款")]
+    assert client.get(f"{PREFIX}/reports/overdue?at=2026-02-26", headers=token("zhao.liu")).get_json() == []
+    refused = client.get(f"{PREFIX}/reports/overdue", headers=token("li.si"))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "report.supervisors_only"
+    ontime = client.get(f"{PREFIX}/reports/ontime?from=2026-02-01&to=2026-03-31", headers=token("zhao.liu"))
+    # web_share declares no statutory clock, so no reply of it is counted (the counting itself is
+    # tested in tests/workflows/test_supervision.py on conditional_share).
+    assert ontime.status_code == 200 and ontime.get_json() == []
+    bad = client.get(f"{PREFIX}/reports/ontime?from=2026-13-01&to=2026-03-31", headers=token("zhao.liu"))
+    assert bad.status_code == 422

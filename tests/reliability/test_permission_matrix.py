@@ -89,6 +89,12 @@ API = [
     ("POST", "/api/v1/instances", "api.start",
      {"anonymous": 401, "zhang.san": 201, "zhou.ba": 201, "admin": 201, ALL: 403}),
     ("POST", "/api/v1/definitions", "api.deploy", {"anonymous": 401, "sun.qi": 201, "admin": 201, ALL: 403}),
+    ("GET", "/api/v1/reports/overdue", "api.report_overdue", {"anonymous": 401, **SUPERVISORS, ALL: 403}),
+    ("GET", "/api/v1/reports/unassignable", "api.report_unassignable", {"anonymous": 401, **SUPERVISORS, ALL: 403}),
+    ("GET", "/api/v1/reports/ontime?from=2026-01-01&to=2026-03-31", "api.report_ontime",
+     {"anonymous": 401, **SUPERVISORS, ALL: 403}),
+    ("GET", "/api/v1/reports/assessment?from=2026-01-01&to=2026-03-31", "api.report_assessment",
+     {"anonymous": 401, **SUPERVISORS, ALL: 403}),
 ]
 BODIES = {
     "api.complete": {"data": {"decision": "approve"}},

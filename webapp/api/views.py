@@ -119,16 +119,15 @@ def deploy(body: dict):
 def report_overdue(at, procedure, department):
     """Open tasks past their deadline on `at`, most overdue first, with working days overdue and
     article (supervisors: the 主管部门's every department, others their own)."""
-    rows = reports.overdue(new_uow(), actor(), at=at,
+    return reports.overdue(new_uow(), actor(), at=at,
                            filters=reports.Filters(process_id=procedure, department=department))
-    return [r.to_dict() for r in rows]
 
 
 @bp.route("/reports/unassignable")
 @bp.response(200, schemas.TaskReportRowSchema(many=True))
 def report_unassignable():
     """Open tasks whose groups have no active member: they reach nobody."""
-    return [r.to_dict() for r in reports.unassignable(new_uow(), actor())]
+    return reports.unassignable(new_uow(), actor())
 
 
 @bp.route("/reports/ontime")
@@ -136,7 +135,7 @@ def report_unassignable():
 @bp.response(200, schemas.OnTimeRowSchema(many=True))
 def report_ontime(from_, to, by):
     """On-time rate and median handling time (working days) of the replies given in a period."""
-    return [r.to_dict() for r in reports.ontime(new_uow(), actor(), start=from_, end=to, by=by)]
+    return reports.ontime(new_uow(), actor(), start=from_, end=to, by=by)
 
 
 @bp.route("/reports/assessment")
@@ -144,4 +143,4 @@ def report_ontime(from_, to, by):
 @bp.response(200, schemas.AssessmentRowSchema(many=True))
 def report_assessment(from_, to, by):
     """The Art. 49 assessment per department: received, answered on time and late, open, overdue."""
-    return [r.to_dict() for r in reports.assessment(new_uow(), actor(), start=from_, end=to)]
+    return reports.assessment(new_uow(), actor(), start=from_, end=to)
