@@ -1,7 +1,7 @@
 """the catalog's Art. 13 fields, the record that releases data from 不予开放, and revoked grants
 
 Revision ID: 0006
-Revises: 0010 (chained after the other issues' migrations)
+Revises: 0005 (chained after the other issues' migrations)
 
 Art. 13 asks the catalog for each item's data format, data type and sensitivity level. Art. 24
 para. 3 and 25 let data listed 不予开放 be opened only once desensitised or with the rights
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0010'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

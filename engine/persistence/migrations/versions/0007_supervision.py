@@ -1,7 +1,7 @@
 """supervision: deadline notices sent once, 催办 and 通报, departments' promised time limits, e-mail
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 
 `deadline_notices` records each reminder, overdue alert, reply notice and 通报 under a key
 that is unique, so however many schedulers scan the same deadlines each is sent once.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
