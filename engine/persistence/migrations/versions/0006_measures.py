@@ -1,7 +1,7 @@
 """the catalog's Art. 13 fields, the record that releases data from 不予开放, and revoked grants
 
 Revision ID: 0006
-Revises: 0005 (chained after the other issues' migrations)
+Revises: 0005
 
 Art. 13 asks the catalog for each item's data format, data type and sensitivity level. Art. 24
 para. 3 and 25 let data listed 不予开放 be opened only once desensitised or with the rights
