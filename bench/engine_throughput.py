@@ -82,6 +82,10 @@ class SqlCounter:
     def _statement(self, statement: str) -> None:
         # SQLite reports a statement again for each trigger program it runs (with its bound
         # values expanded, so the repeat is identical); that is still one statement sent.
+        if statement.startswith("--") or "_fts_" in statement:
+            # SQLite's own work inside a statement (a full-text index updating its shadow
+            # tables, reported with a "--" prefix or on its *_fts_* tables): nothing was sent.
+            return
         repeat, self._last = statement == self._last, statement
         if not repeat and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             self.statements += 1

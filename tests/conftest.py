@@ -138,7 +138,10 @@ def _restore_script(template_schema: str | None) -> str:
         lines += ["INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, '" + "0" * 64 + "')",
                   "INSERT INTO calendar_head (id, version) VALUES (1, 0)"]
     else:
-        lines += [f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}' for table in tables]
+        # audit_head after audit_log: each copied entry moves the head (a trigger), and the
+        # template's head row then sets it back to the chain's true end.
+        copied = sorted(tables, key=lambda table: table == "audit_head")
+        lines += [f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}' for table in copied]
     # setval is strict: for a table whose id has no sequence it does nothing.
     lines += [f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
               f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"

@@ -300,7 +300,11 @@ class AuditHead(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entries: Mapped[int] = mapped_column(BigId, default=0)
+    # Moved by a trigger on audit_log (engine.persistence.triggers.AUDIT_HEAD).
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+triggers.attach_audit_head(AuditEntry.__table__)
 
 
 class CatalogItem(Base):

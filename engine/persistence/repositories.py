@@ -65,6 +65,9 @@ class UserRow:
     department: str | None
     roles: list[str]
     department_kind: str | None = None
+    # How people read who applied (the search index holds them): name and organisation.
+    display_name: str | None = None
+    department_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class DefinitionRow:
     id: int
     version: int
     properties: dict
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def _json_text(table, name: str, dialect_name: str):
 
 
 def _definitions(dialect_name: str) -> dict:
-    newest = (select(_d.c.id, _d.c.version, _d.c.properties).where(_d.c.process_id == bindparam("process_id"))
+    newest = (select(_d.c.id, _d.c.version, _d.c.name, _d.c.properties).where(_d.c.process_id == bindparam("process_id"))
               .order_by(_d.c.version.desc()).limit(1).subquery())
     wanted = select(literal(1).label("one")).subquery()
     user = _u.alias("u")
@@ -140,7 +144,8 @@ def _definitions(dialect_name: str) -> dict:
         # newest version: one round trip.
         "applicant_and_process": (
             select(user.c.name, user.c.department, user.c.roles, _dep.c.kind.label("department_kind"),
-                   newest.c.id, newest.c.version, newest.c.properties)
+                   user.c.display_name, _dep.c.name.label("department_name"),
+                   newest.c.id, newest.c.version, newest.c.name.label("process_name"), newest.c.properties)
             .select_from(wanted.outerjoin(user, and_(user.c.name == bindparam("name", type_=_u.c.name.type),
                                                      user.c.active.is_(True)))
                          .outerjoin(_dep, _dep.c.code == user.c.department)
@@ -190,7 +195,6 @@ def _definitions(dialect_name: str) -> dict:
         "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
                                        before=_json_text(_a, "before", dialect_name),
                                        after=_json_text(_a, "after", dialect_name)),
-        "audit_head_move": update(_head).where(_head.c.id == 1).values(last_hash=bindparam("hash")),
         "calendar_version": select(_ch.c.version).where(_ch.c.id == 1),
         "calendar_bump": update(_ch).where(_ch.c.id == 1)
         .values(version=_ch.c.version + 1, changed_at=bindparam("now", type_=_ch.c.changed_at.type))
@@ -251,9 +255,10 @@ class InstanceRepository:
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
         row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
-        user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"]) \
-            if row["name"] is not None else None
-        definition = DefinitionRow(row["id"], row["version"], row["properties"]) if row["id"] is not None else None
+        user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"], row["display_name"],
+                       row["department_name"]) if row["name"] is not None else None
+        definition = DefinitionRow(row["id"], row["version"], row["properties"], row["process_name"]) \
+            if row["id"] is not None else None
         return user, definition
 
     def next_receipt_sequence(self, day: date) -> int:
@@ -531,5 +536,4 @@ class AuditRepository:
         cursor.later("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
                                  "task_id": task_id, "before": before_json, "after": after_json,
                                  "prev_hash": prev_hash, "hash": digest})
-        cursor.later("audit_head_move", {"hash": digest})
 

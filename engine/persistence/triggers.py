@@ -1,5 +1,6 @@
-"""The triggers that keep task_candidates to available tasks, written once for every dialect.
+"""The database's triggers, written once for every dialect.
 
+task_candidates: kept to available tasks.
 A claim, a reassignment or a task leaving 'open' (completed, cancelled) deletes the task's
 candidate rows; an unclaim puts them back from human_tasks.candidate_groups with the task's
 due_at. Doing it in the database keeps the table right whoever updates a task row.
@@ -9,6 +10,9 @@ them) and migration 0003 executes the same text, so a new database gets the same
 either way. Changing a statement here therefore also needs a new migration that drops and
 recreates the triggers, or databases migrated earlier keep the old ones. This module
 imports nothing from the models, as migrations must not depend on them.
+
+audit_head: an entry added to audit_log becomes the head of the chain (migration 0011), so
+appending an entry is two statements, not three.
 """
 from __future__ import annotations
 
@@ -65,6 +69,31 @@ POSTGRES_DROP = (
 
 _BY_DIALECT = {"sqlite": (SQLITE_CREATE, SQLITE_DROP), "postgresql": (POSTGRES_CREATE, POSTGRES_DROP)}
 
+AUDIT_HEAD = {
+    "sqlite": ((
+        """
+        CREATE TRIGGER trg_audit_head_moves AFTER INSERT ON audit_log
+        BEGIN
+            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+        END
+        """,
+    ), ("DROP TRIGGER IF EXISTS trg_audit_head_moves",)),
+    "postgresql": ((
+        """
+        CREATE FUNCTION pdw_audit_head_moves() RETURNS trigger AS $$
+        BEGIN
+            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+            RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE TRIGGER trg_audit_head_moves AFTER INSERT ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION pdw_audit_head_moves()
+        """,
+    ), ("DROP TRIGGER IF EXISTS trg_audit_head_moves ON audit_log", "DROP FUNCTION IF EXISTS pdw_audit_head_moves()")),
+}
+
 
 def create_statements(dialect: str) -> tuple[str, ...]:
     """The statements that create the triggers on `dialect` ("sqlite" or "postgresql"), in order."""
@@ -83,8 +112,17 @@ def attach(task_candidates: Table) -> None:
     tables do; task_candidates references human_tasks, so it is created after it and
     dropped before it.
     """
-    for dialect, (creates, drops) in _BY_DIALECT.items():
+    _listen(task_candidates, _BY_DIALECT)
+
+
+def attach_audit_head(audit_log: Table) -> None:
+    """Create the audit-head trigger with the audit_log table (audit_head is created before it)."""
+    _listen(audit_log, AUDIT_HEAD)
+
+
+def _listen(table: Table, by_dialect: dict) -> None:
+    for dialect, (creates, drops) in by_dialect.items():
         for statement in creates:
-            event.listen(task_candidates, "after_create", DDL(statement).execute_if(dialect=dialect))
+            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
         for statement in drops:
-            event.listen(task_candidates, "before_drop", DDL(statement).execute_if(dialect=dialect))
+            event.listen(table, "before_drop", DDL(statement).execute_if(dialect=dialect))

@@ -97,8 +97,9 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         else:
             failure = None
         if failure is None:
-            search.index_application(uow, instance.id, receipt_number=receipt_number, definition_id=definition.id,
-                                     applicant=actor, data=data, schema=form.schema if form is not None else None)
+            search.index_application(uow, instance.id, receipt_number=receipt_number, process_name=definition.name,
+                                     applicant=actor, person=(user.display_name, user.department_name), data=data,
+                                     schema=form.schema if form is not None else None)
             uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                              after={"process": process_id, "version": definition.version,
                                     "receipt_number": receipt_number, "application": data, "status": outcome.status,
@@ -142,8 +143,8 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *
         )
         statutory.open_clock(uow.engine, instance, definition.properties)
         uow.instances.add(instance)
-        search.index_application(uow, instance.id, receipt_number=receipt_number, definition_id=definition.id,
-                                 applicant=actor, data=data, schema=None)
+        search.index_application(uow, instance.id, receipt_number=receipt_number, process_name=definition.name,
+                                 applicant=actor, person=None, data=data, schema=None)
         uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
                          after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
                                 "application": data, "status": "errored", "opened": [], "error": reason})

@@ -41,27 +41,29 @@ def _labels(schema: dict | None, data: dict) -> list[str]:
 
 
 def words_of(session, *, receipt_number: str, process_name: str | None, applicant: str, data: dict,
-             schema: dict | None) -> str:
+             schema: dict | None, person: tuple[str | None, str | None] | None = None) -> str:
     """The indexed words of one application: its receipt number, procedure, applicant's login,
-    name and organisation, the catalog entry it names, and its text and chosen labels."""
-    person = session.execute(select(User.display_name, Department.name)
-                             .outerjoin(Department, Department.code == User.department)
-                             .where(User.name == applicant)).first()
+    name and organisation (`person`, read here unless given), the catalog entry it names, and
+    its text and chosen labels."""
+    if person is None:
+        person = session.execute(select(User.display_name, Department.name)
+                                 .outerjoin(Department, Department.code == User.department)
+                                 .where(User.name == applicant)).first()
     code = data.get("catalog_item")
     item = session.scalar(select(CatalogItem.name).where(CatalogItem.code == code)) \
         if isinstance(code, str) and code else None
-    return search.tokens(receipt_number, process_name or "", applicant, *(person or ()), item or "",
+    return search.tokens(receipt_number, process_name or "", applicant, *(p for p in person or () if p), item or "",
                          *_labels(schema, data), *_text_of(data))
 
 
-def index_application(uow: UnitOfWork, instance_id: int, *, receipt_number: str, definition_id: int,
-                      applicant: str, data: dict, schema: dict | None) -> None:
-    """Write the words of a new application, in the unit of work that starts it."""
-    session = uow.session
-    name = session.scalar(select(ProcessDefinition.name).where(ProcessDefinition.id == definition_id))
-    words = words_of(session, receipt_number=receipt_number, process_name=name, applicant=applicant, data=data,
-                     schema=schema)
-    session.execute(insert(_s).values(instance_id=instance_id, tokens=words))
+def index_application(uow: UnitOfWork, instance_id: int, *, receipt_number: str, process_name: str | None,
+                      applicant: str, person: tuple[str | None, str | None] | None, data: dict,
+                      schema: dict | None) -> None:
+    """Write the words of a new application, in the unit of work that starts it (which has read
+    the procedure's name, and usually the applicant's name and organisation, already)."""
+    words = words_of(uow.session, receipt_number=receipt_number, process_name=process_name, applicant=applicant,
+                     data=data, schema=schema, person=person)
+    uow.session.execute(insert(_s).values(instance_id=instance_id, tokens=words))
 
 
 def reindex_missing(uow: UnitOfWork, *, batch: int = 500) -> int:
