@@ -9,20 +9,19 @@ execution time from EXPLAIN ANALYZE, and the wall time of `inbox.page`. Prints t
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from bench._support import size_arguments, sized_schemas  # noqa: E402
 from engine.bootstrap import Config, build_engine  # noqa: E402
 from engine.clock import Clock  # noqa: E402
 from engine.persistence.database import connect  # noqa: E402
@@ -125,37 +124,22 @@ def measure(url: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=10_000)
+    parser = size_arguments(__doc__)
     parser.add_argument("--plan", action="store_true", help="print the query plans")
     args = parser.parse_args()
-
-    admin = create_engine(args.url)
-    schemas = {}
-    try:
-        results = {}
-        for size in (args.small, args.large):
-            schema = schemas[size] = f"pdw_inbox_bench_{uuid.uuid4().hex[:8]}"
-            with admin.begin() as c:
-                c.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{args.url}?options=-csearch_path%3D{schema}"
+    results = {}
+    with sized_schemas(args.url, "pdw_inbox_bench", (args.small, args.large)) as schemas:
+        for size, url in schemas:
             seconds = fill(url, size)
             results[size] = measure(url)
             print(f"{size:>9,} task rows ({size // 10:,} open): filled in {seconds:6.1f} s; first page "
                   f"server {results[size]['server_ms']:6.2f} ms, inbox.page wall {results[size]['wall_ms']:6.2f} ms")
             if args.plan:
                 print(results[size]["plan"])
-        small, large = results[args.small], results[args.large]
-        print(f"ratio {args.large:,} / {args.small:,} rows: server {large['server_ms'] / small['server_ms']:.2f}x, "
-              f"wall {large['wall_ms'] / small['wall_ms']:.2f}x "
-              f"(targets: server <= 20 ms at {args.large:,}, ratio <= 1.3x)")
-    finally:
-        with admin.begin() as c:
-            for schema in schemas.values():
-                c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    small, large = results[args.small], results[args.large]
+    print(f"ratio {args.large:,} / {args.small:,} rows: server {large['server_ms'] / small['server_ms']:.2f}x, "
+          f"wall {large['wall_ms'] / small['wall_ms']:.2f}x "
+          f"(targets: server <= 20 ms at {args.large:,}, ratio <= 1.3x)")
 
 
 if __name__ == "__main__":

@@ -16,19 +16,18 @@ Prints the median wall times in ms and their ratios.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
-import uuid
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
+from bench._support import size_arguments, sized_schemas  # noqa: E402
 from engine.bootstrap import Config, build_engine  # noqa: E402
 from engine.clock import Clock  # noqa: E402
 from engine.persistence.database import connect  # noqa: E402
@@ -124,35 +123,19 @@ def measure(url: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=10_000)
-    args = parser.parse_args()
-
-    admin = create_engine(args.url)
-    schemas = {}
-    try:
-        results = {}
-        for size in (args.small, args.large):
-            schema = schemas[size] = f"pdw_report_bench_{uuid.uuid4().hex[:8]}"
-            with admin.begin() as c:
-                c.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{args.url}?options=-csearch_path%3D{schema}"
+    args = size_arguments(__doc__).parse_args()
+    results = {}
+    with sized_schemas(args.url, "pdw_report_bench", (args.small, args.large)) as schemas:
+        for size, url in schemas:
             seconds = fill(url, size)
             r = results[size] = measure(url)
             print(f"{size:>9,} task rows: filled in {seconds:6.1f} s; overdue page ({PAGE} rows) "
                   f"{r['overdue_ms']:7.2f} ms; quarter on-time report ({r['answered']:,} replies) "
                   f"{r['ontime_ms']:7.2f} ms")
-        small, large = results[args.small], results[args.large]
-        print(f"ratio {args.large:,} / {args.small:,} rows: overdue page {large['overdue_ms'] / small['overdue_ms']:.2f}x"
-              f" (target <= 1.3x, under 300 ms: {large['overdue_ms']:.1f} ms); on-time report "
-              f"{large['ontime_ms'] / small['ontime_ms']:.2f}x (target under 1000 ms: {large['ontime_ms']:.1f} ms)")
-    finally:
-        with admin.begin() as c:
-            for schema in schemas.values():
-                c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    small, large = results[args.small], results[args.large]
+    print(f"ratio {args.large:,} / {args.small:,} rows: overdue page {large['overdue_ms'] / small['overdue_ms']:.2f}x"
+          f" (target <= 1.3x, under 300 ms: {large['overdue_ms']:.1f} ms); on-time report "
+          f"{large['ontime_ms'] / small['ontime_ms']:.2f}x (target under 1000 ms: {large['ontime_ms']:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,10 @@ the server's planning + execution time from EXPLAIN ANALYZE and the wall time of
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.inbox_bench import GROUPS, NOW, fill  # noqa: E402
+from bench._support import size_arguments, sized_schemas  # noqa: E402
 from engine.bootstrap import Config, build_engine  # noqa: E402
 from engine.clock import Clock  # noqa: E402
 from engine.search import tokens  # noqa: E402
@@ -109,39 +108,21 @@ def measure(url: str, search: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--large", type=int, default=1_000_000)
-    parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--plan", action="store_true", help="print the query plans")
-    args = parser.parse_args()
-
+    args = size_arguments(__doc__).parse_args()
     pool = pools()
     searches = {"applicant's name": pool["names"][3], "catalog entry": pool["catalog"][7]}
-    admin = create_engine(args.url)
-    schemas = []
-    try:
-        results: dict[tuple[int, str], dict] = {}
-        for size in (args.small, args.large):
-            schema = f"pdw_search_bench_{uuid.uuid4().hex[:8]}"
-            schemas.append(schema)
-            with admin.begin() as c:
-                c.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{args.url}?options=-csearch_path%3D{schema}"
+    results: dict[tuple[int, str], dict] = {}
+    with sized_schemas(args.url, "pdw_search_bench", (args.small, args.large)) as schemas:
+        for size, url in schemas:
             seconds = fill(url, size) + fill_search(url, size)
             for label, needle in searches.items():
                 found = results[size, label] = measure(url, needle)
                 print(f"{size:>9,} task rows: filled in {seconds:6.1f} s; search by {label} ({needle}): "
                       f"{found['rows']} row(s), server {found['server_ms']:7.2f} ms, wall {found['wall_ms']:7.2f} ms")
-        for label in searches:
-            small, large = results[args.small, label], results[args.large, label]
-            print(f"ratio {args.large:,} / {args.small:,} rows, search by {label}: "
-                  f"server {large['server_ms'] / small['server_ms']:.2f}x, wall {large['wall_ms'] / small['wall_ms']:.2f}x")
-    finally:
-        with admin.begin() as c:
-            for schema in schemas:
-                c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    for label in searches:
+        small, large = results[args.small, label], results[args.large, label]
+        print(f"ratio {args.large:,} / {args.small:,} rows, search by {label}: "
+              f"server {large['server_ms'] / small['server_ms']:.2f}x, wall {large['wall_ms'] / small['wall_ms']:.2f}x")
 
 
 if __name__ == "__main__":
