@@ -46,10 +46,11 @@ def test_a_supervisor_finds_the_overdue_application_drills_down_and_downloads_it
     overdue = page.locator("section", has=page.get_by_role("heading", name="已逾期（1）"))
     row = overdue.get_by_role("row", name="DZ2026021200001")
     assert "2026-02-26" in row.inner_text() and "第二十条第二款" in row.inner_text()
-    assert row.locator(".light-red").count() == 1
+    expect(row.locator(".light-red")).to_have_count(1)
 
     row.get_by_role("link", name="DZ2026021200001").click()
-    assert page.get_by_role("heading", name="办理过程").count() == 1
+    # Waits for the drill-down to load (a count taken at once may still see the list).
+    expect(page.get_by_role("heading", name="办理过程")).to_have_count(1)
     assert "提交申请" in page.locator(".timeline").inner_text()
 
     page.go_back()
