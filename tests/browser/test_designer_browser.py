@@ -114,7 +114,7 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert "/static/vendor/bpmn-js/" in page.content()
 
     page.locator('.djs-element[data-element-id="review"]').first.click()
-    assert page.locator("#properties [data-element-id=review]").count() == 1
+    expect(page.locator("#properties [data-element-id=review]")).to_have_count(1)
     page.locator("#prop-name").fill("审核共享申请")
     page.locator("#prop-name").dispatch_event("change")
     choose(page, "#prop-form", "")
@@ -124,10 +124,10 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert "用户任务没有表单" in page.locator("#problems").inner_text()
 
     page.locator('.djs-element[data-element-id="final_review"]').first.click()
-    assert page.locator("#properties [data-element-id=review]").count() == 0
+    expect(page.locator("#properties [data-element-id=review]")).to_have_count(0)
     problem.click()
-    assert page.locator('.djs-element.selected[data-element-id="review"]').count() == 1
-    assert page.locator("#properties [data-element-id=review]").count() == 1
+    expect(page.locator('.djs-element.selected[data-element-id="review"]')).to_have_count(1)
+    expect(page.locator("#properties [data-element-id=review]")).to_have_count(1)
 
     choose(page, "#prop-form", "conditional_share/review.json")
     page.locator("#btn-validate").click()
@@ -156,7 +156,7 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     page.wait_for_selector("#diagram-old[data-ready=true]")
     page.wait_for_selector("#diagram-new[data-ready=true]")
     for side in ("#diagram-old", "#diagram-new"):
-        assert page.locator(f'{side} .djs-element.pdw-changed[data-element-id="review"]').count() == 1
+        expect(page.locator(f'{side} .djs-element.pdw-changed[data-element-id="review"]')).to_have_count(1)
     assert "审核共享申请（第二十条第二款）" in page.locator("ul.diff-changed").inner_text()
 
     # What the modeler wrote keeps every spiffworkflow extension of version 1, in its format.
@@ -171,15 +171,15 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert page.locator("#prop-rule").input_value() == "art20_share_reply"
 
 
-def test_the_reviewer_and_the_applicant_see_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):  # noqa: F811
+def test_the_reviewer_and_the_applicant_see_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):
     engine = project.at()
     first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
     [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
     page = sign_in(browser, server, "li.si")
     page.goto(f"/inbox/tasks/{task['id']}")
     page.wait_for_selector(".diagram-card[data-ready=true]")
-    assert page.locator('.djs-element.pdw-active[data-element-id="review"]').count() == 1
-    assert page.locator('.djs-element.pdw-done[data-element-id="lookup_item"]').count() == 1
+    expect(page.locator('.djs-element.pdw-active[data-element-id="review"]')).to_have_count(1)
+    expect(page.locator('.djs-element.pdw-done[data-element-id="lookup_item"]')).to_have_count(1)
     summary = page.locator(".diagram-summary").inner_text()
     assert "截止 2026-03-09" in summary and "剩余 5 个工作日" in summary
     assert "截止 2026-03-09" in page.locator(".diagram-deadline").inner_text()
