@@ -195,7 +195,7 @@ def test_the_reviewer_and_the_applicant_see_the_application_diagram_with_the_ope
 
 
 def test_a_spiffarena_file_uploaded_opened_and_saved_in_the_modeler_keeps_every_spiffworkflow_extension(
-        server, project, browser):  # noqa: F811
+        server, project, browser):
     original = (MODELERS / "spiffarena.bpmn").read_bytes()
     page = sign_in(browser, server, "sun.qi")
     page.locator("#bpmn-file").set_input_files(str(MODELERS / "spiffarena.bpmn"))
@@ -213,7 +213,7 @@ def test_a_spiffarena_file_uploaded_opened_and_saved_in_the_modeler_keeps_every_
     assert not page.script_errors
 
 
-def test_a_form_is_edited_beside_a_live_preview_rendered_as_reviewers_see_it(server, browser):  # noqa: F811
+def test_a_form_is_edited_beside_a_live_preview_rendered_as_reviewers_see_it(server, browser):
     page = sign_in(browser, server, "sun.qi")
     page.goto("/designer/processes/conditional_share/edit")
     page.wait_for_selector("#canvas[data-ready=true]")
