@@ -16,7 +16,7 @@ from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, sel
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
+from engine.persistence.models import (ApplicationSearch, AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
                                        HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
                                        TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
@@ -109,6 +109,7 @@ _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
 _n = Notification.__table__
 _dep = Department.__table__
+_search = ApplicationSearch.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
@@ -161,6 +162,7 @@ def _definitions(dialect_name: str) -> dict:
                 state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
+        "search_add": insert(_search).values(**_bind(_search, ["instance_id", "tokens"])),
         "task_for_decision": _task_for_decision(),
         # The instance row is locked with the task's: no other step can change it before this one
         # commits, so its write needs no version check read back (it may be held back, see Cursor).

@@ -63,7 +63,7 @@ def index_application(uow: UnitOfWork, instance_id: int, *, receipt_number: str,
     the procedure's name, and usually the applicant's name and organisation, already)."""
     words = words_of(uow.session, receipt_number=receipt_number, process_name=process_name, applicant=applicant,
                      data=data, schema=schema, person=person)
-    uow.session.execute(insert(_s).values(instance_id=instance_id, tokens=words))
+    uow.cursor.later("search_add", {"instance_id": instance_id, "tokens": words})
 
 
 def reindex_missing(uow: UnitOfWork, *, batch: int = 500) -> int:
