@@ -15,9 +15,12 @@ POSTGRES_LEXEMES = "array_to_tsvector(string_to_array(tokens, ' '))"
 FTS_TABLE = "application_search_fts"
 POSTGRES_INDEX = "ix_application_search_lexemes"
 
+# detail=none and columnsize=0: the inbox asks only whether an application holds each word
+# (single words and prefixes, never phrases or ranks), so the index keeps no positions or
+# sizes, which halves what indexing a new application writes.
 SQLITE_CREATE = (
     f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(tokens, content='application_search', "
-    "content_rowid='instance_id', tokenize='unicode61')",
+    "content_rowid='instance_id', tokenize='unicode61', detail=none, columnsize=0)",
     f"""
     CREATE TRIGGER trg_application_search_added AFTER INSERT ON application_search BEGIN
         INSERT INTO {FTS_TABLE} (rowid, tokens) VALUES (NEW.instance_id, NEW.tokens);
