@@ -18,7 +18,7 @@ from engine.errors import InvalidInput, PdwError, Problem
 from engine.persistence.models import SignInAttempt, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import notifications
-from engine.services.users import UserView, require_user, view
+from engine.services.users import UserView, end_sessions_of, require_user, view
 
 # scrypt at n=2**14, r=8, p=1 needs 16 MiB and ~50 ms: OWASP's minimum for interactive sign-in.
 # Tests lower the cost (PDW_PASSWORD_HASH_COST); a stored hash names its own parameters.
@@ -103,7 +103,7 @@ def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "adm
         user = require_user(uow.session, name)
         user.password_hash = hashed
         # Whoever held the old password may hold a session too: it ends with it.
-        user.session_generation = (user.session_generation or 0) + 1
+        end_sessions_of(user)
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.set_password", after={"name": name})
         uow.commit()
 
@@ -155,7 +155,7 @@ def current_user(uow: UnitOfWork, name: str, generation: int) -> SignedIn | None
     `generation` has been ended; one read per request rechecks a signed-in session."""
     with uow.read():
         user = uow.session.scalar(select(User).where(User.name == name))
-        if user is None or not user.active or (user.session_generation or 0) != generation:
+        if user is None or not user.active or user.session_generation != generation:
             return None
         return SignedIn(view(user), notifications.count_unread(uow, user))
 
@@ -169,6 +169,6 @@ def end_sessions(uow: UnitOfWork, name: str, *, actor: str) -> None:
         user = uow.session.scalar(select(User).where(User.name == name))
         if user is None:
             return
-        user.session_generation = (user.session_generation or 0) + 1
+        end_sessions_of(user)
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.sign_out", after={"name": name})
         uow.commit()

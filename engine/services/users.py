@@ -56,6 +56,11 @@ def account_kind_of(session: Session, user: User) -> str:
     return account_kind(user.department, department.kind if department else None)
 
 
+def end_sessions_of(user: User) -> None:
+    """Move `user`'s session generation on: every session cookie issued before is dead."""
+    user.session_generation += 1
+
+
 def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
              display_name: str = "", department_name: str | None = None, actor: str = "admin",
              email: str | None = None, known_department: bool = False) -> UserView:
@@ -113,7 +118,7 @@ def disable_user(uow: UnitOfWork, name: str, *, actor: str = "admin") -> None:
     with uow:
         user = require_user(uow.session, name)
         user.active = False
-        user.session_generation = (user.session_generation or 0) + 1
+        end_sessions_of(user)
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="user.disable", after={"name": name})
         uow.commit()
 
