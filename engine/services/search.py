@@ -50,8 +50,9 @@ def words_of(session, *, receipt_number: str, process_name: str | None, applican
                                  .outerjoin(Department, Department.code == User.department)
                                  .where(User.name == applicant)).first()
     code = data.get("catalog_item")
-    item = session.scalar(select(CatalogItem.name).where(CatalogItem.code == code)) \
-        if isinstance(code, str) and code else None
+    # session.get: starting an application has just read the entry (admission), so this reads nothing.
+    entry = session.get(CatalogItem, code) if isinstance(code, str) and code else None
+    item = entry.name if entry is not None else None
     return search.tokens(receipt_number, process_name or "", applicant, *(p for p in person or () if p), item or "",
                          *_labels(schema, data), *_text_of(data))
 
