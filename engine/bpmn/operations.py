@@ -36,7 +36,7 @@ class OperationContext:
 
     def instance_id(self) -> int:
         """The instance's id, writing a just-started instance first so rows can refer to it."""
-        if self.instance.id is None:
+        if not self.uow.instances.is_written(self.instance):
             self.uow.instances.add(self.instance)
         return self.instance.id
 

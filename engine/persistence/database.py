@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.persistence.statements import send_held_back
+from engine.persistence.statements import restore_transactions, send_held_back
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,8 @@ class Database:
 
     SQLite takes its write lock at the first write, which lets two writers read the same
     state and then collide; writers therefore begin with BEGIN IMMEDIATE, readers do not.
-    On PostgreSQL both factories share one engine and row locks do the work.
+    On PostgreSQL row locks do the work; the writer's engine is apart only because its
+    connections carry the statements that units of work prepare on them (statements.Cursor).
     """
 
     engine: Engine
@@ -68,10 +69,17 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str) -> Engine:
+def _postgres_engine(url: str, writer: bool) -> Engine:
     # An unreachable server fails in seconds, not minutes.
-    engine = create_engine(url, json_serializer=_json_text, connect_args={"connect_timeout": 10})
+    connect_args = {"connect_timeout": 10}
+    if writer:
+        # Units of work PREPARE their own statements on the writer's connections and send them
+        # with their BEGIN and COMMIT (statements.Cursor); psycopg's own preparing would DEALLOCATE
+        # them after a rollback.
+        connect_args["prepare_threshold"] = None
+    engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args)
     event.listen(engine, "before_cursor_execute", send_held_back)
+    event.listen(engine, "checkin", restore_transactions)
 
     @event.listens_for(engine, "checkout")
     def _alive(dbapi_connection, _record, _proxy):
@@ -100,7 +108,7 @@ def connect(url: str) -> Database:
         read_engine = _sqlite_engine(url, immediate=False)
         write_engine = _sqlite_engine(url, immediate=True)
     else:
-        read_engine = write_engine = _postgres_engine(url)
+        read_engine, write_engine = _postgres_engine(url, writer=False), _postgres_engine(url, writer=True)
     return Database(
         engine=read_engine,
         write_engine=write_engine,

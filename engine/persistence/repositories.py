@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, delete, insert, literal, select, update
+from sqlalchemy import JSON, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
@@ -151,6 +152,7 @@ def _definitions(dialect_name: str) -> dict:
                                                      user.c.active.is_(True)))
                          .outerjoin(_dep, _dep.c.code == user.c.department)
                          .outerjoin(newest, literal(True)))),
+        **(_postgres_definitions() if dialect_name == "postgresql" else {}),
         "receipt_next": update(_r).where(_r.c.day == bindparam("day", type_=_r.c.day.type))
         .values(last=_r.c.last + 1).returning(_r.c.last),
         "receipt_first": insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1),
@@ -214,6 +216,38 @@ def _definitions(dialect_name: str) -> dict:
     }
 
 
+def _postgres_definitions() -> dict:
+    # On PostgreSQL, where each round trip counts, starting an application reserves its receipt
+    # number and its id in the round trip that reads the applicant; new task rows are followed
+    # by their candidate rows without waiting for their ids; and the audit chain is sealed by
+    # the database, so that no step waits for the head's hash (see AuditRepository.append).
+    receipt = postgresql.insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1)
+    chained = select(cast(bindparam("before", type_=Text), Text).label("before"),
+                     cast(bindparam("after", type_=Text), Text).label("after")).subquery("v")
+    sealed = (literal('["', Text) + _head.c.last_hash + literal('",', Text) + bindparam("rest", type_=Text)
+              + literal("\n", Text) + func.coalesce(chained.c.before, literal("null", Text))
+              + literal("\n", Text) + func.coalesce(chained.c.after, literal("null", Text)))
+    return {
+        "receipt_take": receipt.on_conflict_do_update(index_elements=[_r.c.day], set_={"last": _r.c.last + 1})
+        .returning(_r.c.last),
+        "instance_id_next": select(func.nextval(func.pg_get_serial_sequence(literal("process_instances", Text),
+                                                                           literal("id", Text))).label("id")),
+        "instance_add_with_id": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[:1]),
+                                                  **_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
+                                                  state=_json_text(_i, "state", "postgresql")),
+        "candidate_add_to_last_task": insert(_c).inline().values(
+            task_id=func.currval(func.pg_get_serial_sequence(literal("human_tasks", Text), literal("id", Text))),
+            **_bind(_c, ["group_name", "due_at"])),
+        "audit_count": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1),
+        "audit_add_sealed": insert(_a).from_select(
+            _AUDIT_FIELDS,
+            select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
+                   cast(chained.c.before, JSON), cast(chained.c.after, JSON), _head.c.last_hash,
+                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)))
+            .select_from(_head).join(chained, literal(True)).where(_head.c.id == 1)),
+    }
+
+
 def _next_due():
     return (select(_timer.c.id, _timer.c.instance_id, _timer.c.spiff_task_id, _timer.c.task_name, _timer.c.due_at)
             .where(_timer.c.fired_at.is_(None), _timer.c.due_at <= bindparam("now", type_=_timer.c.due_at.type))
@@ -247,8 +281,10 @@ class InstanceRepository:
 
     def __init__(self, uow) -> None:
         self._uow = uow
-        # Instances whose rows this transaction has locked (PostgreSQL).
+        # Instances whose rows this transaction has locked (PostgreSQL) or written itself.
         self._held: set[int] = set()
+        # Ids reserved for new instances not yet written (PostgreSQL).
+        self._reserved: set[int] = set()
 
     def hold(self, instance_id: int) -> None:
         """Note that this transaction holds the row lock of `instance_id`, taken by a locking read."""
@@ -256,16 +292,41 @@ class InstanceRepository:
 
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
-        row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
+        return self._applicant_and_process(self._uow.cursor.one("applicant_and_process",
+                                                                {"name": name, "process_id": process_id}))
+
+    @staticmethod
+    def _applicant_and_process(row: dict) -> tuple[UserRow | None, DefinitionRow | None]:
         user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"], row["display_name"],
                        row["department_name"]) if row["name"] is not None else None
         definition = DefinitionRow(row["id"], row["version"], row["properties"], row["process_name"]) \
             if row["id"] is not None else None
         return user, definition
 
+    def reserve(self, day: date) -> tuple[int, int | None]:
+        """For an accepted application: the next number of `day`'s receipt sequence and, on
+        PostgreSQL, the id its instance will have (None: given when it is written), in one round
+        trip. The number goes back if the unit of work rolls back; an id taken from PostgreSQL's
+        sequence does not, which is why nothing is reserved before the application is accepted."""
+        cursor = self._uow.cursor
+        if cursor.dialect_name != "postgresql":
+            return self.next_receipt_sequence(day), None
+        receipt, reserved = cursor.each([("receipt_take", {"day": day}), ("instance_id_next", {})])
+        instance_id = reserved[0]["id"]
+        self._reserved.add(instance_id)
+        return receipt[0]["last"], instance_id
+
+    def reuse(self, instance_id: int) -> None:
+        """Write the next new instance under `instance_id`: an id `reserve` gave to a unit of work
+        that was rolled back before it wrote its instance."""
+        self._reserved.add(instance_id)
+
     def next_receipt_sequence(self, day: date) -> int:
         """The next number of the day's receipt sequence."""
         cursor = self._uow.cursor
+        if cursor.dialect_name == "postgresql":
+            # One statement, which also settles two first applications of a day arriving at once.
+            return cursor.one("receipt_take", {"day": day})["last"]
         row = cursor.one("receipt_next", {"day": day})
         if row is not None:
             return row["last"]
@@ -285,8 +346,18 @@ class InstanceRepository:
         """
         values = {n: getattr(record, n) for n in _INSTANCE_FIELDS[1:]}
         values["state"] = _state_text(record.state, max_bytes)
-        record.id = self._uow.cursor.one("instance_add", values)["id"]
+        if record.id in self._reserved:
+            self._reserved.discard(record.id)
+            self._uow.cursor.later("instance_add_with_id", {"id": record.id, **values})
+        else:
+            record.id = self._uow.cursor.one("instance_add", values)["id"]
+        # Nobody else sees the row before this transaction commits.
+        self._held.add(record.id)
         return record.id
+
+    def is_written(self, record: InstanceRecord) -> bool:
+        """True once `record` has a row (in this transaction or before)."""
+        return record.id is not None and record.id not in self._reserved
 
     def save(self, record: InstanceRecord, *, max_bytes: int | None = None) -> None:
         """Write back a changed instance (a new one is added).
@@ -295,7 +366,7 @@ class InstanceRepository:
             StaleInstance: another transaction changed it since it was read.
             BudgetExceeded: its state is larger than `max_bytes` (nothing written).
         """
-        if record.id is None:
+        if not self.is_written(record):
             self.add(record, max_bytes=max_bytes)
             return
         values = {"status": record.status, "ended_at": record.ended_at, "error": record.error,
@@ -330,8 +401,17 @@ class TaskRepository:
         self._uow = uow
 
     def add(self, rows: list[dict]) -> list[int]:
-        """Write new open task rows and their candidate groups; returns their ids in order."""
+        """Write new open task rows and their candidate groups; returns their ids in order (on
+        PostgreSQL the list is filled in by the time the unit of work commits)."""
         cursor = self._uow.cursor
+        ids: list[int] = []
+        if cursor.dialect_name == "postgresql":
+            for row in rows:
+                cursor.later_returning("task_add", {n: row.get(n) for n in _TASK_INSERT_FIELDS},
+                                       lambda found: ids.append(found[0]["id"]))
+                cursor.later_many("candidate_add_to_last_task", [{"group_name": g, "due_at": row.get("due_at")}
+                                                                 for g in row["candidate_groups"]])
+            return ids
         ids = [cursor.one("task_add", {n: row.get(n) for n in _TASK_INSERT_FIELDS})["id"] for row in rows]
         candidates = [{"task_id": task_id, "group_name": g, "due_at": row.get("due_at")}
                       for task_id, row in zip(ids, rows) for g in row["candidate_groups"]]
@@ -510,10 +590,16 @@ def canonical(value: Any) -> str:
 def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, instance_id, task_id,
                before_json: str | None, after_json: str | None) -> str:
     """The SHA-256 that seals one entry to the one before it (before/after as canonical JSON)."""
-    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
-    header = canonical([prev_hash, stamp, actor, action, instance_id, task_id])
+    header = entry_header([prev_hash, at, actor, action, instance_id, task_id])
     body = "\n".join([header, before_json or "null", after_json or "null"])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def entry_header(fields: list) -> str:
+    """The first line of what an entry's hash covers: its fields as canonical JSON, `at` (the
+    one datetime) written in UTC to the microsecond."""
+    return canonical([f.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") if isinstance(f, datetime) else f
+                      for f in fields])
 
 
 class AuditRepository:
@@ -530,10 +616,19 @@ class AuditRepository:
         and each links to the entry committed just before its own.
         """
         cursor = self._uow.cursor
-        prev_hash = cursor.one("audit_head", {})["last_hash"]
         # Stored as the very text that is hashed, so verifying needs no guess about formatting.
         before_json = canonical(before) if before is not None else None
         after_json = canonical(after) if after is not None else None
+        if cursor.dialect_name == "postgresql":
+            # The database seals the entry (entry_hash, in SQL) to the head it reads once the
+            # count's UPDATE holds the head's lock: both go with the step's other writes, and no
+            # round trip waits for the previous hash.
+            cursor.later("audit_count", {})
+            cursor.later("audit_add_sealed", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+                                              "task_id": task_id, "before": before_json, "after": after_json,
+                                              "rest": entry_header([at, actor, action, instance_id, task_id])[1:]})
+            return
+        prev_hash = cursor.one("audit_head", {})["last_hash"]
         digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
         cursor.later("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
                                  "task_id": task_id, "before": before_json, "after": after_json,

@@ -9,19 +9,24 @@ here and rows written through the ORM are the same rows.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+import re
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
 class Prepared:
     """One statement compiled for one dialect, with its parameters' and columns' processors."""
 
-    __slots__ = ("sql", "names", "positional", "binds", "fixed", "columns", "results")
+    __slots__ = ("sql", "names", "positional", "binds", "fixed", "columns", "results", "server_name", "server_sql",
+                 "server_order")
 
-    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+    def __init__(self, statement: ClauseElement, dialect: Dialect, name: str = "") -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.positional = bool(dialect.positional)
@@ -29,15 +34,38 @@ class Prepared:
         # Literals written into the statement (`entries + 1`, `state = 'completed'`) are binds too.
         self.fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         processors = {}
-        for name, bind in compiled.binds.items():
+        for bind_name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
-                processors[name] = processor
+                processors[bind_name] = processor
         self.binds = processors
         # A query's columns, or what an INSERT/UPDATE ... RETURNING gives back.
         selected = list(statement.exported_columns)
         self.columns = [c.key for c in selected]
         self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
+        self.server_name = self.server_sql = None
+        self.server_order: list[str] = []
+        if dialect.name == "postgresql" and name:
+            self._prepare_on_server(compiled, dialect, name)
+
+    def _prepare_on_server(self, compiled, dialect: Dialect, name: str) -> None:
+        # PostgreSQL plans a statement each time its text arrives; a statement PREPAREd once per
+        # connection is planned from its cached form and sent as EXECUTE with its values, which
+        # still lets several statements share one query string (see Cursor).
+        order: list[str] = []
+
+        def number(match) -> str:
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        body = _NAMED.sub(number, self.sql).replace("%%", "%")
+        # The types without lengths: the columns check those, as for any other statement.
+        types = ", ".join(re.sub(r"\(\d+\)", "", compiled.binds[n].type.compile(dialect=dialect)) for n in order)
+        self.server_name = f"pdw_{name}"
+        self.server_sql = f"PREPARE {self.server_name} ({types}) AS {body}" if order else \
+            f"PREPARE {self.server_name} AS {body}"
+        self.server_order = order
 
     def parameters(self, values: dict[str, Any]):
         """The DBAPI parameters for `values` (keyed by bind name), processed by column type."""
@@ -65,30 +93,43 @@ class Statements:
     def __getitem__(self, name: str) -> Prepared:
         prepared = self._prepared.get(name)
         if prepared is None:
-            prepared = self._prepared[name] = Prepared(self._definitions[name], self._dialect)
+            prepared = self._prepared[name] = Prepared(self._definitions[name], self._dialect, name)
         return prepared
 
 
-# The key under which a connection's info names the Cursor holding writes back.
+# The keys under which a connection's info names the Cursor holding statements back, and the
+# statements PREPAREd on that connection.
 HELD_BACK = "pdw_held_back"
+PREPARED_HERE = "pdw_prepared"
 
 
 def send_held_back(connection, *_args) -> None:
-    """SQLAlchemy's before_cursor_execute hook: send the writes a Cursor of this connection holds
-    back before anything else runs on it."""
+    """SQLAlchemy's before_cursor_execute hook: send what a Cursor of this connection holds back
+    (its BEGIN, its writes) before anything else runs on it."""
     cursor = connection.info.get(HELD_BACK)
     if cursor is not None and cursor.has_pending:
         cursor.send_pending()
 
 
+def restore_transactions(dbapi_connection, *_args) -> None:
+    """The pool's checkin hook on PostgreSQL: a connection that a Cursor switched to autocommit
+    gets psycopg's transactions back before anyone else checks it out (the pool has rolled back
+    whatever was left uncommitted)."""
+    if dbapi_connection is not None and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False
+
+
 class Cursor:
     """The DBAPI cursor of one transaction, running prepared statements.
 
-    On PostgreSQL each statement costs a network round trip, so writes whose result nobody
-    reads (`later`) are held back and sent in one query string with the next statement, or
-    with the COMMIT: one round trip for the lot. Their values are bound on the client by
-    psycopg's own quoting (`ClientCursor.mogrify`), as only then may one query string carry
-    several statements. On SQLite, which has no network, every statement runs at once.
+    On PostgreSQL each round trip costs more than the statement it carries, so a unit of work
+    is sent in as few as its data allows, usually two: its BEGIN goes out with its first read,
+    and writes whose result the step does not need at once (`later`, `later_returning`) are
+    held back and sent in one query string with the next statement or with the COMMIT. Several
+    statements may share a query string only when their values are bound on the client
+    (psycopg's own quoting, `ClientCursor.mogrify`), so each statement is PREPAREd once per
+    connection and sent as EXECUTE with its values: the server plans it once, not at every use.
+    On SQLite, which has no network, every statement runs at once.
     """
 
     def __init__(self, connection: Connection, statements: Statements) -> None:
@@ -97,48 +138,118 @@ class Cursor:
         self._cursor = driver.cursor()
         self._statements = statements
         self._batching = self.dialect_name == "postgresql"
-        self._pending: list[str] = []
+        # Statements held back, each with what receives its rows (None: nothing does).
+        self._pending: list[tuple[str, Callable[[list], None] | None]] = []
         self._info = connection.info
         if self._batching:
             from psycopg import ClientCursor
+            from psycopg.pq import TransactionStatus
 
             self._client = ClientCursor(driver)
             # Found there by `send_held_back`, so a query made through SQLAlchemy meanwhile sees
-            # the writes held back.
+            # what is held back.
             self._info[HELD_BACK] = self
+            # PREPAREd statements outlive transactions, even rolled-back ones, so the names kept
+            # here stay true; a batch that failed part-way may have prepared some of its own, and
+            # the server is then asked which (`_forget_unsure`).
+            self._prepared_here: set[str] = self._info.setdefault(PREPARED_HERE, set())
+            self._preparing: list[str] = []
+            # Only where psycopg prepares nothing itself: it may DEALLOCATE ALL after a rollback.
+            self._prepares = driver.prepare_threshold is None
+            if (self._prepares and driver.pgconn.transaction_status == TransactionStatus.IDLE
+                    and not driver.autocommit):
+                if self._info.pop("pdw_prepared_unsure", False):
+                    self._forget_unsure(driver)
+                # psycopg sends BEGIN in a round trip of its own before a transaction's first
+                # statement, but none in autocommit mode: the BEGIN is then held back like a write.
+                # COMMIT and ROLLBACK (psycopg's or SQLAlchemy's) still end the transaction, as
+                # they act on the server's transaction status; the pool turns autocommit off
+                # again when the connection comes back (`restore_transactions`).
+                driver.autocommit = True
+                self._pending.append(("BEGIN", None))
+
+    def _forget_unsure(self, driver) -> None:
+        self._prepared_here.clear()
+        with driver.cursor() as cursor:
+            cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'pdw\\_%%'")
+            self._prepared_here.update(name for (name,) in cursor.fetchall())
+        driver.rollback()
 
     def release(self) -> None:
         """Forget this cursor at the transaction's end (the connection goes back to the pool)."""
         if self._info.get(HELD_BACK) is self:
             del self._info[HELD_BACK]
-
-    def _execute(self, sql: str, parameters):
-        """Execute one statement after the writes held back, in one round trip; returns the
-        cursor holding its result."""
-        if not self._pending:
-            self._cursor.execute(sql, parameters)
-            return self._cursor
-        batch = [*self._pending, self._client.mogrify(sql, parameters)]
         self._pending.clear()
-        self._client.execute(";\n".join(batch))
-        # Each statement has its own result; the one asked for is the last.
-        for _ in range(len(batch) - 1):
-            self._client.nextset()
+
+    def _text(self, prepared: Prepared, values: dict[str, Any]) -> str:
+        """Statement `prepared` with `values` as one client-bound query string (PostgreSQL)."""
+        parameters = prepared.parameters(values)
+        name = prepared.server_name
+        if name is None or not self._prepares:
+            return self._client.mogrify(prepared.sql, parameters)
+        if name not in self._prepared_here and name not in self._preparing:
+            self._preparing.append(name)
+            self._pending.append((prepared.server_sql, None))
+        if not prepared.server_order:
+            return f"EXECUTE {name}"
+        return self._client.mogrify(f"EXECUTE {name}(" + ", ".join(["%s"] * len(prepared.server_order)) + ")",
+                                    [parameters[n] for n in prepared.server_order])
+
+    def _send(self, batch: list[tuple[str, Callable[[list], None] | None]]):
+        """Execute `batch` in one round trip, each statement's rows to its receiver; returns the
+        cursor on the last statement's result."""
+        preparing, self._preparing = self._preparing, []
+        try:
+            self._client.execute(batch[0][0] if len(batch) == 1 else ";\n".join(sql for sql, _ in batch))
+        except BaseException:
+            if preparing:
+                self._info["pdw_prepared_unsure"] = True
+            raise
+        self._prepared_here.update(preparing)
+        last = len(batch) - 1
+        for index, (_, rows_to) in enumerate(batch):
+            if rows_to is not None:
+                rows_to(self._client.fetchall())
+            if index < last:
+                self._client.nextset()
         return self._client
+
+    def _execute(self, prepared: Prepared, values: dict[str, Any]):
+        """Execute one statement after what is held back, in one round trip; returns the cursor
+        holding its result."""
+        if not self._batching or not (self._pending or (self._prepares and prepared.server_name)):
+            self._cursor.execute(prepared.sql, prepared.parameters(values))
+            return self._cursor
+        text = self._text(prepared, values)
+        batch = [*self._pending, (text, None)]
+        self._pending.clear()
+        return self._send(batch)
 
     def run(self, name: str, values: dict[str, Any]) -> int:
         """Execute statement `name`; returns the rowcount."""
-        prepared = self._statements[name]
-        return self._execute(prepared.sql, prepared.parameters(values)).rowcount
+        return self._execute(self._statements[name], values).rowcount
 
     def later(self, name: str, values: dict[str, Any]) -> None:
         """Execute statement `name` before the next one or the commit, whichever comes first; for
         writes whose rowcount nobody needs."""
         prepared = self._statements[name]
         if self._batching:
-            self._pending.append(self._client.mogrify(prepared.sql, prepared.parameters(values)))
+            text = self._text(prepared, values)
+            self._pending.append((text, None))
         else:
             self._cursor.execute(prepared.sql, prepared.parameters(values))
+
+    def later_returning(self, name: str, values: dict[str, Any],
+                        rows_to: Callable[[list[dict[str, Any]]], None]) -> None:
+        """`later` for a statement that returns rows: `rows_to` receives them once it has run (at
+        once on SQLite; on PostgreSQL by the time the unit of work commits)."""
+        prepared = self._statements[name]
+        if self._batching:
+            text = self._text(prepared, values)
+            self._pending.append((text, lambda raw: rows_to([prepared.row(r) for r in raw])))
+        else:
+            self._cursor.execute(prepared.sql, prepared.parameters(values))
+            rows_to([prepared.row(r) for r in self._cursor.fetchall()])
 
     def later_many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """`later` once per row of values."""
@@ -154,28 +265,44 @@ class Cursor:
     def one(self, name: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row statement `name` returns, or None."""
         prepared = self._statements[name]
-        raw = self._execute(prepared.sql, prepared.parameters(values)).fetchone()
+        raw = self._execute(prepared, values).fetchone()
         return None if raw is None else prepared.row(raw)
 
     def all(self, name: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row statement `name` returns."""
         prepared = self._statements[name]
-        return [prepared.row(raw) for raw in self._execute(prepared.sql, prepared.parameters(values)).fetchall()]
+        return [prepared.row(raw) for raw in self._execute(prepared, values).fetchall()]
+
+    def each(self, queries: list[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+        """Every row of each statement of `queries` (name and values), run in order: on
+        PostgreSQL in one round trip with what is held back."""
+        if not self._batching:
+            return [self.all(name, values) for name, values in queries]
+        found: list[list[dict[str, Any]]] = []
+        for name, values in queries:
+            self.later_returning(name, values, found.append)
+        self.send_pending()
+        return found
 
     @property
     def has_pending(self) -> bool:
-        """True while writes held back by `later` wait to be sent."""
+        """True while a BEGIN or statements held back wait to be sent."""
         return bool(self._pending)
 
+    @property
+    def has_writes(self) -> bool:
+        """True while statements held back wait to be sent (a BEGIN alone is not one)."""
+        return len(self._pending) > (1 if self._pending and self._pending[0][0] == "BEGIN" else 0)
+
     def send_pending(self) -> None:
-        """Send the writes held back, in one round trip (before a query that may read them)."""
+        """Send what is held back, in one round trip (before a query that may read it)."""
         if self._pending:
-            batch = ";\n".join(self._pending)
+            batch = list(self._pending)
             self._pending.clear()
-            self._client.execute(batch)
+            self._send(batch)
 
     def commit(self) -> None:
-        """Send the writes held back and COMMIT, in one round trip."""
-        batch = ";\n".join([*self._pending, "COMMIT"])
+        """Send the statements held back and COMMIT, in one round trip."""
+        batch = [*self._pending, ("COMMIT", None)]
         self._pending.clear()
-        self._client.execute(batch)
+        self._send(batch)

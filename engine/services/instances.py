@@ -78,10 +78,11 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
             select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-        receipt_number = _receipt_number(uow, received_on)
+        receipt_sequence, instance_id = uow.instances.reserve(received_on)
+        receipt_number = _receipt_text(received_on, receipt_sequence)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
         instance = InstanceRecord(
-            id=None, definition_id=definition.id, process_id=process_id, status="running",
+            id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
@@ -93,7 +94,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         try:
             outcome = run_and_sync(uow, instance, workflow, now=now)
         except StepFailed as failed:
-            failure = (definition, data, failed.reason)
+            failure = (definition, data, failed.reason, instance_id)
         else:
             failure = None
         if failure is None:
@@ -128,16 +129,24 @@ def raise_not_startable(actor: str, roles, kind: str, process_id: str, propertie
 
 def _receipt_number(uow: UnitOfWork, day) -> str:
     """The next receipt number of `day`, such as DZ2026030200007."""
-    return f"DZ{day:%Y%m%d}{uow.instances.next_receipt_sequence(day):05d}"
+    return _receipt_text(day, uow.instances.next_receipt_sequence(day))
 
 
-def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, *, process_id: str, actor: str,
-                         now) -> StartResult:
+def _receipt_text(day, sequence: int) -> str:
+    return f"DZ{day:%Y%m%d}{sequence:05d}"
+
+
+def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, instance_id: int | None, *,
+                         process_id: str, actor: str, now) -> StartResult:
     with uow:
         received_on = uow.engine.clock.today()
         receipt_number = _receipt_number(uow, received_on)
+        if instance_id is not None:
+            # The id reserved for the step that was rolled back was never written: the
+            # application keeps it, as it keeps its receipt number.
+            uow.instances.reuse(instance_id)
         instance = InstanceRecord(
-            id=None, definition_id=definition.id, process_id=process_id, status="errored",
+            id=instance_id, definition_id=definition.id, process_id=process_id, status="errored",
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=reason, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )

@@ -1,12 +1,34 @@
-"""PostgreSQL connections: a pooled connection the server closed is replaced before use, and the
-writes the engine holds back for one round trip are seen by queries and committed with it."""
+"""PostgreSQL connections: a pooled connection the server closed is replaced before use; a unit
+of work sends its BEGIN with its first statement and holds its writes back for the COMMIT, and is
+still one transaction; statements it prepared survive a batch that failed part-way; the audit
+chain the database seals is the one verification recomputes; and each step makes the round trips
+it should."""
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from engine.persistence.database import connect
-from engine.persistence.models import AuditEntry
+from engine.persistence.models import AuditEntry, ReceiptCounter
+from engine.persistence.repositories import canonical, entry_hash
+from engine.persistence.round_trips import counting
+from engine.services import audit, definitions, instances, tasks
+from engine.services.users import add_user
+
+BPMN = Path(__file__).parent.parent / "fixtures" / "bpmn" / "two_reviews.bpmn"
+
+
+class Boom(Exception):
+    pass
+
+
+def receipt_days(engine) -> list[date]:
+    with engine.uow().read() as reader:
+        return list(reader.session.scalars(select(ReceiptCounter.day).order_by(ReceiptCounter.day)))
 
 
 @pytest.fixture
@@ -52,3 +74,92 @@ def test_held_back_writes_are_dropped_with_a_unit_of_work_that_does_not_commit(e
     with engine.uow().read() as reader:
         assert reader.session.scalar(select(func.count()).select_from(AuditEntry)
                                      .where(AuditEntry.action == "test.rolled_back")) == 0
+
+
+def test_a_unit_of_work_whose_begin_went_with_its_first_statement_is_still_one_transaction(engine):
+    with pytest.raises(Boom):
+        with engine.uow() as uow:
+            # Sent at once, in one round trip with the BEGIN held back since the unit opened.
+            assert uow.cursor.run("receipt_first", {"day": date(2026, 3, 2)}) == 1
+            raise Boom()
+    assert receipt_days(engine) == []
+
+
+def test_connections_go_back_to_the_pool_with_their_transactions(engine):
+    with engine.uow() as uow:
+        uow.cursor.run("receipt_first", {"day": date(2026, 3, 2)})
+        uow.commit()
+    with engine.db.write_engine.connect() as c:
+        assert c.connection.driver_connection.autocommit is False
+        c.execute(text("INSERT INTO receipt_counters (day, last) VALUES ('2026-03-03', 1)"))
+        c.rollback()
+    assert receipt_days(engine) == [date(2026, 3, 2)]
+
+
+def test_a_batch_that_failed_after_preparing_a_statement_leaves_its_connection_usable(engine):
+    with engine.uow() as uow:
+        uow.session.add(ReceiptCounter(day=date(2026, 3, 2), last=1))
+        uow.commit()
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        with engine.uow() as uow:
+            # PREPARE goes out with the EXECUTE that fails: the statement now exists on the
+            # connection although the batch failed, and no commit follows.
+            uow.cursor.later("receipt_first", {"day": date(2026, 3, 2)})
+            uow.commit()
+    with engine.uow() as uow:
+        uow.cursor.later("receipt_first", {"day": date(2026, 3, 4)})
+        uow.commit()
+    with engine.uow() as uow:  # rolled back: psycopg's rollback must not drop the statements
+        uow.cursor.later("receipt_first", {"day": date(2026, 3, 5)})
+    with engine.uow() as uow:
+        uow.cursor.later("receipt_first", {"day": date(2026, 3, 6)})
+        uow.commit()
+    assert receipt_days(engine) == [date(2026, 3, 2), date(2026, 3, 4), date(2026, 3, 6)]
+
+
+def test_the_database_seals_audit_entries_exactly_as_verification_recomputes_them(engine):
+    awkward = {"文本": "单引号 ' 双引号 \" 反斜杠 \\ 换行\n制表\t", "表情": "😀", "list": [1, None, True, 2.5],
+               "$1": "%s %(x)s"}
+    now = engine.clock.now()
+    with engine.uow() as uow:
+        uow.audit.append(at=now, actor="o'brien\\", action="test.awkward", before=awkward)
+        uow.audit.append(at=now, actor="张三", action="test.awkward", after=awkward)
+        uow.audit.append(at=now, actor="李四", action="test.awkward")
+        uow.commit()
+    with engine.uow().read() as reader:
+        rows = reader.session.scalars(select(AuditEntry).where(AuditEntry.action == "test.awkward")
+                                      .order_by(AuditEntry.id)).all()
+    assert [r.actor for r in rows] == ["o'brien\\", "张三", "李四"]
+    assert rows[0].before == awkward and rows[1].after == awkward
+    for row in rows:
+        assert row.hash == entry_hash(row.prev_hash, row.at, row.actor, row.action, row.instance_id, row.task_id,
+                                      None if row.before is None else canonical(row.before),
+                                      None if row.after is None else canonical(row.after))
+    assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
+    assert audit.verify(engine.uow()).problems == []
+
+
+def test_starting_costs_three_round_trips_and_deciding_a_task_two(engine):
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"])
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
+    decision = {"decision": "approve", "reason": "符合共享条件"}
+
+    def run() -> list[int]:
+        trips = []
+        with counting(engine.db.write_engine) as started:
+            opened = instances.start(engine.uow(), "two_reviews", actor="alice",
+                                     data={"subject": "人口基础信息共享"}).opened_task_ids
+        trips.append(started.count)
+        while opened:
+            with counting(engine.db.write_engine) as decided:
+                opened = tasks.complete(engine.uow(), opened[0], actor="rita", data=decision)["opened_task_ids"]
+            trips.append(decided.count)
+        return trips
+
+    run()  # the first instance prepares the statements on the connection
+    # Starting: the applicant with the BEGIN; the receipt number and id once the application is
+    # accepted; every write with the COMMIT. Deciding: the task with the BEGIN; the rest with the
+    # COMMIT. Plus, here, the calendar version read at every unit of work (the tests' setting;
+    # once a second in production).
+    assert run() == [3 + 1, 2 + 1, 2 + 1]
