@@ -52,12 +52,21 @@ class Prepared:
         # PostgreSQL plans a statement each time its text arrives; a statement PREPAREd once per
         # connection is planned from its cached form and sent as EXECUTE with its values, which
         # still lets several statements share one query string (see Cursor).
+        # The statement's own literals (`entries + 1`) are written into it, not sent each time.
+        literals = {}
+        for bind_name, value in self.fixed.items():
+            render = compiled.binds[bind_name].type.literal_processor(dialect)
+            if render is not None and value is not None:
+                literals[bind_name] = render(value)
         order: list[str] = []
 
         def number(match) -> str:
-            if match.group(1) not in order:
-                order.append(match.group(1))
-            return f"${order.index(match.group(1)) + 1}"
+            bind_name = match.group(1)
+            if bind_name in literals:
+                return literals[bind_name]
+            if bind_name not in order:
+                order.append(bind_name)
+            return f"${order.index(bind_name) + 1}"
 
         body = _NAMED.sub(number, self.sql).replace("%%", "%")
         # The types without lengths: the columns check those, as for any other statement.
@@ -97,10 +106,11 @@ class Statements:
         return prepared
 
 
-# The keys under which a connection's info names the Cursor holding statements back, and the
-# statements PREPAREd on that connection.
+# The keys under which a connection's info names the Cursor holding statements back, the
+# statements PREPAREd on that connection, and whether a failed batch left that list in doubt.
 HELD_BACK = "pdw_held_back"
 PREPARED_HERE = "pdw_prepared"
+PREPARED_UNSURE = "pdw_prepared_unsure"
 
 
 def send_held_back(connection, *_args) -> None:
@@ -151,15 +161,15 @@ class Cursor:
             self._info[HELD_BACK] = self
             # PREPAREd statements outlive transactions, even rolled-back ones, so the names kept
             # here stay true; a batch that failed part-way may have prepared some of its own, and
-            # the server is then asked which (`_forget_unsure`).
+            # the server is then asked which (`_ask_what_is_prepared`).
             self._prepared_here: set[str] = self._info.setdefault(PREPARED_HERE, set())
             self._preparing: list[str] = []
             # Only where psycopg prepares nothing itself: it may DEALLOCATE ALL after a rollback.
             self._prepares = driver.prepare_threshold is None
             if (self._prepares and driver.pgconn.transaction_status == TransactionStatus.IDLE
                     and not driver.autocommit):
-                if self._info.pop("pdw_prepared_unsure", False):
-                    self._forget_unsure(driver)
+                if self._info.pop(PREPARED_UNSURE, False):
+                    self._ask_what_is_prepared(driver)
                 # psycopg sends BEGIN in a round trip of its own before a transaction's first
                 # statement, but none in autocommit mode: the BEGIN is then held back like a write.
                 # COMMIT and ROLLBACK (psycopg's or SQLAlchemy's) still end the transaction, as
@@ -168,7 +178,7 @@ class Cursor:
                 driver.autocommit = True
                 self._pending.append(("BEGIN", None))
 
-    def _forget_unsure(self, driver) -> None:
+    def _ask_what_is_prepared(self, driver) -> None:
         self._prepared_here.clear()
         with driver.cursor() as cursor:
             cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'pdw\\_%%'")
@@ -203,7 +213,7 @@ class Cursor:
             self._client.execute(batch[0][0] if len(batch) == 1 else ";\n".join(sql for sql, _ in batch))
         except BaseException:
             if preparing:
-                self._info["pdw_prepared_unsure"] = True
+                self._info[PREPARED_UNSURE] = True
             raise
         self._prepared_here.update(preparing)
         last = len(batch) - 1

@@ -163,3 +163,21 @@ def test_starting_costs_three_round_trips_and_deciding_a_task_two(engine):
     # COMMIT. Plus, here, the calendar version read at every unit of work (the tests' setting;
     # once a second in production).
     assert run() == [3 + 1, 2 + 1, 2 + 1]
+
+
+def test_a_new_connection_prepares_its_statements_again(engine, database_url):
+    with engine.uow() as uow:
+        uow.cursor.run("receipt_first", {"day": date(2026, 3, 2)})
+        pid = uow.session.execute(text("select pg_backend_pid()")).scalar()
+        uow.commit()
+    admin = create_engine(database_url)
+    try:
+        with admin.connect() as c:
+            assert c.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+    finally:
+        admin.dispose()
+    with engine.uow() as uow:  # the pool replaces the closed connection, which has prepared nothing
+        uow.cursor.run("receipt_first", {"day": date(2026, 3, 3)})
+        assert uow.session.execute(text("select pg_backend_pid()")).scalar() != pid
+        uow.commit()
+    assert receipt_days(engine) == [date(2026, 3, 2), date(2026, 3, 3)]
