@@ -224,6 +224,24 @@ def save_draft(uow: UnitOfWork, actor: str, file_name: str, content: bytes, *, f
         return {"process_id": process_id, **_draft_dict(draft)}
 
 
+def process_forms(uow: UnitOfWork, actor: str, process_id: str) -> list[str]:
+    """The forms a process carries: those of its draft and of its newest version, by name.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        NotFound: the process has neither a draft nor a deployed version.
+    """
+    with uow.read():
+        session = uow.session
+        require_designer(session, actor)
+        draft = session.get(ProcessDraft, process_id)
+        deployed = session.scalar(select(ProcessDefinition.forms).where(ProcessDefinition.process_id == process_id)
+                                  .order_by(ProcessDefinition.version.desc()).limit(1))
+    if draft is None and deployed is None:
+        raise NotFound("process.not_found", process=process_id)
+    return sorted(set(draft.forms if draft is not None else {}) | set(deployed or {}))
+
+
 def form_schema(uow: UnitOfWork, actor: str, process_id: str, name: str) -> dict:
     """The JSON Schema a designer edits: the draft's, else the newest version's, else the forms folder's.
 
@@ -336,6 +354,6 @@ def deploy(uow: UnitOfWork, actor: str, file_name: str, content: bytes, forms: d
     return deployed
 
 
-__all__ = ["require_designer", "processes", "open_file", "version_forms", "palette", "check", "save_draft",
+__all__ = ["require_designer", "processes", "open_file", "version_forms", "palette", "process_forms", "check", "save_draft",
            "discard_draft", "deploy", "process_id_of", "form_schema", "save_form",
            "parse_form", "preview_form"]

@@ -61,7 +61,9 @@ def take(uow: UnitOfWork, *, limit: int = 100) -> list[Outgoing]:
     for r in rows:
         to = addresses.get(f"user:{r.recipient_user}" if r.recipient_user else r.recipient_group, set())
         if to:
-            mails.append(Outgoing(r.id, tuple(sorted(to)), messages.render(r.code, r.params, "zh")))
+            # Chinese first, English second, as the web app speaks.
+            mails.append(Outgoing(r.id, tuple(sorted(to)), messages.render(r.code, r.params, "zh") + "\n\n"
+                                  + messages.render(r.code, r.params, "en")))
     return mails
 
 

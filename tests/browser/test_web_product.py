@@ -144,3 +144,20 @@ def test_the_main_pages_hold_their_layout_and_have_no_serious_accessibility_viol
     assert fits(admin) and serious_violations(admin) == []
     admin.goto("/no-such-page")
     assert serious_violations(admin) == []
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_supervisor_and_designer_pages_have_no_serious_accessibility_violation(server, browser, width):
+    supervisor = sign_in(browser, server, "zhao.liu", width)
+    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment"):
+        supervisor.goto(path)
+        assert supervisor.locator("h1").count() == 1, path
+        assert serious_violations(supervisor) == [], path
+        assert fits(supervisor), path
+
+    designer = sign_in(browser, server, "sun.qi", width)
+    for path in ("/designer/", "/designer/processes/conditional_share", "/designer/processes/conditional_share/forms",
+                 "/designer/processes/conditional_share/edit"):
+        designer.goto(path)
+        assert designer.locator("h1").count() == 1, path
+        assert serious_violations(designer) == [], path

@@ -136,6 +136,14 @@ def test_the_application_diagram_is_on_the_applicants_page_and_its_json_for_thos
     assert client.get(f"/designer/applications/{started.instance_id}/diagram.json").status_code == 403
 
 
+def test_the_forms_page_without_a_form_named_lists_the_process_forms(designer_client):
+    page = designer_client.get("/designer/processes/web_share/forms")
+    assert page.status_code == 200
+    assert 'href="/designer/processes/web_share/forms?name=web/decision.json"' in page.text
+    assert "problem" not in page.text
+    assert designer_client.get("/designer/processes/no_such_process/forms").status_code == 404
+
+
 def test_the_designer_pages_read_in_english(designer_client):
     designer_client.get("/lang/en?next=/designer/")
     page = designer_client.get("/designer/processes/web_share").text
@@ -150,7 +158,7 @@ def test_the_designer_pages_in_english_show_no_chinese_but_peoples_names(demo_en
 
     designer_client = english(demo_engines, "sun.qi")
     written = tuple(u.display_name for u in DEMO_USERS)
-    for path in ("/designer/", "/designer/processes/conditional_share",
+    for path in ("/designer/", "/designer/processes/conditional_share", "/designer/processes/conditional_share/forms",
                  "/designer/processes/conditional_share/forms?name=conditional_share/review.json"):
         response = designer_client.get(path)
         assert response.status_code == 200, path

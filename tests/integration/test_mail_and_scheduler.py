@@ -84,7 +84,11 @@ def test_a_reminder_is_e_mailed_once_to_every_member_of_the_group(staffed, smtp_
     [(recipients, message)] = inbox.messages
     assert recipients == ["rita@sjj.example", "rob@sjj.example"]
     assert message["Subject"].startswith("【达州市公共数据】DZ2026021200001")
-    assert "将于 2026-02-26 届满（第二十条第二款）" in message.get_content()
+    body = message.get_content()
+    assert "将于 2026-02-26 届满（第二十条第二款）" in body
+    # English follows the Chinese.
+    chinese, english = body.split("\n\n", 1)
+    assert "届满" in chinese and "is due on 2026-02-26" in english
     with engine.uow().read() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Notification)
                                   .where(Notification.emailed_at.is_(None))) == 0

@@ -161,6 +161,10 @@ def discard(process_id: str):
 def form_editor(process_id: str):
     """A task's form: its JSON Schema, checked as one types, beside the form as reviewers will see it."""
     name = request.args.get("name", "")
+    if not name:
+        # Reached without a form named (the modeler links each task's form): the process's forms.
+        names = designer.process_forms(new_uow(), g.user.name, process_id)
+        return render_template("designer/forms.html", process_id=process_id, names=names)
     try:
         schema = designer.form_schema(new_uow(), g.user.name, process_id, name)
         problems = []
