@@ -13,13 +13,13 @@ from datetime import date, timedelta
 from pathlib import PurePath
 from xml.etree import ElementTree
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import messages
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
-                                       ProcessInstance, Urge)
+                                       ProcessDefinition, ProcessInstance, Urge)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import reports
 
@@ -252,12 +252,47 @@ def urge(uow: UnitOfWork, task_id: int, *, actor: str, note: str = "") -> UrgeVi
     return UrgeView(urge_id, task_id, row.instance_id, actor, holder, row.working_days_overdue, note)
 
 
+@dataclass(frozen=True)
+class PromiseView:
+    """A department's published 承诺时限 for a procedure, as the supervisor's page lists it."""
+
+    department: str
+    department_name: str
+    process_id: str
+    procedure: str | None
+    working_days: int
+    published_on: date
+    set_by: str
+
+
+def promises(uow: UnitOfWork, actor: str) -> list[PromiseView]:
+    """The published 承诺时限 a supervisor oversees (all, for those of the 主管部门), by department
+    and procedure.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    names = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.name).label("name"))
+             .group_by(ProcessDefinition.process_id).subquery())
+    with uow.read():
+        scope = reports.scope_of(uow, actor)
+        query = (select(DepartmentPromise, Department.name, names.c.name)
+                 .join(Department, Department.code == DepartmentPromise.department)
+                 .outerjoin(names, names.c.process_id == DepartmentPromise.process_id)
+                 .order_by(DepartmentPromise.department, DepartmentPromise.process_id))
+        if scope is not None:
+            query = query.where(DepartmentPromise.department == scope)
+        return [PromiseView(p.department, department_name, p.process_id, procedure, p.working_days, p.published_on,
+                            p.set_by) for p, department_name, procedure in uow.session.execute(query)]
+
+
 def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days: int, *, actor: str) -> None:
     """Record a department's published 承诺时限 for a procedure (working days from receipt);
     supervisors of the 主管部门 or of that department set it. 0 removes it.
 
     Raises:
-        NotFound: no such user or department.
+        NotFound: no such user, department or procedure.
         PermissionDenied: the user may not set it.
         InvalidInput: working days out of range.
     """
@@ -268,6 +303,9 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
         scope = reports.scope_of(uow, actor)
         if uow.session.get(Department, department) is None:
             raise NotFound("promise.department_unknown", department=department)
+        if uow.session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == process_id)
+                              .limit(1)) is None:
+            raise NotFound("process.not_found", process=process_id)
         if scope is not None and scope != department:
             raise PermissionDenied("urge.out_of_scope", task="-", department=scope)
         existing = uow.session.get(DepartmentPromise, (department, process_id))
@@ -321,5 +359,5 @@ def empty_groups_of_catalog(uow: UnitOfWork) -> list[GroupWarning]:
             for item in items if f"source_unit_handler@{item.source_unit}" in empty]
 
 
-__all__ = ["WatchReport", "UrgeView", "GroupWarning", "watch", "urge", "set_promise",
+__all__ = ["WatchReport", "UrgeView", "GroupWarning", "PromiseView", "watch", "urge", "promises", "set_promise",
            "empty_groups_of_bpmn", "empty_groups_of_catalog", "BULLETIN_AFTER_WORKING_DAYS"]

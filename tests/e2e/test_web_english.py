@@ -6,7 +6,7 @@ import io
 import re
 
 from engine.config import PROJECT_ROOT
-from engine.demo import DEMO_DATA, DEMO_USERS
+from engine.demo import DEMO_DATA, DEMO_USERS, DEPARTMENTS
 from engine.services import instances
 from engine_factory import FROZEN
 from test_web_search import APPLICATION, PASSWORDS
@@ -16,7 +16,7 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 def _user_data() -> tuple[str, ...]:
-    """What people entered: the application, the demo people's names, the catalog's entries, and
+    """What people entered: the application, the demo people's and organisations' names, the catalog's entries, and
     the titles and numbers of the State Council's holiday notices (documents' own names)."""
     catalog = [v for row in csv.DictReader(io.StringIO((DEMO_DATA / "catalog.csv").read_text(encoding="utf-8")))
                for k, v in row.items() if k not in ("share_attribute", "open_attribute") and v]
@@ -24,7 +24,9 @@ def _user_data() -> tuple[str, ...]:
                for m in re.findall(r'^(?:notice|title) = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)]
     refusal = ["该目录项仅限公安机关内部使用", "《公共数据共享目录》"]
     query = "人口"  # what the reviewer typed into the search box
-    return (*APPLICATION.values(), *(u.display_name for u in DEMO_USERS), *catalog, *notices, *refusal, "理由说明", query)
+    departments = [name for name, _kind in DEPARTMENTS.values()]  # organisations' own names
+    return (*APPLICATION.values(), *(u.display_name for u in DEMO_USERS), *departments, *catalog, *notices, *refusal,
+            "理由说明", query)
 
 
 def english(engines, name: str):
@@ -76,6 +78,9 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
         someone = english(demo_engines, name)
         home = someone.get("/", follow_redirects=True)
         assert stray_chinese(home.text, data) == [], name
+    supervisor = english(demo_engines, "zhao.liu")
+    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment", "/supervise/promises"):
+        check(supervisor, path, data)
     admin = english(demo_engines, "admin")
     calendar = check(admin, "/calendar/", data)
     for path in sorted(set(re.findall(r'href="(/calendar/\d{4})"', calendar))):

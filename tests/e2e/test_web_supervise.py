@@ -103,3 +103,34 @@ def test_the_assessment_is_a_printable_table_per_department(client, auth, engine
     row = re.search(r"<tr><td>sjj</td>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r">(\d+)<", row) == ["1", "0", "0", "1", "1"]
     assert client.get("/supervise/assessment.csv?period=quarter&year=2026&number=1").status_code == 200
+
+
+def test_a_supervisor_publishes_changes_and_withdraws_a_promised_time_limit(client, auth):
+    auth.login("zhao.liu")
+    assert "尚未公布承诺时限" in client.get("/supervise/promises").text
+    published = auth.post("/supervise/promises", "/supervise/promises",
+                          {"department": "sjj", "procedure": "web_share", "working_days": "3"}, follow_redirects=True)
+    assert flashes(published.text) == ["已公布承诺时限：3 个工作日。"]
+    assert re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", published.text) == ["3"]
+    changed = auth.post("/supervise/promises", "/supervise/promises",
+                        {"department": "sjj", "procedure": "web_share", "working_days": "5"}, follow_redirects=True)
+    assert re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", changed.text) == ["5"]
+    withdrawn = auth.post("/supervise/promises", "/supervise/promises",
+                          {"department": "sjj", "procedure": "web_share", "working_days": "0"}, follow_redirects=True)
+    assert flashes(withdrawn.text) == ["已撤回承诺时限。"] and "尚未公布承诺时限" in withdrawn.text
+
+
+def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_is_published(client, auth):
+    auth.login("zhao.liu")  # a supervisor of sjj
+    too_long = auth.post("/supervise/promises", "/supervise/promises",
+                         {"department": "sjj", "procedure": "web_share", "working_days": "61"}, follow_redirects=True)
+    [refused] = flashes(too_long.text)
+    assert "承诺时限未保存" in refused and "60" in refused
+    unknown = auth.post("/supervise/promises", "/supervise/promises",
+                        {"department": "sjj", "procedure": "no_such", "working_days": "3"}, follow_redirects=True)
+    [unknown_text] = flashes(unknown.text)
+    assert "no_such" in unknown_text
+    elsewhere = auth.post("/supervise/promises", "/supervise/promises",
+                          {"department": "gaj", "procedure": "web_share", "working_days": "3"}, follow_redirects=True)
+    assert flashes(elsewhere.text) == ["您只能督办本部门（sjj）的工作。"]
+    assert "尚未公布承诺时限" in unknown.text

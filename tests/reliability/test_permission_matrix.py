@@ -55,6 +55,7 @@ WEB = [
     ("GET", "/supervise/assessment.csv", "supervise.assessment", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/supervise/overdue.xlsx", "supervise.download", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/supervise/ontime", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    ("GET", "/supervise/promises", "supervise.promises", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/supervise/ontime.csv", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/designer/", "designer.index", {"anonymous": 302, **DESIGNERS, ALL: 403}),
     ("GET", "/designer/processes/web_share", "designer.process", {"anonymous": 302, **DESIGNERS, ALL: 403}),
@@ -104,7 +105,8 @@ BODIES = {
 # Web forms that change things, by POST only: claiming is checked by its effect below; the
 # others by their own tests in tests/e2e.
 WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim",
-             "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "designer.deploy",
+             "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "supervise.promise_set",
+             "designer.deploy",
              "designer.discard", "designer.form_preview", "designer.form_save", "designer.save_draft",
              "designer.upload", "designer.validate")
 # Served only to whoever may read the application; checked by tests/e2e/test_web_attachments.py.

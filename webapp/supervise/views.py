@@ -6,7 +6,7 @@ from datetime import date
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.permissions import may_supervise
 from engine.services import exports, reports, supervision
 from webapp.engine import get_engine, new_uow
@@ -138,3 +138,32 @@ def urge(task_id: int):
         flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder), "success")
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("supervise.index"))
+
+
+@bp.route("/promises")
+@login_required
+def promises():
+    """The departments' published 承诺时限, and a form to publish, change or withdraw one."""
+    return render_template("supervise/promises.html", promises=supervision.promises(new_uow(), g.user.name),
+                           choices=reports.choices(new_uow()))
+
+
+@bp.route("/promises", methods=("POST",))
+@login_required
+def promise_set():
+    """Publish a department's 承诺时限 for a procedure (0 working days withdraws it)."""
+    form = request.form
+    try:
+        days = int(form.get("working_days", ""))
+    except ValueError:
+        days = -1  # refused below, naming the field
+    try:
+        supervision.set_promise(new_uow(), form.get("department", ""), form.get("procedure", ""), days,
+                                actor=g.user.name)
+    except InvalidInput as err:
+        flash("；".join([describe(err), *err.field_texts(language()).values()]), "error")
+    except (NotFound, PermissionDenied) as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("已撤回承诺时限。") if days == 0 else _("已公布承诺时限：%(days)d 个工作日。", days=days), "success")
+    return redirect(url_for("supervise.promises"))
