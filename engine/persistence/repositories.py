@@ -217,10 +217,10 @@ def _definitions(dialect_name: str) -> dict:
 
 
 def _postgres_definitions() -> dict:
-    # On PostgreSQL, where each round trip counts, starting an application reserves its receipt
-    # number and its id in the round trip that reads the applicant; new task rows are followed
-    # by their candidate rows without waiting for their ids; and the audit chain is sealed by
-    # the database, so that no step waits for the head's hash (see AuditRepository.append).
+    # On PostgreSQL, where each round trip counts: an accepted application's receipt number and
+    # id are taken in one round trip (InstanceRepository.reserve); new task rows are followed by
+    # their candidate rows without waiting for their ids; and the audit chain is sealed by the
+    # database, so that no step waits for the head's hash (see AuditRepository.append).
     receipt = postgresql.insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1)
     chained = select(cast(bindparam("before", type_=Text), Text).label("before"),
                      cast(bindparam("after", type_=Text), Text).label("after")).subquery("v")

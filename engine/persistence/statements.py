@@ -151,6 +151,7 @@ class Cursor:
         # Statements held back, each with what receives its rows (None: nothing does).
         self._pending: list[tuple[str, Callable[[list], None] | None]] = []
         self._info = connection.info
+        self._prepares = False
         if self._batching:
             from psycopg import ClientCursor
             from psycopg.pq import TransactionStatus
