@@ -72,14 +72,20 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 def _postgres_engine(url: str, writer: bool) -> Engine:
     # An unreachable server fails in seconds, not minutes.
     connect_args = {"connect_timeout": 10}
+    options = {}
     if writer:
         # Units of work PREPARE their own statements on the writer's connections and send them
         # with their BEGIN and COMMIT (statements.Cursor); psycopg's own preparing would DEALLOCATE
         # them after a rollback.
         connect_args["prepare_threshold"] = None
-    engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args)
+    else:
+        # At READ COMMITTED every statement reads its own snapshot, in a transaction or not: a
+        # reader's BEGIN and ROLLBACK would be two round trips that change nothing.
+        options["isolation_level"] = "AUTOCOMMIT"
+    engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
     event.listen(engine, "before_cursor_execute", send_held_back)
-    event.listen(engine, "checkin", restore_transactions)
+    if writer:
+        event.listen(engine, "checkin", restore_transactions)
 
     @event.listens_for(engine, "checkout")
     def _alive(dbapi_connection, _record, _proxy):

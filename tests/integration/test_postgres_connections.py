@@ -181,3 +181,15 @@ def test_a_new_connection_prepares_its_statements_again(engine, database_url):
         assert uow.session.execute(text("select pg_backend_pid()")).scalar() != pid
         uow.commit()
     assert receipt_days(engine) == [date(2026, 3, 2), date(2026, 3, 3)]
+
+
+def test_reading_costs_one_round_trip_per_query_and_no_begin_or_rollback(engine):
+    with engine.uow().read() as uow:
+        uow.session.execute(text("select 1"))  # the pool's first connection
+    with counting(engine.db.engine) as trips:
+        with engine.uow().read() as uow:
+            uow.session.execute(select(func.count()).select_from(AuditEntry)).scalar()
+            uow.session.execute(select(func.count()).select_from(ReceiptCounter)).scalar()
+    # At READ COMMITTED each statement reads its own snapshot anyway: readers run in autocommit.
+    # Plus, here, the calendar version read at every unit of work (the tests' setting).
+    assert trips.count == 2 + 1
