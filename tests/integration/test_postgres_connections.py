@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, exc, func, select, text
 
 from engine.persistence.database import connect
 from engine.persistence.models import AuditEntry, ReceiptCounter
@@ -193,3 +193,22 @@ def test_reading_costs_one_round_trip_per_query_and_no_begin_or_rollback(engine)
     # At READ COMMITTED each statement reads its own snapshot anyway: readers run in autocommit.
     # Plus, here, the calendar version read at every unit of work (the tests' setting).
     assert trips.count == 2 + 1
+
+
+def test_a_connection_lost_in_the_middle_of_a_unit_of_work_is_replaced(engine, database_url):
+    admin = create_engine(database_url)
+    try:
+        # The lost connection surfaces from the step, or from rolling it back (SQLAlchemy's wrapper).
+        with pytest.raises((psycopg.OperationalError, exc.OperationalError)):
+            with engine.uow() as uow:
+                uow.cursor.run("receipt_first", {"day": date(2026, 3, 2)})  # BEGIN sent, autocommit on
+                pid = uow.session.execute(text("select pg_backend_pid()")).scalar()
+                with admin.connect() as c:
+                    assert c.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+                uow.cursor.run("receipt_first", {"day": date(2026, 3, 3)})
+    finally:
+        admin.dispose()
+    with engine.uow() as uow:
+        uow.cursor.run("receipt_first", {"day": date(2026, 3, 4)})
+        uow.commit()
+    assert receipt_days(engine) == [date(2026, 3, 4)]
