@@ -5,6 +5,7 @@ import csv
 import io
 import re
 
+from engine.calendar.statute import load_statute
 from engine.config import PROJECT_ROOT
 from engine.demo import DEMO_DATA, DEMO_USERS, DEPARTMENTS
 from engine.services import instances
@@ -17,11 +18,12 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 
 def _user_data() -> tuple[str, ...]:
     """What people entered: the application, the demo people's and organisations' names, the catalog's entries, and
-    the titles and numbers of the State Council's holiday notices (documents' own names)."""
+    the titles and numbers of the State Council's holiday notices and the Measures (documents' own names)."""
     catalog = [v for row in csv.DictReader(io.StringIO((DEMO_DATA / "catalog.csv").read_text(encoding="utf-8")))
                for k, v in row.items() if k not in ("share_attribute", "open_attribute") and v]
     notices = [m for path in (PROJECT_ROOT / "engine" / "calendar" / "arrangements").glob("*.toml")
                for m in re.findall(r'^(?:notice|title) = "([^"]+)"', path.read_text(encoding="utf-8"), re.M)]
+    notices.append(load_statute().document)  # the Measures' own number, 达市府规〔2025〕1号
     refusal = ["该目录项仅限公安机关内部使用", "《公共数据共享目录》"]
     query = "人口"  # what the reviewer typed into the search box
     departments = [name for name, _kind in DEPARTMENTS.values()]  # organisations' own names
@@ -55,6 +57,7 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
     AuthActions(applicant).post(location, f"{location}/attachments", {"attachment": (io.BytesIO(PDF), "licence.pdf")},
                                 content_type="multipart/form-data")
     check(applicant, location, data)
+    check(applicant, f"{location}/reply", data)
     check(applicant, "/portal/", data)
 
     reviewer = english(demo_engines, "li.si")
@@ -79,7 +82,8 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
         home = someone.get("/", follow_redirects=True)
         assert stray_chinese(home.text, data) == [], name
     supervisor = english(demo_engines, "zhao.liu")
-    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment", "/supervise/promises"):
+    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment", "/supervise/promises",
+                 location.replace("/portal/", "/supervise/")):
         check(supervisor, path, data)
     admin = english(demo_engines, "admin")
     calendar = check(admin, "/calendar/", data)
