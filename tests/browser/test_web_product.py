@@ -148,8 +148,16 @@ def test_the_main_pages_hold_their_layout_and_have_no_serious_accessibility_viol
 
 @pytest.mark.parametrize("width", [1366, 390])
 def test_the_supervisor_and_designer_pages_have_no_serious_accessibility_violation(server, browser, width):
+    applicant = sign_in(browser, server, "zhang.san", width)
+    apply_for_population_data(applicant)
+    application = applicant.url
+    for path in (f"{application}/reply", "/notifications/"):
+        applicant.goto(path)
+        assert serious_violations(applicant) == [], path
+
     supervisor = sign_in(browser, server, "zhao.liu", width)
-    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment"):
+    for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment", "/supervise/promises",
+                 application.replace("/portal/", "/supervise/")):
         supervisor.goto(path)
         assert supervisor.locator("h1").count() == 1, path
         assert serious_violations(supervisor) == [], path
