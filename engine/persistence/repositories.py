@@ -292,11 +292,7 @@ class InstanceRepository:
 
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
-        return self._applicant_and_process(self._uow.cursor.one("applicant_and_process",
-                                                                {"name": name, "process_id": process_id}))
-
-    @staticmethod
-    def _applicant_and_process(row: dict) -> tuple[UserRow | None, DefinitionRow | None]:
+        row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
         user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"], row["display_name"],
                        row["department_name"]) if row["name"] is not None else None
         definition = DefinitionRow(row["id"], row["version"], row["properties"], row["process_name"]) \

@@ -104,6 +104,12 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
     return deployed
 
 
+def procedure_names():
+    """A query of every deployed procedure's id and name (one row each, as `process_id`, `name`)."""
+    return (select(ProcessDefinition.process_id, func.max(ProcessDefinition.name).label("name"))
+            .group_by(ProcessDefinition.process_id))
+
+
 def list_definitions(uow: UnitOfWork) -> list[dict]:
     """The newest version of every deployed process."""
     with uow.read():

@@ -18,7 +18,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance, TaskCandidate, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import attachments, instances, notifications, reports, search
+from engine.services import attachments, definitions, instances, notifications, reports, search
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -279,8 +279,7 @@ def page(uow: UnitOfWork, actor: str, query: InboxQuery = InboxQuery()) -> Inbox
                 break
         names = dict(session.execute(select(_d.c.id, _d.c.name).where(
             _d.c.id.in_({r.definition_id for _, r in found}))).all()) if found else {}
-        procedures = [(p, n) for p, n in session.execute(
-            select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id).order_by(_d.c.process_id))]
+        procedures = [(p, n) for p, n in session.execute(definitions.procedure_names().order_by(_d.c.process_id))]
         unread = notifications.unread_in(uow, actor, groups)
         counts = tab_counts(session, groups, actor)
         applicants = {login: (name, organisation) for login, name, organisation in session.execute(

@@ -23,6 +23,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import definitions
 from engine.services.users import require_user
 
 _t = HumanTask.__table__
@@ -530,8 +531,7 @@ def choices(uow: UnitOfWork) -> dict:
     with uow.read():
         session = uow.session
         return {"procedures": [(p, n) for p, n in session.execute(
-                    select(_d.c.process_id, func.max(_d.c.name)).group_by(_d.c.process_id)
-                    .order_by(_d.c.process_id))],
+                    definitions.procedure_names().order_by(_d.c.process_id))],
                 "departments": [(c, n) for c, n in session.execute(
                     select(Department.code, Department.name).order_by(Department.code))]}
 

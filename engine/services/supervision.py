@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import PurePath
 from xml.etree import ElementTree
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import messages
@@ -21,7 +21,7 @@ from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Pr
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
                                        ProcessDefinition, ProcessInstance, Urge)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import reports
+from engine.services import definitions, reports
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
@@ -273,8 +273,7 @@ def promises(uow: UnitOfWork, actor: str) -> list[PromiseView]:
         NotFound: no such user.
         PermissionDenied: the user is no supervisor.
     """
-    names = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.name).label("name"))
-             .group_by(ProcessDefinition.process_id).subquery())
+    names = definitions.procedure_names().subquery()
     with uow.read():
         scope = reports.scope_of(uow, actor)
         query = (select(DepartmentPromise, Department.name, names.c.name)
