@@ -18,3 +18,11 @@ def serving(app):
     finally:
         httpd.shutdown()
         thread.join()
+
+
+def follow(page, target) -> None:
+    """Clicks `target`, a link or a form's button, and waits until the page it leads to has loaded
+    and run its deferred scripts. Without the wait, a count, a visibility or a page's text read at
+    once may still see the page before, or the new page before its script has hidden a field."""
+    with page.expect_navigation():
+        target.click()

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine.services import instances  # noqa: E402
+from browser_helpers import follow  # noqa: E402
 from test_web_browser import sign_in  # noqa: E402
 from web_helpers import Engines, make_app, prepare  # noqa: E402
 
@@ -42,14 +43,13 @@ def late_server(sqlite_url):
 
 def test_a_supervisor_finds_the_overdue_application_drills_down_and_downloads_it(late_server, browser, tmp_path):
     page = sign_in(browser, late_server, "zhao.liu")
-    page.get_by_role("link", name="督办").click()
+    follow(page, page.get_by_role("link", name="督办"))
     overdue = page.locator("section", has=page.get_by_role("heading", name="已逾期（1）"))
     row = overdue.get_by_role("row", name="DZ2026021200001")
     assert "2026-02-26" in row.inner_text() and "第二十条第二款" in row.inner_text()
     expect(row.locator(".light-red")).to_have_count(1)
 
-    row.get_by_role("link", name="DZ2026021200001").click()
-    # Waits for the drill-down to load (a count taken at once may still see the list).
+    follow(page, row.get_by_role("link", name="DZ2026021200001"))
     expect(page.get_by_role("heading", name="办理过程")).to_have_count(1)
     assert "提交申请" in page.locator(".timeline").inner_text()
 
@@ -63,6 +63,6 @@ def test_a_supervisor_finds_the_overdue_application_drills_down_and_downloads_it
     record = dict(zip(rows[0], rows[1]))
     assert (record["受理编号"], record["截止日期"], record["逾期工作日"]) == ("DZ2026021200001", "2026-02-26", 3)
 
-    page.get_by_role("link", name="按期答复率").click()
+    follow(page, page.get_by_role("link", name="按期答复率"))
     # The page's own script draws the chart with the app's copy of chart.js once both have loaded.
     expect(page.locator("#ontime-chart")).to_have_attribute("data-drawn", "4")

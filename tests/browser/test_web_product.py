@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine.demo import DEMO_USERS  # noqa: E402
-from browser_helpers import serving  # noqa: E402
+from browser_helpers import follow, serving  # noqa: E402
 from web_helpers import DemoEngines, make_app, seed_demo  # noqa: E402
 
 pytestmark = pytest.mark.browser
@@ -36,8 +36,7 @@ def sign_in(browser, base: str, name: str, width: int = 1366):
     page.goto("/auth/login")
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(PASSWORDS[name])
-    with page.expect_navigation():
-        page.get_by_role("button", name="登录").click()
+    follow(page, page.get_by_role("button", name="登录"))
     return page
 
 
@@ -53,8 +52,7 @@ def apply_for_population_data(page, reason: str = "核验企业法定代表人�
     page.get_by_label("用途").fill("登记审查")
     page.get_by_label("申请使用范围（字段、对象）").fill("姓名、身份证号")
     page.get_by_label("申请使用期限至").fill("2026-12-31")
-    with page.expect_navigation():
-        page.get_by_role("button", name="提交申请").click()
+    follow(page, page.get_by_role("button", name="提交申请"))
     assert "申请已受理" in page.locator(".flash").first.inner_text()
 
 
@@ -81,23 +79,23 @@ def test_an_applicant_picks_attaches_withdraws_and_reads_a_refusal_without_inter
     document = tmp_path / "营业执照.pdf"
     document.write_bytes(b"%PDF-1.7\n%%EOF\n")
     applicant.get_by_label("上传材料").set_input_files(document)
-    applicant.get_by_role("button", name="上传", exact=True).click()
+    follow(applicant, applicant.get_by_role("button", name="上传", exact=True))
     assert "附件已上传" in applicant.locator(".flash").first.inner_text()
     assert applicant.get_by_role("link", name="营业执照.pdf").count() == 1
 
     apply_for_population_data(applicant, reason="第二件申请")
     applicant.get_by_label("撤回理由").fill("已通过其他渠道获取")
-    applicant.get_by_role("button", name="撤回申请").click()
+    follow(applicant, applicant.get_by_role("button", name="撤回申请"))
     assert "申请已撤回" in applicant.locator(".flash").first.inner_text()
     assert "已撤回" in applicant.locator(".facts").inner_text()
 
     reviewer = sign_in(browser, server, "li.si")
     for query in ("人口基础信息", "张三"):
         reviewer.get_by_label("搜索申请内容").fill(query)
-        reviewer.get_by_role("button", name="筛选").click()
+        follow(reviewer, reviewer.get_by_role("button", name="筛选"))
         assert reviewer.get_by_role("link", name="DZ2026030200001", exact=True).count() == 1, query
         assert reviewer.get_by_role("link", name="DZ2026030200002", exact=True).count() == 0, query  # withdrawn
-    reviewer.get_by_role("button", name="认领 DZ2026030200001").click()
+    follow(reviewer, reviewer.get_by_role("button", name="认领 DZ2026030200001"))
     assert reviewer.get_by_role("link", name="营业执照.pdf").count() == 1
     assert "达州市市场监督管理局" in reviewer.content() and "仅限履行法定职责所需字段" in reviewer.content()
 
@@ -110,7 +108,7 @@ def test_an_applicant_picks_attaches_withdraws_and_reads_a_refusal_without_inter
     reviewer.get_by_label("不予共享的理由").fill("该目录项仅限公安机关内部使用")
     reviewer.get_by_label("依据（法律法规规章或国家有关规定、目录条件）").fill("《公共数据共享目录》")
     reviewer.get_by_label("备注").fill("内部备注：申请单位此前有违规记录")
-    reviewer.get_by_role("button", name="提交办理结果").click()
+    follow(reviewer, reviewer.get_by_role("button", name="提交办理结果"))
     assert "已办理完成" in reviewer.locator(".flash").first.inner_text()
 
     applicant.goto(first)
@@ -132,8 +130,7 @@ def test_the_main_pages_hold_their_layout_and_have_no_serious_accessibility_viol
 
     reviewer = sign_in(browser, server, "li.si", width)
     assert fits(reviewer) and serious_violations(reviewer) == []
-    with reviewer.expect_navigation():
-        reviewer.get_by_role("link", name="DZ2026030200001", exact=True).click()
+    follow(reviewer, reviewer.get_by_role("link", name="DZ2026030200001", exact=True))
     assert fits(reviewer), "a 300-character value widens the task page"
     assert serious_violations(reviewer) == []
     reviewer.goto("/lang/en?next=/inbox/")
