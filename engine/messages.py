@@ -58,6 +58,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                           "申请不予受理。",
                                           "{received} is outside the period the Measures are in force ({since} to "
                                           "{until}, {article}): the application is not received"),
+    "application.related_unknown": ("您可查阅的申请中没有受理编号为 {number} 的申请。",
+                                    "none of the applications you may read has the receipt number {number}"),
     "application.catalog_item_unknown": ("公共数据目录中没有编码为 {code} 的数据。", "no catalog item '{code}'"),
     "application.catalog_item_not_open": ("目录编码 {code} 的数据未开放（{attribute}），不能对其提出开放数据异议"
                                           "（第二十八条第二款）。",

@@ -7,10 +7,14 @@ Each check reads data, never a process's name:
   a catalog item; with `catalogItemOpen` = `true` the item must be open data (Art. 28 para. 2
   is an objection to *opened* data);
 - a date field of the start form marked `"x-notPast": true` may not lie before the day of receipt
-  (a requested end date already gone).
+  (a requested end date already gone);
+- the process property `relatedReceiptField` names the application field that, when given, must
+  be the receipt number of an application the applicant may read (a dispute under Art. 47 para. 2
+  cites the application it is about; someone else's application is not disclosed as existing).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from engine.calendar.statute import load_statute
@@ -33,9 +37,15 @@ def check_in_force(received_on: date) -> None:
                        article=statute.article)
 
 
-def problems(session, properties: dict, schema: dict | None, data: dict, received_on: date) -> list[Problem]:
-    """What is wrong with an application that its form alone cannot tell, one problem per field."""
+def problems(session, properties: dict, schema: dict | None, data: dict, received_on: date,
+             may_cite: Callable[[str], bool]) -> list[Problem]:
+    """What is wrong with an application that its form alone cannot tell, one problem per field;
+    `may_cite(number)` tells whether the applicant may read the application with that receipt number."""
     found = []
+    related = properties.get("relatedReceiptField")
+    number = data.get(related) if related else None
+    if isinstance(number, str) and number and not may_cite(number):
+        found.append(Problem("application.related_unknown", {"number": number}, field=related))
     field = properties.get("catalogItemField")
     code = data.get(field) if field else None
     if isinstance(code, str) and code:

@@ -69,8 +69,12 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
         if form is not None:
             problems += check_submission(form, data)
-        problems += admission.problems(session, definition.properties, form.schema if form is not None else None,
-                                       data, received_on)
+        reported = {p.field for p in problems}
+        # One problem per field: a value the form already refuses is not looked up as well.
+        problems += [p for p in admission.problems(session, definition.properties,
+                                                   form.schema if form is not None else None, data, received_on,
+                                                   lambda number: _may_read_receipt(session, user, number))
+                     if p.field not in reported]
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
         if not permissions.may_start(user.roles, definition.properties, kind, data):
@@ -272,6 +276,14 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
                          after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)})
         uow.commit()
     return {"id": instance_id, "status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)}
+
+
+def _may_read_receipt(session, user, number: str) -> bool:
+    """True when `number` is the receipt number of an application `user` may read."""
+    row = session.execute(select(ProcessInstance.id, ProcessInstance.started_by)
+                          .where(ProcessInstance.receipt_number == number)).first()
+    return row is not None and permissions.may_see_application(
+        user, started_by=row.started_by, tasks=access_rows(session, row.id))
 
 
 def access_rows(session, instance_id: int) -> list:

@@ -25,6 +25,13 @@ def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
                                                                 and bool(groups & set(task.candidate_groups))))
 
 
+def startable(session, user) -> list[ProcessDefinition]:
+    """The newest version of each procedure `user` may apply through (it has a start form)."""
+    kind = account_kind_of(session, user)
+    return [d for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
+            if permissions.may_start(user.roles, d.properties, kind) and d.properties.get("startForm")]
+
+
 def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
     """The procedures `actor` may start, their newest applications with open steps, and their to-dos.
 
@@ -36,10 +43,7 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         session = uow.session
         user = require_user(session, actor)
         groups = set(permissions.groups_of(user))
-        kind = account_kind_of(session, user)
-        procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
-                      for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
-                      if permissions.may_start(user.roles, d.properties, kind) and d.properties.get("startForm")]
+        procedures = [{"process_id": d.process_id, "name": d.name or d.process_id} for d in startable(session, user)]
         rows = session.execute(
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)

@@ -16,7 +16,7 @@ from engine.clock import SHANGHAI
 from engine.errors import NotFound
 from engine.persistence.models import Department, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances
+from engine.services import instances, portal
 from engine.services.users import require_user
 
 # Fields every reply shows in their own place rather than among the details.
@@ -29,8 +29,10 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     Returns:
         `application` (receipt, procedure, dates), `clock` (the statutory deadline, its rule and
         article), `authority` (the unit that decides), `reply` (None until given: when, late days,
-        decision and its wording, reasons, basis, details) and `extension` (None unless extended:
-        the reason, the original and the new deadline).
+        decision and its wording, reasons, basis, details), `extension` (None unless extended:
+        the reason, the original and the new deadline) and `dispute` (None, or once replied the
+        procedure through which the applicant may dispute it: process id, name and the field
+        that takes the receipt number).
 
     Raises:
         NotFound: no such application, or one the user may not read (permissions.may_see_application).
@@ -47,6 +49,8 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         definition = session.get(ProcessDefinition, session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
         authority = session.get(Department, shown["department"]) if shown["department"] else None
+        dispute = _dispute(session, user, definition.process_id) if shown["statutory"] and \
+            shown["statutory"].get("replied_at") else None
     forms = definition.forms or {}
     clock = shown["statutory"] or {}
     data = shown["data"]
@@ -65,7 +69,19 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         "reply": _reply(clock, data, shown["tasks"], forms),
         "extension": {"reason": data.get("extension_reason"), "from": clock.get("extended_from"),
                       "to": clock.get("due_date")} if clock.get("extended_from") else None,
+        "dispute": dispute,
     }
+
+
+def _dispute(session, user, process_id: str) -> dict | None:
+    """Where `user` may take a dispute about a reply of `process_id` (Art. 47 para. 2): the
+    procedure that cites an application by its receipt number (`relatedReceiptField`), if any."""
+    for definition in portal.startable(session, user):
+        field = definition.properties.get("relatedReceiptField")
+        if field and definition.process_id != process_id:
+            return {"process_id": definition.process_id, "name": definition.name or definition.process_id,
+                    "field": field}
+    return None
 
 
 def _reply(clock: dict, data: dict, tasks: list[dict], forms: dict) -> dict | None:

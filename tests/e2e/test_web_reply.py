@@ -34,11 +34,17 @@ def _client(engine, name: str, password: str):
     return client
 
 
-def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines):
+def _refused_at_once(demo_engines):
+    """zhang.san's application for GA-002 (不予共享 in the catalog), refused at receipt; the engine
+    and zhang.san's signed-in client."""
     engine = demo_engines.at()
     started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
                               data={"catalog_item": "GA-002", **SHARE})
-    client = _client(engine, "zhang.san", "zhangsan-demo")
+    return started, engine, _client(engine, "zhang.san", "zhangsan-demo")
+
+
+def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines):
+    started, _, client = _refused_at_once(demo_engines)
 
     page = client.get(f"/portal/applications/{started.instance_id}/reply").text
 
@@ -89,3 +95,37 @@ def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_i
     page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text
 
     assert "申请的法定答复期限" in page and "2026-03-16" in page and "由 2026-03-09 延长" in page
+
+
+def test_a_replied_applicant_is_offered_a_dispute_that_names_the_application_and_may_bring_it(demo_engines):
+    started, engine, client = _refused_at_once(demo_engines)
+
+    page = client.get(f"/portal/applications/{started.instance_id}/reply").text
+    link = f"/portal/apply/dispute_coordination?related_receipt={started.receipt_number}"
+    assert "对答复有争议的，可以提请公共数据主管部门协调解决（第四十七条第二款）" in page and link in page
+    form = client.get(link).text
+    assert 'name="related_receipt"' in form and f'value="{started.receipt_number}"' in form
+
+    sent = AuthActions(client).post(link, "/portal/apply/dispute_coordination", data={
+        "dispute_area": "sharing", "counterparty": "达州市公安局", "related_receipt": started.receipt_number,
+        "data_name": "居民身份证信息", "matters": "目录将该数据列为不予共享，本局认为应有条件共享",
+        "request": "请协调数源单位重新评估共享属性"})
+    assert sent.status_code == 302
+    [dispute] = [i for i in instances.list_instances(engine.uow(), process_id="dispute_coordination")]
+    assert instances.show(engine.uow(), dispute["id"])["data"]["related_receipt"] == started.receipt_number
+
+
+def test_no_dispute_is_offered_before_a_reply_nor_on_the_dispute_s_own_reply(demo_engines):
+    started, engine = _extended(demo_engines)
+    client = _client(engine, "zhang.san", "zhangsan-demo")
+    assert "dispute_coordination" not in client.get(f"/portal/applications/{started.instance_id}/reply").text
+
+    dispute = instances.start(engine.uow(), "dispute_coordination", actor="zhang.san", data={
+        "dispute_area": "use", "counterparty": "某公司", "data_name": "企业登记信息", "matters": "超范围使用",
+        "request": "请协调停止超范围使用"})
+    [accept] = tasks.list_tasks(engine.uow(), instance_id=dispute.instance_id)
+    tasks.claim(engine.uow(), accept["id"], actor="li.si")
+    tasks.complete(engine.uow(), accept["id"], actor="li.si",
+                   data={"decision": "decline", "reason": "不属于本办法所称争议", "basis": "第四十七条第二款"})
+    page = client.get(f"/portal/applications/{dispute.instance_id}/reply").text
+    assert "不予受理" in page and "对答复有争议的" not in page

@@ -42,6 +42,11 @@ def apply(process_id: str):
             flash(_("申请已受理，受理编号：%(number)s。请妥善保存。", number=result.receipt_number), "success")
             return redirect(url_for("portal.application", instance_id=result.instance_id))
     form = portal.start_form(new_uow(), g.user.name, process_id)
+    if request.method == "GET":
+        # A link may fill in fields of the form (the formal reply's link to a dispute names the
+        # application it is about); they are checked like typed ones when the form is sent.
+        values = {name: value for name, value in request.args.items()
+                  if name in (form["schema"].get("properties") or {})}
     catalog = [(c["code"], f"{c['name']} · {term(c['source_unit'])} · {c['code']}") for c in form["catalog"]]
     return render_template("portal/apply.html", form=form,
                            fields=schema_form.fields(form["schema"], values, errors, catalog), errors=errors), status
