@@ -211,6 +211,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "statutory.extension_late": ("法定答复期限已于 {due} 届满（{article}），不能再延长，请直接作出答复。",
                                  "the statutory reply period ended on {due} ({article}): it can no longer be "
                                  "extended; reply now"),
+    "bpmn.property_field_unknown": ("流程属性「{property}」引用的字段「{field}」不在开始表单中（表单字段：{known}）。",
+                                    "process property '{property}' names the field '{field}', which the start form "
+                                    "lacks (its fields: {known})"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
     "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
                              "the engine does not run scripts in '{language}': PDW runs Python scripts only "

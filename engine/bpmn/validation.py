@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.budgets import Budgets
-from engine.permissions import ROLES
+from engine.permissions import APPLICANT_KINDS, ROLES
 from engine.bpmn.parser import PdwBpmnParser
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
@@ -55,6 +55,8 @@ SUPPORTED_EVENT_DEFINITIONS = {
 # which every modeler writes and SpiffWorkflow reads as the process's do.
 SUBPROCESS_PARTS = {"incoming", "outgoing"}
 USER_TASKS = ("userTask", "manualTask")
+# Process properties whose value is a field of the start form (engine.services.admission).
+FIELD_PROPERTIES = ("catalogItemField", "relatedReceiptField")
 # The script languages the engine runs; a script task naming another would be run as Python.
 SCRIPT_FORMATS = {"", "python", "python3", "text/x-python"}
 
@@ -232,7 +234,21 @@ class _Checker:
                 form = self.properties(el).get("formJsonSchemaFilename")
                 if form:
                     self.form(el, form, info.forms)
+                    self.start_form_fields(proc, info.forms.get(form))
         return info
+
+    def start_form_fields(self, proc, schema: dict | None) -> None:
+        # The door checks and narrowed applicant kinds read these fields of the application; one
+        # the start form lacks would make its check silently never apply.
+        if schema is None:
+            return
+        fields = set((schema.get("properties") or {}))
+        for prop in proc.xpath("./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property",
+                               namespaces=NS):
+            named = _field_named(prop.get("name") or "", prop.get("value", ""))
+            if named is not None and named not in fields:
+                self.report(proc, "bpmn.property_field_unknown", at=prop, property=prop.get("name"), field=named,
+                            known=", ".join(sorted(fields)) or "-")
 
     def statutory_extension(self, el, governing: str | None) -> None:
         # An extension moves the process's own statutory clock (engine.services.statutory).
@@ -647,3 +663,12 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
                                 warnings=checker.warnings)
     return ValidationResult(file_name, [], processes, parser, warnings=checker.warnings)
 
+
+def _field_named(prop: str, value: str) -> str | None:
+    """The start-form field a process property names, if it names one: the value of a
+    FIELD_PROPERTIES entry, or FIELD of `applicantKinds:FIELD=VALUE`."""
+    if prop in FIELD_PROPERTIES:
+        return value
+    if prop.startswith(APPLICANT_KINDS + ":"):
+        return prop.removeprefix(APPLICANT_KINDS + ":").partition("=")[0]
+    return None

@@ -468,3 +468,20 @@ def test_an_unknown_statutory_rule_of_a_process_is_refused():
     result = validate(_clocked("art99_made_up", "art20_share_extension"))
     assert [(p.code, p.element) for p in result.problems] == [("bpmn.rule_unknown", "p"),
                                                               ("bpmn.extension_unrelated", "extend")]
+
+
+def test_a_process_property_naming_a_field_the_start_form_lacks_is_refused():
+    body = '''    <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="catalogItemField" value="catalog_item"/>
+        <spiffworkflow:property name="relatedReceiptField" value="related_receipt"/>
+        <spiffworkflow:property name="applicantKinds:kind=share" value="government"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="s"><bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="test/application.json"/>
+      </spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>'''
+    found = messages(validate(wrap(body)))
+    assert len(found) == 3, found
+    for prop, field in (("catalogItemField", "catalog_item"), ("relatedReceiptField", "related_receipt"),
+                        ("applicantKinds:kind=share", "kind")):
+        assert any(f"process property '{prop}' names the field '{field}', which the start form lacks" in m
+                   for m in found), (prop, found)
