@@ -70,6 +70,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "catalog.personal_information_open": ("敏感级别为「个人信息」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",
                                           "data of sensitivity level 个人信息 (personal information) cannot be "
                                           "listed 无条件开放 (Art. 24 para. 3, 25)"),
+    "assessment.refused": ("评估结果未被目录采纳：有 {count} 处需要补充。",
+                           "the assessment cannot go into the catalog ({count} problem(s))"),
+    "assessment.field_needed": ("列为「{attribute}」时必须填写此项（第十九条第二款、第二十五条）。",
+                                "needed when the data is listed as {attribute} (Art. 19(2), Art. 25)"),
     "listing.refused": ("未纳入开放责任清单：有 {count} 处需要补充。", "not listed for opening ({count} problem(s))"),
     "listing.release_missing": ("「{item}」原列为不予开放：开放前须记录脱密脱敏处理情况和权利人同意（谁、何时、凭证）"
                                 "（第二十四条第三款、第二十五条）。",

@@ -151,23 +151,88 @@ def _check_release(context: OperationContext, item: CatalogItem, attribute: str,
     """Art. 24 para. 3 and 25: personal information is never opened unconditionally, and an item
     listed 不予开放 is opened only with a record of its desensitisation and the rights holders'
     consent. A refusal undoes the decision, which stays open to be completed."""
+    problems = _release_problems(item, attribute, params, attribute_field="attribute")
+    if problems:
+        raise InvalidInput("listing.refused", problems, count=len(problems))
+    _record_release(context, item, attribute, params)
+
+
+def _release_problems(item: CatalogItem, attribute: str, params: dict, *, attribute_field: str) -> list[Problem]:
+    """What stops `item` being opened as `attribute` (Art. 24 para. 3, 25), each naming its field."""
     if attribute == "无条件开放" and item.sensitivity_level == PERSONAL_INFORMATION:
-        raise InvalidInput("listing.refused", [Problem("catalog.personal_information_open", field="attribute")],
-                           count=1)
-    if item.open_attribute != "不予开放":
-        return
+        return [Problem("catalog.personal_information_open", field=attribute_field)]
+    if item.open_attribute != "不予开放" or attribute not in _LIST_ATTRIBUTES["open"][2]:
+        return []
     missing = [name for name in _RELEASE_FIELDS if not str(params.get(name) or "").strip()]
-    consent_date = _date_or_none(params.get("consent_date"))
-    if consent_date is None and "consent_date" not in missing:
+    if _date_or_none(params.get("consent_date")) is None and "consent_date" not in missing:
         missing.append("consent_date")
-    if missing:
-        raise InvalidInput("listing.refused", [Problem("listing.release_missing", {"item": item.code}, field=name)
-                                               for name in missing], count=len(missing))
+    return [Problem("listing.release_missing", {"item": item.code}, field=name) for name in missing]
+
+
+def _record_release(context: OperationContext, item: CatalogItem, attribute: str, params: dict) -> None:
     context.session.add(CatalogRelease(
         catalog_item=item.code, instance_id=context.instance_id() if context.instance is not None else None,
         attribute=attribute,
         desensitisation=str(params["desensitisation"]), consent_holders=str(params["consent_holders"]),
-        consent_date=consent_date, consent_evidence=str(params["consent_evidence"]), recorded_at=context.now))
+        consent_date=_date_or_none(params["consent_date"]), consent_evidence=str(params["consent_evidence"]),
+        recorded_at=context.now))
+
+
+_SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
+_OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
+
+
+def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
+    """What is wrong with a source unit's assessment of `item` (Art. 19 para. 2, 24 para. 3, 25),
+    each problem naming the field of the assessment form."""
+    share, opening = params.get("share_attribute"), params.get("open_attribute")
+    if share not in _SHARE_ATTRIBUTES or opening not in _OPEN_ATTRIBUTES:
+        raise OperationError(f"assessment of '{item.code}': share_attribute must be one of {', '.join(_SHARE_ATTRIBUTES)}"
+                             f" and open_attribute one of {', '.join(_OPEN_ATTRIBUTES)}")
+    needed = {"有条件共享": ("share_conditions", "share_reason"), "不予共享": ("share_basis",),
+              "有条件开放": ("open_conditions",)}
+    problems = [Problem("assessment.field_needed", {"attribute": attribute}, field=name)
+                for attribute in (share, opening) for name in needed.get(attribute, ())
+                if not str(params.get(name) or "").strip()]
+    if opening != item.open_attribute:
+        problems += _release_problems(item, opening, params, attribute_field="open_attribute")
+    return problems
+
+
+def check_assessment(context: OperationContext, params: dict) -> dict:
+    """Refuse, field by field, an assessment of `catalog_item` that the catalog could not take, so
+    the source unit completes it before the authority reviews it; changes nothing."""
+    item = _item(context, params)
+    problems = _assessment_problems(item, params)
+    if problems:
+        raise InvalidInput("assessment.refused", problems, count=len(problems))
+    return {"catalog_item": item.code, "share_attribute": params["share_attribute"],
+            "open_attribute": params["open_attribute"],
+            "changed": [name for name, old in (("share_attribute", item.share_attribute),
+                                               ("open_attribute", item.open_attribute))
+                        if params[name] != old]}
+
+
+def apply_assessment(context: OperationContext, params: dict) -> dict:
+    """Write an approved assessment into the catalog (Art. 19 para. 2, 25): both attributes with
+    their conditions and basis; opening data listed 不予开放 records its release (desensitisation
+    and the rights holders' consent). Checked again, as the catalog may have changed meanwhile."""
+    item = _item(context, params)
+    problems = _assessment_problems(item, params)
+    if problems:
+        raise InvalidInput("assessment.refused", problems, count=len(problems))
+    before = {"share_attribute": item.share_attribute, "open_attribute": item.open_attribute}
+    if params["open_attribute"] != item.open_attribute and item.open_attribute == "不予开放":
+        _record_release(context, item, params["open_attribute"], params)
+    share, opening = params["share_attribute"], params["open_attribute"]
+    item.share_attribute = share
+    item.share_conditions = str(params["share_conditions"]) if share == "有条件共享" else None
+    item.share_basis = str(params["share_basis"]) if share == "不予共享" else None
+    item.open_attribute = opening
+    item.open_conditions = str(params["open_conditions"]) if opening == "有条件开放" else None
+    context.session.flush()
+    return {"catalog_item": item.code, "before": before,
+            "after": {"share_attribute": share, "open_attribute": opening}}
 
 
 def _date_or_none(value) -> date | None:
@@ -183,4 +248,6 @@ OPERATIONS = {
     "pdw.suspend_open": suspend_open,
     "pdw.resume_open": resume_open,
     "pdw.list_catalog_item": list_catalog_item,
+    "pdw.check_assessment": check_assessment,
+    "pdw.apply_assessment": apply_assessment,
 }

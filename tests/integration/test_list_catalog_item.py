@@ -1,4 +1,5 @@
-"""The pdw.list_catalog_item operation refuses listings that would break Art. 19 or the catalog."""
+"""The pdw.list_catalog_item, pdw.check_assessment and pdw.apply_assessment operations refuse
+changes that would break Art. 19, 24 para. 3, 25 or the catalog."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from engine.bpmn.operations import OperationContext, OperationError, list_catalog_item
+from engine.bpmn.operations import (OperationContext, OperationError, apply_assessment, check_assessment,
+                                   list_catalog_item)
 from engine.errors import InvalidInput
 from engine.persistence.models import CatalogItem, CatalogRelease, Department
 
@@ -54,3 +56,37 @@ def test_listing_an_existing_item_changes_only_the_listed_attribute(context):
     assert (item.share_attribute, item.open_attribute, item.open_conditions) == ("无条件共享", "有条件开放", "脱敏后开放")
     [release] = context.session.scalars(select(CatalogRelease)).all()
     assert (release.catalog_item, release.consent_holders, release.attribute) == ("GA-009", "市公安局", "有条件开放")
+
+
+def _listed(context, **columns) -> CatalogItem:
+    item = CatalogItem(code="GA-010", name="户籍迁移信息", source_unit="gaj", share_attribute="有条件共享",
+                       share_conditions="按需申请", open_attribute="不予开放", update_frequency="每日", contact="市公安局",
+                       **columns)
+    context.session.add(item)
+    context.session.flush()
+    return item
+
+
+ASSESSED = {"catalog_item": "GA-010", "share_attribute": "不予共享", "share_basis": "《户口登记条例》",
+            "share_conditions": "", "share_reason": "", "open_attribute": "不予开放", "open_conditions": ""}
+
+
+def test_an_approved_assessment_replaces_both_attributes_and_drops_what_no_longer_applies(context):
+    item = _listed(context)
+    assert check_assessment(context, ASSESSED)["changed"] == ["share_attribute"]
+    result = apply_assessment(context, ASSESSED)
+    assert result["before"] == {"share_attribute": "有条件共享", "open_attribute": "不予开放"}
+    assert (item.share_attribute, item.share_conditions, item.share_basis) == ("不予共享", None, "《户口登记条例》")
+
+
+def test_an_assessment_is_checked_again_when_applied(context):
+    item = _listed(context, sensitivity_level="一般")
+    opening = {**ASSESSED, "open_attribute": "无条件开放", "desensitisation": "去除身份证号", "consent_holders": "相关自然人",
+               "consent_date": "2026-02-01", "consent_evidence": "达公告〔2026〕1号"}
+    check_assessment(context, opening)
+    item.sensitivity_level = "个人信息"  # reclassified between the source unit's check and the approval
+    with pytest.raises(InvalidInput) as refused:
+        apply_assessment(context, opening)
+    assert [p.field for p in refused.value.problems] == ["open_attribute"]
+    assert item.open_attribute == "不予开放"
+    assert context.session.scalars(select(CatalogRelease).where(CatalogRelease.catalog_item == "GA-010")).all() == []
