@@ -61,6 +61,11 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
     check(applicant, "/portal/", data)
 
     reviewer = english(demo_engines, "li.si")
+    # Officials apply through procedures applicants do not see (an attribute assessment, an incident).
+    officials_portal = check(reviewer, "/portal/", data)
+    for path in sorted(set(re.findall(r'href="(/portal/apply/\w+)"', officials_portal))):
+        check(reviewer, path, data)
+    assert "/portal/apply/security_incident" in officials_portal
     for tab in ("available", "mine", "completed"):
         check(reviewer, f"/inbox/?tab={tab}", data)
     task = instances.show(demo_engines.at().uow(), 1)["tasks"][0]["id"]
