@@ -1,21 +1,25 @@
 """PostgreSQL connections: a pooled connection the server closed is replaced before use; a unit
 of work sends its BEGIN with its first statement and holds its writes back for the COMMIT, and is
 still one transaction; statements it prepared survive a batch that failed part-way; the audit
-chain the database seals is the one verification recomputes; and each step makes the round trips
-it should."""
+chain the database seals is the one verification recomputes; each step makes the round trips
+it should; and values quoted for EXECUTE arrive as they were sent."""
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.types.json import Json
 from sqlalchemy import create_engine, exc, func, select, text
 
 from engine.persistence.database import connect
 from engine.persistence.models import AuditEntry, ReceiptCounter
 from engine.persistence.repositories import canonical, entry_hash
 from engine.persistence.round_trips import counting
+from engine.persistence.statements import literal
 from engine.services import audit, definitions, instances, tasks
 from engine.services.users import add_user
 
@@ -212,3 +216,23 @@ def test_a_connection_lost_in_the_middle_of_a_unit_of_work_is_replaced(engine, d
         uow.cursor.run("receipt_first", {"day": date(2026, 3, 4)})
         uow.commit()
     assert receipt_days(engine) == [date(2026, 3, 4)]
+
+
+TRICKY = ["it's", "a\\b\\'c", "换行\n与制表\t", "'; DROP TABLE audit_log; --", "", "$1 %s %(x)s"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_values_quoted_for_execute_arrive_as_they_were_sent(database_url, value):
+    when = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
+    document = {"text": value, "list": [value, None, True, 3]}
+    sent = [value, Json(document), when, date(2026, 3, 2), True, None, 42]
+    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        assert conn.pgconn.parameter_status(b"standard_conforming_strings") == b"on"
+        conn.execute("PREPARE pdw_test_quote (text, json, timestamptz, date, boolean, integer, integer) AS "
+                     "SELECT $1, $2::text, $3, $4, $5, $6, $7")
+        got = conn.execute(f"EXECUTE pdw_test_quote({', '.join(literal(v) for v in sent)})").fetchone()
+    assert (got[0], json.loads(got[1]), *got[2:]) == (value, document, when, date(2026, 3, 2), True, None, 42)
+
+
+def test_a_nul_or_an_unknown_kind_is_left_to_psycopg():
+    assert literal("a\x00b") is None and literal(Decimal("1.5")) is None and literal(b"x") is None
