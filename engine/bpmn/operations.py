@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from engine.bpmn.script_engine import OperationError
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant
@@ -178,6 +180,23 @@ def _record_release(context: OperationContext, item: CatalogItem, attribute: str
         recorded_at=context.now))
 
 
+def check_departments(context: OperationContext, params: dict) -> dict:
+    """Refuse the step that named `departments` (a code or a list of codes) unless each is a
+    department PDW knows, naming the form's `field`: work sent to an unknown unit's handlers
+    would reach nobody."""
+    codes = params.get("departments")
+    codes = [codes] if isinstance(codes, str) else list(codes or [])
+    field = params.get("field") or "departments"
+    if not codes:
+        raise InvalidInput("departments.refused", [Problem("departments.none", field=field)], count=1)
+    known = set(context.session.scalars(select(Department.code).where(Department.code.in_(codes))))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise InvalidInput("departments.refused",
+                           [Problem("departments.unknown", {"codes": ", ".join(unknown)}, field=field)], count=1)
+    return {"departments": codes}
+
+
 _SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
 _OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 
@@ -249,5 +268,6 @@ OPERATIONS = {
     "pdw.resume_open": resume_open,
     "pdw.list_catalog_item": list_catalog_item,
     "pdw.check_assessment": check_assessment,
+    "pdw.check_departments": check_departments,
     "pdw.apply_assessment": apply_assessment,
 }

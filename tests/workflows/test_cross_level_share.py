@@ -1,6 +1,11 @@
 """cross_level_share: Art. 23, path by path."""
 from __future__ import annotations
 
+import pytest
+
+from engine.errors import InvalidInput
+from engine.services import tasks
+
 PROCESS_ID = "cross_level_share"
 
 APPLICATION = {"counterpart_level": "provincial", "counterpart": "四川省市场监督管理局", "data_name": "省级企业年报信息",
@@ -37,3 +42,30 @@ def test_a_refused_application_states_reason_and_basis(procedure):
 
     assert done["instance_status"] == "completed"
     assert procedure.show(instance_id)["data"]["basis"] == "省级共享目录：不予共享"
+
+
+def test_several_departments_concerned_give_their_opinions_at_the_same_time(procedure):
+    instance_id = procedure.start(**APPLICATION)
+    procedure.complete(instance_id, "triage", "li.si", concerned_unit="scjgj, gaj")
+
+    opinions = {t["candidate_groups"][0]: t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"}
+    assert sorted(opinions) == ["source_unit_handler@gaj", "source_unit_handler@scjgj"]
+    assert {t["task_name"] for t in opinions.values()} == {"joint_opinion"}  # the diagram's element
+    for group, (actor, opinion) in {"source_unit_handler@gaj": ("wang.wu", "disagree"),
+                                    "source_unit_handler@scjgj": ("zhou.jiu", "agree")}.items():
+        tasks.claim(procedure.engine.uow(), opinions[group]["id"], actor=actor)
+        tasks.complete(procedure.engine.uow(), opinions[group]["id"], actor=actor,
+                       data={"opinion": opinion, "opinion_reasons": f"{actor} 的理由"})
+        procedure.assert_round_trips(instance_id)
+    assert set(procedure.open_tasks(instance_id)) == {"decide"}  # after every department has answered
+    assert sorted(procedure.show(instance_id)["data"]["joint_opinions"]) == ["agree", "disagree"]
+
+
+def test_a_department_code_that_does_not_exist_is_refused_at_triage(procedure):
+    instance_id = procedure.start(**APPLICATION)
+    task = procedure.open_tasks(instance_id)["triage"]
+    tasks.claim(procedure.engine.uow(), task["id"], actor="li.si")
+    with pytest.raises(InvalidInput) as refused:
+        tasks.complete(procedure.engine.uow(), task["id"], actor="li.si", data={"concerned_unit": "scjgj, nosuch"})
+    assert [(p.field, p.params) for p in refused.value.problems] == [("concerned_unit", {"codes": "nosuch"})]
+    assert set(procedure.open_tasks(instance_id)) == {"triage"}

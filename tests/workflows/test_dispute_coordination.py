@@ -89,7 +89,9 @@ def test_the_authority_must_give_what_each_decision_needs(procedure):
     for data, missing in (({"decision": "decline", "basis": "第四十七条"}, "reason"),
                           ({"decision": "accept", "consult_experts": "no"}, "hear_counterparty"),
                           ({"decision": "accept", "consult_experts": "no", "hear_counterparty": "yes"},
-                           "counterparty_unit")):
+                           "counterparty_unit"),
+                          ({"decision": "accept", "consult_experts": "no", "hear_counterparty": "yes",
+                            "counterparty_unit": "nosuch"}, "counterparty_unit")):  # no such department
         with pytest.raises(InvalidInput) as refused:
             tasks.complete(procedure.engine.uow(), task["id"], actor="li.si", data=data)
         assert missing in str(refused.value), refused.value
