@@ -85,6 +85,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grant.not_found": ("授权 {grant} 不存在。", "no grant {grant}"),
     "grant.not_revoked": ("授权 {grant} 未终止：请填写终止理由。", "grant {grant} not revoked: give a reason"),
     "grant.reason_missing": ("请填写终止授权的理由。", "a reason is required"),
+    "grant.register_forbidden": ("{user} 无权查看数据授权登记。只有公共数据主管部门的审核人员、督办人员和管理员可以查看。",
+                                 "{user} may not read the register of grants: only the public data authority's "
+                                 "reviewers, supervisors and administrators may"),
     "grant.revoke_forbidden": ("用户 {user} 不能终止授权：须为公共数据主管部门的审核人员或管理员（第四十三条）。",
                                "user '{user}' may not end authorisations: only the competent authority's reviewers "
                                "and admins may (Art. 43)"),

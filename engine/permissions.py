@@ -111,6 +111,12 @@ def may_end_authorisation(user: Person, competent_department: str) -> bool:
     return "admin" in roles or ("reviewer" in roles and user.department == competent_department)
 
 
+def may_read_grants(user: Person, competent_department: str) -> bool:
+    """True when the user may read the register of every grant: whoever may end one, and
+    supervisors (a grantee reads their own grants on the applicant's pages)."""
+    return may_end_authorisation(user, competent_department) or is_overseer(user.roles)
+
+
 def is_candidate(user: Person, candidate_groups: Iterable[str]) -> bool:
     """True when the user is in one of a task's candidate groups."""
     return bool(set(groups_of(user)) & set(candidate_groups))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.persistence.models import Grant
+from engine.persistence.models import CatalogItem, Department, Grant, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.users import require_user
 
@@ -32,6 +32,61 @@ def list_grants(uow: UnitOfWork, *, grantee: str | None = None, active_only: boo
             query = query.where(Grant.grantee == grantee)
         rows = [grant_dict(g, today) for g in uow.session.scalars(query)]
     return [g for g in rows if g["active"]] if active_only else rows
+
+
+def register(uow: UnitOfWork, actor: str, *, active_only: bool = False, catalog_item: str | None = None,
+             grantee: str | None = None) -> dict:
+    """The register of grants (Art. 20, 27, 43) for an official who may read it: each grant with
+    its catalog item's name and the receipt number of the application that gave it, newest first.
+
+    Returns:
+        `grants` (as `grant_dict`, with `item_name`, `receipt_number` and `grantee_name`, the
+        department's name when the grantee is one) and `may_revoke`.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user may not read the register (`grant.register_forbidden`).
+    """
+    engine = uow.engine
+    with uow.read():
+        user = require_user(uow.session, actor)
+        competent = engine.config.competent_department
+        if not permissions.may_read_grants(user, competent):
+            raise PermissionDenied("grant.register_forbidden", user=actor)
+        query = _register_rows().order_by(Grant.id.desc())
+        if catalog_item:
+            query = query.where(Grant.catalog_item == catalog_item)
+        if grantee:
+            query = query.where(Grant.grantee == grantee)
+        grants = _rows(uow.session.execute(query).all(), engine.clock.today())
+        may_revoke = permissions.may_end_authorisation(user, competent)
+    return {"grants": [g for g in grants if g["active"]] if active_only else grants, "may_revoke": may_revoke}
+
+
+def held_by(uow: UnitOfWork, actor: str) -> list[dict]:
+    """The grants `actor` holds: those to their department and those to them by name, newest first.
+
+    Raises:
+        NotFound: no such user.
+    """
+    with uow.read():
+        user = require_user(uow.session, actor)
+        holders = [name for name in (user.department, user.name) if name]
+        query = _register_rows().where(Grant.grantee.in_(holders)).order_by(Grant.id.desc())
+        return _rows(uow.session.execute(query).all(), uow.engine.clock.today())
+
+
+def _register_rows():
+    """Grants with their item's name, the receipt number that gave them and the grantee's name."""
+    return (select(Grant, CatalogItem.name, ProcessInstance.receipt_number, Department.name)
+            .outerjoin(CatalogItem, CatalogItem.code == Grant.catalog_item)
+            .outerjoin(ProcessInstance, ProcessInstance.id == Grant.instance_id)
+            .outerjoin(Department, Department.code == Grant.grantee))
+
+
+def _rows(rows, today: date) -> list[dict]:
+    return [{**grant_dict(grant, today), "item_name": name, "receipt_number": receipt, "grantee_name": grantee}
+            for grant, name, receipt, grantee in rows]
 
 
 def revoke(uow: UnitOfWork, grant_id: int, *, actor: str, reason: str) -> dict:

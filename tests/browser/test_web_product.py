@@ -154,7 +154,7 @@ def test_the_supervisor_and_designer_pages_have_no_serious_accessibility_violati
 
     supervisor = sign_in(browser, server, "zhao.liu", width)
     for path in ("/supervise/", "/supervise/ontime", "/supervise/assessment", "/supervise/promises",
-                 application.replace("/portal/", "/supervise/")):
+                 application.replace("/portal/", "/supervise/"), "/grants/?state=all"):
         supervisor.goto(path)
         assert supervisor.locator("h1").count() == 1, path
         assert serious_violations(supervisor) == [], path

@@ -79,6 +79,7 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
     assert response.status_code == 302
     check(reviewer, f"/inbox/tasks/{task}", data)
     check(reviewer, "/inbox/?tab=completed", data)
+    check(reviewer, "/grants/?state=all", data)
     check(applicant, location, data)
     check(applicant, "/no-such-page", data)
 

@@ -57,6 +57,8 @@ WEB = [
     ("GET", "/supervise/ontime", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/supervise/promises", "supervise.promises", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
     ("GET", "/supervise/ontime.csv", "supervise.ontime", {"anonymous": 302, **SUPERVISORS, ALL: 403}),
+    # The register of grants: the authority's reviewers (li.si of sjj) and overseers.
+    ("GET", "/grants/", "grants.index", {"anonymous": 302, "li.si": 200, **SUPERVISORS, ALL: 403}),
     ("GET", "/designer/", "designer.index", {"anonymous": 302, **DESIGNERS, ALL: 403}),
     ("GET", "/designer/processes/web_share", "designer.process", {"anonymous": 302, **DESIGNERS, ALL: 403}),
     ("GET", "/designer/processes/web_share/edit", "designer.modeler", {"anonymous": 302, **DESIGNERS, ALL: 403}),
@@ -106,6 +108,7 @@ BODIES = {
 # others by their own tests in tests/e2e.
 WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim",
              "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "supervise.promise_set",
+             "grants.revoke",
              "designer.deploy",
              "designer.discard", "designer.form_preview", "designer.form_save", "designer.save_draft",
              "designer.upload", "designer.validate")

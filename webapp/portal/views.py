@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.forms import RawForm
-from engine.services import attachments, instances, portal, withdrawal
+from engine.services import attachments, grants, instances, portal, withdrawal
 from webapp import schema_form
 from webapp.engine import new_uow
 from webapp.errors import describe, field_errors, language
@@ -20,8 +20,9 @@ from webapp.security import login_required
 @bp.route("/")
 @login_required
 def index():
-    """Procedures one may apply for, one's applications and what waits for one."""
-    return render_template("portal/index.html", overview=portal.overview(new_uow(), g.user.name))
+    """Procedures one may apply for, one's applications, what waits for one and the grants one holds."""
+    return render_template("portal/index.html", overview=portal.overview(new_uow(), g.user.name),
+                           held=grants.held_by(new_uow(), g.user.name))
 
 
 @bp.route("/apply/<process_id>", methods=("GET", "POST"))

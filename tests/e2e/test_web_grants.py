@@ -1,0 +1,78 @@
+"""The register of grants over HTTP on the demo data: the authority reads and ends grants (Art.
+43) with a reason, a supervisor reads them, the grantee sees its own on the portal."""
+from __future__ import annotations
+
+import re
+
+from engine.services import instances, tasks
+from web_helpers import AuthActions, flashes, make_app
+
+SHARE = {"catalog_item": "GA-001", "request_reason": "核验企业法定代表人身份", "request_basis": "市场主体登记管理职责",
+         "purpose": "登记审查", "requested_scope": "姓名、身份证号", "requested_until": "2026-12-31"}
+PASSWORDS = {"li.si": "lisi-demo", "zhang.san": "zhangsan-demo", "zhao.liu": "zhaoliu-demo"}
+
+
+def _granted(engine) -> str:
+    """zhang.san's application for GA-001 (scjgj), approved by li.si; its receipt number."""
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=SHARE)
+    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    tasks.claim(engine.uow(), review["id"], actor="li.si")
+    tasks.complete(engine.uow(), review["id"], actor="li.si",
+                   data={"decision": "approve", "granted_scope": "姓名、身份证号", "granted_until": "2026-12-31"})
+    return started.receipt_number
+
+
+def _signed_in(engine, name: str):
+    client = make_app(engine).test_client()
+    auth = AuthActions(client)
+    auth.login(name, PASSWORDS[name])
+    return client, auth
+
+
+def test_the_authority_reads_and_ends_a_grant_with_a_reason_and_the_grantee_sees_it_end(demo_engines):
+    engine = demo_engines.at()
+    receipt = _granted(engine)
+    reviewer, auth = _signed_in(engine, "li.si")
+
+    page = reviewer.get("/grants/").text
+    assert "数据授权登记" in page and 'href="/grants/"' in page  # in the main navigation
+    row = re.search(r'<tr data-grant="(\d+)">(.*?)</tr>', page, re.S)
+    grant, cells = row.group(1), row.group(2)
+    for shown in ("人口基础信息", "GA-001", "达州市市场监督管理局", "姓名、身份证号", "2026-12-31", receipt, "有效"):
+        assert shown in cells, shown
+    grantee, _ = _signed_in(engine, "zhang.san")
+    assert "我持有的数据授权" in grantee.get("/portal/").text
+
+    refused = auth.post("/grants/", f"/grants/{grant}/revoke", {"reason": "  "}, follow_redirects=True)
+    assert any("请填写终止授权的理由" in f for f in flashes(refused.text))
+    assert f'<tr data-grant="{grant}">' in reviewer.get("/grants/").text  # still giving access
+
+    ended = auth.post("/grants/", f"/grants/{grant}/revoke", {"reason": "申请单位超范围使用数据"}, follow_redirects=True)
+    assert f"已终止授权 {grant}。" in flashes(ended.text)
+    assert f'<tr data-grant="{grant}">' not in reviewer.get("/grants/").text
+    everything = reviewer.get("/grants/?state=all").text
+    assert "已终止" in everything and "申请单位超范围使用数据" in everything and "li.si" in everything
+    held = grantee.get("/portal/").text.split("我持有的数据授权")[1]
+    assert "已终止" in held and "申请单位超范围使用数据" in held
+
+
+def test_a_supervisor_reads_the_register_but_cannot_end_a_grant_and_an_applicant_cannot_read_it(demo_engines):
+    engine = demo_engines.at()
+    _granted(engine)
+    supervisor, auth = _signed_in(engine, "zhao.liu")
+    page = supervisor.get("/grants/").text
+    grant = re.search(r'<tr data-grant="(\d+)">', page).group(1)
+    assert "/revoke" not in page
+    assert auth.post("/grants/", f"/grants/{grant}/revoke", {"reason": "试图终止"}).status_code == 403
+    applicant, _ = _signed_in(engine, "zhang.san")
+    response = applicant.get("/grants/")
+    assert response.status_code == 403 and 'href="/grants/"' not in applicant.get("/portal/").text
+
+
+def test_the_register_filters_by_catalog_item_and_grantee(demo_engines):
+    engine = demo_engines.at()
+    _granted(engine)
+    reviewer, _ = _signed_in(engine, "li.si")
+    assert "data-grant=" in reviewer.get("/grants/?item=GA-001&grantee=scjgj").text
+    assert "data-grant=" not in reviewer.get("/grants/?item=SC-002").text
+    assert "没有符合条件的授权" in reviewer.get("/grants/?grantee=gaj").text

@@ -1,0 +1,51 @@
+"""The grants register page and ending a grant; each view calls one engine service."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import permissions
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.services import grants
+from webapp.engine import get_engine, new_uow
+from webapp.errors import describe, language
+from webapp.grants import bp
+from webapp.security import login_required
+
+STATES = ("active", "all")
+
+
+@bp.app_context_processor
+def _register_link():
+    # The main navigation shows the register to those who may read it.
+    def may_read_grants() -> bool:
+        return g.get("user") is not None and permissions.may_read_grants(
+            g.user, get_engine().config.competent_department)
+    return {"may_read_grants": may_read_grants}
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Every grant, or only those still giving access, by catalog item or grantee."""
+    state = request.args.get("state") if request.args.get("state") in STATES else "active"
+    item = (request.args.get("item") or "").strip() or None
+    grantee = (request.args.get("grantee") or "").strip() or None
+    found = grants.register(new_uow(), g.user.name, active_only=state == "active", catalog_item=item,
+                            grantee=grantee)
+    return render_template("grants/index.html", found=found, state=state, item=item or "", grantee=grantee or "")
+
+
+@bp.route("/<int:grant_id>/revoke", methods=("POST",))
+@login_required
+def revoke(grant_id: int):
+    """End a grant (Art. 43): it stays in the register, marked revoked with its reason."""
+    try:
+        grants.revoke(new_uow(), grant_id, actor=g.user.name, reason=request.form.get("reason", ""))
+    except InvalidInput as err:
+        flash("；".join([describe(err), *err.field_texts(language()).values()]), "error")
+    except (NotFound, Conflict) as err:
+        flash(describe(err), "error")
+    else:
+        flash(_("已终止授权 %(grant)d。", grant=grant_id), "success")
+    return redirect(url_for("grants.index", state="all"))
