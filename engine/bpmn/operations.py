@@ -188,12 +188,12 @@ def check_departments(context: OperationContext, params: dict) -> dict:
     codes = [codes] if isinstance(codes, str) else list(codes or [])
     field = params.get("field") or "departments"
     if not codes:
-        raise InvalidInput("departments.refused", [Problem("departments.none", field=field)], count=1)
+        raise InvalidInput("department.refused", [Problem("department.none", field=field)], count=1)
     known = set(context.session.scalars(select(Department.code).where(Department.code.in_(codes))))
     unknown = [code for code in codes if code not in known]
     if unknown:
-        raise InvalidInput("departments.refused",
-                           [Problem("departments.unknown", {"codes": ", ".join(unknown)}, field=field)], count=1)
+        raise InvalidInput("department.refused",
+                           [Problem("department.unknown", {"codes": ", ".join(unknown)}, field=field)], count=1)
     return {"departments": codes}
 
 
