@@ -77,6 +77,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "department.refused": ("所填部门有误。", "a department named here is wrong"),
     "department.unknown": ("没有编码为 {codes} 的部门。", "no department with the code(s) {codes}"),
     "department.none": ("请至少填写一个部门编码。", "name at least one department code"),
+    "catalog.items_refused": ("所填数据有误。", "a catalog code named here is wrong"),
+    "catalog.codes_none": ("请至少填写一个目录编码。", "name at least one catalog code"),
     "listing.refused": ("未纳入开放责任清单：有 {count} 处需要补充。", "not listed for opening ({count} problem(s))"),
     "listing.release_missing": ("「{item}」原列为不予开放：开放前须记录脱密脱敏处理情况和权利人同意（谁、何时、凭证）"
                                 "（第二十四条第三款、第二十五条）。",

@@ -64,6 +64,22 @@ def catalog_item(context: OperationContext, params: dict) -> dict:
     }
 
 
+def catalog_items(context: OperationContext, params: dict) -> dict:
+    """The catalog items whose codes `codes` lists (comma-separated), in the order given, with
+    their distinct source units; a code the catalog lacks refuses the step, naming the form's
+    `field`."""
+    codes = list(dict.fromkeys(c.strip() for c in str(params.get("codes") or "").split(",") if c.strip()))
+    field = params.get("field") or "codes"
+    items = {i.code: i for i in context.session.scalars(select(CatalogItem).where(CatalogItem.code.in_(codes)))}
+    unknown = [code for code in codes if code not in items]
+    if unknown or not codes:
+        problem = Problem("application.catalog_item_unknown", {"code": ", ".join(unknown)}, field=field) if unknown \
+            else Problem("catalog.codes_none", field=field)
+        raise InvalidInput("catalog.items_refused", [problem], count=1)
+    return {"codes": codes, "names": {code: items[code].name for code in codes},
+            "source_units": sorted({items[code].source_unit for code in codes})}
+
+
 def record_grant(context: OperationContext, params: dict) -> dict:
     """Record a grant of `catalog_item` to `grantee` for `scope` and `purpose` until `expires_on`."""
     item = _item(context, params)
@@ -263,6 +279,7 @@ def _date_or_none(value) -> date | None:
 
 OPERATIONS = {
     "pdw.catalog_item": catalog_item,
+    "pdw.catalog_items": catalog_items,
     "pdw.record_grant": record_grant,
     "pdw.suspend_open": suspend_open,
     "pdw.resume_open": resume_open,
