@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_babel import get_locale
+from jinja2 import pass_context
 
 TERMS_FILE = Path(__file__).resolve().parent / "translations" / "en" / "terms.toml"
 
@@ -83,8 +84,15 @@ def term(text: str | None) -> str | None:
     return translate(text, current_language())
 
 
+@pass_context
+def _term_filter(_context, text: str | None) -> str | None:
+    # Taking the context keeps Jinja from folding `'第四十七条第二款' | term` into a constant
+    # when it compiles the template, in whichever language its first reader had.
+    return term(text)
+
+
 def init_app(app: Flask) -> None:
     """Offer `term` to templates as a filter, and the session's language to macros (which do not
     see the request's context)."""
-    app.jinja_env.filters["term"] = term
+    app.jinja_env.filters["term"] = _term_filter
     app.jinja_env.globals["current_language"] = current_language

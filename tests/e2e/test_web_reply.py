@@ -129,3 +129,13 @@ def test_no_dispute_is_offered_before_a_reply_nor_on_the_dispute_s_own_reply(dem
                    data={"decision": "decline", "reason": "不属于本办法所称争议", "basis": "第四十七条第二款"})
     page = client.get(f"/portal/applications/{dispute.instance_id}/reply").text
     assert "不予受理" in page and "对答复有争议的" not in page
+
+
+def test_a_citation_written_in_a_template_follows_each_reader_s_language(demo_engines):
+    # Jinja folds a filter over a literal into a constant when it compiles the template, in the
+    # language of the first reader, unless the filter takes the context (webapp.terms).
+    started, _, client = _refused_at_once(demo_engines)
+    reply = f"/portal/applications/{started.instance_id}/reply"
+    assert "协调解决（第四十七条第二款）" in client.get(reply).text
+    client.get("/lang/en?next=/portal/")
+    assert "coordinate a resolution (Art. 47(2))" in client.get(reply).text
