@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine import disclosure, permissions
+from engine.calendar.statute import load_statute
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance)
@@ -67,7 +68,8 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
 
 def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
     """The start form of the newest version of `process_id`, if `actor` may start it, with the
-    catalog entries to pick from when the form has a catalog field (`"x-widget": "catalog"`).
+    catalog entries to pick from when the form has a catalog field (`"x-widget": "catalog"`) and
+    the reply period (`clock`: period, unit and article; no period when the Measures set none).
 
     Raises:
         NotFound: no such user, process, or the process has no start form.
@@ -85,7 +87,20 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
         schema = definition.forms.get(definition.properties["startForm"], {})
         picks = any(p.get("x-widget") == "catalog" for p in (schema.get("properties") or {}).values())
         return {"process_id": process_id, "name": definition.name or process_id, "schema": schema,
-                "catalog": _catalog_choices(session) if picks else []}
+                "catalog": _catalog_choices(session) if picks else [],
+                "clock": _reply_period(uow.engine, definition.properties.get("statutoryRule"))}
+
+
+def _reply_period(engine, rule_id: str | None) -> dict | None:
+    """What the applicant is told of the reply period before applying: the rule's period, unit
+    and article, or the article with no period when the Measures set none."""
+    if not rule_id:
+        return None
+    rule = engine.rules.get(rule_id)
+    if rule is not None:
+        return {"period": rule.period, "unit": rule.unit, "article": rule.article}
+    no_period = load_statute().no_period.get(rule_id)
+    return {"period": None, "unit": None, "article": no_period.article} if no_period else None
 
 
 def _catalog_choices(session) -> list[dict]:

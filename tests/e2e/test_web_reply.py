@@ -139,3 +139,13 @@ def test_a_citation_written_in_a_template_follows_each_reader_s_language(demo_en
     assert "协调解决（第四十七条第二款）" in client.get(reply).text
     client.get("/lang/en?next=/portal/")
     assert "coordinate a resolution (Art. 47(2))" in client.get(reply).text
+
+
+def test_the_start_form_says_the_reply_period_or_that_the_measures_set_none(demo_engines):
+    client = _client(demo_engines.at(), "zhang.san", "zhangsan-demo")
+    for procedure, told in (("conditional_share", "法定答复期限为自受理之日起 5 个工作日（第二十条第二款）"),
+                            ("correction_request", "法定答复期限为自受理之日起 30 日（第十六条第二款），最后一日为休息日的"),
+                            ("dispute_coordination", "《办法》对该事项未规定办理期限（第四十七条第二款）")):
+        assert told in client.get(f"/portal/apply/{procedure}").text, procedure
+    client.get("/lang/en?next=/portal/")
+    assert "5 working days from the day of receipt (Art. 20(2))" in client.get("/portal/apply/conditional_share").text
