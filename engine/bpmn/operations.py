@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.bpmn.script_engine import OperationError
 from engine.errors import InvalidInput, Problem
@@ -78,6 +78,16 @@ def catalog_items(context: OperationContext, params: dict) -> dict:
         raise InvalidInput("catalog.items_refused", [problem], count=1)
     return {"codes": codes, "names": {code: items[code].name for code in codes},
             "source_units": sorted({items[code].source_unit for code in codes})}
+
+
+def source_units(context: OperationContext, params: dict) -> dict:
+    """The departments that are the source unit of at least one catalog item, by code, with how
+    many items each holds: those who compile responsibility lists (Art. 21, 26)."""
+    rows = context.session.execute(select(CatalogItem.source_unit, func.count()).group_by(CatalogItem.source_unit)
+                                   .order_by(CatalogItem.source_unit)).all()
+    if not rows:
+        raise OperationError("source_units: the catalog is empty")
+    return {"units": [unit for unit, _ in rows], "items": {unit: count for unit, count in rows}}
 
 
 def record_grant(context: OperationContext, params: dict) -> dict:
@@ -280,6 +290,7 @@ def _date_or_none(value) -> date | None:
 OPERATIONS = {
     "pdw.catalog_item": catalog_item,
     "pdw.catalog_items": catalog_items,
+    "pdw.source_units": source_units,
     "pdw.record_grant": record_grant,
     "pdw.suspend_open": suspend_open,
     "pdw.resume_open": resume_open,
