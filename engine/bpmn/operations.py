@@ -232,8 +232,8 @@ def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
     each problem naming the field of the assessment form."""
     share, opening = params.get("share_attribute"), params.get("open_attribute")
     if share not in _SHARE_ATTRIBUTES or opening not in _OPEN_ATTRIBUTES:
-        raise OperationError(f"assessment of '{item.code}': share_attribute must be one of {', '.join(_SHARE_ATTRIBUTES)}"
-                             f" and open_attribute one of {', '.join(_OPEN_ATTRIBUTES)}")
+        raise OperationError(f"assessment of '{item.code}': share_attribute must be one of "
+                             f"{', '.join(_SHARE_ATTRIBUTES)} and open_attribute one of {', '.join(_OPEN_ATTRIBUTES)}")
     needed = {"有条件共享": ("share_conditions", "share_reason"), "不予共享": ("share_basis",),
               "有条件开放": ("open_conditions",)}
     problems = [Problem("assessment.field_needed", {"attribute": attribute}, field=name)

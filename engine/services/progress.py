@@ -224,7 +224,8 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     # A step is named by its BPMN element: SpiffWorkflow names each instance of a multi-instance
     # step "<id> [child]", which no diagram or report knows.
     rows = [{
-        "instance_id": instance.id, "spiff_task_id": str(task.id), "task_name": task.task_spec.bpmn_id or task.task_spec.name,
+        "instance_id": instance.id, "spiff_task_id": str(task.id),
+        "task_name": task.task_spec.bpmn_id or task.task_spec.name,
         "title": task.task_spec.bpmn_name or task.task_spec.name, "process_id": instance.process_id,
         "form": props.get("formJsonSchemaFilename"), "candidate_groups": groups, "state": "open",
         "created_at": now, **_deadline_columns(engine, instance, props.get("deadlineRule"), now),

@@ -89,7 +89,8 @@ def test_a_grant_of_operation_ends_in_the_register_of_grants(procedure):
     for task in [t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"]:
         actor = "wang.wu" if task["candidate_groups"] == ["source_unit_handler@gaj"] else "zhou.jiu"
         tasks.claim(procedure.engine.uow(), task["id"], actor=actor)
-        tasks.complete(procedure.engine.uow(), task["id"], actor=actor, data={"opinion": "agree", "opinion_reasons": "同意"})
+        tasks.complete(procedure.engine.uow(), task["id"], actor=actor,
+                       data={"opinion": "agree", "opinion_reasons": "同意"})
     procedure.complete(instance_id, "government_decision", "li.si", decision="authorise",
                        decision_ref="达市府函〔2026〕8号", decided_on="2026-03-18")
     procedure.complete(instance_id, "agreement", "li.si", **AGREEMENT)

@@ -43,7 +43,8 @@ def test_an_updated_list_says_what_changed(procedure):
     task = next(t for t in procedure.show(instance_id)["tasks"] if t["candidate_groups"] == ["source_unit_handler@gaj"])
     tasks.claim(procedure.engine.uow(), task["id"], actor="wang.wu")
     with pytest.raises(InvalidInput) as refused:
-        tasks.complete(procedure.engine.uow(), task["id"], actor="wang.wu", data={"outcome": "updated", "items_listed": 4})
+        tasks.complete(procedure.engine.uow(), task["id"], actor="wang.wu",
+                       data={"outcome": "updated", "items_listed": 4})
     assert [p.field for p in refused.value.problems] == ["changes"]
 
 
