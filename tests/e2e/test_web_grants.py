@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from engine.services import instances, tasks
+from engine.services import instances, tasks, tokens
 from web_helpers import AuthActions, flashes, make_app
 
 SHARE = {"catalog_item": "GA-001", "request_reason": "核验企业法定代表人身份", "request_basis": "市场主体登记管理职责",
@@ -76,3 +76,26 @@ def test_the_register_filters_by_catalog_item_and_grantee(demo_engines):
     assert "data-grant=" in reviewer.get("/grants/?item=GA-001&grantee=scjgj").text
     assert "data-grant=" not in reviewer.get("/grants/?item=SC-002").text
     assert "没有符合条件的授权" in reviewer.get("/grants/?grantee=gaj").text
+
+
+def test_the_register_over_the_api_lists_and_ends_grants_for_the_authority_only(demo_engines):
+    engine = demo_engines.at()
+    receipt = _granted(engine)
+    client = make_app(engine).test_client()
+
+    def bearer(user: str) -> dict:
+        return {"Authorization": f"Bearer {tokens.create(engine.uow(), user, actor='admin').secret}",
+                "Accept-Language": "en"}
+
+    reviewer = bearer("li.si")
+    [grant] = client.get("/api/v1/grants", headers=reviewer).get_json()
+    assert (grant["catalog_item"], grant["grantee"], grant["receipt_number"], grant["active"]) == (
+        "GA-001", "scjgj", receipt, True)
+    blank = client.post(f"/api/v1/grants/{grant['id']}/revoke", json={"reason": " "}, headers=reviewer)
+    assert blank.status_code == 422 and [p["field"] for p in blank.get_json()["problems"]] == ["reason"]
+    assert client.post(f"/api/v1/grants/{grant['id']}/revoke", json={"reason": "x"},
+                       headers=bearer("zhang.san")).status_code == 403
+    ended = client.post(f"/api/v1/grants/{grant['id']}/revoke", json={"reason": "超范围使用"}, headers=reviewer)
+    assert ended.status_code == 200 and ended.get_json()["active"] is False
+    assert client.get("/api/v1/grants", headers=reviewer).get_json() == []
+    assert client.get("/api/v1/grants?state=all", headers=reviewer).get_json()[0]["revoke_reason"] == "超范围使用"

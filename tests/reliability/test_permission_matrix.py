@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
 
+from engine.persistence.models import CatalogItem, Grant  # noqa: E402
 from engine.services import accounts, definitions, instances, tasks, tokens  # noqa: E402
 from engine.services.users import add_user  # noqa: E402
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare  # noqa: E402
@@ -92,6 +93,8 @@ API = [
     ("POST", "/api/v1/instances", "api.start",
      {"anonymous": 401, "zhang.san": 201, "zhou.ba": 201, "admin": 201, ALL: 403}),
     ("POST", "/api/v1/definitions", "api.deploy", {"anonymous": 401, "sun.qi": 201, "admin": 201, ALL: 403}),
+    ("GET", "/api/v1/grants?state=all", "api.grant_register", {"anonymous": 401, "li.si": 200, **SUPERVISORS, ALL: 403}),
+    ("POST", "/api/v1/grants/{grant}/revoke", "api.grant_revoke", {"anonymous": 401, "li.si": 200, "admin": 200, ALL: 403}),
     ("GET", "/api/v1/reports/overdue", "api.report_overdue", {"anonymous": 401, **SUPERVISORS, ALL: 403}),
     ("GET", "/api/v1/reports/unassignable", "api.report_unassignable", {"anonymous": 401, **SUPERVISORS, ALL: 403}),
     ("GET", "/api/v1/reports/ontime?from=2026-01-01&to=2026-03-31", "api.report_ontime",
@@ -102,6 +105,7 @@ API = [
 BODIES = {
     "api.complete": {"data": {"decision": "approve"}},
     "api.start": {"process_id": "web_share", "data": APPLICATION},
+    "api.grant_revoke": {"reason": "超出授权范围使用"},
     "api.deploy": {"file_name": "web_share.bpmn", "bpmn": (WEB_FIXTURES / "web_share.bpmn").read_text("utf-8")},
 }
 # Web forms that change things, by POST only: claiming is checked by its effect below; the
@@ -118,6 +122,22 @@ WEB_DOWNLOADS = ("portal.attachment",)
 
 def _expected(table: dict, role: str) -> int:
     return table.get(role, table.get(ALL))
+
+
+def _grant(engine, instance_id: int) -> int:
+    """A grant of a catalog item to scjgj, recorded for `instance_id`; its id."""
+    with engine.uow() as uow:
+        if uow.session.get(CatalogItem, "MX-001") is None:
+            uow.session.add(CatalogItem(code="MX-001", name="矩阵测试数据", source_unit="sjj", share_attribute="有条件共享",
+                                        share_conditions="按需申请", open_attribute="不予开放", update_frequency="每日",
+                                        contact="市数据局"))
+        grant = Grant(instance_id=instance_id, catalog_item="MX-001", grantee="scjgj", scope="全部字段", purpose="测试",
+                      granted_at=engine.clock.now())
+        uow.session.add(grant)
+        uow.session.flush()
+        grant_id = grant.id
+        uow.commit()
+    return grant_id
 
 
 def _seed(url: str) -> None:
@@ -173,6 +193,8 @@ def test_each_roles_token_may_do_exactly_what_the_role_may(world, role):
         ids = {"task": started.opened_task_ids[0], "instance": started.instance_id}
         if "{fresh}" in path:
             ids["fresh"] = fresh()
+        if "{grant}" in path:
+            ids["grant"] = _grant(engine, started.instance_id)
         if "{claimed}" in path:
             ids["claimed"] = fresh()
             tasks.claim(engine.uow(), ids["claimed"], actor="li.si")

@@ -325,3 +325,36 @@ class AssessmentRowSchema(Schema):
     answered_late = Id()
     open = Id()
     overdue = Id()
+
+
+class GrantQuerySchema(Schema):
+    """Which grants of the register: all or only those still giving access, by item or grantee."""
+
+    state = Text(load_default="active", validate=validate.OneOf(("active", "all")))
+    item = Text(load_default=None)
+    grantee = Text(load_default=None)
+
+
+class GrantSchema(Schema):
+    """A grant of access to a catalog item (Art. 20, 27, 30), and its end (Art. 43)."""
+
+    id = Id()
+    instance_id = _maybe(Id)
+    receipt_number = _maybe(Text)
+    catalog_item = Text()
+    item_name = _maybe(Text)
+    grantee = Text()
+    grantee_name = _maybe(Text)
+    scope = Text()
+    purpose = Text()
+    # As the engine gives them: ISO 8601 text.
+    expires_on = _maybe(Text, metadata={"format": "date"})
+    granted_at = Text(metadata={"format": "date-time"})
+    revoked_at = _maybe(Text, metadata={"format": "date-time"})
+    revoked_by = _maybe(Text)
+    revoke_reason = _maybe(Text)
+    active = fields.Boolean()
+
+
+class RevokeSchema(Schema):
+    reason = Text(required=True, metadata={"description": "why the grant ends (Art. 43), kept with it"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 
 from engine.forms import fields_of
-from engine.services import catalog, definitions, inbox, instances, portal, reports, tasks, users
+from engine.services import catalog, definitions, grants, inbox, instances, portal, reports, tasks, users
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
@@ -144,3 +144,20 @@ def report_ontime(from_, to, by):
 def report_assessment(from_, to, by):
     """The Art. 49 assessment per department: received, answered on time and late, open, overdue."""
     return reports.assessment(new_uow(), actor(), start=from_, end=to)
+
+
+@bp.route("/grants")
+@bp.arguments(schemas.GrantQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.GrantSchema(many=True))
+def grant_register(state, item, grantee):
+    """The register of grants: for the authority's reviewers, supervisors and administrators."""
+    return grants.register(new_uow(), actor(), active_only=state == "active", catalog_item=item,
+                           grantee=grantee)["grants"]
+
+
+@bp.route(f"/grants/<{ID}:grant_id>/revoke", methods=["POST"])
+@bp.arguments(schemas.RevokeSchema)
+@bp.response(200, schemas.GrantSchema)
+def grant_revoke(body: dict, grant_id: int):
+    """End a grant with its reason (Art. 43); the authority's reviewers and administrators may."""
+    return grants.revoke(new_uow(), grant_id, actor=actor(), reason=body["reason"])
