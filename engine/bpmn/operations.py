@@ -182,7 +182,8 @@ def _check_release(context: OperationContext, item: CatalogItem, attribute: str,
     problems = _release_problems(item, attribute, params, attribute_field="attribute")
     if problems:
         raise InvalidInput("listing.refused", problems, count=len(problems))
-    _record_release(context, item, attribute, params)
+    if item.open_attribute == "不予开放":
+        _record_release(context, item, attribute, params)
 
 
 def _release_problems(item: CatalogItem, attribute: str, params: dict, *, attribute_field: str) -> list[Problem]:

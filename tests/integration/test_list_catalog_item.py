@@ -90,3 +90,13 @@ def test_an_assessment_is_checked_again_when_applied(context):
     assert [p.field for p in refused.value.problems] == ["open_attribute"]
     assert item.open_attribute == "不予开放"
     assert context.session.scalars(select(CatalogRelease).where(CatalogRelease.catalog_item == "GA-010")).all() == []
+
+
+def test_listing_an_item_already_open_for_opening_needs_no_release_record(context):
+    item = _listed(context)
+    item.open_attribute, item.open_conditions = "有条件开放", "签订承诺书"
+    context.session.flush()
+    result = list_catalog_item(context, {"catalog_item": "GA-010", "responsibility_list": "open",
+                                         "attribute": "无条件开放"})
+    assert result["attribute"] == "无条件开放" and item.open_attribute == "无条件开放"
+    assert context.session.scalars(select(CatalogRelease).where(CatalogRelease.catalog_item == "GA-010")).all() == []
