@@ -95,7 +95,7 @@ def _reply(clock: dict, data: dict, tasks: list[dict], forms: dict) -> dict | No
                if name not in _OWN_PLACE and value not in (None, "")]
     given = datetime.fromisoformat(clock["replied_at"]).astimezone(SHANGHAI)
     return {"given_at": given.strftime("%Y-%m-%d %H:%M"), "late_days": clock.get("late_days"),
-            "decision": decision, "decision_label": _wording(forms, decision),
+            "decision": decision, "decision_label": _wording(form, forms, decision),
             "reason": data.get("reason") or data.get("reply"), "basis": data.get("basis"),
             "by": decided["completed_by"] if decided else None, "details": details}
 
@@ -105,9 +105,11 @@ def _title(form: dict | None, name: str) -> str:
     return spec.get("title") or name
 
 
-def _wording(forms: dict, decision) -> str | None:
-    """The words a procedure's forms give the value `decision` (its x-enumNames), if any."""
-    for form in forms.values():
+def _wording(decided_form: dict | None, forms: dict, decision) -> str | None:
+    """The words the form of the step that decided gives the value `decision` (its x-enumNames),
+    else those of the procedure's other forms: two steps may both offer `refuse`, meaning
+    different refusals."""
+    for form in (decided_form, *forms.values()):
         spec = ((form or {}).get("properties") or {}).get("decision") or {}
         values, names = spec.get("enum") or [], spec.get("x-enumNames") or []
         if decision in values and len(names) == len(values):

@@ -67,8 +67,8 @@ def test_an_applicant_without_the_security_conditions_is_refused_before_any_sour
     done = procedure.complete(instance_id, "security_review", "li.si", decision="refuse", review_opinion="无等保测评",
                               reason="未通过网络安全等级保护测评", basis="《办法》第三十条")
     assert done["instance_status"] == "completed"
-    assert replies.formal_reply(procedure.engine.uow(), "qian.jiu", instance_id)["reply"]["reason"] == \
-        "未通过网络安全等级保护测评"
+    reply = replies.formal_reply(procedure.engine.uow(), "qian.jiu", instance_id)["reply"]
+    assert (reply["decision_label"], reply["reason"]) == ("不具备安全条件，不予授权", "未通过网络安全等级保护测评")
 
 
 def test_an_unknown_catalog_code_is_refused_at_the_door_naming_the_field(procedure):
