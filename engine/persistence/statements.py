@@ -93,7 +93,7 @@ class Prepared:
                 for key, process, value in zip(self.columns, self.results, raw)}
 
 
-def literal(value: Any) -> str | None:
+def literal(value: Any, json_dumps: Callable[[Any], str] = json.dumps) -> str | None:
     """`value` as a literal of an EXECUTE's argument list, or None when psycopg must quote it.
 
     The prepared statement declares each parameter's type, and PostgreSQL reads a quoted literal
@@ -101,7 +101,8 @@ def literal(value: Any) -> str | None:
     adapters, and cost a fifth of a decision's time; this quotes the kinds the statements bind.
     It relies on standard_conforming_strings being on (the Cursor checks), where the only
     character to escape in a quoted literal is the quote itself; a NUL, which no text column can
-    hold, is left to psycopg, which refuses it.
+    hold, is left to psycopg, which refuses it. JSON is written by `json_dumps`, the engine's
+    JSON serializer, as psycopg would have (a json column keeps its text as sent).
     """
     kind = type(value)
     if value is None:
@@ -119,7 +120,7 @@ def literal(value: Any) -> str | None:
 
         if kind is not Json:
             return None
-        text = (value.dumps or json.dumps)(value.obj)
+        text = (value.dumps or json_dumps)(value.obj)
     if "\x00" in text:
         return None
     return "'" + text.replace("'", "''") + "'"
@@ -206,6 +207,7 @@ class Cursor:
             # quoted literal is just a backslash, so EXECUTE's values can be quoted here
             # (`literal`); otherwise psycopg's quoting, which knows the setting, does it.
             self._quotes = driver.pgconn.parameter_status(b"standard_conforming_strings") == b"on"
+            self._json_dumps = getattr(connection.dialect, "_json_serializer", None) or json.dumps
             if (self._prepares and driver.pgconn.transaction_status == TransactionStatus.IDLE
                     and not driver.autocommit):
                 if self._info.pop(PREPARED_UNSURE, False):
@@ -244,7 +246,7 @@ class Cursor:
             return f"EXECUTE {name}"
         values = [parameters[n] for n in prepared.server_order]
         if self._quotes:
-            literals = [literal(value) for value in values]
+            literals = [literal(value, self._json_dumps) for value in values]
             if None not in literals:
                 return f"EXECUTE {name}(" + ", ".join(literals) + ")"
         return self._client.mogrify(f"EXECUTE {name}(" + ", ".join(["%s"] * len(values)) + ")", values)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -218,7 +219,7 @@ def test_a_connection_lost_in_the_middle_of_a_unit_of_work_is_replaced(engine, d
     assert receipt_days(engine) == [date(2026, 3, 4)]
 
 
-TRICKY = ["it's", "a\\b\\'c", "换行\n与制表\t", "'; DROP TABLE audit_log; --", "", "$1 %s %(x)s"]
+TRICKY = ["人口基础信息", "it's", "a\\b\\'c", "换行\n与制表\t", "'; DROP TABLE audit_log; --", "", "$1 %s %(x)s"]
 
 
 @pytest.mark.parametrize("value", TRICKY)
@@ -226,13 +227,25 @@ def test_values_quoted_for_execute_arrive_as_they_were_sent(database_url, value)
     when = datetime(2026, 3, 2, 1, 30, tzinfo=timezone.utc)
     document = {"text": value, "list": [value, None, True, 3]}
     sent = [value, Json(document), when, date(2026, 3, 2), True, None, 42]
+    chinese = partial(json.dumps, ensure_ascii=False)  # as the engine's JSON serializer writes
     with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
         assert conn.pgconn.parameter_status(b"standard_conforming_strings") == b"on"
         conn.execute("PREPARE pdw_test_quote (text, json, timestamptz, date, boolean, integer, integer) AS "
                      "SELECT $1, $2::text, $3, $4, $5, $6, $7")
-        got = conn.execute(f"EXECUTE pdw_test_quote({', '.join(literal(v) for v in sent)})").fetchone()
-    assert (got[0], json.loads(got[1]), *got[2:]) == (value, document, when, date(2026, 3, 2), True, None, 42)
+        got = conn.execute(f"EXECUTE pdw_test_quote({', '.join(literal(v, chinese) for v in sent)})").fetchone()
+    # A json column keeps the text as sent: Chinese stays Chinese, as the ORM writes it.
+    assert (got[0], got[1], *got[2:]) == (value, chinese(document), when, date(2026, 3, 2), True, None, 42)
 
 
 def test_a_nul_or_an_unknown_kind_is_left_to_psycopg():
     assert literal("a\x00b") is None and literal(Decimal("1.5")) is None and literal(b"x") is None
+
+
+def test_json_written_through_a_prepared_statement_reads_as_the_orm_writes_it(engine):
+    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="admin")
+    started = instances.start(engine.uow(), "two_reviews", actor="bench_applicant", data={"subject": "人口基础信息"})
+    with engine.uow().read() as reader:
+        stored = reader.session.execute(text("SELECT summary::text, state::text FROM process_instances "
+                                             "WHERE id = :id"), {"id": started.instance_id}).one()
+    assert "人口基础信息" in stored.summary + stored.state and "\\u4eba" not in stored.summary + stored.state
