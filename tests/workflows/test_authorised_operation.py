@@ -42,6 +42,8 @@ def test_an_authorisation_hears_every_source_unit_is_decided_signed_and_granted_
     assert done["instance_status"] == "completed"
     held = procedure.grants(instance_id)
     assert sorted(g["catalog_item"] for g in held) == ["GA-001", "SC-002"]
+    assert procedure.show(instance_id)["data"]["source_opinions"] == {"gaj": "agree_with_conditions",
+                                                                     "scjgj": "agree_with_conditions"}
     assert {(g["grantee"], g["scope"], g["expires_on"]) for g in held} == {("dzkj", "脱敏后的统计字段", "2027-12-31")}
     reply = replies.formal_reply(procedure.engine.uow(), "qian.jiu", instance_id)["reply"]
     assert reply["decision_label"] == "已签订授权运营协议"
@@ -59,7 +61,7 @@ def test_a_government_refusal_is_answered_with_reason_and_basis(procedure):
                               decision_ref="达市府函〔2026〕9号", decided_on="2026-03-18",
                               reason="数源单位均不同意", basis="《办法》第三十条")
     assert done["instance_status"] == "completed" and procedure.grants(instance_id) == []
-    assert sorted(procedure.show(instance_id)["data"]["source_opinions"]) == ["disagree", "disagree"]
+    assert procedure.show(instance_id)["data"]["source_opinions"] == {"gaj": "disagree", "scjgj": "disagree"}
 
 
 def test_an_applicant_without_the_security_conditions_is_refused_before_any_source_unit_is_asked(procedure):
