@@ -76,6 +76,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "needed when the data is listed as {attribute} (Art. 19(2), Art. 25)"),
     "department.refused": ("所填部门有误。", "a department named here is wrong"),
     "department.unknown": ("没有编码为 {codes} 的部门。", "no department with the code(s) {codes}"),
+    "department.nobody": ("部门 {codes} 没有可以办理此步骤的人员（{role}），请改填或先在该部门设置办理人员。",
+                          "nobody at {codes} holds the role {role} to take this step: name another "
+                          "department or give it someone first"),
     "department.none": ("请至少填写一个部门编码。", "name at least one department code"),
     "catalog.items_refused": ("所填数据有误。", "a catalog code named here is wrong"),
     "catalog.codes_none": ("请至少填写一个目录编码。", "name at least one catalog code"),

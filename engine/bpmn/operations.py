@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from engine.bpmn.script_engine import OperationError
 from engine.errors import InvalidInput, Problem
-from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant
+from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, User
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -209,11 +209,12 @@ def _record_release(context: OperationContext, item: CatalogItem, attribute: str
 
 def check_departments(context: OperationContext, params: dict) -> dict:
     """Refuse the step that named `departments` (a code or a list of codes) unless each is a
-    department PDW knows, naming the form's `field`: work sent to an unknown unit's handlers
-    would reach nobody."""
+    department PDW knows with an active user in `role` there, naming the form's `field`: work
+    sent to `role@code` would otherwise reach nobody."""
     codes = params.get("departments")
     codes = [codes] if isinstance(codes, str) else list(codes or [])
     field = params.get("field") or "departments"
+    role = params.get("role") or "source_unit_handler"
     if not codes:
         raise InvalidInput("department.refused", [Problem("department.none", field=field)], count=1)
     known = set(context.session.scalars(select(Department.code).where(Department.code.in_(codes))))
@@ -221,6 +222,13 @@ def check_departments(context: OperationContext, params: dict) -> dict:
     if unknown:
         raise InvalidInput("department.refused",
                            [Problem("department.unknown", {"codes": ", ".join(unknown)}, field=field)], count=1)
+    staffed = {department for department, roles in context.session.execute(
+        select(User.department, User.roles).where(User.department.in_(codes), User.active.is_(True)))
+        if role in (roles or [])}
+    unstaffed = [code for code in codes if code not in staffed]
+    if unstaffed:
+        raise InvalidInput("department.refused", [Problem("department.nobody", {"codes": ", ".join(unstaffed),
+                                                                                 "role": role}, field=field)], count=1)
     return {"departments": codes}
 
 

@@ -91,10 +91,12 @@ def test_the_authority_must_give_what_each_decision_needs(procedure):
                           ({"decision": "accept", "consult_experts": "no", "hear_counterparty": "yes"},
                            "counterparty_unit"),
                           ({"decision": "accept", "consult_experts": "no", "hear_counterparty": "yes",
-                            "counterparty_unit": "nosuch"}, "counterparty_unit")):  # no such department
+                            "counterparty_unit": "nosuch"}, "counterparty_unit"),  # no such department
+                          ({"decision": "accept", "consult_experts": "no", "hear_counterparty": "yes",
+                            "counterparty_unit": "dzkj"}, "没有可以办理此步骤的人员")):  # a company: nobody to state it
         with pytest.raises(InvalidInput) as refused:
             tasks.complete(procedure.engine.uow(), task["id"], actor="li.si", data=data)
-        assert missing in str(refused.value), refused.value
+        assert missing in str(refused.value) + " ".join(refused.value.field_texts("zh").values()), refused.value
     assert set(procedure.open_tasks(instance_id)) == {"accept"}  # nothing moved
 
 
