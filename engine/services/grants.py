@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
@@ -37,7 +37,8 @@ def list_grants(uow: UnitOfWork, *, grantee: str | None = None, active_only: boo
 def register(uow: UnitOfWork, actor: str, *, active_only: bool = False, catalog_item: str | None = None,
              grantee: str | None = None) -> dict:
     """The register of grants (Art. 20, 27, 43) for an official who may read it: each grant with
-    its catalog item's name and the receipt number of the application that gave it, newest first.
+    its catalog item's name and the receipt number of the application that gave it, newest first;
+    a department's own supervisor reads only the grants of its data and those it holds.
 
     Returns:
         `grants` (as `grant_dict`, with `item_name`, `receipt_number` and `grantee_name`, the
@@ -54,12 +55,20 @@ def register(uow: UnitOfWork, actor: str, *, active_only: bool = False, catalog_
         if not permissions.may_read_grants(user, competent):
             raise PermissionDenied("grant.register_forbidden", user=actor)
         query = _register_rows().order_by(Grant.id.desc())
+        may_revoke = permissions.may_end_authorisation(user, competent)
+        if not may_revoke:
+            # A department's own supervisors see the grants of its data and those it holds; the
+            # authority's supervisors see every grant.
+            kind = uow.session.scalar(select(Department.kind).where(Department.code == user.department)) \
+                if user.department else None
+            scope = permissions.supervised_department(user, kind)
+            if scope is not None:
+                query = query.where(or_(Grant.grantee == scope, CatalogItem.source_unit == scope))
         if catalog_item:
             query = query.where(Grant.catalog_item == catalog_item)
         if grantee:
             query = query.where(Grant.grantee == grantee)
         grants = _rows(uow.session.execute(query).all(), engine.clock.today())
-        may_revoke = permissions.may_end_authorisation(user, competent)
     return {"grants": [g for g in grants if g["active"]] if active_only else grants, "may_revoke": may_revoke}
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from engine.services import instances, tasks, tokens
+from engine.services import grants, instances, tasks, tokens
+from engine.services.users import add_user
 from web_helpers import AuthActions, flashes, make_app
 
 SHARE = {"catalog_item": "GA-001", "request_reason": "核验企业法定代表人身份", "request_basis": "市场主体登记管理职责",
@@ -99,3 +100,16 @@ def test_the_register_over_the_api_lists_and_ends_grants_for_the_authority_only(
     assert ended.status_code == 200 and ended.get_json()["active"] is False
     assert client.get("/api/v1/grants", headers=reviewer).get_json() == []
     assert client.get("/api/v1/grants?state=all", headers=reviewer).get_json()[0]["revoke_reason"] == "超范围使用"
+
+
+def test_a_department_s_own_supervisor_reads_only_the_grants_of_its_data_and_those_it_holds(demo_engines):
+    engine = demo_engines.at()
+    _granted(engine)  # GA-001, the data of gaj, to scjgj
+    instances.start(engine.uow(), "conditional_share", actor="zhang.san",  # SC-002 (scjgj's), granted at once
+                    data={**SHARE, "catalog_item": "SC-002"})
+    add_user(engine.uow(), "gaj.supervisor", department="gaj", roles=["supervisor"])
+
+    everything = grants.register(engine.uow(), "zhao.liu")["grants"]  # the authority's supervisor
+    assert sorted(g["catalog_item"] for g in everything) == ["GA-001", "SC-002"]
+    own = grants.register(engine.uow(), "gaj.supervisor")
+    assert [g["catalog_item"] for g in own["grants"]] == ["GA-001"] and own["may_revoke"] is False
