@@ -52,6 +52,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "process.no_start_form": ("流程 {process} 不接受申请。", "no procedure '{process}' to apply for"),
     "process.not_startable": ("您的角色不能提交此类申请（需要：{needed}）。",
                               "user '{user}' (roles {roles}) may not start '{process}'; it needs one of: {needed}"),
+    "process.authority_only": ("只有公共数据主管部门的工作人员可以发起「{process}」。",
+                               "only the staff of the public data authority may start '{process}'"),
     "process.not_for_kind": ("{kind}不能提出此类申请；《达州市公共数据管理办法》规定由{needed}提出。",
                              "a {kind_en} ({kind}) may not file '{process}'; the Measures give it to: {needed_en} ({needed})"),
     "application.measures_not_in_force": ("{received} 不在《达州市公共数据管理办法》施行期间（{since} 至 {until}，{article}），"
@@ -229,6 +231,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.property_field_unknown": ("流程属性「{property}」引用的字段「{field}」不在开始表单中（表单字段：{known}）。",
                                     "process property '{property}' names the field '{field}', which the start form "
                                     "lacks (its fields: {known})"),
+    "bpmn.startable_at_unknown": ("流程属性 startableAt 的值「{value}」无效（可用：{known}）。",
+                                  "startableAt '{value}' is not one of: {known}"),
     "bpmn.rule_unknown": ("未知期限规则「{rule}」（可用：{known}）。", "unknown deadline rule '{rule}' (known: {known})"),
     "bpmn.script_language": ("脚本语言「{language}」引擎不会运行：PDW 只运行 Python 脚本（scriptFormat 留空或写 python）。",
                              "the engine does not run scripts in '{language}': PDW runs Python scripts only "

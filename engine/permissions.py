@@ -40,6 +40,9 @@ _KIND_OF_DEPARTMENT = {"authority": "government", "operator": "government", "sou
 # The process property naming the account kinds that may apply (comma-separated; default: every
 # kind); `applicantKinds:FIELD=VALUE` narrows it for applications whose FIELD has that VALUE.
 APPLICANT_KINDS = "applicantKinds"
+# The process property that keeps starting a process to the staff of the 公共数据主管部门 itself
+# (`startableAt = authority`): rounds the authority organises (Art. 21, 26).
+STARTABLE_AT = "startableAt"
 
 
 class Person(Protocol):
@@ -86,12 +89,16 @@ def applicant_kinds(properties: dict | None, data: dict | None = None) -> frozen
     return frozenset(k.strip() for k in value.split(",") if k.strip())
 
 
-def may_start(roles: Iterable[str], properties: dict | None, kind: str, data: dict | None = None) -> bool:
+def may_start(roles: Iterable[str], properties: dict | None, kind: str, data: dict | None = None, *,
+              at_authority: bool = False) -> bool:
     """True when a user with `roles` and account `kind` may start a process with these properties,
-    for an application with `data` when given (admins always may)."""
+    for an application with `data` when given; `at_authority`: the user belongs to the competent
+    authority, which a process marked `startableAt = authority` requires (admins always may)."""
     roles = set(roles)
     if "admin" in roles:
         return True
+    if (properties or {}).get(STARTABLE_AT) == AUTHORITY_KIND and not at_authority:
+        return False
     return bool(startable_by(properties) & roles) and kind in applicant_kinds(properties, data)
 
 

@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.bpmn.budgets import Budgets
-from engine.permissions import APPLICANT_KINDS, ROLES
+from engine.permissions import APPLICANT_KINDS, AUTHORITY_KIND, ROLES, STARTABLE_AT
 from engine.bpmn.parser import PdwBpmnParser
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
@@ -221,6 +221,9 @@ class _Checker:
         for lane in proc.xpath(".//bpmn:lane", namespaces=NS):
             for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
                 lanes[(ref.text or "").strip()] = lane.get("name") or ""
+        where = info.properties.get(STARTABLE_AT)
+        if where is not None and where != AUTHORITY_KIND:
+            self.report(proc, "bpmn.startable_at_unknown", value=where, known=AUTHORITY_KIND)
         governing = info.properties.get("statutoryRule")
         if governing and governing not in self.rules and governing not in load_statute().no_period:
             self.report(proc, "bpmn.rule_unknown", rule=governing, known=sorted(self.rules))

@@ -55,7 +55,8 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         if definition is None:
             raise NotFound("process.not_found", process=process_id)
         kind = permissions.account_kind(user.department, user.department_kind)
-        if not permissions.may_start(user.roles, definition.properties, kind):
+        at_authority = user.department == engine.config.competent_department
+        if not permissions.may_start(user.roles, definition.properties, kind, at_authority=at_authority):
             raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         form_name = definition.properties.get("startForm")
         form = engine.specs.forms(definition.id, lambda: session.scalar(
@@ -77,7 +78,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
                      if p.field not in reported]
         if problems:
             raise InvalidInput("application.refused", problems, data=data, count=len(problems))
-        if not permissions.may_start(user.roles, definition.properties, kind, data):
+        if not permissions.may_start(user.roles, definition.properties, kind, data, at_authority=at_authority):
             raise_not_startable(actor, user.roles, kind, process_id, definition.properties, data)
 
         spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
@@ -120,10 +121,13 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
 def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,
                         data: dict | None = None) -> None:
     """Refuse `actor` an application: their roles cannot start the process (`process.not_startable`),
-    or their kind of account may not apply under its article (`process.not_for_kind`)."""
+    only the competent authority's staff may (`process.authority_only`), or their kind of account
+    may not apply under its article (`process.not_for_kind`)."""
     if not permissions.startable_by(properties) & set(roles):
         raise PermissionDenied("process.not_startable", user=actor, roles=list(roles), process=process_id,
                                needed=sorted(permissions.startable_by(properties)))
+    if properties.get(permissions.STARTABLE_AT) == permissions.AUTHORITY_KIND:
+        raise PermissionDenied("process.authority_only", user=actor, process=process_id)
     names = permissions.ACCOUNT_KIND_NAMES
     needed = [k for k in permissions.ACCOUNT_KINDS if k in permissions.applicant_kinds(properties, data)]
     raise PermissionDenied("process.not_for_kind", user=actor, process=process_id, kind=names[kind][0],

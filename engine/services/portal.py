@@ -26,11 +26,13 @@ def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
                                                                 and bool(groups & set(task.candidate_groups))))
 
 
-def startable(session, user) -> list[ProcessDefinition]:
+def startable(session, user, competent_department: str) -> list[ProcessDefinition]:
     """The newest version of each procedure `user` may apply through (it has a start form)."""
     kind = account_kind_of(session, user)
+    at_authority = user.department == competent_department
     return [d for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
-            if permissions.may_start(user.roles, d.properties, kind) and d.properties.get("startForm")]
+            if permissions.may_start(user.roles, d.properties, kind, at_authority=at_authority)
+            and d.properties.get("startForm")]
 
 
 def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
@@ -44,7 +46,8 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         session = uow.session
         user = require_user(session, actor)
         groups = set(permissions.groups_of(user))
-        procedures = [{"process_id": d.process_id, "name": d.name or d.process_id} for d in startable(session, user)]
+        procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
+                      for d in startable(session, user, engine.config.competent_department)]
         rows = session.execute(
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
@@ -82,7 +85,8 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
         if definition is None or not definition.properties.get("startForm"):
             raise NotFound("process.no_start_form", process=process_id)
         kind = account_kind_of(session, user)
-        if not permissions.may_start(user.roles, definition.properties, kind):
+        if not permissions.may_start(user.roles, definition.properties, kind,
+                                     at_authority=user.department == uow.engine.config.competent_department):
             instances.raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         schema = definition.forms.get(definition.properties["startForm"], {})
         picks = any(p.get("x-widget") == "catalog" for p in (schema.get("properties") or {}).values())

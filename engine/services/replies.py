@@ -49,8 +49,9 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         definition = session.get(ProcessDefinition, session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
         authority = session.get(Department, shown["department"]) if shown["department"] else None
-        dispute = _dispute(session, user, definition.process_id) if shown["statutory"] and \
-            shown["statutory"].get("replied_at") else None
+        replied = bool(shown["statutory"] and shown["statutory"].get("replied_at"))
+        dispute = _dispute(session, user, definition.process_id, engine.config.competent_department) \
+            if replied else None
     forms = definition.forms or {}
     clock = shown["statutory"] or {}
     data = shown["data"]
@@ -73,10 +74,10 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     }
 
 
-def _dispute(session, user, process_id: str) -> dict | None:
+def _dispute(session, user, process_id: str, competent_department: str) -> dict | None:
     """Where `user` may take a dispute about a reply of `process_id` (Art. 47 para. 2): the
     procedure that cites an application by its receipt number (`relatedReceiptField`), if any."""
-    for definition in portal.startable(session, user):
+    for definition in portal.startable(session, user, competent_department):
         field = definition.properties.get("relatedReceiptField")
         if field and definition.process_id != process_id:
             return {"process_id": definition.process_id, "name": definition.name or definition.process_id,

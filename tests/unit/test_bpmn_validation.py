@@ -485,3 +485,11 @@ def test_a_process_property_naming_a_field_the_start_form_lacks_is_refused():
                         ("applicantKinds:kind=share", "kind")):
         assert any(f"process property '{prop}' names the field '{field}', which the start form lacks" in m
                    for m in found), (prop, found)
+
+
+def test_a_start_restriction_the_engine_does_not_know_is_refused():
+    body = '''    <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="startableAt" value="authorty"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="s"/>'''
+    assert messages(validate(wrap(body))) == ["x.bpmn:4 element 'p': startableAt 'authorty' is not one of: authority"]

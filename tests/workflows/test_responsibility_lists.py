@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import InvalidInput, PermissionDenied
-from engine.services import instances, tasks
+from engine.services import instances, portal, tasks
+from engine.services.users import add_user
 
 PROCESS_ID = "responsibility_lists"
 
@@ -49,7 +50,14 @@ def test_an_updated_list_says_what_changed(procedure):
     assert [p.field for p in refused.value.problems] == ["changes"]
 
 
-@pytest.mark.parametrize("actor", ["zhang.san", "wang.wu"])
-def test_only_the_authority_s_reviewers_start_a_round(procedure, actor):
-    with pytest.raises(PermissionDenied):
+@pytest.mark.parametrize("actor, code", [("zhang.san", "process.not_startable"), ("wang.wu", "process.not_startable"),
+                                         ("zhou.reviewer", "process.authority_only")])
+def test_only_the_authority_s_reviewers_start_a_round(procedure, actor, code):
+    # zhou.reviewer is a reviewer too, of the market regulator (scjgj), not of the authority (sjj).
+    add_user(procedure.engine.uow(), "zhou.reviewer", department="scjgj", roles=["reviewer"])
+    with pytest.raises(PermissionDenied) as refused:
         instances.start(procedure.engine.uow(), PROCESS_ID, actor=actor, data=ROUND)
+    assert refused.value.code == code
+    names = {p["process_id"] for p in portal.overview(procedure.engine.uow(), actor)["procedures"]}
+    assert PROCESS_ID not in names and PROCESS_ID in {
+        p["process_id"] for p in portal.overview(procedure.engine.uow(), "li.si")["procedures"]}
