@@ -26,15 +26,24 @@ def _eligible(procedure) -> int:
     return instance_id
 
 
+HANDLERS = {"source_unit_handler@gaj": "wang.wu", "source_unit_handler@scjgj": "zhou.jiu"}
+
+
+def _every_source_unit_answers(procedure, instance_id: int, opinion: str, reasons: str) -> None:
+    """Each source unit's handler claims and gives its opinion; the state reloads after each."""
+    open_steps = [t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"]
+    assert sorted(t["candidate_groups"][0] for t in open_steps) == sorted(HANDLERS)
+    for task in open_steps:
+        actor = HANDLERS[task["candidate_groups"][0]]
+        tasks.claim(procedure.engine.uow(), task["id"], actor=actor)
+        tasks.complete(procedure.engine.uow(), task["id"], actor=actor,
+                       data={"opinion": opinion, "opinion_reasons": reasons})
+        procedure.assert_round_trips(instance_id)
+
+
 def test_an_authorisation_hears_every_source_unit_is_decided_signed_and_granted_per_item(procedure):
     instance_id = _eligible(procedure)
-    opinions = {t["candidate_groups"][0]: t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"}
-    assert sorted(opinions) == ["source_unit_handler@gaj", "source_unit_handler@scjgj"]
-    for group, actor in (("source_unit_handler@gaj", "wang.wu"), ("source_unit_handler@scjgj", "zhou.jiu")):
-        tasks.claim(procedure.engine.uow(), opinions[group]["id"], actor=actor)
-        tasks.complete(procedure.engine.uow(), opinions[group]["id"], actor=actor,
-                       data={"opinion": "agree_with_conditions", "opinion_reasons": "仅限脱敏统计字段"})
-        procedure.assert_round_trips(instance_id)
+    _every_source_unit_answers(procedure, instance_id, "agree_with_conditions", "仅限脱敏统计字段")
     procedure.complete(instance_id, "government_decision", "li.si", decision="authorise",
                        decision_ref="达市府函〔2026〕8号", decided_on="2026-03-18")
     done = procedure.complete(instance_id, "agreement", "li.si", **AGREEMENT)
@@ -52,11 +61,7 @@ def test_an_authorisation_hears_every_source_unit_is_decided_signed_and_granted_
 
 def test_a_government_refusal_is_answered_with_reason_and_basis(procedure):
     instance_id = _eligible(procedure)
-    for task in [t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"]:
-        actor = "wang.wu" if task["candidate_groups"] == ["source_unit_handler@gaj"] else "zhou.jiu"
-        tasks.claim(procedure.engine.uow(), task["id"], actor=actor)
-        tasks.complete(procedure.engine.uow(), task["id"], actor=actor,
-                       data={"opinion": "disagree", "opinion_reasons": "涉及个人信息"})
+    _every_source_unit_answers(procedure, instance_id, "disagree", "涉及个人信息")
     done = procedure.complete(instance_id, "government_decision", "li.si", decision="refuse",
                               decision_ref="达市府函〔2026〕9号", decided_on="2026-03-18",
                               reason="数源单位均不同意", basis="《办法》第三十条")
@@ -88,11 +93,7 @@ def test_only_organisations_apply_to_operate_public_data(procedure, actor):
 
 def test_a_grant_of_operation_ends_in_the_register_of_grants(procedure):
     instance_id = _eligible(procedure)
-    for task in [t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"]:
-        actor = "wang.wu" if task["candidate_groups"] == ["source_unit_handler@gaj"] else "zhou.jiu"
-        tasks.claim(procedure.engine.uow(), task["id"], actor=actor)
-        tasks.complete(procedure.engine.uow(), task["id"], actor=actor,
-                       data={"opinion": "agree", "opinion_reasons": "同意"})
+    _every_source_unit_answers(procedure, instance_id, "agree", "同意")
     procedure.complete(instance_id, "government_decision", "li.si", decision="authorise",
                        decision_ref="达市府函〔2026〕8号", decided_on="2026-03-18")
     procedure.complete(instance_id, "agreement", "li.si", **AGREEMENT)
