@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 
 from engine import permissions
 from engine.bpmn.validation import BPMN_NS
+from engine.calendar.statute import load_statute
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import FormError, check_form, load_form
 from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
@@ -118,7 +119,8 @@ def version_forms(uow: UnitOfWork, actor: str, process_id: str, version: int | N
 
 
 def palette(uow: UnitOfWork, actor: str) -> dict:
-    """What the properties panel offers: forms, candidate groups, deadline rules, operations, roles.
+    """What the properties panel offers: forms, candidate groups, deadline rules (and the
+    procedures with no period), operations, roles and the kinds of account.
 
     Candidate groups are every role, and every role at every department that exists.
 
@@ -134,10 +136,16 @@ def palette(uow: UnitOfWork, actor: str) -> dict:
     base = engine.config.forms_dir.resolve()
     forms = sorted(p.relative_to(base).as_posix() for p in base.rglob("*.json")) if base.is_dir() else []
     rules = [{"id": r.id, "article": r.article, "period": r.period, "unit": r.unit, "title_zh": r.title_zh,
-              "title_en": r.title_en, "extends": r.extends} for r in engine.rules.values()]
+              "title_en": r.title_en, "extends": r.extends, "statutory": r.statutory,
+              "counts_from": r.counts_from} for r in engine.rules.values()]
+    # Procedures for which the Measures set no period: a process may name one as its clock.
+    no_period = [{"id": n.id, "article": n.article, "title_zh": n.title_zh, "title_en": n.title_en}
+                 for n in load_statute().no_period.values()]
+    kinds = [{"code": code, "zh": names[0], "en": names[1]} for code, names in permissions.ACCOUNT_KIND_NAMES.items()]
     groups = list(permissions.ROLES) + [f"{role}@{d['code']}" for d in departments for role in permissions.ROLES]
     return {"forms": forms, "roles": list(permissions.ROLES), "departments": departments, "groups": groups,
-            "rules": rules, "operations": sorted(engine.script_engine.operations)}
+            "rules": rules, "no_period": no_period, "kinds": kinds,
+            "operations": sorted(engine.script_engine.operations)}
 
 
 def check(uow: UnitOfWork, actor: str, file_name: str, content: bytes, forms: dict | None = None) -> dict:

@@ -233,3 +233,29 @@ def test_a_form_is_edited_beside_a_live_preview_rendered_as_reviewers_see_it(ser
     page.locator("#btn-form-save").click()
     expect(page.locator("#form-status")).to_have_text("已保存到草稿。")
     assert not page.script_errors
+
+
+def test_the_process_s_statutory_clock_competence_and_applicants_are_set_in_the_panel(server, project, browser):
+    page = sign_in(browser, server, "sun.qi")
+    page.goto("/designer/processes/conditional_share/edit")
+    page.wait_for_selector("#canvas[data-ready=true]")
+    # With nothing selected the panel shows the process, as the shipped file sets it.
+    assert page.locator("#prop-statutory-rule").input_value() == "art20_share_reply"
+    assert page.locator("#prop-competent").is_checked() and not page.locator("#prop-startable-at").is_checked()
+    assert [page.locator(f"#prop-kind-{k}").is_checked() for k in ("government", "public_service", "organisation",
+                                                                    "person")] == [True, True, False, False]
+    assert page.locator("#prop-statutory-rule option[value=art47_dispute_coordination]").count() == 1  # no period
+
+    page.locator("#prop-statutory-rule").select_option("art16_correction_reply")
+    page.locator("#prop-startable-at").check()
+    page.locator("#prop-kind-organisation").check()
+    page.locator("#btn-draft").click()
+    expect(page.locator("#designer-status")).to_have_text("草稿已保存。")
+    with project.at().uow().read() as uow:
+        saved = etree.fromstring(uow.session.get(ProcessDraft, "conditional_share").bpmn_xml)
+    process = saved.find("{http://www.omg.org/spec/BPMN/20100524/MODEL}process")
+    props = {p.get("name"): p.get("value") for p in process.iterfind(
+        "{*}extensionElements/{*}properties/{*}property")}
+    assert (props["statutoryRule"], props["startableAt"], props["competentUnit"], props["applicantKinds"]) == (
+        "art16_correction_reply", "authority", "authority", "government,public_service,organisation")
+    assert not page.script_errors

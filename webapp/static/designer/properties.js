@@ -186,7 +186,7 @@
         self.show(self.element);
       })));
     }
-    if (type === 'bpmn:Process') { rows.push(this.startableBy(target, bo)); }
+    if (type === 'bpmn:Process') { rows.push(this.startableBy(target, bo)); rows = rows.concat(this.clockRows(target, bo)); }
     var topStart = type === 'bpmn:StartEvent' && bo.$parent && bo.$parent.$type === 'bpmn:Process';
     if (USER_TASKS.indexOf(type) >= 0 || topStart) { rows = rows.concat(this.formRows(target, bo)); }
     if (USER_TASKS.indexOf(type) >= 0) { rows = rows.concat(this.assignmentRows(target, bo)); }
@@ -281,6 +281,55 @@
       return el('label', { 'class': 'check', 'for': box.id }, [box, document.createTextNode(' ' + role)]);
     });
     return el('fieldset', { 'class': 'field' }, [el('legend', { text: this.labels.startableBy })].concat(boxes));
+  };
+
+  // The procedure's statutory clock and who answers and applies (engine/services/statutory.py,
+  // engine/permissions.py): its rule, or the article for which the Measures set no period; the
+  // competent authority; the kinds of account that may apply; a start kept to the authority.
+  Panel.prototype.clockRows = function (target, bo) {
+    var L = this.labels;
+    var self = this;
+    var en = document.documentElement.lang === 'en';
+    var governing = this.setup.palette.rules.filter(function (r) {
+      return r.statutory && !r.extends && r.counts_from === 'receipt';
+    }).map(function (r) {
+      return [r.id, (en ? r.title_en : r.title_zh) + ' · ' + r.article + ' · ' + r.period + ' ' +
+              (r.unit === 'working_days' ? L.workingDays : L.days)];
+    });
+    var none = this.setup.palette.no_period.map(function (n) {
+      return [n.id, (en ? n.title_en : n.title_zh) + ' · ' + n.article];
+    });
+    var rows = [this.field('prop-statutory-rule', L.statutoryRule,
+      this.select([['', L.noStatutory]].concat(governing, none), this.property(bo, 'statutoryRule'), function (value) {
+        self.setProperty(target, bo, 'statutoryRule', value);
+      }))];
+    rows.push(this.checkbox('prop-competent', L.competentUnit, this.property(bo, 'competentUnit') === 'authority',
+      function (on) { self.setProperty(target, bo, 'competentUnit', on ? 'authority' : ''); }));
+    rows.push(this.checkbox('prop-startable-at', L.startableAt, this.property(bo, 'startableAt') === 'authority',
+      function (on) { self.setProperty(target, bo, 'startableAt', on ? 'authority' : ''); }));
+    var kinds = (this.property(bo, 'applicantKinds') || '').split(',').map(function (k) { return k.trim(); })
+      .filter(Boolean);
+    var boxes = this.setup.palette.kinds.map(function (kind) {
+      var box = el('input', { type: 'checkbox', value: kind.code, id: 'prop-kind-' + kind.code });
+      box.checked = kinds.indexOf(kind.code) >= 0;
+      box.addEventListener('change', function () {
+        var chosen = Array.prototype.filter.call(self.container.querySelectorAll('[id^=prop-kind-]'),
+          function (b) { return b.checked; }).map(function (b) { return b.value; });
+        // None ticked, or all: anyone may apply, which the engine reads from no property at all.
+        var all = chosen.length === 0 || chosen.length === self.setup.palette.kinds.length;
+        self.setProperty(target, bo, 'applicantKinds', all ? '' : chosen.join(','));
+      });
+      return el('label', { 'class': 'check', 'for': box.id }, [box, document.createTextNode(' ' + (en ? kind.en : kind.zh))]);
+    });
+    rows.push(el('fieldset', { 'class': 'field' }, [el('legend', { text: L.applicantKinds })].concat(boxes)));
+    return rows;
+  };
+
+  Panel.prototype.checkbox = function (id, label, checked, onChange) {
+    var box = el('input', { type: 'checkbox', id: id });
+    box.checked = checked;
+    box.addEventListener('change', function () { onChange(box.checked); });
+    return el('div', { 'class': 'field' }, [el('label', { 'class': 'check', 'for': id }, [box, document.createTextNode(' ' + label)])]);
   };
 
   Panel.prototype.operationRow = function (target, bo) {
