@@ -246,6 +246,17 @@ def test_the_process_s_statutory_clock_competence_and_applicants_are_set_in_the_
                                                                     "person")] == [True, True, False, False]
     assert page.locator("#prop-statutory-rule option[value=art47_dispute_coordination]").count() == 1  # no period
 
+    # On elements: where the formal reply is given, and where the period is extended.
+    page.locator('.djs-element[data-element-id="end_refused"]').first.click()
+    expect(page.locator("#prop-reply")).to_be_checked()
+    page.locator('.djs-element[data-element-id="extend_deadline"]').first.click()
+    expect(page.locator("#prop-extension")).to_have_value("art20_share_extension")
+    page.locator('.djs-element[data-element-id="review"]').first.click()
+    expect(page.locator("#prop-reply")).not_to_be_checked()
+    page.locator("#prop-reply").check()
+
+    page.locator("#canvas svg").first.click(position={"x": 5, "y": 5})  # back to the process
+    expect(page.locator("#prop-statutory-rule")).to_have_count(1)
     page.locator("#prop-statutory-rule").select_option("art16_correction_reply")
     page.locator("#prop-startable-at").check()
     page.locator("#prop-kind-organisation").check()
@@ -258,4 +269,6 @@ def test_the_process_s_statutory_clock_competence_and_applicants_are_set_in_the_
         "{*}extensionElements/{*}properties/{*}property")}
     assert (props["statutoryRule"], props["startableAt"], props["competentUnit"], props["applicantKinds"]) == (
         "art16_correction_reply", "authority", "authority", "government,public_service,organisation")
+    review = saved.find(".//{*}userTask[@id='review']")
+    assert {p.get("name"): p.get("value") for p in review.iterfind(".//{*}property")}["statutoryReply"] == "第二十条第二款"
     assert not page.script_errors

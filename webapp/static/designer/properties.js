@@ -39,6 +39,9 @@
   var PRE_POST = ['bpmn:Task', 'bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ServiceTask', 'bpmn:SubProcess',
                   'bpmn:CallActivity', 'bpmn:SendTask', 'bpmn:ReceiveTask', 'bpmn:BusinessRuleTask'];
   var TIMER_KINDS = ['timeDate', 'timeDuration', 'timeCycle'];
+  // Elements that may be the applicant's formal reply or extend the reply period when passed.
+  var REPLIES = ['bpmn:UserTask', 'bpmn:ManualTask', 'bpmn:ServiceTask', 'bpmn:ScriptTask', 'bpmn:EndEvent',
+                 'bpmn:IntermediateThrowEvent'];
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -205,6 +208,7 @@
           })));
         });
     }
+    if (REPLIES.indexOf(type) >= 0) { rows = rows.concat(this.replyRows(target, bo)); }
     if (type === 'bpmn:SequenceFlow') { rows.push(this.conditionRow(target, bo)); }
     var timer = (bo.eventDefinitions || []).filter(function (d) { return d.$type === 'bpmn:TimerEventDefinition'; })[0];
     if (timer) { rows = rows.concat(this.timerRows(target, timer)); }
@@ -322,6 +326,32 @@
       return el('label', { 'class': 'check', 'for': box.id }, [box, document.createTextNode(' ' + (en ? kind.en : kind.zh))]);
     });
     rows.push(el('fieldset', { 'class': 'field' }, [el('legend', { text: L.applicantKinds })].concat(boxes)));
+    return rows;
+  };
+
+  // On an element: passing it gives the applicant the formal reply (`statutoryReply`, written as
+  // the article of the process's clock), or extends the period by a rule extending that clock.
+  Panel.prototype.replyRows = function (target, bo) {
+    var L = this.labels;
+    var self = this;
+    var root = this.modeler.get('canvas').getRootElement().businessObject;
+    var governing = this.property(root, 'statutoryRule');
+    var rule = this.setup.palette.rules.filter(function (r) { return r.id === governing; })[0];
+    var none = this.setup.palette.no_period.filter(function (n) { return n.id === governing; })[0];
+    var article = rule ? rule.article : (none ? none.article : 'true');
+    var rows = [this.checkbox('prop-reply', L.statutoryReply, !!this.property(bo, 'statutoryReply'), function (on) {
+      self.setProperty(target, bo, 'statutoryReply', on ? article : '');
+    })];
+    var extensions = this.setup.palette.rules.filter(function (r) { return governing && r.extends === governing; });
+    var current = this.property(bo, 'statutoryExtension');
+    if (extensions.length || current) {
+      var en = document.documentElement.lang === 'en';
+      rows.push(this.field('prop-extension', L.statutoryExtension, this.select([['', L.noExtension]].concat(
+        extensions.map(function (r) {
+          return [r.id, (en ? r.title_en : r.title_zh) + ' · ' + r.article + ' · +' + r.period + ' ' +
+                  (r.unit === 'working_days' ? L.workingDays : L.days)];
+        })), current, function (value) { self.setProperty(target, bo, 'statutoryExtension', value); })));
+    }
     return rows;
   };
 
