@@ -25,6 +25,12 @@ ASSESSMENT_COLUMNS = [
     ("department", "部门代码"), ("department_name", "部门"), ("received", "收到申请"),
     ("answered_on_time", "按期答复"), ("answered_late", "逾期答复"), ("open", "未办结"), ("overdue", "逾期未办结"),
 ]
+GRANT_COLUMNS = [
+    ("id", "授权编号"), ("catalog_item", "目录编码"), ("item_name", "数据名称"), ("grantee", "被授权方代码"),
+    ("grantee_name", "被授权方"), ("scope", "范围"), ("purpose", "用途"), ("expires_on", "有效期至"),
+    ("granted_at", "授权时间"), ("receipt_number", "受理编号"), ("revoked_at", "终止时间"), ("revoked_by", "终止人"),
+    ("revoke_reason", "终止理由"),
+]
 LIGHTS = {"red": "红（已逾期）", "yellow": "黄（临近期限）", "green": "绿（正常）"}
 
 

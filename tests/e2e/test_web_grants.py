@@ -2,9 +2,12 @@
 43) with a reason, a supervisor reads them, the grantee sees its own on the portal."""
 from __future__ import annotations
 
+import io
 import re
 
-from engine.services import grants, instances, tasks, tokens
+from openpyxl import load_workbook
+
+from engine.services import exports, grants, instances, tasks, tokens
 from engine.services.users import add_user
 from web_helpers import AuthActions, flashes, make_app
 
@@ -113,3 +116,19 @@ def test_a_department_s_own_supervisor_reads_only_the_grants_of_its_data_and_tho
     assert sorted(g["catalog_item"] for g in everything) == ["GA-001", "SC-002"]
     own = grants.register(engine.uow(), "gaj.supervisor")
     assert [g["catalog_item"] for g in own["grants"]] == ["GA-001"] and own["may_revoke"] is False
+
+
+def test_the_register_downloads_as_filtered_on_its_page(demo_engines):
+    engine = demo_engines.at()
+    receipt = _granted(engine)
+    reviewer, _ = _signed_in(engine, "li.si")
+    page = reviewer.get("/grants/?state=all&item=GA-001").text
+    assert "/grants/register.xlsx?state=all&amp;item=GA-001" in page
+    sheet = load_workbook(io.BytesIO(reviewer.get("/grants/register.xlsx?state=all&item=GA-001").data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    record = dict(zip(rows[0], rows[1]))
+    assert (record["目录编码"], record["被授权方"], record["受理编号"]) == ("GA-001", "达州市市场监督管理局", receipt)
+    assert len(rows) == 2
+    csv_text = reviewer.get("/grants/register.csv?item=SC-002").data.decode("utf-8-sig")
+    assert csv_text.splitlines() == [",".join(h for _, h in exports.GRANT_COLUMNS)]  # headers, no such grant
+    assert reviewer.get("/grants/register.pdf").status_code == 404

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.permissions import may_supervise
 from engine.services import exports, reports, supervision
+from webapp import downloads
 from webapp.engine import get_engine, new_uow
 from webapp.errors import describe, language
 from webapp.security import login_required
@@ -16,7 +17,6 @@ from webapp.supervise import bp
 
 TASK_LISTS = {"overdue": ("逾期任务", reports.overdue), "at_risk": ("临期任务", reports.at_risk),
               "unassignable": ("无人可办任务", reports.unassignable)}
-FORMATS = ("csv", "xlsx")
 PAGE = 100
 
 
@@ -38,15 +38,6 @@ def _day(name: str, default: date) -> date:
     return reports.parse_day(value, name) if value else default
 
 
-def _download(columns, rows: list[dict], fmt: str, name: str, title: str) -> Response:
-    if fmt == "csv":
-        return Response(exports.csv_bytes(columns, rows), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    return Response(exports.xlsx_bytes(columns, rows, title=title),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
-
-
 @bp.route("/")
 @login_required
 def index():
@@ -62,11 +53,11 @@ def index():
 @login_required
 def download(name: str, fmt: str):
     """A task list as CSV or .xlsx with Chinese headers (every row, not one page)."""
-    if name not in TASK_LISTS or fmt not in FORMATS:
+    if name not in TASK_LISTS or fmt not in downloads.FORMATS:
         abort(404)
     title, report = TASK_LISTS[name]
     rows = [r.to_dict() for r in report(new_uow(), g.user.name, filters=_filters())]
-    return _download(exports.TASK_COLUMNS, rows, fmt, name, title)
+    return downloads.download(exports.TASK_COLUMNS, rows, fmt, name, title)
 
 
 @bp.route("/ontime")
@@ -83,9 +74,9 @@ def ontime(fmt: str | None = None):
         flash("；".join(err.field_texts(language()).values()) or describe(err), "error")
         return redirect(url_for("supervise.ontime"))
     if fmt is not None:
-        if fmt not in FORMATS:
+        if fmt not in downloads.FORMATS:
             abort(404)
-        return _download(exports.ONTIME_COLUMNS, [r.to_dict() for r in rows], fmt, f"ontime-{by}", "按期答复率")
+        return downloads.download(exports.ONTIME_COLUMNS, [r.to_dict() for r in rows], fmt, f"ontime-{by}", "按期答复率")
     chart = {"labels": [r.key or "—" for r in rows], "on_time": [r.on_time for r in rows],
              "late": [r.late for r in rows], "open_overdue": [r.open_overdue for r in rows],
              "rate": [None if r.on_time_rate is None else round(100 * r.on_time_rate, 1) for r in rows],
@@ -110,9 +101,9 @@ def assessment(fmt: str | None = None):
         flash(describe(err) if isinstance(err, InvalidInput) else _("统计周期无效。"), "error")
         return redirect(url_for("supervise.assessment"))
     if fmt is not None:
-        if fmt not in FORMATS:
+        if fmt not in downloads.FORMATS:
             abort(404)
-        return _download(exports.ASSESSMENT_COLUMNS, [r.to_dict() for r in rows], fmt,
+        return downloads.download(exports.ASSESSMENT_COLUMNS, [r.to_dict() for r in rows], fmt,
                          f"assessment-{start.isoformat()}-{end.isoformat()}", "考核评价")
     return render_template("supervise/assessment.html", rows=rows, period=period, year=year, number=number,
                            start=start, end=end)
