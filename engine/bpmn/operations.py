@@ -17,10 +17,14 @@ from engine.persistence.models import CatalogItem, CatalogRelease, Department, G
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 
-__all__ = ["OPERATIONS", "OperationContext", "OperationError"]
+__all__ = ["OPERATIONS", "OperationContext", "OperationError", "PERSONAL_INFORMATION", "SHARE_ATTRIBUTES",
+           "OPEN_ATTRIBUTES"]
 
 # The sensitivity level (Art. 13) of personal information, never opened unconditionally.
 PERSONAL_INFORMATION = "个人信息"
+# The share and open attributes a catalog item may have (Art. 19, 25).
+SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
+OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ def _check_release(context: OperationContext, item: CatalogItem, attribute: str,
     problems = _release_problems(item, attribute, params, attribute_field="attribute")
     if problems:
         raise InvalidInput("listing.refused", problems, count=len(problems))
-    if item.open_attribute == "不予开放":
+    if _needs_release(item, attribute):
         _record_release(context, item, attribute, params)
 
 
@@ -190,12 +194,17 @@ def _release_problems(item: CatalogItem, attribute: str, params: dict, *, attrib
     """What stops `item` being opened as `attribute` (Art. 24 para. 3, 25), each naming its field."""
     if attribute == "无条件开放" and item.sensitivity_level == PERSONAL_INFORMATION:
         return [Problem("catalog.personal_information_open", field=attribute_field)]
-    if item.open_attribute != "不予开放" or attribute not in _LIST_ATTRIBUTES["open"][2]:
+    if not _needs_release(item, attribute):
         return []
     missing = [name for name in _RELEASE_FIELDS if not str(params.get(name) or "").strip()]
     if _date_or_none(params.get("consent_date")) is None and "consent_date" not in missing:
         missing.append("consent_date")
     return [Problem("listing.release_missing", {"item": item.code}, field=name) for name in missing]
+
+
+def _needs_release(item: CatalogItem, attribute: str) -> bool:
+    """True when listing `item` as `attribute` opens data listed 不予开放 (Art. 25)."""
+    return item.open_attribute == "不予开放" and attribute in _LIST_ATTRIBUTES["open"][2]
 
 
 def _record_release(context: OperationContext, item: CatalogItem, attribute: str, params: dict) -> None:
@@ -232,17 +241,13 @@ def check_departments(context: OperationContext, params: dict) -> dict:
     return {"departments": codes}
 
 
-_SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
-_OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
-
-
 def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
     """What is wrong with a source unit's assessment of `item` (Art. 19 para. 2, 24 para. 3, 25),
     each problem naming the field of the assessment form."""
     share, opening = params.get("share_attribute"), params.get("open_attribute")
-    if share not in _SHARE_ATTRIBUTES or opening not in _OPEN_ATTRIBUTES:
+    if share not in SHARE_ATTRIBUTES or opening not in OPEN_ATTRIBUTES:
         raise OperationError(f"assessment of '{item.code}': share_attribute must be one of "
-                             f"{', '.join(_SHARE_ATTRIBUTES)} and open_attribute one of {', '.join(_OPEN_ATTRIBUTES)}")
+                             f"{', '.join(SHARE_ATTRIBUTES)} and open_attribute one of {', '.join(OPEN_ATTRIBUTES)}")
     needed = {"有条件共享": ("share_conditions", "share_reason"), "不予共享": ("share_basis",),
               "有条件开放": ("open_conditions",)}
     problems = [Problem("assessment.field_needed", {"attribute": attribute}, field=name)
@@ -253,13 +258,19 @@ def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
     return problems
 
 
-def check_assessment(context: OperationContext, params: dict) -> dict:
-    """Refuse, field by field, an assessment of `catalog_item` that the catalog could not take, so
-    the source unit completes it before the authority reviews it; changes nothing."""
+def _assessed_item(context: OperationContext, params: dict) -> CatalogItem:
+    """The item `params` assess, once nothing in the assessment stops the catalog taking it."""
     item = _item(context, params)
     problems = _assessment_problems(item, params)
     if problems:
         raise InvalidInput("assessment.refused", problems, count=len(problems))
+    return item
+
+
+def check_assessment(context: OperationContext, params: dict) -> dict:
+    """Refuse, field by field, an assessment of `catalog_item` that the catalog could not take, so
+    the source unit completes it before the authority reviews it; changes nothing."""
+    item = _assessed_item(context, params)
     return {"catalog_item": item.code, "share_attribute": params["share_attribute"],
             "open_attribute": params["open_attribute"],
             "changed": [name for name, old in (("share_attribute", item.share_attribute),
@@ -271,12 +282,9 @@ def apply_assessment(context: OperationContext, params: dict) -> dict:
     """Write an approved assessment into the catalog (Art. 19 para. 2, 25): both attributes with
     their conditions and basis; opening data listed 不予开放 records its release (desensitisation
     and the rights holders' consent). Checked again, as the catalog may have changed meanwhile."""
-    item = _item(context, params)
-    problems = _assessment_problems(item, params)
-    if problems:
-        raise InvalidInput("assessment.refused", problems, count=len(problems))
+    item = _assessed_item(context, params)
     before = {"share_attribute": item.share_attribute, "open_attribute": item.open_attribute}
-    if params["open_attribute"] != item.open_attribute and item.open_attribute == "不予开放":
+    if _needs_release(item, params["open_attribute"]):
         _record_release(context, item, params["open_attribute"], params)
     share, opening = params["share_attribute"], params["open_attribute"]
     item.share_attribute = share

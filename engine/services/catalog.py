@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from engine.bpmn.operations import PERSONAL_INFORMATION
+from engine.bpmn.operations import OPEN_ATTRIBUTES, PERSONAL_INFORMATION, SHARE_ATTRIBUTES
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, Department
 from engine.persistence.unit_of_work import UnitOfWork
@@ -15,8 +15,6 @@ from engine.persistence.unit_of_work import UnitOfWork
 COLUMNS = ("code", "name", "source_unit", "share_attribute", "share_conditions", "share_basis", "open_attribute",
            "open_conditions", "update_frequency", "contact", "data_format", "data_type", "sensitivity_level")
 REQUIRED = ("code", "name", "source_unit", "share_attribute", "open_attribute", "update_frequency", "contact")
-SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
-OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 
 
 @dataclass(frozen=True)
