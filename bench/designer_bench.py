@@ -76,7 +76,7 @@ def main() -> None:
 
         def shows() -> None:
             for instance_id in ids:
-                instances.show(engine.uow(), instance_id)
+                instances.read_stored(engine.uow(), instance_id)
 
         def diagrams() -> None:
             for instance_id in ids:

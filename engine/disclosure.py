@@ -1,13 +1,16 @@
 """What an applicant may be told about their own application, decided by the forms themselves.
 
 A step's form that answers the applicant says so with `"x-audience": "applicant"`; a field
-of it meant for officials only (a remark, an internal finding) carries `"x-internal": true`.
+of it meant for officials only (a remark, an internal finding) carries `"x-internal": true`, or
+names its readers with `"x-readers"` (engine.access, which decides every audience's fields).
 Everything else officials write (a source unit's opinion, a supervisor's note) stays
 internal, and so do logins, candidate groups and engine ids.
 """
 from __future__ import annotations
 
-APPLICANT = "applicant"
+from engine.access import Audience, readable
+
+APPLICANT = Audience.APPLICANT.value
 
 
 def is_reply(schema: dict | None) -> bool:
@@ -20,7 +23,8 @@ def disclosed(schema: dict | None, result: dict | None) -> dict:
     nothing at all when the form is not a reply."""
     if not is_reply(schema):
         return {}
-    result = result or {}
-    props = schema.get("properties") or {}
-    return {name: result[name] for name, prop in props.items()
-            if name in result and result[name] not in (None, "") and not prop.get("x-internal")}
+    # Who reads which field is engine.access's one rule; the applicant's copy leaves out blanks
+    # and what the form does not declare.
+    declared = schema.get("properties") or {}
+    return {name: value for name, value in readable(schema, result, Audience.APPLICANT).items()
+            if name in declared and value not in (None, "")}

@@ -110,7 +110,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # tasks
     "task.not_found": ("任务 {task} 不存在。", "no task {task}"),
     "task.not_candidate": ("{user} 不在该任务的办理组中。", "user '{user}' is in none of the task's groups ({groups})"),
-    "task.not_visible": ("您无权查看该任务。", "task {task} is not in any of your groups"),
     "task.completed": ("该任务已由 {by} 办结。", "task {task} is completed by {by}"),
     "task.cancelled": ("该任务已撤销。", "task {task} is cancelled"),
     "task.already_claimed": ("该任务已被 {holder} 认领，请刷新后选择其他任务。", "task {task} is already claimed by {holder}"),
@@ -258,7 +257,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                "the step '{name}' under way is removed in the new version"),
     "migration.subprocess_removed": ("正在运行的子流程 {process} 在新版本中已删除。",
                                      "the subprocess '{process}' under way is removed in the new version"),
-    "instance.not_visible": ("您无权查看申请 {instance}。", "{user} may not see instance {instance}"),
     "bpmn.group_unknown": ("办理组「{group}」不对应任何角色，没有人会收到此任务（角色：{roles}，可写作 角色@单位代码）。",
                            "the candidate group '{group}' matches no role, so nobody would get this task "
                            "(roles: {roles}; or role@department)"),
@@ -377,8 +375,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # supervision reports
     "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
                                                              "'{user}' is not one"),
-    "report.not_your_department": ("您只能查看本部门（{department}）的申请。",
-                                   "application {instance} is not the work of your department ({department})"),
     "report.not_a_date": ("{value} 不是日期（格式：2026-03-02）。", "'{value}' is not a date (YYYY-MM-DD)"),
     "report.refused": ("报表条件有误。", "report not produced"),
     "report.day_out_of_range": ("{value} 超出可统计的日期范围（{first} 至 {last}）。",
@@ -390,6 +386,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "urge.refused": ("催办未发出。", "not urged"),
     "urge.note_too_long": ("催办说明不能超过 {max} 个字。", "the note may have at most {max} characters"),
     "urge.task_closed": ("该任务已不在办理中，无需催办。", "task {task} is {state}; only open tasks are urged"),
+    "task.not_yours": ("该任务不由您办理，您无权打开。", "task {task} is not yours to open"),
+    "access_log.forbidden": ("查阅记录仅供该申请的监督人员和申请人所在部门负责人查看。",
+                             "only the application's supervisors and the head of the applicant's department may "
+                             "list who read it"),
     "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
                           "task {task} is not the work of your department ({department})"),
     "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),

@@ -55,8 +55,15 @@ class Person(Protocol):
 
 def groups_of(user: Person) -> tuple[str, ...]:
     """A user's candidate groups: each role, each role at their department (`role@dept`), and
-    `user:NAME` for steps meant for one person (an applicant signing their own commitment)."""
-    groups = set(user.roles)
+    `user:NAME` for steps meant for one person (an applicant signing their own commitment).
+
+    The bare `supervisor` group is the competent authority's supervisors (督办 steps and alerts
+    about every department): a department's own supervisors are `supervisor@DEPT` only, so an
+    escalation about another department's applicant never reaches them. A user row without
+    `department_kind` is taken for a department's.
+    """
+    authority = getattr(user, "department_kind", None) == AUTHORITY_KIND
+    groups = {role for role in user.roles if role != "supervisor" or authority}
     if user.department:
         groups.update(f"{role}@{user.department}" for role in user.roles)
     groups.add(f"user:{user.name}")

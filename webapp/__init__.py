@@ -2,8 +2,9 @@
 the supervisor's area, notifications and process design."""
 from __future__ import annotations
 
-from flask import Flask, g, redirect, url_for
+from flask import Flask, g, redirect, request, url_for
 
+from engine.access import set_entry_point
 from engine.permissions import is_staff, may_design
 
 
@@ -43,6 +44,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(supervise.bp)
     notifications.init_app(app)
     api.init_app(app)
+
+    @app.before_request
+    def declare_entry_point() -> None:
+        # Reads of an application are recorded with where they came in (engine.access).
+        channel = "api" if request.path.startswith(api.PREFIX + "/") else "web"
+        set_entry_point(f"{channel} {request.method} {request.path}")
 
     @app.route("/")
     def index():

@@ -31,6 +31,12 @@ ACTIONS = {
     "task.bulletin": _l("通报"),
     "instance.migrate": _l("迁移到流程新版本"),
 }
+# Who read an application, as engine.access names the audiences, and what they read.
+AUDIENCES = {"applicant": _l("申请人"), "deciding_unit": _l("承办单位"), "consulted_unit": _l("征求意见单位"),
+             "supervisor": _l("监督人员"), "designer": _l("流程设计人员"), "admin": _l("系统管理员")}
+READS = {"application.status": _l("申请详情"), "application.show": _l("申请详情"), "task.view": _l("任务页面"),
+         "task.show": _l("任务详情"), "task.list": _l("任务列表"), "attachment.download": _l("下载申请材料"),
+         "reply.read": _l("答复书"), "application.diagram": _l("流程图进度"), "application.timeline": _l("督办详情")}
 # The traffic light of an open item (engine.services.reports.traffic_light).
 LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}
 
@@ -49,6 +55,7 @@ def beijing_time(stamp: str) -> str:
 def init_app(app: Flask) -> None:
     """Make the label tables and form helpers available to every template."""
     app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
+                                 AUDIENCES=AUDIENCES, READS=READS,
                                  CATALOG_ATTRIBUTES=CATALOG_ATTRIBUTES, light_of=light_of,
                                  label_of=schema_form.label_of, display=schema_form.display)
     app.jinja_env.filters["beijing_time"] = beijing_time

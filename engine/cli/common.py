@@ -10,6 +10,7 @@ import click
 
 from engine.clock import ClockError
 from engine.config import Config, ConfigError
+from engine.access import entry_point
 from engine.errors import InvalidInput, PdwError
 
 
@@ -49,8 +50,10 @@ def friendly(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        context = click.get_current_context(silent=True)
         try:
-            return command(*args, **kwargs)
+            with entry_point(f"cli {context.command_path}" if context else "cli"):
+                return command(*args, **kwargs)
         except InvalidInput as err:
             lang = language()
             click.echo(f"error: {err.text(lang)}", err=True)

@@ -14,13 +14,16 @@ def group() -> None:
 @group.command("list")
 @click.option("--grantee", default=None, help="only this grantee's grants")
 @click.option("--active", "active_only", is_flag=True, help="only grants still giving access")
+@click.option("--as", "actor", required=True, help="who reads the register: the authority's reviewers, "
+                                                    "supervisors (a department's: its own) and admins")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def list_command(grantee: str | None, active_only: bool, as_json: bool) -> None:
-    """List grants, each marked active or ended (revoked or expired)."""
-    from engine.services.grants import list_grants
+def list_command(grantee: str | None, active_only: bool, actor: str, as_json: bool) -> None:
+    """List grants, each marked active or ended (revoked or expired), as the register shows them."""
+    from engine.services.grants import register
 
-    emit(list_grants(new_uow(), grantee=grantee, active_only=active_only), as_json, lambda rows: "\n".join(
+    rows = register(new_uow(), actor, active_only=active_only, grantee=grantee)["grants"]
+    emit(rows, as_json, lambda rows: "\n".join(
         f"{g['id']}\t{g['catalog_item']}\t{g['grantee']}\t{g['expires_on'] or '-'}\t"
         f"{'active' if g['active'] else 'ended'}" for g in rows) or "(none)")
 

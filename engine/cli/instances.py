@@ -44,10 +44,11 @@ def retry_command(instance_id: int, actor: str) -> None:
 
 @group.command("show")
 @click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True, help="Who reads it: shown as their audience sees it, and recorded.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def show_command(instance_id: int, as_json: bool) -> None:
-    """Show an instance with its tasks and history."""
+def show_command(instance_id: int, actor: str, as_json: bool) -> None:
+    """Show an application with its tasks and history, as the user of --as is shown it."""
     from engine.services.instances import show
 
     def text(i):
@@ -56,14 +57,15 @@ def show_command(instance_id: int, as_json: bool) -> None:
         if i["error"]:
             lines.append(f"error: {i['error']}")
         for t in i["tasks"]:
-            due = f" due {t['due_date']} ({t['deadline_article']}{', provisional' if t['deadline_provisional'] else ''})" \
-                if t["due_date"] else ""
-            lines.append(f"  task {t['id']} {t['task_name']} {t['state']} {t['assignee'] or ''}{due}")
+            due = f" due {t['due_date']} ({t.get('deadline_article') or ''}" \
+                  f"{', provisional' if t.get('deadline_provisional') else ''})" if t.get("due_date") else ""
+            lines.append(f"  task {t['id']} {t.get('task_name') or t['title']} {t['state']} "
+                         f"{t.get('assignee') or ''}{due}")
         for h in i["history"]:
             lines.append(f"  {h['at']} {h['actor']} {h['action']}")
         return "\n".join(lines)
 
-    emit(show(new_uow(), instance_id), as_json, text)
+    emit(show(new_uow(), instance_id, actor=actor), as_json, text)
 
 
 @group.command("list")
@@ -71,13 +73,14 @@ def show_command(instance_id: int, as_json: bool) -> None:
                                              "or cancelled.")
 @click.option("--process", "process_id", default=None, help="Only applications of this process, e.g. objection.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@click.option("--as", "actor", required=True, help="Who lists: an overseer's applications, or one's own.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def list_command(status: str | None, process_id: str | None, limit: int, as_json: bool) -> None:
-    """List applications, newest first."""
+def list_command(status: str | None, process_id: str | None, limit: int, actor: str, as_json: bool) -> None:
+    """List the applications the user of --as oversees (or their own), newest first."""
     from engine.services.instances import list_instances
 
-    emit(list_instances(new_uow(), status=status, process_id=process_id, limit=limit), as_json,
+    emit(list_instances(new_uow(), actor=actor, status=status, process_id=process_id, limit=limit), as_json,
          lambda rows: "\n".join(f"{r['id']}\t{r['receipt_number']}\t{r['process_id']} v{r['version']}\t{r['status']}"
                                 f"\t{r['started_by']}\t{r['received_on']}" + (f"\t{r['error']}" if r["error"] else "")
                                 for r in rows) or "(no applications)")
@@ -94,3 +97,18 @@ def cancel_command(instance_id: int, reason: str, actor: str) -> None:
 
     result = cancel(new_uow(), instance_id, actor=actor, reason=reason)
     click.echo(f"instance {result['id']} cancelled; {result['cancelled_tasks']} open task(s) cancelled")
+
+
+@group.command("readers")
+@click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True, help="An overseer of the application, or the head of the "
+                                                    "applicant's department.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def readers_command(instance_id: int, actor: str, as_json: bool) -> None:
+    """Who read an application other than its applicant: when, as whom, from which entry point."""
+    from engine.services.audience import reads
+
+    emit(reads(new_uow(), actor, instance_id), as_json,
+         lambda rows: "\n".join(f"{r['at']}\t{r['actor']}\t{r['audience']}\t{r['action']}\t{r['entry_point']}"
+                                for r in rows) or "(no reads recorded)")

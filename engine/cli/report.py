@@ -39,16 +39,17 @@ def _task_line(row: dict) -> str:
 
 @group.command("overdue")
 @click.option("--at", "at", default=None, help="Count up to this day (YYYY-MM-DD); default today.")
+@click.option("--as", "actor", required=True, help="A supervisor: the report covers what they oversee.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "csv_file", default=None, metavar="FILE")
 @click.option("--xlsx", "xlsx_file", default=None, metavar="FILE")
 @friendly
-def overdue_command(at, as_json, csv_file, xlsx_file) -> None:
+def overdue_command(at, actor, as_json, csv_file, xlsx_file) -> None:
     """Open tasks past their deadline, with the working days overdue and the article."""
     from engine.services import reports
 
     _one_output(json=as_json, csv=csv_file, xlsx=xlsx_file)
-    rows = [r.to_dict() for r in reports.overdue(new_uow(), None, at=_day(at, "--at"))]
+    rows = [r.to_dict() for r in reports.overdue(new_uow(), actor, at=_day(at, "--at"))]
     _tasks_out(rows, as_json, csv_file, xlsx_file, "逾期任务")
 
 
@@ -64,13 +65,14 @@ def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str)
 
 
 @group.command("unassignable")
+@click.option("--as", "actor", required=True, help="A supervisor: the report covers what they oversee.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def unassignable_command(as_json) -> None:
+def unassignable_command(actor, as_json) -> None:
     """Open tasks whose groups have no active member: they reach nobody."""
     from engine.services import reports
 
-    rows = [r.to_dict() for r in reports.unassignable(new_uow(), None)]
+    rows = [r.to_dict() for r in reports.unassignable(new_uow(), actor)]
     _tasks_out(rows, as_json, None, None, "无人可办任务")
 
 
@@ -79,15 +81,16 @@ def unassignable_command(as_json) -> None:
 @click.option("--to", "end", required=True, help="Last day of replies counted (YYYY-MM-DD).")
 @click.option("--by", type=click.Choice(["procedure", "department", "month"]), default="procedure",
               show_default=True)
+@click.option("--as", "actor", required=True, help="A supervisor: the report covers what they oversee.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--xlsx", "xlsx_file", default=None, metavar="FILE")
 @friendly
-def ontime_command(start, end, by, as_json, xlsx_file) -> None:
+def ontime_command(start, end, by, actor, as_json, xlsx_file) -> None:
     """On-time rate and median handling time (working days) of the replies given in a period."""
     from engine.services import exports, reports
 
     _one_output(json=as_json, xlsx=xlsx_file)
-    rows = [r.to_dict() for r in reports.ontime(new_uow(), None, start=_day(start, "--from"),
+    rows = [r.to_dict() for r in reports.ontime(new_uow(), actor, start=_day(start, "--from"),
                                                  end=_day(end, "--to"), by=by)]
     if xlsx_file:
         _write(xlsx_file, exports.xlsx_bytes(exports.ONTIME_COLUMNS, rows, title="按期答复率"), len(rows))

@@ -19,7 +19,8 @@ def _line(t: dict) -> str:
 
 
 @group.command("list")
-@click.option("--as", "actor", default=None, help="Only tasks this user may claim or holds.")
+@click.option("--as", "actor", required=True, help="The tasks this user may claim or holds (with --instance: "
+                                                    "that application's, as the user is shown them).")
 @click.option("--instance", "instance_id", type=int, default=None)
 @click.option("--state", type=click.Choice(["open", "completed", "cancelled", "all"]), default="open",
               show_default=True)
@@ -35,9 +36,10 @@ def list_command(actor, instance_id, state, as_json) -> None:
 
 @group.command("show")
 @click.argument("task_id", type=int)
+@click.option("--as", "actor", required=True, help="Who reads it: a candidate, its holder or an overseer.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def show_command(task_id: int, as_json: bool) -> None:
+def show_command(task_id: int, actor: str, as_json: bool) -> None:
     """Show a task and the fields its form asks for (what `tasks complete --data` takes)."""
     from engine.services.tasks import show
 
@@ -49,7 +51,7 @@ def show_command(task_id: int, as_json: bool) -> None:
             lines.append(f"  {f['name']}\t{kind}\t{'required' if f['required'] else 'optional'}\t{f['title']}{allowed}")
         return "\n".join(lines)
 
-    emit(show(new_uow(), task_id), as_json, text)
+    emit(show(new_uow(), task_id, actor=actor), as_json, text)
 
 
 @group.command("claim")

@@ -17,9 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from engine.persistence import search_index, triggers
 
@@ -78,6 +79,10 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     # Moved on by signing out, a new password or disabling: every older session cookie is dead.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The kind of the user's department, read with the user: whether a supervisor is the
+    # competent authority's (who oversees every department) or one department's (engine.access).
+    department_kind = column_property(select(Department.kind).where(Department.code == department)
+                                      .correlate_except(Department).scalar_subquery())
 
 
 class ProcessDefinition(Base):
@@ -257,6 +262,24 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AccessRecord(Base):
+    """One read of an application by someone other than its applicant: who, when, as which
+    audience (engine.access) and from which entry point. Personal information law expects a
+    system holding health and population data to be able to say who read a person's file."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[str] = mapped_column(String(32))
+    instance_id: Mapped[int] = mapped_column(BigId, index=True)
+    # What was read (`application.status`, `task.view`, `attachment.download`, ...).
+    action: Mapped[str] = mapped_column(String(64))
+    # Where from: `web GET /inbox/tasks/7`, `api GET /api/v1/instances/3`, `cli instances show`.
+    entry_point: Mapped[str] = mapped_column(String(300))
 
 
 class Attachment(Base):

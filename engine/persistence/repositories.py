@@ -258,7 +258,9 @@ def _task_for_decision():
     user = _u.alias("u")
     return (select(*(_t.c[n].label(f"t_{n}") for n in _TASK_FIELDS),
                    *(_i.c[n].label(f"i_{n}") for n in _INSTANCE_FIELDS),
-                   user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"))
+                   user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"),
+                   select(_dep.c.kind).where(_dep.c.code == user.c.department).scalar_subquery()
+                   .label("u_department_kind"))
             .select_from(_t.join(_i, _i.c.id == _t.c.instance_id)
                          .outerjoin(user, and_(user.c.name == bindparam("actor", type_=_u.c.name.type),
                                                user.c.active.is_(True))))
@@ -429,7 +431,8 @@ class TaskRepository:
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
         if name == "task_for_decision_locked":
             self._uow.instances.hold(instance.id)
-        user = UserRow(row["u_name"], row["u_department"], row["u_roles"]) if row["u_name"] is not None else None
+        user = UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"]) \
+            if row["u_name"] is not None else None
         return task, instance, user
 
     def claim(self, task_id: int, actor: str, now: datetime) -> bool:

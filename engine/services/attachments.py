@@ -16,7 +16,7 @@ from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.persistence.models import Attachment, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances
+from engine.services import audience
 from engine.services.users import require_user
 
 # Extension -> (content type served, the bytes such a file begins with).
@@ -67,11 +67,6 @@ def _problems(name: str, content: bytes, max_bytes: int) -> list[Problem]:
         return [Problem("attachment.too_large", {"name": name, "max_mb": max_bytes // (1024 * 1024)},
                         field="attachment")]
     return []
-
-
-def _may_see(session, user, instance: ProcessInstance) -> bool:
-    return permissions.may_see_application(user, started_by=instance.started_by,
-                                           tasks=instances.access_rows(session, instance.id))
 
 
 def add(uow: UnitOfWork, instance_id: int, *, actor: str, name: str, content: bytes) -> int:
@@ -127,12 +122,16 @@ def fetch(uow: UnitOfWork, attachment_id: int, *, actor: str) -> Document:
     """
     with uow.read():
         session = uow.session
-        user = require_user(session, actor)
         row = session.get(Attachment, attachment_id)
-        instance = session.get(ProcessInstance, row.instance_id) if row is not None else None
-        if instance is None or not _may_see(session, user, instance):
-            raise NotFound("attachment.not_found", attachment=attachment_id)
-        return Document(row.name, row.content_type, row.content)
+        try:
+            placement = audience.place(uow, actor, row.instance_id if row is not None else 0)
+        except NotFound as err:
+            if err.code == "user.not_found":
+                raise
+            raise NotFound("attachment.not_found", attachment=attachment_id) from None
+        document = Document(row.name, row.content_type, row.content)
+    audience.record_read(uow, placement, "attachment.download")
+    return document
 
 
 __all__ = ["add", "listed", "fetch", "TYPES", "AttachmentView", "Document"]

@@ -5,15 +5,14 @@ from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from engine import permissions
+from engine import access
 from engine.bpmn.validation import BPMN_NS
 from engine.clock import SHANGHAI
-from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import HumanTask, ProcessDefinition, Timer
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.inbox import deadline_of
 from engine.services.progress import load_workflow
-from engine.services.users import require_user
+from engine.services import audience
 
 
 def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
@@ -26,20 +25,16 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     extension properties.
 
     Raises:
-        NotFound: no such user or application.
-        PermissionDenied: the user may not see the application.
+        NotFound: no such user, or no such application as far as the user may know.
     """
     engine = uow.engine
     with uow.read():
         session = uow.session
-        user = require_user(session, actor)
+        # Whoever may read the application follows it, and designers their processes' running
+        # versions; to anyone else it does not exist (one answer, engine.access).
+        placement = audience.place(uow, actor, instance_id, allowed=access.may_follow)
+        rows = placement.tasks
         instance = uow.instances.get(instance_id)
-        if instance is None:
-            raise NotFound("instance.not_found", instance=instance_id)
-        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                               .order_by(HumanTask.id)).all()
-        if not permissions.may_see_progress(user, started_by=instance.started_by, tasks=rows):
-            raise PermissionDenied("instance.not_visible", user=actor, instance=instance_id)
         definition = session.execute(select(ProcessDefinition.process_id, ProcessDefinition.version,
                                             ProcessDefinition.bpmn_xml)
                                      .where(ProcessDefinition.id == instance.definition_id)).one()
@@ -47,18 +42,20 @@ def progress(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
             Timer.instance_id == instance_id, Timer.fired_at.is_(None))).all()
         done, active = _marks(uow, instance)
         xml = definition.bpmn_xml
-        if not (permissions.is_staff(user.roles) or permissions.may_design(user.roles)):
+        if placement.audience == access.Audience.APPLICANT:
             xml = _outline(xml)
         open_steps = [{"element": r.task_name, "title": r.title,
                        "deadline": _json(deadline_of(engine, due_date=r.due_date, due_at=r.due_at, rule=r.deadline_rule,
                                                article=r.deadline_article, provisional=r.deadline_provisional,
                                                basis=r.deadline_basis))}
                       for r in rows if r.state == "open"]
-        return {"instance_id": instance_id, "receipt_number": instance.receipt_number, "status": instance.status,
-                "process_id": definition.process_id, "version": definition.version,
-                "xml": xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
-                "timers": [{"element": name, "due_at": due.isoformat(), "due_on": due.astimezone(SHANGHAI).date().isoformat()}
-                           for name, due in timers]}
+        shown = {"instance_id": instance_id, "receipt_number": instance.receipt_number, "status": instance.status,
+                 "process_id": definition.process_id, "version": definition.version,
+                 "xml": xml.decode("utf-8"), "done": done, "active": active, "open": open_steps,
+                 "timers": [{"element": name, "due_at": due.isoformat(), "due_on": due.astimezone(SHANGHAI).date().isoformat()}
+                            for name, due in timers]}
+    audience.record_read(uow, placement, "application.diagram")
+    return shown
 
 
 # What the diagram says of a deadline; applicants see it too, so no logins and no rule codes.

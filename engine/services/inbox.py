@@ -12,13 +12,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import exists, false, func, select, tuple_, union
 from sqlalchemy.sql import Select
 
-from engine import permissions
+from engine import access, permissions
 from engine.clock import SHANGHAI
-from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance, TaskCandidate, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import attachments, definitions, instances, notifications, reports, search
+from engine.services import attachments, audience, definitions, instances, notifications, reports, search
 from engine.services.users import require_user
 
 TABS = ("available", "mine", "completed")
@@ -313,51 +313,49 @@ def task_view(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     and `overdue_work`: the application's other overdue tasks (what an escalation is about).
 
     Raises:
-        NotFound: no such task or user.
-        PermissionDenied: the task is not in the user's groups, and not theirs or their application.
+        NotFound: no such user; no such task as far as the user may know (engine.access: the
+            same answer whether it exists or the user may not open it).
     """
     with uow.read():
         session = uow.session
-        user = require_user(session, actor)
-        task = session.get(HumanTask, task_id)
-        if task is None:
-            raise NotFound("task.not_found", task=task_id)
-        instance = session.get(ProcessInstance, task.instance_id)
+        placement, task = audience.place_task(uow, actor, task_id)
+        user, instance = placement.user, placement.instance
         definition = session.get(ProcessDefinition, instance.definition_id)
-        if not permissions.may_see_task(user, candidate_groups=task.candidate_groups, assignee=task.assignee,
-                                        completed_by=task.completed_by):
-            raise PermissionDenied("task.not_visible", task=task_id)
         candidate = permissions.is_candidate(user, task.candidate_groups)
-        internal = permissions.sees_internal_work(user)
+        internal = placement.audience in access.OFFICIALS
         forms = definition.forms or {}
         start_form = (definition.properties or {}).get("startForm")
         is_open = task.state == "open"
-        return {
+        view = {
             "task": instances.task_dict(task),
             "deadline": task_deadline(uow.engine, task),
             "form": forms.get(task.form) if task.form else None,
             "start_form": forms.get(start_form) if start_form else None,
             "may_claim": is_open and candidate and task.assignee is None,
-            "may_unclaim": is_open and task.assignee is not None and permissions.may_release(user, task.assignee),
+            "may_unclaim": is_open and task.assignee is not None and (
+                task.assignee == actor or access.may_oversee(placement.audience)),
             "may_complete": is_open and (task.assignee == actor or (task.assignee is None and candidate)),
             "held_by": task.assignee if is_open and task.assignee not in (None, actor) else None,
-            "overdue_work": reports.overdue_in(uow, task.instance_id, besides=task.id) if is_open else [],
+            "overdue_work": reports.overdue_in(uow, task.instance_id, besides=task.id) if is_open and internal else [],
             "internal": internal,
+            "audience": placement.audience.value,
             "applicant": _person(session, instance.started_by),
             "catalog": _catalog_entry(session, (instance.summary or {}).get("catalog_item")),
-            "done": _done_steps(uow.engine, session, instance.id, forms) if internal else [],
+            "done": _done_steps(uow.engine, session, instance.id, forms, placement.audience) if internal else [],
             "people": _names(session, instance.id) if internal else {},
             "steps": dict(session.execute(select(HumanTask.id, HumanTask.title).where(
                 HumanTask.instance_id == instance.id)).all()) if internal else {},
             "attachments": attachments.listed(session, instance.id),
             # An applicant working a step of their own application sees what they applied for;
             # the officials' steps and the audit trail stay with the officials.
-            "instance": instances.shown(uow, task.instance_id) if internal else {
+            "instance": instances.projection(uow, placement) if internal else {
                 "id": instance.id, "receipt_number": instance.receipt_number, "process_name": definition.name,
                 "received_on": instance.received_on.isoformat(), "status": instance.status,
                 "started_by": instance.started_by, "application": instance.summary or {}, "tasks": [],
                 "history": []},
         }
+    audience.record_read(uow, placement, "task.view")
+    return view
 
 
 def _person(session, login: str) -> dict:
@@ -379,12 +377,13 @@ def _catalog_entry(session, code) -> dict | None:
             "contact": item.contact}
 
 
-def _done_steps(engine, session, instance_id: int, forms: dict) -> list[dict]:
+def _done_steps(engine, session, instance_id: int, forms: dict, reader: access.Audience) -> list[dict]:
     done = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                    HumanTask.state == "completed").order_by(HumanTask.completed_at,
                                                                                            HumanTask.id)).all()
     return [{"title": t.title, "completed_at": t.completed_at, "completed_by": t.completed_by,
-             "form": forms.get(t.form) if t.form else None, "result": t.result or {},
+             "form": forms.get(t.form) if t.form else None,
+             "result": access.readable(forms.get(t.form) if t.form else None, t.result, reader),
              "deadline": task_deadline(engine, t)} for t in done]
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import permissions
+from engine import access, permissions
 from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import RawForm, check_submission, read_raw_form, text_problems
@@ -16,7 +16,7 @@ from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import (StepFailed, describe_failure, end_without_decision, load_workflow, record_failure,
                                       run_and_sync)
-from engine.services import admission, search, statutory
+from engine.services import admission, audience, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -170,14 +170,10 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, i
 
 
 def _overseen_instance(uow: UnitOfWork, instance_id: int, actor: str, forbidden: PermissionDenied) -> InstanceRecord:
-    # Retrying and cancelling are for supervisors and admins; `forbidden` says which was refused.
-    user = require_user(uow.session, actor)
-    if not permissions.is_overseer(user.roles):
-        raise forbidden
-    instance = uow.instances.get(instance_id)
-    if instance is None:
-        raise NotFound("instance.not_found", instance=instance_id)
-    return instance
+    # Retrying and cancelling are for the application's overseers (engine.access): an admin,
+    # the authority's supervisors, a department's supervisors when it concerns the department.
+    audience.oversee(uow, actor, instance_id, forbidden)
+    return uow.instances.get(instance_id)
 
 
 def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
@@ -228,11 +224,14 @@ def retry(uow: UnitOfWork, instance_id: int, *, actor: str) -> StartResult:
 STATUSES = ("running", "completed", "errored", "cancelled", "withdrawn")
 
 
-def list_instances(uow: UnitOfWork, *, status: str | None = None, process_id: str | None = None,
+def list_instances(uow: UnitOfWork, *, actor: str, status: str | None = None, process_id: str | None = None,
                    limit: int = 200) -> list[dict]:
-    """Applications, newest first, optionally of one status and one process.
+    """Applications `actor` oversees, newest first, optionally of one status and one process: every
+    application for admins and the authority's supervisors, those a department decides for its
+    own supervisors, one's own applications for anyone else.
 
     Raises:
+        NotFound: no such user.
         InvalidInput: an unknown status.
     """
     if status is not None and status not in STATUSES:
@@ -246,6 +245,11 @@ def list_instances(uow: UnitOfWork, *, status: str | None = None, process_id: st
     if process_id is not None:
         query = query.where(ProcessInstance.process_id == process_id)
     with uow.read():
+        user = access.viewer(require_user(uow.session, actor))
+        if not permissions.is_overseer(user.roles):
+            query = query.where(ProcessInstance.started_by == actor)
+        elif (scope := access.supervised_department(user)) is not None:
+            query = query.where(ProcessInstance.department == scope)
         rows = uow.session.execute(query.order_by(ProcessInstance.id.desc()).limit(limit)).all()
         return [{"id": i.id, "process_id": i.process_id, "version": version, "status": i.status,
                  "receipt_number": i.receipt_number, "received_on": i.received_on.isoformat(),
@@ -284,10 +288,11 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
 
 def _may_read_receipt(session, user, number: str) -> bool:
     """True when `number` is the receipt number of an application `user` may read."""
-    row = session.execute(select(ProcessInstance.id, ProcessInstance.started_by)
-                          .where(ProcessInstance.receipt_number == number)).first()
-    return row is not None and permissions.may_see_application(
-        user, started_by=row.started_by, tasks=access_rows(session, row.id))
+    row = session.scalar(select(ProcessInstance).where(ProcessInstance.receipt_number == number))
+    if row is None:
+        return False
+    case = audience.case_of(session, row, session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id)))
+    return access.may_read(access.audience_of(access.viewer(user), case))
 
 
 def access_rows(session, instance_id: int) -> list:
@@ -297,18 +302,53 @@ def access_rows(session, instance_id: int) -> list:
                            .where(HumanTask.instance_id == instance_id)).all()
 
 
-def show(uow: UnitOfWork, instance_id: int) -> dict:
-    """An instance with its tasks, data and audit history.
+def show(uow: UnitOfWork, instance_id: int, *, actor: str) -> dict:
+    """Application `instance_id` as `actor`'s audience is shown it (`projection`); the read is
+    recorded in its access log unless `actor` is its applicant.
+
+    Raises:
+        NotFound: no such user, or no such application as far as the user may know.
+    """
+    with uow.read():
+        placement = audience.place(uow, actor, instance_id)
+        shown = projection(uow, placement)
+    audience.record_read(uow, placement, "application.show")
+    return shown
+
+
+def projection(uow: UnitOfWork, placement: audience.Placement) -> dict:
+    """The application as `placement`'s audience is shown it, inside the caller's unit of work.
+
+    Officials get its tasks with each result cut to the fields their audience may read
+    (engine.access.readable) and the audit trail as engine.access.project_history shows it to
+    them; the applicant gets what their portal page shows (engine.services.portal); nobody gets
+    the raw workflow data.
+    """
+    if placement.audience == access.Audience.APPLICANT:
+        from engine.services import portal  # portal renders the applicant's view from this module's helpers
+        return portal.applicant_projection(uow, placement)
+    record = stored(uow, placement.instance.id, with_data=False)
+    forms = uow.session.scalar(select(ProcessDefinition.forms)
+                               .where(ProcessDefinition.id == placement.instance.definition_id)) or {}
+    tasks = []
+    for task in record["tasks"]:
+        form = forms.get(task["form"]) if task["form"] else None
+        tasks.append({**task, "result": access.readable(form, task["result"], placement.audience)
+                      if task["result"] is not None else None})
+    history = uow.session.scalars(select(AuditEntry).where(AuditEntry.instance_id == placement.instance.id)
+                                  .order_by(AuditEntry.id)).all()
+    return {**record, "audience": placement.audience.value, "tasks": tasks,
+            "history": access.project_history(history, placement.audience, placement.instance.started_by)}
+
+
+def stored(uow: UnitOfWork, instance_id: int, *, with_data: bool = True) -> dict:
+    """An instance's whole stored record (tasks, workflow data, audit history), inside the
+    caller's unit of work: for the engine's own use cases and tests. No entry point hands it
+    out: they render `projection` (tests/reliability/test_permission_matrix.py checks).
 
     Raises:
         NotFound: no such instance.
     """
-    with uow.read():
-        return shown(uow, instance_id)
-
-
-def shown(uow: UnitOfWork, instance_id: int) -> dict:
-    """`show` inside a unit of work the caller already opened (for use cases that show more)."""
     session = uow.session
     # One read of the instance serves both the listing and its workflow data; of the
     # definition only the name and version are needed, not its stored spec.
@@ -319,9 +359,7 @@ def shown(uow: UnitOfWork, instance_id: int) -> dict:
                                  .where(ProcessDefinition.id == instance.definition_id)).one()
     tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                             .order_by(HumanTask.id)).all()
-    history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
-                              .order_by(AuditEntry.id)).all()
-    return {
+    record = {
         "id": instance.id,
         "process_id": instance.process_id,
         "process_name": definition.name,
@@ -336,11 +374,21 @@ def shown(uow: UnitOfWork, instance_id: int) -> dict:
         "department": instance.department,
         "statutory": statutory_clock(instance),
         "application": instance.summary,
-        "data": _data_of(uow, instance),
         "tasks": [task_dict(t) for t in tasks],
-        "history": [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
-                     "task_id": h.task_id, "before": h.before, "after": h.after} for h in history],
     }
+    if with_data:
+        history = session.scalars(select(AuditEntry).where(AuditEntry.instance_id == instance_id)
+                                  .order_by(AuditEntry.id)).all()
+        record["data"] = _data_of(uow, instance)
+        record["history"] = [{"id": h.id, "at": h.at.isoformat(), "actor": h.actor, "action": h.action,
+                              "task_id": h.task_id, "before": h.before, "after": h.after} for h in history]
+    return record
+
+
+def read_stored(uow: UnitOfWork, instance_id: int) -> dict:
+    """`stored` in a read transaction of its own (for the engine's tools and tests)."""
+    with uow.read():
+        return stored(uow, instance_id)
 
 
 def statutory_clock(instance: InstanceRecord) -> dict | None:
@@ -386,5 +434,6 @@ def task_dict(task: HumanTask) -> dict:
     }
 
 
-__all__ = ["start", "retry", "cancel", "list_instances", "STATUSES", "access_rows", "show", "shown", "statutory_clock",
+__all__ = ["start", "retry", "cancel", "list_instances", "STATUSES", "access_rows", "show", "projection", "stored",
+           "read_stored", "statutory_clock",
            "raise_not_startable", "task_dict", "StartResult"]

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from engine import messages, permissions
 from engine.config import Config
-from engine.persistence.models import Notification, User
+from engine.persistence.models import Department, Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,10 @@ def take(uow: UnitOfWork, *, limit: int = 100) -> list[Outgoing]:
         if not rows:
             return []
         addresses: dict[str, set[str]] = {}
-        for user in session.execute(select(_u.c.name, _u.c.department, _u.c.roles, _u.c.email)
+        # The department's kind decides whether a supervisor is the authority's (engine.permissions.groups_of).
+        kind = select(Department.kind).where(Department.code == _u.c.department).scalar_subquery()
+        for user in session.execute(select(_u.c.name, _u.c.department, _u.c.roles, _u.c.email,
+                                           kind.label("department_kind"))
                                     .where(_u.c.active.is_(True), _u.c.email.is_not(None))):
             for group in permissions.groups_of(user):
                 addresses.setdefault(group, set()).add(user.email)

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine import disclosure, permissions
+from engine import access, disclosure, permissions
 from engine.calendar.statute import load_statute
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import attachments, instances
+from engine.services import attachments, audience, instances
 from engine.services.inbox import task_deadline
 from engine.services.users import account_kind_of, require_user
 
@@ -127,7 +127,6 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     Raises:
         NotFound: no such application, or it is someone else's.
     """
-    engine = uow.engine
     with uow.read():
         session = uow.session
         user = require_user(session, actor)
@@ -135,36 +134,72 @@ def application(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         if instance is None or instance.started_by != actor:
             # Someone else's application is as good as absent: its existence is not disclosed.
             raise NotFound("application.not_found", instance=instance_id)
-        definition = session.get(ProcessDefinition, instance.definition_id)
-        groups = set(permissions.groups_of(user))
-        task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                    .order_by(HumanTask.id)).all()
-        forms = definition.forms or {}
-        start = (definition.properties or {}).get("startForm")
-        steps, todo, replies = [], [], []
-        for task in task_rows:
-            entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
-            form = forms.get(task.form) if task.form else None
-            if task.state == "open":
-                (todo if _todo(task, groups, actor) else steps).append(entry)
-            elif task.state == "completed" and disclosure.is_reply(form):
-                replies.append({**entry, "completed_at": task.completed_at, "form": form,
-                                "result": disclosure.disclosed(form, task.result)})
-        department = session.get(Department, instance.department) if instance.department else None
-        running = instance.status == "running"
-        return {
-            "instance": {"id": instance.id, "receipt_number": instance.receipt_number,
-                         "process_name": definition.name or instance.process_id, "status": instance.status,
-                         "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
-                         "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
-            "start_form": forms.get(start) if start else None,
-            "handled_by": department.name if department else None,
-            "steps": steps, "todo": todo, "replies": replies,
-            "history": _public_history(session, instance, {t.id: t for t in task_rows}, forms),
-            "may_withdraw": running and not replies and instance.replied_at is None,
-            "attachments": attachments.listed(session, instance_id),
-            "may_attach": running,
-        }
+        return _applicant_view(uow, user, instance)
+
+
+def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
+    engine = uow.engine
+    session = uow.session
+    actor = user.name
+    definition = session.get(ProcessDefinition, instance.definition_id)
+    groups = set(permissions.groups_of(user))
+    task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                                .order_by(HumanTask.id)).all()
+    forms = definition.forms or {}
+    start = (definition.properties or {}).get("startForm")
+    steps, todo, replies = [], [], []
+    for task in task_rows:
+        entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
+        form = forms.get(task.form) if task.form else None
+        if task.state == "open":
+            (todo if _todo(task, groups, actor) else steps).append(entry)
+        elif task.state == "completed" and disclosure.is_reply(form):
+            replies.append({**entry, "completed_at": task.completed_at, "form": form,
+                            "result": disclosure.disclosed(form, task.result)})
+    department = session.get(Department, instance.department) if instance.department else None
+    running = instance.status == "running"
+    return {
+        "instance": {"id": instance.id, "receipt_number": instance.receipt_number,
+                     "process_name": definition.name or instance.process_id, "status": instance.status,
+                     "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
+                     "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
+        "start_form": forms.get(start) if start else None,
+        "handled_by": department.name if department else None,
+        "steps": steps, "todo": todo, "replies": replies,
+        "history": _public_history(session, instance, {t.id: t for t in task_rows}, forms),
+        "may_withdraw": running and not replies and instance.replied_at is None,
+        "attachments": attachments.listed(session, instance.id),
+        "may_attach": running,
+    }
+
+
+def applicant_projection(uow: UnitOfWork, placement) -> dict:
+    """The applicant's view of their application in the shape officials' projections have
+    (engine.services.instances.projection), made from exactly what their portal page shows:
+    the replies' disclosed fields, the open steps' titles and deadlines, their public history."""
+    instance = placement.instance
+    view = _applicant_view(uow, placement.user, instance)
+    shown = view["instance"]
+    version = uow.session.scalar(select(ProcessDefinition.version)
+                                 .where(ProcessDefinition.id == instance.definition_id))
+    open_tasks = [{"id": s["task_id"], "title": s["title"], "state": "open", "result": None,
+                   "due_date": s["deadline"].due_date.isoformat() if s["deadline"].due_date else None,
+                   "deadline_article": s["deadline"].article}
+                  for s in view["todo"] + view["steps"]]
+    replies = [{"id": r["task_id"], "title": r["title"], "state": "completed", "result": r["result"],
+                "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None}
+               for r in view["replies"]]
+    return {"id": instance.id, "process_id": instance.process_id, "process_name": shown["process_name"],
+            "version": version, "status": instance.status, "receipt_number": instance.receipt_number,
+            "received_on": shown["received_on"], "started_by": instance.started_by,
+            "started_at": instance.started_at.isoformat(),
+            "ended_at": instance.ended_at.isoformat() if instance.ended_at else None, "error": None,
+            "department": None, "handled_by": view["handled_by"], "statutory": shown["statutory"],
+            "application": shown["application"], "audience": "applicant",
+            "tasks": replies + open_tasks,
+            "history": [{"id": None, "at": h["at"].isoformat(), "actor": h["by"], "action": h["action"],
+                         "task_id": None, "before": None, "after": {"task": h["step"]} if h["step"] else None}
+                        for h in view["history"]]}
 
 
 # What of an application's audit trail its applicant is shown, and as what.
@@ -191,23 +226,21 @@ def _public_history(session, instance, tasks: dict, forms: dict) -> list[dict]:
 
 def status(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """An application's status, history and the deadlines of its open steps, for anyone who may
-    read it (`permissions.may_see_application`), read in one transaction.
+    read it, as their audience is shown it (engine.access), read in one transaction; the read is
+    recorded unless the reader is its applicant.
 
     Raises:
         NotFound: no such user, or no such application as far as this user may know.
     """
     engine = uow.engine
     with uow.read():
-        session = uow.session
-        user = require_user(session, actor)
-        instance = session.get(ProcessInstance, instance_id)
-        task_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                    .order_by(HumanTask.id)).all() if instance is not None else []
-        if instance is None or not permissions.may_see_application(user, started_by=instance.started_by,
-                                                                   tasks=task_rows):
-            # One may not learn that an application one may not read exists.
-            raise NotFound("application.not_found", instance=instance_id)
-        return {"instance": instances.shown(uow, instance_id),
-                "open_steps": [{"task_id": t.id, "title": t.title, "assignee": t.assignee,
-                                "candidate_groups": t.candidate_groups, "deadline": task_deadline(engine, t)}
-                               for t in task_rows if t.state == "open"]}
+        placement = audience.place(uow, actor, instance_id)
+        official = placement.audience in access.OFFICIALS
+        shown = {"instance": instances.projection(uow, placement),
+                 "open_steps": [{"task_id": t.id, "title": t.title,
+                                 "assignee": t.assignee if official else None,
+                                 "candidate_groups": t.candidate_groups if official else [],
+                                 "deadline": task_deadline(engine, t)}
+                                for t in placement.tasks if t.state == "open"]}
+    audience.record_read(uow, placement, "application.status")
+    return shown

@@ -10,14 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from engine import permissions
 from engine.calendar.statute import load_statute
 from engine.clock import SHANGHAI
-from engine.errors import NotFound
 from engine.persistence.models import Department, ProcessDefinition, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances, portal
-from engine.services.users import require_user
+from engine.services import audience, instances, portal
 
 # Fields every reply shows in their own place rather than among the details.
 _OWN_PLACE = ("decision", "reason", "basis", "extension_reason", "comment")
@@ -35,23 +32,22 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         that takes the receipt number).
 
     Raises:
-        NotFound: no such application, or one the user may not read (permissions.may_see_application).
+        NotFound: no such application, or one the user may not read (engine.access).
     """
     engine = uow.engine
     with uow.read():
         session = uow.session
-        user = require_user(session, actor)
-        started_by = session.scalar(select(ProcessInstance.started_by).where(ProcessInstance.id == instance_id))
-        if started_by is None or not permissions.may_see_application(
-                user, started_by=started_by, tasks=instances.access_rows(session, instance_id)):
-            raise NotFound("application.not_found", instance=instance_id)
-        shown = instances.shown(uow, instance_id)
+        placement = audience.place(uow, actor, instance_id)
+        user = placement.user
+        # The reply is worded from the whole record; what it prints is the reply the applicant is owed.
+        shown = instances.stored(uow, instance_id)
         definition = session.get(ProcessDefinition, session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
         authority = session.get(Department, shown["department"]) if shown["department"] else None
         replied = bool(shown["statutory"] and shown["statutory"].get("replied_at"))
         dispute = _dispute(session, user, definition.process_id, engine.config.competent_department) \
             if replied else None
+    audience.record_read(uow, placement, "reply.read")
     forms = definition.forms or {}
     clock = shown["statutory"] or {}
     data = shown["data"]

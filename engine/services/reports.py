@@ -17,13 +17,13 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import Date, Text, and_, case, cast, exists, func, literal, or_, select, tuple_
 
-from engine import permissions
+from engine import access, permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import definitions
+from engine.services import audience, definitions
 from engine.services.users import require_user
 
 _t = HumanTask.__table__
@@ -32,6 +32,7 @@ _i = ProcessInstance.__table__
 _PENDING = _i.c.status.in_(("running", "errored"))
 _c = TaskCandidate.__table__
 _u = User.__table__
+_dep = Department.__table__
 _d = ProcessDefinition.__table__
 _p = DepartmentPromise.__table__
 _urge = Urge.__table__
@@ -157,15 +158,13 @@ def traffic_light(engine, *, due_date: date | None, rule: str | None, today: dat
     return GREEN
 
 
-def scope_of(uow: UnitOfWork, actor: str | None) -> str | None:
+def scope_of(uow: UnitOfWork, actor: str) -> str | None:
     """The department `actor` oversees (None: all), inside an open unit of work.
 
     Raises:
         NotFound: no such user.
         PermissionDenied: the user is no supervisor.
     """
-    if actor is None:
-        return None
     user = require_user(uow.session, actor)
     if not permissions.may_supervise(user.roles):
         raise PermissionDenied("report.supervisors_only", user=actor)
@@ -253,7 +252,7 @@ def _check_limit(limit: int) -> None:
                                                       field="limit")])
 
 
-def overdue(uow: UnitOfWork, actor: str | None, *, at: date | None = None, filters: Filters = Filters(),
+def overdue(uow: UnitOfWork, actor: str, *, at: date | None = None, filters: Filters = Filters(),
             after: tuple[datetime, int] | None = None, limit: int = MAX_ROWS) -> list[TaskReportRow]:
     """Open tasks past their deadline on `at` (default today), most overdue first.
 
@@ -289,7 +288,7 @@ def overdue_in(uow: UnitOfWork, instance_id: int, *, besides: int | None = None)
     return rows_of(uow, uow.session.execute(q.order_by(_t.c.due_at, _t.c.id)).all(), today)
 
 
-def at_risk(uow: UnitOfWork, actor: str | None, *, filters: Filters = Filters(),
+def at_risk(uow: UnitOfWork, actor: str, *, filters: Filters = Filters(),
             limit: int = MAX_ROWS) -> list[TaskReportRow]:
     """Open tasks due today or on the next working day, soonest first.
 
@@ -313,12 +312,13 @@ def empty_groups(uow: UnitOfWork, groups: set[str]) -> set[str]:
     if not groups:
         return set()
     covered: set[str] = set()
-    for user in uow.session.execute(select(_u.c.name, _u.c.department, _u.c.roles).where(_u.c.active.is_(True))):
+    kind = select(_dep.c.kind).where(_dep.c.code == _u.c.department).scalar_subquery().label("department_kind")
+    for user in uow.session.execute(select(_u.c.name, _u.c.department, _u.c.roles, kind).where(_u.c.active.is_(True))):
         covered.update(permissions.groups_of(user))
     return {g for g in groups if g not in covered}
 
 
-def unassignable(uow: UnitOfWork, actor: str | None, *, filters: Filters = Filters()) -> list[TaskReportRow]:
+def unassignable(uow: UnitOfWork, actor: str, *, filters: Filters = Filters()) -> list[TaskReportRow]:
     """Open, unclaimed tasks none of whose groups has an active member: they reach nobody.
 
     Raises:
@@ -383,7 +383,7 @@ def _check_period(start: date, end: date) -> None:
                                                       field="to")])
 
 
-def ontime(uow: UnitOfWork, actor: str | None, *, start: date, end: date, by: str = "procedure") \
+def ontime(uow: UnitOfWork, actor: str, *, start: date, end: date, by: str = "procedure") \
         -> list[OnTimeRow]:
     """On-time rate and median handling time of the replies given from `start` to `end`
     (Beijing dates, both included), by procedure, department or month; with the applications
@@ -486,7 +486,7 @@ def period_bounds(kind: str, year: int, number: int = 1) -> tuple[date, date]:
     return start, end
 
 
-def assessment(uow: UnitOfWork, actor: str | None, *, start: date, end: date) -> list[AssessmentRow]:
+def assessment(uow: UnitOfWork, actor: str, *, start: date, end: date) -> list[AssessmentRow]:
     """Art. 49 assessment per department from `start` to `end`: applications received, answered
     on time and late (replies given in the period), and of those received, how many are still
     open and how many of those are overdue today.
@@ -536,17 +536,19 @@ def choices(uow: UnitOfWork) -> dict:
                     select(Department.code, Department.name).order_by(Department.code))]}
 
 
-def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
+def timeline(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """One application as a supervisor drills down to it, from its rows (no workflow restored):
     `instance` (receipt, procedure, status, received, statutory deadline, reply), `open` (its
     open tasks as TaskReportRow), `tasks` (every task), `history` (audit entries) and `urges`.
 
     Raises:
-        NotFound: no such application or user.
-        PermissionDenied: the user is no supervisor, or the application is not their department's.
+        NotFound: no such user; no such application as far as the user may know (not one they oversee).
+        PermissionDenied: the user is no supervisor.
     """
     with uow.read():
-        scope = scope_of(uow, actor)
+        scope_of(uow, actor)
+        # A supervisor drills down to what they oversee (engine.access); anything else is absent.
+        placement = audience.place(uow, actor, instance_id, allowed=access.may_oversee)
         session = uow.session
         instance = session.execute(select(_i.c.id, _i.c.process_id, _i.c.receipt_number, _i.c.status,
                                           _i.c.received_on, _i.c.started_by, _i.c.department,
@@ -558,8 +560,6 @@ def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
         open_rows = rows_of(uow, session.execute(task_query().where(_t.c.instance_id == instance_id,
                                                                     _t.c.state == "open")
                                                  .order_by(_t.c.id)).all(), today)
-        if scope is not None and instance.department != scope and all(r.department != scope for r in open_rows):
-            raise PermissionDenied("report.not_your_department", instance=instance_id, department=scope)
         tasks = session.execute(select(_t.c.id, _t.c.title, _t.c.state, _t.c.assignee, _t.c.candidate_groups,
                                        _t.c.due_date, _t.c.deadline_article, _t.c.completed_at, _t.c.completed_by)
                                 .where(_t.c.instance_id == instance_id).order_by(_t.c.id)).all()
@@ -567,6 +567,7 @@ def timeline(uow: UnitOfWork, actor: str | None, instance_id: int) -> dict:
                                   .where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)).all()
         urges = session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id)).all()
         name = session.scalar(select(func.max(_d.c.name)).where(_d.c.process_id == instance.process_id))
+    audience.record_read(uow, placement, "application.timeline")
     return {"instance": {**instance._mapping, "process_name": name or instance.process_id},
             "open": open_rows, "tasks": [dict(t._mapping) for t in tasks],
             "history": [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "after": h.after}

@@ -16,12 +16,12 @@ from xml.etree import ElementTree
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine import messages
+from engine import access, messages
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
                                        ProcessDefinition, ProcessInstance, Urge)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import definitions, reports
+from engine.services import audience, definitions, reports
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
@@ -219,7 +219,8 @@ def urge(uow: UnitOfWork, task_id: int, *, actor: str, note: str = "") -> UrgeVi
 
     Raises:
         NotFound: no such task or user.
-        PermissionDenied: the user is no supervisor, or not of this task's department.
+        NotFound: no such task as far as the user may know (not of an application they oversee).
+        PermissionDenied: the user is no supervisor.
         Conflict: the task is no longer open.
         InvalidInput: the note is longer than 500 characters.
     """
@@ -229,16 +230,15 @@ def urge(uow: UnitOfWork, task_id: int, *, actor: str, note: str = "") -> UrgeVi
     with uow:
         engine = uow.engine
         now, today = engine.clock.now(), engine.clock.today()
-        scope = reports.scope_of(uow, actor)
+        reports.scope_of(uow, actor)
         found = uow.session.execute(reports.task_query().where(_t.c.id == task_id)).all()
-        if not found:
+        # A task of an application the supervisor does not oversee is as good as absent.
+        if not found or not access.may_oversee(audience.audience_for(uow, actor, found[0].instance_id)):
             raise NotFound("task.not_found", task=task_id)
         state = uow.session.scalar(select(_t.c.state).where(_t.c.id == task_id))
         if state != "open":
             raise Conflict("urge.task_closed", task=task_id, state=state)
         row = reports.rows_of(uow, found, today)[0]
-        if scope is not None and scope not in (row.department, found[0].department):
-            raise PermissionDenied("urge.out_of_scope", task=task_id, department=scope)
         holder = _holder_of(row)
         urge_id = uow.session.execute(insert(_urge).values(
             task_id=task_id, instance_id=row.instance_id, urged_by=actor, urged_at=now, urged_on=today,

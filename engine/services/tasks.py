@@ -6,12 +6,13 @@ from uuid import UUID
 from sqlalchemy import exists, select
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine import permissions
+from engine import access, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import RawForm, check_submission, fields_of, read_raw_form, text_problems
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import audience
 from engine.services.instances import RESERVED, task_dict
 from engine.sandbox import ScriptError
 from engine.services.progress import (StepFailed, budget_cause, describe_failure, load_workflow, record_failure,
@@ -19,53 +20,90 @@ from engine.services.progress import (StepFailed, budget_cause, describe_failure
 from engine.services.users import require_user
 
 
-def list_tasks(uow: UnitOfWork, *, actor: str | None = None, instance_id: int | None = None,
+def list_tasks(uow: UnitOfWork, *, actor: str, instance_id: int | None = None,
                state: str | None = "open", limit: int = 200) -> list[dict]:
-    """Tasks by due date: open ones a user may claim or holds, or all of one instance."""
+    """Tasks by due date: the open ones `actor` may claim or holds; or, with `instance_id`, the
+    tasks of that application as `actor`'s audience is shown them (its overseers and officials).
+
+    Raises:
+        NotFound: no such user, or no such application as far as the user may know.
+    """
     with uow.read():
         session = uow.session
+        user = require_user(session, actor)
         query = select(HumanTask)
+        placement = None
         if instance_id is not None:
+            placement = audience.place(uow, actor, instance_id, allowed=lambda a: a in access.OFFICIALS)
             query = query.where(HumanTask.instance_id == instance_id)
         if state:
             query = query.where(HumanTask.state == state)
-        if actor is not None:
-            groups = permissions.groups_of(require_user(session, actor))
+        if placement is None:
+            groups = permissions.groups_of(user)
             # Candidate rows exist only for available tasks; the state check keeps it so for any caller.
             in_group = exists().where(TaskCandidate.task_id == HumanTask.id, TaskCandidate.group_name.in_(groups))
             query = query.where((HumanTask.assignee == actor)
                                 | (HumanTask.assignee.is_(None) & (HumanTask.state == "open") & in_group))
         query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id).limit(limit)
-        return [task_dict(t) for t in session.scalars(query)]
+        rows = list(session.scalars(query))
+        forms = _forms_of(session, {t.instance_id for t in rows})
+        reader = placement.audience if placement is not None else access.Audience.DECIDING_UNIT
+        listed = [_projected(t, forms.get(t.instance_id, {}), reader) for t in rows]
+    if placement is not None:
+        audience.record_read(uow, placement, "task.list")
+    return listed
 
 
-def show(uow: UnitOfWork, task_id: int) -> dict:
-    """A task row with its form: the JSON Schema and the fields it asks for (`forms.fields_of`).
+def of_instance(uow: UnitOfWork, instance_id: int, *, state: str | None = "open") -> list[dict]:
+    """The stored task rows of one instance by due date (all states with `state=None`): for the
+    engine's own use and tests. No entry point hands them out: they render `list_tasks`."""
+    with uow.read():
+        query = select(HumanTask).where(HumanTask.instance_id == instance_id)
+        if state:
+            query = query.where(HumanTask.state == state)
+        query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+        return [task_dict(t) for t in uow.session.scalars(query)]
+
+
+def _forms_of(session, instance_ids: set[int]) -> dict[int, dict]:
+    if not instance_ids:
+        return {}
+    return dict(session.execute(select(ProcessInstance.id, ProcessDefinition.forms).join(
+        ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.id.in_(instance_ids))).all())
+
+
+def _projected(task: HumanTask, forms: dict, reader: access.Audience) -> dict:
+    """A task row as `reader` is shown it: its result cut to the fields they may read."""
+    shown = task_dict(task)
+    if shown["result"] is not None:
+        shown["result"] = access.readable((forms or {}).get(task.form) if task.form else None, task.result, reader)
+    return shown
+
+
+def show(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
+    """A task row with its form, the JSON Schema and the fields it asks for (`forms.fields_of`),
+    for someone who may open it; the read is recorded.
 
     Raises:
-        NotFound: no such task.
+        NotFound: no such user; no such task as far as the user may know.
     """
     with uow.read():
         session = uow.session
-        task = session.get(HumanTask, task_id)
-        if task is None:
-            raise NotFound("task.not_found", task=task_id)
-        schema = None
-        if task.form:
-            forms = session.scalar(select(ProcessDefinition.forms).join(
-                ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
-                .where(ProcessInstance.id == task.instance_id)) or {}
-            schema = forms.get(task.form)
-        return {**task_dict(task), "form_schema": schema, "fields": fields_of(schema)}
+        placement, task = audience.place_task(uow, actor, task_id)
+        forms = session.scalar(select(ProcessDefinition.forms).where(
+            ProcessDefinition.id == placement.instance.definition_id)) or {}
+        schema = forms.get(task.form) if task.form else None
+        shown = {**_projected(task, forms, placement.audience), "form_schema": schema, "fields": fields_of(schema)}
+    audience.record_read(uow, placement, "task.show")
+    return shown
 
 
-def _actor_and_open_task(session, actor: str, task_id: int):
-    user = require_user(session, actor)
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("task.not_found", task=task_id)
+def _actor_and_open_task(uow: UnitOfWork, actor: str, task_id: int):
+    # One answer for a task one may not open and one that does not exist (engine.access).
+    placement, task = audience.place_task(uow, actor, task_id)
     _check_open(task)
-    return user, task
+    return placement, task
 
 
 def _require_candidate(user, candidate_groups: list[str]) -> None:
@@ -89,8 +127,8 @@ def claim(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     with uow:
         now = uow.engine.clock.now()
         session = uow.session
-        user, task = _actor_and_open_task(session, actor, task_id)
-        _require_candidate(user, task.candidate_groups)
+        placement, task = _actor_and_open_task(uow, actor, task_id)
+        _require_candidate(placement.user, task.candidate_groups)
         if not uow.tasks.claim(task_id, actor, now):
             session.refresh(task)
             _check_open(task)
@@ -118,14 +156,17 @@ def _assign(uow: UnitOfWork, task_id: int, *, actor: str, assignee: str | None, 
     with uow:
         now = uow.engine.clock.now()
         session = uow.session
-        user, task = _actor_and_open_task(session, actor, task_id)
+        placement, task = _actor_and_open_task(uow, actor, task_id)
+        # Releasing another's task and reassigning are for the application's overseers: a
+        # department's supervisor only where it concerns the department (engine.access).
+        overseer = access.may_oversee(placement.audience)
         if action == "task.unclaim":
             if task.assignee is None:
                 raise Conflict("task.not_claimed", task=task_id)
-            if not permissions.may_release(user, task.assignee):
+            if task.assignee != actor and not overseer:
                 raise PermissionDenied("task.held_by_other", task=task_id, holder=task.assignee)
         else:
-            if not permissions.is_overseer(user.roles):
+            if not overseer:
                 raise PermissionDenied("task.reassign_forbidden", user=actor)
             _require_candidate(require_user(session, assignee), task.candidate_groups)
         before = {"assignee": task.assignee}
@@ -171,16 +212,22 @@ def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm
     if found is None:
         raise NotFound("task.not_found", task=task_id)
     task, instance, user = found
+    if user is None:
+        raise NotFound("user.not_found", name=actor)
+    if task.assignee != actor and not permissions.is_candidate(user, task.candidate_groups):
+        # Not the user's to decide: refused as absent unless they may open it (engine.access).
+        audience.place_task(uow, actor, task_id)
     _check_open(task)
     before = {"task": task.task_name, "state": "open", "assignee": task.assignee}
     assignee, claimed_at = task.assignee, task.claimed_at
     if task.assignee is None:
-        # Deciding an unclaimed task claims it in the same transaction; the row lock
-        # above keeps a concurrent claim from slipping in between.
-        if user is None:
-            raise NotFound("user.not_found", name=actor)
+        # Deciding a task is its holder's act: a candidate who has not claimed it claims it in
+        # the same transaction (the row lock above keeps a concurrent claim from slipping in
+        # between), and the audit shows the claim before the decision.
         _require_candidate(user, task.candidate_groups)
         assignee, claimed_at = actor, now
+        uow.audit.append(at=now, actor=actor, action="task.claim", instance_id=instance.id, task_id=task_id,
+                         before={"assignee": None}, after={"assignee": actor, "with_decision": True})
     elif task.assignee != actor:
         raise PermissionDenied("task.not_assignee", task=task_id, holder=task.assignee)
     if instance.status == "errored":

@@ -94,7 +94,10 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
                 raise InvalidInput("user.not_added", [Problem("user.department_unknown",
                                                               {"department": department, "known": known},
                                                               field="department")])
-            uow.session.add(Department(code=department, name=department_name or department))
+            # The configured competent department is the 公共数据主管部门 (engine.access: its
+            # supervisors oversee every department); any other starts as a plain department.
+            kind = permissions.AUTHORITY_KIND if department == uow.engine.config.competent_department else "department"
+            uow.session.add(Department(code=department, name=department_name or department, kind=kind))
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
                     created_at=now, email=email)
         uow.session.add(user)

@@ -141,15 +141,15 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     assert not page.script_errors
 
     # The application started on version 1 goes on running on it.
-    [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
+    [task] = tasks.of_instance(engine.uow(), first.instance_id)
     assert task["title"] == "审核共享申请（第二十条第二款）"
-    assert instances.show(engine.uow(), first.instance_id)["version"] == 1
+    assert instances.read_stored(engine.uow(), first.instance_id)["version"] == 1
 
     page.locator("#mig-old").select_option("1")
     follow(page, page.get_by_role("button", name="试迁移（不做更改）"))
     row = page.locator(f'tr[data-instance="{first.instance_id}"]')
     assert first.receipt_number in row.inner_text() and "可以迁移" in row.inner_text()
-    assert instances.show(engine.uow(), first.instance_id)["version"] == 1
+    assert instances.read_stored(engine.uow(), first.instance_id)["version"] == 1
 
     # The two versions side by side: the renamed task is marked changed on both diagrams.
     page.goto("/designer/processes/conditional_share")
@@ -175,7 +175,7 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
 def test_the_reviewer_and_the_applicant_see_the_application_diagram_with_the_open_step_and_its_deadline(server, project, browser):
     engine = project.at()
     first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
-    [task] = tasks.list_tasks(engine.uow(), instance_id=first.instance_id)
+    [task] = tasks.of_instance(engine.uow(), first.instance_id)
     page = sign_in(browser, server, "li.si")
     page.goto(f"/inbox/tasks/{task['id']}")
     page.wait_for_selector(".diagram-card[data-ready=true]")

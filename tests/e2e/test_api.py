@@ -68,7 +68,13 @@ def test_an_applicants_token_applies_and_the_reviewers_token_claims_and_decides_
     assert done.status_code == 200, done.get_json()
 
     status = client.get(f"{PREFIX}/instances/{body['instance_id']}", headers=applicant).get_json()
-    assert [h["action"] for h in status["instance"]["history"]][:3] == ["instance.start", "task.claim", "task.complete"]
+    # The applicant is shown what their portal page shows: their own act and the reply, by
+    # "applicant" and "official", never an official's login, the claim or the form data.
+    history = status["instance"]["history"]
+    assert [(h["action"], h["actor"]) for h in history] == [("instance.start", "applicant"),
+                                                          ("task.complete", "official")]
+    assert all(h["before"] is None and "data" not in (h["after"] or {}) for h in history)
+    assert status["instance"]["audience"] == "applicant" and "data" not in status["instance"]
     assert client.get(f"{PREFIX}/applications", headers=applicant).get_json()[0]["id"] == body["instance_id"]
 
 

@@ -62,7 +62,7 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
 
     done = pdw("tasks", "complete", task_id, "--as", "rita", "--data", '{"decision": "approve"}')
     assert "instance running" in done.output  # the escalation is still open
-    shown = json.loads(pdw("instances", "show", instance_id, "--json").output)
+    shown = json.loads(pdw("instances", "show", instance_id, "--as", "sam", "--json").output)
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire", "task.complete"]
     # 2 for the holiday notices `pdw db upgrade` installed, 9 for the admin and the procedure.
     assert pdw("audit", "verify").output.strip() == "audit log intact: 11 entries"
@@ -108,7 +108,7 @@ def test_validate_prints_camunda_warnings_and_still_passes_a_file_that_runs(pdw,
 
 def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
     monkeypatch.setenv("PDW_CLOCK", "yesterday")
-    result = pdw("tasks", "list")
+    result = pdw("tasks", "list", "--as", "rita")
     assert result.exit_code != 0
     assert "PDW_CLOCK='yesterday' is not an ISO datetime" in result.stderr
 
@@ -142,22 +142,22 @@ def _late_application(pdw) -> None:
 
 def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and_article(pdw, tmp_path):
     _late_application(pdw)
-    rows = json.loads(pdw("report", "overdue", "--json", clock="2026-03-02T09:00:00+08:00").stdout)
+    rows = json.loads(pdw("report", "overdue", "--as", "admin", "--json", clock="2026-03-02T09:00:00+08:00").stdout)
     assert [{k: r[k] for k in ("instance_id", "receipt_number", "process_id", "task_name", "department", "assignee",
                                "due_date", "working_days_overdue", "article")} for r in rows] == [{
         "instance_id": 1, "receipt_number": "DZ2026021200001", "process_id": "deadline_escalation",
         "task_name": "review", "department": None, "assignee": None, "due_date": "2026-02-26",
         "working_days_overdue": 3, "article": "第二十条第二款"}]
-    assert json.loads(pdw("report", "overdue", "--at", "2026-02-26", "--json").stdout) == []
-    written = pdw("report", "overdue", "--xlsx", str(tmp_path / "overdue.xlsx"))
+    assert json.loads(pdw("report", "overdue", "--as", "admin", "--at", "2026-02-26", "--json").stdout) == []
+    written = pdw("report", "overdue", "--as", "admin", "--xlsx", str(tmp_path / "overdue.xlsx"))
     assert written.stdout.strip() == f"1 row(s) written to {tmp_path / 'overdue.xlsx'}"
     from openpyxl import load_workbook
 
     sheet = load_workbook(tmp_path / "overdue.xlsx").active
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["受理编号", "DZ2026021200001"]
-    assert pdw("report", "overdue", "--csv", str(tmp_path / "o.csv")).exit_code == 0
+    assert pdw("report", "overdue", "--as", "admin", "--csv", str(tmp_path / "o.csv")).exit_code == 0
     assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("DZ2026021200001,1,")
-    bad = pdw("report", "overdue", "--at", "2026-13-01")
+    bad = pdw("report", "overdue", "--as", "admin", "--at", "2026-13-01")
     assert bad.exit_code == 1 and "'2026-13-01' is not a date" in bad.stderr
 
 
@@ -172,16 +172,16 @@ def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_wa
         "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
         "so work sent there reaches nobody"]
     assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").exit_code == 0
-    rows = json.loads(pdw("report", "unassignable", "--json").stdout)
+    rows = json.loads(pdw("report", "unassignable", "--as", "admin", "--json").stdout)
     assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
         [("DZ2026030200001", "review", ["reviewer"])]
 
 
 def test_pdw_report_ontime_counts_nothing_before_any_reply(pdw):
     _late_application(pdw)
-    rows = json.loads(pdw("report", "ontime", "--from", "2026-01-01", "--to", "2026-03-31", "--json").stdout)
+    rows = json.loads(pdw("report", "ontime", "--as", "admin", "--from", "2026-01-01", "--to", "2026-03-31", "--json").stdout)
     assert rows == []
-    refused = pdw("report", "ontime", "--from", "2026-03-31", "--to", "2026-01-01")
+    refused = pdw("report", "ontime", "--as", "admin", "--from", "2026-03-31", "--to", "2026-01-01")
     assert refused.exit_code == 1 and "the end 2026-01-01 is before the start 2026-03-31" in refused.stderr
 
 

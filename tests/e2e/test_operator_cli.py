@@ -55,7 +55,7 @@ def _one_line_error(result) -> str:
 
 
 def test_a_database_never_upgraded_is_named_with_the_command_that_fixes_it(run, tmp_path):
-    line = _one_line_error(run("tasks", "list", database_url=f"sqlite:///{tmp_path / 'new.sqlite3'}"))
+    line = _one_line_error(run("tasks", "list", "--as", "rita", database_url=f"sqlite:///{tmp_path / 'new.sqlite3'}"))
     assert line == "error: the database has no PDW tables yet; run `pdw db upgrade` first"
 
 
@@ -114,13 +114,13 @@ def test_users_list_shows_each_users_groups(pdw):
 def test_instances_are_listed_filtered_shown_with_their_form_and_cancelled_with_a_reason(pdw):
     first = pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").stdout.strip()
     second = pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").stdout.strip()
-    listed = json.loads(pdw("instances", "list", "--json").output)
+    listed = json.loads(pdw("instances", "list", "--as", "admin", "--json").output)
     assert [(str(i["id"]), i["status"], i["process_id"]) for i in listed] == [
         (second, "running", "deadline_escalation"), (first, "running", "deadline_escalation")]
-    assert json.loads(pdw("instances", "list", "--process", "objection", "--json").output) == []
+    assert json.loads(pdw("instances", "list", "--as", "admin", "--process", "objection", "--json").output) == []
 
-    task = json.loads(pdw("tasks", "list", "--instance", first, "--json").output)[0]
-    shown = pdw("tasks", "show", str(task["id"]))
+    task = json.loads(pdw("tasks", "list", "--as", "admin", "--instance", first, "--json").output)[0]
+    shown = pdw("tasks", "show", str(task["id"]), "--as", "admin")
     assert shown.exit_code == 0
     assert "decision\tstring\trequired" in shown.output and "one of: approve, refuse" in shown.output
 
@@ -128,11 +128,12 @@ def test_instances_are_listed_filtered_shown_with_their_form_and_cancelled_with_
     assert "may not cancel" in _one_line_error(pdw("instances", "cancel", first, "--reason", "twice", "--as", "rita"))
     done = pdw("instances", "cancel", first, "--reason", "entered twice", "--as", "sam")
     assert done.output.strip() == f"instance {first} cancelled; 1 open task(s) cancelled"
-    assert [i["id"] for i in json.loads(pdw("instances", "list", "--status", "cancelled", "--json").output)] \
+    assert [i["id"] for i in json.loads(pdw("instances", "list", "--as", "admin", "--status", "cancelled", "--json").output)] \
         == [int(first)]
-    assert json.loads(pdw("tasks", "list", "--instance", first, "--state", "all", "--json").output)[0]["state"] \
+    assert json.loads(pdw("tasks", "list", "--as", "admin", "--instance", first, "--state", "all",
+                          "--json").output)[0]["state"] \
         == "cancelled"
-    history = json.loads(pdw("instances", "show", first, "--json").output)["history"]
+    history = json.loads(pdw("instances", "show", first, "--as", "admin", "--json").output)["history"]
     assert history[-1]["action"] == "instance.cancel" and history[-1]["after"]["reason"] == "entered twice"
     assert "is cancelled" in _one_line_error(pdw("instances", "cancel", first, "--reason", "again", "--as", "sam"))
     assert pdw("audit", "verify").exit_code == 0
@@ -156,7 +157,7 @@ def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalo
     started = pdw("instances", "start", "catalog_lookup", "--as", "alice", "--data", '{"catalog_item": "GA-404"}')
     instance_id = started.stdout.strip()
     assert "catalog item 'GA-404' does not exist" in started.stderr
-    errored = json.loads(pdw("instances", "list", "--status", "errored", "--json").output)
+    errored = json.loads(pdw("instances", "list", "--status", "errored", "--as", "sam", "--json").output)
     assert [str(i["id"]) for i in errored] == [instance_id]
 
     csv = tmp_path / "catalog.csv"
@@ -167,4 +168,4 @@ def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalo
     retried = pdw("instances", "retry", instance_id, "--as", "sam")
     assert retried.exit_code == 0, retried.output
     assert retried.output.startswith(f"instance {instance_id} running; waiting for: review")
-    assert json.loads(pdw("instances", "list", "--status", "errored", "--json").output) == []
+    assert json.loads(pdw("instances", "list", "--status", "errored", "--as", "sam", "--json").output) == []

@@ -24,7 +24,7 @@ def test_a_refusal_shows_reasons_and_basis_but_no_internal_note_login_step_id_or
 def test_an_applicant_cannot_open_the_officials_step_of_their_own_application(client, auth, engines):
     auth.login("zhang.san")
     apply(auth)
-    task_id = instances.show(engines.at().uow(), 1)["tasks"][0]["id"]
+    task_id = instances.read_stored(engines.at().uow(), 1)["tasks"][0]["id"]
     assert client.get(f"/inbox/tasks/{task_id}").status_code == 403
 
 
@@ -47,7 +47,7 @@ def test_an_application_withdrawn_before_its_decision_ends_with_its_steps_cancel
     page = client.get(location).text
     assert "申请已撤回，办理已终止。" in flashes(page)
     assert "已撤回" in page and 'name="reason"' not in page
-    shown = instances.show(engines.at().uow(), 1)
+    shown = instances.read_stored(engines.at().uow(), 1)
     assert shown["status"] == "withdrawn" and shown["ended_at"] is not None
     assert [t["state"] for t in shown["tasks"]] == ["cancelled"]
     entry = shown["history"][-1]
@@ -63,7 +63,7 @@ def test_a_withdrawal_without_a_reason_changes_nothing(client, auth, engines):
     location = apply(auth).location
     page = auth.post(location, f"{location}/withdraw", {"reason": "  "}, follow_redirects=True).text
     assert "请填写撤回理由（不超过 500 个字）。" in flashes(page)
-    assert instances.show(engines.at().uow(), 1)["status"] == "running"
+    assert instances.read_stored(engines.at().uow(), 1)["status"] == "running"
 
 
 def test_a_decided_application_can_no_longer_be_withdrawn(client, auth, engines):
@@ -73,7 +73,7 @@ def test_a_decided_application_can_no_longer_be_withdrawn(client, auth, engines)
     assert 'name="reason"' not in client.get(location).text
     page = auth.post("/portal/", f"{location}/withdraw", {"reason": "改变主意"}, follow_redirects=True).text
     assert "申请 1 已作出答复，不能撤回。" in flashes(page)
-    assert instances.show(engines.at().uow(), 1)["status"] == "running"
+    assert instances.read_stored(engines.at().uow(), 1)["status"] == "running"
 
 
 def test_no_one_but_the_applicant_may_withdraw_an_application(client, auth, engines):
@@ -83,4 +83,4 @@ def test_no_one_but_the_applicant_may_withdraw_an_application(client, auth, engi
     AuthActions(other).login("zhou.ba")
     response = AuthActions(other).post("/portal/", f"{location}/withdraw", {"reason": "恶意撤回"})
     assert response.status_code == 404
-    assert instances.show(engines.at().uow(), 1)["status"] == "running"
+    assert instances.read_stored(engines.at().uow(), 1)["status"] == "running"

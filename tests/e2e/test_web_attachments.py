@@ -28,14 +28,14 @@ def test_an_applicant_attaches_a_document_that_the_reviewer_can_download(client,
 
     reviewer = make_app(engines.at()).test_client()
     AuthActions(reviewer).login("li.si")
-    task_id = instances.show(engines.at().uow(), 1)["tasks"][0]["id"]
+    task_id = instances.read_stored(engines.at().uow(), 1)["tasks"][0]["id"]
     assert link in reviewer.get(f"/inbox/tasks/{task_id}").text
     with reviewer.get(link) as response:
         assert response.status_code == 200 and response.data == PDF
         assert response.mimetype == "application/pdf"
         assert response.headers["Content-Disposition"].startswith("attachment")
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert instances.show(engines.at().uow(), 1)["history"][-1]["action"] == "attachment.add"
+    assert instances.read_stored(engines.at().uow(), 1)["history"][-1]["action"] == "attachment.add"
 
 
 def test_a_document_is_not_served_to_someone_who_may_not_see_the_application(client, auth, engines):

@@ -118,7 +118,7 @@ def test_versions_compare_and_the_dry_run_lists_the_running_instance_before_it_m
                                  data={"csrf_token": token, "instance": str(started.instance_id)})
     assert moved.status_code == 302
     assert "已将 1 件申请迁移到版本 2。" in flashes(designer_client.get(moved.location).text)
-    assert instances.show(engines.at().uow(), started.instance_id)["version"] == 2
+    assert instances.read_stored(engines.at().uow(), started.instance_id)["version"] == 2
 
 
 def test_the_application_diagram_is_on_the_applicants_page_and_its_json_for_those_who_may_see_it(client, auth, engines):
@@ -133,7 +133,7 @@ def test_the_application_diagram_is_on_the_applicants_page_and_its_json_for_thos
     assert shown["open"][0]["deadline"]["due_date"] == "2026-03-09"
     auth.logout()
     auth.login("zhou.ba")
-    assert client.get(f"/designer/applications/{started.instance_id}/diagram.json").status_code == 403
+    assert client.get(f"/designer/applications/{started.instance_id}/diagram.json").status_code == 404
 
 
 def test_the_forms_page_without_a_form_named_lists_the_process_forms(designer_client):

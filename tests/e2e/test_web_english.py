@@ -68,7 +68,7 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
     assert "/portal/apply/security_incident" in officials_portal
     for tab in ("available", "mine", "completed"):
         check(reviewer, f"/inbox/?tab={tab}", data)
-    task = instances.show(demo_engines.at().uow(), 1)["tasks"][0]["id"]
+    task = instances.read_stored(demo_engines.at().uow(), 1)["tasks"][0]["id"]
     check(reviewer, f"/inbox/tasks/{task}", data)
     AuthActions(reviewer).post("/inbox/", f"/inbox/tasks/{task}/claim")
     check(reviewer, f"/inbox/tasks/{task}", data)

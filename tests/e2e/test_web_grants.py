@@ -19,7 +19,7 @@ PASSWORDS = {"li.si": "lisi-demo", "zhang.san": "zhangsan-demo", "zhao.liu": "zh
 def _granted(engine) -> str:
     """zhang.san's application for GA-001 (scjgj), approved by li.si; its receipt number."""
     started = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=SHARE)
-    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [review] = tasks.of_instance(engine.uow(), started.instance_id)
     tasks.claim(engine.uow(), review["id"], actor="li.si")
     tasks.complete(engine.uow(), review["id"], actor="li.si",
                    data={"decision": "approve", "granted_scope": "姓名、身份证号", "granted_until": "2026-12-31"})

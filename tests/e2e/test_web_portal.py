@@ -97,6 +97,6 @@ def test_an_application_to_a_process_stuck_in_a_loop_is_answered_within_its_budg
     assert time.monotonic() - started < 10
     assert response.status_code == 200
     assert "受理编号" in response.text
-    shown = instances.show(engines.at().uow(), 1)
+    shown = instances.read_stored(engines.at().uow(), 1)
     assert shown["status"] == "errored" and "engine steps in one command" in shown["error"]
     assert client.get("/portal/").status_code == 200  # the next request finds the database free

@@ -62,7 +62,7 @@ def _extended(demo_engines):
     started = instances.start(demo_engines.at().uow(), "conditional_share", actor="zhang.san",
                               data={"catalog_item": "GA-001", **SHARE})
     engine = demo_engines.at("2026-03-06T10:00:00+08:00")
-    [review] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [review] = tasks.of_instance(engine.uow(), started.instance_id)
     tasks.complete(engine.uow(), review["id"], actor="li.si",
                    data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
     return started, engine
@@ -90,7 +90,7 @@ def test_another_applicant_cannot_read_the_reply(demo_engines):
 
 def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_is_open(demo_engines):
     started, engine = _extended(demo_engines)
-    [opinion] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [opinion] = tasks.of_instance(engine.uow(), started.instance_id)
 
     page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text
 
@@ -111,8 +111,8 @@ def test_a_replied_applicant_is_offered_a_dispute_that_names_the_application_and
         "data_name": "居民身份证信息", "matters": "目录将该数据列为不予共享，本局认为应有条件共享",
         "request": "请协调数源单位重新评估共享属性"})
     assert sent.status_code == 302
-    [dispute] = [i for i in instances.list_instances(engine.uow(), process_id="dispute_coordination")]
-    assert instances.show(engine.uow(), dispute["id"])["data"]["related_receipt"] == started.receipt_number
+    [dispute] = [i for i in instances.list_instances(engine.uow(), actor="admin", process_id="dispute_coordination")]
+    assert instances.read_stored(engine.uow(), dispute["id"])["data"]["related_receipt"] == started.receipt_number
 
 
 def test_no_dispute_is_offered_before_a_reply_nor_on_the_dispute_s_own_reply(demo_engines):
@@ -123,7 +123,7 @@ def test_no_dispute_is_offered_before_a_reply_nor_on_the_dispute_s_own_reply(dem
     dispute = instances.start(engine.uow(), "dispute_coordination", actor="zhang.san", data={
         "dispute_area": "use", "counterparty": "某公司", "data_name": "企业登记信息", "matters": "超范围使用",
         "request": "请协调停止超范围使用"})
-    [accept] = tasks.list_tasks(engine.uow(), instance_id=dispute.instance_id)
+    [accept] = tasks.of_instance(engine.uow(), dispute.instance_id)
     tasks.claim(engine.uow(), accept["id"], actor="li.si")
     tasks.complete(engine.uow(), accept["id"], actor="li.si",
                    data={"decision": "decline", "reason": "不属于本办法所称争议", "basis": "第四十七条第二款"})

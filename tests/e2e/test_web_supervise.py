@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from engine.persistence.models import ProcessInstance
-from engine.services import instances
-from web_helpers import flashes
+from engine.services import accounts, instances, users
+from web_helpers import PASSWORD, flashes
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
 # Received Thursday 2026-02-12, due 2026-02-26; on the frozen Monday 2026-03-02, 3 working days overdue.
@@ -120,8 +120,8 @@ def test_a_supervisor_publishes_changes_and_withdraws_a_promised_time_limit(clie
     assert flashes(withdrawn.text) == ["已撤回承诺时限。"] and "尚未公布承诺时限" in withdrawn.text
 
 
-def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_is_published(client, auth):
-    auth.login("zhao.liu")  # a supervisor of sjj
+def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_is_published(client, auth, engines):
+    auth.login("zhao.liu")  # a supervisor of sjj, the competent authority
     too_long = auth.post("/supervise/promises", "/supervise/promises",
                          {"department": "sjj", "procedure": "web_share", "working_days": "61"}, follow_redirects=True)
     [refused] = flashes(too_long.text)
@@ -130,7 +130,11 @@ def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_
                         {"department": "sjj", "procedure": "no_such", "working_days": "3"}, follow_redirects=True)
     [unknown_text] = flashes(unknown.text)
     assert "no_such" in unknown_text
-    elsewhere = auth.post("/supervise/promises", "/supervise/promises",
-                          {"department": "gaj", "procedure": "web_share", "working_days": "3"}, follow_redirects=True)
-    assert flashes(elsewhere.text) == ["您只能督办本部门（sjj）的工作。"]
     assert "尚未公布承诺时限" in unknown.text
+    users.add_user(engines.at().uow(), "gao.shi", department="gaj", roles=["supervisor"], actor="admin")
+    accounts.set_password(engines.at().uow(), "gao.shi", PASSWORD, actor="admin")
+    auth.logout()
+    auth.login("gao.shi")  # a supervisor of gaj alone
+    elsewhere = auth.post("/supervise/promises", "/supervise/promises",
+                          {"department": "sjj", "procedure": "web_share", "working_days": "3"}, follow_redirects=True)
+    assert flashes(elsewhere.text) == ["您只能督办本部门（gaj）的工作。"]

@@ -54,7 +54,7 @@ def run(url: str, forms: Path, files: list[Path]) -> None:
                 except PdwError as err:
                     outcome["complete"] = err.code
             timers.sweep(later.uow, worker="runner")
-            shown = instances.show(engine.uow(), started.instance_id)
+            shown = instances.read_stored(engine.uow(), started.instance_id)
             outcome.update(outcome=shown["status"], error=shown["error"])
         except InvalidInput as err:
             outcome.update(outcome="refused", codes=sorted({p.code for p in err.problems}))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.errors import InvalidInput, PermissionDenied
+from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.forms import FormError
 from engine.persistence.models import AuditEntry, HumanTask, Timer
 from engine.services import designer, diagram, instances, tasks, versions
@@ -117,7 +117,7 @@ def test_migrating_moves_the_instance_and_its_running_deadlines_keep_their_dates
     assert (planned["instance_id"], planned["can_move"], planned["problems"]) == (first, True, [])
     moved = versions.migrate(later.uow(), "dora", "deadline_escalation", 1, 2, [first])
     assert [m["instance_id"] for m in moved] == [first]
-    assert instances.show(later.uow(), first)["version"] == 2
+    assert instances.read_stored(later.uow(), first)["version"] == 2
     with later.uow().read() as uow:
         task = uow.session.scalars(select(HumanTask).where(HumanTask.instance_id == first)).one()
         timer = uow.session.scalars(select(Timer).where(Timer.instance_id == first)).one()
@@ -130,7 +130,7 @@ def test_migrating_moves_the_instance_and_its_running_deadlines_keep_their_dates
     tasks.claim(later.uow(), task.id, actor="rita")
     done = tasks.complete(later.uow(), task.id, actor="rita", data={"decision": "approve"})
     assert done["error"] is None
-    assert instances.show(later.uow(), first)["status"] == "completed"
+    assert instances.read_stored(later.uow(), first)["status"] == "completed"
 
 
 def test_the_dry_run_says_why_an_instance_cannot_move_and_migrating_it_moves_nothing(people):
@@ -146,7 +146,7 @@ def test_the_dry_run_says_why_an_instance_cannot_move_and_migrating_it_moves_not
     with pytest.raises(InvalidInput) as refused:
         versions.migrate(engine.uow(), "dora", "deadline_escalation", 1, 2, [first])
     assert {p.field for p in refused.value.problems} == {str(first)}
-    assert instances.show(engine.uow(), first)["version"] == 1
+    assert instances.read_stored(engine.uow(), first)["version"] == 1
     assert actions(engine, "definition.migrate") == []
 
 
@@ -170,8 +170,11 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
         not in shown["xml"] and 'id="escalation" name="督办逾期申请"' in shown["xml"]
     assert diagram.progress(engine.uow(), "rita", first)["xml"].encode() == TIMED
     add_user(engine.uow(), "bob", department="fgw", roles=["applicant"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound) as absent:  # the same answer as for an application that does not exist
         diagram.progress(engine.uow(), "bob", first)
+    with pytest.raises(NotFound) as missing:
+        diagram.progress(engine.uow(), "bob", 999)
+    assert absent.value.code == missing.value.code == "application.not_found"
 
 
 EMBEDDED = (FIXTURES / "modelers" / "embedded_subprocess.bpmn").read_bytes()
@@ -186,11 +189,11 @@ def start_embedded(engine):
 def test_an_embedded_subprocess_written_by_a_modeler_deploys_and_runs_to_completion(people):
     engine = people
     content, started = start_embedded(engine)
-    [task] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [task] = tasks.of_instance(engine.uow(), started.instance_id)
     assert task["task_name"] == "decide"
     tasks.claim(engine.uow(), task["id"], actor="rita")
     assert tasks.complete(engine.uow(), task["id"], actor="rita", data={"decision": "approve"})["error"] is None
-    shown = instances.show(engine.uow(), started.instance_id)
+    shown = instances.read_stored(engine.uow(), started.instance_id)
     assert shown["status"] == "completed"
     assert shown["data"]["reviewed"] is True
 
@@ -221,16 +224,16 @@ def test_an_edited_form_is_kept_in_a_draft_begun_from_the_newest_version_until_d
 def test_an_instance_waiting_inside_an_embedded_subprocess_migrates_and_runs_to_completion(people):
     engine = people
     content, started = start_embedded(engine)
-    [before] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [before] = tasks.of_instance(engine.uow(), started.instance_id)
     renamed = content.replace("审核决定".encode(), "审核并决定".encode()).replace(b"reviewed = True",
                                                                              b"reviewed = 'v2'")
     designer.deploy(engine.uow(), "dora", "embedded_subprocess.bpmn", renamed)
     changed = versions.diff(engine.uow(), "dora", "embedded_review", 1, 2)["changed"]
     assert {c["id"] for c in changed} == {"decide", "note"}
     versions.migrate(engine.uow(), "dora", "embedded_review", 1, 2, [started.instance_id])
-    [after] = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)
+    [after] = tasks.of_instance(engine.uow(), started.instance_id)
     assert (after["id"], after["title"]) == (before["id"], "审核决定")  # the open row keeps its title
     tasks.claim(engine.uow(), after["id"], actor="rita")
     assert tasks.complete(engine.uow(), after["id"], actor="rita", data={"decision": "approve"})["error"] is None
-    shown = instances.show(engine.uow(), started.instance_id)
+    shown = instances.read_stored(engine.uow(), started.instance_id)
     assert (shown["status"], shown["version"], shown["data"]["reviewed"]) == ("completed", 2, "v2")

@@ -49,12 +49,12 @@ def test_an_instance_stays_on_the_version_it_started_with(people):
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "人口数据"})
     changed = (FIXTURES / "two_reviews.bpmn").read_bytes().replace("复审".encode(), "终审".encode())
     deploy(engine, "two_reviews.bpmn", changed)
-    task_id = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]["id"]
+    task_id = tasks.of_instance(engine.uow(), started.instance_id)[0]["id"]
     tasks.claim(engine.uow(), task_id, actor="rita")
     tasks.complete(engine.uow(), task_id, actor="rita", data={"decision": "approve"})
-    second = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]
+    second = tasks.of_instance(engine.uow(), started.instance_id)[0]
     assert second["title"] == "复审"
-    assert instances.show(engine.uow(), started.instance_id)["version"] == 1
+    assert instances.read_stored(engine.uow(), started.instance_id)["version"] == 1
 
 
 def test_a_rule_deadline_is_computed_from_the_receipt_date_and_stored_with_its_article(people):
@@ -62,7 +62,7 @@ def test_a_rule_deadline_is_computed_from_the_receipt_date_and_stored_with_its_a
     deploy(engine, "two_reviews.bpmn")
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "人口数据"})
     assert started.receipt_number == "DZ2026030200001"
-    task = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]
+    task = tasks.of_instance(engine.uow(), started.instance_id)[0]
     # Received Monday 2026-03-02: the fifth working day after it is Monday 2026-03-09.
     assert task["due_date"] == "2026-03-09"
     assert task["deadline_rule"] == "art20_share_reply"
@@ -83,7 +83,7 @@ def test_a_full_run_completes_the_instance_and_the_audit_chain_verifies(people):
     tasks.claim(engine.uow(), second["id"], actor="sam")
     result = tasks.complete(engine.uow(), second["id"], actor="sam", data={"decision": "approve"})
     assert result["instance_status"] == "completed"
-    shown = instances.show(engine.uow(), started.instance_id)
+    shown = instances.read_stored(engine.uow(), started.instance_id)
     assert shown["status"] == "completed"
     assert [h["action"] for h in shown["history"]] == [
         "instance.start", "task.claim", "task.complete", "task.claim", "task.complete"]
@@ -97,7 +97,7 @@ def test_exactly_one_of_many_simultaneous_claims_wins(people, engines):
         add_user(engine.uow(), f"rev{n}", department="sjj", roles=["reviewer"])
     deploy(engine, "two_reviews.bpmn")
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "并发"})
-    task_id = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]["id"]
+    task_id = tasks.of_instance(engine.uow(), started.instance_id)[0]["id"]
     contenders = [engines.at() for _ in range(6)]
     barrier = threading.Barrier(6)
     outcomes: dict[str, str] = {}
@@ -126,8 +126,8 @@ def test_only_the_assignee_may_complete_and_invalid_data_changes_nothing(people)
     engine = people
     deploy(engine, "two_reviews.bpmn")
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "人口数据"})
-    task_id = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]["id"]
-    with pytest.raises(PermissionDenied, match="none of the task's groups"):
+    task_id = tasks.of_instance(engine.uow(), started.instance_id)[0]["id"]
+    with pytest.raises(PermissionDenied, match="not yours to open"):  # alice applied: she knows the step exists
         tasks.complete(engine.uow(), task_id, actor="alice", data={"decision": "approve"})
     tasks.claim(engine.uow(), task_id, actor="rita")
     with pytest.raises(PermissionDenied, match="claimed by rita"):
@@ -138,7 +138,7 @@ def test_only_the_assignee_may_complete_and_invalid_data_changes_nothing(people)
     fields = {p.where for p in caught.value.problems}
     assert fields == {"decision", "extra"}
     assert count(engine, AuditEntry) == entries_before
-    assert tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]["state"] == "open"
+    assert tasks.of_instance(engine.uow(), started.instance_id)[0]["state"] == "open"
 
 
 def test_an_application_failing_the_start_form_is_refused_naming_the_field(people):
@@ -165,7 +165,7 @@ def test_unclaim_and_supervisor_reassign(people):
     engine = people
     deploy(engine, "two_reviews.bpmn")
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "人口数据"})
-    task_id = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]["id"]
+    task_id = tasks.of_instance(engine.uow(), started.instance_id)[0]["id"]
     tasks.claim(engine.uow(), task_id, actor="rita")
     with pytest.raises(PermissionDenied):
         tasks.unclaim(engine.uow(), task_id, actor="rob")
@@ -181,11 +181,11 @@ def test_scripts_and_computed_candidate_groups_run_in_the_sandbox(people):
     deploy(engine, "scripted.bpmn")
     started = instances.start(engine.uow(), "scripted", actor="alice", data={"amount": 21, "unit": "gaj"})
     assert started.status == "running"
-    task = tasks.list_tasks(engine.uow(), instance_id=started.instance_id)[0]
+    task = tasks.of_instance(engine.uow(), started.instance_id)[0]
     assert task["candidate_groups"] == ["reviewer@gaj"]
     assert [t["id"] for t in tasks.list_tasks(engine.uow(), actor="gina")] == [task["id"]]
     assert tasks.list_tasks(engine.uow(), actor="rita") == []
-    data = instances.show(engine.uow(), started.instance_id)["data"]
+    data = instances.read_stored(engine.uow(), started.instance_id)["data"]
     assert data["doubled"] == 42
     assert data["reply_by"] == "2026-03-09"
 
@@ -196,7 +196,7 @@ def test_a_runaway_script_marks_the_instance_errored_with_a_clear_message(people
     started = instances.start(engine.uow(), "runaway", actor="alice", data={"unit": "gaj"})
     assert started.status == "errored"
     assert "compute" in started.error and "longer than" in started.error
-    assert instances.show(engine.uow(), started.instance_id)["status"] == "errored"
+    assert instances.read_stored(engine.uow(), started.instance_id)["status"] == "errored"
 
 
 def test_a_deadline_timer_fires_once_when_due_and_escalates_without_cancelling(people, engines):
@@ -212,7 +212,7 @@ def test_a_deadline_timer_fires_once_when_due_and_escalates_without_cancelling(p
     fired = timers.sweep(later.uow, worker="a")
     assert [f.task_name for f in fired] == ["overdue"]
     assert timers.sweep(later.uow, worker="b") == []
-    open_tasks = {t["task_name"] for t in tasks.list_tasks(later.uow(), instance_id=started.instance_id)}
+    open_tasks = {t["task_name"] for t in tasks.of_instance(later.uow(), started.instance_id)}
     assert open_tasks == {"review", "escalation"}
 
 

@@ -43,33 +43,33 @@ def start(engine) -> int:
 def test_an_open_task_past_its_deadline_is_overdue_by_the_working_days_after_it(city):
     late = start(city.at(RECEIVED))
     start(city.at(ON_MARCH_2))  # due 2026-03-09: not overdue
-    rows = reports.overdue(city.at(ON_MARCH_2).uow(), None)
+    rows = reports.overdue(city.at(ON_MARCH_2).uow(), "sam")
     assert [(r.instance_id, r.due_date, r.working_days_overdue, r.article, r.light) for r in rows] == \
         [(late, date(2026, 2, 26), 3, "第二十条第二款", "red")]
     assert rows[0].to_dict()["holder"] == "group:reviewer" and rows[0].receipt_number == "DZ2026021200001"
     # On the last day itself it is not yet overdue; the day after, one working day.
-    assert reports.overdue(city.at(ON_MARCH_2).uow(), None, at=date(2026, 2, 26)) == []
-    assert [r.working_days_overdue for r in reports.overdue(city.at(ON_MARCH_2).uow(), None,
+    assert reports.overdue(city.at(ON_MARCH_2).uow(), "sam", at=date(2026, 2, 26)) == []
+    assert [r.working_days_overdue for r in reports.overdue(city.at(ON_MARCH_2).uow(), "sam",
                                                             at=date(2026, 2, 27))] == [1]
 
 
 def test_work_due_within_one_working_day_is_at_risk_and_yellow(city):
     instance = start(city.at(RECEIVED))
-    rows = reports.at_risk(city.at("2026-02-25T09:00:00+08:00").uow(), None)
+    rows = reports.at_risk(city.at("2026-02-25T09:00:00+08:00").uow(), "sam")
     assert [(r.instance_id, r.working_days_left, r.light) for r in rows] == [(instance, 1, "yellow")]
-    assert reports.at_risk(city.at("2026-02-24T09:00:00+08:00").uow(), None) == []
+    assert reports.at_risk(city.at("2026-02-24T09:00:00+08:00").uow(), "sam") == []
 
 
 def test_a_task_whose_group_has_no_active_member_is_unassignable(city):
     engine = city.at(RECEIVED)
     start(engine)
-    assert reports.unassignable(engine.uow(), None) == []
+    assert reports.unassignable(engine.uow(), "sam") == []
     with engine.uow() as uow:
         uow.session.execute(update(ProcessInstance.__table__).values(department="sjj"))
         from engine.persistence.models import User
         uow.session.execute(update(User.__table__).where(User.name == "rita").values(active=False))
         uow.commit()
-    rows = reports.unassignable(engine.uow(), None)
+    rows = reports.unassignable(engine.uow(), "sam")
     assert [(r.task_name, r.groups) for r in rows] == [("review", ["reviewer"])]
 
 
@@ -104,20 +104,20 @@ def test_the_on_time_report_counts_replies_given_in_time_and_late_with_the_media
            department="gaj")
     _reply(city.at(RECEIVED), ids[3], due="2026-02-26", replied=None, late=None)
     engine = city.at("2026-03-31T12:00:00+08:00")
-    by_procedure = reports.ontime(engine.uow(), None, start=date(2026, 1, 1), end=date(2026, 3, 31))
+    by_procedure = reports.ontime(engine.uow(), "sam", start=date(2026, 1, 1), end=date(2026, 3, 31))
     # Handling times: 4 (02-25), 5 (02-26), 8 (03-02) working days after receipt.
     assert [r.to_dict() for r in by_procedure] == [{
         "key": "deadline_escalation", "process_id": "deadline_escalation", "department": None, "month": None,
         "answered": 3, "on_time": 2, "late": 1, "open_overdue": 1, "on_time_rate": 0.6667,
         "median_working_days": 5.0}]
-    by_month = reports.ontime(engine.uow(), None, start=date(2026, 1, 1), end=date(2026, 3, 31), by="month")
+    by_month = reports.ontime(engine.uow(), "sam", start=date(2026, 1, 1), end=date(2026, 3, 31), by="month")
     assert [(r.month, r.answered, r.on_time, r.open_overdue) for r in by_month] == \
         [("2026-02", 2, 2, 1), ("2026-03", 1, 0, 0)]
     by_department = reports.ontime(engine.uow(), "gus", start=date(2026, 1, 1), end=date(2026, 3, 31),
                                    by="department")
     assert [(r.department, r.answered, r.late) for r in by_department] == [("gaj", 1, 1)]
     with pytest.raises(InvalidInput) as refused:
-        reports.ontime(engine.uow(), None, start=date(2026, 3, 1), end=date(2026, 2, 1))
+        reports.ontime(engine.uow(), "sam", start=date(2026, 3, 1), end=date(2026, 2, 1))
     assert refused.value.problems[0].field == "to"
 
 
@@ -176,13 +176,13 @@ def test_two_watches_at_once_send_each_notice_exactly_once(city):
 def test_an_urge_notifies_the_holder_and_still_overdue_five_working_days_later_goes_to_the_head(city):
     instance = start(city.at(RECEIVED))
     engine = city.at(ON_MARCH_2)
-    task_id = tasks.list_tasks(engine.uow(), instance_id=instance)[0]["id"]
+    task_id = tasks.of_instance(engine.uow(), instance)[0]["id"]
     tasks.claim(engine.uow(), task_id, actor="rita")
     urged = supervision.urge(engine.uow(), task_id, actor="sam", note="请今日办结")
     assert (urged.holder, urged.working_days_overdue) == ("rita", 3)
     with pytest.raises(PermissionDenied):
         supervision.urge(engine.uow(), task_id, actor="rita")
-    shown = instances.show(engine.uow(), instance)
+    shown = instances.read_stored(engine.uow(), instance)
     assert [h["action"] for h in shown["history"]][-1] == "task.urge"
     assert supervision.watch(city.at("2026-03-06T09:00:00+08:00").uow()).bulletins == 0  # 4 working days
     assert supervision.watch(city.at("2026-03-09T09:00:00+08:00").uow()).bulletins == 1
@@ -199,5 +199,5 @@ def test_a_department_promise_is_tracked_beside_the_statutory_deadline(city):
     engine = city.at(ON_MARCH_2)
     _reply(engine, instance, due="2026-02-26", replied=None, late=None)
     supervision.set_promise(engine.uow(), "sjj", "deadline_escalation", 3, actor="sam")
-    row = reports.overdue(engine.uow(), None)[0]
+    row = reports.overdue(engine.uow(), "sam")[0]
     assert (row.due_date, row.promised_due_date) == (date(2026, 2, 26), date(2026, 2, 24))

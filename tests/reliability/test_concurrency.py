@@ -83,7 +83,7 @@ def test_two_simultaneous_completions_of_one_task_move_the_instance_once(engine)
         loser = next(r for r in results if not isinstance(r, dict))
         # Told who decided it (or that the other holds it): nothing to retry, the step is done.
         assert loser.code in ("task.completed", "task.not_assignee"), loser.code
-        shown = instances.show(engine.uow(), started.instance_id)
+        shown = instances.read_stored(engine.uow(), started.instance_id)
         assert [t["task_name"] for t in shown["tasks"]] == ["first_review", "second_review"]
         assert [h["action"] for h in shown["history"]].count("task.complete") == 1
     assert audit.verify(engine.uow()).ok
@@ -103,7 +103,7 @@ def test_two_parallel_tasks_completed_at_once_both_count_after_the_loser_retries
                 # The instance changed under it: the loser is told so and its retry goes through.
                 assert result.code == "instance.changed", result.code
                 tasks.complete(engine.uow(), task_id, actor=who, data={"decision": "approve"})
-        shown = instances.show(engine.uow(), started.instance_id)
+        shown = instances.read_stored(engine.uow(), started.instance_id)
         assert shown["status"] == "completed"
         assert sorted(t["state"] for t in shown["tasks"]) == ["completed", "completed"]
         assert [h["action"] for h in shown["history"]].count("task.complete") == 2

@@ -67,7 +67,7 @@ def test_applications_started_on_version_1_and_the_previous_schema_finish_after_
 
         for started in (waiting, halfway):
             while True:
-                shown = instances.show(engine.uow(), started.instance_id)
+                shown = instances.read_stored(engine.uow(), started.instance_id)
                 open_tasks = [t for t in shown["tasks"] if t["state"] == "open"]
                 if not open_tasks:
                     break
@@ -75,6 +75,6 @@ def test_applications_started_on_version_1_and_the_previous_schema_finish_after_
                 tasks.complete(engine.uow(), open_tasks[0]["id"], actor=actor, data={"decision": "approve"})
             assert (shown["status"], shown["version"]) == ("completed", 1)
         fresh = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级后"})
-        assert instances.show(engine.uow(), fresh.instance_id)["version"] == 2
+        assert instances.read_stored(engine.uow(), fresh.instance_id)["version"] == 2
     finally:
         factory.close()

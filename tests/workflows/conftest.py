@@ -47,7 +47,7 @@ class Procedures:
 
     def open_tasks(self, instance_id: int) -> dict[str, dict]:
         """The open tasks of an instance by task name."""
-        return {t["task_name"]: t for t in tasks.list_tasks(self.engine.uow(), instance_id=instance_id)}
+        return {t["task_name"]: t for t in tasks.of_instance(self.engine.uow(), instance_id)}
 
     def complete(self, instance_id: int, task_name: str, actor: str, **data) -> dict:
         """Claim (unless `actor` holds it already) and complete the open task `task_name` as `actor`."""
@@ -68,7 +68,7 @@ class Procedures:
 
     def show(self, instance_id: int) -> dict:
         """The instance with its data, tasks and history."""
-        return instances.show(self.engine.uow(), instance_id)
+        return instances.read_stored(self.engine.uow(), instance_id)
 
     def actions(self, instance_id: int) -> list[tuple[str, str]]:
         """(actor, action) of each audit entry of the instance, in order."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import PermissionDenied
+from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import ProcessInstance
 from engine.services import instances, portal
 from engine.services.users import add_user
@@ -37,7 +37,7 @@ def test_a_reviewer_of_another_unit_may_not_decide_a_share_application(procedure
     instance_id = procedure.start(**SHARE)
 
     assert procedure.open_tasks(instance_id)["review"]["candidate_groups"] == ["reviewer@sjj"]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # a stranger to the application: it does not exist for them
         procedure.complete(instance_id, "review", "gina", decision="refuse", reason="不同意", basis="无")
     assert procedure.complete(instance_id, "review", "li.si", decision="approve", granted_scope="姓名",
                               granted_until="2026-09-30")["instance_status"] == "completed"

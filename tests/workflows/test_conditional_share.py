@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import Conflict, InvalidInput, PermissionDenied
+from engine.errors import NotFound, Conflict, InvalidInput, PermissionDenied
 from engine.services import grants
 
 PROCESS_ID = "conditional_share"
@@ -91,7 +91,7 @@ def test_an_extension_consults_the_source_unit_and_moves_the_deadline_five_worki
     assert opinion["candidate_groups"] == ["source_unit_handler@gaj"]
     # An internal limit counted from the day the consultation opens (Monday 03-09): Thursday.
     assert (opinion["due_date"], opinion["deadline_rule"]) == ("2026-03-12", "internal_source_opinion")
-    with pytest.raises(PermissionDenied):  # a handler of another source unit
+    with pytest.raises(NotFound):  # a handler of another source unit
         procedure.complete(instance_id, "source_opinion", "zhou.jiu", opinion="agree", opinion_reasons="同意")
 
     procedure.at("2026-03-11T10:00:00+08:00")

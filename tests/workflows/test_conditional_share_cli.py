@@ -59,10 +59,11 @@ def test_a_conditional_share_application_runs_from_the_command_line(pdw):
     pdw("tasks", "complete", str(supervision["id"]), "--as", "zhao.liu", "--data",
         json.dumps({"supervision_note": "逾期一日答复，已提醒"}, ensure_ascii=False))
 
-    shown = json.loads(pdw("instances", "show", instance_id, "--json").stdout)
+    shown = json.loads(pdw("instances", "show", instance_id, "--as", "admin", "--json").stdout)
     assert shown["status"] == "completed"
+    # zhao.liu decided the supervision step without claiming it: the decision claimed it first.
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire",
-                                                       "task.complete", "task.complete"]
+                                                       "task.complete", "task.claim", "task.complete"]
     assert pdw("audit", "verify").stdout.startswith("audit log intact")
 
 
@@ -79,7 +80,7 @@ def test_a_2027_notice_installed_from_the_command_line_recounts_an_application_r
     assert (due.stdout, "2027 has no official arrangement" in due.stderr) == ("2027-01-05\n", True)
 
     dry = pdw("calendar", "install", str(NOTICE_2027), "--dry-run", "--as", "admin", clock="2026-12-29T09:00:00+08:00")
-    receipt = json.loads(pdw("instances", "show", "1", "--json").stdout)["receipt_number"]
+    receipt = json.loads(pdw("instances", "show", "1", "--as", "admin", "--json").stdout)["receipt_number"]
     assert dry.stdout.splitlines()[1:] == [
         "would change 2 deadline(s):",
         f"  {receipt} task {review['id']} 审核共享申请（第二十条第二款）: 2027-01-05 (provisional) -> 2027-01-06",

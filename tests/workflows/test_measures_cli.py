@@ -61,20 +61,20 @@ def test_a_source_unit_that_never_answers_is_escalated_at_the_extended_deadline(
     assert "0 timer(s) fired" in pdw("scheduler", "run", "--once", clock="2026-03-16T23:59:00+08:00").stdout
     assert "1 timer(s) fired" in pdw("scheduler", "run", "--once", clock="2026-03-17T00:00:00+08:00").stdout
     assert pdw.task("zhao.liu", "supervise_source_opinion")["instance_id"] == int(instance_id)
-    shown = pdw.json("instances", "show", instance_id)
+    shown = pdw.json("instances", "show", instance_id, "--as", "zhao.liu")
     assert shown["statutory"]["due_date"] == "2026-03-16"
     assert shown["statutory"]["extended_from"] == "2026-03-09"
 
 
 def test_a_late_extension_is_refused_and_nothing_is_written(pdw):
     instance_id = pdw.start("conditional_share", SHARE)
-    before = pdw.json("instances", "show", instance_id)
+    before = pdw.json("instances", "show", instance_id, "--as", "zhao.liu")
 
     refused = pdw.complete("li.si", "review", {"decision": "extend", "extension_reason": "需征求意见"},
                            clock="2026-03-10T09:00:00+08:00", ok=False)
 
     assert "the statutory reply period ended on 2026-03-09" in refused.stderr
-    after = pdw.json("instances", "show", instance_id)
+    after = pdw.json("instances", "show", instance_id, "--as", "zhao.liu")
     assert (after["history"], after["tasks"], after["statutory"]) == (
         before["history"], before["tasks"], before["statutory"])
 
@@ -95,7 +95,7 @@ def test_an_objection_to_unopened_data_and_an_unknown_catalog_code_are_refused_w
     assert "catalog_item: no catalog item 'XX-999'" in refused.stderr
 
     instance_id = pdw.start("conditional_share", SHARE)
-    assert pdw.json("instances", "show", instance_id)["receipt_number"] == "DZ2026030200001"
+    assert pdw.json("instances", "show", instance_id, "--as", "zhao.liu")["receipt_number"] == "DZ2026030200001"
 
 
 def test_a_founded_privacy_objection_leaves_the_opening_suspended(pdw):
@@ -106,7 +106,7 @@ def test_a_founded_privacy_objection_leaves_the_opening_suspended(pdw):
                                           "measure_date": "2026-03-05"})
     pdw.complete("zhou.jiu", "decide_resume", {"resume": False, "resume_reasons": "个人信息已删除，维持暂停"})
 
-    assert pdw.json("instances", "show", instance_id)["status"] == "completed"
+    assert pdw.json("instances", "show", instance_id, "--as", "zhao.liu")["status"] == "completed"
     [item] = [i for i in pdw.json("catalog", "list") if i["code"] == "SC-001"]
     assert item["open_suspended"] is True
 
@@ -120,15 +120,15 @@ def test_an_unconditional_inclusion_completes(pdw):
                                              "item_name": "机动车登记信息", "attribute": "无条件共享",
                                              "update_frequency": "每日", "contact": "市公安局数据管理科"})
 
-    assert pdw.json("instances", "show", instance_id)["status"] == "completed"
+    assert pdw.json("instances", "show", instance_id, "--as", "zhao.liu")["status"] == "completed"
 
 
 def test_an_authorisation_is_ended_from_the_command_line(pdw):
     pdw.start("conditional_share", {**SHARE, "catalog_item": "SC-001"})  # unconditional: granted at once
-    [grant] = pdw.json("grants", "list", "--active")
+    [grant] = pdw.json("grants", "list", "--active", "--as", "zhao.liu")
 
     pdw("grants", "revoke", str(grant["id"]), "--as", "li.si", "--reason", "共享用途已终止")
 
-    assert pdw.json("grants", "list", "--active") == []
-    [ended] = pdw.json("grants", "list")
+    assert pdw.json("grants", "list", "--active", "--as", "zhao.liu") == []
+    [ended] = pdw.json("grants", "list", "--as", "zhao.liu")
     assert (ended["revoked_by"], ended["revoke_reason"], ended["active"]) == ("li.si", "共享用途已终止", False)

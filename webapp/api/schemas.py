@@ -142,7 +142,12 @@ class InstanceSchema(Schema):
     ended_at = _maybe(Text)
     error = _maybe(Text)
     application = _maybe(fields.Raw)
-    data = fields.Raw()
+    statutory = _maybe(fields.Raw, metadata={"description": "the statutory clock: due date, rule, article, reply"})
+    department = _maybe(Text, metadata={"description": "the deciding unit (officials only)"})
+    handled_by = _maybe(Text, metadata={"description": "the deciding unit's name (the applicant's view)"})
+    audience = Text(metadata={"description": "where the caller stands to the application (engine.access): "
+                                             "applicant, deciding_unit, consulted_unit, supervisor or admin; "
+                                             "each is shown its own projection"})
     tasks = fields.List(fields.Nested(TaskSchema))
     history = fields.List(fields.Nested(HistorySchema))
 
@@ -202,6 +207,14 @@ class StepSchema(Schema):
 class StatusSchema(Schema):
     instance = fields.Nested(InstanceSchema)
     open_steps = fields.List(fields.Nested(StepSchema))
+
+
+class ReadSchema(Schema):
+    at = Text()
+    actor = Text()
+    audience = Text()
+    action = Text()
+    entry_point = Text()
 
 
 class ProcedureSchema(Schema):

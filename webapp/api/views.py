@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import g
 
 from engine.forms import fields_of
-from engine.services import catalog, definitions, grants, inbox, instances, portal, reports, tasks, users
+from engine.services import (audience, catalog, definitions, grants, inbox, instances, portal, reports, tasks,
+                             users)
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
@@ -85,8 +86,18 @@ def start(body: dict):
 @bp.route(f"/instances/<{ID}:instance_id>")
 @bp.response(200, schemas.StatusSchema)
 def instance(instance_id: int):
-    """An application's status, history and the deadlines of its open steps."""
+    """An application's status, history and the deadlines of its open steps, as the caller's
+    audience is shown it: the applicant what their portal page shows, officials the steps and
+    fields their unit may read; every read by an official is recorded."""
     return portal.status(new_uow(), actor(), instance_id)
+
+
+@bp.route(f"/instances/<{ID}:instance_id>/readers")
+@bp.response(200, schemas.ReadSchema(many=True))
+def instance_readers(instance_id: int):
+    """Who read an application other than its applicant (its overseers and the head of the
+    applicant's department may list them)."""
+    return audience.reads(new_uow(), actor(), instance_id)
 
 
 @bp.route("/catalog")

@@ -7,7 +7,7 @@ from flask import Response, flash, g, jsonify, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from engine.errors import Conflict, InvalidInput, PdwError, PermissionDenied
+from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.forms import FormError
 from engine.services import designer, diagram, versions
 from webapp import schema_form
@@ -256,8 +256,9 @@ def instance_diagram(instance_id: int):
     """An application's diagram with the steps done and the open step with its deadline."""
     try:
         shown = diagram.progress(new_uow(), g.user.name, instance_id)
-    except PermissionDenied as err:
-        return _refused(err, 403)
+    except NotFound as err:
+        # The same answer whether the application is absent or not the user's to follow.
+        return _refused(err, 404)
     for step in shown["open"]:
         step["title"] = term(step["title"])
     return jsonify(shown)

@@ -29,7 +29,10 @@ def _query() -> inbox.InboxQuery:
 @bp.route("/")
 @login_required
 def index():
-    """One page of a tab of the inbox, filtered and searched."""
+    """One page of a tab of the inbox, filtered and searched; applicants, who have no inbox, find
+    the steps waiting for them on their portal."""
+    if not is_staff(g.user.roles):
+        return redirect(url_for("portal.index"))
     query = _query()
     try:
         page = inbox.page(new_uow(), g.user.name, query)

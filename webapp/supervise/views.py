@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.permissions import may_supervise
-from engine.services import exports, reports, supervision
+from engine.services import audience, exports, reports, supervision
 from webapp import downloads
 from webapp.engine import get_engine, new_uow
 from webapp.errors import describe, language
@@ -114,7 +114,8 @@ def assessment(fmt: str | None = None):
 def application(instance_id: int):
     """One application's open work, tasks, 催办 and timeline."""
     view = reports.timeline(new_uow(), g.user.name, instance_id)
-    return render_template("supervise/application.html", view=view)
+    return render_template("supervise/application.html", view=view,
+                           readers=audience.reads(new_uow(), g.user.name, instance_id))
 
 
 @bp.route("/tasks/<int:task_id>/urge", methods=("POST",))
