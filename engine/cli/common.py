@@ -52,7 +52,9 @@ def friendly(command):
     def wrapper(*args, **kwargs):
         context = click.get_current_context(silent=True)
         try:
-            with entry_point(f"cli {context.command_path}" if context else "cli"):
+            # The root's name is the program's ("pdw", or "main" under a test runner).
+            path = context.command_path.partition(" ")[2] if context else ""
+            with entry_point(f"cli pdw {path}".rstrip()):
                 return command(*args, **kwargs)
         except InvalidInput as err:
             lang = language()

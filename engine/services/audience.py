@@ -133,7 +133,7 @@ def reads(uow: UnitOfWork, actor: str, instance_id: int) -> list[dict]:
     """
     with uow.read():
         session = uow.session
-        placement = place(uow, actor, instance_id, allowed=access.may_follow)
+        placement = place(uow, actor, instance_id)
         department = session.scalar(select(User.department).where(User.name == placement.instance.started_by))
         placement = Placement(placement.user, placement.viewer, placement.instance,
                               access.Case(placement.case.started_by, placement.case.department, placement.case.steps,

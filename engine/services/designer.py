@@ -208,16 +208,17 @@ def save_draft(uow: UnitOfWork, actor: str, file_name: str, content: bytes, *, f
     """
     engine = uow.engine
     limit = engine.config.max_bpmn_bytes
-    if len(content) > limit:
-        raise InvalidInput("draft.refused", [Problem("bpmn.too_large", {"size": f"{len(content):,}",
-                                                                        "limit": f"{limit:,}"}, file=file_name)],
-                           count=1)
-    process_id = process_id_of(file_name, content)
-    forms = _draft_forms(forms)
     now = engine.clock.now()
     with uow:
         session = uow.session
+        # Who may act is asked before the untrusted file is parsed.
         require_designer(session, actor)
+        if len(content) > limit:
+            raise InvalidInput("draft.refused", [Problem("bpmn.too_large", {"size": f"{len(content):,}",
+                                                                            "limit": f"{limit:,}"}, file=file_name)],
+                               count=1)
+        process_id = process_id_of(file_name, content)
+        forms = _draft_forms(forms)
         draft = session.get(ProcessDraft, process_id)
         before = None if draft is None else {"saved_at": draft.saved_at.isoformat(), "saved_by": draft.saved_by}
         if draft is None:
@@ -304,12 +305,13 @@ def save_form(uow: UnitOfWork, actor: str, process_id: str, name: str, text: obj
         NotFound: the process has neither a draft nor a version.
         FormError: the text is not a JSON Schema of an object; nothing is saved.
     """
-    forms = {name: parse_form(name, text)}
     engine = uow.engine
     now = engine.clock.now()
     with uow:
         session = uow.session
         require_designer(session, actor)
+        # Who may act is asked before what they sent is read.
+        forms = {name: parse_form(name, text)}
         draft = session.get(ProcessDraft, process_id)
         if draft is None:
             newest = _definition(session, process_id, None)

@@ -108,14 +108,15 @@ def revoke(uow: UnitOfWork, grant_id: int, *, actor: str, reason: str) -> dict:
         InvalidInput: no reason given (`grant.not_revoked`).
         Conflict: the grant is already revoked.
     """
-    if not (reason or "").strip():
-        raise InvalidInput("grant.not_revoked", [Problem("grant.reason_missing", field="reason")], grant=grant_id)
     with uow:
         engine = uow.engine
         now = engine.clock.now()
         user = require_user(uow.session, actor)
+        # Who may act is asked before what they sent is read.
         if not permissions.may_end_authorisation(user, engine.config.competent_department):
             raise PermissionDenied("grant.revoke_forbidden", user=actor)
+        if not (reason or "").strip():
+            raise InvalidInput("grant.not_revoked", [Problem("grant.reason_missing", field="reason")], grant=grant_id)
         grant = uow.session.get(Grant, grant_id)
         if grant is None:
             raise NotFound("grant.not_found", grant=grant_id)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
+from engine.permissions import may_design
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.forms import FormError
 from engine.services import designer, diagram, versions
@@ -48,6 +49,9 @@ def index():
 @login_required
 def upload():
     """Keep an uploaded .bpmn file as its process's draft and open it in the modeler."""
+    if not may_design(g.user.roles):
+        # Refused before what was sent is looked at, as designer.save_draft refuses.
+        abort(403)
     file = request.files.get("file")
     if file is None or not file.filename:
         flash(_("请选择要上传的 .bpmn 文件。"), "error")

@@ -37,6 +37,10 @@ def apply(process_id: str):
         except InvalidInput as err:
             values, errors, status = err.data, field_errors(err), 422
         except PermissionDenied as err:
+            # A refusal that depends on what was applied for (applicantKinds:FIELD=VALUE) is told
+            # on the form; one of the procedure itself is the same 403 as the form's page.
+            if err.code != "process.not_for_kind":
+                raise
             flash(describe(err), "error")
             return redirect(url_for("portal.index"))
         else:
