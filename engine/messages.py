@@ -420,6 +420,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "warning.group_empty": ("{where}（{title}）：办理组 {group} 没有任何在职人员，发往该组的任务将无人办理。",
                             "{where} ({title}): nobody active is in group {group}, so work sent there reaches "
                             "nobody"),
+    # requests refused for their form before any use case runs (webapp.bad_input, the API)
+    "request.nul_byte": ("请求中含有空字符（NUL），无法处理。请删除该字符后重试。",
+                         "the request's {location} holds a NUL character, which cannot be processed"),
+    "request.malformed_json": ("请求体不是有效的 JSON（第 {line} 行第 {column} 列附近）。",
+                               "the body is not valid UTF-8 JSON (near line {line}, column {column})"),
+    "request.too_deep": ("JSON 嵌套超过 {max} 层，无法处理。", "the JSON nests deeper than {max} levels"),
+    "request.not_json": ("请求体应为 JSON，请设置 Content-Type: application/json。",
+                         "the body must be JSON, sent with 'Content-Type: application/json'"),
+    "request.not_an_object": ("请求体应为 JSON 对象（{{…}}）。", "the body must be a JSON object ({{…}}), not {kind}"),
+    "request.invalid": ("请求参数有误：有 {count} 处需要修改。", "the request has {count} problem(s)"),
+    "request.field_invalid": ("{field} 的值不正确：{detail}", "{field}: {detail}"),
+    # HTTP refusals that carry no code of their own
+    "http.400": ("请求无效：格式或参数不正确。", "bad request: its form or parameters are wrong"),
+    "http.401": ("需要身份验证。", "authentication is required"),
+    "http.403": ("您无权执行该操作。", "you may not do this"),
+    "http.404": ("您要找的资源不存在。", "there is nothing at this address"),
+    "http.405": ("该地址不接受这种请求方式。", "this address does not accept this method"),
+    "http.409": ("操作冲突，请刷新后重试。", "conflict: reload and try again"),
+    "http.413": ("请求内容超过允许的大小（{max_mb} MB）。", "the request is larger than the {max_mb} MB allowed"),
+    "http.415": ("不支持该请求内容类型。", "this content type is not supported here"),
+    "http.422": ("请求参数有误。", "the request's parameters are invalid"),
+    "http.429": ("请求过于频繁，请稍后再试。", "too many requests: try again later"),
+    "http.500": ("系统处理请求时出错，已记录。请稍后重试；如问题持续，请联系系统管理员。",
+                 "the server failed to process the request; it has been logged"),
+    "http.503": ("服务暂不可用，请稍后再试。", "the service is unavailable: try again later"),
 }
 
 
