@@ -33,6 +33,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "token.invalid": ("访问令牌无效、已过期或已吊销。", "the API token is unknown, expired or revoked"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
+    "password.common": ("这是常见密码，很容易被猜中。请换一个不常见的短语。",
+                        "this is a commonly used password, easy to guess (strength {score} of 4, {min_score} needed)"),
+    "password.personal": ("密码包含您的姓名、用户名或邮箱，很容易被猜中。",
+                          "it holds your name, login or e-mail, which is easy to guess (strength {score} of 4, "
+                          "{min_score} needed)"),
+    "password.word": ("密码主要是一个常见词或姓名，很容易被猜中。请再加几个不相关的词。",
+                      "it is mostly a common word or name: add another word or two (strength {score} of 4, "
+                      "{min_score} needed)"),
+    "password.keyboard": ("密码是键盘上相邻的按键（如 qwerty），很容易被猜中。",
+                          "keys next to each other on the keyboard (like qwerty) are easy to guess (strength {score} "
+                          "of 4, {min_score} needed)"),
+    "password.repeated": ("密码由重复的字符或片段组成，很容易被猜中。",
+                          "repeated characters or parts are easy to guess (strength {score} of 4, {min_score} needed)"),
+    "password.sequence": ("密码是连续的字母或数字（如 abc、12345678），很容易被猜中。",
+                          "sequences like abc or 12345678 are easy to guess (strength {score} of 4, {min_score} "
+                          "needed)"),
+    "password.date": ("密码主要是日期或年份，很容易被猜中。", "dates and years are easy to guess (strength {score} of 4, "
+                                                     "{min_score} needed)"),
+    "password.weak": ("密码太容易被猜中。请使用更长的、由几个不相关的词组成的短语。",
+                      "too easy to guess: use a longer phrase of unrelated words (strength {score} of 4, "
+                      "{min_score} needed)"),
     "password.not_set": ("未设置密码。", "password not set"),
     "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
     "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),

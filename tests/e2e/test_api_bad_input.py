@@ -13,6 +13,7 @@ from engine.services import tokens
 from webapp.api import PREFIX
 from webapp.bad_input import MAX_JSON_DEPTH
 from web_helpers import make_app
+from engine.services.users import SYSTEM
 
 JSON = "application/json"
 # name: (body, content type, status, code)
@@ -45,7 +46,7 @@ def database_kind() -> str:
 
 @pytest.fixture
 def bearer(engines):
-    secret = tokens.create(engines.at().uow(), "zhao.liu", actor="admin").secret
+    secret = tokens.create(engines.at().uow(), "zhao.liu", actor=SYSTEM).secret
     return {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
 
 
@@ -136,7 +137,7 @@ def _readme_application() -> tuple[str, dict]:
 def test_the_readmes_curl_example_applies_on_the_demo_data(demo_engines):
     engine = demo_engines.at()
     user, body = _readme_application()
-    secret = tokens.create(engine.uow(), user, actor="admin").secret
+    secret = tokens.create(engine.uow(), user, actor=SYSTEM).secret
     client = make_app(engine).test_client()
     started = client.post(f"{PREFIX}/instances", json=body, headers={"Authorization": f"Bearer {secret}"})
     assert started.status_code == 201, started.get_json()

@@ -15,6 +15,7 @@ from werkzeug.http import parse_options_header
 from engine.services import accounts, exports, users
 from webapp import downloads
 from web_helpers import PASSWORD, csrf_token
+from engine.services.users import SYSTEM
 
 # name: the file name a browser must be offered for it
 NAMES = {
@@ -52,8 +53,8 @@ def test_the_one_helper_writes_every_name_in_the_standard_encoding(app, name):
 
 @pytest.fixture
 def designer_client(client, engines):
-    users.add_user(engines.at().uow(), "sun.qi", department="sjj", roles=["designer"], actor="admin")
-    accounts.set_password(engines.at().uow(), "sun.qi", PASSWORD, actor="admin")
+    users.add_user(engines.at().uow(), "sun.qi", department="sjj", roles=["designer"], actor=SYSTEM)
+    accounts.set_password(engines.at().uow(), "sun.qi", PASSWORD, actor=SYSTEM)
     token = csrf_token(client.get("/auth/login").text)
     client.post("/auth/login", data={"username": "sun.qi", "password": PASSWORD, "csrf_token": token})
     return client

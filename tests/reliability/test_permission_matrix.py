@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
 
 from engine.persistence.models import CatalogItem, Grant  # noqa: E402
 from engine.services import accounts, definitions, instances, tasks, tokens  # noqa: E402
-from engine.services.users import add_user  # noqa: E402
+from engine.services.users import SYSTEM, add_user  # noqa: E402
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare  # noqa: E402
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
@@ -149,8 +149,8 @@ def _seed(url: str) -> None:
     engine = factory.at()
     prepare(engine)
     for name, department, roles in EXTRA:
-        add_user(engine.uow(), name, department=department, roles=roles)
-        accounts.set_password(engine.uow(), name, PASSWORD)
+        add_user(engine.uow(), name, department=department, roles=roles, actor=SYSTEM)
+        accounts.set_password(engine.uow(), name, PASSWORD, actor=SYSTEM)
     factory.close()
 
 
@@ -192,7 +192,7 @@ def test_each_roles_token_may_do_exactly_what_the_role_may(world, role):
     app, engine, fresh, started = world
     client = app.test_client()
     headers = {} if role == "anonymous" else \
-        {"Authorization": f"Bearer {tokens.create(engine.uow(), role, actor='admin').secret}"}
+        {"Authorization": f"Bearer {tokens.create(engine.uow(), role, actor=SYSTEM).secret}"}
     for method, path, endpoint, table in API:
         ids = {"task": started.opened_task_ids[0], "instance": started.instance_id}
         if "{fresh}" in path:

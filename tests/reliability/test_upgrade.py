@@ -16,7 +16,7 @@ from engine.persistence.database import connect
 from engine.persistence.health import head_revision
 from engine.persistence.migrate import MIGRATIONS, alembic_config
 from engine.services import definitions, instances, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import EngineFactory
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -48,9 +48,9 @@ def test_applications_started_on_version_1_and_the_previous_schema_finish_after_
     factory = EngineFactory(url, FIXTURES / "forms", sandbox)
     try:
         engine = factory.at()
-        add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-        add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-        add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+        add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+        add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+        add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
         definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
         waiting = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
         halfway = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
