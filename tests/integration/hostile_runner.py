@@ -46,7 +46,7 @@ def run(url: str, forms: Path, files: list[Path]) -> None:
         signal.alarm(PER_FILE_SECONDS)
         outcome = {"file": path.name}
         try:
-            deployed = definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+            deployed = definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
             started = instances.start(engine.uow(), deployed[0].process_id, actor="alice", data={})
             if started.status == "running" and started.opened_task_ids:
                 try:

@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 
 def deploy(engine, name: str, content: bytes | None = None):
     content = content if content is not None else (FIXTURES / name).read_bytes()
-    return definitions.deploy(engine.uow(), [(name, content)], actor="designer1")
+    return definitions.deploy(engine.uow(), [(name, content)], actor=SYSTEM)
 
 
 @pytest.fixture

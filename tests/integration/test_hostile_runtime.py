@@ -50,7 +50,7 @@ STARTS = {
 
 
 def _deploy(engine, path: Path) -> None:
-    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def staffed(engines):
     add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], email="rita@sjj.example", actor=SYSTEM)
     add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"], email="rob@sjj.example", actor=SYSTEM)
     definitions.deploy(engine.uow(), [("deadline_escalation.bpmn",
-                                       (FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_bytes())], actor="d")
+                                       (FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_bytes())], actor=SYSTEM)
     instances.start(engine.uow(), "deadline_escalation", actor="alice", data={})
     return engines
 

@@ -147,7 +147,7 @@ def test_the_database_seals_audit_entries_exactly_as_verification_recomputes_the
 def test_starting_costs_three_round_trips_and_deciding_a_task_two(engine):
     add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
     add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
-    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
     decision = {"decision": "approve", "reason": "符合共享条件"}
 
     def run() -> list[int]:

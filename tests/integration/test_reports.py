@@ -32,7 +32,7 @@ def city(engines):
     add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     add_user(engine.uow(), "gus", department="gaj", roles=["supervisor"], actor=SYSTEM)
     definitions.deploy(engine.uow(), [("deadline_escalation.bpmn",
-                                       (FIXTURES / "deadline_escalation.bpmn").read_bytes())], actor="designer")
+                                       (FIXTURES / "deadline_escalation.bpmn").read_bytes())], actor=SYSTEM)
     return engines
 
 

@@ -29,7 +29,7 @@ PEOPLE = ("alice", "rita", "rob", "sue", "sam")
 # The service calls are wrapped here, so a change of their signatures touches only these.
 
 def _deploy(engine, file_name: str) -> None:
-    definitions.deploy(engine.uow(), [(file_name, (FIXTURES / file_name).read_bytes())], actor="designer1")
+    definitions.deploy(engine.uow(), [(file_name, (FIXTURES / file_name).read_bytes())], actor=SYSTEM)
 
 
 def _start(engine, process_id: str, *, actor: str = "alice"):

@@ -19,7 +19,7 @@ ROUNDS = 200
 
 
 def _deploy(engine, path: Path) -> None:
-    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
 
 
 def _together(n: int, attempt) -> list:

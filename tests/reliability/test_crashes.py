@@ -52,7 +52,7 @@ def prepared(engines, database_url):
     add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
     add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
     bpmn = FIXTURES / "bpmn" / "deadline_escalation.bpmn"
-    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor=SYSTEM)
     for _ in range(40):
         instances.start(engine.uow(), "deadline_escalation", actor="alice")
     env = {**os.environ, "PDW_DATABASE_URL": database_url, "PDW_FORMS_DIR": str(FIXTURES / "forms"),

@@ -63,7 +63,7 @@ def machines(engines, database_url):
     add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
     add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     bpmn = FIXTURES / "bpmn" / "deadline_escalation.bpmn"
-    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor=SYSTEM)
     secrets = {name: tokens.create(engine.uow(), name, actor=SYSTEM).secret for name in ("alice", "rita", "sam")}
     env = {**os.environ, "PDW_DATABASE_URL": database_url, "PDW_FORMS_DIR": str(FIXTURES / "forms"),
            "PDW_SECRET_KEY": "several-machines", "PDW_CLOCK": "2026-03-02T09:00:00+08:00"}
