@@ -33,8 +33,8 @@ NUL = "\x00"
 
 # The codes error_body gives refusals that carry none of their own: an HTTP status (a wrong
 # method, no such route) or webargs' failed validation (request.invalid).
-HTTP_CODES = ("request.invalid", "http.400", "http.401", "http.403", "http.404", "http.405", "http.409", "http.413", "http.415",
-              "http.422", "http.429", "http.500", "http.503")
+HTTP_CODES = ("request.invalid", "http.400", "http.401", "http.403", "http.404", "http.405", "http.409", "http.413",
+              "http.415", "http.422", "http.429", "http.500", "http.503")
 _UNSET = object()
 
 

@@ -91,8 +91,8 @@ def test_every_operation_that_takes_a_body_refuses_each_bad_body_with_a_json_4xx
 def test_operations_without_a_body_answer_a_bad_json_body_with_a_json_4xx_too(client, bearer, variant):
     raw, content_type, _, _ = VARIANTS[variant]
     for method, path in _operations(client, with_body=False):
-        _assert_json_refusal(client.open(path, method=method, data=raw, headers={**bearer, "Content-Type": content_type}),
-                             None, None)
+        headers = {**bearer, "Content-Type": content_type}
+        _assert_json_refusal(client.open(path, method=method, data=raw, headers=headers), None, None)
 
 
 def test_a_refusal_names_the_field_and_reads_in_chinese_by_default(client, bearer):

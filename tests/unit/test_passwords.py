@@ -21,7 +21,8 @@ from engine.passwords import MIN_LENGTH, problems
 def test_a_weak_password_is_refused_with_the_reason_as_a_code(password, personal, code):
     [problem] = problems(password, personal)
     assert (problem.code, problem.field) == (code, "password")
-    assert problem.text("zh") != problem.text("en") and problem.text("zh") == messages.render(code, problem.params, "zh")
+    assert problem.text("zh") != problem.text("en")
+    assert problem.text("zh") == messages.render(code, problem.params, "zh")
 
 
 @pytest.mark.parametrize("password", ["correct horse 1", "another horse 2", "sjj-reviewer-demo", "dsjzx-admin-demo",

@@ -23,6 +23,10 @@ from webapp.api.schemas import ErrorSchema
 
 VERSION = "v1"
 PREFIX = f"/api/{VERSION}"
+# How a refusal names the JSON value that came instead of an object.
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+               type(None): "null"}
+
 
 class PdwArgumentParser(FlaskParser):
     """webargs' parser reading the JSON body that webapp.bad_input parsed and checked once.
@@ -41,8 +45,7 @@ class PdwArgumentParser(FlaskParser):
             return core.missing
         value = bad_input.load_json()
         if not isinstance(value, dict):
-            kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
-            raise bad_input.Refused(422, "request.not_an_object", kind=kind)
+            raise bad_input.Refused(422, "request.not_an_object", kind=_JSON_KINDS[type(value)])
         return value
 
 
