@@ -24,7 +24,7 @@ from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.services import designer, diagram, instances, versions
 from engine.services.progress import load_workflow
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "deadline_escalation.bpmn"
@@ -36,8 +36,8 @@ def prepared(url: str, n: int):
     config = replace(Config(), database_url=url, forms_dir=FORMS)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     upgrade(engine.db)
-    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "bench_designer", department="sjj", roles=["designer"])
+    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "bench_designer", department="sjj", roles=["designer"], actor=SYSTEM)
     content = BPMN.read_bytes()
     designer.deploy(engine.uow(), "bench_designer", BPMN.name, content)
     ids = [instances.start(engine.uow(), "deadline_escalation", actor="bench_applicant", data={}).instance_id

@@ -31,7 +31,7 @@ from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.persistence.round_trips import counting
 from engine.services import definitions, instances, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
@@ -108,9 +108,9 @@ def pdw_engine(url: str):
     config = replace(Config(), database_url=url, forms_dir=FORMS)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     upgrade(engine.db)
-    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"])
-    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="bench")
+    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
 
     def one() -> None:
         opened = instances.start(engine.uow(), "two_reviews", actor="bench_applicant", data=APPLICATION).opened_task_ids

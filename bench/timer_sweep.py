@@ -26,6 +26,7 @@ from engine.persistence.migrate import upgrade
 from engine.persistence.models import ProcessInstance, Timer
 from engine.services import definitions
 from engine.services.timers import sweep
+from engine.services.users import SYSTEM
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
@@ -36,7 +37,7 @@ DUE_NOW = 20
 
 def _fill(engine, waiting: int) -> None:
     """One finished instance holding `waiting` future timers and DUE_NOW past ones."""
-    definition_id = definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="bench")[0].definition_id
+    definition_id = definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)[0].definition_id
     with engine.uow() as uow:
         session = uow.session
         instance_id = session.execute(insert(ProcessInstance.__table__).returning(ProcessInstance.__table__.c.id), {

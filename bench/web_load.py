@@ -78,7 +78,7 @@ class Client:
     def sign_in(self) -> None:
         page = self.get("/auth/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode({"username": "li.si", "password": "lisi-demo", "csrf_token": token}).encode()
+        data = urllib.parse.urlencode({"username": "li.si", "password": "sjj-reviewer-demo", "csrf_token": token}).encode()
         with self.opener.open(self.base + "/auth/login", data=data, timeout=30) as response:
             response.read()
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.bootstrap import Engine
 from engine.persistence.models import Department, User
 from engine.services import accounts, catalog, definitions
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 
@@ -40,23 +40,23 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("zhang.san", "张三", "scjgj", ("applicant",), "zhangsan-demo"),
-    DemoUser("li.si", "李四", "sjj", ("reviewer",), "lisi-demo"),
-    DemoUser("wang.wu", "王五", "gaj", ("source_unit_handler",), "wangwu-demo"),
+    DemoUser("zhang.san", "张三", "scjgj", ("applicant",), "scjgj-applicant-demo"),
+    DemoUser("li.si", "李四", "sjj", ("reviewer",), "sjj-reviewer-demo"),
+    DemoUser("wang.wu", "王五", "gaj", ("source_unit_handler",), "gaj-source-unit-handler-demo"),
     # Every catalog item's source unit has a handler, so the consultations, corrections and
     # objections the procedures send there (source_unit_handler@UNIT) reach someone.
-    DemoUser("zhou.jiu", "周九", "scjgj", ("source_unit_handler",), "zhoujiu-demo"),
-    DemoUser("wu.shi", "吴十", "zrzyj", ("source_unit_handler",), "wushi-demo"),
-    DemoUser("zheng.yi", "郑一", "wjw", ("source_unit_handler",), "zhengyi-demo"),
+    DemoUser("zhou.jiu", "周九", "scjgj", ("source_unit_handler",), "scjgj-source-unit-handler-demo"),
+    DemoUser("wu.shi", "吴十", "zrzyj", ("source_unit_handler",), "zrzyj-source-unit-handler-demo"),
+    DemoUser("zheng.yi", "郑一", "wjw", ("source_unit_handler",), "wjw-source-unit-handler-demo"),
     # The data bureau's head receives the 通报 of work still overdue after a 催办.
-    DemoUser("qian.ba", "钱八", "sjj", ("department_head",), "qianba-demo"),
-    DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "zhaoliu-demo"),
-    DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sunqi-demo"),
-    DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "admin-demo"),
+    DemoUser("qian.ba", "钱八", "sjj", ("department_head",), "sjj-department-head-demo"),
+    DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "sjj-supervisor-demo"),
+    DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sjj-designer-demo"),
+    DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "dsjzx-admin-demo"),
     # One applicant of each other kind of account (engine.permissions.ACCOUNT_KINDS).
-    DemoUser("feng.ba", "冯八", "dzsw", ("applicant",), "fengba-demo"),
-    DemoUser("qian.jiu", "钱九", "dzkj", ("applicant",), "qianjiu-demo"),
-    DemoUser("chen.shi", "陈十", None, ("applicant",), "chenshi-demo"),
+    DemoUser("feng.ba", "冯八", "dzsw", ("applicant",), "dzsw-applicant-demo"),
+    DemoUser("qian.jiu", "钱九", "dzkj", ("applicant",), "dzkj-applicant-demo"),
+    DemoUser("chen.shi", "陈十", None, ("applicant",), "home-applicant-demo"),
 )
 
 
@@ -75,14 +75,14 @@ def load(engine: Engine) -> list[str]:
     for user in DEMO_USERS:
         if user.name not in users:
             add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
-                     display_name=user.display_name)
-            accounts.set_password(engine.uow(), user.name, user.password)
+                     display_name=user.display_name, actor=SYSTEM)
+            accounts.set_password(engine.uow(), user.name, user.password, actor=SYSTEM)
             done.append(f"user {user.name} ({', '.join(user.roles)})")
     report = catalog.import_csv(engine.uow(), (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
-                                file_name="catalog.csv")
+                                file_name="catalog.csv", actor=SYSTEM)
     done.append(f"catalog: {report.added} added, {report.updated} updated")
     files = sorted(engine.config.workflows_dir.glob("*.bpmn"))
     if files:
-        for deployed in definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin"):
+        for deployed in definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor=SYSTEM):
             done.append(f"{deployed.process_id} v{deployed.version} {'deployed' if deployed.created else 'unchanged'}")
     return done

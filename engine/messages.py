@@ -33,6 +33,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "token.invalid": ("访问令牌无效、已过期或已吊销。", "the API token is unknown, expired or revoked"),
     "user.not_added": ("未添加用户。", "user not added"),
     "password.too_short": ("密码至少需要 {min} 个字符。", "must have at least {min} characters"),
+    "password.common": ("这是常见密码，很容易被猜中。请换一个不常见的短语。",
+                        "this is a commonly used password, easy to guess (strength {score} of 4, {min_score} needed)"),
+    "password.personal": ("密码包含您的姓名、用户名或邮箱，很容易被猜中。",
+                          "it holds your name, login or e-mail, which is easy to guess (strength {score} of 4, "
+                          "{min_score} needed)"),
+    "password.word": ("密码主要是一个常见词或姓名，很容易被猜中。请再加几个不相关的词。",
+                      "it is mostly a common word or name: add another word or two (strength {score} of 4, "
+                      "{min_score} needed)"),
+    "password.keyboard": ("密码是键盘上相邻的按键（如 qwerty），很容易被猜中。",
+                          "keys next to each other on the keyboard (like qwerty) are easy to guess (strength {score} "
+                          "of 4, {min_score} needed)"),
+    "password.repeated": ("密码由重复的字符或片段组成，很容易被猜中。",
+                          "repeated characters or parts are easy to guess (strength {score} of 4, {min_score} needed)"),
+    "password.sequence": ("密码是连续的字母或数字（如 abc、12345678），很容易被猜中。",
+                          "sequences like abc or 12345678 are easy to guess (strength {score} of 4, {min_score} "
+                          "needed)"),
+    "password.date": ("密码主要是日期或年份，很容易被猜中。", "dates and years are easy to guess (strength {score} of 4, "
+                                                     "{min_score} needed)"),
+    "password.weak": ("密码太容易被猜中。请使用更长的、由几个不相关的词组成的短语。",
+                      "too easy to guess: use a longer phrase of unrelated words (strength {score} of 4, "
+                      "{min_score} needed)"),
     "password.not_set": ("未设置密码。", "password not set"),
     "auth.failed": ("用户名或密码错误。", "wrong user name or password"),
     "auth.locked": ("登录失败次数过多，请于 {until} 后重试。", "too many failed sign-ins; try again after {until}"),
@@ -420,6 +441,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "warning.group_empty": ("{where}（{title}）：办理组 {group} 没有任何在职人员，发往该组的任务将无人办理。",
                             "{where} ({title}): nobody active is in group {group}, so work sent there reaches "
                             "nobody"),
+    # requests refused for their form before any use case runs (webapp.bad_input, the API)
+    "request.nul_byte": ("请求中含有空字符（NUL），无法处理。请删除该字符后重试。",
+                         "the request's {location} holds a NUL character, which cannot be processed"),
+    "request.malformed_json": ("请求体不是有效的 JSON（第 {line} 行第 {column} 列附近）。",
+                               "the body is not valid UTF-8 JSON (near line {line}, column {column})"),
+    "request.too_deep": ("JSON 嵌套超过 {max} 层，无法处理。", "the JSON nests deeper than {max} levels"),
+    "request.not_json": ("请求体应为 JSON，请设置 Content-Type: application/json。",
+                         "the body must be JSON, sent with 'Content-Type: application/json'"),
+    "request.not_an_object": ("请求体应为 JSON 对象（{{…}}）。", "the body must be a JSON object ({{…}}), not {kind}"),
+    "request.invalid": ("请求参数有误：有 {count} 处需要修改。", "the request has {count} problem(s)"),
+    "request.field_invalid": ("{field} 的值不正确：{detail}", "{field}: {detail}"),
+    # HTTP refusals that carry no code of their own
+    "http.400": ("请求无效：格式或参数不正确。", "bad request: its form or parameters are wrong"),
+    "http.401": ("需要身份验证。", "authentication is required"),
+    "http.403": ("您无权执行该操作。", "you may not do this"),
+    "http.404": ("您要找的资源不存在。", "there is nothing at this address"),
+    "http.405": ("该地址不接受这种请求方式。", "this address does not accept this method"),
+    "http.409": ("操作冲突，请刷新后重试。", "conflict: reload and try again"),
+    "http.413": ("请求内容超过允许的大小（{max_mb} MB）。", "the request is larger than the {max_mb} MB allowed"),
+    "http.415": ("不支持该请求内容类型。", "this content type is not supported here"),
+    "http.422": ("请求参数有误。", "the request's parameters are invalid"),
+    "http.429": ("请求过于频繁，请稍后再试。", "too many requests: try again later"),
+    "http.500": ("系统处理请求时出错，已记录。请稍后重试；如问题持续，请联系系统管理员。",
+                 "the server failed to process the request; it has been logged"),
+    "http.503": ("服务暂不可用，请稍后再试。", "the service is unavailable: try again later"),
 }
 
 

@@ -20,8 +20,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import engine, errors, i18n, scheduler, security, templating, terms
+    from webapp import bad_input, engine, errors, i18n, scheduler, security, templating, terms
 
+    bad_input.init_app(app)
     engine.init_app(app)
     scheduler.init_app(app)
     security.init_app(app)

@@ -1,21 +1,28 @@
 """Domain errors as messages people can read, in the session's language, chosen by error code."""
 from __future__ import annotations
 
-from flask import Flask, flash, jsonify, render_template, request
+from flask import Flask, flash, g, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from engine import messages
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.persistence import health
+from webapp import bad_input
 from webapp.engine import get_engine
 
 
 def language() -> str:
     """The session's language as the engine's message catalog names it ("zh" or "en")."""
     return "en" if str(get_locale()).startswith("en") else "zh"
+
+
+def api_language() -> str:
+    """An API caller's language, from Accept-Language ("zh" unless English is preferred)."""
+    return "en" if request.accept_languages.best_match(["zh", "en"], "zh") == "en" else "zh"
 
 
 def describe(err: PdwError) -> str:
@@ -54,8 +61,13 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             # No route of the API matched (or its method), so no blueprint's handler ran: the API
             # still answers JSON.
-            return jsonify({"code": f"http.{err.code}", "message": err.description, "params": {}}), err.code
+            return jsonify(bad_input.error_body(err, api_language())), err.code
         title, message = PAGES.get(err.code, (err.name, ""))
+        if isinstance(err, bad_input.Refused):
+            # Refused before the signed-in user was loaded: the page shows no one's navigation.
+            g.setdefault("user", None)
+            g.setdefault("unread_notifications", 0)
+            message = messages.render(err.error_code, err.params, language())
         return _page(str(title), str(message), err.code)
 
     @app.errorhandler(InternalServerError)

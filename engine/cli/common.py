@@ -94,6 +94,15 @@ def require_role(actor: str, area: str):
     return authorize(new_uow(), actor, area)
 
 
+def users_actor(actor: str) -> str:
+    """Who administers users for a command run `--as actor`: `actor` once the directory has an
+    admin (refused unless they may), else the operator at the server, users.SYSTEM, who sets up
+    the first admin. The services check whoever it is."""
+    from engine.services.users import SYSTEM
+
+    return actor if require_role(actor, "users") is not None else SYSTEM
+
+
 def read_text_file(file: str) -> tuple[Path, str]:
     """The path and UTF-8 text of the file named on the command line; fails with one line."""
     path = Path(file)

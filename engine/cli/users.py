@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, require_role
+from engine.cli.common import emit, friendly, new_uow, users_actor
 
 
 @click.group("users")
@@ -31,8 +31,8 @@ def add_command(name: str, department: str | None, department_name: str | None, 
     """Add a user."""
     from engine.services.users import add_user
 
-    require_role(actor, "users")
-    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=actor, email=email,
+    user = add_user(new_uow(), name, department=department, display_name=display_name, actor=users_actor(actor),
+                    email=email,
                     roles=[r.strip() for r in roles.split(",") if r.strip()], department_name=department_name,
                     known_department=True)
     click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
@@ -60,12 +60,12 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
     """Set a user's sign-in password (asked for twice unless --password-stdin)."""
     from engine.services.accounts import set_password
 
-    require_role(actor, "users")
+    acting = users_actor(actor)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    set_password(new_uow(), name, password, actor=actor)
+    set_password(new_uow(), name, password, actor=acting)
     click.echo(f"password set for {name}")
 
 
@@ -77,6 +77,5 @@ def disable_command(name: str, actor: str) -> None:
     """Stop a user from signing in and end every session they hold."""
     from engine.services.users import disable_user
 
-    require_role(actor, "users")
-    disable_user(new_uow(), name, actor=actor)
+    disable_user(new_uow(), name, actor=users_actor(actor))
     click.echo(f"disabled {name}; their sessions have ended")

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine.errors import InvalidInput, PdwError, Problem
+from engine import passwords
+from engine.errors import InvalidInput, PdwError
 from engine.persistence.models import SignInAttempt, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import notifications
-from engine.services.users import UserView, end_sessions_of, require_user, view
+from engine.services.users import UserView, end_sessions_of, require_administrator, require_user, view
 
 # scrypt at n=2**14, r=8, p=1 needs 16 MiB and ~50 ms: OWASP's minimum for interactive sign-in.
 # Tests lower the cost (PDW_PASSWORD_HASH_COST); a stored hash names its own parameters.
@@ -26,7 +27,6 @@ DEFAULT_COST = 14
 _R, _P = 8, 1
 _SALT_BYTES = 16
 _KEY_BYTES = 32
-MIN_PASSWORD_LENGTH = 8
 
 
 @dataclass(frozen=True)
@@ -88,16 +88,22 @@ def _dummy_hash(cost: int) -> str:
     return _DUMMY_HASHES[cost]
 
 
-def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str = "admin") -> None:
-    """Give user `name` a new password.
+def set_password(uow: UnitOfWork, name: str, password: str, *, actor: str) -> None:
+    """Give user `name` a new password, if it is strong enough (engine.passwords: zxcvbn, which
+    knows common passwords and the user's own name, login and e-mail).
 
     Raises:
         NotFound: no such active user.
-        InvalidInput: the password is shorter than 8 characters.
+        PermissionDenied: `actor` may not administer users (require_administrator).
+        InvalidInput: the password is too short or too easy to guess; the problem says why.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password.not_set", [Problem("password.too_short", {"min": MIN_PASSWORD_LENGTH},
-                                                        field="password")])
+    with uow.read():
+        require_administrator(uow.session, actor, "users")
+        user = require_user(uow.session, name)
+        personal = (user.name, user.display_name, user.email)
+    found = passwords.problems(password, personal)
+    if found:
+        raise InvalidInput("password.not_set", found)
     hashed = hash_password(password, uow.engine.config.password_hash_cost)
     with uow:
         user = require_user(uow.session, name)

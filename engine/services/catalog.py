@@ -11,6 +11,7 @@ from engine.bpmn.operations import OPEN_ATTRIBUTES, PERSONAL_INFORMATION, SHARE_
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, Department
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_administrator
 
 COLUMNS = ("code", "name", "source_unit", "share_attribute", "share_conditions", "share_basis", "open_attribute",
            "open_conditions", "update_frequency", "contact", "data_format", "data_type", "sensitivity_level")
@@ -55,14 +56,18 @@ def _problems_of(line: int, row: dict, departments: set[str], seen: dict[str, in
     return problems
 
 
-def import_csv(uow: UnitOfWork, text: str, *, actor: str = "admin", file_name: str = "catalog.csv") -> ImportReport:
+def import_csv(uow: UnitOfWork, text: str, *, actor: str, file_name: str = "catalog.csv") -> ImportReport:
     """Add or update catalog items from CSV text (a header row naming the COLUMNS).
 
     Every line is checked first; a file with any error imports nothing.
 
     Raises:
         InvalidInput: every problem, each naming its line and column.
+        NotFound, PermissionDenied: `actor` may not administer the catalog (users.require_administrator).
     """
+    with uow.read():
+        # Who may import is decided before the file is read: a refused user learns nothing of it.
+        require_administrator(uow.session, actor, "catalog")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:

@@ -13,6 +13,7 @@ from engine.bpmn.validation import ValidationResult, validate_bpmn
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_administrator
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,10 @@ def deploy(uow: UnitOfWork, files: list[tuple[str, bytes]], *, actor: str) -> li
 
     Raises:
         InvalidInput: any file has problems; all problems of all files are listed.
+        NotFound, PermissionDenied: `actor` may not administer workflows (users.require_administrator).
     """
+    with uow.read():
+        require_administrator(uow.session, actor, "workflows")
     results = checked(uow.engine, files)
     with uow:
         deployed = write_versions(uow, files, results, actor=actor)

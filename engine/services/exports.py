@@ -1,4 +1,10 @@
-"""Report tables as CSV and Excel (.xlsx) files with Chinese headers, for downloads and the CLI."""
+"""Report tables as CSV and Excel (.xlsx) files with Chinese headers, for downloads and the CLI.
+
+Every cell is data, never a formula (OWASP's CSV injection): a text that begins with a character
+a spreadsheet reads as the start of a formula is written as text in .xlsx (a string cell with
+Excel's quote prefix) and, in CSV, behind a single quote. Every export goes through
+`csv_bytes` or `xlsx_bytes`, so none can forget it.
+"""
 from __future__ import annotations
 
 import csv
@@ -31,6 +37,8 @@ GRANT_COLUMNS = [
     ("granted_at", "授权时间"), ("receipt_number", "受理编号"), ("revoked_at", "终止时间"), ("revoked_by", "终止人"),
     ("revoke_reason", "终止理由"),
 ]
+# What spreadsheet programs take for the start of a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LIGHTS = {"red": "红（已逾期）", "yellow": "黄（临近期限）", "green": "绿（正常）"}
 
 
@@ -42,13 +50,23 @@ def _cell(field: str, value):
     return "" if value is None else value
 
 
+def formula_like(value) -> bool:
+    """True for a text a spreadsheet program would run as a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_text(value):
+    """`value` as a CSV cell that no spreadsheet runs: a formula-like text behind a single quote."""
+    return "'" + value if formula_like(value) else value
+
+
 def csv_bytes(columns: list[tuple[str, str]], rows: list[dict]) -> bytes:
     """The rows as CSV in UTF-8 with a byte-order mark (so spreadsheet programs read the Chinese)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([header for _, header in columns])
+    writer.writerow([csv_text(header) for _, header in columns])
     for row in rows:
-        writer.writerow([_cell(field, row.get(field)) for field, _ in columns])
+        writer.writerow([csv_text(_cell(field, row.get(field))) for field, _ in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -60,6 +78,13 @@ def xlsx_bytes(columns: list[tuple[str, str]], rows: list[dict], *, title: str) 
     sheet.append([header for _, header in columns])
     for row in rows:
         sheet.append([_cell(field, row.get(field)) for field, _ in columns])
+    for line in sheet.iter_rows():
+        for cell in line:
+            if formula_like(cell.value):
+                # openpyxl takes a text beginning with "=" for a formula; a string cell with the
+                # quote prefix stays text in Excel even when the cell is edited.
+                cell.data_type = "s"
+                cell.quotePrefix = True
     sheet.freeze_panes = "A2"
     for index, (_, header) in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(10, 2 * len(header) + 2)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput, NotFound, PdwError, Problem
 from engine.persistence.models import ApiToken, User
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.users import UserView, require_user, view
+from engine.services.users import UserView, require_administrator, require_user, view
 
 # Recognisable in logs and secret scanners; the rest is 256 random bits.
 TOKEN_PREFIX = "pdw_"
@@ -46,12 +46,14 @@ def create(uow: UnitOfWork, user_name: str, *, actor: str, expires_days: int | N
     Raises:
         InvalidInput: `expires_days` outside 1..3650.
         NotFound: no such active user.
+        PermissionDenied: `actor` may not administer tokens (users.require_administrator).
     """
     if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRES_DAYS:
         raise InvalidInput("token.not_created", [Problem("token.expiry_out_of_range",
                                                          {"min": 1, "max": MAX_EXPIRES_DAYS}, field="expires_days")])
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with uow:
+        require_administrator(uow.session, actor, "tokens")
         now = uow.engine.clock.now()
         require_user(uow.session, user_name)
         expires_at = now + timedelta(days=expires_days) if expires_days is not None else None
@@ -86,8 +88,10 @@ def revoke(uow: UnitOfWork, token_id: int, *, actor: str) -> None:
 
     Raises:
         NotFound: no such token.
+        PermissionDenied: `actor` may not administer tokens (users.require_administrator).
     """
     with uow:
+        require_administrator(uow.session, actor, "tokens")
         now = uow.engine.clock.now()
         token = uow.session.get(ApiToken, token_id)
         if token is None:

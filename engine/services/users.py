@@ -13,6 +13,13 @@ from engine.permissions import ROLES, account_kind, groups_of
 from engine.persistence.models import Department, User
 from engine.persistence.unit_of_work import UnitOfWork
 
+# The operator acting on the installation itself rather than through an account: `pdw db
+# upgrade` and `pdw demo load` installing what ships, `pdw users add` adding the first admin to
+# an empty directory. Administrative services accept it as they accept an admin. It can be no
+# user's name (a name has no ":"), so no session or API token ever acts as it; only code that
+# runs on the server passes it, by name, never as a default.
+SYSTEM = "pdw:system"
+
 
 @dataclass(frozen=True)
 class UserView:
@@ -61,8 +68,30 @@ def end_sessions_of(user: User) -> None:
     user.session_generation += 1
 
 
-def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[str],
-             display_name: str = "", department_name: str | None = None, actor: str = "admin",
+def require_administrator(session: Session, actor: str, area: str) -> None:
+    """Inside a use case: refuse unless `actor` is SYSTEM or an active user who may administer
+    `area` (engine.permissions.ADMINISTRATION).
+
+    Raises:
+        NotFound: `actor` is no active user.
+        PermissionDenied: the user's roles do not include one the area needs.
+    """
+    if actor == SYSTEM:
+        return
+    user = require_user(session, actor)
+    if not permissions.may_administer(user.roles, area):
+        raise PermissionDenied("command.forbidden", user=actor, area=area,
+                               needed=sorted(permissions.ADMINISTRATION[area]))
+
+
+def has_admin(uow: UnitOfWork) -> bool:
+    """True once the directory holds an admin (before that only SYSTEM can add users)."""
+    with uow.read():
+        return any("admin" in roles for roles in uow.session.scalars(select(User.roles)))
+
+
+def add_user(uow: UnitOfWork, name: str, *, actor: str, department: str | None, roles: list[str],
+             display_name: str = "", department_name: str | None = None,
              email: str | None = None, known_department: bool = False) -> UserView:
     """Add a user; a department not yet known is added with `department_name` (or its code).
     `email` is where notifications are e-mailed when an SMTP server is set.
@@ -73,6 +102,7 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
     Raises:
         InvalidInput: a bad name or an unknown role.
         Conflict: the name is taken.
+        NotFound, PermissionDenied: `actor` may not administer users (require_administrator).
     """
     problems = []
     if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
@@ -87,6 +117,7 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
     if problems:
         raise InvalidInput("user.not_added", problems)
     with uow:
+        require_administrator(uow.session, actor, "users")
         now = uow.engine.clock.now()
         if department and uow.session.get(Department, department) is None:
             if known_department and department_name is None:
@@ -112,13 +143,15 @@ def add_user(uow: UnitOfWork, name: str, *, department: str | None, roles: list[
     return result
 
 
-def disable_user(uow: UnitOfWork, name: str, *, actor: str = "admin") -> None:
+def disable_user(uow: UnitOfWork, name: str, *, actor: str) -> None:
     """Stop `name` from signing in and end every session they hold; their history stays.
 
     Raises:
         NotFound: no such active user.
+        PermissionDenied: `actor` may not administer users.
     """
     with uow:
+        require_administrator(uow.session, actor, "users")
         user = require_user(uow.session, name)
         user.active = False
         end_sessions_of(user)
@@ -142,11 +175,8 @@ def authorize(uow: UnitOfWork, actor: str, area: str) -> UserView | None:
         session = uow.session
         if area == "users" and not any("admin" in roles for roles in session.scalars(select(User.roles))):
             return None
-        user = require_user(session, actor)
-        if not permissions.may_administer(user.roles, area):
-            raise PermissionDenied("command.forbidden", user=actor, area=area,
-                                   needed=sorted(permissions.ADMINISTRATION[area]))
-        return view(user)
+        require_administrator(session, actor, area)
+        return view(require_user(session, actor))
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:

@@ -5,6 +5,7 @@ import pytest
 
 from engine.services import tokens
 from webapp.api import PREFIX
+from engine.services.users import SYSTEM
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验", "records": 12}
 
@@ -14,7 +15,7 @@ def token(engines):
     """A fresh token of a user: `token("li.si")` is the Authorization header of li.si."""
 
     def make(user: str) -> dict:
-        created = tokens.create(engines.at().uow(), user, actor="admin")
+        created = tokens.create(engines.at().uow(), user, actor=SYSTEM)
         return {"Authorization": f"Bearer {created.secret}", "Accept-Language": "en"}
 
     return make
@@ -104,10 +105,10 @@ def test_a_body_of_the_wrong_shape_is_a_json_422_naming_the_field(client, token)
 
 
 def test_a_revoked_or_expired_token_no_longer_works(client, engines):
-    created = tokens.create(engines.at().uow(), "li.si", actor="admin", expires_days=1)
+    created = tokens.create(engines.at().uow(), "li.si", actor=SYSTEM, expires_days=1)
     header = {"Authorization": f"Bearer {created.secret}"}
     assert client.get(f"{PREFIX}/me", headers=header).get_json()["name"] == "li.si"
-    tokens.revoke(engines.at().uow(), created.id, actor="admin")
+    tokens.revoke(engines.at().uow(), created.id, actor=SYSTEM)
     assert client.get(f"{PREFIX}/me", headers=header).status_code == 401
     listed = tokens.list_tokens(engines.at().uow(), "li.si")
     assert listed[0]["active"] is False and "secret" not in listed[0]

@@ -169,3 +169,16 @@ def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalo
     assert retried.exit_code == 0, retried.output
     assert retried.output.startswith(f"instance {instance_id} running; waiting for: review")
     assert json.loads(pdw("instances", "list", "--status", "errored", "--as", "sam", "--json").output) == []
+
+
+def test_the_first_admin_is_added_by_the_named_operator_and_everyone_after_by_that_admin(pdw, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from engine.services.users import SYSTEM
+
+    db = create_engine(f"sqlite:///{tmp_path / 'ops.sqlite3'}")
+    with db.connect() as c:
+        added = c.execute(text("SELECT actor, after FROM audit_log WHERE action = 'user.add' ORDER BY id")).all()
+    db.dispose()
+    assert [(actor, json.loads(after)["name"]) for actor, after in added] == [
+        (SYSTEM, "admin"), ("admin", "dora"), ("admin", "alice"), ("admin", "rita"), ("admin", "sam")]

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from engine.cli import main as pdw_main
 from engine.persistence.models import AuditEntry, CatalogItem, Grant, HumanTask
 from engine.services import accounts, attachments, instances, tasks, tokens
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare
 
@@ -232,8 +232,8 @@ def _seed(url: str) -> None:
     engine = factory.at()
     prepare(engine)
     for name, department, person_roles in EXTRA:
-        add_user(engine.uow(), name, department=department, roles=person_roles, actor="admin")
-        accounts.set_password(engine.uow(), name, PASSWORD, actor="admin")
+        add_user(engine.uow(), name, department=department, roles=person_roles, actor=SYSTEM)
+        accounts.set_password(engine.uow(), name, PASSWORD, actor=SYSTEM)
     with engine.uow() as uow:
         uow.session.add(CatalogItem(code="MX-001", name="矩阵测试数据", source_unit="sjj", share_attribute="有条件共享",
                                     share_conditions="按需申请", open_attribute="不予开放", update_frequency="每日",

@@ -92,3 +92,5 @@ def test_set_password_from_the_command_line_lets_the_user_sign_in(engines, clien
     short = runner.invoke(main, ["users", "set-password", "li.si", "--password-stdin"], input="short\n")
     assert short.exit_code == 1
     assert "at least 8 characters" in short.stderr
+    common = runner.invoke(main, ["users", "set-password", "li.si", "--password-stdin"], input="12345678\n")
+    assert common.exit_code == 1 and "commonly used password" in common.stderr

@@ -27,12 +27,12 @@ def _claimed(engine, name: str, password: str):
 
 def test_an_assessment_opening_data_not_open_is_refused_at_the_source_unit_then_reviewed(demo_engines):
     engine = demo_engines.at()
-    _, authority = _signed_in(engine, "li.si", "lisi-demo")
+    _, authority = _signed_in(engine, "li.si", "sjj-reviewer-demo")
     sent = authority.post("/portal/apply/attribute_assessment", "/portal/apply/attribute_assessment",
                           {"catalog_item": "GA-001", "occasion": "demand"})
     assert sent.status_code == 302
 
-    source, auth, path = _claimed(engine, "wang.wu", "wangwu-demo")
+    source, auth, path = _claimed(engine, "wang.wu", "gaj-source-unit-handler-demo")
     refused = auth.post(path, path, OPENING)
     assert refused.status_code == 422
     errors = " ".join(field_errors(refused.text))
@@ -44,7 +44,7 @@ def test_an_assessment_opening_data_not_open_is_refused_at_the_source_unit_then_
                                   "consent_evidence": "达公公告〔2026〕3号"})
     assert done.status_code == 302
 
-    reviewer, _, review = _claimed(engine, "li.si", "lisi-demo")
+    reviewer, _, review = _claimed(engine, "li.si", "sjj-reviewer-demo")
     page = reviewer.get(review).text
     assert "人口基础信息" in page and "不予开放" in page       # the catalog entry as it stands
     assert "拟脱敏后有条件开放" in page                       # the source unit's assessment

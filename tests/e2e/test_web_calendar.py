@@ -11,6 +11,7 @@ import pytest
 
 from engine.services import accounts, instances, users
 from web_helpers import PASSWORD, csrf_token, flashes, make_app
+from engine.services.users import SYSTEM
 
 NOTICE_2027 = (Path(__file__).parent.parent / "fixtures" / "arrangements" / "2027.toml").read_bytes()
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
@@ -20,8 +21,8 @@ APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpo
 def received_before_the_notice(engines):
     """An application received on Monday 2026-12-28 (reply due 2027-01-05, provisional), an
     administrator, and the app on 2026-12-29."""
-    users.add_user(engines.at().uow(), "admin", department="sjj", roles=["admin"])
-    accounts.set_password(engines.at().uow(), "admin", PASSWORD)
+    users.add_user(engines.at().uow(), "admin", department="sjj", roles=["admin"], actor=SYSTEM)
+    accounts.set_password(engines.at().uow(), "admin", PASSWORD, actor=SYSTEM)
     started = instances.start(engines.at("2026-12-28T10:00:00+08:00").uow(), "web_share", actor="zhang.san",
                               data=APPLICATION)
     return started.opened_task_ids[0]

@@ -14,6 +14,7 @@ from engine.persistence.models import AuditEntry
 from engine.demo import DEMO_USERS
 from engine.services import accounts, instances, users
 from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes, stray_chinese
+from engine.services.users import SYSTEM
 
 SHARE = (WEB_FIXTURES / "web_share.bpmn").read_text()
 RENAMED = SHARE.replace("共享审核", "共享申请审核")
@@ -22,8 +23,8 @@ NO_FORM = SHARE.replace('<spiffworkflow:property name="formJsonSchemaFilename" v
 
 @pytest.fixture
 def designer_client(app, client, auth, engines):
-    users.add_user(engines.at().uow(), "sun.qi", department="sjj", roles=["designer"])
-    accounts.set_password(engines.at().uow(), "sun.qi", PASSWORD)
+    users.add_user(engines.at().uow(), "sun.qi", department="sjj", roles=["designer"], actor=SYSTEM)
+    accounts.set_password(engines.at().uow(), "sun.qi", PASSWORD, actor=SYSTEM)
     auth.login("sun.qi")
     return client
 

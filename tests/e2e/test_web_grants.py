@@ -8,12 +8,12 @@ import re
 from openpyxl import load_workbook
 
 from engine.services import exports, grants, instances, tasks, tokens
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from web_helpers import AuthActions, flashes, make_app
 
 SHARE = {"catalog_item": "GA-001", "request_reason": "核验企业法定代表人身份", "request_basis": "市场主体登记管理职责",
          "purpose": "登记审查", "requested_scope": "姓名、身份证号", "requested_until": "2026-12-31"}
-PASSWORDS = {"li.si": "lisi-demo", "zhang.san": "zhangsan-demo", "zhao.liu": "zhaoliu-demo"}
+PASSWORDS = {"li.si": "sjj-reviewer-demo", "zhang.san": "scjgj-applicant-demo", "zhao.liu": "sjj-supervisor-demo"}
 
 
 def _granted(engine) -> str:
@@ -88,7 +88,7 @@ def test_the_register_over_the_api_lists_and_ends_grants_for_the_authority_only(
     client = make_app(engine).test_client()
 
     def bearer(user: str) -> dict:
-        return {"Authorization": f"Bearer {tokens.create(engine.uow(), user, actor='admin').secret}",
+        return {"Authorization": f"Bearer {tokens.create(engine.uow(), user, actor=SYSTEM).secret}",
                 "Accept-Language": "en"}
 
     reviewer = bearer("li.si")
@@ -110,7 +110,7 @@ def test_a_department_s_own_supervisor_reads_only_the_grants_of_its_data_and_tho
     _granted(engine)  # GA-001, the data of gaj, to scjgj
     instances.start(engine.uow(), "conditional_share", actor="zhang.san",  # SC-002 (scjgj's), granted at once
                     data={**SHARE, "catalog_item": "SC-002"})
-    add_user(engine.uow(), "gaj.supervisor", department="gaj", roles=["supervisor"])
+    add_user(engine.uow(), "gaj.supervisor", department="gaj", roles=["supervisor"], actor=SYSTEM)
 
     everything = grants.register(engine.uow(), "zhao.liu")["grants"]  # the authority's supervisor
     assert sorted(g["catalog_item"] for g in everything) == ["GA-001", "SC-002"]

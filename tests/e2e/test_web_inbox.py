@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, text
 
 from engine.services import instances, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from web_helpers import AuthActions, field_errors, flashes, make_app
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
@@ -150,7 +150,7 @@ def test_someone_outside_the_tasks_groups_may_not_open_it(client, auth, three_ap
 
 def test_a_task_held_by_a_user_named_you_names_that_user_to_everyone_else(client, auth, engines,
                                                                           three_applications):
-    add_user(engines.at().uow(), "you", department="sjj", roles=["reviewer"])
+    add_user(engines.at().uow(), "you", department="sjj", roles=["reviewer"], actor=SYSTEM)
     task_id = tasks.of_instance(engines.at().uow(), 1)[0]["id"]
     tasks.claim(engines.at().uow(), task_id, actor="you")
     auth.login("li.si")

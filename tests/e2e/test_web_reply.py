@@ -40,7 +40,7 @@ def _refused_at_once(demo_engines):
     engine = demo_engines.at()
     started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
                               data={"catalog_item": "GA-002", **SHARE})
-    return started, engine, _client(engine, "zhang.san", "zhangsan-demo")
+    return started, engine, _client(engine, "zhang.san", "scjgj-applicant-demo")
 
 
 def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines):
@@ -71,7 +71,7 @@ def _extended(demo_engines):
 def test_an_extension_is_notified_to_the_applicant_with_its_reason(demo_engines):
     started, engine = _extended(demo_engines)
 
-    page = _client(engine, "zhang.san", "zhangsan-demo").get(f"/portal/applications/{started.instance_id}/reply").text
+    page = _client(engine, "zhang.san", "scjgj-applicant-demo").get(f"/portal/applications/{started.instance_id}/reply").text
 
     assert "延期答复告知" in page and "需征求市公安局意见" in page
     assert "答复期限由 2026-03-09 延长至 2026-03-16" in page
@@ -83,7 +83,7 @@ def test_another_applicant_cannot_read_the_reply(demo_engines):
     started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
                               data={"catalog_item": "GA-002", **SHARE})
 
-    response = _client(engine, "feng.ba", "fengba-demo").get(f"/portal/applications/{started.instance_id}/reply")
+    response = _client(engine, "feng.ba", "dzsw-applicant-demo").get(f"/portal/applications/{started.instance_id}/reply")
 
     assert response.status_code == 404
 
@@ -92,7 +92,7 @@ def test_the_reviewer_sees_the_application_s_statutory_deadline_whichever_step_i
     started, engine = _extended(demo_engines)
     [opinion] = tasks.of_instance(engine.uow(), started.instance_id)
 
-    page = _client(engine, "wang.wu", "wangwu-demo").get(f"/inbox/tasks/{opinion['id']}").text
+    page = _client(engine, "wang.wu", "gaj-source-unit-handler-demo").get(f"/inbox/tasks/{opinion['id']}").text
 
     assert "申请的法定答复期限" in page and "2026-03-16" in page and "由 2026-03-09 延长" in page
 
@@ -117,7 +117,7 @@ def test_a_replied_applicant_is_offered_a_dispute_that_names_the_application_and
 
 def test_no_dispute_is_offered_before_a_reply_nor_on_the_dispute_s_own_reply(demo_engines):
     started, engine = _extended(demo_engines)
-    client = _client(engine, "zhang.san", "zhangsan-demo")
+    client = _client(engine, "zhang.san", "scjgj-applicant-demo")
     assert "dispute_coordination" not in client.get(f"/portal/applications/{started.instance_id}/reply").text
 
     dispute = instances.start(engine.uow(), "dispute_coordination", actor="zhang.san", data={
@@ -142,7 +142,7 @@ def test_a_citation_written_in_a_template_follows_each_reader_s_language(demo_en
 
 
 def test_the_start_form_says_the_reply_period_or_that_the_measures_set_none(demo_engines):
-    client = _client(demo_engines.at(), "zhang.san", "zhangsan-demo")
+    client = _client(demo_engines.at(), "zhang.san", "scjgj-applicant-demo")
     for procedure, told in (("conditional_share", "法定答复期限为自受理之日起 5 个工作日（第二十条第二款）"),
                             ("correction_request", "法定答复期限为自受理之日起 30 日（第十六条第二款），最后一日为休息日的"),
                             ("dispute_coordination", "《办法》对该事项未规定办理期限（第四十七条第二款）")):

@@ -7,6 +7,7 @@ import pytest
 
 from engine.services import accounts, users
 from web_helpers import PASSWORD, csrf_token, make_app, stray_chinese
+from engine.services.users import SYSTEM
 
 # Each of these is, to a browser, a path that leaves the site.
 OFF_SITE = ["//example.invalid", "/\t/example.invalid", "/%09/example.invalid", "/\\example.invalid",
@@ -59,7 +60,7 @@ def test_a_copied_session_cookie_is_dead_after_signing_out(app, auth):
 
 def test_a_new_password_ends_every_session_of_the_user(engines, client, auth):
     auth.login("li.si")
-    accounts.set_password(engines.at().uow(), "li.si", "another horse 2")
+    accounts.set_password(engines.at().uow(), "li.si", "another horse 2", actor=SYSTEM)
     assert client.get("/inbox/").status_code == 302
     assert auth.login("li.si", "another horse 2").status_code == 302
     assert client.get("/inbox/").status_code == 200
@@ -67,7 +68,7 @@ def test_a_new_password_ends_every_session_of_the_user(engines, client, auth):
 
 def test_disabling_a_user_ends_their_sessions_and_sign_in(engines, client, auth):
     auth.login("li.si")
-    users.disable_user(engines.at().uow(), "li.si")
+    users.disable_user(engines.at().uow(), "li.si", actor=SYSTEM)
     assert client.get("/inbox/").status_code == 302
     assert auth.login("li.si").status_code == 401
 

@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from engine.persistence.models import ProcessInstance
 from engine.services import accounts, instances, users
+from engine.services.users import SYSTEM
 from web_helpers import PASSWORD, flashes
 
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验"}
@@ -131,8 +132,8 @@ def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_
     [unknown_text] = flashes(unknown.text)
     assert "no_such" in unknown_text
     assert "尚未公布承诺时限" in unknown.text
-    users.add_user(engines.at().uow(), "gao.shi", department="gaj", roles=["supervisor"], actor="admin")
-    accounts.set_password(engines.at().uow(), "gao.shi", PASSWORD, actor="admin")
+    users.add_user(engines.at().uow(), "gao.shi", department="gaj", roles=["supervisor"], actor=SYSTEM)
+    accounts.set_password(engines.at().uow(), "gao.shi", PASSWORD, actor=SYSTEM)
     auth.logout()
     auth.login("gao.shi")  # a supervisor of gaj alone
     elsewhere = auth.post("/supervise/promises", "/supervise/promises",

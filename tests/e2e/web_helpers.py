@@ -10,6 +10,7 @@ from engine.config import PROJECT_ROOT
 from engine_factory import EngineFactory
 from engine.services import accounts, definitions, users
 from webapp import create_app
+from engine.services.users import SYSTEM
 
 WEB_FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "correct horse 1"
@@ -42,10 +43,10 @@ def seed_demo(url: str) -> None:
 
 def prepare(engine) -> None:
     """Deploy the test procedure and add the people, each with PASSWORD."""
-    definitions.deploy(engine.uow(), [("web_share.bpmn", (WEB_FIXTURES / "web_share.bpmn").read_bytes())], actor="admin")
+    definitions.deploy(engine.uow(), [("web_share.bpmn", (WEB_FIXTURES / "web_share.bpmn").read_bytes())], actor=SYSTEM)
     for name, department, roles in PEOPLE:
-        users.add_user(engine.uow(), name, department=department, roles=roles)
-        accounts.set_password(engine.uow(), name, PASSWORD)
+        users.add_user(engine.uow(), name, department=department, roles=roles, actor=SYSTEM)
+        accounts.set_password(engine.uow(), name, PASSWORD, actor=SYSTEM)
 
 
 def make_app(engine, **config):

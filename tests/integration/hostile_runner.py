@@ -21,7 +21,7 @@ from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.errors import InvalidInput, PdwError
 from engine.services import definitions, instances, tasks, timers
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 PER_FILE_SECONDS = 30
 
@@ -38,15 +38,15 @@ def run(url: str, forms: Path, files: list[Path]) -> None:
     config = replace(Config(), database_url=url, forms_dir=forms)
     engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
     later = engine.with_clock(Clock(datetime.fromisoformat("2027-03-02T09:00:00+08:00")))
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
     signal.signal(signal.SIGALRM, _alarm)
     for path in files:
         started_at = time.monotonic()
         signal.alarm(PER_FILE_SECONDS)
         outcome = {"file": path.name}
         try:
-            deployed = definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+            deployed = definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
             started = instances.start(engine.uow(), deployed[0].process_id, actor="alice", data={})
             if started.status == "running" and started.opened_task_ids:
                 try:

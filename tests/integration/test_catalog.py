@@ -8,6 +8,7 @@ import pytest
 from engine import demo
 from engine.errors import InvalidInput
 from engine.services import catalog
+from engine.services.users import SYSTEM
 
 HEADER = ",".join(catalog.COLUMNS)
 
@@ -38,7 +39,7 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(loaded):
         "NEW-1,重复,gaj,无条件共享,,,无条件开放,,,联系人",
     ])
     with pytest.raises(InvalidInput) as caught:
-        catalog.import_csv(loaded.uow(), text)
+        catalog.import_csv(loaded.uow(), text, actor=SYSTEM)
     assert [str(p) for p in caught.value.problems] == [
         "line 3: share_conditions: 有条件共享 needs its conditions (Art. 19)",
         "line 4: open_attribute: '随便开放' is not one of 无条件开放, 有条件开放, 不予开放",
@@ -52,7 +53,7 @@ def test_a_file_with_errors_imports_nothing_and_names_each_line(loaded):
 
 def test_a_file_missing_a_column_is_refused(loaded):
     with pytest.raises(InvalidInput, match="missing column"):
-        catalog.import_csv(loaded.uow(), "code,name\nX,Y\n")
+        catalog.import_csv(loaded.uow(), "code,name\nX,Y\n", actor=SYSTEM)
 
 
 def test_the_catalog_carries_the_art_13_fields_and_never_lists_personal_information_as_unconditionally_open(loaded):
@@ -61,7 +62,7 @@ def test_the_catalog_carries_the_art_13_fields_and_never_lists_personal_informat
 
     text = "\n".join([HEADER, "NEW-1,人员名单,gaj,无条件共享,,,无条件开放,,每日,联系人,接口,结构化,个人信息"])
     with pytest.raises(InvalidInput) as caught:
-        catalog.import_csv(loaded.uow(), text)
+        catalog.import_csv(loaded.uow(), text, actor=SYSTEM)
     assert [(p.code, p.where) for p in caught.value.problems] == [("catalog.personal_information_open",
                                                                    "line 2: open_attribute")]
 

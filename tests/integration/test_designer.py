@@ -11,7 +11,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.forms import FormError
 from engine.persistence.models import AuditEntry, HumanTask, Timer
 from engine.services import designer, diagram, instances, tasks, versions
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 ESCALATION = (FIXTURES / "deadline_escalation.bpmn").read_text()
@@ -25,9 +25,9 @@ WITHOUT_REVIEW = TIMED.replace(b'<bpmn:sequenceFlow id="f1" sourceRef="start" ta
 
 @pytest.fixture
 def people(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "dora", department="sjj", roles=["designer"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "dora", department="sjj", roles=["designer"], actor=SYSTEM)
     return engine
 
 
@@ -169,7 +169,7 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     assert "candidateGroups" not in shown["xml"] and "P10D" not in shown["xml"] and 'decision == "approve"' \
         not in shown["xml"] and 'id="escalation" name="督办逾期申请"' in shown["xml"]
     assert diagram.progress(engine.uow(), "rita", first)["xml"].encode() == TIMED
-    add_user(engine.uow(), "bob", department="fgw", roles=["applicant"])
+    add_user(engine.uow(), "bob", department="fgw", roles=["applicant"], actor=SYSTEM)
     with pytest.raises(NotFound) as absent:  # the same answer as for an application that does not exist
         diagram.progress(engine.uow(), "bob", first)
     with pytest.raises(NotFound) as missing:

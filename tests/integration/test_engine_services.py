@@ -11,22 +11,22 @@ from sqlalchemy import func, select, text
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.persistence.models import AuditEntry, HumanTask, ProcessInstance, Timer
 from engine.services import audit, definitions, instances, tasks, timers
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 
 
 def deploy(engine, name: str, content: bytes | None = None):
     content = content if content is not None else (FIXTURES / name).read_bytes()
-    return definitions.deploy(engine.uow(), [(name, content)], actor="designer1")
+    return definitions.deploy(engine.uow(), [(name, content)], actor=SYSTEM)
 
 
 @pytest.fixture
 def people(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     return engine
 
 
@@ -94,7 +94,7 @@ def test_a_full_run_completes_the_instance_and_the_audit_chain_verifies(people):
 def test_exactly_one_of_many_simultaneous_claims_wins(people, engines):
     engine = people
     for n in range(6):
-        add_user(engine.uow(), f"rev{n}", department="sjj", roles=["reviewer"])
+        add_user(engine.uow(), f"rev{n}", department="sjj", roles=["reviewer"], actor=SYSTEM)
     deploy(engine, "two_reviews.bpmn")
     started = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "并发"})
     task_id = tasks.of_instance(engine.uow(), started.instance_id)[0]["id"]
@@ -177,7 +177,7 @@ def test_unclaim_and_supervisor_reassign(people):
 
 def test_scripts_and_computed_candidate_groups_run_in_the_sandbox(people):
     engine = people
-    add_user(engine.uow(), "gina", department="gaj", roles=["reviewer"])
+    add_user(engine.uow(), "gina", department="gaj", roles=["reviewer"], actor=SYSTEM)
     deploy(engine, "scripted.bpmn")
     started = instances.start(engine.uow(), "scripted", actor="alice", data={"amount": 21, "unit": "gaj"})
     assert started.status == "running"

@@ -20,7 +20,7 @@ from engine.clock import Clock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.persistence.models import CatalogItem, HumanTask, Timer
 from engine.services import audit, definitions, instances, tasks, timers
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN, TEST_ENGINE_STEPS, config_for_tests
 
 BPMN = Path(__file__).parent.parent / "fixtures" / "bpmn"
@@ -50,14 +50,14 @@ STARTS = {
 
 
 def _deploy(engine, path: Path) -> None:
-    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
 
 
 @pytest.fixture
 def people(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     return engine
 
 
@@ -202,7 +202,7 @@ def test_a_timer_of_an_ended_instance_is_spent_without_being_listed(people, engi
 
 def test_a_budget_is_a_setting_that_a_lawful_process_can_hit_and_a_retry_can_pass(people, engines, sandbox):
     _deploy(people, BPMN / "scripted.bpmn")
-    add_user(people.uow(), "gina", department="gaj", roles=["reviewer"])
+    add_user(people.uow(), "gina", department="gaj", roles=["reviewer"], actor=SYSTEM)
     tight = build_engine(replace(engines.config, max_engine_steps=1), Clock(datetime.fromisoformat(FROZEN)),
                          sandbox=sandbox)
     try:
@@ -221,7 +221,7 @@ def test_a_process_that_the_engine_stops_following_is_errored_not_completed(sqli
     # only: a thousand script steps say nothing more on PostgreSQL.)
     loose = build_engine(replace(config_for_tests(sqlite_url, FIXTURES_FORMS), max_engine_steps=100_000,
                                  max_step_seconds=120), Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
-    add_user(loose.uow(), "alice", department="gaj", roles=["applicant"])
+    add_user(loose.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
     _deploy(loose, RUNTIME / "endless_gateway_loop.bpmn")
     try:
         started = instances.start(loose.uow(), "endless_gateway_loop", actor="alice", data={})

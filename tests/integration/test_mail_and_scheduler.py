@@ -18,7 +18,7 @@ from engine.bootstrap import build_engine
 from engine.clock import Clock
 from engine.persistence.models import Notification, Timer
 from engine.services import definitions, instances, mail, supervision
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import config_for_tests
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -55,11 +55,11 @@ def smtp_server():
 @pytest.fixture
 def staffed(engines):
     engine = engines.at(RECEIVED)
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], email="rita@sjj.example")
-    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"], email="rob@sjj.example")
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], email="rita@sjj.example", actor=SYSTEM)
+    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"], email="rob@sjj.example", actor=SYSTEM)
     definitions.deploy(engine.uow(), [("deadline_escalation.bpmn",
-                                       (FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_bytes())], actor="d")
+                                       (FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_bytes())], actor=SYSTEM)
     instances.start(engine.uow(), "deadline_escalation", actor="alice", data={})
     return engines
 
@@ -98,7 +98,7 @@ def test_an_invalid_e_mail_address_is_refused_naming_the_field(engines):
     from engine.errors import InvalidInput
 
     with pytest.raises(InvalidInput) as refused:
-        add_user(engines.at().uow(), "eve", department="sjj", roles=["reviewer"], email="not an address")
+        add_user(engines.at().uow(), "eve", department="sjj", roles=["reviewer"], email="not an address", actor=SYSTEM)
     assert refused.value.problems[0].field == "email"
 
 

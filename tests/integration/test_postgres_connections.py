@@ -22,7 +22,7 @@ from engine.persistence.repositories import canonical, entry_hash
 from engine.persistence.round_trips import counting
 from engine.persistence.statements import literal
 from engine.services import audit, definitions, instances, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 BPMN = Path(__file__).parent.parent / "fixtures" / "bpmn" / "two_reviews.bpmn"
 
@@ -145,9 +145,9 @@ def test_the_database_seals_audit_entries_exactly_as_verification_recomputes_the
 
 
 def test_starting_costs_three_round_trips_and_deciding_a_task_two(engine):
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"])
-    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
     decision = {"decision": "approve", "reason": "符合共享条件"}
 
     def run() -> list[int]:
@@ -242,8 +242,8 @@ def test_a_nul_or_an_unknown_kind_is_left_to_psycopg():
 
 
 def test_json_written_through_a_prepared_statement_reads_as_the_orm_writes_it(engine):
-    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
-    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="admin")
+    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
     started = instances.start(engine.uow(), "two_reviews", actor="bench_applicant", data={"subject": "人口基础信息"})
     with engine.uow().read() as reader:
         stored = reader.session.execute(text("SELECT summary::text, state::text FROM process_instances "

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from engine.errors import InvalidInput, PermissionDenied
 from engine.persistence.models import DeadlineNotice, Department, Notification, ProcessInstance
 from engine.services import definitions, instances, reports, supervision, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 # Received Thursday 2026-02-12: five working days are 02-13, the make-up Saturday 02-14, then
@@ -27,12 +27,12 @@ def city(engines):
         uow.session.add_all([Department(code="sjj", name="达州市数据局", kind="authority"),
                              Department(code="gaj", name="达州市公安局", kind="source_unit")])
         uow.commit()
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
-    add_user(engine.uow(), "gus", department="gaj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
+    add_user(engine.uow(), "gus", department="gaj", roles=["supervisor"], actor=SYSTEM)
     definitions.deploy(engine.uow(), [("deadline_escalation.bpmn",
-                                       (FIXTURES / "deadline_escalation.bpmn").read_bytes())], actor="designer")
+                                       (FIXTURES / "deadline_escalation.bpmn").read_bytes())], actor=SYSTEM)
     return engines
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine.persistence.models import HumanTask, TaskCandidate
 from engine.services import definitions, inbox, instances, tasks, timers
 from engine.services.inbox import InboxQuery
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 APPROVE = {"decision": "approve"}
@@ -29,7 +29,7 @@ PEOPLE = ("alice", "rita", "rob", "sue", "sam")
 # The service calls are wrapped here, so a change of their signatures touches only these.
 
 def _deploy(engine, file_name: str) -> None:
-    definitions.deploy(engine.uow(), [(file_name, (FIXTURES / file_name).read_bytes())], actor="designer1")
+    definitions.deploy(engine.uow(), [(file_name, (FIXTURES / file_name).read_bytes())], actor=SYSTEM)
 
 
 def _start(engine, process_id: str, *, actor: str = "alice"):
@@ -82,11 +82,11 @@ def _rows_of(task_id: int, groups: list[str], due_at: datetime | None) -> set[tu
 @pytest.fixture
 def people(engine):
     """An applicant, two reviewers, a source-unit handler and a supervisor; both test processes deployed."""
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "sue", department="sjj", roles=["source_unit_handler"])
-    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "rob", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "sue", department="sjj", roles=["source_unit_handler"], actor=SYSTEM)
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     _deploy(engine, "interrupting_deadline.bpmn")
     _deploy(engine, "withdrawable.bpmn")
     return engine

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.errors import Conflict, PermissionDenied
 from engine.persistence.models import AuditEntry, HumanTask, Timer
 from engine.services import audit, definitions, instances, tasks, timers
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 BPMN = Path(__file__).parent.parent / "fixtures" / "bpmn"
 HERE = Path(__file__).parent / "fixtures"
@@ -19,7 +19,7 @@ ROUNDS = 200
 
 
 def _deploy(engine, path: Path) -> None:
-    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(path.name, path.read_bytes())], actor=SYSTEM)
 
 
 def _together(n: int, attempt) -> list:
@@ -44,9 +44,9 @@ def _together(n: int, attempt) -> list:
 
 
 def _applicant_and_reviewers(engine, *reviewers: str) -> None:
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
     for name in reviewers:
-        add_user(engine.uow(), name, department="sjj", roles=["reviewer"])
+        add_user(engine.uow(), name, department="sjj", roles=["reviewer"], actor=SYSTEM)
 
 
 def _count(engine, query) -> int:

@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.persistence.models import HumanTask, ProcessInstance, Timer
 from engine.services import audit, definitions, instances
 from engine.services.progress import load_workflow
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PDW = [sys.executable, "-m", "engine.cli"]
@@ -49,10 +49,10 @@ def prepared(engines, database_url):
     """Forty applications waiting for review (and their overdue timers), and the environment a
     `pdw` subprocess needs to work on them."""
     engine = engines.at()
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
     bpmn = FIXTURES / "bpmn" / "deadline_escalation.bpmn"
-    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor="designer")
+    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor=SYSTEM)
     for _ in range(40):
         instances.start(engine.uow(), "deadline_escalation", actor="alice")
     env = {**os.environ, "PDW_DATABASE_URL": database_url, "PDW_FORMS_DIR": str(FIXTURES / "forms"),

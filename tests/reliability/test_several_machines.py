@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from engine.persistence.models import AuditEntry, Timer
 from engine.services import definitions, tokens
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -59,12 +59,12 @@ def machines(engines, database_url):
     """Two web masters (two workers each) and two schedulers started on one database; their base
     URLs, the tokens of an applicant, a reviewer and a supervisor, and the engine."""
     engine = engines.at()
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
     bpmn = FIXTURES / "bpmn" / "deadline_escalation.bpmn"
-    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor="designer")
-    secrets = {name: tokens.create(engine.uow(), name, actor="admin").secret for name in ("alice", "rita", "sam")}
+    definitions.deploy(engine.uow(), [(bpmn.name, bpmn.read_bytes())], actor=SYSTEM)
+    secrets = {name: tokens.create(engine.uow(), name, actor=SYSTEM).secret for name in ("alice", "rita", "sam")}
     env = {**os.environ, "PDW_DATABASE_URL": database_url, "PDW_FORMS_DIR": str(FIXTURES / "forms"),
            "PDW_SECRET_KEY": "several-machines", "PDW_CLOCK": "2026-03-02T09:00:00+08:00"}
     processes, bases = [], []

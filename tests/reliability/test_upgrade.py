@@ -16,7 +16,7 @@ from engine.persistence.database import connect
 from engine.persistence.health import head_revision
 from engine.persistence.migrate import MIGRATIONS, alembic_config
 from engine.services import definitions, instances, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import EngineFactory
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -48,10 +48,10 @@ def test_applications_started_on_version_1_and_the_previous_schema_finish_after_
     factory = EngineFactory(url, FIXTURES / "forms", sandbox)
     try:
         engine = factory.at()
-        add_user(engine.uow(), "alice", department="gaj", roles=["applicant"])
-        add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"])
-        add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"])
-        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="designer")
+        add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+        add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+        add_user(engine.uow(), "sam", department="sjj", roles=["supervisor"], actor=SYSTEM)
+        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
         waiting = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
         halfway = instances.start(engine.uow(), "two_reviews", actor="alice", data={"subject": "升级前"})
         tasks.complete(engine.uow(), halfway.opened_task_ids[0], actor="rita", data={"decision": "approve"})
@@ -63,7 +63,7 @@ def test_applications_started_on_version_1_and_the_previous_schema_finish_after_
         assert f"database at revision {head_revision()}" in upgraded.output and previous != head_revision()
 
         changed = BPMN.read_bytes().replace(b'name="\xe5\xa4\x8d\xe5\xae\xa1"', b'name="\xe5\xa4\x8d\xe6\xa0\xb8"')
-        assert [d.version for d in definitions.deploy(engine.uow(), [(BPMN.name, changed)], actor="designer")] == [2]
+        assert [d.version for d in definitions.deploy(engine.uow(), [(BPMN.name, changed)], actor=SYSTEM)] == [2]
 
         for started in (waiting, halfway):
             while True:

@@ -9,22 +9,30 @@ import pytest
 from engine import messages
 from engine.errors import Conflict, InvalidInput, PdwError, Problem
 from engine.forms import _KEYWORDS
+from webapp import bad_input
 
 ENGINE = Path(messages.__file__).parent
+WEBAPP = Path(bad_input.__file__).parent
 CODE_PREFIXES = {code.split(".")[0] for code in messages.MESSAGES}
+# The web app raises only the codes of requests refused for their form (webapp.bad_input); its
+# other dotted strings are endpoints (`auth.login`), not codes.
+WEBAPP_PREFIXES = {"request", "http"}
 
 
 def _raise_sites() -> list[tuple[str, int, str, set[str] | None]]:
     """(file, line, code, parameter names or None when they are spread from a dict) of every call
-    in the engine whose first or second argument is a string naming an error code."""
+    in the engine (and, for its own codes, the web app) whose first or second argument is a
+    string naming an error code."""
     sites = []
-    for path in sorted(ENGINE.rglob("*.py")):
+    paths = [(p, CODE_PREFIXES) for p in sorted(ENGINE.rglob("*.py"))] + \
+        [(p, WEBAPP_PREFIXES) for p in sorted(WEBAPP.rglob("*.py"))]
+    for path, prefixes in paths:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             for position, arg in enumerate(node.args[:2]):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and "." in arg.value \
-                        and arg.value.split(".")[0] in CODE_PREFIXES and " " not in arg.value:
+                        and arg.value.split(".")[0] in prefixes and " " not in arg.value:
                     names: set[str] | None = {k.arg for k in node.keywords if k.arg}
                     if any(k.arg is None for k in node.keywords):
                         names = None
@@ -64,7 +72,8 @@ def test_every_text_is_bilingual_and_the_chinese_one_needs_nothing_the_english_o
 
 
 def test_every_code_in_the_catalog_is_raised_somewhere():
-    raised = {code for _, _, code, _ in SITES} | {f"form.{k}" for k in _KEYWORDS} | {"form.invalid"}
+    raised = {code for _, _, code, _ in SITES} | {f"form.{k}" for k in _KEYWORDS} | {"form.invalid"} \
+        | set(bad_input.HTTP_CODES)
     assert sorted(set(messages.MESSAGES) - raised) == []
 
 

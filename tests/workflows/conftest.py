@@ -18,7 +18,7 @@ from engine.bootstrap import PROJECT_ROOT
 from engine.persistence.models import AuditEntry, CatalogRelease, Department, Grant, HumanTask
 from engine.services import catalog, definitions, instances, tasks, timers
 from engine.services.progress import load_workflow
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import EngineFactory
 
 WORKFLOWS = PROJECT_ROOT / "workflows"
@@ -122,10 +122,10 @@ def seed(engine, workflows_dir: Path = WORKFLOWS) -> None:
         uow.commit()
     for user in demo.DEMO_USERS:
         add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
-                 display_name=user.display_name)
-    catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"))
+                 display_name=user.display_name, actor=SYSTEM)
+    catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"), actor=SYSTEM)
     files = sorted(workflows_dir.glob("*.bpmn"))
-    definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor="admin")
+    definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor=SYSTEM)
 
 
 def _project_engines(url: str, sandbox=None) -> EngineFactory:

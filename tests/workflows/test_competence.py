@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import ProcessInstance
 from engine.services import instances, portal
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
 
 PROCESS_ID = "conditional_share"
@@ -33,7 +33,7 @@ def _instances(procedure) -> int:
 
 
 def test_a_reviewer_of_another_unit_may_not_decide_a_share_application(procedure):
-    add_user(procedure.engine.uow(), "gina", department="gaj", roles=["reviewer"])  # the source unit's reviewer
+    add_user(procedure.engine.uow(), "gina", department="gaj", roles=["reviewer"], actor=SYSTEM)  # the source unit's reviewer
     instance_id = procedure.start(**SHARE)
 
     assert procedure.open_tasks(instance_id)["review"]["candidate_groups"] == ["reviewer@sjj"]

@@ -7,7 +7,7 @@ import pytest
 
 from engine.errors import InvalidInput, PermissionDenied
 from engine.services import instances, portal, tasks
-from engine.services.users import add_user
+from engine.services.users import SYSTEM, add_user
 
 PROCESS_ID = "responsibility_lists"
 
@@ -54,7 +54,7 @@ def test_an_updated_list_says_what_changed(procedure):
                                          ("zhou.reviewer", "process.authority_only")])
 def test_only_the_authority_s_reviewers_start_a_round(procedure, actor, code):
     # zhou.reviewer is a reviewer too, of the market regulator (scjgj), not of the authority (sjj).
-    add_user(procedure.engine.uow(), "zhou.reviewer", department="scjgj", roles=["reviewer"])
+    add_user(procedure.engine.uow(), "zhou.reviewer", department="scjgj", roles=["reviewer"], actor=SYSTEM)
     with pytest.raises(PermissionDenied) as refused:
         instances.start(procedure.engine.uow(), PROCESS_ID, actor=actor, data=ROUND)
     assert refused.value.code == code

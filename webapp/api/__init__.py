@@ -10,13 +10,50 @@ Adding a route is a view in this package decorated with `bp.route`, `bp.argument
 """
 from __future__ import annotations
 
-from flask import Flask
-from flask_smorest import Api, Blueprint
+from typing import Any
 
+import flask_smorest
+from flask import Flask, Request
+from flask_smorest import Api
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from webapp import bad_input
 from webapp.api.schemas import ErrorSchema
 
 VERSION = "v1"
 PREFIX = f"/api/{VERSION}"
+# How a refusal names the JSON value that came instead of an object.
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+               type(None): "null"}
+
+
+class PdwArgumentParser(FlaskParser):
+    """webargs' parser reading the JSON body that webapp.bad_input parsed and checked once.
+
+    Every body the API takes is a JSON object: another content type with a body is 415, a JSON
+    value of another type (an array, a string) 422, each with a code, never webargs' own reply.
+    """
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            # A form's body has been read by werkzeug already: its length tells there was one.
+            if req.content_length or req.get_data(cache=True):
+                raise bad_input.Refused(415, "request.not_json")
+            return core.missing
+        if not req.get_data(cache=True).strip():
+            return core.missing
+        value = bad_input.load_json()
+        if not isinstance(value, dict):
+            raise bad_input.Refused(422, "request.not_an_object", kind=_JSON_KINDS[type(value)])
+        return value
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint whose arguments are read by PdwArgumentParser."""
+
+    ARGUMENTS_PARSER = PdwArgumentParser()
+
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX,
                description="PDW: applications, the task inbox, the catalog and process definitions.")

@@ -1,22 +1,20 @@
 """The API's errors as JSON: `code`, `message` in the caller's language, `params`, and `problems`."""
 from __future__ import annotations
 
-from flask import jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
 
+from engine import messages
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.persistence import health
 from engine.services.tokens import Unauthenticated
+from webapp import bad_input
 from webapp.api import bp
 from webapp.engine import get_engine
+from webapp.errors import api_language as language
 
 STATUS = ((Unauthenticated, 401), (PermissionDenied, 403), (NotFound, 404), (Conflict, 409),
           (InvalidInput, 422), (health.DatabaseUnavailable, 503))
-
-
-def language() -> str:
-    """The caller's language from Accept-Language: "zh" (the default) or "en"."""
-    return "en" if request.accept_languages.best_match(["zh", "en"], "zh") == "en" else "zh"
 
 
 @bp.errorhandler(PdwError)
@@ -31,22 +29,16 @@ def domain_error(err: PdwError):
 
 @bp.errorhandler(HTTPException)
 def http_error(err: HTTPException):
-    """An HTTP-level refusal (bad JSON, a parameter of the wrong type, a wrong method)."""
-    body = {"code": f"http.{err.code}", "message": err.description or err.name, "params": {}}
-    messages = (getattr(err, "data", None) or {}).get("messages")
-    if messages:
-        # webargs' messages by location and field: {"json": {"data": ["Not a valid mapping."]}}
-        body["problems"] = [{"code": "request.field", "field": name, "message": "; ".join(map(str, texts)),
-                             "params": {"location": location}}
-                            for location, fields in messages.items() for name, texts in fields.items()]
-    return jsonify(body), err.code
+    """An HTTP-level refusal (bad JSON, a parameter of the wrong type, a wrong method), as JSON
+    with a code and its text in the caller's language (webapp.bad_input.error_body)."""
+    return jsonify(bad_input.error_body(err, language())), err.code
 
 
 def database_failed(err):
     """The database cannot serve: 503 with the cause; any other failed query is a bug (500)."""
     found = health.problem(get_engine().db)
     if found is None:
-        return jsonify({"code": "http.500", "message": InternalServerError.description, "params": {}}), 500
+        return jsonify({"code": "http.500", "message": messages.render("http.500", {}, language()), "params": {}}), 500
     return domain_error(found)
 
 

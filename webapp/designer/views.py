@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
@@ -11,7 +11,7 @@ from engine.permissions import may_design
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.forms import FormError
 from engine.services import designer, diagram, versions
-from webapp import schema_form
+from webapp import downloads, schema_form
 from webapp.designer import bp
 from webapp.engine import new_uow
 from webapp.errors import describe, language
@@ -101,8 +101,7 @@ def download(process_id: str, version: int | None):
     if version is None and opened["version"] is not None:
         return render_template("error.html", title=_("未找到"), message=_("您要找的页面或记录不存在。")), 404
     name = opened["file_name"] if opened["file_name"].endswith(".bpmn") else f"{process_id}.bpmn"
-    return Response(opened["xml"], mimetype="application/xml",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return downloads.send_bytes(opened["xml"].encode("utf-8"), name, "application/xml")
 
 
 @bp.route("/validate", methods=("POST",))

@@ -1,15 +1,13 @@
 """Applying through a procedure's start form and following one's applications."""
 from __future__ import annotations
 
-import io
-
-from flask import flash, g, redirect, render_template, request, send_file, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, PermissionDenied
 from engine.forms import RawForm
 from engine.services import attachments, grants, instances, portal, withdrawal
-from webapp import schema_form
+from webapp import downloads, schema_form
 from webapp.engine import new_uow
 from webapp.errors import describe, field_errors, language
 from webapp.portal import bp
@@ -104,5 +102,4 @@ def attach(instance_id: int):
 def attachment(attachment_id: int):
     """A supporting document, downloaded, for whoever may see its application."""
     document = attachments.fetch(new_uow(), attachment_id, actor=g.user.name)
-    return send_file(io.BytesIO(document.content), mimetype=document.content_type, as_attachment=True,
-                     download_name=document.name, max_age=0)
+    return downloads.send_bytes(document.content, document.name, document.content_type)
