@@ -14,7 +14,7 @@ def group() -> None:
 
 @group.command("import")
 @click.argument("file")
-@click.option("--as", "actor", default="admin", show_default=True, help="An admin who imports (audit log).")
+@click.option("--as", "actor", required=True, help="An admin who imports (audit log).")
 @friendly
 def import_command(file: str, actor: str) -> None:
     """Import FILE.csv; a file with any error imports nothing and every error is listed."""

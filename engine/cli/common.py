@@ -94,13 +94,18 @@ def require_role(actor: str, area: str):
     return authorize(new_uow(), actor, area)
 
 
-def users_actor(actor: str) -> str:
+def users_actor(actor: str | None) -> str:
     """Who administers users for a command run `--as actor`: `actor` once the directory has an
-    admin (refused unless they may), else the operator at the server, users.SYSTEM, who sets up
-    the first admin. The services check whoever it is."""
-    from engine.services.users import SYSTEM
+    admin (refused unless they may; a command without --as is refused then), else the operator
+    at the server, users.SYSTEM, who sets up the first admin. The services check whoever it is."""
+    from engine.services.users import SYSTEM, has_admin
 
-    return actor if require_role(actor, "users") is not None else SYSTEM
+    if not has_admin(new_uow()):
+        return SYSTEM
+    if actor is None:
+        fail("--as is needed: name the admin who acts (the directory has an admin)")
+    require_role(actor, "users")
+    return actor
 
 
 def read_text_file(file: str) -> tuple[Path, str]:

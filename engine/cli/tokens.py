@@ -14,7 +14,7 @@ def group() -> None:
 @group.command("create")
 @click.argument("user")
 @click.option("--expires-days", type=int, default=None, help="Days until it expires (default: until revoked).")
-@click.option("--as", "actor", default="admin", show_default=True, help="An admin who creates it (audit log).")
+@click.option("--as", "actor", required=True, help="An admin who creates it (audit log).")
 @friendly
 def create_command(user: str, expires_days: int | None, actor: str) -> None:
     """Create a token for USER; the token is printed once, on the last line."""
@@ -43,7 +43,7 @@ def list_command(user: str | None, as_json: bool) -> None:
 
 @group.command("revoke")
 @click.argument("token_id", type=int)
-@click.option("--as", "actor", default="admin", show_default=True, help="An admin who revokes it (audit log).")
+@click.option("--as", "actor", required=True, help="An admin who revokes it (audit log).")
 @friendly
 def revoke_command(token_id: int, actor: str) -> None:
     """Revoke a token at once."""

@@ -22,12 +22,12 @@ def group() -> None:
                                              "supervisor,department_head,designer,admin")
 @click.option("--display-name", default="")
 @click.option("--email", default=None, help="Where notifications are e-mailed (when PDW_SMTP_HOST is set).")
-@click.option("--as", "actor", default="admin", show_default=True,
-              help="An admin who adds the user (audit log); not needed while there is no admin yet.")
+@click.option("--as", "actor", default=None,
+              help="An admin who adds the user (audit log); needed once the directory has an admin.")
 @friendly
 def add_command(name: str, department: str | None, department_name: str | None, roles: str, display_name: str,
                 email: str | None,
-                actor: str) -> None:
+                actor: str | None) -> None:
     """Add a user."""
     from engine.services.users import add_user
 
@@ -54,7 +54,7 @@ def list_command(as_json: bool) -> None:
 @group.command("set-password")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-@click.option("--as", "actor", default="admin", show_default=True, help="An admin who sets it (audit log).")
+@click.option("--as", "actor", required=True, help="An admin who sets it (audit log).")
 @friendly
 def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
     """Set a user's sign-in password (asked for twice unless --password-stdin)."""
@@ -71,7 +71,7 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
 
 @group.command("disable")
 @click.argument("name")
-@click.option("--as", "actor", default="admin", show_default=True, help="An admin who disables the user (audit log).")
+@click.option("--as", "actor", required=True, help="An admin who disables the user (audit log).")
 @friendly
 def disable_command(name: str, actor: str) -> None:
     """Stop a user from signing in and end every session they hold."""

@@ -159,6 +159,12 @@ def disable_user(uow: UnitOfWork, name: str, *, actor: str) -> None:
         uow.commit()
 
 
+def has_admin(uow: UnitOfWork) -> bool:
+    """True once the directory holds an admin (until then the operator, SYSTEM, adds the first)."""
+    with uow.read():
+        return any("admin" in roles for roles in uow.session.scalars(select(User.roles)))
+
+
 def authorize(uow: UnitOfWork, actor: str, area: str) -> UserView | None:
     """The active user `actor`, if they may administer `area` (see permissions.ADMINISTRATION).
 

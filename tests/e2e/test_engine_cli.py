@@ -32,10 +32,10 @@ def pdw(tmp_path, monkeypatch):
 def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
     assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
-               "--roles", "applicant").exit_code == 0
+               "--roles", "applicant", "--as", "admin").exit_code == 0
     assert pdw("users", "add", "rita", "--department", "sjj", "--department-name", "市数据局",
-               "--roles", "reviewer").exit_code == 0
-    assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor").exit_code == 0
+               "--roles", "reviewer", "--as", "admin").exit_code == 0
+    assert pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor", "--as", "admin").exit_code == 0
     users = json.loads(pdw("users", "list", "--json").output)
     assert {u["name"]: u["groups"] for u in users}["rita"] == ["reviewer", "reviewer@sjj", "user:rita"]
 
@@ -73,7 +73,7 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     (("tasks", "claim", "99", "--as", "ghost"), "error: no user 'ghost'"),
     (("tasks", "complete", "99", "--as", "x", "--data", "[1]"), "error: --data: must be a JSON object"),
     (("tasks", "complete", "99", "--as", "x", "--data", "{"), "error: --data: not valid JSON"),
-    (("users", "add", "bob", "--roles", "wizard"), "error: user not added"),
+    (("users", "add", "bob", "--roles", "wizard", "--as", "admin"), "error: user not added"),
     (("workflows", "deploy", "/nonexistent.bpmn"), "error: /nonexistent.bpmn: no such file"),
 ])
 def test_bad_input_exits_non_zero_with_one_clear_line(pdw, args, message):
@@ -115,15 +115,15 @@ def test_a_bad_pdw_clock_is_reported_in_one_line(pdw, monkeypatch):
 
 def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
     assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
-               "--roles", "applicant").exit_code == 0
-    refused = pdw("users", "add", "bad name!", "--roles", "boss")
+               "--roles", "applicant", "--as", "admin").exit_code == 0
+    refused = pdw("users", "add", "bad name!", "--roles", "boss", "--as", "admin")
     assert refused.exit_code == 1
     assert refused.stderr.splitlines() == [
         "error: user not added", "  name: 'bad name!' is not a valid user name (letters, digits, _ - .)",
         "  roles: unknown role(s) boss; roles are applicant, reviewer, source_unit_handler, supervisor, "
         "department_head, designer, admin"]
     monkeypatch.setenv("PDW_LANG", "zh")
-    taken = pdw("users", "add", "alice", "--roles", "applicant")
+    taken = pdw("users", "add", "alice", "--roles", "applicant", "--as", "admin")
     assert taken.exit_code == 1
     assert taken.stderr.strip() == "error: 用户 alice 已存在。"
 
@@ -134,7 +134,7 @@ def _late_application(pdw) -> None:
     for user in (("admin", "--roles", "admin"),
                  ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
                  ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer")):
-        assert pdw("users", "add", *user).exit_code == 0
+        assert pdw("users", "add", *user, *([] if user[0] == "admin" else ["--as", "admin"])).exit_code == 0
     assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")).exit_code == 0
     assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}",
                clock="2026-02-12T10:00:00+08:00").exit_code == 0
@@ -164,7 +164,7 @@ def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and
 def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):
     assert pdw("users", "add", "admin", "--roles", "admin").exit_code == 0
     assert pdw("users", "add", "alice", "--department", "gaj", "--department-name", "市公安局",
-               "--roles", "applicant").exit_code == 0
+               "--roles", "applicant", "--as", "admin").exit_code == 0
     deployed = pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn"))
     assert deployed.stderr.splitlines() == [
         "warning: deadline_escalation.bpmn element 'review' (审核): nobody active is in group reviewer, so work sent "
@@ -187,7 +187,7 @@ def test_pdw_report_ontime_counts_nothing_before_any_reply(pdw):
 
 def test_a_department_promise_is_shown_beside_the_statutory_deadline(pdw):
     _late_application(pdw)
-    pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor")
+    pdw("users", "add", "sam", "--department", "sjj", "--roles", "supervisor", "--as", "admin")
     with_dept = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "sam")
     assert with_dept.stdout.strip() == "sjj promises deadline_escalation within 3 working day(s)"
     refused = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "rita")

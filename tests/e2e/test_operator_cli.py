@@ -41,7 +41,7 @@ def pdw(run, tmp_path):
                "--roles", "admin").exit_code == 0
     for name, department, roles in (("dora", "sjj", "designer"), ("alice", "sjj", "applicant"),
                                     ("rita", "sjj", "reviewer"), ("sam", "sjj", "supervisor")):
-        assert run("users", "add", name, "--department", department, "--roles", roles).exit_code == 0
+        assert run("users", "add", name, "--department", department, "--roles", roles, "--as", "admin").exit_code == 0
     assert run("workflows", "deploy", BPMN, "--as", "dora").exit_code == 0
     return run
 
@@ -98,11 +98,11 @@ def test_as_without_the_role_a_command_needs_is_refused_and_nothing_is_written(p
 
 
 def test_an_unknown_department_is_refused_unless_it_is_named(pdw):
-    refused = pdw("users", "add", "bob", "--department", "sjjj", "--roles", "reviewer")
+    refused = pdw("users", "add", "bob", "--department", "sjjj", "--roles", "reviewer", "--as", "admin")
     assert refused.exit_code == 1
     assert "no department 'sjjj' (known: sjj)" in refused.output
     assert "bob" not in pdw("users", "list").output
-    assert pdw("users", "add", "bob", "--department", "wjw", "--department-name", "市卫健委",
+    assert pdw("users", "add", "bob", "--department", "wjw", "--as", "admin", "--department-name", "市卫健委",
                "--roles", "reviewer").exit_code == 0
 
 

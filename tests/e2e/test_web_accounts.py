@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
+from engine.services.users import SYSTEM, add_user
 from web_helpers import PASSWORD, AuthActions, flashes, make_app
 
 
@@ -82,15 +83,17 @@ def test_the_interface_is_chinese_by_default_and_english_on_request(client):
 
 def test_set_password_from_the_command_line_lets_the_user_sign_in(engines, client, auth, monkeypatch):
     monkeypatch.setenv("PDW_DATABASE_URL", engines.config.database_url)
+    add_user(engines.at().uow(), "admin", department="dsjzx", roles=["admin"], actor=SYSTEM)
     runner = CliRunner()
-    result = runner.invoke(main, ["users", "set-password", "li.si", "--password-stdin"], input="a new secret\n")
+    set_password = ["users", "set-password", "li.si", "--password-stdin", "--as", "admin"]
+    result = runner.invoke(main, set_password, input="a new secret\n")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "password set for li.si"
     assert auth.login("li.si", PASSWORD).status_code == 401
     assert auth.login("li.si", "a new secret").status_code == 302
 
-    short = runner.invoke(main, ["users", "set-password", "li.si", "--password-stdin"], input="short\n")
+    short = runner.invoke(main, set_password, input="short\n")
     assert short.exit_code == 1
     assert "at least 8 characters" in short.stderr
-    common = runner.invoke(main, ["users", "set-password", "li.si", "--password-stdin"], input="12345678\n")
+    common = runner.invoke(main, set_password, input="12345678\n")
     assert common.exit_code == 1 and "commonly used password" in common.stderr
