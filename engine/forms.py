@@ -7,6 +7,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
+from engine.access import Audience, validate_readers
 from engine.errors import PdwError, Problem
 
 MAX_FORM_BYTES = 256 * 1024
@@ -59,6 +60,11 @@ def check_form(name: str, schema: object) -> dict:
         raise FormError("form.not_schema", form=name, detail=err.message) from None
     if schema.get("type") != "object":
         raise FormError("form.not_object_schema", form=name)
+    unknown = validate_readers(schema)
+    if unknown:
+        # Who reads a field is engine.access's to decide: an audience it does not know reads nothing.
+        raise FormError("form.readers_unknown", form=name, fields=", ".join(unknown),
+                        known=", ".join(a.value for a in Audience))
     return schema
 
 

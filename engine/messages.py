@@ -143,6 +143,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "task.reassign_forbidden": ("只有主管可以改派任务。", "only a supervisor may reassign tasks; '{user}' is not one"),
     "task.not_completed": ("提交未成功：有 {count} 处需要修改。", "task {task} not completed ({count} problem(s))"),
     # forms (one code per JSON Schema keyword a form may break)
+    "form.readers_unknown": ("表单 {form} 的字段 {fields} 的 x-readers 须为以下身份的列表：{known}。",
+                             "form {form}: x-readers of {fields} must be a list of {known}"),
     "form.reserved": ("该项由系统填写，不能提交。", "is set by the engine and may not be submitted"),
     "form.not_object": ("提交内容必须是 JSON 对象。", "the submission must be a JSON object"),
     "form.required": ("{label}：此项为必填项", "{label}: is required"),

@@ -107,3 +107,12 @@ def test_officials_other_than_overseers_read_the_trail_without_its_form_data():
     assert shown["after"] == {"task": "review"} and shown["before"] is None
     [whole] = project_history([entry], Audience.SUPERVISOR, "chen.shi")
     assert whole["after"]["data"] == {"comment": "x"}
+
+
+def test_a_form_naming_an_audience_that_does_not_exist_is_refused_with_the_field():
+    from engine.forms import FormError, check_form
+
+    with pytest.raises(FormError) as refused:
+        check_form("review.json", {"type": "object", "properties": {"comment": {"type": "string",
+                                                                               "x-readers": ["boss"]}}})
+    assert refused.value.code == "form.readers_unknown" and refused.value.params["fields"] == "comment"
