@@ -147,6 +147,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "form '{form}' is not a valid JSON Schema: {detail}"),
     "form.not_object_schema": ("表单 {form} 必须描述一个对象（\"type\": \"object\"）。",
                                "form '{form}' must describe an object (\"type\": \"object\")"),
+    "form.ref_outside": ("表单 {form} 的 {field} 引用了表单以外的「{ref}」：表单只能引用自身（以 # 开头）。",
+                         "form '{form}', {field}: refers to '{ref}' outside the form; a form may refer only to "
+                         "itself (a reference starting with #)"),
+    "form.keyword_refused": ("表单 {form} 的 {field} 使用了不支持的关键字 {keyword}。",
+                             "form '{form}', {field}: the keyword {keyword} is not supported in forms"),
+    "form.pattern_unsupported": ("表单 {form} 的 {field} 的格式（pattern）「{pattern}」无法以线性时间匹配"
+                                 "（不支持反向引用、环视，重复次数不能过大）：{detail}",
+                                 "form '{form}', {field}: the pattern '{pattern}' cannot be matched in linear time "
+                                 "(no backreferences, lookaround or very large repetitions): {detail}"),
+    "form.title_control": ("表单 {form} 的 {field} 的标题含有控制字符。",
+                           "form '{form}', {field}: the title holds a control character"),
+    "form.name_control": ("表单名称「{form}」含有控制字符。", "the form name '{form}' holds a control character"),
+    "form.unusable": ("该表单无法使用（引用了表单以外的内容或格式无法匹配），请联系流程设计人员。",
+                      "the form cannot be used (it refers outside itself or has a pattern that cannot be "
+                      "matched); ask the process designer"),
     # the inbox
     "inbox.query_refused": ("筛选条件无效。", "inbox query refused"),
     "inbox.tab_unknown": ("未知的标签页（可选：{allowed}）。", "must be one of {allowed}"),
