@@ -14,17 +14,17 @@ import enum
 import keyword
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from engine.bpmn.budgets import Budgets
+from engine.bpmn.budgets import BudgetExceeded, Budgets
 from engine.permissions import APPLICANT_KINDS, AUTHORITY_KIND, ROLES, STARTABLE_AT
 from engine.bpmn.parser import PdwBpmnParser
+from engine.bpmn.timers import first_due
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
 from engine.forms import FormError, check_form, load_form
@@ -114,11 +114,10 @@ CARRY_PAYLOADS = ("error", "escalation", "signal")
 # The gateways that evaluate the conditions of their outgoing flows (all but the default flow's).
 EVALUATE_CONDITIONS = ("exclusiveGateway", "inclusiveGateway")
 TIMER_EXAMPLES = {"timeDate": "2026-03-02T09:00:00+08:00", "timeDuration": "P30D", "timeCycle": "R/P90D"}
+# The engine's refusal of a timer value, as a validation problem.
+_TIMER_PROBLEMS = {"timer.invalid": "bpmn.timer_invalid", "timer.too_far": "bpmn.timer_too_far",
+                   "timer.cycle_too_short": "bpmn.cycle_too_short"}
 
-# Seconds per unit of an ISO 8601 duration: on average, and at the shortest (for periods).
-_SECONDS = {"years": 365.2425 * 86400, "months": 30.436875 * 86400, "weeks": 7 * 86400, "days": 86400,
-            "hours": 3600, "minutes": 60, "seconds": 1}
-_SHORTEST_SECONDS = {**_SECONDS, "years": 365 * 86400, "months": 28 * 86400}
 _MAX_FOLDED_BITS = 4096
 _SHOWN_CHARS = 40
 
@@ -172,8 +171,7 @@ class _Checker:
         self.forms_dir = forms_dir
         # What a literal in the BPMN may ask of the engine: the run time's own budgets.
         self.budgets = budgets
-        self.max_timer_seconds = budgets.timer_years * _SECONDS["years"]
-        self.horizon = now + timedelta(seconds=self.max_timer_seconds)
+        self.now = now
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -414,17 +412,19 @@ class _Checker:
         if value is _Fold.COMPUTED:
             return
         shown = _shown(value if isinstance(value, str) else source)
-        read = _read_timer(kind, value) if isinstance(value, str) else None
-        if value in (_Fold.EMPTY, _Fold.TOO_LONG) or (isinstance(value, str) and read is None):
+        if value in (_Fold.EMPTY, _Fold.TOO_LONG):
             self.report(event, "bpmn.timer_invalid", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
-        elif read is None:
+            return
+        if not isinstance(value, str):
             self.report(event, "bpmn.timer_not_text", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
-        elif (read[0] is not None and _too_long(read[0], self.max_timer_seconds)) \
-                or any(instant > self.horizon for instant in read[1]):
-            self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=self.budgets.timer_years)
-        elif kind == "timeCycle" and (seconds := _shortest_seconds(read[0])) < self.budgets.cycle_seconds:
-            self.report(event, "bpmn.cycle_too_short", at=spec, value=shown, seconds=f"{seconds:g}",
-                        limit=self.budgets.cycle_seconds)
+            return
+        # The engine's own reading of the value, as it will be read when the timer starts waiting.
+        try:
+            first_due(kind, value, self.now, self.budgets, event.get("id") or "")
+        except BudgetExceeded as refused:
+            code = _TIMER_PROBLEMS[refused.code]
+            self.report(event, code, at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind],
+                        limit=refused.params.get("limit"), seconds=refused.params.get("seconds"))
 
     def standard_loop(self, loop) -> None:
         activity = _owner(loop)
@@ -546,66 +546,6 @@ def _fold(node):
             return _Fold.TOO_LONG
         return left + right if isinstance(node.op, ast.Add) else left * right
     return _Fold.COMPUTED
-
-
-def _duration(text: str) -> dict | None:
-    """An ISO 8601 duration as the engine parses it (years, months, ... seconds), or None."""
-    try:
-        return TimerEventDefinition.parse_iso_duration(text)
-    except Exception:  # SpiffWorkflow raises a bare Exception for a malformed duration
-        return None
-
-
-def _instant(text: str) -> datetime | None:
-    """An ISO 8601 date and time (or week date) as the engine parses it, or None."""
-    if text.upper().startswith("P"):
-        return None  # a duration, which the engine would compare with a date and fail
-    try:
-        return TimerEventDefinition.parse_time_or_duration(text)
-    except (ValueError, AttributeError, OverflowError):
-        return None
-
-
-def _read_timer(kind: str, text: str) -> tuple[dict | None, list[datetime]] | None:
-    """The duration (or period) and the instants a timer of `kind` reads from `text`; None if it cannot."""
-    if kind == "timeDate":
-        instant = _instant(text)
-        return (None, [instant]) if instant is not None else None
-    if kind == "timeDuration":
-        duration = _duration(text)
-        return (duration, []) if duration is not None else None
-    return _cycle(text)
-
-
-def _cycle(text: str) -> tuple[dict, list[datetime]] | None:
-    """The period and any start or end instant of R[n]/[start/]duration[/end], as the engine reads it."""
-    components = text.upper().replace("--", "/").strip("R").split("/")
-    if len(components) not in (2, 3):
-        return None
-    try:
-        int(components[0] or "-1")
-    except ValueError:
-        return None
-    if len(components) == 2:
-        period = _duration(components[1]) if components[1].startswith("P") else None
-        return (period, []) if period is not None else None
-    first, second = ((_duration(c) if c.startswith("P") else _instant(c)) for c in components[1:])
-    if isinstance(first, datetime) and isinstance(second, dict):
-        return second, [first]
-    if isinstance(first, dict) and isinstance(second, datetime):
-        return first, [second]
-    return None
-
-
-def _too_long(duration: dict, max_seconds: float) -> bool:
-    # Unit by unit first: 10**4000 days is too large to turn into seconds.
-    if any(value > max_seconds / _SECONDS[unit] for unit, value in duration.items()):
-        return True
-    return sum(value * _SECONDS[unit] for unit, value in duration.items()) > max_seconds
-
-
-def _shortest_seconds(duration: dict) -> float:
-    return sum(value * _SHORTEST_SECONDS[unit] for unit, value in duration.items())
 
 
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
