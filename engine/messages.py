@@ -237,6 +237,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
+    "bpmn.groups_ambiguous": ("用户任务同时设置了 candidateGroups 和 candidateGroupsExpression：引擎会合并两者，扩大可办理的人员范围；请只保留一项。",
+                              "the user task sets both candidateGroups and candidateGroupsExpression; the engine "
+                              "would combine them, widening who may decide: keep one"),
+    "bpmn.disconnected": ("<bpmn:{tag}> 没有连接任何顺序流：它永远不会运行。",
+                          "<bpmn:{tag}> is connected to nothing; it would never run"),
+    "bpmn.unreachable": ("没有顺序流通向 <bpmn:{tag}>：它永远不会运行。",
+                         "no sequence flow leads to <bpmn:{tag}>; it would never run"),
+    "bpmn.name_control": ("<bpmn:{tag}> 的名称含有控制字符（如换行），会破坏邮件、文件名和请求头。",
+                          "the name of <bpmn:{tag}> holds a control character (such as a line break), which "
+                          "breaks e-mails, file names and headers"),
+    "bpmn.file_name_control": ("文件名「{file}」含有控制字符。", "the file name '{file}' holds a control character"),
+    "bpmn.deadline_disagrees": ("步骤「{task}」的法定期限是 deadlineRule「{rule}」，其定时器「{timer}」须写作 "
+                                "deadline_at(\"{rule}\", receipt_date)，期限只声明一次。",
+                                "step '{task}' has the statutory deadline rule '{rule}', so its timer \"{timer}\" "
+                                "must be deadline_at(\"{rule}\", receipt_date): the deadline is declared once"),
+    "bpmn.authority_routing": ("本流程的主管单位是公共数据主管部门（competentUnit = authority），其决定只能交由主管部门 "
+                               "{competent} 办理，不能交给：{groups}。",
+                               "the process's competent unit is the authority (competentUnit = authority): its "
+                               "decisions may go only to the authority {competent}, not to {groups}"),
+    "bpmn.capability_undeclared": ("操作 {operation} 会修改目录、授权或开放状态，流程须在属性 {property} 中声明它，"
+                                   "审批人才能看到。",
+                                   "operation {operation} writes the catalog, grants or opening state; the process "
+                                   "must declare it in its property {property}, where the approver sees it"),
     "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
                                  "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
                                  "'{governing}'"),
@@ -299,6 +322,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "element '{element}': a repeating timer's period is shorter than {limit} s"),
     "process.ended_short": ("流程在到达结束事件之前停止（任务树过深或未完成）。",
                             "the process stopped before reaching an end event (its task tree is too deep to follow)"),
+    "candidates.outside_authority": ("元素 {element}：本流程的决定属于公共数据主管部门，不能交给 {groups}。",
+                                     "element '{element}': the process's decisions belong to the authority; they may "
+                                     "not go to {groups}"),
     "candidates.invalid": ("元素 {element}：办理组表达式的结果应为文本或文本列表，而不是 {kind}。",
                            "element '{element}': candidateGroupsExpression must give a text or a list of texts, "
                            "not {kind}"),

@@ -32,7 +32,8 @@ def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | No
     """
     return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
                          operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes,
-                         now=engine.clock.now(), budgets=engine.budgets, forms=forms)
+                         now=engine.clock.now(), budgets=engine.budgets, forms=forms,
+                         competent_department=engine.config.competent_department)
 
 
 def _properties(result: ValidationResult, info) -> dict:

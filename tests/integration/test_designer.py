@@ -5,8 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
+from engine.bpmn.validation import BPMN_NS
 from engine.errors import InvalidInput, PermissionDenied
 from engine.forms import FormError
 from engine.persistence.models import AuditEntry, HumanTask, Timer
@@ -15,12 +17,29 @@ from engine.services.users import add_user
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "bpmn"
 ESCALATION = (FIXTURES / "deadline_escalation.bpmn").read_text()
-# A timer counted from when it starts, so re-reading it on another day would move it.
+# A timer counted from when it starts, so re-reading it on another day would move it (and so not
+# the statutory deadline, which validation holds to the step's deadlineRule).
 TIMED = ESCALATION.replace('<bpmn:timeDate>deadline_at("art20_share_reply", receipt_date)</bpmn:timeDate>',
-                           "<bpmn:timeDuration>\"P10D\"</bpmn:timeDuration>").encode()
+                           "<bpmn:timeDuration>\"P10D\"</bpmn:timeDuration>").replace(
+    'name="deadlineRule" value="art20_share_reply"', 'name="deadlineRule" value="internal_source_opinion"').encode()
 RENAMED = TIMED.replace("督办逾期申请".encode(), "督办逾期的申请".encode())
-WITHOUT_REVIEW = TIMED.replace(b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>',
-                               b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decided"/>')
+
+
+def _without_review(content: bytes) -> bytes:
+    """The process with its review and the review's escalation taken out: the start goes to the decision."""
+    root = etree.fromstring(content)
+    for element in list(root.iter()):
+        if element.get("id") in ("review", "overdue", "escalation", "escalation_done", "f2", "f4", "f5"):
+            element.getparent().remove(element)
+        elif element.get("id") == "f1":
+            element.set("targetRef", "decided")
+    for ref in root.iter(f"{{{BPMN_NS}}}incoming"):
+        if ref.text == "f2":
+            ref.text = "f1"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+WITHOUT_REVIEW = _without_review(TIMED)
 
 
 @pytest.fixture
@@ -158,9 +177,9 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     assert shown["done"] == ["start"]
     assert set(shown["active"]) == {"review", "overdue"}
     [step] = shown["open"]
-    # Received Monday 2026-03-02: five working days on is Monday 2026-03-09.
+    # Opened Monday 2026-03-02: the internal three working days end on Thursday 2026-03-05.
     assert (step["element"], step["deadline"]["due_date"], step["deadline"]["working_days_left"]) == (
-        "review", "2026-03-09", 5)
+        "review", "2026-03-05", 3)
     assert step["deadline"]["article"].startswith("第二十条")
     assert set(step) == {"element", "title", "deadline"} and "rule" not in step["deadline"]
     # The ten-day timer set at 09:00 Beijing time on 2026-03-02 falls due at 09:00 on 2026-03-12.

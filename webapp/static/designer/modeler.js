@@ -66,12 +66,12 @@
         button.type = 'button';
         button.className = 'link';
         button.dataset.element = p.element;
-        button.textContent = p.element;
+        button.textContent = p.element_name ? p.element_name + ' (' + p.element + ')' : p.element;
         button.addEventListener('click', function () { select(p.element); });
         li.appendChild(button);
         li.appendChild(document.createTextNode(' ' + text));
       } else {
-        li.textContent = (p.element ? p.element + ' ' : '') + text;
+        li.textContent = (p.element_name ? p.element_name + ' ' : '') + (p.element ? p.element + ' ' : '') + text;
       }
       return li;
     }));
