@@ -260,6 +260,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                    "审批人才能看到。",
                                    "operation {operation} writes the catalog, grants or opening state; the process "
                                    "must declare it in its property {property}, where the approver sees it"),
+    "change.approve_forbidden": ("用户 {user} 无权批准流程变更：需要管理员，或主管部门 {department} 的 {role} 角色。",
+                                 "user '{user}' may not approve process changes: that takes an admin or the role "
+                                 "{role} at the competent department {department}"),
+    "change.read_forbidden": ("用户 {user} 无权查看流程变更申请。", "user '{user}' may not see proposed process changes"),
+    "change.own_proposal": ("{change} 是用户 {user} 本人提出的变更，须由另一位有审批权限的人员批准或驳回。",
+                            "{change} was proposed by '{user}'; another person with the approving role must decide it"),
+    "change.not_proposed": ("{change} 不是待审批的变更（状态：{status}）。",
+                            "{change} is not a proposal waiting for a decision (it is {status})"),
+    "change.not_approved": ("未批准：该版本现在有 {count} 处问题。", "not approved: the version now has {count} problem(s)"),
+    "change.not_rejected": ("未驳回：请填写理由。", "not rejected: a reason is needed"),
+    "change.reason_missing": ("请填写驳回理由。", "give the reason for rejecting"),
+    "change.migration_target_not_approved": ("{change} 尚未批准（状态：{status}），不能将运行中的申请迁移到该版本。",
+                                             "{change} is not approved (it is {status}); running applications "
+                                             "cannot move onto it"),
+    "change.migration_not_found": ("迁移申请 {proposal} 不存在。", "no migration proposal {proposal}"),
+    "migration.none_chosen": ("请选择要迁移的申请。", "choose the applications to move"),
     "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
                                  "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
                                  "'{governing}'"),

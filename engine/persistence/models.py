@@ -100,6 +100,31 @@ class ProcessDefinition(Base):
     properties: Mapped[dict] = mapped_column(JSON, default=dict)
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deployed_by: Mapped[str] = mapped_column(String(64))
+    # Four eyes (engine.services.changes): a designer's version is "proposed" until a second
+    # person approves it ("approved"; the newest approved version is the live one) or rejects it.
+    status: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class MigrationProposal(Base):
+    """Running applications a designer proposes to move from one version to another; they move
+    only when a second person with the approving role approves."""
+
+    __tablename__ = "migration_proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), index=True)
+    old_version: Mapped[int] = mapped_column(Integer)
+    new_version: Mapped[int] = mapped_column(Integer)
+    instance_ids: Mapped[list] = mapped_column(JSON)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ProcessDraft(Base):

@@ -8,21 +8,32 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import permissions
+from engine import governance, permissions
 from engine.bpmn.validation import ValidationResult, validate_bpmn
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.unit_of_work import UnitOfWork
 
+# The status of a version: live when it is the newest approved one (engine.services.changes).
+APPROVED, PROPOSED, REJECTED = "approved", "proposed", "rejected"
+
 
 @dataclass(frozen=True)
 class Deployed:
-    """One process of a deployed file: its version and whether that version is new."""
+    """One process of a deployed file: its version, whether that version is new, and its status
+    ("approved": live; "proposed": waiting for a second person's approval)."""
 
     process_id: str
     version: int
     definition_id: int
     created: bool
+    status: str = APPROVED
+
+
+def live_versions():
+    """A query of the live version of each process: its newest approved one (`process_id`, `version`)."""
+    return (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+            .where(ProcessDefinition.status == APPROVED).group_by(ProcessDefinition.process_id))
 
 
 def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | None = None) -> ValidationResult:
@@ -45,8 +56,10 @@ def _properties(result: ValidationResult, info) -> dict:
 
 
 def deploy(uow: UnitOfWork, files: list[tuple[str, bytes]], *, actor: str) -> list[Deployed]:
-    """Deploy BPMN files together: all of them, or none when any has a problem.
+    """Install BPMN files live together: all of them, or none when any has a problem.
 
+    This is how the shipped procedures are installed (`pdw db upgrade`, the demo, an admin with
+    the shipped files); a designer's change goes through `engine.services.changes.propose`.
     A process whose file and forms are unchanged keeps its version; a change makes a new one.
 
     Raises:
@@ -73,8 +86,9 @@ def checked(engine, files: list[tuple[str, bytes]], forms: dict[str, dict] | Non
 
 
 def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: list[ValidationResult], *,
-                   actor: str) -> list[Deployed]:
-    """Inside the caller's transaction: a new version of each checked process that changed, each audited."""
+                   actor: str, status: str = APPROVED) -> list[Deployed]:
+    """Inside the caller's transaction: a new version of each checked process that changed, each
+    audited, with `status` (a proposal when PROPOSED)."""
     engine = uow.engine
     now = engine.clock.now()
     deployed = []
@@ -85,8 +99,8 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
             digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
             latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == info.process_id)
                                     .order_by(ProcessDefinition.version.desc()).limit(1))
-            if latest is not None and latest.content_hash == digest:
-                deployed.append(Deployed(info.process_id, latest.version, latest.id, False))
+            if latest is not None and latest.content_hash == digest and latest.status != REJECTED:
+                deployed.append(Deployed(info.process_id, latest.version, latest.id, False, latest.status))
                 continue
             spec = result.parser.get_spec(info.process_id)
             subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
@@ -94,14 +108,16 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
                 process_id=info.process_id, version=(latest.version + 1 if latest else 1), name=info.name,
                 content_hash=digest, file_name=Path(name).name, bpmn_xml=content,
                 spec=engine.store.dump_specs(spec, subprocess_specs), forms=forms,
-                properties=_properties(result, info), deployed_at=now, deployed_by=actor,
+                properties=_properties(result, info), deployed_at=now, deployed_by=actor, status=status,
             )
             session.add(row)
             session.flush()
-            uow.audit.append(at=now, actor=actor, action="definition.deploy",
+            uow.audit.append(at=now, actor=actor, action="definition.deploy" if status == APPROVED
+                             else "definition.propose",
                              after={"process": info.process_id, "version": row.version, "file": row.file_name,
-                                    "sha256": digest})
-            deployed.append(Deployed(info.process_id, row.version, row.id, True))
+                                    "sha256": digest, "status": status,
+                                    "capabilities": sorted(governance.declared_capabilities(row.properties))})
+            deployed.append(Deployed(info.process_id, row.version, row.id, True, status))
     return deployed
 
 
@@ -112,11 +128,10 @@ def procedure_names():
 
 
 def list_definitions(uow: UnitOfWork) -> list[dict]:
-    """The newest version of every deployed process."""
+    """The live version of every deployed process."""
     with uow.read():
         session = uow.session
-        newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
-                  .group_by(ProcessDefinition.process_id).subquery())
+        newest = live_versions().subquery()
         rows = session.scalars(select(ProcessDefinition).join(
             newest, (newest.c.process_id == ProcessDefinition.process_id) & (newest.c.version == ProcessDefinition.version))
             .order_by(ProcessDefinition.process_id)).all()

@@ -18,7 +18,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import FormError, check_form, load_form
 from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.definitions import Deployed, checked, validate, write_versions
+from engine.services.definitions import Deployed, validate
 from engine.services.users import require_user
 
 
@@ -51,13 +51,15 @@ def processes(uow: UnitOfWork, actor: str) -> list[dict]:
         found: dict[str, dict] = {}
         for row in session.execute(select(
                 ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version, ProcessDefinition.name,
-                ProcessDefinition.file_name, ProcessDefinition.deployed_at, ProcessDefinition.deployed_by)
+                ProcessDefinition.file_name, ProcessDefinition.deployed_at, ProcessDefinition.deployed_by,
+                ProcessDefinition.status, ProcessDefinition.decided_by)
                 .order_by(ProcessDefinition.process_id, ProcessDefinition.version.desc())):
             entry = found.setdefault(row.process_id, {"process_id": row.process_id, "name": row.name,
                                                       "versions": [], "draft": None})
             entry["versions"].append({
                 "version": row.version, "definition_id": row.id, "file_name": row.file_name,
-                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by,
+                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by, "status": row.status,
+                "decided_by": row.decided_by,
                 "running": counts.get((row.id, "running"), 0),
                 "instances": sum(n for (d, _), n in counts.items() if d == row.id)})
         for process_id, draft in drafts.items():
@@ -343,23 +345,20 @@ def discard_draft(uow: UnitOfWork, actor: str, process_id: str) -> None:
 
 
 def deploy(uow: UnitOfWork, actor: str, file_name: str, content: bytes, forms: dict | None = None) -> list[Deployed]:
-    """Deploy a designer's file as a new version (running instances stay on theirs); its draft goes.
+    """Propose a designer's file as a new version (engine.services.changes): it becomes live only
+    when a second person with the approving role approves it. The draft goes.
 
     Raises:
         PermissionDenied: the user is not a designer.
-        InvalidInput: the file or a draft form has problems (every one listed); nothing is deployed.
+        InvalidInput: the file or a draft form has problems (every one listed); nothing is proposed.
     """
-    with uow.read():
-        require_designer(uow.session, actor)
-    files = [(file_name, content)]
-    results = checked(uow.engine, files, _draft_forms(forms))
+    from engine.services import changes
+
+    proposed = changes.propose(uow, actor, [(file_name, content)], _draft_forms(forms))
     with uow:
-        session = uow.session
-        require_designer(session, actor)
-        deployed = write_versions(uow, files, results, actor=actor)
-        session.execute(delete(ProcessDraft).where(ProcessDraft.process_id.in_([d.process_id for d in deployed])))
+        uow.session.execute(delete(ProcessDraft).where(ProcessDraft.process_id.in_([d.process_id for d in proposed])))
         uow.commit()
-    return deployed
+    return proposed
 
 
 __all__ = ["require_designer", "processes", "open_file", "version_forms", "palette", "process_forms", "check", "save_draft",

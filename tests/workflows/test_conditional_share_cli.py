@@ -62,7 +62,7 @@ def test_a_conditional_share_application_runs_from_the_command_line(pdw):
     shown = json.loads(pdw("instances", "show", instance_id, "--json").stdout)
     assert shown["status"] == "completed"
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire",
-                                                       "task.complete", "task.complete"]
+                                                       "grant.record", "task.complete", "task.complete"]
     assert pdw("audit", "verify").stdout.startswith("audit log intact")
 
 

@@ -1,0 +1,307 @@
+"""Four eyes on every change that goes live: proposals of versions and of migrations.
+
+A designer's deploy makes a *proposed* version; a second person with the approving role
+(`engine.governance.may_approve`: an admin, or the approving role at the competent department)
+reviews it, with the difference from the live version, the validation result, the capabilities
+it declares and the running applications it affects, and approves it (it becomes the live
+version) or rejects it. The proposer never approves their own. Moving running applications
+onto a version is proposed and approved the same way. Every step is in the audit log.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine import governance, permissions
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from engine.persistence.models import MigrationProposal, ProcessDefinition, ProcessInstance, User
+from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import versions
+from engine.services.definitions import APPROVED, PROPOSED, REJECTED, Deployed, checked, validate, write_versions
+from engine.services.users import require_user
+
+
+def _require_approver(uow: UnitOfWork, actor: str) -> User:
+    user = require_user(uow.session, actor)
+    config = uow.engine.config
+    if not governance.may_approve(user, config.approving_role, config.competent_department):
+        raise PermissionDenied("change.approve_forbidden", user=actor, role=config.approving_role,
+                               department=config.competent_department)
+    return user
+
+
+def _require_reader(uow: UnitOfWork, actor: str) -> User:
+    """A designer (who proposes) or an approver (who decides) may read proposals."""
+    user = require_user(uow.session, actor)
+    config = uow.engine.config
+    if not (permissions.may_design(user.roles)
+            or governance.may_approve(user, config.approving_role, config.competent_department)):
+        raise PermissionDenied("change.read_forbidden", user=actor)
+    return user
+
+
+def _require_designer(uow: UnitOfWork, actor: str) -> User:
+    user = require_user(uow.session, actor)
+    if not permissions.may_design(user.roles):
+        raise PermissionDenied("designer.forbidden", user=actor)
+    return user
+
+
+def propose(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]],
+            forms: dict[str, dict] | None = None) -> list[Deployed]:
+    """A designer's deploy: a proposed version of each changed process, all or none.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        InvalidInput: a file or form has problems (every one listed); nothing is proposed.
+    """
+    with uow.read():
+        _require_designer(uow, actor)
+    results = checked(uow.engine, files, forms)
+    with uow:
+        _require_designer(uow, actor)
+        proposed = write_versions(uow, files, results, actor=actor, status=PROPOSED)
+        uow.commit()
+    return proposed
+
+
+def _version(session, process_id: str, version: int) -> ProcessDefinition:
+    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
+                                                         ProcessDefinition.version == version))
+    if row is None:
+        raise NotFound("process.not_found", process=f"{process_id} v{version}")
+    return row
+
+
+def _live(session, process_id: str) -> ProcessDefinition | None:
+    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
+                                                          ProcessDefinition.status == APPROVED)
+                          .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def pending(uow: UnitOfWork, actor: str) -> dict:
+    """The proposed versions and migrations waiting for a decision, oldest first, and whether
+    `actor` may decide each (an approver who did not propose it).
+
+    Raises:
+        PermissionDenied: the user neither designs nor approves.
+    """
+    with uow.read():
+        session = uow.session
+        user = _require_reader(uow, actor)
+        config = uow.engine.config
+        approver = governance.may_approve(user, config.approving_role, config.competent_department)
+        proposals = [{"process_id": d.process_id, "name": d.name, "version": d.version, "proposed_by": d.deployed_by,
+                      "proposed_at": d.deployed_at, "capabilities": sorted(governance.declared_capabilities(d.properties)),
+                      "may_decide": approver and d.deployed_by != actor}
+                     for d in session.scalars(select(ProcessDefinition).where(ProcessDefinition.status == PROPOSED)
+                                              .order_by(ProcessDefinition.deployed_at, ProcessDefinition.id))]
+        migrations = [_migration_dict(m, approver and m.proposed_by != actor)
+                      for m in session.scalars(select(MigrationProposal).where(MigrationProposal.status == PROPOSED)
+                                               .order_by(MigrationProposal.id))]
+        return {"versions": proposals, "migrations": migrations, "may_approve": approver}
+
+
+def _migration_dict(m: MigrationProposal, may_decide: bool) -> dict:
+    return {"id": m.id, "process_id": m.process_id, "old": m.old_version, "new": m.new_version,
+            "instances": list(m.instance_ids), "proposed_by": m.proposed_by, "proposed_at": m.proposed_at,
+            "status": m.status, "decided_by": m.decided_by, "may_decide": may_decide}
+
+
+def review(uow: UnitOfWork, actor: str, process_id: str, version: int) -> dict:
+    """What an approver sees before deciding a version: the proposal, the live version it would
+    replace, the difference element by element with old and new values (and the process's
+    properties, capabilities among them), the validation result now, and the running
+    applications on the live version (they stay on it unless a migration is approved).
+
+    Raises:
+        PermissionDenied: the user neither designs nor approves.
+        NotFound: no such process or version.
+    """
+    engine = uow.engine
+    with uow.read():
+        session = uow.session
+        user = _require_reader(uow, actor)
+        row = _version(session, process_id, version)
+        live = _live(session, process_id)
+        base = live if live is not None and live.version != row.version else None
+        difference = versions.difference(uow, base, row)
+        running = [] if live is None else [
+            {"instance_id": i.id, "receipt_number": i.receipt_number}
+            for i in session.scalars(select(ProcessInstance).where(ProcessInstance.definition_id == live.id,
+                                                                   ProcessInstance.status == "running")
+                                     .order_by(ProcessInstance.id))]
+        content, file_name, forms = row.bpmn_xml, row.file_name, dict(row.forms)
+        config = engine.config
+        may_decide = (row.status == PROPOSED and row.deployed_by != actor
+                      and governance.may_approve(user, config.approving_role, config.competent_department))
+        shown = {"process_id": process_id, "name": row.name, "version": row.version, "status": row.status,
+                 "proposed_by": row.deployed_by, "proposed_at": row.deployed_at, "decided_by": row.decided_by,
+                 "decided_at": row.decided_at, "decision_note": row.decision_note,
+                 "live_version": live.version if live is not None else None,
+                 "capabilities": sorted(governance.declared_capabilities(row.properties)),
+                 "authority": governance.is_authority_process(row.properties),
+                 "difference": difference, "running": running, "may_decide": may_decide,
+                 "own": row.deployed_by == actor}
+    result = validate(engine, content, file_name, forms)
+    shown["problems"], shown["warnings"] = result.problems, result.warnings
+    return shown
+
+
+def approve(uow: UnitOfWork, actor: str, process_id: str, version: int, note: str | None = None) -> dict:
+    """Make a proposed version live, after checking it again with the engine's validator.
+
+    Raises:
+        PermissionDenied: the user may not approve, or proposed this version.
+        NotFound: no such process or version.
+        Conflict: the version is not a proposal waiting for a decision.
+        InvalidInput: the version no longer validates (every problem listed); nothing changes.
+    """
+    engine = uow.engine
+    now = engine.clock.now()
+    with uow.read():
+        row = _version(uow.session, process_id, version)
+        content, file_name, forms = row.bpmn_xml, row.file_name, dict(row.forms)
+    problems = validate(engine, content, file_name, forms).problems
+    if problems:
+        raise InvalidInput("change.not_approved", problems, count=len(problems))
+    with uow:
+        session = uow.session
+        _require_approver(uow, actor)
+        row = _version(session, process_id, version)
+        _decidable(row.status, row.deployed_by, actor, f"{process_id} v{version}")
+        live = _live(session, process_id)
+        row.status, row.decided_by, row.decided_at, row.decision_note = APPROVED, actor, now, note or None
+        uow.audit.append(at=now, actor=actor, action="definition.approve",
+                         before={"process": process_id, "live_version": live.version if live else None},
+                         after={"process": process_id, "version": version, "proposed_by": row.deployed_by,
+                                "capabilities": sorted(governance.declared_capabilities(row.properties)),
+                                "note": note or None})
+        uow.commit()
+    return {"process_id": process_id, "version": version, "status": APPROVED, "decided_by": actor}
+
+
+def reject(uow: UnitOfWork, actor: str, process_id: str, version: int, reason: str) -> dict:
+    """Turn a proposed version down with a reason; it never becomes live.
+
+    Raises:
+        PermissionDenied: the user may not approve, or proposed this version.
+        NotFound: no such process or version.
+        Conflict: the version is not a proposal waiting for a decision.
+        InvalidInput: no reason given.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("change.not_rejected", [Problem("change.reason_missing", field="reason")], count=1)
+    now = uow.engine.clock.now()
+    with uow:
+        session = uow.session
+        _require_approver(uow, actor)
+        row = _version(session, process_id, version)
+        _decidable(row.status, row.deployed_by, actor, f"{process_id} v{version}")
+        row.status, row.decided_by, row.decided_at, row.decision_note = REJECTED, actor, now, reason
+        uow.audit.append(at=now, actor=actor, action="definition.reject",
+                         after={"process": process_id, "version": version, "proposed_by": row.deployed_by,
+                                "reason": reason})
+        uow.commit()
+    return {"process_id": process_id, "version": version, "status": REJECTED, "decided_by": actor}
+
+
+def _decidable(status: str, proposer: str, actor: str, what: str) -> None:
+    if status != PROPOSED:
+        raise Conflict("change.not_proposed", change=what, status=status)
+    if proposer == actor:
+        raise PermissionDenied("change.own_proposal", user=actor, change=what)
+
+
+def propose_migration(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int,
+                      instance_ids: list[int]) -> dict:
+    """A designer proposes moving running applications from version `old` to the approved `new`;
+    each is checked now as the move would check it. Nothing moves until a second person approves.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        NotFound: no such process or version.
+        Conflict: version `new` is not approved.
+        InvalidInput: an application is not on `old` or cannot move (`migration.refused`).
+    """
+    now = uow.engine.clock.now()
+    chosen = sorted(set(instance_ids))
+    with uow:
+        session = uow.session
+        _require_designer(uow, actor)
+        target = _version(session, process_id, new)
+        if target.status != APPROVED:
+            raise Conflict("change.migration_target_not_approved", change=f"{process_id} v{new}", status=target.status)
+        problems = versions.obstacles(uow, process_id, old, new, chosen)
+        if problems or not chosen:
+            problems = problems or [Problem("migration.none_chosen", field="instance")]
+            raise InvalidInput("migration.refused", problems, count=len(problems))
+        proposal = MigrationProposal(process_id=process_id, old_version=old, new_version=new, instance_ids=chosen,
+                                     proposed_by=actor, proposed_at=now, status=PROPOSED)
+        session.add(proposal)
+        session.flush()
+        uow.audit.append(at=now, actor=actor, action="migration.propose",
+                         after={"proposal": proposal.id, "process": process_id, "version": old, "to": new,
+                                "instances": chosen})
+        uow.commit()
+        return _migration_dict(proposal, False)
+
+
+def approve_migration(uow: UnitOfWork, actor: str, proposal_id: int) -> list[dict]:
+    """Move the applications of a migration proposal, in one audited transaction with the decision.
+
+    Raises:
+        PermissionDenied: the user may not approve, or proposed this migration.
+        NotFound: no such proposal.
+        Conflict: the proposal was decided already, or an application fails to run on (`migration.failed`).
+        InvalidInput: an application can no longer move (`migration.refused`); nothing moves.
+    """
+    now = uow.engine.clock.now()
+    with uow:
+        session = uow.session
+        _require_approver(uow, actor)
+        proposal = session.get(MigrationProposal, proposal_id)
+        if proposal is None:
+            raise NotFound("change.migration_not_found", proposal=proposal_id)
+        _decidable(proposal.status, proposal.proposed_by, actor, f"migration {proposal_id}")
+        moved = versions.move(uow, actor, proposal.process_id, proposal.old_version, proposal.new_version,
+                              list(proposal.instance_ids), now=now)
+        proposal.status, proposal.decided_by, proposal.decided_at = APPROVED, actor, now
+        uow.audit.append(at=now, actor=actor, action="migration.approve",
+                         after={"proposal": proposal_id, "proposed_by": proposal.proposed_by,
+                                "instances": [m["instance_id"] for m in moved]})
+        uow.commit()
+        return moved
+
+
+def reject_migration(uow: UnitOfWork, actor: str, proposal_id: int, reason: str) -> dict:
+    """Turn a migration proposal down with a reason; nothing moves.
+
+    Raises:
+        PermissionDenied: the user may not approve, or proposed this migration.
+        NotFound: no such proposal.
+        Conflict: the proposal was decided already.
+        InvalidInput: no reason given.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("change.not_rejected", [Problem("change.reason_missing", field="reason")], count=1)
+    now = uow.engine.clock.now()
+    with uow:
+        session = uow.session
+        _require_approver(uow, actor)
+        proposal = session.get(MigrationProposal, proposal_id)
+        if proposal is None:
+            raise NotFound("change.migration_not_found", proposal=proposal_id)
+        _decidable(proposal.status, proposal.proposed_by, actor, f"migration {proposal_id}")
+        proposal.status, proposal.decided_by, proposal.decided_at = REJECTED, actor, now
+        proposal.decision_note = reason
+        uow.audit.append(at=now, actor=actor, action="migration.reject",
+                         after={"proposal": proposal_id, "proposed_by": proposal.proposed_by, "reason": reason})
+        uow.commit()
+        return _migration_dict(proposal, False)
+
+
+
+__all__ = ["propose", "pending", "review", "approve", "reject", "propose_migration", "approve_migration",
+           "reject_migration"]
