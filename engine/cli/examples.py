@@ -47,7 +47,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "users set-password": ("pdw users set-password li.si --as admin",
                            "echo 'a long secret' | pdw users set-password li.si --password-stdin --as admin"),
     "workflows validate": ("pdw workflows validate workflows/*.bpmn",),
-    "workflows deploy": ("pdw workflows deploy workflows/*.bpmn --as sun.qi",),
+    "workflows deploy": ("pdw workflows deploy my_share.bpmn --as sun.qi",),
+    "workflows pending": ("pdw workflows pending --as qian.ba",),
+    "workflows review": ("pdw workflows review conditional_share 2 --as qian.ba",),
+    "workflows approve": ("pdw workflows approve conditional_share 2 --as qian.ba",),
+    "workflows reject": ("pdw workflows reject conditional_share 2 --as qian.ba --reason 复核意见路由不符合第二十条",),
     "workflows list": ("pdw workflows list --json",),
     "web": ("pdw web --host 127.0.0.1 --port 5000",),
 }

@@ -253,10 +253,27 @@ class DeploySchema(Schema):
 
 
 class DeployedSchema(Schema):
+    """A proposed version (`status` proposed): it goes live when another person approves it."""
+
     process_id = Text()
     version = Id()
     definition_id = Id()
     created = fields.Boolean()
+    status = Text(metadata={"description": "proposed, approved (live when newest) or rejected"})
+
+
+class DecisionSchema(Schema):
+    """An approver's decision: a note when approving, the reason when rejecting."""
+
+    note = Text(load_default=None, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, validate=validate.Length(max=2000))
+
+
+class DecidedSchema(Schema):
+    process_id = Text()
+    version = Id()
+    status = Text()
+    decided_by = Text()
 
 
 class OverdueQuerySchema(Schema):
