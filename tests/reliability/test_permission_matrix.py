@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "e2e"))
 
-from engine.persistence.models import CatalogItem, Grant  # noqa: E402
-from engine.services import accounts, definitions, instances, tasks, tokens  # noqa: E402
+from engine.persistence.models import CatalogItem, Grant, ProcessDefinition  # noqa: E402
+from engine.services import accounts, changes, definitions, instances, tasks, tokens  # noqa: E402
 from engine.services.users import add_user  # noqa: E402
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare  # noqa: E402
 
@@ -69,6 +69,10 @@ WEB = [
      {"anonymous": 302, **DESIGNERS, ALL: 403}),
     ("GET", "/designer/processes/web_share/versions/1.bpmn", "designer.download",
      {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    # Proposed changes: designers (who propose) and approvers (admins here) read them.
+    ("GET", "/designer/changes", "designer.pending", {"anonymous": 302, **DESIGNERS, ALL: 403}),
+    ("GET", "/designer/processes/web_share/versions/1/review", "designer.review",
+     {"anonymous": 302, **DESIGNERS, ALL: 403}),
     # Without two versions named, compare and migrate go back to the process page, which checks.
     ("GET", "/designer/processes/web_share/compare", "designer.compare", {"anonymous": 302, ALL: 302}),
     ("GET", "/designer/processes/web_share/migrate", "designer.migrate", {"anonymous": 302, ALL: 302}),
@@ -95,6 +99,11 @@ API = [
     ("POST", "/api/v1/instances", "api.start",
      {"anonymous": 401, "zhang.san": 201, "zhou.ba": 201, "admin": 201, ALL: 403}),
     ("POST", "/api/v1/definitions", "api.deploy", {"anonymous": 401, "sun.qi": 201, "admin": 201, ALL: 403}),
+    # A version sun.qi proposed: an approver who did not propose it decides (here the admin).
+    ("POST", "/api/v1/definitions/web_share/versions/{proposal}/approve", "api.approve",
+     {"anonymous": 401, "admin": 200, ALL: 403}),
+    ("POST", "/api/v1/definitions/web_share/versions/{proposal}/reject", "api.reject",
+     {"anonymous": 401, "admin": 200, ALL: 403}),
     ("GET", "/api/v1/grants?state=all", "api.grant_register",
      {"anonymous": 401, "li.si": 200, **SUPERVISORS, ALL: 403}),
     ("POST", "/api/v1/grants/{grant}/revoke", "api.grant_revoke",
@@ -111,13 +120,16 @@ BODIES = {
     "api.start": {"process_id": "web_share", "data": APPLICATION},
     "api.grant_revoke": {"reason": "超出授权范围使用"},
     "api.deploy": {"file_name": "web_share.bpmn", "bpmn": (WEB_FIXTURES / "web_share.bpmn").read_text("utf-8")},
+    "api.approve": {},
+    "api.reject": {"reason": "路由不符合规定"},
 }
 # Web forms that change things, by POST only: claiming is checked by its effect below; the
 # others by their own tests in tests/e2e.
 WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim",
              "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "supervise.promise_set",
              "grants.revoke",
-             "designer.deploy",
+             "designer.deploy", "designer.approve", "designer.reject", "designer.approve_migration",
+             "designer.reject_migration",
              "designer.discard", "designer.form_preview", "designer.form_save", "designer.save_draft",
              "designer.upload", "designer.validate")
 # Served only to whoever may read the application; checked by tests/e2e/test_web_attachments.py.
@@ -142,6 +154,15 @@ def _grant(engine, instance_id: int) -> int:
         grant_id = grant.id
         uow.commit()
     return grant_id
+
+
+def _proposal(engine) -> int:
+    """A new version of web_share that sun.qi proposes; its number."""
+    with engine.uow().read() as uow:
+        count = uow.session.query(ProcessDefinition).count()
+    renamed = (WEB_FIXTURES / "web_share.bpmn").read_bytes().replace("（测试）".encode(), f"（测试{count}）".encode())
+    [proposed] = changes.propose(engine.uow(), "sun.qi", [("web_share.bpmn", renamed)])
+    return proposed.version
 
 
 def _seed(url: str) -> None:
@@ -199,6 +220,8 @@ def test_each_roles_token_may_do_exactly_what_the_role_may(world, role):
             ids["fresh"] = fresh()
         if "{grant}" in path:
             ids["grant"] = _grant(engine, started.instance_id)
+        if "{proposal}" in path:
+            ids["proposal"] = _proposal(engine)
         if "{claimed}" in path:
             ids["claimed"] = fresh()
             tasks.claim(engine.uow(), ids["claimed"], actor="li.si")
