@@ -1,8 +1,7 @@
 """The designer in Debian's chromium: edit conditional_share in the modeler, see a problem select its
 task, propose version 2, see the change with its old and new values, be refused approving it oneself,
 and have the authority's department head approve it while an application started on version 1 stays
-on it; the diagram on the
-reviewer's task page. Pages are served under a strict Content-Security-Policy, and a script error
+on it; the diagram on the reviewer's task page. Pages are served under a strict Content-Security-Policy, and a script error
 or a policy violation fails the test."""
 from __future__ import annotations
 

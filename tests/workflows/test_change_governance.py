@@ -179,3 +179,36 @@ def test_running_applications_move_only_when_someone_else_approves_the_migration
         assert [e.actor for e in uow.session.scalars(select(AuditEntry).where(
             AuditEntry.action.in_(["migration.propose", "migration.approve"])).order_by(AuditEntry.id))] == [
             "sun.qi", "qian.ba"]
+
+
+def test_an_approver_who_proposed_a_version_may_not_approve_it_but_another_approver_may(procedure):
+    engine = procedure.engine
+    changed = SHARE.replace('name="candidateGroups" value="supervisor"', 'name="candidateGroups" value="admin"', 1)
+    designer.deploy(engine.uow(), "admin", "conditional_share.bpmn", changed.encode())
+    with pytest.raises(PermissionDenied) as own:
+        changes.approve(engine.uow(), "admin", PROCESS_ID, 2)
+    assert own.value.code == "change.own_proposal" and "another person" in own.value.text()
+    changes.approve(engine.uow(), "qian.ba", PROCESS_ID, 2)
+
+
+def test_an_approved_authority_process_cannot_send_its_decision_elsewhere_whatever_its_data_says(procedure):
+    engine = procedure.engine
+    # Validation proves the review goes to "reviewer@" + competent_department; a script then
+    # rewrites that data at run time. The engine refuses to route the decision outside the authority.
+    rerouted = SHARE.replace('<bpmn:scriptTask id="refuse_not_shareable"', '''<bpmn:scriptTask id="reroute" name="改派">
+      <bpmn:incoming>f_conditional</bpmn:incoming>
+      <bpmn:outgoing>f_rerouted</bpmn:outgoing>
+      <bpmn:script>competent_department = "gaj"</bpmn:script>
+    </bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f_rerouted" sourceRef="reroute" targetRef="review" />
+    <bpmn:scriptTask id="refuse_not_shareable"''', 1)
+    rerouted = rerouted.replace('<bpmn:sequenceFlow id="f_conditional" name="有条件共享" sourceRef="share_attribute" '
+                                'targetRef="review"', '<bpmn:sequenceFlow id="f_conditional" name="有条件共享" '
+                                'sourceRef="share_attribute" targetRef="reroute"', 1)
+    assert 'targetRef="reroute"' in rerouted
+    designer.deploy(engine.uow(), "sun.qi", "conditional_share.bpmn", rerouted.encode())
+    changes.approve(engine.uow(), "qian.ba", PROCESS_ID, 2)
+    started = instances.start(engine.uow(), PROCESS_ID, actor="zhang.san", data={"catalog_item": "GA-001",
+                                                                                  **APPLICATION})
+    assert started.status == "errored" and "reviewer@gaj" in started.error
+    assert procedure.open_tasks(started.instance_id) == {}
