@@ -15,7 +15,7 @@ from engine import permissions
 from engine.bpmn.validation import BPMN_NS
 from engine.calendar.statute import load_statute
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import FormError, check_form, load_form
+from engine.forms import FormError, check_form, has_control_characters, load_form
 from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.definitions import Deployed, validate
@@ -209,6 +209,10 @@ def save_draft(uow: UnitOfWork, actor: str, file_name: str, content: bytes, *, f
             form is not a JSON Schema of an object.
     """
     engine = uow.engine
+    if has_control_characters(file_name):
+        # The name goes back out in a Content-Disposition header when the draft is downloaded.
+        raise InvalidInput("draft.refused", [Problem("bpmn.file_name_control", {"file": ascii(file_name)[1:-1]},
+                                                     field="file_name")], count=1)
     limit = engine.config.max_bpmn_bytes
     if len(content) > limit:
         raise InvalidInput("draft.refused", [Problem("bpmn.too_large", {"size": f"{len(content):,}",

@@ -270,3 +270,9 @@ def test_an_instance_waiting_inside_an_embedded_subprocess_migrates_and_runs_to_
     assert tasks.complete(engine.uow(), after["id"], actor="rita", data={"decision": "approve"})["error"] is None
     shown = instances.show(engine.uow(), started.instance_id)
     assert (shown["status"], shown["version"], shown["data"]["reviewed"]) == ("completed", 2, "v2")
+
+
+def test_a_draft_whose_file_name_holds_a_control_character_is_refused(people):
+    with pytest.raises(InvalidInput) as refused:
+        designer.save_draft(people.uow(), "dora", "x\r\nContent-Type: text/html.bpmn", TIMED)
+    assert [(p.code, p.field) for p in refused.value.problems] == [("bpmn.file_name_control", "file_name")]
