@@ -298,3 +298,12 @@ def test_the_process_s_statutory_clock_competence_and_applicants_are_set_in_the_
     review = saved.find(".//{*}userTask[@id='review']")
     assert {p.get("name"): p.get("value") for p in review.iterfind(".//{*}property")}["statutoryReply"] == "第二十条第二款"
     assert not page.script_errors
+
+
+def test_every_shipped_procedure_opens_in_the_modeler_without_an_import_warning(server, project, browser):
+    page = sign_in(browser, server, "sun.qi")
+    for path in sorted((PROJECT_ROOT / "workflows").glob("*.bpmn")):
+        page.goto(f"/designer/processes/{path.stem}/edit")
+        page.wait_for_selector("#canvas[data-ready=true]")
+        assert page.locator("#canvas").get_attribute("data-import-warnings") == "0", path.name
+    assert not page.script_errors

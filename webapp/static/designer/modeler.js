@@ -124,6 +124,7 @@
 
   modeler.importXML(data('designer-xml')).then(function (result) {
     modeler.get('canvas').zoom('fit-viewport');
+    document.getElementById('canvas').dataset.importWarnings = String(result.warnings.length);
     document.getElementById('canvas').dataset.ready = 'true';
     if (result.warnings.length) { say(result.warnings.length + ' import warning(s)'); }
   }).catch(function (err) { say(labels.failed + err.message); });
