@@ -268,6 +268,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "{change} was proposed by '{user}'; another person with the approving role must decide it"),
     "change.not_proposed": ("{change} 不是待审批的变更（状态：{status}）。",
                             "{change} is not a proposal waiting for a decision (it is {status})"),
+    "change.superseded": ("{change} 已被更新的现行版本 v{live} 取代，不能再批准。",
+                          "{change} is superseded by the live version v{live}; it can no longer be approved"),
     "change.not_approved": ("未批准：该版本现在有 {count} 处问题。", "not approved: the version now has {count} problem(s)"),
     "change.not_rejected": ("未驳回：请填写理由。", "not rejected: a reason is needed"),
     "change.reason_missing": ("请填写驳回理由。", "give the reason for rejecting"),

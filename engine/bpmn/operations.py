@@ -62,8 +62,8 @@ class OperationContext:
         if not governance.needs_capability(operation):
             return
         definition = self.definition()
-        if definition is None or definition.status != "approved" \
-                or operation not in governance.declared_capabilities(definition.properties):
+        # Every definition is an approved version (a proposal becomes one only when approved).
+        if definition is None or operation not in governance.declared_capabilities(definition.properties):
             raise OperationError(f"operation '{operation}' writes the catalog, grants or opening state: the "
                                  f"process's approved version must declare it in its "
                                  f"'{governance.CAPABILITIES}' property")

@@ -137,9 +137,7 @@ def _json_text(table, name: str, dialect_name: str):
 
 
 def _definitions(dialect_name: str) -> dict:
-    # The live version: the newest a second person approved (engine.services.changes).
-    newest = (select(_d.c.id, _d.c.version, _d.c.name, _d.c.properties).where(_d.c.process_id == bindparam("process_id"),
-                                                                             _d.c.status == "approved")
+    newest = (select(_d.c.id, _d.c.version, _d.c.name, _d.c.properties).where(_d.c.process_id == bindparam("process_id"))
               .order_by(_d.c.version.desc()).limit(1).subquery())
     wanted = select(literal(1).label("one")).subquery()
     user = _u.alias("u")

@@ -9,14 +9,14 @@ onto a version is proposed and approved the same way. Every step is in the audit
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import governance, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.persistence.models import MigrationProposal, ProcessDefinition, ProcessInstance, User
+from engine.persistence.models import MigrationProposal, ProcessDefinition, ProcessInstance, User, VersionProposal
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import versions
-from engine.services.definitions import APPROVED, PROPOSED, REJECTED, Deployed, checked, validate, write_versions
+from engine.services.definitions import APPROVED, PROPOSED, REJECTED, Deployed, checked, validate, version_fields
 from engine.services.users import require_user
 
 
@@ -48,7 +48,9 @@ def _require_designer(uow: UnitOfWork, actor: str) -> User:
 
 def propose(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]],
             forms: dict[str, dict] | None = None) -> list[Deployed]:
-    """A designer's deploy: a proposed version of each changed process, all or none.
+    """A designer's deploy: a proposed version of each changed process, all or none, each audited.
+
+    A file the same as the live version, or as a proposal still waiting, proposes nothing new.
 
     Raises:
         PermissionDenied: the user is not a designer.
@@ -56,10 +58,35 @@ def propose(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]],
     """
     with uow.read():
         _require_designer(uow, actor)
-    results = checked(uow.engine, files, forms)
+    engine = uow.engine
+    results = checked(engine, files, forms)
+    now = engine.clock.now()
     with uow:
+        session = uow.session
         _require_designer(uow, actor)
-        proposed = write_versions(uow, files, results, actor=actor, status=PROPOSED)
+        proposed = []
+        for (name, content), result in zip(files, results):
+            for info in result.processes:
+                fields = version_fields(engine, name, content, result, info)
+                live = _live(session, info.process_id)
+                if live is not None and live.content_hash == fields["content_hash"]:
+                    proposed.append(Deployed(info.process_id, live.version, live.id, False))
+                    continue
+                waiting = session.scalar(select(VersionProposal).where(
+                    VersionProposal.process_id == info.process_id, VersionProposal.status == PROPOSED,
+                    VersionProposal.content_hash == fields["content_hash"]))
+                if waiting is not None:
+                    proposed.append(Deployed(info.process_id, waiting.version, None, False, PROPOSED))
+                    continue
+                row = VersionProposal(**fields, version=_next_version(session, info.process_id), proposed_at=now,
+                                      proposed_by=actor, status=PROPOSED)
+                session.add(row)
+                session.flush()
+                uow.audit.append(at=now, actor=actor, action="definition.propose",
+                                 after={"process": info.process_id, "version": row.version, "file": row.file_name,
+                                        "sha256": row.content_hash,
+                                        "capabilities": sorted(governance.declared_capabilities(row.properties))})
+                proposed.append(Deployed(info.process_id, row.version, None, True, PROPOSED))
         uow.commit()
     return proposed
 
@@ -84,17 +111,25 @@ def submit(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]]) -> list[
     return propose(uow, actor, files)
 
 
-def _version(session, process_id: str, version: int) -> ProcessDefinition:
-    row = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
-                                                         ProcessDefinition.version == version))
+def _next_version(session, process_id: str) -> int:
+    """The number after every version and proposal of the process so far."""
+    numbers = [session.scalar(select(func.max(ProcessDefinition.version)).where(
+        ProcessDefinition.process_id == process_id)),
+               session.scalar(select(func.max(VersionProposal.version)).where(
+                   VersionProposal.process_id == process_id))]
+    return max(n or 0 for n in numbers) + 1
+
+
+def _proposal(session, process_id: str, version: int) -> VersionProposal:
+    row = session.scalar(select(VersionProposal).where(VersionProposal.process_id == process_id,
+                                                       VersionProposal.version == version))
     if row is None:
         raise NotFound("process.not_found", process=f"{process_id} v{version}")
     return row
 
 
 def _live(session, process_id: str) -> ProcessDefinition | None:
-    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
-                                                          ProcessDefinition.status == APPROVED)
+    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
                           .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
@@ -110,11 +145,11 @@ def pending(uow: UnitOfWork, actor: str) -> dict:
         user = _require_reader(uow, actor)
         config = uow.engine.config
         approver = governance.may_approve(user, config.approving_role, config.competent_department)
-        proposals = [{"process_id": d.process_id, "name": d.name, "version": d.version, "proposed_by": d.deployed_by,
-                      "proposed_at": d.deployed_at, "capabilities": sorted(governance.declared_capabilities(d.properties)),
-                      "may_decide": approver and d.deployed_by != actor}
-                     for d in session.scalars(select(ProcessDefinition).where(ProcessDefinition.status == PROPOSED)
-                                              .order_by(ProcessDefinition.deployed_at, ProcessDefinition.id))]
+        proposals = [{"process_id": d.process_id, "name": d.name, "version": d.version, "proposed_by": d.proposed_by,
+                      "proposed_at": d.proposed_at, "capabilities": sorted(governance.declared_capabilities(d.properties)),
+                      "may_decide": approver and d.proposed_by != actor}
+                     for d in session.scalars(select(VersionProposal).where(VersionProposal.status == PROPOSED)
+                                              .order_by(VersionProposal.proposed_at, VersionProposal.id))]
         migrations = [_migration_dict(m, approver and m.proposed_by != actor)
                       for m in session.scalars(select(MigrationProposal).where(MigrationProposal.status == PROPOSED)
                                                .order_by(MigrationProposal.id))]
@@ -132,6 +167,7 @@ def review(uow: UnitOfWork, actor: str, process_id: str, version: int) -> dict:
     replace, the difference element by element with old and new values (and the process's
     properties, capabilities among them), the validation result now, and the running
     applications on the live version (they stay on it unless a migration is approved).
+    A version installed without a proposal (the shipped procedures) is shown as approved.
 
     Raises:
         PermissionDenied: the user neither designs nor approves.
@@ -141,9 +177,23 @@ def review(uow: UnitOfWork, actor: str, process_id: str, version: int) -> dict:
     with uow.read():
         session = uow.session
         user = _require_reader(uow, actor)
-        row = _version(session, process_id, version)
+        row = session.scalar(select(VersionProposal).where(VersionProposal.process_id == process_id,
+                                                           VersionProposal.version == version))
+        if row is None:
+            installed = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
+                                                                       ProcessDefinition.version == version))
+            if installed is None:
+                raise NotFound("process.not_found", process=f"{process_id} v{version}")
+            status, proposed_by, proposed_at, decided_by, decided_at, note = (
+                APPROVED, installed.deployed_by, installed.deployed_at, None, None, None)
+            row = installed
+        else:
+            status, proposed_by, proposed_at, decided_by, decided_at, note = (
+                row.status, row.proposed_by, row.proposed_at, row.decided_by, row.decided_at, row.decision_note)
         live = _live(session, process_id)
-        base = live if live is not None and live.version != row.version else None
+        base = session.scalar(select(ProcessDefinition).where(
+            ProcessDefinition.process_id == process_id, ProcessDefinition.version < version)
+            .order_by(ProcessDefinition.version.desc()).limit(1)) if status != PROPOSED else live
         difference = versions.difference(uow, base, row)
         running = [] if live is None else [
             {"instance_id": i.id, "receipt_number": i.receipt_number}
@@ -152,34 +202,35 @@ def review(uow: UnitOfWork, actor: str, process_id: str, version: int) -> dict:
                                      .order_by(ProcessInstance.id))]
         content, file_name, forms = row.bpmn_xml, row.file_name, dict(row.forms)
         config = engine.config
-        may_decide = (row.status == PROPOSED and row.deployed_by != actor
+        may_decide = (status == PROPOSED and proposed_by != actor
                       and governance.may_approve(user, config.approving_role, config.competent_department))
-        shown = {"process_id": process_id, "name": row.name, "version": row.version, "status": row.status,
-                 "proposed_by": row.deployed_by, "proposed_at": row.deployed_at, "decided_by": row.decided_by,
-                 "decided_at": row.decided_at, "decision_note": row.decision_note,
+        shown = {"process_id": process_id, "name": row.name, "version": version, "status": status,
+                 "proposed_by": proposed_by, "proposed_at": proposed_at, "decided_by": decided_by,
+                 "decided_at": decided_at, "decision_note": note,
                  "live_version": live.version if live is not None else None,
                  "capabilities": sorted(governance.declared_capabilities(row.properties)),
                  "authority": governance.is_authority_process(row.properties),
                  "difference": difference, "running": running, "may_decide": may_decide,
-                 "own": row.deployed_by == actor}
+                 "own": proposed_by == actor}
     result = validate(engine, content, file_name, forms)
     shown["problems"], shown["warnings"] = result.problems, result.warnings
     return shown
 
 
 def approve(uow: UnitOfWork, actor: str, process_id: str, version: int, note: str | None = None) -> dict:
-    """Make a proposed version live, after checking it again with the engine's validator.
+    """Make a proposed version live: checked again with the engine's validator, it is written as
+    the process's newest definition, in one audited transaction with the decision.
 
     Raises:
         PermissionDenied: the user may not approve, or proposed this version.
         NotFound: no such process or version.
-        Conflict: the version is not a proposal waiting for a decision.
+        Conflict: the version is not a proposal waiting for a decision, or a newer version is live.
         InvalidInput: the version no longer validates (every problem listed); nothing changes.
     """
     engine = uow.engine
     now = engine.clock.now()
     with uow.read():
-        row = _version(uow.session, process_id, version)
+        row = _proposal(uow.session, process_id, version)
         content, file_name, forms = row.bpmn_xml, row.file_name, dict(row.forms)
     problems = validate(engine, content, file_name, forms).problems
     if problems:
@@ -187,13 +238,23 @@ def approve(uow: UnitOfWork, actor: str, process_id: str, version: int, note: st
     with uow:
         session = uow.session
         _require_approver(uow, actor)
-        row = _version(session, process_id, version)
-        _decidable(row.status, row.deployed_by, actor, f"{process_id} v{version}")
+        row = _proposal(session, process_id, version)
+        _decidable(row.status, row.proposed_by, actor, f"{process_id} v{version}")
         live = _live(session, process_id)
+        if live is not None and live.version > version:
+            raise Conflict("change.superseded", change=f"{process_id} v{version}", live=live.version)
+        definition = ProcessDefinition(
+            process_id=process_id, version=version, name=row.name, content_hash=row.content_hash,
+            file_name=row.file_name, bpmn_xml=row.bpmn_xml, spec=row.spec, forms=row.forms,
+            properties=row.properties, deployed_at=now, deployed_by=row.proposed_by)
+        session.add(definition)
+        session.flush()
         row.status, row.decided_by, row.decided_at, row.decision_note = APPROVED, actor, now, note or None
+        row.definition_id = definition.id
         uow.audit.append(at=now, actor=actor, action="definition.approve",
                          before={"process": process_id, "live_version": live.version if live else None},
-                         after={"process": process_id, "version": version, "proposed_by": row.deployed_by,
+                         after={"process": process_id, "version": version, "definition_id": definition.id,
+                                "proposed_by": row.proposed_by,
                                 "capabilities": sorted(governance.declared_capabilities(row.properties)),
                                 "note": note or None})
         uow.commit()
@@ -216,11 +277,11 @@ def reject(uow: UnitOfWork, actor: str, process_id: str, version: int, reason: s
     with uow:
         session = uow.session
         _require_approver(uow, actor)
-        row = _version(session, process_id, version)
-        _decidable(row.status, row.deployed_by, actor, f"{process_id} v{version}")
+        row = _proposal(session, process_id, version)
+        _decidable(row.status, row.proposed_by, actor, f"{process_id} v{version}")
         row.status, row.decided_by, row.decided_at, row.decision_note = REJECTED, actor, now, reason
         uow.audit.append(at=now, actor=actor, action="definition.reject",
-                         after={"process": process_id, "version": version, "proposed_by": row.deployed_by,
+                         after={"process": process_id, "version": version, "proposed_by": row.proposed_by,
                                 "reason": reason})
         uow.commit()
     return {"process_id": process_id, "version": version, "status": REJECTED, "decided_by": actor}
@@ -249,9 +310,14 @@ def propose_migration(uow: UnitOfWork, actor: str, process_id: str, old: int, ne
     with uow:
         session = uow.session
         _require_designer(uow, actor)
-        target = _version(session, process_id, new)
-        if target.status != APPROVED:
-            raise Conflict("change.migration_target_not_approved", change=f"{process_id} v{new}", status=target.status)
+        target = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
+                                                                ProcessDefinition.version == new))
+        if target is None:
+            waiting = session.scalar(select(VersionProposal.status).where(VersionProposal.process_id == process_id,
+                                                                          VersionProposal.version == new))
+            if waiting is None:
+                raise NotFound("process.not_found", process=f"{process_id} v{new}")
+            raise Conflict("change.migration_target_not_approved", change=f"{process_id} v{new}", status=waiting)
         problems = versions.obstacles(uow, process_id, old, new, chosen)
         if problems or not chosen:
             problems = problems or [Problem("migration.none_chosen", field="instance")]

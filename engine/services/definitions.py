@@ -14,26 +14,22 @@ from engine.errors import InvalidInput, Problem
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.unit_of_work import UnitOfWork
 
-# The status of a version: live when it is the newest approved one (engine.services.changes).
+# The status of a version (engine.services.changes): every definition is approved, the newest
+# is live; a proposal waits for a decision or was rejected.
 APPROVED, PROPOSED, REJECTED = "approved", "proposed", "rejected"
 
 
 @dataclass(frozen=True)
 class Deployed:
     """One process of a deployed file: its version, whether that version is new, and its status
-    ("approved": live; "proposed": waiting for a second person's approval)."""
+    ("approved": a definition, live when newest; "proposed": waiting for a second person's
+    approval, with no definition yet)."""
 
     process_id: str
     version: int
-    definition_id: int
+    definition_id: int | None
     created: bool
     status: str = APPROVED
-
-
-def live_versions():
-    """A query of the live version of each process: its newest approved one (`process_id`, `version`)."""
-    return (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
-            .where(ProcessDefinition.status == APPROVED).group_by(ProcessDefinition.process_id))
 
 
 def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | None = None) -> ValidationResult:
@@ -85,10 +81,21 @@ def checked(engine, files: list[tuple[str, bytes]], forms: dict[str, dict] | Non
     return results
 
 
+def version_fields(engine, name: str, content: bytes, result: ValidationResult, info) -> dict:
+    """What a new version of the process `info` of a checked file is stored as: its name, hash,
+    file, BPMN, serialized spec, forms and properties."""
+    forms = dict(sorted(info.forms.items()))
+    digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
+    spec = result.parser.get_spec(info.process_id)
+    subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
+    return {"process_id": info.process_id, "name": info.name, "content_hash": digest, "file_name": Path(name).name,
+            "bpmn_xml": content, "spec": engine.store.dump_specs(spec, subprocess_specs), "forms": forms,
+            "properties": _properties(result, info)}
+
+
 def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: list[ValidationResult], *,
-                   actor: str, status: str = APPROVED) -> list[Deployed]:
-    """Inside the caller's transaction: a new version of each checked process that changed, each
-    audited, with `status` (a proposal when PROPOSED)."""
+                   actor: str) -> list[Deployed]:
+    """Inside the caller's transaction: a new version of each checked process that changed, each audited."""
     engine = uow.engine
     now = engine.clock.now()
     deployed = []
@@ -99,8 +106,8 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
             digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
             latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == info.process_id)
                                     .order_by(ProcessDefinition.version.desc()).limit(1))
-            if latest is not None and latest.content_hash == digest and latest.status != REJECTED:
-                deployed.append(Deployed(info.process_id, latest.version, latest.id, False, latest.status))
+            if latest is not None and latest.content_hash == digest:
+                deployed.append(Deployed(info.process_id, latest.version, latest.id, False))
                 continue
             spec = result.parser.get_spec(info.process_id)
             subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
@@ -108,16 +115,15 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
                 process_id=info.process_id, version=(latest.version + 1 if latest else 1), name=info.name,
                 content_hash=digest, file_name=Path(name).name, bpmn_xml=content,
                 spec=engine.store.dump_specs(spec, subprocess_specs), forms=forms,
-                properties=_properties(result, info), deployed_at=now, deployed_by=actor, status=status,
+                properties=_properties(result, info), deployed_at=now, deployed_by=actor,
             )
             session.add(row)
             session.flush()
-            uow.audit.append(at=now, actor=actor, action="definition.deploy" if status == APPROVED
-                             else "definition.propose",
+            uow.audit.append(at=now, actor=actor, action="definition.deploy",
                              after={"process": info.process_id, "version": row.version, "file": row.file_name,
-                                    "sha256": digest, "status": status,
+                                    "sha256": digest,
                                     "capabilities": sorted(governance.declared_capabilities(row.properties))})
-            deployed.append(Deployed(info.process_id, row.version, row.id, True, status))
+            deployed.append(Deployed(info.process_id, row.version, row.id, True))
     return deployed
 
 
@@ -128,10 +134,11 @@ def procedure_names():
 
 
 def list_definitions(uow: UnitOfWork) -> list[dict]:
-    """The live version of every deployed process."""
+    """The newest (live) version of every deployed process."""
     with uow.read():
         session = uow.session
-        newest = live_versions().subquery()
+        newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+                  .group_by(ProcessDefinition.process_id).subquery())
         rows = session.scalars(select(ProcessDefinition).join(
             newest, (newest.c.process_id == ProcessDefinition.process_id) & (newest.c.version == ProcessDefinition.version))
             .order_by(ProcessDefinition.process_id)).all()

@@ -16,7 +16,8 @@ from engine.bpmn.validation import BPMN_NS
 from engine.calendar.statute import load_statute
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import FormError, check_form, has_control_characters, load_form
-from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
+from engine.persistence.models import (Department, ProcessDefinition, ProcessDraft, ProcessInstance, User,
+                                      VersionProposal)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.definitions import Deployed, validate
 from engine.services.users import require_user
@@ -51,17 +52,24 @@ def processes(uow: UnitOfWork, actor: str) -> list[dict]:
         found: dict[str, dict] = {}
         for row in session.execute(select(
                 ProcessDefinition.id, ProcessDefinition.process_id, ProcessDefinition.version, ProcessDefinition.name,
-                ProcessDefinition.file_name, ProcessDefinition.deployed_at, ProcessDefinition.deployed_by,
-                ProcessDefinition.status, ProcessDefinition.decided_by)
+                ProcessDefinition.file_name, ProcessDefinition.deployed_at, ProcessDefinition.deployed_by)
                 .order_by(ProcessDefinition.process_id, ProcessDefinition.version.desc())):
             entry = found.setdefault(row.process_id, {"process_id": row.process_id, "name": row.name,
                                                       "versions": [], "draft": None})
             entry["versions"].append({
                 "version": row.version, "definition_id": row.id, "file_name": row.file_name,
-                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by, "status": row.status,
-                "decided_by": row.decided_by,
+                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by, "status": "approved",
                 "running": counts.get((row.id, "running"), 0),
                 "instances": sum(n for (d, _), n in counts.items() if d == row.id)})
+        # Versions proposed and not (yet) approved: waiting for a decision, or rejected.
+        for row in session.scalars(select(VersionProposal).where(VersionProposal.status != "approved")):
+            entry = found.setdefault(row.process_id, {"process_id": row.process_id, "name": row.name,
+                                                      "versions": [], "draft": None})
+            entry["versions"].append({"version": row.version, "definition_id": None, "file_name": row.file_name,
+                                      "deployed_at": row.proposed_at, "deployed_by": row.proposed_by,
+                                      "status": row.status, "running": 0, "instances": 0})
+        for entry in found.values():
+            entry["versions"].sort(key=lambda v: v["version"], reverse=True)
         for process_id, draft in drafts.items():
             entry = found.setdefault(process_id, {"process_id": process_id, "name": process_id, "versions": [],
                                                   "draft": None})
@@ -98,11 +106,15 @@ def open_file(uow: UnitOfWork, actor: str, process_id: str, version: int | None 
                 "draft": None}
 
 
-def _definition(session, process_id: str, version: int | None) -> ProcessDefinition:
+def _definition(session, process_id: str, version: int | None) -> ProcessDefinition | VersionProposal:
+    """A version of a process (the newest when None); a version not approved is its proposal."""
     query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
     query = query.where(ProcessDefinition.version == version) if version is not None else \
         query.order_by(ProcessDefinition.version.desc()).limit(1)
     definition = session.scalar(query)
+    if definition is None and version is not None:
+        definition = session.scalar(select(VersionProposal).where(VersionProposal.process_id == process_id,
+                                                                  VersionProposal.version == version))
     if definition is None:
         raise NotFound("process.not_found", process=process_id if version is None else f"{process_id} v{version}")
     return definition

@@ -16,7 +16,7 @@ from engine.services.users import account_kind_of, require_user
 
 def _newest():
     newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
-              .where(ProcessDefinition.status == "approved").group_by(ProcessDefinition.process_id).subquery())
+              .group_by(ProcessDefinition.process_id).subquery())
     return select(ProcessDefinition).join(newest, (newest.c.process_id == ProcessDefinition.process_id)
                                           & (newest.c.version == ProcessDefinition.version))
 

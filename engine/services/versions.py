@@ -36,7 +36,9 @@ def _versions(uow: UnitOfWork, actor: str, process_id: str, old: int,
     return rows[old], rows[new]
 
 
-def _specs(uow: UnitOfWork, definition: ProcessDefinition) -> tuple:
+def _specs(uow: UnitOfWork, definition) -> tuple:
+    if not isinstance(definition, ProcessDefinition):
+        return uow.engine.store.load_specs(definition.spec)  # a proposal: read once, not cached
     return uow.engine.specs.get(definition.id, lambda: definition.spec)
 
 
@@ -66,9 +68,10 @@ def diff(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int) -> di
                 "old_xml": first.bpmn_xml.decode("utf-8"), "new_xml": second.bpmn_xml.decode("utf-8")}
 
 
-def difference(uow: UnitOfWork, first: ProcessDefinition | None, second: ProcessDefinition) -> dict:
-    """What `second` changes against `first` (None: a new process, everything is added), element
-    by element with old and new values, and property by property. In the caller's unit of work."""
+def difference(uow: UnitOfWork, first: ProcessDefinition | None, second) -> dict:
+    """What `second` (a definition or a proposal) changes against `first` (None: a new process,
+    everything is added), element by element with old and new values, and property by property.
+    In the caller's unit of work."""
     registry = uow.engine.store.registry
     new_spec, new_deps = _specs(uow, second)
     if first is None:

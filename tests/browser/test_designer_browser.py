@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine import demo  # noqa: E402
 from engine.bootstrap import PROJECT_ROOT  # noqa: E402
-from engine.persistence.models import ProcessDefinition, ProcessDraft  # noqa: E402
+from engine.persistence.models import ProcessDefinition, ProcessDraft, VersionProposal  # noqa: E402
 from engine.services import instances, tasks  # noqa: E402
 from engine_factory import EngineFactory  # noqa: E402
 from browser_helpers import follow  # noqa: E402
@@ -146,8 +146,8 @@ def test_a_designer_proposes_a_change_sees_its_values_is_refused_self_approval_a
     assert "无权批准流程变更" in page.locator(".flash").inner_text()
     assert not page.script_errors
     with engine.uow().read() as uow:
-        assert uow.session.scalar(select(ProcessDefinition.status).where(
-            ProcessDefinition.process_id == "conditional_share", ProcessDefinition.version == 2)) == "proposed"
+        assert uow.session.scalar(select(VersionProposal.status).where(
+            VersionProposal.process_id == "conditional_share", VersionProposal.version == 2)) == "proposed"
 
     # A second person, the authority's department head, reviews the same difference and approves.
     head = sign_in(browser, server, "qian.ba")
