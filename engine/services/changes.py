@@ -9,6 +9,8 @@ onto a version is proposed and approved the same way. Every step is in the audit
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import func, select
 
 from engine import governance, permissions
@@ -89,6 +91,40 @@ def propose(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]],
                 proposed.append(Deployed(info.process_id, row.version, None, True, PROPOSED))
         uow.commit()
     return proposed
+
+
+def preview(uow: UnitOfWork, actor: str, file_name: str, content: bytes,
+            forms: dict[str, dict] | None = None) -> list[dict]:
+    """What proposing a designer's file would change, before it is proposed: for each process,
+    the difference from its live version with old and new values, the capabilities it declares
+    and the running applications that stay on the live version. Changes nothing.
+
+    Raises:
+        PermissionDenied: the user is not a designer.
+        InvalidInput: the file or a form has problems (every one listed).
+    """
+    with uow.read():
+        _require_designer(uow, actor)
+    engine = uow.engine
+    results = checked(engine, [(file_name, content)], forms)
+    shown = []
+    with uow.read():
+        session = uow.session
+        for result in results:
+            for info in result.processes:
+                fields = version_fields(engine, file_name, content, result, info)
+                draft = SimpleNamespace(version=None, spec=fields["spec"], properties=fields["properties"])
+                live = _live(session, info.process_id)
+                running = [] if live is None else list(session.scalars(
+                    select(ProcessInstance.receipt_number).where(ProcessInstance.definition_id == live.id,
+                                                                 ProcessInstance.status == "running")
+                    .order_by(ProcessInstance.id)))
+                shown.append({"process_id": info.process_id, "name": info.name,
+                              "live_version": live.version if live is not None else None,
+                              "unchanged": live is not None and live.content_hash == fields["content_hash"],
+                              "difference": versions.difference(uow, live, draft), "running": running,
+                              "capabilities": sorted(governance.declared_capabilities(fields["properties"]))})
+    return shown
 
 
 def submit(uow: UnitOfWork, actor: str, files: list[tuple[str, bytes]]) -> list[Deployed]:
@@ -389,5 +425,5 @@ def reject_migration(uow: UnitOfWork, actor: str, proposal_id: int, reason: str)
 
 
 
-__all__ = ["submit", "propose", "pending", "review", "approve", "reject", "propose_migration", "approve_migration",
+__all__ = ["preview", "submit", "propose", "pending", "review", "approve", "reject", "propose_migration", "approve_migration",
            "reject_migration"]

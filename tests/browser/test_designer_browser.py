@@ -135,6 +135,14 @@ def test_a_designer_proposes_a_change_sees_its_values_is_refused_self_approval_a
     page.locator("#btn-validate").click()
     expect(page.locator("#problems-summary")).to_contain_text("没有问题")
     page.locator("#btn-deploy").click()
+    # Before proposing: what changes against the live version, with its values, and who is affected.
+    confirm = page.locator("#confirm-deploy")
+    expect(confirm).to_be_visible()
+    changed = confirm.locator('li.confirm-changed[data-element="review"]')
+    assert "审核共享申请（第二十条第二款） → 审核共享申请" in changed.inner_text()
+    assert confirm.locator("li.confirm-running").get_attribute("data-count") == "1"
+    assert first.receipt_number in confirm.locator("li.confirm-running").inner_text()
+    page.locator("#btn-confirm-deploy").click()
     # Proposed, not live: the designer lands on its review, with the old and new values.
     page.wait_for_url("**/designer/processes/conditional_share/versions/2/review")
     assert "已提交 conditional_share 版本 2，待审批人批准后生效。" in page.locator(".flash").inner_text()

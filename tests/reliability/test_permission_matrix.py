@@ -128,7 +128,7 @@ BODIES = {
 WEB_POSTS = ("auth.logout", "calendar.install", "inbox.notifications_read", "inbox.claim", "inbox.unclaim",
              "notifications.read", "portal.attach", "portal.withdraw", "supervise.urge", "supervise.promise_set",
              "grants.revoke",
-             "designer.deploy", "designer.approve", "designer.reject", "designer.approve_migration",
+             "designer.deploy", "designer.preview", "designer.approve", "designer.reject", "designer.approve_migration",
              "designer.reject_migration",
              "designer.discard", "designer.form_preview", "designer.form_save", "designer.save_draft",
              "designer.upload", "designer.validate")

@@ -212,3 +212,18 @@ def test_an_approved_authority_process_cannot_send_its_decision_elsewhere_whatev
                                                                                   **APPLICATION})
     assert started.status == "errored" and "reviewer@gaj" in started.error
     assert procedure.open_tasks(started.instance_id) == {}
+
+
+def test_before_proposing_the_designer_sees_the_draft_against_the_live_version_and_who_is_affected(procedure):
+    engine = procedure.engine
+    first = procedure.start(catalog_item="GA-001", **APPLICATION)
+    changed = SHARE.replace('name="candidateGroups" value="supervisor"', 'name="candidateGroups" value="admin"', 1)
+    [shown] = changes.preview(engine.uow(), "sun.qi", "conditional_share.bpmn", changed.encode())
+    assert (shown["live_version"], shown["unchanged"]) == (1, False)
+    assert shown["running"] == [procedure.show(first)["receipt_number"]]
+    [element] = shown["difference"]["changed"]
+    assert {"field": "extensions.properties.candidateGroups", "old": "supervisor", "new": "admin"} in element["values"]
+    [same] = changes.preview(engine.uow(), "sun.qi", "conditional_share.bpmn", SHARE.encode())
+    assert same["unchanged"] and same["difference"]["changed"] == []
+    with engine.uow().read() as uow:
+        assert uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "definition.propose")) is None

@@ -72,7 +72,8 @@ def modeler(process_id: str):
         "baseVersion": opened["base_version"], "forms": opened["forms"],
         "palette": designer.palette(new_uow(), g.user.name),
         "urls": {"validate": url_for("designer.validate"), "draft": url_for("designer.save_draft"),
-                 "deploy": url_for("designer.deploy"), "process": url_for("designer.process", process_id=process_id),
+                 "deploy": url_for("designer.deploy"), "preview": url_for("designer.preview"),
+                 "process": url_for("designer.process", process_id=process_id),
                  "form": url_for("designer.form_editor", process_id=process_id)},
     }
     return render_template("designer/modeler.html", opened=opened, setup=setup, xml=opened["xml"])
@@ -148,6 +149,19 @@ def deploy():
     return jsonify({"deployed": [{"process_id": d.process_id, "version": d.version, "created": d.created,
                                   "status": d.status} for d in deployed],
                     "next": url_for("designer.review", process_id=first.process_id, version=first.version)})
+
+
+@bp.route("/preview", methods=("POST",))
+@login_required
+def preview():
+    """What proposing the modeler's file would change against the live version, and which running
+    applications it affects, for the confirmation before proposing; changes nothing."""
+    name, content, forms = _posted_file()
+    try:
+        shown = changes.preview(new_uow(), g.user.name, name, content, forms)
+    except InvalidInput as err:
+        return _refused(err, 422)
+    return jsonify({"processes": shown})
 
 
 @bp.route("/changes")
