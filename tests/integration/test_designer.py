@@ -276,3 +276,30 @@ def test_a_draft_whose_file_name_holds_a_control_character_is_refused(people):
     with pytest.raises(InvalidInput) as refused:
         designer.save_draft(people.uow(), "dora", "x\r\nContent-Type: text/html.bpmn", TIMED)
     assert [(p.code, p.field) for p in refused.value.problems] == [("bpmn.file_name_control", "file_name")]
+
+
+MANUAL = b'''<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="D" targetNamespace="x">
+  <bpmn:process id="manual" name="\xe7\xba\xb8\xe8\xb4\xa8\xe6\x9d\x90\xe6\x96\x99" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:manualTask id="file_paper" name="\xe5\xbd\x92\xe6\xa1\xa3">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="candidateGroups" value="reviewer"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:manualTask>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="file_paper"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="file_paper" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>'''
+
+
+def test_a_spiffarena_manual_task_without_a_form_deploys_and_is_done_with_no_data(people):
+    engine = people
+    go_live(engine, "manual.bpmn", MANUAL)
+    started = instances.start(engine.uow(), "manual", actor="alice", data={})
+    [task_id] = started.opened_task_ids
+    tasks.claim(engine.uow(), task_id, actor="rita")
+    done = tasks.complete(engine.uow(), task_id, actor="rita", data={})
+    assert done["error"] is None and instances.show(engine.uow(), started.instance_id)["status"] == "completed"
