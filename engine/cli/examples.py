@@ -52,6 +52,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "workflows review": ("pdw workflows review conditional_share 2 --as qian.ba",),
     "workflows approve": ("pdw workflows approve conditional_share 2 --as qian.ba",),
     "workflows reject": ("pdw workflows reject conditional_share 2 --as qian.ba --reason 复核意见路由不符合第二十条",),
+    "workflows migrate": ("pdw workflows migrate conditional_share 1 2 --instance 12 --instance 13 --as sun.qi",),
+    "workflows approve-migration": ("pdw workflows approve-migration 3 --as qian.ba",),
+    "workflows reject-migration": ("pdw workflows reject-migration 3 --as qian.ba --reason 待办结后再迁移",),
     "workflows list": ("pdw workflows list --json",),
     "web": ("pdw web --host 127.0.0.1 --port 5000",),
 }

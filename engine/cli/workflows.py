@@ -138,3 +138,45 @@ def list_command(as_json: bool) -> None:
 
     emit(list_definitions(new_uow()), as_json,
          lambda rows: "\n".join(f"{r['process_id']}\tv{r['version']}\t{r['name']}" for r in rows) or "(none)")
+
+
+@group.command("migrate")
+@click.argument("process_id")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--instance", "instance_ids", type=int, multiple=True, required=True,
+              help="A running application to move (repeat for several).")
+@click.option("--as", "actor", required=True, help="A designer who proposes the migration.")
+@friendly
+def migrate_command(process_id: str, old: int, new: int, instance_ids: tuple[int, ...], actor: str) -> None:
+    """Propose moving running applications from version OLD to NEW; they move once another person approves."""
+    from engine.services.changes import propose_migration
+
+    proposal = propose_migration(new_uow(), actor, process_id, old, new, list(instance_ids))
+    click.echo(f"migration {proposal['id']} proposed: {len(proposal['instances'])} application(s) "
+               f"{process_id} v{old} -> v{new}, waiting for approval")
+
+
+@group.command("approve-migration")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
+@friendly
+def approve_migration_command(proposal_id: int, actor: str) -> None:
+    """Move the applications of a migration proposal."""
+    from engine.services.changes import approve_migration
+
+    moved = approve_migration(new_uow(), actor, proposal_id)
+    click.echo(f"migration {proposal_id} approved: {len(moved)} application(s) moved")
+
+
+@group.command("reject-migration")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
+@click.option("--reason", required=True)
+@friendly
+def reject_migration_command(proposal_id: int, actor: str, reason: str) -> None:
+    """Turn a migration proposal down with a reason; nothing moves."""
+    from engine.services.changes import reject_migration
+
+    reject_migration(new_uow(), actor, proposal_id, reason)
+    click.echo(f"migration {proposal_id} rejected")

@@ -208,3 +208,27 @@ def test_a_department_promise_is_shown_beside_the_statutory_deadline(pdw):
     assert with_dept.stdout.strip() == "sjj promises deadline_escalation within 3 working day(s)"
     refused = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "rita")
     assert refused.exit_code == 1 and "only supervisors may read supervision reports" in refused.stderr
+
+
+def test_running_applications_move_from_the_command_line_once_another_person_approves(pdw, tmp_path):
+    for user in (("admin", "--roles", "admin"),
+                 ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer"),
+                 ("dora", "--department", "sjj", "--roles", "designer")):
+        assert pdw("users", "add", *user).exit_code == 0
+    _go_live(pdw, "deadline_escalation.bpmn")
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").stdout.strip() == "1"
+    renamed = tmp_path / "deadline_escalation.bpmn"
+    renamed.write_text((FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_text(encoding="utf-8")
+                       .replace("督办逾期申请", "督办逾期的申请"), encoding="utf-8")
+    assert pdw("workflows", "deploy", str(renamed), "--as", "dora").exit_code == 0
+    assert pdw("workflows", "approve", "deadline_escalation", "2", "--as", "hana").exit_code == 0
+    proposed = pdw("workflows", "migrate", "deadline_escalation", "1", "2", "--instance", "1", "--as", "dora")
+    assert proposed.stdout.strip() == ("migration 1 proposed: 1 application(s) deadline_escalation v1 -> v2, "
+                                       "waiting for approval")
+    own = pdw("workflows", "approve-migration", "1", "--as", "dora")
+    assert own.exit_code == 1
+    assert json.loads(pdw("instances", "show", "1", "--json").stdout)["version"] == 1
+    moved = pdw("workflows", "approve-migration", "1", "--as", "hana")
+    assert moved.stdout.strip() == "migration 1 approved: 1 application(s) moved"
+    assert json.loads(pdw("instances", "show", "1", "--json").stdout)["version"] == 2
