@@ -104,6 +104,12 @@ API = [
      {"anonymous": 401, "admin": 200, ALL: 403}),
     ("POST", "/api/v1/definitions/web_share/versions/{proposal}/reject", "api.reject",
      {"anonymous": 401, "admin": 200, ALL: 403}),
+    # Moving running applications: designers propose, an approver who did not propose decides.
+    ("POST", "/api/v1/migrations", "api.propose_migration", {"anonymous": 401, "sun.qi": 201, "admin": 201, ALL: 403}),
+    ("POST", "/api/v1/migrations/{migration}/approve", "api.approve_migration",
+     {"anonymous": 401, "admin": 200, ALL: 403}),
+    ("POST", "/api/v1/migrations/{migration}/reject", "api.reject_migration",
+     {"anonymous": 401, "admin": 200, ALL: 403}),
     ("GET", "/api/v1/grants?state=all", "api.grant_register",
      {"anonymous": 401, "li.si": 200, **SUPERVISORS, ALL: 403}),
     ("POST", "/api/v1/grants/{grant}/revoke", "api.grant_revoke",
@@ -121,6 +127,7 @@ BODIES = {
     "api.grant_revoke": {"reason": "超出授权范围使用"},
     "api.deploy": {"file_name": "web_share.bpmn", "bpmn": (WEB_FIXTURES / "web_share.bpmn").read_text("utf-8")},
     "api.approve": {},
+    "api.reject_migration": {"reason": "待办结后再迁移"},
     "api.reject": {"reason": "路由不符合规定"},
 }
 # Web forms that change things, by POST only: claiming is checked by its effect below; the
@@ -163,6 +170,21 @@ def _proposal(engine) -> int:
     renamed = (WEB_FIXTURES / "web_share.bpmn").read_bytes().replace("（测试）".encode(), f"（测试{count}）".encode())
     [proposed] = changes.propose(engine.uow(), "sun.qi", [("web_share.bpmn", renamed)])
     return proposed.version
+
+
+def _migration_body(engine, fresh) -> dict:
+    """Moving a fresh application of the live version onto a newer approved version."""
+    old = instances.show(engine.uow(), tasks.show(engine.uow(), fresh())["instance_id"])
+    version = _proposal(engine)
+    changes.approve(engine.uow(), "admin", "web_share", version)
+    return {"process_id": "web_share", "old": old["version"], "new": version, "instances": [old["id"]]}
+
+
+def _migration(engine, fresh) -> int:
+    """A migration sun.qi proposed; its id."""
+    body = _migration_body(engine, fresh)
+    return changes.propose_migration(engine.uow(), "sun.qi", body["process_id"], body["old"], body["new"],
+                                     body["instances"])["id"]
 
 
 def _seed(url: str) -> None:
@@ -222,10 +244,15 @@ def test_each_roles_token_may_do_exactly_what_the_role_may(world, role):
             ids["grant"] = _grant(engine, started.instance_id)
         if "{proposal}" in path:
             ids["proposal"] = _proposal(engine)
+        if "{migration}" in path:
+            ids["migration"] = _migration(engine, fresh)
+        body = BODIES.get(endpoint)
+        if endpoint == "api.propose_migration":
+            body = _migration_body(engine, fresh)
         if "{claimed}" in path:
             ids["claimed"] = fresh()
             tasks.claim(engine.uow(), ids["claimed"], actor="li.si")
-        response = client.open(path.format(**ids), method=method, json=BODIES.get(endpoint), headers=headers)
+        response = client.open(path.format(**ids), method=method, json=body, headers=headers)
         assert response.status_code == _expected(table, role), (role, path, response.get_json())
 
 

@@ -269,6 +269,31 @@ class DecisionSchema(Schema):
     reason = Text(load_default=None, validate=validate.Length(max=2000))
 
 
+class MigrationProposeSchema(Schema):
+    """Running applications to move from version `old` to the approved version `new`."""
+
+    process_id = Text(required=True)
+    old = Id(required=True)
+    new = Id(required=True)
+    instances = fields.List(Id(), required=True, validate=validate.Length(1, 500))
+
+
+class MigrationSchema(Schema):
+    id = Id()
+    process_id = Text()
+    old = Id()
+    new = Id()
+    instances = fields.List(Id())
+    proposed_by = Text()
+    status = Text()
+
+
+class MovedSchema(Schema):
+    instance_id = Id()
+    receipt_number = Text()
+    status = Text()
+
+
 class DecidedSchema(Schema):
     process_id = Text()
     version = Id()

@@ -130,6 +130,31 @@ def reject(body: dict, process_id: str, version: int):
     return changes.reject(new_uow(), actor(), process_id, version, body.get("reason") or "")
 
 
+@bp.route("/migrations", methods=["POST"])
+@bp.arguments(schemas.MigrationProposeSchema)
+@bp.response(201, schemas.MigrationSchema)
+def propose_migration(body: dict):
+    """Propose moving running applications onto an approved version (designers); they move only
+    when another person with the approving role approves."""
+    return changes.propose_migration(new_uow(), actor(), body["process_id"], body["old"], body["new"],
+                                     body["instances"])
+
+
+@bp.route(f"/migrations/<{ID}:proposal_id>/approve", methods=["POST"])
+@bp.response(200, schemas.MovedSchema(many=True))
+def approve_migration(proposal_id: int):
+    """Move the applications of a migration proposal (an approver, never its proposer)."""
+    return changes.approve_migration(new_uow(), actor(), proposal_id)
+
+
+@bp.route(f"/migrations/<{ID}:proposal_id>/reject", methods=["POST"])
+@bp.arguments(schemas.DecisionSchema)
+@bp.response(200, schemas.MigrationSchema)
+def reject_migration(body: dict, proposal_id: int):
+    """Turn a migration proposal down with a reason (an approver, never its proposer)."""
+    return changes.reject_migration(new_uow(), actor(), proposal_id, body.get("reason") or "")
+
+
 @bp.route("/reports/overdue")
 @bp.arguments(schemas.OverdueQuerySchema, location="query", as_kwargs=True)
 @bp.response(200, schemas.TaskReportRowSchema(many=True))
