@@ -182,7 +182,8 @@ def pending(uow: UnitOfWork, actor: str) -> dict:
         config = uow.engine.config
         approver = governance.may_approve(user, config.approving_role, config.competent_department)
         proposals = [{"process_id": d.process_id, "name": d.name, "version": d.version, "proposed_by": d.proposed_by,
-                      "proposed_at": d.proposed_at, "capabilities": sorted(governance.declared_capabilities(d.properties)),
+                      "proposed_at": d.proposed_at,
+                      "capabilities": sorted(governance.declared_capabilities(d.properties)),
                       "may_decide": approver and d.proposed_by != actor}
                      for d in session.scalars(select(VersionProposal).where(VersionProposal.status == PROPOSED)
                                               .order_by(VersionProposal.proposed_at, VersionProposal.id))]
@@ -425,5 +426,6 @@ def reject_migration(uow: UnitOfWork, actor: str, proposal_id: int, reason: str)
 
 
 
-__all__ = ["preview", "submit", "propose", "pending", "review", "approve", "reject", "propose_migration", "approve_migration",
+__all__ = ["preview", "submit", "propose", "pending", "review", "approve", "reject", "propose_migration",
+           "approve_migration",
            "reject_migration"]
