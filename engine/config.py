@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("en", "zh")
 WEB_SCHEDULER_CHOICES = ("auto", "on", "off")
+# The roles that may approve process changes at the competent department (admins always may).
+APPROVING_ROLES = ("department_head", "supervisor", "reviewer")
 # The sandbox refuses less: the worker's interpreter and calendar alone need about that much.
 MIN_SCRIPT_MEMORY_MB = 64
 # scrypt needs 128 * r * 2**cost bytes; at r=8 a cost of 20 is already 1 GiB per sign-in.
@@ -66,6 +68,9 @@ class Config:
     # PDW_COMPETENT_DEPARTMENT: the department code of the 公共数据主管部门, whose reviewers decide
     # the applications a process gives to the authority (Art. 20, 23, 27).
     competent_department: str = "sjj"
+    # PDW_APPROVING_ROLE: beside admins, who approves a designer's proposed version or migration:
+    # this role at the competent department (engine.governance.may_approve).
+    approving_role: str = "department_head"
     # E-mail of notifications: off while no SMTP server is named.
     smtp_host: str = ""  # PDW_SMTP_HOST
     smtp_port: int = 25  # PDW_SMTP_PORT
@@ -136,6 +141,7 @@ class Config:
             min_timer_cycle_seconds=env.integer("PDW_MIN_TIMER_CYCLE_SECONDS", default.min_timer_cycle_seconds,
                                                 minimum=1),
             competent_department=env.text("PDW_COMPETENT_DEPARTMENT", default.competent_department),
+            approving_role=env.choice("PDW_APPROVING_ROLE", default.approving_role, APPROVING_ROLES),
             smtp_host=env.text("PDW_SMTP_HOST", default.smtp_host),
             smtp_port=env.integer("PDW_SMTP_PORT", default.smtp_port, minimum=1, maximum=65535),
             smtp_from=env.text("PDW_SMTP_FROM", default.smtp_from),

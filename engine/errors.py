@@ -27,6 +27,8 @@ class Problem:
     element: str | None = None
     file: str | None = None
     line: int | None = None
+    # The element's name as its designer wrote it, shown beside the id.
+    element_name: str | None = None
 
     @property
     def where(self) -> str:
@@ -38,6 +40,8 @@ class Problem:
             place = f"line {self.line}" if self.line else ""
         if self.element:
             place += (" " if place else "") + f"element '{self.element}'"
+            if self.element_name:
+                place += f" ({self.element_name})"
         if self.field:
             place += (": " if place else "") + self.field
         return place
@@ -52,7 +56,7 @@ class Problem:
     def to_dict(self, lang: str = "en") -> dict:
         """JSON-able form, with the message in `lang`."""
         out = {"code": self.code, "params": dict(self.params), "message": self.text(lang)}
-        for name in ("field", "element", "file", "line"):
+        for name in ("field", "element", "element_name", "file", "line"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         return out

@@ -1,16 +1,75 @@
-"""JSON Schema forms: loading them from `forms/` and checking submissions field by field."""
+"""JSON Schema forms: loading them from `forms/` and checking submissions field by field.
+
+A form is written by a designer, so it is untrusted input to the server: a form may refer only
+to itself (`$ref` to `#...`), its validators are built on a `referencing` registry that
+retrieves nothing, so no stored form can make the server open a URL or a file, and its
+`pattern`s run on RE2, whose matching time is linear in the input, so none can hold a request.
+"""
 from __future__ import annotations
 
 import json
+import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
-from jsonschema import Draft202012Validator, FormatChecker
+import re2
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError
+from referencing import Registry
+from referencing.exceptions import NoSuchResource, Unresolvable
 
 from engine.access import Audience, validate_readers
 from engine.errors import PdwError, Problem
 
 MAX_FORM_BYTES = 256 * 1024
+# The keywords whose value is a reference; only a reference into the form itself is allowed.
+_REFERENCES = ("$ref", "$dynamicRef")
+# Keywords that match property names with Python's backtracking `re` inside jsonschema itself
+# (additionalProperties and unevaluatedProperties read them too): a form's fields are named, so
+# forms have no use for them and they are refused rather than half-guarded.
+_REFUSED_KEYWORDS = ("patternProperties",)
+
+
+def _retrieve_nothing(uri: str):
+    """What the registry does for a reference outside the form: refuse, never fetch or open."""
+    raise NoSuchResource(ref=uri)
+
+
+# jsonschema's default registry would retrieve `http://` and `file://` references with urllib.
+NO_RETRIEVAL = Registry(retrieve=_retrieve_nothing)
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+
+
+@lru_cache(maxsize=512)
+def _regex(pattern: str):
+    return re2.compile(pattern, _RE2_OPTIONS)
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why RE2 cannot run `pattern` (a backreference, a lookaround, too large a repetition), or None."""
+    try:
+        _regex(pattern)
+    except re2.error as err:
+        detail = err.args[0] if err.args else err
+        return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+    return None
+
+
+def has_control_characters(text: str) -> bool:
+    """True when `text` holds a control, format or line/paragraph separator character: such a
+    character in a name breaks (or forges) the header, file name or e-mail it reaches."""
+    return any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text)
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# Draft 2020-12 with `pattern` matched by RE2 instead of `re`.
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern})
 
 
 class FormError(PdwError):
@@ -60,12 +119,42 @@ def check_form(name: str, schema: object) -> dict:
         raise FormError("form.not_schema", form=name, detail=err.message) from None
     if schema.get("type") != "object":
         raise FormError("form.not_object_schema", form=name)
+    if has_control_characters(name):
+        raise FormError("form.name_control", form=name.encode("unicode_escape").decode("ascii"))
+    _check_untrusted(name, schema, [])
     unknown = validate_readers(schema)
     if unknown:
         # Who reads a field is engine.access's to decide: an audience it does not know reads nothing.
         raise FormError("form.readers_unknown", form=name, fields=", ".join(unknown),
                         known=", ".join(a.value for a in Audience))
     return schema
+
+
+def _check_untrusted(name: str, node: object, path: list[str]) -> None:
+    """Refuse what a form may not hold, naming the form and the place (field) in it."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _check_untrusted(name, item, path + [str(index)])
+        return
+    if not isinstance(node, dict):
+        return
+    where = "/".join(path) or "(form)"
+    for keyword in _REFERENCES:
+        ref = node.get(keyword)
+        if ref is not None and (not isinstance(ref, str) or not ref.startswith("#")):
+            raise FormError("form.ref_outside", form=name, field=where, ref=str(ref)[:80])
+    for keyword in _REFUSED_KEYWORDS:
+        if keyword in node:
+            raise FormError("form.keyword_refused", form=name, field=where, keyword=keyword)
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and (why := pattern_problem(pattern)) is not None:
+        raise FormError("form.pattern_unsupported", form=name, field=where, pattern=pattern[:80], detail=why)
+    title = node.get("title")
+    if isinstance(title, str) and has_control_characters(title):
+        raise FormError("form.title_control", form=name, field=where)
+    for key, value in node.items():
+        if key not in ("enum", "const", "default", "examples"):
+            _check_untrusted(name, value, path + [str(key)])
 
 
 # The keywords PDW's forms use have their own message; any other gets form.invalid.
@@ -86,8 +175,9 @@ def _fields_of(error) -> list[str]:
 
 
 def compile_form(schema: dict) -> Draft202012Validator:
-    """A reusable validator for a form (building one costs more than using it)."""
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    """A reusable validator for a form (building one costs more than using it): RE2 patterns,
+    and a registry that retrieves nothing, whatever the form (stored before these rules) says."""
+    return FormValidator(schema, format_checker=FormatChecker(), registry=NO_RETRIEVAL)
 
 
 def check_submission(form: dict | Draft202012Validator, data: object) -> list[Problem]:
@@ -95,10 +185,15 @@ def check_submission(form: dict | Draft202012Validator, data: object) -> list[Pr
     per field, sorted by field; each names the field and carries its title as `label`."""
     if not isinstance(data, dict):
         return [Problem("form.not_object", field="(form)")]
-    validator = form if isinstance(form, Draft202012Validator) else compile_form(form)
+    validator = compile_form(form) if isinstance(form, dict) else form
     schema = validator.schema
     problems: dict[str, Problem] = {}
-    for error in validator.iter_errors(data):
+    try:
+        errors = list(validator.iter_errors(data))
+    except (Unresolvable, re2.error):
+        # Only a form stored before forms were checked for these can get here.
+        return [Problem("form.unusable", field="(form)")]
+    for error in errors:
         keyword = error.validator if error.validator in _KEYWORDS else "invalid"
         for name in _fields_of(error):
             if name in problems:

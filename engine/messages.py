@@ -169,6 +169,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "form '{form}' is not a valid JSON Schema: {detail}"),
     "form.not_object_schema": ("表单 {form} 必须描述一个对象（\"type\": \"object\"）。",
                                "form '{form}' must describe an object (\"type\": \"object\")"),
+    "form.ref_outside": ("表单 {form} 的 {field} 引用了表单以外的「{ref}」：表单只能引用自身（以 # 开头）。",
+                         "form '{form}', {field}: refers to '{ref}' outside the form; a form may refer only to "
+                         "itself (a reference starting with #)"),
+    "form.keyword_refused": ("表单 {form} 的 {field} 使用了不支持的关键字 {keyword}。",
+                             "form '{form}', {field}: the keyword {keyword} is not supported in forms"),
+    "form.pattern_unsupported": ("表单 {form} 的 {field} 的格式（pattern）「{pattern}」无法以线性时间匹配"
+                                 "（不支持反向引用、环视，重复次数不能过大）：{detail}",
+                                 "form '{form}', {field}: the pattern '{pattern}' cannot be matched in linear time "
+                                 "(no backreferences, lookaround or very large repetitions): {detail}"),
+    "form.title_control": ("表单 {form} 的 {field} 的标题含有控制字符。",
+                           "form '{form}', {field}: the title holds a control character"),
+    "form.name_control": ("表单名称「{form}」含有控制字符。", "the form name '{form}' holds a control character"),
+    "form.unusable": ("该表单无法使用（引用了表单以外的内容或格式无法匹配），请联系流程设计人员。",
+                      "the form cannot be used (it refers outside itself or has a pattern that cannot be "
+                      "matched); ask the process designer"),
     # the inbox
     "inbox.query_refused": ("筛选条件无效。", "inbox query refused"),
     "inbox.tab_unknown": ("未知的标签页（可选：{allowed}）。", "must be one of {allowed}"),
@@ -244,6 +259,47 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "bpmn.user_task_no_group": ("用户任务没有办理组（泳道，或属性 candidateGroups、candidateGroupsExpression）。",
                                 "user task has no candidate group (a lane, or property candidateGroups or "
                                 "candidateGroupsExpression)"),
+    "bpmn.groups_ambiguous": ("用户任务同时设置了 candidateGroups 和 candidateGroupsExpression：引擎会合并两者，扩大可办理的人员范围；请只保留一项。",
+                              "the user task sets both candidateGroups and candidateGroupsExpression; the engine "
+                              "would combine them, widening who may decide: keep one"),
+    "bpmn.disconnected": ("<bpmn:{tag}> 没有连接任何顺序流：它永远不会运行。",
+                          "<bpmn:{tag}> is connected to nothing; it would never run"),
+    "bpmn.unreachable": ("没有顺序流通向 <bpmn:{tag}>：它永远不会运行。",
+                         "no sequence flow leads to <bpmn:{tag}>; it would never run"),
+    "bpmn.name_control": ("<bpmn:{tag}> 的名称含有控制字符（如换行），会破坏邮件、文件名和请求头。",
+                          "the name of <bpmn:{tag}> holds a control character (such as a line break), which "
+                          "breaks e-mails, file names and headers"),
+    "bpmn.file_name_control": ("文件名「{file}」含有控制字符。", "the file name '{file}' holds a control character"),
+    "bpmn.deadline_disagrees": ("步骤「{task}」的法定期限是 deadlineRule「{rule}」，其定时器「{timer}」须写作 "
+                                "deadline_at(\"{rule}\", receipt_date)，期限只声明一次。",
+                                "step '{task}' has the statutory deadline rule '{rule}', so its timer \"{timer}\" "
+                                "must be deadline_at(\"{rule}\", receipt_date): the deadline is declared once"),
+    "bpmn.authority_routing": ("本流程的主管单位是公共数据主管部门（competentUnit = authority），其决定只能交由主管部门 "
+                               "{competent} 办理，不能交给：{groups}。",
+                               "the process's competent unit is the authority (competentUnit = authority): its "
+                               "decisions may go only to the authority {competent}, not to {groups}"),
+    "bpmn.capability_undeclared": ("操作 {operation} 会修改目录、授权或开放状态，流程须在属性 {property} 中声明它，"
+                                   "审批人才能看到。",
+                                   "operation {operation} writes the catalog, grants or opening state; the process "
+                                   "must declare it in its property {property}, where the approver sees it"),
+    "change.approve_forbidden": ("用户 {user} 无权批准流程变更：需要管理员，或主管部门 {department} 的 {role} 角色。",
+                                 "user '{user}' may not approve process changes: that takes an admin or the role "
+                                 "{role} at the competent department {department}"),
+    "change.read_forbidden": ("用户 {user} 无权查看流程变更申请。", "user '{user}' may not see proposed process changes"),
+    "change.own_proposal": ("{change} 是用户 {user} 本人提出的变更，须由另一位有审批权限的人员批准或驳回。",
+                            "{change} was proposed by '{user}'; another person with the approving role must decide it"),
+    "change.not_proposed": ("{change} 不是待审批的变更（状态：{status}）。",
+                            "{change} is not a proposal waiting for a decision (it is {status})"),
+    "change.superseded": ("{change} 已被更新的现行版本 v{live} 取代，不能再批准。",
+                          "{change} is superseded by the live version v{live}; it can no longer be approved"),
+    "change.not_approved": ("未批准：该版本现在有 {count} 处问题。", "not approved: the version now has {count} problem(s)"),
+    "change.not_rejected": ("未驳回：请填写理由。", "not rejected: a reason is needed"),
+    "change.reason_missing": ("请填写驳回理由。", "give the reason for rejecting"),
+    "change.migration_target_not_approved": ("{change} 尚未批准（状态：{status}），不能将运行中的申请迁移到该版本。",
+                                             "{change} is not approved (it is {status}); running applications "
+                                             "cannot move onto it"),
+    "change.migration_not_found": ("迁移申请 {proposal} 不存在。", "no migration proposal {proposal}"),
+    "migration.none_chosen": ("请选择要迁移的申请。", "choose the applications to move"),
     "bpmn.extension_unrelated": ("statutoryExtension 规则「{rule}」不是本流程 statutoryRule「{governing}」的延长。",
                                  "statutoryExtension rule '{rule}' does not extend the process's statutoryRule "
                                  "'{governing}'"),
@@ -305,6 +361,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "element '{element}': a repeating timer's period is shorter than {limit} s"),
     "process.ended_short": ("流程在到达结束事件之前停止（任务树过深或未完成）。",
                             "the process stopped before reaching an end event (its task tree is too deep to follow)"),
+    "candidates.outside_authority": ("元素 {element}：本流程的决定属于公共数据主管部门，不能交给 {groups}。",
+                                     "element '{element}': the process's decisions belong to the authority; they may "
+                                     "not go to {groups}"),
     "candidates.invalid": ("元素 {element}：办理组表达式的结果应为文本或文本列表，而不是 {kind}。",
                            "element '{element}': candidateGroupsExpression must give a text or a list of texts, "
                            "not {kind}"),

@@ -11,9 +11,10 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from engine import governance
 from engine.bpmn.script_engine import OperationError
 from engine.errors import InvalidInput, Problem
-from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, User
+from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, ProcessDefinition, User
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -45,6 +46,36 @@ class OperationContext:
         if not self.uow.instances.is_written(self.instance):
             self.uow.instances.add(self.instance)
         return self.instance.id
+
+    def definition(self) -> ProcessDefinition:
+        """The version of the process the instance runs on."""
+        return self.session.get(ProcessDefinition, self.instance.definition_id)
+
+    def authorise(self, operation: str) -> None:
+        """Refuse an operation that writes the catalog, grants or opening state unless the
+        instance's version was approved declaring it (engine.governance): a designer alone
+        cannot make a process that grants data or rewrites the catalog.
+
+        Raises:
+            OperationError: the capability is not declared by an approved version.
+        """
+        if not governance.needs_capability(operation):
+            return
+        definition = self.definition()
+        # Every definition is an approved version (a proposal becomes one only when approved).
+        if definition is None or operation not in governance.declared_capabilities(definition.properties):
+            raise OperationError(f"operation '{operation}' writes the catalog, grants or opening state: the "
+                                 f"process's approved version must declare it in its "
+                                 f"'{governance.CAPABILITIES}' property")
+
+    def record(self, *, action: str, before: dict | None = None, after: dict) -> None:
+        """An audit entry of its own for a change an operation made, naming instance and version."""
+        if self.instance is None:
+            return  # called outside a process (the catalog's own use case audits itself)
+        definition = self.definition()
+        self.uow.audit.append(at=self.now, actor=f"process:{definition.process_id}"[:64], action=action,
+                              instance_id=self.instance_id(), before=before,
+                              after={**after, "process": definition.process_id, "version": definition.version})
 
 
 def _item(context: OperationContext, params: dict) -> CatalogItem:
@@ -110,20 +141,28 @@ def record_grant(context: OperationContext, params: dict) -> dict:
                   granted_at=context.now)
     context.session.add(grant)
     context.session.flush()
+    context.record(action="grant.record", after={"grant_id": grant.id, "catalog_item": item.code,
+                                                 "grantee": grant.grantee, "scope": grant.scope, "expires_on": expires})
     return {"grant_id": grant.id, "catalog_item": item.code, "expires_on": expires}
 
 
 def suspend_open(context: OperationContext, params: dict) -> dict:
     """Suspend the opening of a dataset while an objection about personal data is assessed (Art. 28)."""
     item = _item(context, params)
+    before = {"catalog_item": item.code, "open_suspended": item.open_suspended}
     item.open_suspended = True
+    context.record(action="catalog.open_suspend", before=before,
+                   after={"catalog_item": item.code, "open_suspended": True})
     return {"catalog_item": item.code, "open_suspended": True}
 
 
 def resume_open(context: OperationContext, params: dict) -> dict:
     """Lift a suspension made by `suspend_open`."""
     item = _item(context, params)
+    before = {"catalog_item": item.code, "open_suspended": item.open_suspended}
     item.open_suspended = False
+    context.record(action="catalog.open_resume", before=before,
+                   after={"catalog_item": item.code, "open_suspended": False})
     return {"catalog_item": item.code, "open_suspended": False}
 
 
@@ -170,9 +209,13 @@ def list_catalog_item(context: OperationContext, params: dict) -> dict:
         context.session.add(item)
     elif which == "open":
         _check_release(context, item, attribute, params)
+    before = None if created else {"catalog_item": code, attribute_column: getattr(item, attribute_column),
+                                   conditions_column: getattr(item, conditions_column)}
     setattr(item, attribute_column, attribute)
     setattr(item, conditions_column, conditions)
     context.session.flush()
+    context.record(action="catalog.list", before=before, after={"catalog_item": code, "created": created,
+                                                          attribute_column: attribute, conditions_column: conditions})
     return {"catalog_item": item.code, "responsibility_list": which, "attribute": attribute, "created": created}
 
 
@@ -293,6 +336,8 @@ def apply_assessment(context: OperationContext, params: dict) -> dict:
     item.open_attribute = opening
     item.open_conditions = str(params["open_conditions"]) if opening == "有条件开放" else None
     context.session.flush()
+    context.record(action="catalog.assess", before={"catalog_item": item.code, **before},
+                   after={"catalog_item": item.code, "share_attribute": share, "open_attribute": opening})
     return {"catalog_item": item.code, "before": before,
             "after": {"share_attribute": share, "open_attribute": opening}}
 

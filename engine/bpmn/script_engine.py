@@ -53,5 +53,6 @@ class PdwScriptEngine(PythonScriptEngine):
         context = getattr(self._local, "context", None)
         if context is None:
             raise OperationError(f"operation '{operation_name}' called outside a unit of work")
+        context.authorise(operation_name)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         return json.dumps(operation(context, params), ensure_ascii=False, default=str)

@@ -14,20 +14,21 @@ import enum
 import keyword
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from engine.bpmn.budgets import Budgets
+from engine import governance
+from engine.bpmn.budgets import BudgetExceeded, Budgets
 from engine.permissions import APPLICANT_KINDS, AUTHORITY_KIND, ROLES, STARTABLE_AT
 from engine.bpmn.parser import PdwBpmnParser
+from engine.bpmn.timers import first_due
 from engine.calendar.statute import load_statute
 from engine.errors import Problem
-from engine.forms import FormError, check_form, load_form
+from engine.forms import FormError, check_form, has_control_characters, load_form
 from engine.sandbox import check_script
 from engine.sandbox.policy import MAX_SOURCE_BYTES
 
@@ -55,6 +56,10 @@ SUPPORTED_EVENT_DEFINITIONS = {
 # which every modeler writes and SpiffWorkflow reads as the process's do.
 SUBPROCESS_PARTS = {"incoming", "outgoing"}
 USER_TASKS = ("userTask", "manualTask")
+# The elements a sequence flow may start or end at: each must be on a path from a start event.
+FLOW_NODES = {"startEvent", "endEvent", "userTask", "manualTask", "scriptTask", "serviceTask", "task",
+              "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+              "intermediateCatchEvent", "intermediateThrowEvent", "subProcess"}
 # Process properties whose value is a field of the start form (engine.services.admission).
 FIELD_PROPERTIES = ("catalogItemField", "relatedReceiptField")
 # The script languages the engine runs; a script task naming another would be run as Python.
@@ -115,10 +120,6 @@ CARRY_PAYLOADS = ("error", "escalation", "signal")
 EVALUATE_CONDITIONS = ("exclusiveGateway", "inclusiveGateway")
 TIMER_EXAMPLES = {"timeDate": "2026-03-02T09:00:00+08:00", "timeDuration": "P30D", "timeCycle": "R/P90D"}
 
-# Seconds per unit of an ISO 8601 duration: on average, and at the shortest (for periods).
-_SECONDS = {"years": 365.2425 * 86400, "months": 30.436875 * 86400, "weeks": 7 * 86400, "days": 86400,
-            "hours": 3600, "minutes": 60, "seconds": 1}
-_SHORTEST_SECONDS = {**_SECONDS, "years": 365 * 86400, "months": 28 * 86400}
 _MAX_FOLDED_BITS = 4096
 _SHOWN_CHARS = 40
 
@@ -164,16 +165,17 @@ def _local(el) -> str:
 
 class _Checker:
     def __init__(self, file_name: str, rules: dict, forms_dir: Path, operations, now: datetime,
-                 budgets: Budgets, draft_forms: dict[str, dict] | None = None) -> None:
+                 budgets: Budgets, draft_forms: dict[str, dict] | None = None,
+                 competent_department: str | None = None) -> None:
         self.file_name = file_name
+        self.competent_department = competent_department
         self.draft_forms = draft_forms or {}
         self.operations = set(operations)
         self.rules = rules
         self.forms_dir = forms_dir
         # What a literal in the BPMN may ask of the engine: the run time's own budgets.
         self.budgets = budgets
-        self.max_timer_seconds = budgets.timer_years * _SECONDS["years"]
-        self.horizon = now + timedelta(seconds=self.max_timer_seconds)
+        self.now = now
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
 
@@ -181,7 +183,8 @@ class _Checker:
         """Record a problem of element `el`, on the line of `at` (the part of it at fault) when given."""
         place = at if at is not None else el
         self.problems.append(Problem(code, params, element=el.get("id") if el is not None else None,
-                                     file=self.file_name, line=place.sourceline if place is not None else None))
+                                     file=self.file_name, line=place.sourceline if place is not None else None,
+                                     element_name=_name_of(el)))
 
     def properties(self, el) -> dict[str, str]:
         # As SpiffWorkflow reads them: every property below spiffworkflow:properties, however deep.
@@ -227,18 +230,84 @@ class _Checker:
         governing = info.properties.get("statutoryRule")
         if governing and governing not in self.rules and governing not in load_statute().no_period:
             self.report(proc, "bpmn.rule_unknown", rule=governing, known=sorted(self.rules))
+        authority = governance.is_authority_process(info.properties)
         for el in self.bpmn_elements(proc):
             self.element(el, proc, by_id)
             self.statutory_extension(el, governing)
+            self.name(el)
             name = _local(el)
             if name in USER_TASKS:
                 self.user_task(el, lanes.get(el.get("id"), ""), info)
+                self.deadline_once(el, proc)
+                if authority:
+                    self.within_authority(el)
+            elif name == "serviceTask":
+                self.capability(el, info)
             elif name == "startEvent" and el.getparent() is proc:
                 form = self.properties(el).get("formJsonSchemaFilename")
                 if form:
                     self.form(el, form, info.forms)
                     self.start_form_fields(proc, info.forms.get(form))
+        self.connected(proc)
         return info
+
+    def name(self, el) -> None:
+        # Names reach mail subjects, headers and file names, where a line break forges a header.
+        if has_control_characters(el.get("name") or ""):
+            self.report(el, "bpmn.name_control", tag=_local(el))
+
+    def connected(self, proc) -> None:
+        """Refuse a flow node no sequence flow reaches: it would never run, yet reads as a step."""
+        flows = proc.xpath(".//bpmn:sequenceFlow", namespaces=NS)
+        sources = {f.get("sourceRef") for f in flows}
+        targets = {f.get("targetRef") for f in flows}
+        nodes = [el for el in proc.iter() if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN_NS
+                 and _local(el) in FLOW_NODES and (el.getparent() is proc or _local(el.getparent()) == "subProcess")]
+        alone = {parent for parent, n in Counter(el.getparent() for el in nodes).items() if n == 1}
+        for el in nodes:
+            if el.getparent() in alone:
+                continue  # a process (or subprocess) of one element: nothing to connect it to
+            node = el.get("id")
+            if node not in sources and node not in targets:
+                self.report(el, "bpmn.disconnected", tag=_local(el))
+            elif node not in targets and _local(el) != "startEvent" and el.get("triggeredByEvent") != "true":
+                self.report(el, "bpmn.unreachable", tag=_local(el))
+
+    def deadline_once(self, el, proc) -> None:
+        """A statutory deadline is declared once, as the step's deadlineRule; a timer on the step
+        must name the same rule (`deadline_at(RULE, receipt_date)`), so the two cannot disagree."""
+        rule_id = self.properties(el).get("deadlineRule")
+        rule = self.rules.get(rule_id) if rule_id else None
+        if rule is None or not rule.statutory:
+            return
+        for event in proc.xpath(".//bpmn:boundaryEvent[@attachedToRef=$id]", namespaces=NS, id=el.get("id")):
+            for spec in event.xpath(".//bpmn:timeDate | .//bpmn:timeDuration | .//bpmn:timeCycle", namespaces=NS):
+                named = _deadline_rule_of((spec.text or "").strip())
+                if named != rule_id:
+                    self.report(event, "bpmn.deadline_disagrees", at=spec, rule=rule_id, task=el.get("name") or
+                                el.get("id"), timer=_shown((spec.text or "").strip()))
+
+    def within_authority(self, el) -> None:
+        """In a process of the authority, a step may go only where the authority's decision stays."""
+        props = self.properties(el)
+        competent = self.competent_department or ""
+        groups = [g.strip() for g in props.get("candidateGroups", "").split(",") if g.strip()]
+        outside = governance.groups_outside_authority(groups, competent, None)
+        expression = (props.get("candidateGroupsExpression") or "").strip()
+        if expression and not governance.expression_within_authority(expression, competent):
+            outside.append(expression)
+        if outside:
+            self.report(el, "bpmn.authority_routing", groups=outside, competent=competent)
+
+    def capability(self, el, info: ProcessInfo) -> None:
+        """An operation that writes the catalog, grants or opening state needs its capability
+        declared by the process, where the approver of the version sees it."""
+        operators = el.xpath("./bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS)
+        operation = operators[-1].get("id") if operators else None
+        if operation and governance.needs_capability(operation) \
+                and operation not in governance.declared_capabilities(info.properties):
+            self.report(el, "bpmn.capability_undeclared", operation=operation,
+                        property=governance.CAPABILITIES)
 
     def start_form_fields(self, proc, schema: dict | None) -> None:
         # The door checks and narrowed applicant kinds read these fields of the application; one
@@ -414,17 +483,23 @@ class _Checker:
         if value is _Fold.COMPUTED:
             return
         shown = _shown(value if isinstance(value, str) else source)
-        read = _read_timer(kind, value) if isinstance(value, str) else None
-        if value in (_Fold.EMPTY, _Fold.TOO_LONG) or (isinstance(value, str) and read is None):
+        if value in (_Fold.EMPTY, _Fold.TOO_LONG):
             self.report(event, "bpmn.timer_invalid", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
-        elif read is None:
+            return
+        if not isinstance(value, str):
             self.report(event, "bpmn.timer_not_text", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
-        elif (read[0] is not None and _too_long(read[0], self.max_timer_seconds)) \
-                or any(instant > self.horizon for instant in read[1]):
-            self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=self.budgets.timer_years)
-        elif kind == "timeCycle" and (seconds := _shortest_seconds(read[0])) < self.budgets.cycle_seconds:
-            self.report(event, "bpmn.cycle_too_short", at=spec, value=shown, seconds=f"{seconds:g}",
-                        limit=self.budgets.cycle_seconds)
+            return
+        # The engine's own reading of the value, as it will be read when the timer starts waiting.
+        try:
+            first_due(kind, value, self.now, self.budgets, event.get("id") or "")
+        except BudgetExceeded as refused:
+            if refused.code == "timer.too_far":
+                self.report(event, "bpmn.timer_too_far", at=spec, kind=kind, value=shown, limit=refused.params["limit"])
+            elif refused.code == "timer.cycle_too_short":
+                self.report(event, "bpmn.cycle_too_short", at=spec, value=shown, seconds=refused.params["seconds"],
+                            limit=refused.params["limit"])
+            else:
+                self.report(event, "bpmn.timer_invalid", at=spec, kind=kind, value=shown, example=TIMER_EXAMPLES[kind])
 
     def standard_loop(self, loop) -> None:
         activity = _owner(loop)
@@ -467,11 +542,15 @@ class _Checker:
     def user_task(self, el, lane: str, info: ProcessInfo) -> None:
         props = self.properties(el)
         form = props.get("formJsonSchemaFilename")
-        if not form:
-            self.report(el, "bpmn.user_task_no_form")
-        else:
+        if form:
             self.form(el, form, info.forms)
+        elif _local(el) != "manualTask":
+            # A manual task (SpiffArena's) is done, not filled in: its form is optional.
+            self.report(el, "bpmn.user_task_no_form")
         expression = props.get("candidateGroupsExpression")
+        if expression and props.get("candidateGroups", "").strip():
+            # The engine would combine them, widening who may decide beyond either.
+            self.report(el, "bpmn.groups_ambiguous")
         for group in (g.strip() for g in props.get("candidateGroups", "").split(",")):
             # A group is a role, a role at a department (role@dept) or one person (user:NAME).
             if group and not group.startswith("user:") and group.split("@")[0] not in ROLES:
@@ -481,6 +560,25 @@ class _Checker:
         rule = props.get("deadlineRule")
         if rule and rule not in self.rules:
             self.report(el, "bpmn.rule_unknown", rule=rule, known=sorted(self.rules))
+
+
+def _name_of(el) -> str | None:
+    """An element's name for messages, control characters shown as escapes."""
+    name = el.get("name") if el is not None else None
+    return _name_of_text(name) if name else None
+
+
+def _deadline_rule_of(expression: str) -> str | None:
+    """The rule a timer expression `deadline_at("RULE", receipt_date)` names, else None."""
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "deadline_at" \
+            and len(node.args) == 2 and not node.keywords and isinstance(node.args[0], ast.Constant) \
+            and isinstance(node.args[1], ast.Name) and node.args[1].id == "receipt_date":
+        return node.args[0].value if isinstance(node.args[0].value, str) else None
+    return None
 
 
 def _owner(el):
@@ -548,70 +646,10 @@ def _fold(node):
     return _Fold.COMPUTED
 
 
-def _duration(text: str) -> dict | None:
-    """An ISO 8601 duration as the engine parses it (years, months, ... seconds), or None."""
-    try:
-        return TimerEventDefinition.parse_iso_duration(text)
-    except Exception:  # SpiffWorkflow raises a bare Exception for a malformed duration
-        return None
-
-
-def _instant(text: str) -> datetime | None:
-    """An ISO 8601 date and time (or week date) as the engine parses it, or None."""
-    if text.upper().startswith("P"):
-        return None  # a duration, which the engine would compare with a date and fail
-    try:
-        return TimerEventDefinition.parse_time_or_duration(text)
-    except (ValueError, AttributeError, OverflowError):
-        return None
-
-
-def _read_timer(kind: str, text: str) -> tuple[dict | None, list[datetime]] | None:
-    """The duration (or period) and the instants a timer of `kind` reads from `text`; None if it cannot."""
-    if kind == "timeDate":
-        instant = _instant(text)
-        return (None, [instant]) if instant is not None else None
-    if kind == "timeDuration":
-        duration = _duration(text)
-        return (duration, []) if duration is not None else None
-    return _cycle(text)
-
-
-def _cycle(text: str) -> tuple[dict, list[datetime]] | None:
-    """The period and any start or end instant of R[n]/[start/]duration[/end], as the engine reads it."""
-    components = text.upper().replace("--", "/").strip("R").split("/")
-    if len(components) not in (2, 3):
-        return None
-    try:
-        int(components[0] or "-1")
-    except ValueError:
-        return None
-    if len(components) == 2:
-        period = _duration(components[1]) if components[1].startswith("P") else None
-        return (period, []) if period is not None else None
-    first, second = ((_duration(c) if c.startswith("P") else _instant(c)) for c in components[1:])
-    if isinstance(first, datetime) and isinstance(second, dict):
-        return second, [first]
-    if isinstance(first, dict) and isinstance(second, datetime):
-        return first, [second]
-    return None
-
-
-def _too_long(duration: dict, max_seconds: float) -> bool:
-    # Unit by unit first: 10**4000 days is too large to turn into seconds.
-    if any(value > max_seconds / _SECONDS[unit] for unit, value in duration.items()):
-        return True
-    return sum(value * _SECONDS[unit] for unit, value in duration.items()) > max_seconds
-
-
-def _shortest_seconds(duration: dict) -> float:
-    return sum(value * _SHORTEST_SECONDS[unit] for unit, value in duration.items())
-
-
 def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Path,
                   operations=(), max_bytes: int = DEFAULT_MAX_BYTES,
                   now: datetime | None = None, budgets: Budgets | None = None,
-                  forms: dict[str, dict] | None = None) -> ValidationResult:
+                  forms: dict[str, dict] | None = None, competent_department: str | None = None) -> ValidationResult:
     """Check one BPMN file and report every problem.
 
     Args:
@@ -624,6 +662,8 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
         now: the instant literal timer dates are measured from; the system clock when None.
         budgets: the run-time budgets literal values must keep within (the defaults when None).
         forms: JSON Schema forms by name that stand in for the files of `forms_dir` (a draft's).
+        competent_department: the department code of the 公共数据主管部门, to which a process
+            marked `competentUnit = authority` must keep its decisions.
 
     Returns:
         The problems found and, when there are none, the parsed processes.
@@ -634,8 +674,10 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
     if b"<!doctype" in content[:4096].lower():
         # Entities are how XML reads files and explodes in memory; BPMN never needs them.
         return ValidationResult(file_name, [Problem("bpmn.doctype", file=file_name)], [])
+    if has_control_characters(file_name):
+        return ValidationResult(file_name, [Problem("bpmn.file_name_control", {"file": _name_of_text(file_name)})], [])
     checker = _Checker(file_name, rules, forms_dir, operations, now or datetime.now(timezone.utc),
-                       budgets or Budgets(), forms)
+                       budgets or Budgets(), forms, competent_department)
     try:
         root = etree.fromstring(content, _safe_xml_parser())
     except etree.XMLSyntaxError as err:
@@ -665,6 +707,10 @@ def validate_bpmn(content: bytes, file_name: str, *, rules: dict, forms_dir: Pat
                                                     line=getattr(err, "line_number", None) or None)], [],
                                 warnings=checker.warnings)
     return ValidationResult(file_name, [], processes, parser, warnings=checker.warnings)
+
+
+def _name_of_text(text: str) -> str:
+    return "".join(c.encode("unicode_escape").decode("ascii") if has_control_characters(c) else c for c in text)
 
 
 def _field_named(prop: str, value: str) -> str | None:

@@ -45,15 +45,88 @@ def validate_command(files: tuple[str, ...]) -> None:
 @click.option("--as", "actor", default="admin", show_default=True, help="A designer or admin who deploys (audit log).")
 @friendly
 def deploy_command(files: tuple[str, ...], actor: str) -> None:
-    """Deploy BPMN files; changed content makes a new version."""
-    from engine.services.definitions import deploy
+    """Propose BPMN files as new versions, live once another person approves them (an admin's
+    shipped procedures, unchanged, install live)."""
+    from engine.services.changes import submit
     from engine.services.supervision import empty_groups_of_bpmn
 
     contents = _read(files)
     require_role(actor, "workflows")
-    for d in deploy(new_uow(), contents, actor=actor):
-        click.echo(f"{d.process_id} v{d.version} {'deployed' if d.created else 'unchanged'}")
+    for d in submit(new_uow(), actor, contents):
+        state = {"approved": "deployed", "proposed": "proposed (waiting for approval)"}.get(d.status, d.status)
+        click.echo(f"{d.process_id} v{d.version} {state if d.created else 'unchanged'}")
     warn_all(empty_groups_of_bpmn(new_uow(), contents))
+
+
+@group.command("pending")
+@click.option("--as", "actor", required=True, help="A designer or approver.")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def pending_command(actor: str, as_json: bool) -> None:
+    """List the proposed versions and migrations waiting for a decision."""
+    from engine.services.changes import pending
+
+    found = pending(new_uow(), actor)
+    emit(found, as_json, lambda p: "\n".join(
+        [f"{v['process_id']}\tv{v['version']}\tproposed by {v['proposed_by']}\tcapabilities: "
+         f"{', '.join(v['capabilities']) or '-'}" for v in p["versions"]]
+        + [f"migration {m['id']}\t{m['process_id']} v{m['old']} -> v{m['new']}\t{m['instances']}\t"
+           f"proposed by {m['proposed_by']}" for m in p["migrations"]]) or "(none)")
+
+
+@group.command("review")
+@click.argument("process_id")
+@click.argument("version", type=int)
+@click.option("--as", "actor", required=True, help="A designer or approver.")
+@friendly
+def review_command(process_id: str, version: int, actor: str) -> None:
+    """Show what a proposed version changes (old and new values), its capabilities and validation."""
+    from engine.services.changes import review
+
+    shown = review(new_uow(), actor, process_id, version)
+    click.echo(f"{process_id} v{version} ({shown['status']}), proposed by {shown['proposed_by']}; "
+               f"live: v{shown['live_version'] or '-'}; running on it: {len(shown['running'])}")
+    click.echo(f"capabilities: {', '.join(shown['capabilities']) or '-'}")
+    difference = shown["difference"]
+    for prop in difference["properties"]:
+        click.echo(f"property {prop['name']}: {prop['old']!r} -> {prop['new']!r}")
+    for kind in ("added", "removed"):
+        for element in difference[kind]:
+            click.echo(f"{kind} {element['id']} ({element['name']})")
+    for element in difference["changed"]:
+        for value in element["values"]:
+            click.echo(f"changed {element['id']} ({element['name']}) {value['field']}: {value['old']!r} -> "
+                       f"{value['new']!r}")
+    for problem in shown["problems"]:
+        click.echo(f"problem: {problem}")
+
+
+@group.command("approve")
+@click.argument("process_id")
+@click.argument("version", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
+@click.option("--note", default=None)
+@friendly
+def approve_command(process_id: str, version: int, actor: str, note: str | None) -> None:
+    """Make a proposed version live."""
+    from engine.services.changes import approve
+
+    approve(new_uow(), actor, process_id, version, note)
+    click.echo(f"{process_id} v{version} approved; it is live")
+
+
+@group.command("reject")
+@click.argument("process_id")
+@click.argument("version", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
+@click.option("--reason", required=True)
+@friendly
+def reject_command(process_id: str, version: int, actor: str, reason: str) -> None:
+    """Turn a proposed version down with a reason."""
+    from engine.services.changes import reject
+
+    reject(new_uow(), actor, process_id, version, reason)
+    click.echo(f"{process_id} v{version} rejected")
 
 
 @group.command("list")
@@ -65,3 +138,45 @@ def list_command(as_json: bool) -> None:
 
     emit(list_definitions(new_uow()), as_json,
          lambda rows: "\n".join(f"{r['process_id']}\tv{r['version']}\t{r['name']}" for r in rows) or "(none)")
+
+
+@group.command("migrate")
+@click.argument("process_id")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--instance", "instance_ids", type=int, multiple=True, required=True,
+              help="A running application to move (repeat for several).")
+@click.option("--as", "actor", required=True, help="A designer who proposes the migration.")
+@friendly
+def migrate_command(process_id: str, old: int, new: int, instance_ids: tuple[int, ...], actor: str) -> None:
+    """Propose moving running applications from version OLD to NEW; they move once another person approves."""
+    from engine.services.changes import propose_migration
+
+    proposal = propose_migration(new_uow(), actor, process_id, old, new, list(instance_ids))
+    click.echo(f"migration {proposal['id']} proposed: {len(proposal['instances'])} application(s) "
+               f"{process_id} v{old} -> v{new}, waiting for approval")
+
+
+@group.command("approve-migration")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
+@friendly
+def approve_migration_command(proposal_id: int, actor: str) -> None:
+    """Move the applications of a migration proposal."""
+    from engine.services.changes import approve_migration
+
+    moved = approve_migration(new_uow(), actor, proposal_id)
+    click.echo(f"migration {proposal_id} approved: {len(moved)} application(s) moved")
+
+
+@group.command("reject-migration")
+@click.argument("proposal_id", type=int)
+@click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
+@click.option("--reason", required=True)
+@friendly
+def reject_migration_command(proposal_id: int, actor: str, reason: str) -> None:
+    """Turn a migration proposal down with a reason; nothing moves."""
+    from engine.services.changes import reject_migration
+
+    reject_migration(new_uow(), actor, proposal_id, reason)
+    click.echo(f"migration {proposal_id} rejected")

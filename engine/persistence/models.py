@@ -107,6 +107,54 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str] = mapped_column(String(64))
 
 
+class VersionProposal(Base):
+    """A designer's new version of a process, waiting for a second person's decision
+    (engine.services.changes). Approving it writes it as a ProcessDefinition, so every
+    definition is an approved version and the newest is the live one."""
+
+    __tablename__ = "version_proposals"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), index=True)
+    # The version number it will have when approved (numbers of rejected proposals stay unused).
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(255))
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    spec: Mapped[dict] = mapped_column(JSON)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    properties: Mapped[dict] = mapped_column(JSON, default=dict)
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    # The definition an approval wrote.
+    definition_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class MigrationProposal(Base):
+    """Running applications a designer proposes to move from one version to another; they move
+    only when a second person with the approving role approves."""
+
+    __tablename__ = "migration_proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128), index=True)
+    old_version: Mapped[int] = mapped_column(Integer)
+    new_version: Mapped[int] = mapped_column(Integer)
+    instance_ids: Mapped[list] = mapped_column(JSON)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
 class ProcessDraft(Base):
     """A designer's unfinished edit of a process, one per process, shared by its designers."""
 

@@ -8,22 +8,29 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import permissions
+from engine import governance, permissions
 from engine.bpmn.validation import ValidationResult, validate_bpmn
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.users import require_administrator
 
+# The status of a version (engine.services.changes): every definition is approved, the newest
+# is live; a proposal waits for a decision or was rejected.
+APPROVED, PROPOSED, REJECTED = "approved", "proposed", "rejected"
+
 
 @dataclass(frozen=True)
 class Deployed:
-    """One process of a deployed file: its version and whether that version is new."""
+    """One process of a deployed file: its version, whether that version is new, and its status
+    ("approved": a definition, live when newest; "proposed": waiting for a second person's
+    approval, with no definition yet)."""
 
     process_id: str
     version: int
-    definition_id: int
+    definition_id: int | None
     created: bool
+    status: str = APPROVED
 
 
 def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | None = None) -> ValidationResult:
@@ -33,7 +40,8 @@ def validate(engine, content: bytes, file_name: str, forms: dict[str, dict] | No
     """
     return validate_bpmn(content, file_name, rules=engine.rules, forms_dir=engine.config.forms_dir,
                          operations=engine.script_engine.operations, max_bytes=engine.config.max_bpmn_bytes,
-                         now=engine.clock.now(), budgets=engine.budgets, forms=forms)
+                         now=engine.clock.now(), budgets=engine.budgets, forms=forms,
+                         competent_department=engine.config.competent_department)
 
 
 def _properties(result: ValidationResult, info) -> dict:
@@ -45,8 +53,10 @@ def _properties(result: ValidationResult, info) -> dict:
 
 
 def deploy(uow: UnitOfWork, files: list[tuple[str, bytes]], *, actor: str) -> list[Deployed]:
-    """Deploy BPMN files together: all of them, or none when any has a problem.
+    """Install BPMN files live together: all of them, or none when any has a problem.
 
+    This is how the shipped procedures are installed (`pdw db upgrade`, the demo, an admin with
+    the shipped files); a designer's change goes through `engine.services.changes.propose`.
     A process whose file and forms are unchanged keeps its version; a change makes a new one.
 
     Raises:
@@ -73,6 +83,18 @@ def checked(engine, files: list[tuple[str, bytes]], forms: dict[str, dict] | Non
     if problems:
         raise InvalidInput("bpmn.not_deployed", problems, count=len(problems))
     return results
+
+
+def version_fields(engine, name: str, content: bytes, result: ValidationResult, info) -> dict:
+    """What a new version of the process `info` of a checked file is stored as: its name, hash,
+    file, BPMN, serialized spec, forms and properties."""
+    forms = dict(sorted(info.forms.items()))
+    digest = hashlib.sha256(content + json.dumps(forms, sort_keys=True).encode()).hexdigest()
+    spec = result.parser.get_spec(info.process_id)
+    subprocess_specs = result.parser.get_subprocess_specs(info.process_id)
+    return {"process_id": info.process_id, "name": info.name, "content_hash": digest, "file_name": Path(name).name,
+            "bpmn_xml": content, "spec": engine.store.dump_specs(spec, subprocess_specs), "forms": forms,
+            "properties": _properties(result, info)}
 
 
 def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: list[ValidationResult], *,
@@ -103,7 +125,8 @@ def write_versions(uow: UnitOfWork, files: list[tuple[str, bytes]], results: lis
             session.flush()
             uow.audit.append(at=now, actor=actor, action="definition.deploy",
                              after={"process": info.process_id, "version": row.version, "file": row.file_name,
-                                    "sha256": digest})
+                                    "sha256": digest,
+                                    "capabilities": sorted(governance.declared_capabilities(row.properties))})
             deployed.append(Deployed(info.process_id, row.version, row.id, True))
     return deployed
 
@@ -115,7 +138,7 @@ def procedure_names():
 
 
 def list_definitions(uow: UnitOfWork) -> list[dict]:
-    """The newest version of every deployed process."""
+    """The newest (live) version of every deployed process."""
     with uow.read():
         session = uow.session
         newest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))

@@ -15,10 +15,11 @@ from engine import permissions
 from engine.bpmn.validation import BPMN_NS
 from engine.calendar.statute import load_statute
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import FormError, check_form, load_form
-from engine.persistence.models import Department, ProcessDefinition, ProcessDraft, ProcessInstance, User
+from engine.forms import FormError, check_form, has_control_characters, load_form
+from engine.persistence.models import (Department, ProcessDefinition, ProcessDraft, ProcessInstance, User,
+                                      VersionProposal)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.definitions import Deployed, checked, validate, write_versions
+from engine.services.definitions import Deployed, validate
 from engine.services.users import require_user
 
 
@@ -57,9 +58,18 @@ def processes(uow: UnitOfWork, actor: str) -> list[dict]:
                                                       "versions": [], "draft": None})
             entry["versions"].append({
                 "version": row.version, "definition_id": row.id, "file_name": row.file_name,
-                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by,
+                "deployed_at": row.deployed_at, "deployed_by": row.deployed_by, "status": "approved",
                 "running": counts.get((row.id, "running"), 0),
                 "instances": sum(n for (d, _), n in counts.items() if d == row.id)})
+        # Versions proposed and not (yet) approved: waiting for a decision, or rejected.
+        for row in session.scalars(select(VersionProposal).where(VersionProposal.status != "approved")):
+            entry = found.setdefault(row.process_id, {"process_id": row.process_id, "name": row.name,
+                                                      "versions": [], "draft": None})
+            entry["versions"].append({"version": row.version, "definition_id": None, "file_name": row.file_name,
+                                      "deployed_at": row.proposed_at, "deployed_by": row.proposed_by,
+                                      "status": row.status, "running": 0, "instances": 0})
+        for entry in found.values():
+            entry["versions"].sort(key=lambda v: v["version"], reverse=True)
         for process_id, draft in drafts.items():
             entry = found.setdefault(process_id, {"process_id": process_id, "name": process_id, "versions": [],
                                                   "draft": None})
@@ -96,11 +106,15 @@ def open_file(uow: UnitOfWork, actor: str, process_id: str, version: int | None 
                 "draft": None}
 
 
-def _definition(session, process_id: str, version: int | None) -> ProcessDefinition:
+def _definition(session, process_id: str, version: int | None) -> ProcessDefinition | VersionProposal:
+    """A version of a process (the newest when None); a version not approved is its proposal."""
     query = select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
     query = query.where(ProcessDefinition.version == version) if version is not None else \
         query.order_by(ProcessDefinition.version.desc()).limit(1)
     definition = session.scalar(query)
+    if definition is None and version is not None:
+        definition = session.scalar(select(VersionProposal).where(VersionProposal.process_id == process_id,
+                                                                  VersionProposal.version == version))
     if definition is None:
         raise NotFound("process.not_found", process=process_id if version is None else f"{process_id} v{version}")
     return definition
@@ -207,6 +221,10 @@ def save_draft(uow: UnitOfWork, actor: str, file_name: str, content: bytes, *, f
             form is not a JSON Schema of an object.
     """
     engine = uow.engine
+    if has_control_characters(file_name):
+        # The name goes back out in a Content-Disposition header when the draft is downloaded.
+        raise InvalidInput("draft.refused", [Problem("bpmn.file_name_control", {"file": ascii(file_name)[1:-1]},
+                                                     field="file_name")], count=1)
     limit = engine.config.max_bpmn_bytes
     now = engine.clock.now()
     with uow:
@@ -345,23 +363,20 @@ def discard_draft(uow: UnitOfWork, actor: str, process_id: str) -> None:
 
 
 def deploy(uow: UnitOfWork, actor: str, file_name: str, content: bytes, forms: dict | None = None) -> list[Deployed]:
-    """Deploy a designer's file as a new version (running instances stay on theirs); its draft goes.
+    """Propose a designer's file as a new version (engine.services.changes): it becomes live only
+    when a second person with the approving role approves it. The draft goes.
 
     Raises:
         PermissionDenied: the user is not a designer.
-        InvalidInput: the file or a draft form has problems (every one listed); nothing is deployed.
+        InvalidInput: the file or a draft form has problems (every one listed); nothing is proposed.
     """
-    with uow.read():
-        require_designer(uow.session, actor)
-    files = [(file_name, content)]
-    results = checked(uow.engine, files, _draft_forms(forms))
+    from engine.services import changes
+
+    proposed = changes.propose(uow, actor, [(file_name, content)], _draft_forms(forms))
     with uow:
-        session = uow.session
-        require_designer(session, actor)
-        deployed = write_versions(uow, files, results, actor=actor)
-        session.execute(delete(ProcessDraft).where(ProcessDraft.process_id.in_([d.process_id for d in deployed])))
+        uow.session.execute(delete(ProcessDraft).where(ProcessDraft.process_id.in_([d.process_id for d in proposed])))
         uow.commit()
-    return deployed
+    return proposed
 
 
 __all__ = ["require_designer", "processes", "open_file", "version_forms", "palette", "process_forms", "check", "save_draft",

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from engine import governance
 from engine.bpmn.budgets import BudgetExceeded, StepMeter
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.clock import SHANGHAI
@@ -71,7 +72,7 @@ def properties(task_spec) -> dict[str, str]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
 
 
-def _candidate_groups(engine, task) -> list[str]:
+def _candidate_groups(engine, task, instance: InstanceRecord) -> list[str]:
     props = properties(task.task_spec)
     groups = [g.strip() for g in props.get("candidateGroups", "").split(",") if g.strip()]
     expression = props.get("candidateGroupsExpression")
@@ -85,6 +86,12 @@ def _candidate_groups(engine, task) -> list[str]:
     lane = getattr(task.task_spec, "lane", None)
     if lane and not groups:
         groups.append(lane)
+    if instance.department and instance.department == engine.config.competent_department:
+        # A process of the authority: whatever its data says by now, its decisions stay there.
+        outside = governance.groups_outside_authority(groups, instance.department, instance.started_by)
+        if outside:
+            raise BudgetExceeded("candidates.outside_authority", element=task.task_spec.bpmn_id or task.task_spec.name,
+                                 groups=outside)
     return sorted(set(groups))
 
 
@@ -177,7 +184,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
             if spiff_id in open_ids:
                 continue
             props = properties(task.task_spec)
-            new_rows.append((task, props, _candidate_groups(engine, task)))
+            new_rows.append((task, props, _candidate_groups(engine, task, instance)))
         timers = _waiting_timers(workflow)
         completed_now = workflow.is_completed()
         if completed_now and _stopped_short(workflow):

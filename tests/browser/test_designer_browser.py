@@ -1,6 +1,7 @@
 """The designer in Debian's chromium: edit conditional_share in the modeler, see a problem select its
-task, deploy version 2 while an application started on version 1 stays on it; the diagram on the
-reviewer's task page. Pages are served under a strict Content-Security-Policy, and a script error
+task, propose version 2, see the change with its old and new values, be refused approving it oneself,
+and have the authority's department head approve it while an application started on version 1 stays
+on it; the diagram on the reviewer's task page. Pages are served under a strict Content-Security-Policy, and a script error
 or a policy violation fails the test."""
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from engine import demo  # noqa: E402
 from engine.bootstrap import PROJECT_ROOT  # noqa: E402
-from engine.persistence.models import ProcessDefinition, ProcessDraft  # noqa: E402
+from engine.persistence.models import ProcessDefinition, ProcessDraft, VersionProposal  # noqa: E402
 from engine.services import instances, tasks  # noqa: E402
 from engine_factory import EngineFactory  # noqa: E402
 from browser_helpers import follow  # noqa: E402
@@ -102,7 +103,7 @@ def choose(page, selector: str, value: str) -> None:
     page.locator(selector).select_option(value)
 
 
-def test_a_designer_edits_validates_and_deploys_while_a_running_application_stays_on_its_version(
+def test_a_designer_proposes_a_change_sees_its_values_is_refused_self_approval_and_another_approves_it(
         server, project, browser):
     engine = project.at()
     first = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
@@ -134,11 +135,44 @@ def test_a_designer_edits_validates_and_deploys_while_a_running_application_stay
     page.locator("#btn-validate").click()
     expect(page.locator("#problems-summary")).to_contain_text("没有问题")
     page.locator("#btn-deploy").click()
-    page.wait_for_url("**/designer/processes/conditional_share")
-    assert "已部署 conditional_share 版本 2。" in page.locator(".flash").inner_text()
+    # Before proposing: what changes against the live version, with its values, and who is affected.
+    confirm = page.locator("#confirm-deploy")
+    expect(confirm).to_be_visible()
+    changed = confirm.locator('li.confirm-changed[data-element="review"]')
+    assert "审核共享申请（第二十条第二款） → 审核共享申请" in changed.inner_text()
+    assert confirm.locator("li.confirm-running").get_attribute("data-count") == "1"
+    assert first.receipt_number in confirm.locator("li.confirm-running").inner_text()
+    page.locator("#btn-confirm-deploy").click()
+    # Proposed, not live: the designer lands on its review, with the old and new values.
+    page.wait_for_url("**/designer/processes/conditional_share/versions/2/review")
+    assert "已提交 conditional_share 版本 2，待审批人批准后生效。" in page.locator(".flash").inner_text()
+    renamed = page.locator('ul.diff-changed li[data-element="review"] tr[data-field="bpmn_name"]')
+    assert renamed.locator("td.old").inner_text() == "审核共享申请（第二十条第二款）"
+    assert renamed.locator("td.new").inner_text() == "审核共享申请"
+    assert "这是您本人提交的变更" in page.locator("#decision").inner_text()
+    follow(page, page.locator("#btn-approve"))
+    assert "无权批准流程变更" in page.locator(".flash").inner_text()
+    assert not page.script_errors
+    with engine.uow().read() as uow:
+        assert uow.session.scalar(select(VersionProposal.status).where(
+            VersionProposal.process_id == "conditional_share", VersionProposal.version == 2)) == "proposed"
+
+    # A second person, the authority's department head, reviews the same difference and approves.
+    head = sign_in(browser, server, "qian.ba")
+    head.goto("/designer/changes")
+    follow(head, head.locator('tr[data-process="conditional_share"][data-version="2"]').get_by_role("link",
+                                                                                                  name="审阅"))
+    renamed = head.locator('ul.diff-changed li[data-element="review"] tr[data-field="bpmn_name"]')
+    assert renamed.locator("td.new").inner_text() == "审核共享申请"
+    assert first.receipt_number in head.locator("ul.running").inner_text()
+    follow(head, head.locator("#btn-approve"))
+    assert "已批准 conditional_share 版本 2，现已生效。" in head.locator(".flash").inner_text()
+    assert not head.script_errors
+
+    page.goto("/designer/processes/conditional_share")
     assert page.locator('tr[data-version="1"] td.running').inner_text() == "1"
     assert page.locator('tr[data-version="2"] td.running').inner_text() == "0"
-    assert not page.script_errors
+    assert page.locator('tr[data-version="2"] td.status-approved').count() == 1
 
     # The application started on version 1 goes on running on it.
     [task] = tasks.of_instance(engine.uow(), first.instance_id)
@@ -271,4 +305,13 @@ def test_the_process_s_statutory_clock_competence_and_applicants_are_set_in_the_
         "art16_correction_reply", "authority", "authority", "government,public_service,organisation")
     review = saved.find(".//{*}userTask[@id='review']")
     assert {p.get("name"): p.get("value") for p in review.iterfind(".//{*}property")}["statutoryReply"] == "第二十条第二款"
+    assert not page.script_errors
+
+
+def test_every_shipped_procedure_opens_in_the_modeler_without_an_import_warning(server, project, browser):
+    page = sign_in(browser, server, "sun.qi")
+    for path in sorted((PROJECT_ROOT / "workflows").glob("*.bpmn")):
+        page.goto(f"/designer/processes/{path.stem}/edit")
+        page.wait_for_selector("#canvas[data-ready=true]")
+        assert page.locator("#canvas").get_attribute("data-import-warnings") == "0", path.name
     assert not page.script_errors

@@ -7,6 +7,8 @@ from engine.services import tokens
 from webapp.api import PREFIX
 from engine.services.users import SYSTEM
 
+from web_helpers import WEB_FIXTURES
+
 APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验", "records": 12}
 
 
@@ -94,8 +96,8 @@ def test_a_reviewer_may_not_start_or_deploy_and_the_errors_say_why_in_the_caller
     assert refused.status_code == 403 and refused.get_json()["code"] == "process.not_startable"
     deploy = client.post(f"{PREFIX}/definitions", json={"file_name": "x.bpmn", "bpmn": "<x/>"},
                          headers={**reviewer, "Accept-Language": "zh-CN"})
-    assert deploy.status_code == 403 and deploy.get_json()["code"] == "command.forbidden"
-    assert "无权" in deploy.get_json()["message"]
+    assert deploy.status_code == 403 and deploy.get_json()["code"] == "designer.forbidden"
+    assert "只有流程设计人员" in deploy.get_json()["message"]
 
 
 def test_a_body_of_the_wrong_shape_is_a_json_422_naming_the_field(client, token):
@@ -134,3 +136,29 @@ def test_a_supervisors_token_reads_the_overdue_report_and_a_reviewers_is_refused
     assert ontime.status_code == 200 and ontime.get_json() == []
     bad = client.get(f"{PREFIX}/reports/ontime?from=2026-13-01&to=2026-03-31", headers=token("zhao.liu"))
     assert bad.status_code == 422
+
+
+def test_a_designers_deploy_is_a_proposal_that_another_person_approves_over_the_api(client, token, engines):
+    from engine.services.users import SYSTEM, add_user
+
+    add_user(engines.at().uow(), "dora", department="sjj", roles=["designer"], actor=SYSTEM)
+    add_user(engines.at().uow(), "hana", department="sjj", roles=["department_head"], actor=SYSTEM)
+    bpmn = (WEB_FIXTURES / "web_share.bpmn").read_text(encoding="utf-8").replace("申请", "数据申请", 1)
+    proposed = client.post(f"{PREFIX}/definitions", json={"file_name": "web_share.bpmn", "bpmn": bpmn},
+                           headers=token("dora"))
+    assert proposed.status_code == 201
+    [version] = proposed.get_json()
+    assert (version["process_id"], version["version"], version["status"]) == ("web_share", 2, "proposed")
+    url = f"{PREFIX}/definitions/web_share/versions/2"
+    own = client.post(f"{url}/approve", json={}, headers=token("dora"))
+    assert own.status_code == 403 and own.get_json()["code"] == "change.approve_forbidden"
+    assert client.get(f"{PREFIX}/definitions", headers=token("li.si")).get_json()[0]["version"] == 1
+    refused = client.post(f"{url}/reject", json={}, headers=token("hana"))
+    assert refused.status_code == 422
+    approved = client.post(f"{url}/approve", json={"note": "已核对差异"}, headers=token("hana"))
+    assert approved.status_code == 200 and approved.get_json() == {"process_id": "web_share", "version": 2,
+                                                                    "status": "approved", "decided_by": "hana"}
+    assert client.get(f"{PREFIX}/definitions", headers=token("li.si")).get_json()[0]["version"] == 2
+    add_user(engines.at().uow(), "ada", department="dsjzx", roles=["admin"], actor=SYSTEM)
+    again = client.post(f"{url}/approve", json={}, headers=token("ada"))
+    assert again.status_code == 409 and again.get_json()["code"] == "change.not_proposed"

@@ -42,8 +42,14 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     bpmn = str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")
     assert pdw("workflows", "validate", bpmn).exit_code == 0
     deployed = pdw("workflows", "deploy", bpmn)
-    assert deployed.output.strip() == "deadline_escalation v1 deployed"
+    assert deployed.output.strip() == "deadline_escalation v1 proposed (waiting for approval)"
     assert pdw("workflows", "deploy", bpmn).output.strip() == "deadline_escalation v1 unchanged"
+    # Four eyes: the proposer may not approve their own version; the authority's head does.
+    own = pdw("workflows", "approve", "deadline_escalation", "1", "--as", "admin")
+    assert own.exit_code == 1 and "another person with the approving role must decide it" in own.stderr
+    assert pdw("users", "add", "hana", "--department", "sjj", "--roles", "department_head", "--as", "admin").exit_code == 0
+    approved = pdw("workflows", "approve", "deadline_escalation", "1", "--as", "hana")
+    assert approved.output.strip() == "deadline_escalation v1 approved; it is live"
 
     started = pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}")
     assert started.exit_code == 0
@@ -65,7 +71,7 @@ def test_a_procedure_runs_end_to_end_from_the_command_line(pdw):
     shown = json.loads(pdw("instances", "show", instance_id, "--as", "sam", "--json").output)
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire", "task.complete"]
     # 2 for the holiday notices `pdw db upgrade` installed, 9 for the admin and the procedure.
-    assert pdw("audit", "verify").output.strip() == "audit log intact: 11 entries"
+    assert pdw("audit", "verify").output.strip() == "audit log intact: 13 entries"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -128,6 +134,13 @@ def test_errors_are_printed_in_the_language_pdw_lang_names(pdw, monkeypatch):
     assert taken.stderr.strip() == "error: 用户 alice 已存在。"
 
 
+def _go_live(pdw, file_name: str) -> None:
+    """The admin proposes the fixture; hana, the authority's department head, approves it."""
+    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / file_name)).exit_code == 0
+    assert pdw("users", "add", "hana", "--department", "sjj", "--roles", "department_head", "--as", "admin").exit_code == 0
+    assert pdw("workflows", "approve", file_name.removesuffix(".bpmn"), "1", "--as", "hana").exit_code == 0
+
+
 def _late_application(pdw) -> None:
     # Received Thursday 2026-02-12: due 2026-02-26 (02-13, the make-up Saturday 02-14, then
     # after the Spring Festival 02-24, 02-25, 02-26).
@@ -135,7 +148,7 @@ def _late_application(pdw) -> None:
                  ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
                  ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer")):
         assert pdw("users", "add", *user, *([] if user[0] == "admin" else ["--as", "admin"])).exit_code == 0
-    assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")).exit_code == 0
+    _go_live(pdw, "deadline_escalation.bpmn")
     assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}",
                clock="2026-02-12T10:00:00+08:00").exit_code == 0
 
@@ -171,6 +184,9 @@ def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_wa
         "there reaches nobody",
         "warning: deadline_escalation.bpmn element 'escalation' (督办逾期申请): nobody active is in group supervisor, "
         "so work sent there reaches nobody"]
+    assert pdw("users", "add", "hana", "--department", "sjj", "--as", "admin", "--department-name", "市数据局",
+               "--roles", "department_head").exit_code == 0
+    assert pdw("workflows", "approve", "deadline_escalation", "1", "--as", "hana").exit_code == 0
     assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").exit_code == 0
     rows = json.loads(pdw("report", "unassignable", "--as", "admin", "--json").stdout)
     assert [(r["receipt_number"], r["task_name"], r["groups"]) for r in rows] == \
@@ -192,3 +208,27 @@ def test_a_department_promise_is_shown_beside_the_statutory_deadline(pdw):
     assert with_dept.stdout.strip() == "sjj promises deadline_escalation within 3 working day(s)"
     refused = pdw("departments", "promise", "sjj", "deadline_escalation", "3", "--as", "rita")
     assert refused.exit_code == 1 and "only supervisors may read supervision reports" in refused.stderr
+
+
+def test_running_applications_move_from_the_command_line_once_another_person_approves(pdw, tmp_path):
+    for user in (("admin", "--roles", "admin"),
+                 ("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer"),
+                 ("dora", "--department", "sjj", "--roles", "designer")):
+        assert pdw("users", "add", *user, *([] if user[0] == "admin" else ["--as", "admin"])).exit_code == 0
+    _go_live(pdw, "deadline_escalation.bpmn")
+    assert pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").stdout.strip() == "1"
+    renamed = tmp_path / "deadline_escalation.bpmn"
+    renamed.write_text((FIXTURES / "bpmn" / "deadline_escalation.bpmn").read_text(encoding="utf-8")
+                       .replace("督办逾期申请", "督办逾期的申请"), encoding="utf-8")
+    assert pdw("workflows", "deploy", str(renamed), "--as", "dora").exit_code == 0
+    assert pdw("workflows", "approve", "deadline_escalation", "2", "--as", "hana").exit_code == 0
+    proposed = pdw("workflows", "migrate", "deadline_escalation", "1", "2", "--instance", "1", "--as", "dora")
+    assert proposed.stdout.strip() == ("migration 1 proposed: 1 application(s) deadline_escalation v1 -> v2, "
+                                       "waiting for approval")
+    own = pdw("workflows", "approve-migration", "1", "--as", "dora")
+    assert own.exit_code == 1
+    assert json.loads(pdw("instances", "show", "1", "--as", "admin", "--json").stdout)["version"] == 1
+    moved = pdw("workflows", "approve-migration", "1", "--as", "hana")
+    assert moved.stdout.strip() == "migration 1 approved: 1 application(s) moved"
+    assert json.loads(pdw("instances", "show", "1", "--as", "admin", "--json").stdout)["version"] == 2

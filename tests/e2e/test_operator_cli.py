@@ -43,6 +43,7 @@ def pdw(run, tmp_path):
                                     ("rita", "sjj", "reviewer"), ("sam", "sjj", "supervisor")):
         assert run("users", "add", name, "--department", department, "--roles", roles, "--as", "admin").exit_code == 0
     assert run("workflows", "deploy", BPMN, "--as", "dora").exit_code == 0
+    assert run("workflows", "approve", "deadline_escalation", "1", "--as", "admin").exit_code == 0
     return run
 
 
@@ -154,6 +155,7 @@ def test_every_command_has_examples_in_its_help_and_the_version_is_printed(run):
 
 def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalog_has_its_item(pdw, tmp_path):
     assert pdw("workflows", "deploy", str(FIXTURES / "bpmn" / "catalog_lookup.bpmn"), "--as", "dora").exit_code == 0
+    assert pdw("workflows", "approve", "catalog_lookup", "1", "--as", "admin").exit_code == 0
     started = pdw("instances", "start", "catalog_lookup", "--as", "alice", "--data", '{"catalog_item": "GA-404"}')
     instance_id = started.stdout.strip()
     assert "catalog item 'GA-404' does not exist" in started.stderr

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from engine.cli import main as pdw_main
 from engine.persistence.models import AuditEntry, CatalogItem, Grant, HumanTask
-from engine.services import accounts, attachments, instances, tasks, tokens
+from engine.services import accounts, attachments, changes, instances, tasks, tokens
 from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare
@@ -55,10 +55,11 @@ PERSONAS = {
     "zhao.liu": Persona("sjj", ("supervisor",), "supervisor"),  # the competent authority's supervisor
     "gao.shi": Persona("gaj", ("supervisor",), None),  # a department's supervisor; not gaj's work
     "sun.qi": Persona("sjj", ("designer",), "designer"),
+    "qian.ba": Persona("sjj", ("department_head",), None),  # approves proposed changes (PDW_APPROVING_ROLE)
     "admin": Persona("dsjzx", ("admin",), "admin"),
 }
 EXTRA = [(name, p.department, list(p.roles)) for name, p in PERSONAS.items()
-         if name in ("qian.jiu", "gao.shi", "sun.qi", "admin")]
+         if name in ("qian.jiu", "gao.shi", "sun.qi", "qian.ba", "admin")]
 SIGNED_IN = frozenset(n for n in PERSONAS if n != "anonymous")
 READERS = frozenset({"applicant", "deciding_unit", "consulted_unit", "supervisor", "admin"})
 FOLLOWERS = READERS | {"designer"}
@@ -75,6 +76,9 @@ APPLICANTS = _with_role("applicant", "admin")
 STAFF = _with_role("reviewer", "source_unit_handler", "supervisor", "admin")
 # The register of grants: the competent authority's reviewers, supervisors and admins.
 GRANT_READERS = frozenset({"li.si"}) | SUPERVISORS
+# Proposed changes: designers propose them, approvers (who never approve their own) decide.
+APPROVERS = frozenset({"qian.ba", "admin"})
+CHANGE_READERS = DESIGNERS | APPROVERS
 GRANT_REVOKERS = frozenset({"li.si", "admin"})
 # Who may open the review task: its candidates and its application's overseers; the applicant
 # knows it exists (their page lists it) and is told it is not theirs.
@@ -167,6 +171,10 @@ WEB = {
     ("POST", "designer.save_draft"): roles(DESIGNERS), ("POST", "designer.upload"): roles(DESIGNERS),
     ("POST", "designer.validate"): roles(DESIGNERS),
     ("GET", "designer.instance_diagram"): application(FOLLOWERS),
+    ("GET", "designer.pending"): roles(CHANGE_READERS), ("GET", "designer.review"): roles(CHANGE_READERS),
+    ("POST", "designer.preview"): roles(DESIGNERS),
+    ("POST", "designer.approve"): roles(APPROVERS), ("POST", "designer.reject"): roles(APPROVERS),
+    ("POST", "designer.approve_migration"): roles(APPROVERS), ("POST", "designer.reject_migration"): roles(APPROVERS),
     ("GET", "static"): public(),
 }
 API = {
@@ -187,6 +195,11 @@ API = {
     ("GET", "/api/v1/reports/ontime"): roles(SUPERVISORS), ("GET", "/api/v1/reports/assessment"): roles(SUPERVISORS),
     ("GET", "/api/v1/grants"): roles(GRANT_READERS),
     ("POST", "/api/v1/grants/{grant_id}/revoke"): roles(GRANT_REVOKERS),
+    ("POST", "/api/v1/definitions/{process_id}/versions/{version}/approve"): roles(APPROVERS),
+    ("POST", "/api/v1/definitions/{process_id}/versions/{version}/reject"): roles(APPROVERS),
+    ("POST", "/api/v1/migrations"): roles(DESIGNERS, ok=201),
+    ("POST", "/api/v1/migrations/{proposal_id}/approve"): roles(APPROVERS),
+    ("POST", "/api/v1/migrations/{proposal_id}/reject"): roles(APPROVERS),
 }
 CLI = {
     "instances show": application(READERS), "instances readers": application(OVERSEERS, refused={"zhang.san", "li.si"}),
@@ -202,6 +215,10 @@ CLI = {
     "users add": roles({"admin"}), "users disable": roles({"admin"}), "users set-password": roles({"admin"}),
     "tokens create": roles({"admin"}), "tokens revoke": roles({"admin"}),
     "catalog import": roles({"admin"}), "workflows deploy": roles(DESIGNERS),
+    "workflows pending": roles(CHANGE_READERS), "workflows review": roles(CHANGE_READERS),
+    "workflows approve": roles(APPROVERS), "workflows reject": roles(APPROVERS),
+    "workflows migrate": roles(DESIGNERS), "workflows approve-migration": roles(APPROVERS),
+    "workflows reject-migration": roles(APPROVERS),
     "calendar install": roles({"admin"}), "calendar recount": roles({"admin"}),
     "audit verify": operator("verifies the whole audit chain; reads hashes, not applications"),
     "calendar due": operator("public law: the statutory calendar"),
@@ -259,6 +276,8 @@ class World:
     attachment: int
     grant: int
     catalog_file: Path
+    proposals: int = 0
+    proposed: int = 0
 
     def fresh(self) -> tuple[int, int]:
         """Another application of zhang.san's: its id and its open review task."""
@@ -274,6 +293,28 @@ class World:
             grant_id = grant.id
             uow.commit()
         return grant_id
+
+    def proposal(self) -> int:
+        """A new version of web_share that sun.qi proposes; its number."""
+        self.proposals += 1
+        renamed = (WEB_FIXTURES / "web_share.bpmn").read_bytes().replace(
+            "（测试）".encode(), f"（测试 {self.proposals}）".encode())
+        [proposed] = changes.propose(self.engine.uow(), "sun.qi", [("web_share.bpmn", renamed)])
+        return proposed.version
+
+    def migration_body(self) -> dict:
+        """Moving a fresh application of the live version onto a newer approved version."""
+        instance_id, _ = self.fresh()
+        old = instances.read_stored(self.engine.uow(), instance_id)["version"]
+        new = self.proposal()
+        changes.approve(self.engine.uow(), "admin", "web_share", new)
+        return {"process_id": "web_share", "old": old, "new": new, "instances": [instance_id]}
+
+    def migration(self) -> int:
+        """A migration sun.qi proposed; its id."""
+        body = self.migration_body()
+        return changes.propose_migration(self.engine.uow(), "sun.qi", body["process_id"], body["old"], body["new"],
+                                         body["instances"])["id"]
 
     def acted(self, instance_id: int, actor: str, action: str) -> bool:
         """True when `actor`'s `action` on the application is in its audit trail."""
@@ -295,6 +336,7 @@ def world(database_kind, templates, tmp_path, sandbox):
     world = World(make_app(engine), engine, url, started.instance_id, started.opened_task_ids[0], document, 0,
                   catalog_file)
     world.grant = world.grant_of(started.instance_id)
+    world.proposed = world.proposal()
     yield world
     factory.close()
 
@@ -390,6 +432,7 @@ WEB_GETS = {
     "designer.compare": "/designer/processes/web_share/compare?old=1&new=1",
     "designer.migrate": "/designer/processes/web_share/migrate?old=1&new=1",
     "designer.instance_diagram": "/designer/applications/{instance}/diagram.json",
+    "designer.pending": "/designer/changes", "designer.review": "/designer/processes/web_share/versions/{proposal}/review",
     "static": "/static/pdw.css",
 }
 # Where a signed-in persona is sent elsewhere rather than refused: the sign-in page sends the
@@ -405,8 +448,9 @@ def _client(world: World, name: str):
 
 
 def _ids(world: World, absent: bool = False) -> dict:
-    return {key: ABSENT if absent else value for key, value in
-            (("instance", world.instance), ("task", world.task), ("attachment", world.attachment))}
+    ids = {key: ABSENT if absent else value for key, value in
+           (("instance", world.instance), ("task", world.task), ("attachment", world.attachment))}
+    return {**ids, "proposal": world.proposed}
 
 
 def _fetched(client, url: str):
@@ -484,7 +528,17 @@ ROLE_POSTS = {
     "designer.form_save": "/designer/processes/web_share/forms", "designer.save_draft": "/designer/draft",
     "designer.upload": "/designer/upload", "designer.validate": "/designer/validate",
     "designer.migrate": "/designer/processes/web_share/migrate?old=1&new=1", "portal.apply": "/portal/apply/web_share",
+    "designer.preview": "/designer/preview",
+    "designer.approve": "/designer/processes/web_share/versions/{proposal}/approve",
+    "designer.reject": "/designer/processes/web_share/versions/{proposal}/reject",
+    "designer.approve_migration": "/designer/migrations/{migration}/approve",
+    "designer.reject_migration": "/designer/migrations/{migration}/reject",
 }
+
+
+# Designers read the review pages: a decision refused them is told there, not as a 403.
+TOLD_ON_THE_PAGE = {e: DESIGNERS - APPROVERS for e in ("designer.approve", "designer.reject",
+                                                      "designer.approve_migration", "designer.reject_migration")}
 
 
 @pytest.mark.parametrize("name", sorted(SIGNED_IN))
@@ -492,9 +546,13 @@ def test_a_persona_without_the_role_is_refused_every_role_gated_form(world, name
     auth = AuthActions(_client(world, name))
     for endpoint, url in ROLE_POSTS.items():
         policy = WEB[("POST", endpoint)]
-        response = auth.post("/portal/", url.format(grant=world.grant), {})
+        ids = {"grant": world.grant, "proposal": world.proposal() if "{proposal}" in url else 0,
+               "migration": world.migration() if "{migration}" in url else 0}
+        response = auth.post("/portal/", url.format(**ids), {"reason": "矩阵"})
         if name in policy.who:  # let through; what they sent (nothing) is then refused or absent
             assert response.status_code != 403, (name, endpoint)
+        elif name in TOLD_ON_THE_PAGE.get(endpoint, ()):
+            assert response.status_code == 303, (name, endpoint, response.status_code)
         else:
             assert response.status_code == 403, (name, endpoint, response.status_code)
 
@@ -507,6 +565,9 @@ API_BODIES = {
     ("POST", "/api/v1/grants/{grant_id}/revoke"): {"reason": "超出授权范围使用"},
     ("POST", "/api/v1/definitions"): {"file_name": "web_share.bpmn",
                                       "bpmn": (WEB_FIXTURES / "web_share.bpmn").read_text("utf-8")},
+    ("POST", "/api/v1/definitions/{process_id}/versions/{version}/approve"): {},
+    ("POST", "/api/v1/definitions/{process_id}/versions/{version}/reject"): {"reason": "路由不符合规定"},
+    ("POST", "/api/v1/migrations/{proposal_id}/reject"): {"reason": "待办结后再迁移"},
 }
 API_QUERIES = {("GET", "/api/v1/tasks"): "?tab=available", ("GET", "/api/v1/grants"): "?state=all",
                ("GET", "/api/v1/reports/ontime"): "?from=2026-01-01&to=2026-03-31",
@@ -524,6 +585,10 @@ def _api_ids(world: World, key: tuple[str, str]) -> dict:
             tasks.claim(world.engine.uow(), ids["task_id"], actor="li.si")
     if "{grant_id}" in path:
         ids["grant_id"] = world.grant_of(world.instance)
+    if "{version}" in path:
+        ids.update(process_id="web_share", version=world.proposal())
+    if "{proposal_id}" in path:
+        ids["proposal_id"] = world.migration()
     return ids
 
 
@@ -536,7 +601,8 @@ def test_each_personas_token_may_do_exactly_what_its_policy_gives(world, name):
         method, path = key
         ids = _api_ids(world, key)
         url = path.format(**ids) + API_QUERIES.get(key, "")
-        response = client.open(url, method=method, json=API_BODIES.get(key), headers=headers)
+        body = world.migration_body() if key == ("POST", "/api/v1/migrations") else API_BODIES.get(key)
+        response = client.open(url, method=method, json=body, headers=headers)
         where = (name, method, path, response.status_code, response.get_json())
         if name == "anonymous" and policy.kind != "public":
             assert response.status_code == 401, where
@@ -579,7 +645,11 @@ CLI_ARGS = {
     "grants revoke": ["{grant}", "--reason", "超出授权范围使用"],
     "users add": ["mx.added", "--department", "sjj", "--roles", "reviewer"], "users disable": ["mx.gone"],
     "users set-password": ["mx.spare", "--password-stdin"], "tokens create": ["zhou.ba"], "tokens revoke": ["{token}"],
-    "catalog import": ["{catalog_file}"], "workflows deploy": [str(WEB_FIXTURES / "web_share.bpmn")], "calendar install": ["{notice}", "--dry-run"], "calendar recount": ["--dry-run"],
+    "catalog import": ["{catalog_file}"], "workflows deploy": [str(WEB_FIXTURES / "web_share.bpmn")],
+    "workflows pending": [], "workflows review": ["web_share", "{proposal}"],
+    "workflows approve": ["web_share", "{proposal}"], "workflows reject": ["web_share", "{proposal}", "--reason", "矩阵"],
+    "workflows migrate": ["web_share", "{old}", "{new}", "--instance", "{moving}"],
+    "workflows approve-migration": ["{migration}"], "workflows reject-migration": ["{migration}", "--reason", "矩阵"], "calendar install": ["{notice}", "--dry-run"], "calendar recount": ["--dry-run"],
 }
 CATALOG_CSV = ("code,name,source_unit,share_attribute,share_conditions,share_basis,open_attribute,open_conditions,"
                "update_frequency,contact\nMX-002,矩阵补录,sjj,有条件共享,按需申请,,不予开放,,每日,市数据局\n")
@@ -615,6 +685,13 @@ def _cli_args(world: World, command: str, name: str, absent: bool = False) -> tu
             tasks.claim(world.engine.uow(), fresh_task, actor="li.si")
     if "{grant}" in template:
         values["grant"] = world.grant_of(world.instance)
+    if "{proposal}" in template:
+        values["proposal"] = world.proposal()
+    if "{migration}" in template:
+        values["migration"] = world.migration()
+    if "{moving}" in template:
+        body = world.migration_body()
+        values.update(old=body["old"], new=body["new"], moving=body["instances"][0])
     if "{token}" in template:
         values["token"] = tokens.create(world.engine.uow(), "zhou.ba", actor=SYSTEM).id
     if absent:

@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 from engine.persistence.models import AuditEntry
 
 from engine.demo import DEMO_USERS
-from engine.services import accounts, instances, users
+from engine.services import accounts, changes, instances, users
 from web_helpers import PASSWORD, WEB_FIXTURES, csrf_token, flashes, stray_chinese
 from engine.services.users import SYSTEM
 
 SHARE = (WEB_FIXTURES / "web_share.bpmn").read_text()
+APPLICATION = {"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验", "records": 12,
+               "needed_by": "2026-03-20"}
 RENAMED = SHARE.replace("共享审核", "共享申请审核")
 NO_FORM = SHARE.replace('<spiffworkflow:property name="formJsonSchemaFilename" value="web/decision.json"/>', "")
 
@@ -64,15 +66,42 @@ def test_validation_lists_every_problem_with_its_element(designer_client):
     assert response.json["problems"][0]["message"] == "用户任务没有表单（属性 formJsonSchemaFilename）。"
 
 
-def test_deploying_makes_a_new_version_and_a_refused_file_lists_its_problems(designer_client):
+def approver(engines, name: str = "qian.ba") -> None:
+    users.add_user(engines.at().uow(), name, department="sjj", roles=["department_head"], actor=SYSTEM)
+    accounts.set_password(engines.at().uow(), name, PASSWORD, actor=SYSTEM)
+
+
+def test_deploying_proposes_a_new_version_that_goes_live_when_another_person_approves(designer_client, auth,
+                                                                                       engines):
     refused = post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": NO_FORM})
     assert refused.status_code == 422 and refused.json["problems"][0]["element"] == "review"
     response = post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": RENAMED})
     assert response.status_code == 200
-    assert response.json["deployed"] == [{"process_id": "web_share", "version": 2, "created": True}]
-    page = designer_client.get(response.json["next"]).text
-    assert "已部署 web_share 版本 2。" in flashes(page)
-    assert re.search(r'<tr data-version="2">\s*<td>v2</td>\s*<td>sun.qi</td>', page)
+    assert response.json["deployed"] == [{"process_id": "web_share", "version": 2, "created": True,
+                                          "status": "proposed"}]
+    review = designer_client.get(response.json["next"]).text
+    assert "已提交 web_share 版本 2，待审批人批准后生效。" in flashes(review)
+    # The element's old and new names, side by side.
+    assert re.search(r'<td class="old">共享审核</td>\s*<td class="new">共享申请审核</td>', review)
+    page = designer_client.get("/designer/processes/web_share").text
+    assert re.search(r'<tr data-version="2">\s*<td>v2</td>\s*<td class="status-proposed">', page)
+    own = designer_client.post("/designer/processes/web_share/versions/2/approve",
+                               data={"csrf_token": csrf_token(review)})
+    assert own.status_code == 303
+    assert "用户 sun.qi 无权批准流程变更：需要管理员，或主管部门 sjj 的 department_head 角色。" in \
+        flashes(designer_client.get(own.location).text)
+    first = instances.start(engines.at().uow(), "web_share", actor="zhang.san", data=APPLICATION).instance_id
+    assert instances.read_stored(engines.at().uow(), first)["version"] == 1
+    auth.logout()
+    approver(engines)
+    auth.login("qian.ba")
+    review = designer_client.get("/designer/processes/web_share/versions/2/review").text
+    assert "共享申请审核" in review and 'id="btn-approve"' in review
+    decided = designer_client.post("/designer/processes/web_share/versions/2/approve",
+                                   data={"csrf_token": csrf_token(review)})
+    assert "已批准 web_share 版本 2，现已生效。" in flashes(designer_client.get(decided.location).text)
+    second = instances.start(engines.at().uow(), "web_share", actor="zhang.san", data=APPLICATION).instance_id
+    assert instances.read_stored(engines.at().uow(), second)["version"] == 2
 
 
 def test_an_uploaded_file_becomes_the_draft_the_modeler_opens_and_downloads(designer_client):
@@ -105,20 +134,28 @@ def test_the_form_editor_previews_the_form_as_reviewers_see_it_and_saves_it_in_t
     assert "web/decision.json" in designer_client.get("/designer/processes/web_share").text
 
 
-def test_versions_compare_and_the_dry_run_lists_the_running_instance_before_it_moves(designer_client, engines):
-    started = instances.start(engines.at().uow(), "web_share", actor="zhang.san",
-                              data={"unit": "达州市公安局", "catalog_item": "DZ-GA-001", "purpose": "户籍信息核验",
-                                    "records": 12, "needed_by": "2026-03-20"})
+def test_versions_compare_and_a_migration_moves_the_running_instance_once_another_person_approves(
+        designer_client, auth, engines):
+    started = instances.start(engines.at().uow(), "web_share", actor="zhang.san", data=APPLICATION)
     post_json(designer_client, "/designer/deploy", {"file_name": "web_share.bpmn", "xml": RENAMED})
+    approver(engines)
+    changes.approve(engines.at().uow(), "qian.ba", "web_share", 2)
     compare = designer_client.get("/designer/processes/web_share/compare?old=1&new=2").text
-    assert '<li data-element="review"><code>review</code> 共享审核' in compare
+    assert '<li data-element="review">共享审核 <code>review</code>' in compare
     dry_run = designer_client.get("/designer/processes/web_share/migrate?old=1&new=2").text
     assert f'data-instance="{started.instance_id}"' in dry_run and "可以迁移" in dry_run
     token = csrf_token(dry_run)
-    moved = designer_client.post("/designer/processes/web_share/migrate?old=1&new=2",
-                                 data={"csrf_token": token, "instance": str(started.instance_id)})
-    assert moved.status_code == 302
-    assert "已将 1 件申请迁移到版本 2。" in flashes(designer_client.get(moved.location).text)
+    proposed = designer_client.post("/designer/processes/web_share/migrate?old=1&new=2",
+                                    data={"csrf_token": token, "instance": str(started.instance_id)})
+    assert proposed.status_code == 302
+    assert "已提交迁移 1 件申请到版本 2 的申请，待审批人批准后迁移。" in flashes(designer_client.get(proposed.location).text)
+    assert instances.read_stored(engines.at().uow(), started.instance_id)["version"] == 1
+    auth.logout()
+    auth.login("qian.ba")
+    pending = designer_client.get("/designer/changes").text
+    proposal = re.search(r'<tr data-proposal="(\d+)">', pending).group(1)
+    moved = designer_client.post(f"/designer/migrations/{proposal}/approve", data={"csrf_token": csrf_token(pending)})
+    assert "已批准迁移，1 件申请已迁移。" in flashes(designer_client.get(moved.location).text)
     assert instances.read_stored(engines.at().uow(), started.instance_id)["version"] == 2
 
 

@@ -71,10 +71,19 @@ class Procedures:
         return instances.read_stored(self.engine.uow(), instance_id)
 
     def actions(self, instance_id: int) -> list[tuple[str, str]]:
-        """(actor, action) of each audit entry of the instance, in order."""
+        """(actor, action) of each audit entry of the instance made by a person or the scheduler,
+        in order (the entries of the changes its operations made are `changes`)."""
         with self.engine.uow().read() as uow:
             return [(e.actor, e.action) for e in uow.session.scalars(
-                select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))]
+                select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))
+                if not e.actor.startswith("process:")]
+
+    def changes(self, instance_id: int) -> list[tuple[str, dict]]:
+        """(action, after) of each catalog and grant change the instance's operations made, in order."""
+        with self.engine.uow().read() as uow:
+            return [(e.action, e.after) for e in uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id))
+                if e.actor.startswith("process:")]
 
     def grants(self, instance_id: int) -> list[dict]:
         """The grants recorded by the instance."""

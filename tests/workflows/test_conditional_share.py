@@ -24,6 +24,10 @@ def test_an_unconditional_item_is_granted_at_once(procedure):
                                               "scope": "姓名、身份证号、户籍地址", "purpose": "户籍登记",
                                               "expires_on": "2026-12-31"}]
     assert procedure.actions(instance_id) == [("zhang.san", "instance.start")]
+    # The grant has an audit entry of its own, naming the instance and the version that made it.
+    [(action, after)] = procedure.changes(instance_id)
+    assert action == "grant.record" and after["process"] == "conditional_share" and after["version"] == 1
+    assert (after["catalog_item"], after["grantee"]) == ("SC-001", "scjgj")
 
 
 def test_a_not_shareable_item_is_refused_citing_its_legal_basis(procedure):

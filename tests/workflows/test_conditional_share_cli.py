@@ -63,7 +63,7 @@ def test_a_conditional_share_application_runs_from_the_command_line(pdw):
     assert shown["status"] == "completed"
     # zhao.liu decided the supervision step without claiming it: the decision claimed it first.
     assert [h["action"] for h in shown["history"]] == ["instance.start", "task.claim", "timer.fire",
-                                                       "task.complete", "task.claim", "task.complete"]
+                                                       "grant.record", "task.complete", "task.claim", "task.complete"]
     assert pdw("audit", "verify").stdout.startswith("audit log intact")
 
 

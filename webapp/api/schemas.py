@@ -266,10 +266,52 @@ class DeploySchema(Schema):
 
 
 class DeployedSchema(Schema):
+    """A proposed version (`status` proposed): it goes live when another person approves it."""
+
     process_id = Text()
     version = Id()
     definition_id = Id()
     created = fields.Boolean()
+    status = Text(metadata={"description": "proposed, approved (live when newest) or rejected"})
+
+
+class DecisionSchema(Schema):
+    """An approver's decision: a note when approving, the reason when rejecting."""
+
+    note = Text(load_default=None, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, validate=validate.Length(max=2000))
+
+
+class MigrationProposeSchema(Schema):
+    """Running applications to move from version `old` to the approved version `new`."""
+
+    process_id = Text(required=True)
+    old = Id(required=True)
+    new = Id(required=True)
+    instances = fields.List(Id(), required=True, validate=validate.Length(1, 500))
+
+
+class MigrationSchema(Schema):
+    id = Id()
+    process_id = Text()
+    old = Id()
+    new = Id()
+    instances = fields.List(Id())
+    proposed_by = Text()
+    status = Text()
+
+
+class MovedSchema(Schema):
+    instance_id = Id()
+    receipt_number = Text()
+    status = Text()
+
+
+class DecidedSchema(Schema):
+    process_id = Text()
+    version = Id()
+    status = Text()
+    decided_by = Text()
 
 
 class OverdueQuerySchema(Schema):

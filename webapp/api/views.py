@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 
 from engine.forms import fields_of
-from engine.services import audience, catalog, definitions, grants, inbox, instances, portal, reports, tasks
+from engine.services import audience, catalog, changes, definitions, grants, inbox, instances, portal, reports, tasks
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
@@ -118,8 +118,51 @@ def definition_list():
 @bp.arguments(schemas.DeploySchema)
 @bp.response(201, schemas.DeployedSchema(many=True))
 def deploy(body: dict):
-    """Deploy a BPMN file (designers and admins); a changed file makes a new version."""
-    return definitions.deploy(new_uow(), [(body["file_name"], body["bpmn"].encode("utf-8"))], actor=actor())
+    """Propose a BPMN file (designers): a changed file makes a proposed version, live only when
+    another person with the approving role approves it."""
+    return changes.propose(new_uow(), actor(), [(body["file_name"], body["bpmn"].encode("utf-8"))])
+
+
+@bp.route("/definitions/<process_id>/versions/<int:version>/approve", methods=["POST"])
+@bp.arguments(schemas.DecisionSchema)
+@bp.response(200, schemas.DecidedSchema)
+def approve(body: dict, process_id: str, version: int):
+    """Make a proposed version live (an admin or the approving role at the competent department,
+    never its proposer)."""
+    return changes.approve(new_uow(), actor(), process_id, version, body.get("note"))
+
+
+@bp.route("/definitions/<process_id>/versions/<int:version>/reject", methods=["POST"])
+@bp.arguments(schemas.DecisionSchema)
+@bp.response(200, schemas.DecidedSchema)
+def reject(body: dict, process_id: str, version: int):
+    """Turn a proposed version down with a reason (an approver, never its proposer)."""
+    return changes.reject(new_uow(), actor(), process_id, version, body.get("reason") or "")
+
+
+@bp.route("/migrations", methods=["POST"])
+@bp.arguments(schemas.MigrationProposeSchema)
+@bp.response(201, schemas.MigrationSchema)
+def propose_migration(body: dict):
+    """Propose moving running applications onto an approved version (designers); they move only
+    when another person with the approving role approves."""
+    return changes.propose_migration(new_uow(), actor(), body["process_id"], body["old"], body["new"],
+                                     body["instances"])
+
+
+@bp.route(f"/migrations/<{ID}:proposal_id>/approve", methods=["POST"])
+@bp.response(200, schemas.MovedSchema(many=True))
+def approve_migration(proposal_id: int):
+    """Move the applications of a migration proposal (an approver, never its proposer)."""
+    return changes.approve_migration(new_uow(), actor(), proposal_id)
+
+
+@bp.route(f"/migrations/<{ID}:proposal_id>/reject", methods=["POST"])
+@bp.arguments(schemas.DecisionSchema)
+@bp.response(200, schemas.MigrationSchema)
+def reject_migration(body: dict, proposal_id: int):
+    """Turn a migration proposal down with a reason (an approver, never its proposer)."""
+    return changes.reject_migration(new_uow(), actor(), proposal_id, body.get("reason") or "")
 
 
 @bp.route("/reports/overdue")

@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 from engine.permissions import may_design
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied
 from engine.forms import FormError
-from engine.services import designer, diagram, versions
+from engine.services import changes, designer, diagram, versions
 from webapp import downloads, schema_form
 from webapp.designer import bp
 from webapp.engine import new_uow
@@ -76,7 +76,8 @@ def modeler(process_id: str):
         "baseVersion": opened["base_version"], "forms": opened["forms"],
         "palette": designer.palette(new_uow(), g.user.name),
         "urls": {"validate": url_for("designer.validate"), "draft": url_for("designer.save_draft"),
-                 "deploy": url_for("designer.deploy"), "process": url_for("designer.process", process_id=process_id),
+                 "deploy": url_for("designer.deploy"), "preview": url_for("designer.preview"),
+                 "process": url_for("designer.process", process_id=process_id),
                  "form": url_for("designer.form_editor", process_id=process_id)},
     }
     return render_template("designer/modeler.html", opened=opened, setup=setup, xml=opened["xml"])
@@ -135,19 +136,115 @@ def save_draft():
 @bp.route("/deploy", methods=("POST",))
 @login_required
 def deploy():
-    """Deploy the modeler's file as a new version; the answer lists every problem when it is refused."""
+    """Propose the modeler's file as a new version, live once another person approves it; the
+    answer lists every problem when it is refused."""
     name, content, forms = _posted_file()
     try:
         deployed = designer.deploy(new_uow(), g.user.name, name, content, forms)
     except InvalidInput as err:
         return _refused(err, 422)
     for d in deployed:
-        flash(_("已部署 %(process)s 版本 %(version)d。", process=d.process_id, version=d.version) if d.created else
+        flash(_("已提交 %(process)s 版本 %(version)d，待审批人批准后生效。", process=d.process_id, version=d.version)
+              if d.created else
               _("%(process)s 与版本 %(version)d 相同，未产生新版本。", process=d.process_id, version=d.version),
               "success")
-    return jsonify({"deployed": [{"process_id": d.process_id, "version": d.version, "created": d.created}
-                                 for d in deployed],
-                    "next": url_for("designer.process", process_id=deployed[0].process_id)})
+    first = deployed[0]
+    return jsonify({"deployed": [{"process_id": d.process_id, "version": d.version, "created": d.created,
+                                  "status": d.status} for d in deployed],
+                    "next": url_for("designer.review", process_id=first.process_id, version=first.version)})
+
+
+@bp.route("/preview", methods=("POST",))
+@login_required
+def preview():
+    """What proposing the modeler's file would change against the live version, and which running
+    applications it affects, for the confirmation before proposing; changes nothing."""
+    name, content, forms = _posted_file()
+    try:
+        shown = changes.preview(new_uow(), g.user.name, name, content, forms)
+    except InvalidInput as err:
+        return _refused(err, 422)
+    return jsonify({"processes": shown})
+
+
+@bp.route("/changes")
+@login_required
+def pending():
+    """The proposed versions and migrations waiting for a decision."""
+    return render_template("designer/changes.html", pending=changes.pending(new_uow(), g.user.name))
+
+
+@bp.route("/processes/<process_id>/versions/<int:version>/review")
+@login_required
+def review(process_id: str, version: int):
+    """A proposed version as its approver sees it: what changes, old and new values, the
+    capabilities it declares, its validation and the applications running on the live version."""
+    shown = changes.review(new_uow(), g.user.name, process_id, version)
+    return render_template("designer/review.html", shown=shown, problems=_problems(shown["problems"]),
+                           warnings=_problems(shown["warnings"]))
+
+
+def _refuse_unless_own(err: PdwError) -> None:
+    """A refusal is told on the review page to those who read it (designers, and approvers
+    turned away from their own proposal); to anyone else it is the app's 403."""
+    if isinstance(err, PermissionDenied) and not may_design(g.user.roles) and err.code != "change.own_proposal":
+        raise err
+
+
+@bp.route("/processes/<process_id>/versions/<int:version>/approve", methods=("POST",))
+@login_required
+def approve(process_id: str, version: int):
+    """Make a proposed version live (an approver who did not propose it)."""
+    try:
+        changes.approve(new_uow(), g.user.name, process_id, version, request.form.get("note"))
+    except (InvalidInput, Conflict, PermissionDenied) as err:
+        _refuse_unless_own(err)
+        flash(describe(err), "error")
+        return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
+    flash(_("已批准 %(process)s 版本 %(version)d，现已生效。", process=process_id, version=version), "success")
+    return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
+
+
+@bp.route("/processes/<process_id>/versions/<int:version>/reject", methods=("POST",))
+@login_required
+def reject(process_id: str, version: int):
+    """Turn a proposed version down with a reason."""
+    try:
+        changes.reject(new_uow(), g.user.name, process_id, version, request.form.get("reason", ""))
+    except (InvalidInput, Conflict, PermissionDenied) as err:
+        _refuse_unless_own(err)
+        flash(describe(err), "error")
+        return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
+    flash(_("已驳回 %(process)s 版本 %(version)d。", process=process_id, version=version), "success")
+    return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
+
+
+@bp.route("/migrations/<int:proposal_id>/approve", methods=("POST",))
+@login_required
+def approve_migration(proposal_id: int):
+    """Move the applications of a migration proposal (an approver who did not propose it)."""
+    try:
+        moved = changes.approve_migration(new_uow(), g.user.name, proposal_id)
+    except (InvalidInput, Conflict, PermissionDenied) as err:
+        _refuse_unless_own(err)
+        flash(describe(err), "error")
+    else:
+        flash(_("已批准迁移，%(n)d 件申请已迁移。", n=len(moved)), "success")
+    return redirect(url_for("designer.pending")), 303
+
+
+@bp.route("/migrations/<int:proposal_id>/reject", methods=("POST",))
+@login_required
+def reject_migration(proposal_id: int):
+    """Turn a migration proposal down with a reason."""
+    try:
+        changes.reject_migration(new_uow(), g.user.name, proposal_id, request.form.get("reason", ""))
+    except (InvalidInput, Conflict, PermissionDenied) as err:
+        _refuse_unless_own(err)
+        flash(describe(err), "error")
+    else:
+        flash(_("已驳回迁移申请。"), "success")
+    return redirect(url_for("designer.pending")), 303
 
 
 @bp.route("/processes/<process_id>/draft/discard", methods=("POST",))
@@ -239,14 +336,15 @@ def migrate(process_id: str):
     if request.method == "POST":
         chosen = [int(v) for v in request.form.getlist("instance") if v.isdigit()]
         try:
-            moved = versions.migrate(new_uow(), g.user.name, process_id, source, target, chosen)
+            proposed = changes.propose_migration(new_uow(), g.user.name, process_id, source, target, chosen)
         except InvalidInput as err:
             refused = [(p.field, p.text(language())) for p in err.problems]
             flash(describe(err), "error")
         except Conflict as err:
             flash(describe(err), "error")
         else:
-            flash(_("已将 %(n)d 件申请迁移到版本 %(version)d。", n=len(moved), version=target), "success")
+            flash(_("已提交迁移 %(n)d 件申请到版本 %(version)d 的申请，待审批人批准后迁移。",
+                    n=len(proposed["instances"]), version=target), "success")
             return redirect(url_for("designer.migrate", process_id=process_id, old=source, new=target))
     planned = versions.plan(new_uow(), g.user.name, process_id, source, target)
     return render_template("designer/migrate.html", process_id=process_id, old=source, new=target,

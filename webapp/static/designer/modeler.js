@@ -66,12 +66,12 @@
         button.type = 'button';
         button.className = 'link';
         button.dataset.element = p.element;
-        button.textContent = p.element;
+        button.textContent = p.element_name ? p.element_name + ' (' + p.element + ')' : p.element;
         button.addEventListener('click', function () { select(p.element); });
         li.appendChild(button);
         li.appendChild(document.createTextNode(' ' + text));
       } else {
-        li.textContent = (p.element ? p.element + ' ' : '') + text;
+        li.textContent = (p.element_name ? p.element_name + ' ' : '') + (p.element ? p.element + ' ' : '') + text;
       }
       return li;
     }));
@@ -102,9 +102,68 @@
     });
   });
 
+  // Proposing asks first: what changes against the live version, with old and new values, and
+  // which running applications stay on it.
+  var dialog = document.getElementById('confirm-deploy');
+  var pending = null;
+
+  function item(text, className) {
+    var li = document.createElement('li');
+    li.textContent = text;
+    if (className) { li.className = className; }
+    return li;
+  }
+
+  function describeChange(shown) {
+    var section = document.createElement('section');
+    section.dataset.process = shown.process_id;
+    var title = document.createElement('h3');
+    title.textContent = shown.name + ' · ' + (shown.live_version ? labels.comparedWith + ' v' + shown.live_version : labels.newProcess);
+    section.appendChild(title);
+    var list = document.createElement('ul');
+    var d = shown.difference;
+    if (shown.unchanged) { list.appendChild(item(labels.unchanged)); }
+    d.properties.forEach(function (p) {
+      list.appendChild(item(labels.property + ' ' + p.name + '：' + (p.old === null ? '—' : p.old) + ' → ' + (p.new === null ? '—' : p.new), 'confirm-property'));
+    });
+    d.added.forEach(function (e) { list.appendChild(item(labels.added + '：' + (e.name || e.id), 'confirm-added')); });
+    d.removed.forEach(function (e) { list.appendChild(item(labels.removed + '：' + (e.name || e.id), 'confirm-removed')); });
+    d.changed.forEach(function (e) {
+      var li = item(labels.changed + '：' + (e.name || e.id), 'confirm-changed');
+      li.dataset.element = e.id;
+      var values = document.createElement('ul');
+      e.values.forEach(function (v) {
+        values.appendChild(item(v.field + '：' + (v.old === null ? '—' : v.old) + ' → ' + (v.new === null ? '—' : v.new)));
+      });
+      li.appendChild(values);
+      list.appendChild(li);
+    });
+    list.appendChild(item(labels.capabilities + '：' + (shown.capabilities.join(', ') || labels.none)));
+    var running = item(labels.running + '：' + (shown.running.length ? shown.running.join(', ') : labels.none), 'confirm-running');
+    running.dataset.count = String(shown.running.length);
+    list.appendChild(running);
+    section.appendChild(list);
+    return section;
+  }
+
   document.getElementById('btn-deploy').addEventListener('click', function () {
+    current().then(function (body) {
+      pending = body;
+      return post(setup.urls.preview, body);
+    }).then(function (response) {
+      if (!response.ok) { failed(response); return; }
+      var target = document.getElementById('confirm-body');
+      target.replaceChildren.apply(target, response.json.processes.map(describeChange));
+      dialog.showModal();
+    });
+  });
+
+  document.getElementById('btn-cancel-deploy').addEventListener('click', function () { dialog.close(); });
+
+  document.getElementById('btn-confirm-deploy').addEventListener('click', function () {
+    dialog.close();
     say(labels.deploying);
-    current().then(function (body) { return post(setup.urls.deploy, body); }).then(function (response) {
+    post(setup.urls.deploy, pending).then(function (response) {
       if (!response.ok) { failed(response); return; }
       unsaved = false;
       window.location.assign(response.json.next);
@@ -124,6 +183,7 @@
 
   modeler.importXML(data('designer-xml')).then(function (result) {
     modeler.get('canvas').zoom('fit-viewport');
+    document.getElementById('canvas').dataset.importWarnings = String(result.warnings.length);
     document.getElementById('canvas').dataset.ready = 'true';
     if (result.warnings.length) { say(result.warnings.length + ' import warning(s)'); }
   }).catch(function (err) { say(labels.failed + err.message); });

@@ -1,7 +1,7 @@
 """the access log: who read an application other than its applicant
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 
 Every read of an application by an official (the task page, the API's view, the formal
 reply, a document, the supervisor's drill-down, the command line) is recorded with who, when,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
