@@ -63,7 +63,7 @@ def _begin(connection: Connection) -> None:
     leave = ExitStack()
     connection.info[PIPELINE] = leave.enter_context(driver.pipeline())
     connection.info[LEAVE] = leave
-    driver.execute(BEGIN)
+    driver.execute(BEGIN, prepare=False)
 
 
 def _sync_after_sqlalchemy(connection: Connection, *_args) -> None:
@@ -84,7 +84,7 @@ def _commit(connection: Connection) -> None:
     # the first error among them is raised (by the COMMIT, if the server has already answered).
     try:
         with leave:
-            driver.execute(b"COMMIT")
+            driver.execute(b"COMMIT", prepare=False)
     except BaseException:
         # SQLAlchemy counts the transaction as ended by this commit and returns the connection
         # to the pool without rolling back: the failed transaction is rolled back here.
@@ -122,4 +122,4 @@ def _roll_back(driver) -> None:
 
     if driver.pgconn.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
         # psycopg sees the ROLLBACK's status and forgets (DEALLOCATEs) what it prepared.
-        driver.execute(b"ROLLBACK")
+        driver.execute(b"ROLLBACK", prepare=False)
