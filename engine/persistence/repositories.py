@@ -12,12 +12,12 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON, BigInteger, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (ApplicationSearch, AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
+from engine.persistence.models import (ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement, CalendarHead, Department,
                                        HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
                                        TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
@@ -104,7 +104,7 @@ _timer = Timer.__table__
 _u = User.__table__
 _d = ProcessDefinition.__table__
 _a = AuditEntry.__table__
-_head = AuditHead.__table__
+_head = AuditChain.__table__
 _r = ReceiptCounter.__table__
 _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
@@ -121,7 +121,7 @@ _TASK_FIELDS = [f.name for f in fields(TaskRow)]
 _TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
                        "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
                        "deadline_provisional", "deadline_basis"]
-_AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash"]
+_AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash", "chain"]
 
 
 def _bind(table, names):
@@ -194,8 +194,8 @@ def _definitions(dialect_name: str) -> dict:
         "timer_next_due_locked": _next_due().with_for_update(skip_locked=True),
         "timers_retry": delete(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
                                              _timer.c.fired_at.is_(None) | _timer.c.fired_by.like("failed:%")),
-        "audit_head": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
-        .returning(_head.c.last_hash),
+        # Takes the chain's row (and its lock) or starts the chain; its hash before the new entry.
+        "audit_head": _chain_taken(dialect_name).returning(_head.c.last_hash),
         "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
                                        before=_json_text(_a, "before", dialect_name),
                                        after=_json_text(_a, "after", dialect_name)),
@@ -221,15 +221,15 @@ def _postgres_definitions() -> dict:
     # id are taken in one round trip (InstanceRepository.reserve); new task rows are followed by
     # their candidate rows without waiting for their ids; and the audit chain is sealed by the
     # database, so that no step waits for the head's hash (see AuditRepository.append).
-    receipt = postgresql.insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1)
     chained = select(cast(bindparam("before", type_=Text), Text).label("before"),
                      cast(bindparam("after", type_=Text), Text).label("after")).subquery("v")
     sealed = (literal('["', Text) + _head.c.last_hash + literal('",', Text) + bindparam("rest", type_=Text)
               + literal("\n", Text) + func.coalesce(chained.c.before, literal("null", Text))
               + literal("\n", Text) + func.coalesce(chained.c.after, literal("null", Text)))
     return {
-        "receipt_take": receipt.on_conflict_do_update(index_elements=[_r.c.day], set_={"last": _r.c.last + 1})
-        .returning(_r.c.last),
+        # A sequence per day (migration 0012): taking a number waits for no other application.
+        "receipt_take": select(func.pdw_receipt_next(bindparam("day", type_=_r.c.day.type)).label("last")),
+        "receipt_day": select(func.pdw_receipt_day(bindparam("day", type_=_r.c.day.type)).label("name")),
         "instance_id_next": select(func.nextval(func.pg_get_serial_sequence(literal("process_instances", Text),
                                                                            literal("id", Text))).label("id")),
         "instance_add_with_id": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[:1]),
@@ -238,14 +238,24 @@ def _postgres_definitions() -> dict:
         "candidate_add_to_last_task": insert(_c).inline().values(
             task_id=func.currval(func.pg_get_serial_sequence(literal("human_tasks", Text), literal("id", Text))),
             **_bind(_c, ["group_name", "due_at"])),
-        "audit_count": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1),
+        "audit_count": _chain_taken("postgresql"),
         "audit_add_sealed": insert(_a).from_select(
             _AUDIT_FIELDS,
             select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
                    cast(chained.c.before, JSON), cast(chained.c.after, JSON), _head.c.last_hash,
-                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)))
-            .select_from(_head).join(chained, literal(True)).where(_head.c.id == 1)),
+                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)),
+                   _head.c.chain)
+            .select_from(_head).join(chained, literal(True)).where(_head.c.chain == bindparam("chain", type_=BigInteger))),
     }
+
+
+def _chain_taken(dialect_name: str):
+    # INSERT ... ON CONFLICT DO UPDATE: the first entry of an application starts its chain, later
+    # ones count on; either way the chain's row is locked until commit.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(_head).values(chain=bindparam("chain", type_=BigInteger), entries=1, last_hash=GENESIS,
+                                         sealed_entries=0)
+            .on_conflict_do_update(index_elements=[_head.c.chain], set_={"entries": _head.c.entries + 1}))
 
 
 def _next_due():
@@ -328,6 +338,13 @@ class InstanceRepository:
             return row["last"]
         cursor.run("receipt_first", {"day": day})
         return 1
+
+    def prepare_receipt_days(self, days: list[date]) -> None:
+        """Make the receipt-number sequences of `days` ahead (PostgreSQL; SQLite counts in rows), so
+        that the day's first applications do not wait for each other to make it."""
+        cursor = self._uow.cursor
+        if cursor.dialect_name == "postgresql":
+            cursor.each([("receipt_day", {"day": day}) for day in days])
 
     def get(self, instance_id: int) -> InstanceRecord | None:
         """The instance with this id, or None."""
@@ -606,12 +623,14 @@ class AuditRepository:
 
     def append(self, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
                task_id: int | None = None, before: dict | None = None, after: dict | None = None) -> None:
-        """Add one entry to the chain in this unit of work.
+        """Add one entry to its chain (its application's, or chain 0) in this unit of work.
 
-        The UPDATE of the head row takes its row lock first, so concurrent writers queue up
-        and each links to the entry committed just before its own.
+        Taking the chain's head row locks it first, so concurrent writers to one application queue
+        up and each links to the entry committed just before its own; writers to different
+        applications do not wait for each other.
         """
         cursor = self._uow.cursor
+        chain = instance_id or 0
         # Stored as the very text that is hashed, so verifying needs no guess about formatting.
         before_json = canonical(before) if before is not None else None
         after_json = canonical(after) if after is not None else None
@@ -619,14 +638,15 @@ class AuditRepository:
             # The database seals the entry (entry_hash, in SQL) to the head it reads once the
             # count's UPDATE holds the head's lock: both go with the step's other writes, and no
             # round trip waits for the previous hash.
-            cursor.later("audit_count", {})
-            cursor.later("audit_add_sealed", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+            cursor.later("audit_count", {"chain": chain})
+            cursor.later("audit_add_sealed", {"chain": chain, "at": at, "actor": actor, "action": action,
+                                              "instance_id": instance_id,
                                               "task_id": task_id, "before": before_json, "after": after_json,
                                               "rest": entry_header([at, actor, action, instance_id, task_id])[1:]})
             return
-        prev_hash = cursor.one("audit_head", {})["last_hash"]
+        prev_hash = cursor.one("audit_head", {"chain": chain})["last_hash"]
         digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
         cursor.later("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
                                  "task_id": task_id, "before": before_json, "after": after_json,
-                                 "prev_hash": prev_hash, "hash": digest})
+                                 "prev_hash": prev_hash, "hash": digest, "chain": chain})
 

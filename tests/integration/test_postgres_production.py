@@ -8,6 +8,7 @@ import threading
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,10 +17,11 @@ from sqlalchemy import create_engine, exc, make_url, select, text
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.persistence.models import ReceiptCounter
+from engine.services import audit
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
 
-from conftest import FIXTURES
 
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 # psycopg prepares a statement on the server at its fifth run on a connection (prepare_threshold).
 PREPARED_AFTER = 5
 
@@ -187,3 +189,55 @@ def test_a_backend_killed_mid_step_fails_that_step_and_the_next_one_succeeds(pro
             uow.commit()
     add_day(production, date(2026, 3, 4))
     assert receipt_days(production) == [date(2026, 3, 4)]
+
+
+def test_applications_wait_for_no_other_applications_audit_entry_or_receipt_number(production):
+    now = production.clock.now()
+    day = date(2026, 3, 2)
+    with production.uow() as uow:  # as the scheduler does the day before
+        uow.instances.prepare_receipt_days([day])
+        uow.commit()
+    with production.uow() as first:
+        first.audit.append(at=now, actor="tester", action="test.step", instance_id=21)
+        first_number, _ = first.instances.reserve(day)
+        first.session.execute(text("SELECT 1"))  # everything queued is now sent: its locks are held
+        with production.uow() as second:
+            # Waiting for the first unit's locks would fail this one after a second.
+            second.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+            second.audit.append(at=now, actor="tester", action="test.step", instance_id=22)
+            second_number, _ = second.instances.reserve(day)
+            second.commit()
+        first.commit()
+    assert sorted([first_number, second_number]) == [1, 2]
+    assert audit.verify(production.uow()).ok
+
+
+def test_verification_never_reports_tampering_while_entries_are_appended(production):
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                with production.uow() as uow:
+                    uow.audit.append(at=production.clock.now(), actor="tester", action="test.step",
+                                     instance_id=n % 5 or None, after={"n": n})
+                    uow.commit()
+            except BaseException as err:  # noqa: BLE001 - reported below
+                failures.append(err)
+                return
+
+    writers = [threading.Thread(target=append) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    try:
+        reports = [audit.verify(production.uow(), batch=7) for _ in range(15)]
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert failures == []
+    assert [r.problems for r in reports if r.problems] == []
+    assert reports[-1].entries > reports[0].entries
