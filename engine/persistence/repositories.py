@@ -17,10 +17,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement, CalendarHead, Department,
-                                       HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
-                                       TaskCandidate, Timer, User)
+from engine.persistence.models import (ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement, CalendarHead,
+                                       CatalogItem, Department, HumanTask, Notification, ProcessDefinition,
+                                       ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
+
+
+def catalog_item(session, code: str):
+    """The catalog item `code` (a CatalogItem, or None), read once per unit of work.
+
+    Starting an application reads its item to admit it, to run the procedure's operations and to
+    index it for search. session.get would find it in the session's identity map, but that map
+    holds its objects weakly: once the first reader drops the item it is read again. The
+    session's info keeps it for the session's life, one unit of work. (An item not found is not
+    kept: an operation of the same unit may yet add it.)
+    """
+    items = session.info.setdefault("pdw_catalog_items", {})
+    item = items.get(code)
+    if item is None:
+        item = session.get(CatalogItem, code)
+        if item is not None:
+            items[code] = item
+    return item
 
 
 class StaleInstance(Exception):
@@ -157,10 +175,15 @@ def _definitions(dialect_name: str) -> dict:
         .values(last=_r.c.last + 1).returning(_r.c.last),
         "receipt_first": insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1),
         "instance_get": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id")),
+        "instance_get_locked": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id"))
+        .with_for_update(),
+        "instance_clock": update(_i).where(_i.c.id == bindparam("id_"))
+        .values(**_bind(_i, ["statutory_due_date", "statutory_provisional", "statutory_extended_from"]),
+                version=_i.c.version + 1),
         "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                           state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
         "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
+        .values(**_bind(_i, ["definition_id", "status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
                 state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
@@ -346,10 +369,30 @@ class InstanceRepository:
         if cursor.dialect_name == "postgresql":
             cursor.each([("receipt_day", {"day": day}) for day in days])
 
-    def get(self, instance_id: int) -> InstanceRecord | None:
-        """The instance with this id, or None."""
-        row = self._uow.cursor.one("instance_get", {"id": instance_id})
-        return InstanceRecord(**row) if row else None
+    def get(self, instance_id: int, *, lock: bool = False) -> InstanceRecord | None:
+        """The instance with this id, or None.
+
+        Every writer of an instance takes it with `lock=True` (a decision takes it with its task,
+        TaskRepository.for_decision): its row stays locked until the unit of work ends (on
+        SQLite the writer's BEGIN IMMEDIATE already excludes every other writer), so its save
+        needs no version check and no step is refused for a concurrent one: it waits.
+        """
+        cursor = self._uow.cursor
+        locking = lock and self._uow.writing
+        row = cursor.one("instance_get_locked" if locking and cursor.dialect_name == "postgresql" else "instance_get",
+                         {"id": instance_id})
+        if row is None:
+            return None
+        if locking:
+            self._held.add(instance_id)
+        return InstanceRecord(**row)
+
+    def set_clock(self, instance_id: int, *, statutory_due_date: date, statutory_provisional: bool,
+                  statutory_extended_from: date | None) -> None:
+        """Give an instance a re-counted statutory clock (its row taken with a locking read)."""
+        self._uow.cursor.later("instance_clock", {"id_": instance_id, "statutory_due_date": statutory_due_date,
+                                                  "statutory_provisional": statutory_provisional,
+                                                  "statutory_extended_from": statutory_extended_from})
 
     def add(self, record: InstanceRecord, *, max_bytes: int | None = None) -> int:
         """Write a new instance and give the record its id.
@@ -382,7 +425,8 @@ class InstanceRepository:
         if not self.is_written(record):
             self.add(record, max_bytes=max_bytes)
             return
-        values = {"status": record.status, "ended_at": record.ended_at, "error": record.error,
+        values = {"definition_id": record.definition_id, "status": record.status, "ended_at": record.ended_at,
+                  "error": record.error,
                   "state": _state_text(record.state, max_bytes), "waiting": record.waiting,
                   "version": record.version + 1, "id_": record.id, "version_": record.version,
                   **{n: getattr(record, n) for n in _CLOCK_FIELDS}}
@@ -444,8 +488,8 @@ class TaskRepository:
             return None
         task = TaskRow(**{n: row[f"t_{n}"] for n in _TASK_FIELDS})
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
-        if name == "task_for_decision_locked":
-            self._uow.instances.hold(instance.id)
+        # Locked as InstanceRepository.get(lock=True) locks it (SQLite: BEGIN IMMEDIATE).
+        self._uow.instances.hold(instance.id)
         user = UserRow(row["u_name"], row["u_department"], row["u_roles"]) if row["u_name"] is not None else None
         return task, instance, user
 

@@ -6,7 +6,7 @@ new version removes or changes, and `migrate_workflow` moves the instance.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -148,7 +148,7 @@ def migrate(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int, in
         registry = engine.store.registry
         problems, moved = [], []
         for instance_id in sorted(set(instance_ids)):
-            instance = uow.instances.get(instance_id)
+            instance = uow.instances.get(instance_id, lock=True)
             if instance is None or instance.definition_id != first.id:
                 problems.append(Problem("migration.not_on_version", {"version": old}, field=str(instance_id)))
                 continue
@@ -171,8 +171,6 @@ def migrate(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int, in
                 raise Conflict("migration.failed", instance=instance.id, error=failed.reason) from None
             if outcome.error is not None:
                 raise Conflict("migration.failed", instance=instance.id, error=outcome.error)
-            session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
-                            .values(definition_id=second.id))
             uow.audit.append(at=now, actor=actor, action="instance.migrate", instance_id=instance.id,
                              before={"version": old}, after={"version": new, "status": outcome.status,
                                                              "opened": outcome.opened})
