@@ -308,8 +308,11 @@ class SqliteCounter:
 # --- where the time goes -------------------------------------------------------------------
 
 BUCKETS = (
-    ("waiting on the server", ("psycopg/waiting", "select.select", "select.poll", "selectors", "wait_c", "wait_conn",
-                               "method 'poll'", "method 'select'", "sqlite3.Connection", "sqlite3.Cursor")),
+    # psycopg's wait loop and its pipeline's socket reads and writes; SQLite's own work (in its C
+    # library, which has no network to wait on).
+    ("waiting on the server (socket I/O; SQLite: the library)",
+     ("psycopg/connection.py wait", "_communicate_gen", "_fetch_gen", "psycopg/waiting", "wait_c", "select.select",
+      "select.poll", "selectors", "sqlite3.Connection", "sqlite3.Cursor")),
     ("serialization (JSON)", ("json/", "_json", "SpiffWorkflow/bpmn/serializer", "SpiffWorkflow/serializer")),
     ("SpiffWorkflow", ("SpiffWorkflow",)),
     ("SQL on the client (psycopg, SQLAlchemy)", ("psycopg", "sqlalchemy")),
