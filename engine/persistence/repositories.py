@@ -190,7 +190,7 @@ def _definitions(dialect_name: str) -> dict:
         "search_add": insert(_search).values(**_bind(_search, ["instance_id", "tokens"])),
         "task_for_decision": _task_for_decision(),
         # The instance row is locked with the task's: no other step can change it before this one
-        # commits, so its write needs no version check read back (it may be held back, see Cursor).
+        # commits, so its write needs no version check read back (it may be queued, see Cursor).
         "task_for_decision_locked": _task_for_decision().with_for_update(of=(_t, _i)),
         "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
         .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
