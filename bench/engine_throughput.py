@@ -51,15 +51,13 @@ from engine import demo
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.persistence.migrate import upgrade
-from engine.persistence.models import Department
 from engine.persistence.round_trips import counting
-from engine.services import catalog, definitions, instances, tasks, tokens
+from engine.services import definitions, instances, tasks, tokens
 from engine.services.users import add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
 FORMS = (ROOT / "tests" / "fixtures" / "forms", ROOT / "forms")  # the fixture's, the procedures'
-SHARE_BPMN = ROOT / "workflows" / "conditional_share.bpmn"
 APPLICATION = {"subject": "人口基础信息共享"}
 DECISION = {"decision": "approve", "reason": "符合共享条件"}
 SHARE_APPLICATION = {"catalog_item": "GA-001", "request_reason": "办理户籍业务需核验人口信息",
@@ -183,18 +181,10 @@ def pdw_engine(url: str, *, setup: bool = True):
     engine = build_engine(config, Clock(datetime.fromisoformat(NOW)))
     if setup:
         upgrade(engine.db)
-        with engine.uow() as uow:
-            for code, (name, kind) in demo.DEPARTMENTS.items():
-                uow.session.add(Department(code=code, name=name, kind=kind))
-            uow.commit()
-        for user in demo.DEMO_USERS:
-            add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
-                     display_name=user.display_name)
+        demo.load(engine)  # the demo departments, users and catalog, and the shipped procedures
         add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"])
         add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"])
-        catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"))
-        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes()),
-                                          (SHARE_BPMN.name, SHARE_BPMN.read_bytes())], actor="bench")
+        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor="bench")
     return engine
 
 
@@ -429,6 +419,15 @@ def postgres_part(args, url: str, model: Model) -> dict:
             "scaling": scaling}
 
 
+def print_rates(database: str, r: dict, fair: str, target: float, *first: str) -> None:
+    print(f"{database} (instances/s, best round of interleaved rounds)")
+    for line in first:
+        print(line)
+    print(f"  fair {database} baseline (JSON in one row, {fair}): {r['fair']:8.1f}")
+    print(f"  PDW two_reviews: {r['fixture']:8.1f}   PDW conditional_share via the API's use cases: {r['share']:8.1f}")
+    print(f"  PDW/fair {database} on two_reviews: {verdict(r['fixture'] / r['fair'], target)}")
+
+
 def print_profile(title: str, profile: list[tuple[str, float]]) -> None:
     print(f"  where PDW's time goes ({title}, profiled): " +
           ", ".join(f"{name} {share:.0%}" for name, share in profile))
@@ -447,11 +446,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lite = sqlite_part(args, tmp, model)
     r = lite["rates"]
-    print("SQLite (instances/s, best round of interleaved rounds)")
-    print(f"  bare SpiffWorkflow (in memory, JSON at each wait state): {r['bare']:8.1f}")
-    print(f"  fair SQLite baseline (JSON in one row, BEGIN IMMEDIATE, commit per step): {r['fair']:8.1f}")
-    print(f"  PDW two_reviews: {r['fixture']:8.1f}   PDW conditional_share via the API's use cases: {r['share']:8.1f}")
-    print(f"  PDW/fair SQLite on two_reviews: {verdict(r['fixture'] / r['fair'], 0.5)}")
+    print_rates("SQLite", r, "BEGIN IMMEDIATE, commit per step", 0.5,
+                f"  bare SpiffWorkflow (in memory, JSON at each wait state): {r['bare']:8.1f}")
     print(f"  PDW/bare on two_reviews: {verdict(r['fixture'] / r['bare'], 0.45)}")
     statements, commits = lite["counted"]
     print(f"  per two_reviews instance: {statements} SQL statements, {commits} commits")
@@ -461,10 +457,7 @@ def main() -> None:
     with postgres_schema(args.postgres, "pdw_bench_throughput") as url:
         pg = postgres_part(args, url, model)
     r = pg["rates"]
-    print("PostgreSQL (instances/s, best round of interleaved rounds)")
-    print(f"  fair PostgreSQL baseline (JSON in one row, locked read, durable commit per step): {r['fair']:8.1f}")
-    print(f"  PDW two_reviews: {r['fixture']:8.1f}   PDW conditional_share via the API's use cases: {r['share']:8.1f}")
-    print(f"  PDW/fair PostgreSQL on two_reviews: {verdict(r['fixture'] / r['fair'], 0.75)}")
+    print_rates("PostgreSQL", r, "locked read, durable commit per step", 0.75)
     print(f"  PDW/fair PostgreSQL on conditional_share (baseline: two_reviews' fair one, see above): "
           f"{verdict(r['share'] / r['fair'], 0.6)}")
     for name, steps in pg["trips"].items():
