@@ -1,201 +1,481 @@
-"""Throughput of a persisted two-task instance against bare SpiffWorkflow, measured in one run.
+"""Throughput of PDW against fair baselines, measured side by side in one interleaved run.
 
-Bare: SpiffWorkflow runs the same BPMN in memory and serializes to JSON and back at each wait
-state. PDW: the engine's services start the instance and complete both tasks, each in one
-transaction on a real SQLite file (and PostgreSQL with --postgres). Also counts SQL
-statements (transaction control excluded) and commits per instance on SQLite, and round trips
-per instance on PostgreSQL.
+Workloads, each a whole application:
+- two_reviews (the tests' fixture): start, then two decisions, through the engine's services;
+- conditional_share (a shipped procedure, catalog item GA-001), through the API's use cases as
+  the API calls them: each request authenticates its bearer token, then applies (instances.start),
+  claims the review (tasks.claim) or decides it (tasks.complete).
 
-    .venv/bin/python bench/engine_throughput.py [--instances 300] [--postgres URL]
+Baselines, on the same BPMN model:
+- bare: SpiffWorkflow in memory, serializing to JSON and back at each wait state;
+- fair (PostgreSQL and SQLite): the same, storing the JSON in one row, and at each step reading it
+  under a lock and committing durably (the least any durable engine must do). On PostgreSQL it
+  sends its BEGIN, read, write and COMMIT in psycopg's pipeline mode: one round trip to start,
+  two per decision.
+  conditional_share's service tasks call PDW's own operations (the catalog, grants), which bare
+  SpiffWorkflow cannot run; its fair baseline is therefore the fair baseline of two_reviews
+  (three steps too): a lower bound of the bare cost, so its ratio flatters the baseline.
+
+Rounds alternate between the contenders so that a busy moment of the machine slows all alike;
+each figure is the best round. Printed: instances per second, ratios against the targets, round
+trips per step on PostgreSQL, statements and commits per instance on SQLite, throughput with
+1, 2, 4 and 8 worker processes on PostgreSQL, and where PDW's time goes.
+
+    .venv/bin/python bench/engine_throughput.py [--instances 200] [--rounds 3] [--postgres URL]
+        [--processes 1,2,4,8] [--process-seconds 4]
 """
 from __future__ import annotations
 
 import argparse
+import cProfile
+import multiprocessing
+import pstats
+import shutil
+import sqlite3
 import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import event
 
 from _support import postgres_schema
 
+from engine import demo
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.persistence.round_trips import counting
-from engine.services import definitions, instances, tasks
+from engine.services import definitions, instances, tasks, tokens
 from engine.services.users import SYSTEM, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
-FORMS = ROOT / "tests" / "fixtures" / "forms"
+FORMS = (ROOT / "tests" / "fixtures" / "forms", ROOT / "forms")  # the fixture's, the procedures'
 APPLICATION = {"subject": "人口基础信息共享"}
 DECISION = {"decision": "approve", "reason": "符合共享条件"}
+SHARE_APPLICATION = {"catalog_item": "GA-001", "request_reason": "办理户籍业务需核验人口信息",
+                     "request_basis": "《户口登记条例》", "purpose": "户籍登记",
+                     "requested_scope": "姓名、身份证号、户籍地址", "requested_until": "2026-12-31"}
+SHARE_APPROVAL = {"decision": "approve", "granted_scope": "姓名、户籍地址", "granted_until": "2026-09-30"}
+NOW = "2026-03-02T09:00:00+08:00"
 
 
-def bare_round(n: int) -> float:
-    """Instances per second of SpiffWorkflow alone, with a JSON round trip at each wait state."""
-    parser = SpiffBpmnParser()
-    parser.add_bpmn_file(str(BPMN))
-    spec = parser.get_spec("two_reviews")
-    subprocess_specs = parser.get_subprocess_specs("two_reviews")
-    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    started = time.perf_counter()
-    for _ in range(n):
-        workflow = BpmnWorkflow(spec, subprocess_specs)
+# --- baselines -----------------------------------------------------------------------------
+
+class Model:
+    """two_reviews parsed by SpiffWorkflow's own parser, and its serializer."""
+
+    def __init__(self) -> None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_file(str(BPMN))
+        self.spec = parser.get_spec("two_reviews")
+        self.subprocess_specs = parser.get_subprocess_specs("two_reviews")
+        self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    def start(self) -> str:
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(APPLICATION)
         workflow.do_engine_steps()
-        state = serializer.serialize_json(workflow)
-        for _ in range(2):
-            workflow = serializer.deserialize_json(state)
-            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
-            task.data.update(DECISION)
-            task.run()
-            workflow.do_engine_steps()
-            state = serializer.serialize_json(workflow)
-        assert workflow.is_completed()
+        return self.serializer.serialize_json(workflow)
+
+    def decide(self, state: str) -> tuple[str, bool]:
+        workflow = self.serializer.deserialize_json(state)
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data.update(DECISION)
+        task.run()
+        workflow.do_engine_steps()
+        return self.serializer.serialize_json(workflow), workflow.is_completed()
+
+
+def bare_round(model: Model, n: int) -> float:
+    """Instances per second of SpiffWorkflow alone, with a JSON round trip at each wait state."""
+    started = time.perf_counter()
+    for _ in range(n):
+        state, done = model.start(), False
+        while not done:
+            state, done = model.decide(state)
     return n / (time.perf_counter() - started)
 
 
-class SqlCounter:
-    """Counts the statements SQLite executes for the engine (its own trace, so statements
-    sent past SQLAlchemy count too) and the commits, transaction control excluded."""
+class FairPostgres:
+    """SpiffWorkflow's JSON in one PostgreSQL row: each step reads it under a lock and commits."""
 
-    def __init__(self, sa_engine) -> None:
-        self.statements = 0
-        self.commits = 0
+    def __init__(self, url: str, model: Model) -> None:
+        import psycopg
+
+        self.model = model
+        self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS bench_fair (id bigserial PRIMARY KEY, state text NOT NULL)")
+
+    def one(self) -> None:
+        conn, model = self.conn, self.model
+        with conn.pipeline():
+            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+            row_id = conn.execute("INSERT INTO bench_fair (state) VALUES (%s) RETURNING id", (model.start(),))
+            conn.execute("COMMIT")
+        row_id = row_id.fetchone()[0]
+        done = False
+        while not done:
+            with conn.pipeline() as pipeline:
+                conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                state = conn.execute("SELECT state FROM bench_fair WHERE id = %s FOR UPDATE", (row_id,)).fetchone()[0]
+                state, done = model.decide(state)
+                conn.execute("UPDATE bench_fair SET state = %s WHERE id = %s", (state, row_id))
+                conn.execute("COMMIT")
+                pipeline.sync()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class FairSqlite:
+    """The same on SQLite, with PDW's settings (WAL, synchronous=NORMAL, BEGIN IMMEDIATE)."""
+
+    def __init__(self, path: str, model: Model) -> None:
+        self.model = model
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+        self.conn.execute("CREATE TABLE IF NOT EXISTS bench_fair (id INTEGER PRIMARY KEY, state TEXT NOT NULL)")
+
+    def one(self) -> None:
+        conn, model = self.conn, self.model
+        conn.execute("BEGIN IMMEDIATE")
+        row_id = conn.execute("INSERT INTO bench_fair (state) VALUES (?)", (model.start(),)).lastrowid
+        conn.execute("COMMIT")
+        done = False
+        while not done:
+            conn.execute("BEGIN IMMEDIATE")
+            state = conn.execute("SELECT state FROM bench_fair WHERE id = ?", (row_id,)).fetchone()[0]
+            state, done = model.decide(state)
+            conn.execute("UPDATE bench_fair SET state = ? WHERE id = ?", (state, row_id))
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# --- PDW -----------------------------------------------------------------------------------
+
+def forms_dir() -> Path:
+    """One folder holding the fixture's forms and the procedures' (made once per process)."""
+    folder = Path(tempfile.gettempdir()) / "pdw_bench_forms"
+    for source in FORMS:
+        shutil.copytree(source, folder, dirs_exist_ok=True)
+    return folder
+
+
+def pdw_engine(url: str, *, setup: bool = True):
+    """An engine on `url` (production settings) with both procedures deployed, the demo users and
+    catalog; with `setup` False the database is taken as set up already."""
+    config = replace(Config(), database_url=url, forms_dir=forms_dir(), workflows_dir=ROOT / "workflows",
+                     password_hash_cost=4)
+    engine = build_engine(config, Clock(datetime.fromisoformat(NOW)))
+    if setup:
+        upgrade(engine.db)
+        demo.load(engine)  # the demo departments, users and catalog, and the shipped procedures
+        add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
+        add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
+        definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
+    return engine
+
+
+class TwoReviews:
+    """The fixture through the engine's services: start, then each decision."""
+
+    steps = ("apply", "first review", "second review")
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+
+    def one(self, each_step=None) -> None:
+        engine = self.engine
+        step = each_step or (lambda _name, work: work())
+        opened = step("apply", lambda: instances.start(engine.uow(), "two_reviews", actor="bench_applicant",
+                                                       data=APPLICATION).opened_task_ids)
+        names = iter(self.steps[1:])
+        while opened:
+            opened = step(next(names), lambda: tasks.complete(engine.uow(), opened[0], actor="bench_reviewer",
+                                                              data=DECISION)["opened_task_ids"])
+
+
+class ConditionalShare:
+    """conditional_share through the API's use cases, each request authenticating its token."""
+
+    steps = ("apply", "claim the review", "decide the review")
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.applicant = "Bearer " + tokens.create(engine.uow(), "zhang.san", actor="admin").secret
+        self.reviewer = "Bearer " + tokens.create(engine.uow(), "li.si", actor="admin").secret
+
+    def one(self, each_step=None) -> None:
+        engine = self.engine
+        step = each_step or (lambda _name, work: work())
+
+        def apply():
+            user = tokens.authenticate(engine.uow(), self.applicant)
+            return instances.start(engine.uow(), "conditional_share", actor=user.name, data=SHARE_APPLICATION)
+
+        started = step("apply", apply)
+        assert started.error is None, started.error
+        review = started.opened_task_ids[0]
+
+        def claim():
+            user = tokens.authenticate(engine.uow(), self.reviewer)
+            return tasks.claim(engine.uow(), review, actor=user.name)
+
+        def decide():
+            user = tokens.authenticate(engine.uow(), self.reviewer)
+            return tasks.complete(engine.uow(), review, actor=user.name, data=SHARE_APPROVAL)
+
+        step("claim the review", claim)
+        done = step("decide the review", decide)
+        assert done["error"] is None and not done["opened_task_ids"], done
+
+
+def rate(one, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        one()
+    return n / (time.perf_counter() - started)
+
+
+def round_trips_per_step(workload) -> dict[str, int]:
+    found: dict[str, int] = {}
+
+    def step(name, work):
+        with counting(workload.engine.db.write_engine) as writer, counting(workload.engine.db.engine) as reader:
+            result = work()
+        found[name] = writer.count + reader.count
+        return result
+
+    workload.one(step)
+    return found
+
+
+class SqliteCounter:
+    """Statements SQLite executes for the engine (transaction control excluded) and commits."""
+
+    def __init__(self, engine) -> None:
+        self.statements = self.commits = 0
         self._last = None
-        self._engine = sa_engine
-        sa_engine.pool.dispose()
-        event.listen(sa_engine, "connect", self._trace)
-        event.listen(sa_engine, "commit", self._commit)
+        self._engines = [engine.db.write_engine, engine.db.engine]
+        for sa_engine in self._engines:
+            sa_engine.pool.dispose()
+            event.listen(sa_engine, "connect", self._trace)
+        event.listen(engine.db.write_engine, "commit", self._commit)
 
     def _trace(self, dbapi_connection, _record) -> None:
         dbapi_connection.set_trace_callback(self._statement)
 
     def _statement(self, statement: str) -> None:
-        # SQLite reports a statement again for each trigger program it runs (with its bound
-        # values expanded, so the repeat is identical); that is still one statement sent.
+        # A trigger's statements are reported again, and an FTS index's own work: nothing sent.
         if statement.startswith("--") or "_fts_" in statement:
-            # SQLite's own work inside a statement (a full-text index updating its shadow
-            # tables, reported with a "--" prefix or on its *_fts_* tables): nothing was sent.
             return
         repeat, self._last = statement == self._last, statement
         if not repeat and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             self.statements += 1
 
-    def _commit(self, conn) -> None:
+    def _commit(self, _conn) -> None:
         self.commits += 1
 
     def stop(self) -> None:
-        """Detach, so the timed run pays nothing for counting."""
-        event.remove(self._engine, "connect", self._trace)
-        event.remove(self._engine, "commit", self._commit)
-        self._engine.pool.dispose()
+        for sa_engine in self._engines:
+            event.remove(sa_engine, "connect", self._trace)
+            sa_engine.pool.dispose()
+        event.remove(self._engines[0], "commit", self._commit)
 
 
-def pdw_engine(url: str):
-    """An engine on `url` with the bench's users and process deployed, and `one()`, which runs
-    one instance through it (start and both decisions)."""
-    config = replace(Config(), database_url=url, forms_dir=FORMS)
-    engine = build_engine(config, Clock(datetime.fromisoformat("2026-03-02T09:00:00+08:00")))
-    upgrade(engine.db)
-    add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
-    add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
-    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
+# --- where the time goes -------------------------------------------------------------------
 
-    def one() -> None:
-        opened = instances.start(engine.uow(), "two_reviews", actor="bench_applicant", data=APPLICATION).opened_task_ids
-        while opened:
-            opened = tasks.complete(engine.uow(), opened[0], actor="bench_reviewer", data=DECISION)["opened_task_ids"]
-
-    return engine, one
+BUCKETS = (
+    # psycopg's wait loop and its pipeline's socket reads and writes; SQLite's own work (in its C
+    # library, which has no network to wait on).
+    ("waiting on the server (socket I/O; SQLite: the library)",
+     ("psycopg/connection.py wait", "_communicate_gen", "_fetch_gen", "psycopg/waiting", "wait_c", "select.select",
+      "select.poll", "selectors", "sqlite3.Connection", "sqlite3.Cursor")),
+    ("serialization (JSON)", ("json/", "_json", "SpiffWorkflow/bpmn/serializer", "SpiffWorkflow/serializer")),
+    ("SpiffWorkflow", ("SpiffWorkflow",)),
+    ("SQL on the client (psycopg, SQLAlchemy)", ("psycopg", "sqlalchemy")),
+    ("scripts (sandbox worker, waited for)", ("engine/sandbox", "multiprocessing", "connection.py")),
+    ("PDW's own code", ("engine/",)),
+)
 
 
-def side_by_side(n: int, url: str, rounds: int = 5) -> tuple[float, float, int | None, int | None]:
-    """Best instances per second of bare SpiffWorkflow and of the engine, their rounds taken in
-    turn so that a busy moment of the machine slows both alike; and per instance of the engine,
-    statements and commits on SQLite, or round trips (and None) on PostgreSQL."""
-    engine, one = pdw_engine(url)
-    one()  # warm the spec cache and the sandbox
-    if engine.db.is_sqlite:
-        counter = SqlCounter(engine.db.write_engine)
+def where_time_goes(one, n: int) -> list[tuple[str, float]]:
+    """Each bucket's share of the time `n` instances take, from the profiler's own times."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(n):
         one()
-        statements, commits = counter.statements, counter.commits
-        counter.stop()
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    totals: dict[str, float] = {}
+    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.items():
+        where = f"{filename} {function}"
+        bucket = next((name for name, marks in BUCKETS if any(m in where for m in marks)), "other (Python, stdlib)")
+        totals[bucket] = totals.get(bucket, 0.0) + own
+    whole = sum(totals.values())
+    return sorted(((name, share / whole) for name, share in totals.items()), key=lambda x: -x[1])
+
+
+# --- processes -----------------------------------------------------------------------------
+
+def _worker(kind: str, url: str, seconds: float, start_at: float, results) -> None:
+    if kind == "pdw":
+        engine = pdw_engine(url, setup=False)
+        workload = TwoReviews(engine)
+        workload.one()
+        one, close = workload.one, engine.close
     else:
-        one()  # the statements are prepared on the connection now
-        with counting(engine.db.write_engine) as trips:
-            one()
-        statements, commits = trips.count, None
-    bare_rates, rates = [], []
-    for _ in range(rounds):
-        bare_rates.append(bare_round(n))
-        started = time.perf_counter()
-        for _ in range(n):
-            one()
-        rates.append(n / (time.perf_counter() - started))
+        fair = FairPostgres(url, Model())
+        fair.one()
+        one, close = fair.one, fair.close
+    while time.time() < start_at:
+        time.sleep(0.005)
+    done = 0
+    end = start_at + seconds
+    while time.time() < end:
+        one()
+        done += 1
+    results.put(done)
+    close()
+
+
+def processes_rate(kind: str, url: str, processes: int, seconds: float) -> float:
+    """Instances per second of `processes` worker processes together (two_reviews)."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    start_at = time.time() + 3.0 + processes * 0.8  # every worker connected and warmed first
+    workers = [context.Process(target=_worker, args=(kind, url, seconds, start_at, results))
+               for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total / seconds
+
+
+# --- the run -------------------------------------------------------------------------------
+
+def verdict(value: float, target: float) -> str:
+    return f"{value:.2f} (target >= {target}: {'met' if value >= target else 'NOT met'})"
+
+
+def sqlite_part(args, tmp: str, model: Model) -> dict:
+    engine = pdw_engine(f"sqlite:///{tmp}/bench.sqlite3")
+    fixture, share = TwoReviews(engine), ConditionalShare(engine)
+    fair = FairSqlite(f"{tmp}/fair.sqlite3", model)
+    for warm in (fixture.one, share.one, fair.one):
+        warm()
+    counter = SqliteCounter(engine)
+    fixture.one()
+    counted = (counter.statements, counter.commits)
+    counter.stop()
+    rates: dict[str, list[float]] = {"bare": [], "fair": [], "fixture": [], "share": []}
+    for _ in range(args.rounds):
+        rates["bare"].append(bare_round(model, args.instances))
+        rates["fair"].append(rate(fair.one, args.instances))
+        rates["fixture"].append(rate(fixture.one, args.instances))
+        rates["share"].append(rate(share.one, args.instances // 2))
+    profile = where_time_goes(fixture.one, max(20, args.instances // 5))
+    fair.close()
     engine.close()
-    return max(bare_rates), max(rates), statements, commits
+    return {"rates": {k: max(v) for k, v in rates.items()}, "counted": counted, "profile": profile}
 
 
-def postgres_floor(url: str, n: int = 300) -> tuple[float, float]:
-    """What the server alone costs, in ms: a round trip that reads (SELECT 1), and one that
-    writes a row and commits it durably (BEGIN; INSERT; COMMIT in one query string)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as c:
-            driver = c.connection.driver_connection
-            driver.commit()
-            driver.autocommit = True
-            driver.execute("CREATE TABLE bench_floor (x integer)")
-            timings = []
-            for sql in ("SELECT 1", "BEGIN; INSERT INTO bench_floor VALUES (1); COMMIT"):
-                started = time.perf_counter()
-                for _ in range(n):
-                    driver.execute(sql)
-                timings.append((time.perf_counter() - started) / n * 1000)
-            driver.execute("DROP TABLE bench_floor")
-            driver.autocommit = False
-    finally:
-        engine.dispose()
-    return timings[0], timings[1]
+def postgres_part(args, url: str, model: Model) -> dict:
+    engine = pdw_engine(url)
+    fixture, share = TwoReviews(engine), ConditionalShare(engine)
+    fair = FairPostgres(url, model)
+    for warm in (fixture.one, share.one, fair.one, fixture.one, share.one):
+        warm()
+    trips = {"two_reviews": round_trips_per_step(fixture), "conditional_share": round_trips_per_step(share)}
+    rates: dict[str, list[float]] = {"fair": [], "fixture": [], "share": []}
+    for _ in range(args.rounds):
+        rates["fair"].append(rate(fair.one, args.instances))
+        rates["fixture"].append(rate(fixture.one, args.instances))
+        rates["share"].append(rate(share.one, args.instances // 2))
+    profiles = {"two_reviews": where_time_goes(fixture.one, max(20, args.instances // 5)),
+                "conditional_share": where_time_goes(share.one, max(10, args.instances // 10))}
+    fair.close()
+    engine.close()
+    scaling = {}
+    for count in args.processes:
+        # Alternating: the baseline, then PDW, at each number of processes.
+        scaling[count] = (processes_rate("fair", url, count, args.process_seconds),
+                          processes_rate("pdw", url, count, args.process_seconds))
+    return {"rates": {k: max(v) for k, v in rates.items()}, "trips": trips, "profiles": profiles,
+            "scaling": scaling}
+
+
+def print_rates(database: str, r: dict, fair: str, target: float, *first: str) -> None:
+    print(f"{database} (instances/s, best round of interleaved rounds)")
+    for line in first:
+        print(line)
+    print(f"  fair {database} baseline (JSON in one row, {fair}): {r['fair']:8.1f}")
+    print(f"  PDW two_reviews: {r['fixture']:8.1f}   PDW conditional_share via the API's use cases: {r['share']:8.1f}")
+    print(f"  PDW/fair {database} on two_reviews: {verdict(r['fixture'] / r['fair'], target)}")
+
+
+def print_profile(title: str, profile: list[tuple[str, float]]) -> None:
+    print(f"  where PDW's time goes ({title}, profiled): " +
+          ", ".join(f"{name} {share:.0%}" for name, share in profile))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", type=int, default=300, help="instances per round (best of 5 rounds)")
+    parser.add_argument("--instances", type=int, default=200, help="instances per round (best of the rounds)")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", default=None, help="also measure on this PostgreSQL URL (in a private schema)")
+    parser.add_argument("--processes", default="1,2,4,8", help="worker processes to measure on PostgreSQL")
+    parser.add_argument("--process-seconds", type=float, default=4.0)
     args = parser.parse_args()
+    args.processes = [int(p) for p in args.processes.split(",") if p]
+    model = Model()
     with tempfile.TemporaryDirectory() as tmp:
-        bare_rate, sqlite_rate, statements, commits = side_by_side(args.instances, f"sqlite:///{tmp}/bench.sqlite3")
-    print(f"bare SpiffWorkflow (JSON round trip at each wait state): {bare_rate:8.1f} instances/s")
-    print(f"PDW on SQLite (start + 2 completions, 1 transaction each): {sqlite_rate:8.1f} instances/s")
-    ratio = sqlite_rate / bare_rate
-    print(f"ratio PDW/bare: {ratio:.2f} (target >= 0.45: {'met' if ratio >= 0.45 else 'NOT met'})")
-    print(f"per instance: {statements} SQL statements (target <= 22: {'met' if statements <= 22 else 'NOT met'}), "
-          f"{commits} commits (target <= 3: {'met' if commits <= 3 else 'NOT met'})")
-    if args.postgres:
-        with postgres_schema(args.postgres, "pdw_bench_throughput") as url:
-            pg_bare_rate, pg_rate, round_trips, _ = side_by_side(args.instances, url)
-            read_ms, commit_ms = postgres_floor(url)
-        pg_ratio = pg_rate / pg_bare_rate
-        print(f"PDW on PostgreSQL: {pg_rate:8.1f} instances/s, ratio {pg_ratio:.2f} "
-              f"(target >= 0.35: {'met' if pg_ratio >= 0.35 else 'NOT met'}), {round_trips} round trips per instance")
-        # Each of the three steps must read its state before deciding and commit durably after:
-        # what that alone costs on this server, beside what PDW spends per instance.
-        floor = 3 * (read_ms + commit_ms)
-        print(f"  this server: a read round trip {read_ms:.3f} ms, a durable one-row commit {commit_ms:.3f} ms; "
-              f"3 steps cannot cost less than {floor:.2f} ms; per instance PDW takes {1000 / pg_rate:.2f} ms on "
-              f"PostgreSQL, {1000 / sqlite_rate:.2f} ms on SQLite, and bare SpiffWorkflow {1000 / pg_bare_rate:.2f} ms")
+        lite = sqlite_part(args, tmp, model)
+    r = lite["rates"]
+    print_rates("SQLite", r, "BEGIN IMMEDIATE, commit per step", 0.5,
+                f"  bare SpiffWorkflow (in memory, JSON at each wait state): {r['bare']:8.1f}")
+    print(f"  PDW/bare on two_reviews: {verdict(r['fixture'] / r['bare'], 0.45)}")
+    statements, commits = lite["counted"]
+    print(f"  per two_reviews instance: {statements} SQL statements, {commits} commits")
+    print_profile("SQLite, two_reviews", lite["profile"])
+    if not args.postgres:
+        return
+    with postgres_schema(args.postgres, "pdw_bench_throughput") as url:
+        pg = postgres_part(args, url, model)
+    r = pg["rates"]
+    print_rates("PostgreSQL", r, "locked read, durable commit per step", 0.75)
+    print(f"  PDW/fair PostgreSQL on conditional_share (baseline: two_reviews' fair one, see above): "
+          f"{verdict(r['share'] / r['fair'], 0.6)}")
+    for name, steps in pg["trips"].items():
+        print(f"  round trips per step, {name}: " + ", ".join(f"{step} {count}" for step, count in steps.items())
+              + f" (total {sum(steps.values())}; the fair baseline: 1 to start, 2 per decision)")
+    for name, profile in pg["profiles"].items():
+        print_profile(f"PostgreSQL, {name}", profile)
+    if pg["scaling"]:
+        print("  worker processes (two_reviews, instances/s, fair baseline then PDW):")
+        for count, (fair_rate, pdw_rate) in pg["scaling"].items():
+            print(f"    {count}: fair {fair_rate:7.1f}  PDW {pdw_rate:7.1f}  ratio {pdw_rate / fair_rate:.2f}")
+        if 4 in pg["scaling"]:
+            fair_rate, pdw_rate = pg["scaling"][4]
+            print(f"  PDW/fair at 4 processes: {verdict(pdw_rate / fair_rate, 0.6)}")
+        if 2 in pg["scaling"] and 8 in pg["scaling"]:
+            two, eight = pg["scaling"][2][1], pg["scaling"][8][1]
+            print(f"  PDW from 2 to 8 processes: {two:.1f} -> {eight:.1f} "
+                  f"({'does not fall' if eight >= 0.95 * two else 'FALLS'}; within 5% counts as not falling)")
 
 
 if __name__ == "__main__":

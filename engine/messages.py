@@ -398,6 +398,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "config.database_folder_missing": ("{variable} 指向的文件夹 {folder} 不存在，请先创建。",
                                        "{variable}: the folder {folder} does not exist; create it first"),
     "database.unreachable": ("无法连接数据库：{detail}", "cannot reach the database: {detail}"),
+    "database.retry": ("与数据库的连接已中断并已重建，本次操作未生效，请重试。",
+                       "the connection to the database was lost and has been replaced; nothing was changed, "
+                       "please try again"),
     "database.not_upgraded": ("数据库尚未初始化，请先运行 pdw db upgrade。",
                               "the database has no PDW tables yet; run `pdw db upgrade` first"),
     "database.behind": ("数据库结构版本 {current} 落后于程序所需的 {head}，请运行 pdw db upgrade。",

@@ -134,13 +134,17 @@ def _restore_script(template_schema: str | None) -> str:
     """
     tables = [t.name for t in Base.metadata.sorted_tables]
     lines = [f"DELETE FROM {table}" for table in reversed(tables)]
+    # The days' receipt-number sequences (migration 0012) start again from the rows restored.
+    lines.append("DO $$DECLARE s text; BEGIN FOR s IN SELECT sequencename FROM pg_sequences "
+                 "WHERE schemaname = current_schema() AND starts_with(sequencename, 'pdw_receipt_') "
+                 "LOOP EXECUTE 'DROP SEQUENCE ' || quote_ident(s); END LOOP; END$$")
     if template_schema is None:
-        lines += ["INSERT INTO audit_head (id, entries, last_hash) VALUES (1, 0, '" + "0" * 64 + "')",
+        lines += ["INSERT INTO audit_chains (chain, entries, last_hash) VALUES (0, 0, '" + "0" * 64 + "')",
                   "INSERT INTO calendar_head (id, version) VALUES (1, 0)"]
     else:
-        # audit_head after audit_log: each copied entry moves the head (a trigger), and the
-        # template's head row then sets it back to the chain's true end.
-        copied = sorted(tables, key=lambda table: table == "audit_head")
+        # audit_chains after audit_log: each copied entry moves its head (a trigger), and the
+        # template's head rows then set them back to the chains' true ends.
+        copied = sorted(tables, key=lambda table: table == "audit_chains")
         lines += [f'INSERT INTO {table} SELECT * FROM "{template_schema}".{table}' for table in copied]
     # setval is strict: for a table whose id has no sequence it does nothing.
     lines += [f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

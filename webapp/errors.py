@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
     def database_failed(err):
         # The database itself (unreachable, never upgraded, behind this code) gets a page that
         # says so; any other failed query is a bug and stays a plain 500.
-        found = health.problem(get_engine().db)
+        found = health.problem(get_engine().db, err)
         if found is None:
             return InternalServerError(original_exception=err)
         return _page(_("服务暂不可用"), describe(found), 503)

@@ -16,6 +16,7 @@ from engine.bpmn.script_engine import OperationError
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, ProcessDefinition, User
 from engine.persistence.repositories import InstanceRecord
+from engine.persistence.repositories import catalog_item as read_catalog_item
 from engine.persistence.unit_of_work import UnitOfWork
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError", "PERSONAL_INFORMATION", "SHARE_ATTRIBUTES",
@@ -80,7 +81,7 @@ class OperationContext:
 
 def _item(context: OperationContext, params: dict) -> CatalogItem:
     code = params.get("catalog_item")
-    item = context.session.get(CatalogItem, code) if code else None
+    item = read_catalog_item(context.session, code) if code else None
     if item is None:
         raise OperationError(f"catalog item '{code}' does not exist")
     return item

@@ -84,7 +84,7 @@ def _database_problem(err: Exception):
         return None
     from engine.persistence import health
 
-    return health.problem(get_engine().db) if health.is_database_error(err) else None
+    return health.problem(get_engine().db, err) if health.is_database_error(err) else None
 
 
 def require_role(actor: str, area: str):

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.persistence.statements import restore_transactions, send_held_back
+from engine.persistence import pipeline
 
 
 @dataclass(frozen=True)
@@ -18,19 +18,27 @@ class Database:
 
     SQLite takes its write lock at the first write, which lets two writers read the same
     state and then collide; writers therefore begin with BEGIN IMMEDIATE, readers do not.
-    On PostgreSQL row locks do the work; the writer's engine is apart only because its
-    connections carry the statements that units of work prepare on them (statements.Cursor).
+    On PostgreSQL row locks do the work; the writer's engine is apart because its transactions
+    run in psycopg's pipeline mode with an explicit BEGIN (engine.persistence.pipeline), and its
+    readers' in autocommit.
     """
 
     engine: Engine
     write_engine: Engine
     reader: sessionmaker[Session]
     writer: sessionmaker[Session]
+    # PostgreSQL: the generation of prepared plans the pools' connections may hold.
+    plans: "Plans | None" = None
 
     @property
     def is_sqlite(self) -> bool:
         """True for the embedded SQLite database."""
         return self.engine.dialect.name == "sqlite"
+
+    def after_failure(self, error: BaseException | None) -> None:
+        """Note a unit of work's failure (a stale prepared plan renews the pools' connections)."""
+        if self.plans is not None:
+            self.plans.after_failure(error)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -69,26 +77,21 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str, writer: bool) -> Engine:
+def _postgres_engine(url: str, writer: bool, plans: Plans) -> Engine:
     # An unreachable server fails in seconds, not minutes.
     connect_args = {"connect_timeout": 10}
     options = {}
-    if writer:
-        # Units of work PREPARE their own statements on the writer's connections and send them
-        # with their BEGIN and COMMIT (statements.Cursor); psycopg's own preparing would DEALLOCATE
-        # them after a rollback.
-        connect_args["prepare_threshold"] = None
-    else:
+    if not writer:
         # At READ COMMITTED every statement reads its own snapshot, in a transaction or not: a
-        # reader's BEGIN and ROLLBACK would be two round trips that change nothing.
+        # reader's BEGIN and ROLLBACK would be two round trips that change nothing. (A reader
+        # that needs one snapshot, as audit verification does, asks for REPEATABLE READ.)
         options["isolation_level"] = "AUTOCOMMIT"
     engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
-    event.listen(engine, "before_cursor_execute", send_held_back)
     if writer:
-        event.listen(engine, "checkin", restore_transactions)
+        pipeline.attach(engine)
 
     @event.listens_for(engine, "checkout")
-    def _alive(dbapi_connection, _record, _proxy):
+    def _alive(dbapi_connection, record, _proxy):
         # A pooled connection the server closed (a restart, an idle timeout) is replaced before
         # use. Unlike pool_pre_ping's SELECT, reading what the server sent meanwhile costs no
         # round trip (and opens no transaction): a closed connection reads as the server's
@@ -102,7 +105,43 @@ def _postgres_engine(url: str, writer: bool) -> Engine:
         if pgconn.status != psycopg.pq.ConnStatus.OK:
             raise DisconnectionError()
 
+        if record.info.get(_PLANS_OF, plans.generation) != plans.generation:
+            # Made before a migration changed a type its prepared statements return (Plans).
+            raise DisconnectionError()
+
+    @event.listens_for(engine, "connect")
+    def _born(_dbapi_connection, record):
+        record.info[_PLANS_OF] = plans.generation
+
+    @event.listens_for(engine, "handle_error")
+    def _replan(context):
+        plans.after_failure(context.original_exception)
+
     return engine
+
+
+_PLANS_OF = "pdw_plans_generation"
+
+
+class Plans:
+    """The generation of the statement plans that a process's pooled connections hold.
+
+    psycopg prepares a statement on the server after a few runs, and PostgreSQL re-plans it
+    after a migration, except when a column it returns changed type: that statement then fails
+    ("cached plan must not change result type") on every connection that prepared it, until the
+    connection closes. The first such failure, in a unit of work of this process, starts a new
+    generation; every pooled connection of an older one is replaced at its next checkout, so one
+    unit of work fails (and may be retried) rather than one per connection.
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    def after_failure(self, error: BaseException | None) -> None:
+        """Start a new generation if `error` is the server refusing a stale plan."""
+        if (isinstance(error, psycopg.errors.FeatureNotSupported)
+                and "cached plan must not change result type" in str(error)):
+            self.generation += 1
 
 
 def connect(url: str) -> Database:
@@ -110,12 +149,15 @@ def connect(url: str) -> Database:
     if url.startswith("postgresql://"):
         # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    plans = None
     if url.startswith("sqlite"):
         read_engine = _sqlite_engine(url, immediate=False)
         write_engine = _sqlite_engine(url, immediate=True)
     else:
-        read_engine, write_engine = _postgres_engine(url, writer=False), _postgres_engine(url, writer=True)
+        plans = Plans()
+        read_engine, write_engine = _postgres_engine(url, False, plans), _postgres_engine(url, True, plans)
     return Database(
+        plans=plans,
         engine=read_engine,
         write_engine=write_engine,
         # Services flush when they need ids; autoflush before every query only costs time.

@@ -39,8 +39,13 @@ def current_revision(db: Database) -> str | None:
         raise DatabaseUnavailable("database.unreachable", detail=_first_line(err)) from None
 
 
-def problem(db: Database) -> DatabaseUnavailable | None:
-    """Why the database cannot serve PDW, or None when it is reachable and at the head revision."""
+def problem(db: Database, error: BaseException | None = None) -> DatabaseUnavailable | None:
+    """Why the database cannot serve PDW, or None when it is reachable and at the head revision.
+
+    `error`, the failure that raised the question: one that a second attempt would not meet (the
+    connection was lost or closed by the server, a prepared plan went stale under a migration, a
+    deadlock or serialization failure) answers `database.retry` once the database is found fit.
+    """
     try:
         current = current_revision(db)
     except DatabaseUnavailable as err:
@@ -50,7 +55,26 @@ def problem(db: Database) -> DatabaseUnavailable | None:
     head = head_revision()
     if current != head:
         return DatabaseUnavailable("database.behind", current=current, head=head)
+    if error is not None and is_transient(error):
+        return DatabaseUnavailable("database.retry")
     return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for a failure that the same request, sent again, would not meet (see `problem`).
+
+    Since the pool has replaced the connection (engine.persistence.database), the next unit of
+    work gets a good one.
+    """
+    original = getattr(error, "orig", None) or error
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(original, (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)):
+        return True
+    if isinstance(original, psycopg.errors.FeatureNotSupported):
+        return "cached plan must not change result type" in str(original)
+    # A lost connection, as psycopg reports it (not a refused one: that is database.unreachable).
+    return isinstance(original, psycopg.OperationalError) and not isinstance(original, psycopg.errors.QueryCanceled)
 
 
 # What a failed query raises: through SQLAlchemy, or the drivers' own on the repositories' raw cursor.

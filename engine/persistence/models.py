@@ -310,6 +310,9 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The chain the entry links into (AuditChain): its application's id, or 0, the chain of
+    # entries about no application, of the scheduler's seals and of every entry before 0012.
+    chain: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 
 
 class AccessRecord(Base):
@@ -364,15 +367,21 @@ class ApplicationSearch(Base):
 search_index.attach(ApplicationSearch.__table__)
 
 
-class AuditHead(Base):
-    """The single row that serialises appends to the audit chain."""
+class AuditChain(Base):
+    """The head of one audit chain: an application's entries, or chain 0 (see AuditEntry.chain).
 
-    __tablename__ = "audit_head"
+    Appending to a chain takes its row's lock, so concurrent applications do not queue on one
+    row; the scheduler seals the heads that moved into chain 0 (engine.services.audit.seal).
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     entries: Mapped[int] = mapped_column(BigId, default=0)
     # Moved by a trigger on audit_log (engine.persistence.triggers.AUDIT_HEAD).
     last_hash: Mapped[str] = mapped_column(String(64))
+    # How many of its entries the newest seal covers.
+    sealed_entries: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 
 
 triggers.attach_audit_head(AuditEntry.__table__)

@@ -12,15 +12,33 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON, BigInteger, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (ApplicationSearch, AuditEntry, AuditHead, CalendarArrangement, CalendarHead, Department,
-                                       HumanTask, Notification, ProcessDefinition, ProcessInstance, ReceiptCounter,
-                                       TaskCandidate, Timer, User)
+from engine.persistence.models import (ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement, CalendarHead,
+                                       CatalogItem, Department, HumanTask, Notification, ProcessDefinition,
+                                       ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
+
+
+def catalog_item(session, code: str):
+    """The catalog item `code` (a CatalogItem, or None), read once per unit of work.
+
+    Starting an application reads its item to admit it, to run the procedure's operations and to
+    index it for search. session.get would find it in the session's identity map, but that map
+    holds its objects weakly: once the first reader drops the item it is read again. The
+    session's info keeps it for the session's life, one unit of work. (An item not found is not
+    kept: an operation of the same unit may yet add it.)
+    """
+    items = session.info.setdefault("pdw_catalog_items", {})
+    item = items.get(code)
+    if item is None:
+        item = session.get(CatalogItem, code)
+        if item is not None:
+            items[code] = item
+    return item
 
 
 class StaleInstance(Exception):
@@ -104,7 +122,7 @@ _timer = Timer.__table__
 _u = User.__table__
 _d = ProcessDefinition.__table__
 _a = AuditEntry.__table__
-_head = AuditHead.__table__
+_head = AuditChain.__table__
 _r = ReceiptCounter.__table__
 _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
@@ -121,7 +139,7 @@ _TASK_FIELDS = [f.name for f in fields(TaskRow)]
 _TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
                        "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
                        "deadline_provisional", "deadline_basis"]
-_AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash"]
+_AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash", "chain"]
 
 
 def _bind(table, names):
@@ -157,17 +175,22 @@ def _definitions(dialect_name: str) -> dict:
         .values(last=_r.c.last + 1).returning(_r.c.last),
         "receipt_first": insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1),
         "instance_get": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id")),
+        "instance_get_locked": select(*(_i.c[n] for n in _INSTANCE_FIELDS)).where(_i.c.id == bindparam("id"))
+        .with_for_update(),
+        "instance_clock": update(_i).where(_i.c.id == bindparam("id_"))
+        .values(**_bind(_i, ["statutory_due_date", "statutory_provisional", "statutory_extended_from"]),
+                version=_i.c.version + 1),
         "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                           state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
         "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
+        .values(**_bind(_i, ["definition_id", "status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
                 state=_json_text(_i, "state", dialect_name)),
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
         "search_add": insert(_search).values(**_bind(_search, ["instance_id", "tokens"])),
         "task_for_decision": _task_for_decision(),
         # The instance row is locked with the task's: no other step can change it before this one
-        # commits, so its write needs no version check read back (it may be held back, see Cursor).
+        # commits, so its write needs no version check read back (it may be queued, see Cursor).
         "task_for_decision_locked": _task_for_decision().with_for_update(of=(_t, _i)),
         "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
         .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
@@ -194,8 +217,8 @@ def _definitions(dialect_name: str) -> dict:
         "timer_next_due_locked": _next_due().with_for_update(skip_locked=True),
         "timers_retry": delete(_timer).where(_timer.c.instance_id == bindparam("instance_id"),
                                              _timer.c.fired_at.is_(None) | _timer.c.fired_by.like("failed:%")),
-        "audit_head": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1)
-        .returning(_head.c.last_hash),
+        # Takes the chain's row (and its lock) or starts the chain; its hash before the new entry.
+        "audit_head": _chain_taken(dialect_name).returning(_head.c.last_hash),
         "audit_add": insert(_a).values(**_bind(_a, [n for n in _AUDIT_FIELDS if n not in ("before", "after")]),
                                        before=_json_text(_a, "before", dialect_name),
                                        after=_json_text(_a, "after", dialect_name)),
@@ -221,15 +244,15 @@ def _postgres_definitions() -> dict:
     # id are taken in one round trip (InstanceRepository.reserve); new task rows are followed by
     # their candidate rows without waiting for their ids; and the audit chain is sealed by the
     # database, so that no step waits for the head's hash (see AuditRepository.append).
-    receipt = postgresql.insert(_r).values(day=bindparam("day", type_=_r.c.day.type), last=1)
     chained = select(cast(bindparam("before", type_=Text), Text).label("before"),
                      cast(bindparam("after", type_=Text), Text).label("after")).subquery("v")
     sealed = (literal('["', Text) + _head.c.last_hash + literal('",', Text) + bindparam("rest", type_=Text)
               + literal("\n", Text) + func.coalesce(chained.c.before, literal("null", Text))
               + literal("\n", Text) + func.coalesce(chained.c.after, literal("null", Text)))
     return {
-        "receipt_take": receipt.on_conflict_do_update(index_elements=[_r.c.day], set_={"last": _r.c.last + 1})
-        .returning(_r.c.last),
+        # A sequence per day (migration 0012): taking a number waits for no other application.
+        "receipt_take": select(func.pdw_receipt_next(bindparam("day", type_=_r.c.day.type)).label("last")),
+        "receipt_day": select(func.pdw_receipt_day(bindparam("day", type_=_r.c.day.type)).label("name")),
         "instance_id_next": select(func.nextval(func.pg_get_serial_sequence(literal("process_instances", Text),
                                                                            literal("id", Text))).label("id")),
         "instance_add_with_id": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[:1]),
@@ -238,14 +261,24 @@ def _postgres_definitions() -> dict:
         "candidate_add_to_last_task": insert(_c).inline().values(
             task_id=func.currval(func.pg_get_serial_sequence(literal("human_tasks", Text), literal("id", Text))),
             **_bind(_c, ["group_name", "due_at"])),
-        "audit_count": update(_head).where(_head.c.id == 1).values(entries=_head.c.entries + 1),
+        "audit_count": _chain_taken("postgresql"),
         "audit_add_sealed": insert(_a).from_select(
             _AUDIT_FIELDS,
             select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
                    cast(chained.c.before, JSON), cast(chained.c.after, JSON), _head.c.last_hash,
-                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)))
-            .select_from(_head).join(chained, literal(True)).where(_head.c.id == 1)),
+                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)),
+                   _head.c.chain)
+            .select_from(_head).join(chained, literal(True)).where(_head.c.chain == bindparam("chain", type_=BigInteger))),
     }
+
+
+def _chain_taken(dialect_name: str):
+    # INSERT ... ON CONFLICT DO UPDATE: the first entry of an application starts its chain, later
+    # ones count on; either way the chain's row is locked until commit.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(_head).values(chain=bindparam("chain", type_=BigInteger), entries=1, last_hash=GENESIS,
+                                         sealed_entries=0)
+            .on_conflict_do_update(index_elements=[_head.c.chain], set_={"entries": _head.c.entries + 1}))
 
 
 def _next_due():
@@ -331,10 +364,37 @@ class InstanceRepository:
         cursor.run("receipt_first", {"day": day})
         return 1
 
-    def get(self, instance_id: int) -> InstanceRecord | None:
-        """The instance with this id, or None."""
-        row = self._uow.cursor.one("instance_get", {"id": instance_id})
-        return InstanceRecord(**row) if row else None
+    def prepare_receipt_days(self, days: list[date]) -> None:
+        """Make the receipt-number sequences of `days` ahead (PostgreSQL; SQLite counts in rows), so
+        that the day's first applications do not wait for each other to make it."""
+        cursor = self._uow.cursor
+        if cursor.dialect_name == "postgresql":
+            cursor.each([("receipt_day", {"day": day}) for day in days])
+
+    def get(self, instance_id: int, *, lock: bool = False) -> InstanceRecord | None:
+        """The instance with this id, or None.
+
+        Every writer of an instance takes it with `lock=True` (a decision takes it with its task,
+        TaskRepository.for_decision): its row stays locked until the unit of work ends (on
+        SQLite the writer's BEGIN IMMEDIATE already excludes every other writer), so its save
+        needs no version check and no step is refused for a concurrent one: it waits.
+        """
+        cursor = self._uow.cursor
+        locking = lock and self._uow.writing
+        row = cursor.one("instance_get_locked" if locking and cursor.dialect_name == "postgresql" else "instance_get",
+                         {"id": instance_id})
+        if row is None:
+            return None
+        if locking:
+            self._held.add(instance_id)
+        return InstanceRecord(**row)
+
+    def set_clock(self, instance_id: int, *, statutory_due_date: date, statutory_provisional: bool,
+                  statutory_extended_from: date | None) -> None:
+        """Give an instance a re-counted statutory clock (its row taken with a locking read)."""
+        self._uow.cursor.later("instance_clock", {"id_": instance_id, "statutory_due_date": statutory_due_date,
+                                                  "statutory_provisional": statutory_provisional,
+                                                  "statutory_extended_from": statutory_extended_from})
 
     def add(self, record: InstanceRecord, *, max_bytes: int | None = None) -> int:
         """Write a new instance and give the record its id.
@@ -367,7 +427,8 @@ class InstanceRepository:
         if not self.is_written(record):
             self.add(record, max_bytes=max_bytes)
             return
-        values = {"status": record.status, "ended_at": record.ended_at, "error": record.error,
+        values = {"definition_id": record.definition_id, "status": record.status, "ended_at": record.ended_at,
+                  "error": record.error,
                   "state": _state_text(record.state, max_bytes), "waiting": record.waiting,
                   "version": record.version + 1, "id_": record.id, "version_": record.version,
                   **{n: getattr(record, n) for n in _CLOCK_FIELDS}}
@@ -429,8 +490,8 @@ class TaskRepository:
             return None
         task = TaskRow(**{n: row[f"t_{n}"] for n in _TASK_FIELDS})
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
-        if name == "task_for_decision_locked":
-            self._uow.instances.hold(instance.id)
+        # Locked as InstanceRepository.get(lock=True) locks it (SQLite: BEGIN IMMEDIATE).
+        self._uow.instances.hold(instance.id)
         user = UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"]) \
             if row["u_name"] is not None else None
         return task, instance, user
@@ -609,12 +670,14 @@ class AuditRepository:
 
     def append(self, *, at: datetime, actor: str, action: str, instance_id: int | None = None,
                task_id: int | None = None, before: dict | None = None, after: dict | None = None) -> None:
-        """Add one entry to the chain in this unit of work.
+        """Add one entry to its chain (its application's, or chain 0) in this unit of work.
 
-        The UPDATE of the head row takes its row lock first, so concurrent writers queue up
-        and each links to the entry committed just before its own.
+        Taking the chain's head row locks it first, so concurrent writers to one application queue
+        up and each links to the entry committed just before its own; writers to different
+        applications do not wait for each other.
         """
         cursor = self._uow.cursor
+        chain = instance_id or 0
         # Stored as the very text that is hashed, so verifying needs no guess about formatting.
         before_json = canonical(before) if before is not None else None
         after_json = canonical(after) if after is not None else None
@@ -622,14 +685,15 @@ class AuditRepository:
             # The database seals the entry (entry_hash, in SQL) to the head it reads once the
             # count's UPDATE holds the head's lock: both go with the step's other writes, and no
             # round trip waits for the previous hash.
-            cursor.later("audit_count", {})
-            cursor.later("audit_add_sealed", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
+            cursor.later("audit_count", {"chain": chain})
+            cursor.later("audit_add_sealed", {"chain": chain, "at": at, "actor": actor, "action": action,
+                                              "instance_id": instance_id,
                                               "task_id": task_id, "before": before_json, "after": after_json,
                                               "rest": entry_header([at, actor, action, instance_id, task_id])[1:]})
             return
-        prev_hash = cursor.one("audit_head", {})["last_hash"]
+        prev_hash = cursor.one("audit_head", {"chain": chain})["last_hash"]
         digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)
         cursor.later("audit_add", {"at": at, "actor": actor, "action": action, "instance_id": instance_id,
                                  "task_id": task_id, "before": before_json, "after": after_json,
-                                 "prev_hash": prev_hash, "hash": digest})
+                                 "prev_hash": prev_hash, "hash": digest, "chain": chain})
 

@@ -1,8 +1,10 @@
 """Counting the round trips a piece of work makes to PostgreSQL (for the bench and the tests).
 
 libpq's own protocol trace is switched on for every connection checked out of the engine while
-counting; the server ends each round trip with one ReadyForQuery message, whatever the query
-string carried, so counting those counts round trips.
+counting. A round trip is the client sending and then reading the server's answer: in the trace,
+a message from the server (B) that follows one from the client (F). (Counting ReadyForQuery
+messages would miss the round trips of pipeline mode, which reads results without a Sync; the
+server sends nothing before a Sync or Flush, so what the client queues meanwhile adds none.)
 """
 from __future__ import annotations
 
@@ -45,5 +47,15 @@ def counting(engine: Engine) -> Iterator[RoundTrips]:
             event.remove(engine, "checkout", start)
             event.remove(engine, "checkin", stop)
             trace.seek(0)
-            found.count = sum(1 for line in trace.read().splitlines() if line.startswith(b"B\t") and
-                              b"\tReadyForQuery\t" in line)
+            found.count = _round_trips(trace.read().splitlines())
+
+
+def _round_trips(lines: list[bytes]) -> int:
+    count, last = 0, b""
+    for line in lines:
+        side = line[:1]
+        if side == b"B" and last == b"F":
+            count += 1
+        if side in (b"B", b"F"):
+            last = side
+    return count

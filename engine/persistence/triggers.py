@@ -11,8 +11,8 @@ either way. Changing a statement here therefore also needs a new migration that 
 recreates the triggers, or databases migrated earlier keep the old ones. This module
 imports nothing from the models, as migrations must not depend on them.
 
-audit_head: an entry added to audit_log becomes the head of the chain (migration 0011), so
-appending an entry is two statements, not three.
+audit_head: an entry added to audit_log becomes the head of its chain (migration 0011; one
+chain per application since 0012), so appending an entry is two statements, not three.
 """
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ AUDIT_HEAD = {
         """
         CREATE TRIGGER trg_audit_head_moves AFTER INSERT ON audit_log
         BEGIN
-            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+            UPDATE audit_chains SET last_hash = NEW.hash WHERE chain = NEW.chain;
         END
         """,
     ), ("DROP TRIGGER IF EXISTS trg_audit_head_moves",)),
@@ -82,7 +82,7 @@ AUDIT_HEAD = {
         """
         CREATE FUNCTION pdw_audit_head_moves() RETURNS trigger AS $$
         BEGIN
-            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+            UPDATE audit_chains SET last_hash = NEW.hash WHERE chain = NEW.chain;
             RETURN NULL;
         END
         $$ LANGUAGE plpgsql
@@ -116,7 +116,7 @@ def attach(task_candidates: Table) -> None:
 
 
 def attach_audit_head(audit_log: Table) -> None:
-    """Create the audit-head trigger with the audit_log table (audit_head is created before it)."""
+    """Create the audit-head trigger with the audit_log table (audit_chains is created before it)."""
     _listen(audit_log, AUDIT_HEAD)
 
 

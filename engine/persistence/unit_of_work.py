@@ -60,6 +60,8 @@ class UnitOfWork:
 
     def __exit__(self, *exc_info) -> None:
         # Closing rolls back whatever was not committed.
+        if exc_info and exc_info[1] is not None:
+            self._db.after_failure(exc_info[1])
         if self._cursor is not None:
             self._cursor.release()
         try:
@@ -81,12 +83,11 @@ class UnitOfWork:
         """Make everything written in this unit permanent."""
         if not self._writing:
             raise RuntimeError("a read-only unit of work cannot commit")
-        if self._cursor is not None and self._cursor.has_pending:
-            # The ORM's own changes first, then the held-back writes and COMMIT in one round trip;
-            # SQLAlchemy's commit then finds the transaction already committed.
-            self.session.flush()
-            self._cursor.commit()
+        # On PostgreSQL the queued writes go with the COMMIT, in one round trip
+        # (engine.persistence.pipeline); the rows they return are then handed on.
         self.session.commit()
+        if self._cursor is not None:
+            self._cursor.deliver()
         # The transaction's DBAPI cursor ends with it.
         if self._cursor is not None:
             self._cursor.release()

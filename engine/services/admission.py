@@ -19,7 +19,7 @@ from datetime import date
 
 from engine.calendar.statute import load_statute
 from engine.errors import Conflict, Problem
-from engine.persistence.models import CatalogItem
+from engine.persistence.repositories import catalog_item
 
 OPEN_ATTRIBUTES = ("无条件开放", "有条件开放")
 
@@ -49,7 +49,7 @@ def problems(session, properties: dict, schema: dict | None, data: dict, receive
     field = properties.get("catalogItemField")
     code = data.get(field) if field else None
     if isinstance(code, str) and code:
-        item = session.get(CatalogItem, code)
+        item = catalog_item(session, code)
         if item is None:
             found.append(Problem("application.catalog_item_unknown", {"code": code}, field=field))
         elif properties.get("catalogItemOpen") == "true" and item.open_attribute not in OPEN_ATTRIBUTES:

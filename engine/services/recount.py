@@ -20,7 +20,7 @@ from datetime import date, datetime, time
 from itertools import groupby
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
@@ -162,8 +162,7 @@ def apply(uow: UnitOfWork, result: Plan, *, actor: str, notice: str | None, now:
                              after={"timer": name, "due_at": due.isoformat(), "notice": notice})
     # After the instances a moved timer saved (their records hold the clock as it was read).
     for instance_id, columns in result._clocks:
-        uow.session.execute(update(ProcessInstance.__table__).where(ProcessInstance.__table__.c.id == instance_id)
-                            .values(**columns, version=ProcessInstance.__table__.c.version + 1))
+        uow.instances.set_clock(instance_id, **columns)
 
 
 def _plan_tasks(uow: UnitOfWork, calendar: WorkingCalendar, since: date, now: datetime, result: Plan) -> None:
@@ -202,10 +201,14 @@ def _plan_clocks(uow: UnitOfWork, calendar: WorkingCalendar, since: date, result
     old clock meanwhile is refused rather than writing it back."""
     engine = uow.engine
     i = ProcessInstance.__table__
-    rows = uow.session.execute(
-        select(i.c.id, i.c.received_on, i.c.statutory_rule, i.c.statutory_due_date, i.c.statutory_provisional,
-               i.c.statutory_extended_from)
-        .where(i.c.replied_at.is_(None), i.c.statutory_due_date >= since).order_by(i.c.id))
+    clocks = (select(i.c.id, i.c.received_on, i.c.statutory_rule, i.c.statutory_due_date, i.c.statutory_provisional,
+                     i.c.statutory_extended_from)
+              .where(i.c.replied_at.is_(None), i.c.statutory_due_date >= since).order_by(i.c.id))
+    if uow.writing:
+        # Locked as every writer of an instance locks it (InstanceRepository.get), so a step
+        # extending a clock meanwhile waits and then reads the re-counted one.
+        clocks = clocks.with_for_update(of=i)
+    rows = uow.session.execute(clocks)
     for row in rows:
         rule = engine.rules.get(row.statutory_rule)
         if rule is None:
@@ -238,7 +241,7 @@ def _plan_timers(uow: UnitOfWork, arrangements: dict[int, Arrangement], since: d
                  arrangements=worker_payload(arrangements)) as sandbox:
         script_engine = PdwScriptEngine(SandboxEnvironment(sandbox, engine.clock), engine.clock)
         for instance_id, timers in groupby(waiting, key=lambda row: row.instance_id):
-            instance = uow.instances.get(instance_id)
+            instance = uow.instances.get(instance_id, lock=True)
             if instance is None or instance.status != "running":
                 continue
             workflow = load_workflow(uow, instance)

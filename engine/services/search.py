@@ -11,8 +11,8 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql import ColumnElement
 
 from engine import search
-from engine.persistence.models import (ApplicationSearch, CatalogItem, Department, ProcessDefinition, ProcessInstance,
-                                       User)
+from engine.persistence.models import ApplicationSearch, Department, ProcessDefinition, ProcessInstance, User
+from engine.persistence.repositories import catalog_item
 from engine.persistence.search_index import FTS_TABLE, POSTGRES_LEXEMES
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -50,8 +50,8 @@ def words_of(session, *, receipt_number: str, process_name: str | None, applican
                                  .outerjoin(Department, Department.code == User.department)
                                  .where(User.name == applicant)).first()
     code = data.get("catalog_item")
-    # session.get: starting an application has just read the entry (admission), so this reads nothing.
-    entry = session.get(CatalogItem, code) if isinstance(code, str) and code else None
+    # Starting an application has just read the entry (admission), so this reads nothing.
+    entry = catalog_item(session, code) if isinstance(code, str) and code else None
     item = entry.name if entry is not None else None
     return search.tokens(receipt_number, process_name or "", applicant, *(p for p in person or () if p), item or "",
                          *_labels(schema, data), *_text_of(data))

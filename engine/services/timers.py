@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, load_workflow, record_failure, run_and_sync
 
 
-# Statuses of a timer taken but not fired: its instance had ended, or changed under the step.
-SPENT, STALE = "spent", "stale"
+# The status of a timer taken but not fired: its instance had ended.
+SPENT = "spent"
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,8 @@ def fire_next(uow: UnitOfWork, *, worker: str) -> Fired | None:
             timer = uow.timers.next_due(now)
             if timer is None:
                 return None
-            instance = uow.instances.get(timer.instance_id)
+            # Locked as a decision locks it: a step on the same application waits for this one.
+            instance = uow.instances.get(timer.instance_id, lock=True)
             if instance.status != "running":
                 uow.timers.spend(timer.id, now, worker)
                 uow.commit()
@@ -53,9 +53,6 @@ def fire_next(uow: UnitOfWork, *, worker: str) -> Fired | None:
                                     "cancelled": outcome.cancelled, "error": outcome.error})
             uow.commit()
             return Fired(timer.id, instance.id, timer.task_name, outcome.status)
-    except StaleInstance:
-        # The instance moved on meanwhile (a task was completed); the timer stays due.
-        return Fired(timer.id, timer.instance_id, timer.task_name, STALE)
     except StepFailed as failed:
         reason = failed.reason
     except Exception as err:  # noqa: BLE001 - a stored state that no longer loads must not stop the sweep
@@ -77,6 +74,6 @@ def sweep(new_uow: Callable[[], UnitOfWork], *, worker: str, limit: int = 100) -
         result = fire_next(new_uow(), worker=worker)
         if result is None:
             break
-        if result.status not in (SPENT, STALE):
+        if result.status != SPENT:
             fired.append(result)
     return fired

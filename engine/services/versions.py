@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_dependencies, diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
@@ -244,7 +244,8 @@ def move(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int, insta
     registry = uow.engine.store.registry
     moved = []
     for instance_id in sorted(set(instance_ids)):
-        instance = uow.instances.get(instance_id)
+        # Locked as a decision locks it: one writer per instance row (the repository).
+        instance = uow.instances.get(instance_id, lock=True)
         workflow = load_workflow(uow, instance)
         _move(workflow, new_specs, registry)
         instance.definition_id = second.id
@@ -254,8 +255,6 @@ def move(uow: UnitOfWork, actor: str, process_id: str, old: int, new: int, insta
             raise Conflict("migration.failed", instance=instance.id, error=failed.reason) from None
         if outcome.error is not None:
             raise Conflict("migration.failed", instance=instance.id, error=outcome.error)
-        session.execute(update(ProcessInstance).where(ProcessInstance.id == instance.id)
-                        .values(definition_id=second.id))
         uow.audit.append(at=now, actor=actor, action="instance.migrate", instance_id=instance.id,
                          before={"version": old}, after={"version": new, "status": outcome.status,
                                                          "opened": outcome.opened})

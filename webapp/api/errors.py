@@ -36,7 +36,7 @@ def http_error(err: HTTPException):
 
 def database_failed(err):
     """The database cannot serve: 503 with the cause; any other failed query is a bug (500)."""
-    found = health.problem(get_engine().db)
+    found = health.problem(get_engine().db, err)
     if found is None:
         return jsonify({"code": "http.500", "message": messages.render("http.500", {}, language()), "params": {}}), 500
     return domain_error(found)

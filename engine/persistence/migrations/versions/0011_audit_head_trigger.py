@@ -9,7 +9,31 @@ insert, so an append is two statements on every step of every application.
 """
 from alembic import op
 
-from engine.persistence.triggers import AUDIT_HEAD
+# The triggers as this migration made them (engine.persistence.triggers has moved on since, 0012).
+AUDIT_HEAD = {
+    "sqlite": ((
+        """
+        CREATE TRIGGER trg_audit_head_moves AFTER INSERT ON audit_log
+        BEGIN
+            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+        END
+        """,
+    ), ("DROP TRIGGER IF EXISTS trg_audit_head_moves",)),
+    "postgresql": ((
+        """
+        CREATE FUNCTION pdw_audit_head_moves() RETURNS trigger AS $$
+        BEGIN
+            UPDATE audit_head SET last_hash = NEW.hash WHERE id = 1;
+            RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """,
+        """
+        CREATE TRIGGER trg_audit_head_moves AFTER INSERT ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION pdw_audit_head_moves()
+        """,
+    ), ("DROP TRIGGER IF EXISTS trg_audit_head_moves ON audit_log", "DROP FUNCTION IF EXISTS pdw_audit_head_moves()")),
+}
 
 revision = '0011'
 down_revision = '0010'

@@ -1,7 +1,7 @@
 """four eyes on process changes: version and migration proposals
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 
 A designer's deploy makes a proposed version, kept apart from the process definitions until a
 second person with the approving role approves it; moving running applications onto a version
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

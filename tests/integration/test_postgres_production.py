@@ -1,0 +1,245 @@
+"""PostgreSQL under the production settings (engine.config's defaults: the calendar version read
+at most once a second, psycopg preparing statements after a few runs), with a fault injected in
+each test: a batch failing part-way, a migration changing a column's type under the pool, a
+server whose default isolation level is REPEATABLE READ, backends killed idle and mid-step."""
+from __future__ import annotations
+
+import threading
+from contextlib import ExitStack
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, exc, make_url, select, text
+
+from engine.bootstrap import Config, build_engine
+from engine.clock import Clock
+from engine.persistence.models import ReceiptCounter
+from engine.persistence import health
+from engine.services import audit
+from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+# psycopg prepares a statement on the server at its fifth run on a connection (prepare_threshold).
+PREPARED_AFTER = 5
+
+
+@pytest.fixture
+def database_kind() -> str:
+    return "postgres"
+
+
+def production_engine(url: str, sandbox):
+    """An engine with the production settings, but for the password hash's cost and no web scheduler."""
+    config = replace(Config(), database_url=url, forms_dir=FIXTURES / "forms", web_scheduler="off",
+                     password_hash_cost=TEST_PASSWORD_HASH_COST)
+    assert config.calendar_check_seconds == 1.0
+    return build_engine(config, Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
+
+
+@pytest.fixture
+def production(database_url, sandbox):
+    built = production_engine(database_url, sandbox)
+    yield built
+    built.close()
+
+
+def receipt_days(engine) -> list[date]:
+    with engine.uow().read() as reader:
+        return list(reader.session.scalars(select(ReceiptCounter.day).order_by(ReceiptCounter.day)))
+
+
+def add_day(engine, day: date) -> None:
+    with engine.uow() as uow:
+        uow.cursor.later("receipt_first", {"day": day})
+        uow.commit()
+
+
+def test_after_a_batch_fails_part_way_the_next_unit_may_start_with_an_orm_query(production):
+    for n in range(1, PREPARED_AFTER + 2):  # the statement is now prepared on the connection
+        add_day(production, date(2026, 3, n))
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        with production.uow() as uow:
+            uow.cursor.later("receipt_first", {"day": date(2026, 4, 1)})
+            uow.cursor.later("receipt_first", {"day": date(2026, 3, 1)})  # already there: fails
+            uow.cursor.later("receipt_first", {"day": date(2026, 4, 2)})
+            uow.commit()
+    with production.uow() as uow:
+        assert uow.session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == date(2026, 3, 1))) == 1
+        uow.cursor.later("receipt_first", {"day": date(2026, 4, 3)})
+        uow.commit()
+    add_day(production, date(2026, 4, 4))
+    assert receipt_days(production)[-3:] == [date(2026, 3, 6), date(2026, 4, 3), date(2026, 4, 4)]
+
+
+def test_a_migration_changing_a_returned_columns_type_costs_one_unit_of_work_not_the_pool(production, database_url):
+    def read_versions(units) -> list[int]:
+        return [uow.calendar.version() for uow in units]
+
+    def commit(units) -> None:
+        # (psycopg forgets what it prepared when a transaction rolls back.)
+        for _ in range(PREPARED_AFTER + 1):
+            read_versions(units)
+        for uow in units:
+            uow.commit()
+
+    def three_units_at_once(action):
+        with ExitStack() as stack:
+            return action([stack.enter_context(production.uow()) for _ in range(3)])
+
+    # Three pooled connections, each with the calendar version's statement prepared.
+    three_units_at_once(commit)
+    admin = create_engine(database_url)
+    try:
+        with admin.begin() as c:
+            c.execute(text("ALTER TABLE calendar_head ALTER COLUMN version TYPE numeric(18)"))
+    finally:
+        admin.dispose()
+    failures = []
+    for _ in range(4):
+        try:
+            three_units_at_once(commit)
+        except (exc.NotSupportedError, psycopg.errors.FeatureNotSupported) as err:  # through SQLAlchemy or not
+            assert "cached plan must not change result type" in str(err)
+            failures.append(err)
+    assert len(failures) == 1
+    assert health.problem(production.db, failures[0]).code == "database.retry"
+
+
+def _repeatable_read_by_default(url: str) -> str:
+    parsed = make_url(url)
+    options = parsed.query.get("options", "")
+    return parsed.update_query_dict(
+        {"options": f"{options} -c default_transaction_isolation=repeatable\\ read".strip()}
+    ).render_as_string(hide_password=False)
+
+
+def test_writers_run_at_read_committed_whatever_the_servers_default(database_url, sandbox):
+    url = _repeatable_read_by_default(database_url)
+    built = production_engine(url, sandbox)
+    try:
+        with built.db.engine.connect() as c:
+            assert c.execute(text("SHOW default_transaction_isolation")).scalar() == "repeatable read"
+        with built.uow() as uow:
+            assert uow.session.execute(text("SHOW transaction_isolation")).scalar() == "read committed"
+        before = _calendar_version(built)
+        failures: list[BaseException] = []
+
+        def bump() -> None:
+            for _ in range(15):
+                try:
+                    with built.uow() as uow:
+                        uow.calendar.bump(built.clock.now())  # every writer updates the same row
+                        uow.commit()
+                except BaseException as err:  # noqa: BLE001 - counted below
+                    failures.append(err)
+
+        threads = [threading.Thread(target=bump) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+        assert _calendar_version(built) == before + 120
+    finally:
+        built.close()
+
+
+def _calendar_version(engine) -> int:
+    with engine.uow().read() as uow:
+        return uow.calendar.version()
+
+
+def _terminate(database_url: str, pids: list[int]) -> None:
+    admin = create_engine(database_url)
+    try:
+        with admin.connect() as c:
+            for pid in pids:
+                # Waits (up to 5 s) until the backend has exited and closed its socket.
+                assert c.execute(text("select pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+    finally:
+        admin.dispose()
+
+
+def test_a_restarted_server_leaves_no_dead_connection_in_the_pool(production, database_url):
+    units = [production.uow() for _ in range(3)]
+    pids = []
+    for uow in units:
+        uow.__enter__()
+        pids.append(uow.session.execute(text("select pg_backend_pid()")).scalar())
+    for uow in units:
+        uow.__exit__(None, None, None)
+    _terminate(database_url, pids)  # every pooled connection, as a restart would
+    for n in range(1, 4):
+        add_day(production, date(2026, 3, n))
+    assert receipt_days(production) == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+
+
+def test_a_backend_killed_mid_step_fails_that_step_asking_for_a_retry_and_the_next_one_succeeds(
+        production, database_url):
+    with pytest.raises((psycopg.OperationalError, exc.OperationalError)) as lost:
+        with production.uow() as uow:
+            uow.cursor.later("receipt_first", {"day": date(2026, 3, 2)})
+            pid = uow.session.execute(text("select pg_backend_pid()")).scalar()
+            _terminate(database_url, [pid])
+            uow.cursor.later("receipt_first", {"day": date(2026, 3, 3)})
+            uow.commit()
+    # What the web app, the API and the command line say: nothing changed, try again.
+    assert health.problem(production.db, lost.value).code == "database.retry"
+    add_day(production, date(2026, 3, 4))
+    assert receipt_days(production) == [date(2026, 3, 4)]
+
+
+def test_applications_wait_for_no_other_applications_audit_entry_or_receipt_number(production):
+    now = production.clock.now()
+    day = date(2026, 3, 2)
+    with production.uow() as uow:  # as the scheduler does the day before
+        uow.instances.prepare_receipt_days([day])
+        uow.commit()
+    with production.uow() as first:
+        first.audit.append(at=now, actor="tester", action="test.step", instance_id=21)
+        first_number, _ = first.instances.reserve(day)
+        first.session.execute(text("SELECT 1"))  # everything queued is now sent: its locks are held
+        with production.uow() as second:
+            # Waiting for the first unit's locks would fail this one after a second.
+            second.session.execute(text("SET LOCAL lock_timeout = '1s'"))
+            second.audit.append(at=now, actor="tester", action="test.step", instance_id=22)
+            second_number, _ = second.instances.reserve(day)
+            second.commit()
+        first.commit()
+    assert sorted([first_number, second_number]) == [1, 2]
+    assert audit.verify(production.uow()).ok
+
+
+def test_verification_never_reports_tampering_while_entries_are_appended(production):
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                with production.uow() as uow:
+                    uow.audit.append(at=production.clock.now(), actor="tester", action="test.step",
+                                     instance_id=n % 5 or None, after={"n": n})
+                    uow.commit()
+            except BaseException as err:  # noqa: BLE001 - reported below
+                failures.append(err)
+                return
+
+    writers = [threading.Thread(target=append) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    try:
+        reports = [audit.verify(production.uow(), batch=7) for _ in range(15)]
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert failures == []
+    assert [r.problems for r in reports if r.problems] == []
+    assert reports[-1].entries > reports[0].entries
