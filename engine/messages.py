@@ -534,11 +534,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 class _Values(dict):
-    """Template values: lists joined for the language, a missing one shown as its name."""
+    """Template values: lists joined for the language, a value given in both languages
+    (`{"zh": ..., "en": ...}`) in the one asked for, a missing one shown as its name."""
 
     def __init__(self, params: dict[str, Any], lang: str) -> None:
         sep = "、" if lang == "zh" else ", "
-        super().__init__({k: sep.join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in params.items()})
+        super().__init__({k: self._value(v, sep, lang) for k, v in params.items()})
+
+    @staticmethod
+    def _value(value: Any, sep: str, lang: str) -> Any:
+        if isinstance(value, (list, tuple)):
+            return sep.join(map(str, value))
+        if isinstance(value, dict) and set(value) == {"zh", "en"}:
+            return value["zh" if lang == "zh" else "en"]
+        return value
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"

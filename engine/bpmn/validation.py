@@ -199,7 +199,7 @@ class _Checker:
             return
         for violation in check_script(source, mode):
             self.report(el, "bpmn.script_refused", at=at, what=what, script_line=violation.line,
-                        detail=violation.message)
+                        detail={"zh": violation.message_zh, "en": violation.message})
 
     def data_name(self, el, name: str, what: str, *, at=None) -> None:
         # The engine stores a value under this name in the task data, where scripts read it.

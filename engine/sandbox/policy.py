@@ -8,7 +8,7 @@ an allow-list for attributes: only the methods of JSON-like values may be called
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_SOURCE_BYTES = 64 * 1024
 
@@ -37,18 +37,19 @@ ALLOWED_ATTRIBUTES = frozenset({
     "union", "update", "upper", "values", "zfill",
 })
 
-_REFUSED_NODES: dict[type, str] = {
-    ast.Import: "import is not allowed in scripts",
-    ast.ImportFrom: "import is not allowed in scripts",
-    ast.ClassDef: "class definitions are not allowed in scripts",
-    ast.Global: "'global' is not allowed in scripts",
-    ast.Nonlocal: "'nonlocal' is not allowed in scripts",
-    ast.Yield: "yield is not allowed in scripts",
-    ast.YieldFrom: "yield is not allowed in scripts",
-    ast.Await: "await is not allowed in scripts",
-    ast.AsyncFunctionDef: "async functions are not allowed in scripts",
-    ast.AsyncFor: "async for is not allowed in scripts",
-    ast.AsyncWith: "async with is not allowed in scripts",
+# Each refusal in English and Chinese: the designer reads it in the session's language.
+_REFUSED_NODES: dict[type, tuple[str, str]] = {
+    ast.Import: ("import is not allowed in scripts", "脚本中不允许 import"),
+    ast.ImportFrom: ("import is not allowed in scripts", "脚本中不允许 import"),
+    ast.ClassDef: ("class definitions are not allowed in scripts", "脚本中不允许定义类"),
+    ast.Global: ("'global' is not allowed in scripts", "脚本中不允许 global"),
+    ast.Nonlocal: ("'nonlocal' is not allowed in scripts", "脚本中不允许 nonlocal"),
+    ast.Yield: ("yield is not allowed in scripts", "脚本中不允许 yield"),
+    ast.YieldFrom: ("yield is not allowed in scripts", "脚本中不允许 yield"),
+    ast.Await: ("await is not allowed in scripts", "脚本中不允许 await"),
+    ast.AsyncFunctionDef: ("async functions are not allowed in scripts", "脚本中不允许异步函数"),
+    ast.AsyncFor: ("async for is not allowed in scripts", "脚本中不允许 async for"),
+    ast.AsyncWith: ("async with is not allowed in scripts", "脚本中不允许 async with"),
 }
 
 
@@ -59,6 +60,8 @@ class Violation:
     line: int
     column: int
     message: str
+    # The same in Chinese, for the designer's page (not part of what makes two violations equal).
+    message_zh: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -81,16 +84,17 @@ def check_script(source: str, mode: str = "exec") -> list[Violation]:
         raise ValueError(f"mode must be 'exec' or 'eval', not {mode!r}")
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > MAX_SOURCE_BYTES:
-        return [Violation(1, 1, f"script is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}")]
+        return [Violation(1, 1, f"script is {size:,} bytes; the limit is {MAX_SOURCE_BYTES:,}",
+                          f"脚本有 {size:,} 字节，上限为 {MAX_SOURCE_BYTES:,} 字节")]
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as err:
-        return [Violation(err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}")]
+        return [Violation(err.lineno or 1, err.offset or 1, f"syntax error: {err.msg}", f"语法错误：{err.msg}")]
     except ValueError as err:
-        return [Violation(1, 1, f"syntax error: {err}")]
+        return [Violation(1, 1, f"syntax error: {err}", f"语法错误：{err}")]
     except (RecursionError, MemoryError):
-        return [Violation(1, 1, "script is nested too deeply")]
-    found = {_violation(node, message) for node, message in _problems(tree)}
+        return [Violation(1, 1, "script is nested too deeply", "脚本嵌套层数过多")]
+    found = {_violation(node, *messages) for node, *messages in _problems(tree)}
     return sorted(found, key=lambda v: (v.line, v.column, v.message))
 
 
@@ -99,7 +103,7 @@ def _problems(tree: ast.AST):
     for node in ast.walk(tree):
         refused = _REFUSED_NODES.get(type(node))
         if refused:
-            yield node, refused
+            yield node, *refused
         if isinstance(node, ast.Name):
             yield from _name(node, node.id)
         elif isinstance(node, ast.Attribute):
@@ -119,29 +123,33 @@ def _problems(tree: ast.AST):
             for attr in node.kwd_attrs:
                 yield from _attribute(node, attr)
         elif isinstance(node, ast.comprehension) and node.is_async:
-            yield node.target, "async comprehensions are not allowed in scripts"
+            yield node.target, "async comprehensions are not allowed in scripts", "脚本中不允许异步推导式"
 
 
 def _name(node: ast.AST, name: str):
     if name in FORBIDDEN_NAMES:
-        yield node, f"'{name}' is not allowed in scripts"
+        yield node, f"'{name}' is not allowed in scripts", f"脚本中不允许使用「{name}」"
     elif name.startswith("_") and name != "_":
-        yield node, f"name '{name}' is not allowed (names starting with '_' are private)"
+        yield (node, f"name '{name}' is not allowed (names starting with '_' are private)",
+                     f"不允许使用名称「{name}」（以 _ 开头的名称是私有的）")
 
 
 def _attribute(node: ast.AST, attr: str):
     if attr.startswith("_"):
-        yield node, f"attribute '{attr}' is not allowed (names starting with '_' are private)"
+        yield (node, f"attribute '{attr}' is not allowed (names starting with '_' are private)",
+                     f"不允许使用属性「{attr}」（以 _ 开头的名称是私有的）")
     elif attr in ("format", "format_map"):
-        yield node, f"str.{attr} is not allowed in scripts (format strings can read attributes); use an f-string"
+        yield (node, f"str.{attr} is not allowed in scripts (format strings can read attributes); use an f-string",
+                     f"脚本中不允许 str.{attr}（格式字符串可读取属性），请改用 f-string")
     elif attr not in ALLOWED_ATTRIBUTES:
-        yield node, (f"attribute '{attr}' is not allowed (scripts may use only the methods of "
-                     "str, int, float, list, dict, set and tuple)")
+        yield (node, f"attribute '{attr}' is not allowed (scripts may use only the methods of "
+                     "str, int, float, list, dict, set and tuple)",
+                     f"不允许使用属性「{attr}」（脚本只能使用 str、int、float、list、dict、set 和 tuple 的方法）")
 
 
-def _violation(node: ast.AST, message: str) -> Violation:
+def _violation(node: ast.AST, message: str, message_zh: str) -> Violation:
     column = getattr(node, "col_offset", 0) + 1
     if isinstance(node, ast.Attribute) and node.end_lineno == node.lineno:
         # Point at the attribute itself: a chain's nodes all start where the chain starts.
         column = node.end_col_offset - len(node.attr) + 1
-    return Violation(getattr(node, "lineno", 1), column, message)
+    return Violation(getattr(node, "lineno", 1), column, message, message_zh)

@@ -608,3 +608,11 @@ def test_an_operation_writing_grants_or_the_catalog_needs_the_capability_declare
     assert [(p.code, p.element) for p in refused.problems] == [("bpmn.capability_undeclared", "grant")]
     assert validate(service('<spiffworkflow:property name="capabilities" value="pdw.record_grant"/>'),
                     operations=["pdw.record_grant"]).ok
+
+
+def test_a_refused_script_is_explained_in_the_designers_language():
+    result = validate((BPMN / "hostile" / "condition_import.bpmn").read_bytes(), "condition_import.bpmn")
+    refused = [p for p in result.problems if p.code == "bpmn.script_refused"]
+    assert any("脚本中不允许使用「__import__」" in p.text("zh") and "'__import__' is not allowed" in p.text("en")
+               for p in refused)
+    assert not any("not allowed" in p.text("zh") for p in refused)
