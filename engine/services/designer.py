@@ -74,7 +74,8 @@ def processes(uow: UnitOfWork, actor: str) -> list[dict]:
             entry = found.setdefault(process_id, {"process_id": process_id, "name": process_id, "versions": [],
                                                   "draft": None})
             entry["draft"] = _draft_dict(draft)
-        return sorted(found.values(), key=lambda p: p["process_id"])
+        # Listed by the name people know a procedure by (its newest version's), then by id.
+        return sorted(found.values(), key=lambda p: (p["name"] or p["process_id"], p["process_id"]))
 
 
 def _draft_dict(draft: ProcessDraft) -> dict:

@@ -315,3 +315,19 @@ def test_every_shipped_procedure_opens_in_the_modeler_without_an_import_warning(
         page.wait_for_selector("#canvas[data-ready=true]")
         assert page.locator("#canvas").get_attribute("data-import-warnings") == "0", path.name
     assert not page.script_errors
+
+
+# What a palette or context-pad entry says (bpmn-js labels palette entries for screen readers).
+TITLES = "entries => entries.map(e => e.getAttribute('aria-label') || e.title)"
+
+
+def test_the_modelers_own_menus_and_tooltips_speak_the_pages_language(server, project, browser):
+    page = sign_in(browser, server, "sun.qi")
+    page.goto("/designer/processes/conditional_share/edit")
+    page.wait_for_selector("#canvas[data-ready=true]")
+    palette = page.locator(".djs-palette .entry").evaluate_all(TITLES)
+    assert "创建开始事件" in palette and "创建任务" in palette and "抓手工具（移动画布）" in palette
+    page.locator(".djs-element[data-element-id=review]").first.click()
+    pad = page.locator(".djs-context-pad .entry").evaluate_all(TITLES)
+    assert "追加任务" in pad and "删除" in pad and "更改元素类型" in pad
+    assert not page.script_errors

@@ -12,6 +12,8 @@
   var summary = document.getElementById('problems-summary');
   var modeler = new window.BpmnJS({
     container: '#canvas',
+    // The modeler's own menus and tooltips follow the page's language (designer/translate.js).
+    additionalModules: window.PdwTranslate.modulesFor(document.documentElement.lang),
     moddleExtensions: { spiffworkflow: window.PdwProperties.descriptor }
   });
   var panel = new window.PdwProperties(modeler, document.getElementById('properties'), setup, labels);
