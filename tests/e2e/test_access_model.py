@@ -156,3 +156,20 @@ def test_the_authoritys_escalation_steps_never_reach_a_departments_supervisor(de
     with pytest.raises(NotFound):
         tasks.claim(late.uow(), escalation["id"], actor="sup.wjw")
     assert tasks.claim(late.uow(), escalation["id"], actor="zhao.liu")["assignee"] == "zhao.liu"
+
+
+def test_a_departments_supervisor_oversees_what_concerns_the_department_by_every_route(demo_engines):
+    engine = demo_engines.at(FROZEN)
+    users.add_user(engine.uow(), "sup.gaj", department="gaj", roles=["supervisor"], actor="admin")
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san", data=APPLICATION)
+    tasks.complete(engine.uow(), started.opened_task_ids[0], actor="li.si",
+                   data={"decision": "extend", "extension_reason": "需征求市公安局意见"})
+    [opinion] = tasks.of_instance(engine.uow(), started.instance_id)  # asked of gaj, the source unit
+    tasks.claim(engine.uow(), opinion["id"], actor="wang.wu")
+    client = make_app(engine).test_client()
+    headers = _token(engine, "sup.gaj")
+    shown = client.get(f"{PREFIX}/instances/{started.instance_id}", headers=headers)
+    assert shown.status_code == 200 and shown.get_json()["instance"]["audience"] == "supervisor"
+    assert client.get(f"{PREFIX}/instances/{started.instance_id}/readers", headers=headers).status_code == 200
+    released = client.post(f"{PREFIX}/tasks/{opinion['id']}/unclaim", headers=headers)
+    assert released.status_code == 200 and released.get_json()["assignee"] is None
