@@ -377,6 +377,11 @@ def _expected_task(policy: Policy, name: str) -> str:
     return "absent"
 
 
+def _expected(policy: Policy, name: str) -> str:
+    """What persona `name` gets under an application or task policy."""
+    return (_expected_task if policy.kind == "task" else _expected_app)(policy, name)
+
+
 # --- generated coverage ---------------------------------------------------------------------
 
 def test_every_entry_point_has_a_policy(world):
@@ -478,7 +483,7 @@ def test_each_persona_reads_exactly_the_pages_its_policy_gives(world, name):
         elif policy.kind == "roles":
             assert response.status_code == (policy.ok if name in policy.who else 403), where
         else:
-            expected = (_expected_task if policy.kind == "task" else _expected_app)(policy, name)
+            expected = _expected(policy, name)
             if expected == "ok":
                 assert response.status_code == policy.ok, where
             elif expected == "refused":
@@ -513,9 +518,9 @@ def test_each_persona_acts_on_an_application_exactly_as_its_policy_gives(world, 
         def body():
             return dict(data) if data is not None else {"attachment": (io.BytesIO(PDF), "证明.pdf")}
         response = auth.post("/portal/", url.format(instance=instance_id, task=task_id), body())
-        expected = (_expected_task if policy.kind == "task" else _expected_app)(policy, name) == "ok"
-        assert world.acted(instance_id, name, action) is expected, (name, endpoint, response.status_code)
-        if not expected and (_expected_task if policy.kind == "task" else _expected_app)(policy, name) == "absent":
+        expected = _expected(policy, name)
+        assert world.acted(instance_id, name, action) is (expected == "ok"), (name, endpoint, response.status_code)
+        if expected == "absent":
             absent = auth.post("/portal/", url.format(instance=ABSENT, task=ABSENT), body())
             assert response.status_code == absent.status_code, (name, endpoint)
 
@@ -613,7 +618,7 @@ def test_each_personas_token_may_do_exactly_what_its_policy_gives(world, name):
         if policy.kind == "roles":
             assert response.status_code == (policy.ok if name in policy.who else 403), where
             continue
-        expected = (_expected_task if policy.kind == "task" else _expected_app)(policy, name)
+        expected = _expected(policy, name)
         if expected == "ok":
             assert response.status_code == policy.ok, where
         elif expected == "refused":
@@ -713,7 +718,7 @@ def test_each_persona_runs_exactly_the_commands_its_policy_gives(world, pdw, nam
             allowed = policy.kind == "signed_in" or name in policy.who
             assert (result.exit_code == 0) is allowed, where
             continue
-        expected = (_expected_task if policy.kind == "task" else _expected_app)(policy, name)
+        expected = _expected(policy, name)
         if expected == "ok" and command in GRANTED_REFUSAL:
             assert result.exit_code == 1 and GRANTED_REFUSAL[command] in result.output, where
         elif expected == "ok":
