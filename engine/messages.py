@@ -482,6 +482,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
                           "task {task} is not the work of your department ({department})"),
     "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),
+    "promise.longer_than_statutory": ("承诺时限 {days} 个工作日长于法定期限（{rule}，{article}），承诺时限只能短于或等于法定期限",
+                                      "a promised time of {days} working day(s) is longer than the statutory period "
+                                      "({rule}, {article}); a promise may be shorter than the law, never longer"),
     "promise.department_unknown": ("部门 {department} 不存在。", "no department '{department}'"),
     # notifications
     "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",

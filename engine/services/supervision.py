@@ -307,6 +307,8 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
             raise NotFound("process.not_found", process=process_id)
         if scope is not None and scope != department:
             raise PermissionDenied("urge.out_of_scope", task="-", department=scope)
+        if working_days:
+            _check_within_the_law(uow, process_id, working_days)
         existing = uow.session.get(DepartmentPromise, (department, process_id))
         if existing is not None:
             uow.session.delete(existing)
@@ -318,6 +320,33 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="promise.set",
                          after={"department": department, "process_id": process_id, "working_days": working_days})
         uow.commit()
+
+
+def _check_within_the_law(uow: UnitOfWork, process_id: str, working_days: int) -> None:
+    """Refuse a 承诺时限 longer than the statutory period that governs the procedure (its newest
+    version's `statutoryRule`): a department may promise sooner than the Measures, never later.
+
+    A period in working days is compared as it stands; one in calendar days is compared from
+    every receipt day of the coming year, since holidays make N working days longer than the
+    same period at some times of year than at others.
+    """
+    engine = uow.engine
+    properties = uow.session.scalar(select(ProcessDefinition.properties).where(
+        ProcessDefinition.process_id == process_id).order_by(ProcessDefinition.version.desc()).limit(1)) or {}
+    rule = engine.rules.get(properties.get("statutoryRule") or "")
+    if rule is None or not rule.statutory:
+        return  # the Measures set no period: nothing a promise could exceed
+    if rule.unit == "working_days":
+        longer = working_days > rule.period
+    else:
+        today = engine.clock.today()
+        longer = any(engine.calendar.add_working_days(day, working_days) >
+                     engine.calendar.deadline(day, rule=rule, rules=engine.rules).due_date
+                     for day in (today + timedelta(days=n) for n in range(366)))
+    if longer:
+        raise InvalidInput("promise.refused", [Problem("promise.longer_than_statutory", {
+            "days": working_days, "period": rule.period, "unit": rule.unit, "article": rule.article,
+            "rule": rule.title_zh}, field="working_days")])
 
 
 def _named_groups(file_name: str, content: bytes) -> list[tuple[str, str, str]]:
