@@ -311,6 +311,49 @@ def _words(session, people: set[str], groups: set[str]) -> dict[str, dict]:
             "people": {k: v for k, v in shown.items() if v}, "groups": group_names}
 
 
+@dataclass(frozen=True)
+class SilentDepartment:
+    """A department whose overdue work alerts nobody of its own: no active head, no supervisor."""
+
+    department: str
+    department_name: str
+    overdue: int  # its open tasks past their deadline today
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def silent_departments(uow: UnitOfWork, actor: str) -> list[SilentDepartment]:
+    """Departments (of those `actor` oversees) with nobody in `department_head@DEPT` nor among
+    their own supervisors (`supervisor@DEPT`; the authority's are `supervisor`): an overdue step
+    there reaches only the authority's supervisors (engine.services.supervision.watch), so the
+    department is listed here for someone to be appointed.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session = uow.session
+        departments = session.execute(select(_dep.c.code, _dep.c.name, _dep.c.kind).order_by(_dep.c.code)).all()
+        departments = [d for d in departments if scope is None or d.code == scope]
+        # The authority's own supervisors are the bare group `supervisor` (engine.permissions.groups_of).
+        wanted = {d.code: {f"department_head@{d.code}", "supervisor" if d.kind == permissions.AUTHORITY_KIND
+                           else f"supervisor@{d.code}"} for d in departments}
+        empty = empty_groups(uow, set().union(*wanted.values())) if wanted else set()
+        silent = [d for d in departments if wanted[d.code] <= empty]
+        if not silent:
+            return []
+        today = uow.engine.clock.today()
+        found = session.execute(task_query().where(_t.c.state == "open", _t.c.due_at <= start_of(today))).all()
+        counts: dict[str | None, int] = {}
+        for row in rows_of(uow, found, today):
+            counts[row.department] = counts.get(row.department, 0) + 1
+    return [SilentDepartment(d.code, d.name, counts.get(d.code, 0)) for d in silent]
+
+
 def _check_limit(limit: int) -> None:
     if not 1 <= limit <= MAX_ROWS:
         raise InvalidInput("report.refused", [Problem("report.out_of_range", {"min": 1, "max": MAX_ROWS},
@@ -603,6 +646,6 @@ def timeline(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
             "urges": [dict(u._mapping) for u in urges]}
 
 
-__all__ = ["scope_name", "heading", "GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
+__all__ = ["SilentDepartment", "silent_departments", "scope_name", "heading", "GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
            "unassignable", "ontime", "assessment", "period_bounds", "traffic_light", "working_days_overdue",
            "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of", "overdue_in"]

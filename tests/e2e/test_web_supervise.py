@@ -74,13 +74,14 @@ def test_the_overdue_downloads_hold_the_application_under_chinese_headers(client
 
 def test_drilling_down_shows_the_timeline_and_an_urge_reaches_the_holders_and_the_timeline(client, auth, engines):
     instance = _late_application(engines)
+    _named_departments(engines)
     auth.login("zhao.liu")
     page = client.get(f"/supervise/applications/{instance}").text
     assert "DZ2026021200001" in page and "提交申请" in page
     task_id = re.search(r"/supervise/tasks/(\d+)/urge", page).group(1)
     done = auth.post(f"/supervise/applications/{instance}", f"/supervise/tasks/{task_id}/urge",
                      data={"next": f"/supervise/applications/{instance}"}, follow_redirects=True)
-    assert "已向 group:reviewer@sjj 发出催办通知。" in flashes(done.text)
+    assert "已向 达州市数据局 审核人员 发出催办通知。" in flashes(done.text)
     assert "催办记录" in done.text and "逾期 3 个工作日" in done.text
     auth.logout()
     auth.login("li.si")

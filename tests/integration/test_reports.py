@@ -233,3 +233,29 @@ def test_no_case_leaves_the_figures_and_every_grouping_and_the_assessment_agree(
             (row.on_time, row.late, row.open_overdue, row.ended_unanswered, row.on_time_rate)
     assert (assessed.answered_on_time, assessed.answered_late, assessed.overdue, assessed.ended_unanswered,
             assessed.withdrawn, assessed.on_time_rate) == (1, 2, 1, 1, 1, 0.2)
+
+
+def test_an_overdue_step_in_any_department_alerts_its_own_people_and_the_authoritys_supervisors(city):
+    instance = start(city.at(RECEIVED))
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department="gaj")
+    engine = city.at(ON_MARCH_2)
+    assert supervision.watch(engine.uow()).overdue == 1
+    with engine.uow().read() as uow:
+        sent = sorted(n.recipient_group for n in uow.session.scalars(
+            select(Notification).where(Notification.code == "notification.deadline_overdue")))
+        [text] = {n.params["holder"] for n in uow.session.scalars(select(Notification))
+                  if n.code == "notification.deadline_overdue"}
+    assert sent == ["department_head@gaj", "supervisor", "supervisor@gaj"]
+    assert text == "审核人员"  # words, not the group's code
+    assert reports.silent_departments(engine.uow(), "sam") == []  # gus supervises gaj; sam is the authority's
+
+
+def test_a_department_with_nobody_to_alert_is_itself_on_the_report(city):
+    instance = start(city.at(RECEIVED))
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department="gaj")
+    with city.at(RECEIVED).uow() as uow:
+        from engine.persistence.models import User
+        uow.session.execute(update(User.__table__).where(User.name == "gus").values(active=False))
+        uow.commit()
+    rows = reports.silent_departments(city.at(ON_MARCH_2).uow(), "sam")
+    assert [(r.department, r.department_name, r.overdue) for r in rows] == [("gaj", "达州市公安局", 1)]

@@ -46,7 +46,8 @@ def index():
     lists = {name: report(new_uow(), g.user.name, filters=filters, limit=PAGE) if name != "unassignable"
              else report(new_uow(), g.user.name, filters=filters) for name, (_title, report) in TASK_LISTS.items()}
     return render_template("supervise/index.html", lists=lists, filters=filters, choices=reports.choices(new_uow()),
-                           today=get_engine().clock.today(), page=PAGE)
+                           today=get_engine().clock.today(), page=PAGE,
+                           silent=reports.silent_departments(new_uow(), g.user.name))
 
 
 @bp.route("/<name>.<fmt>")
@@ -140,7 +141,7 @@ def urge(task_id: int):
     except (Conflict, InvalidInput) as err:
         flash(describe(err), "error")
     else:
-        flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder), "success")
+        flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder_name or done.holder), "success")
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("supervise.index"))
 
