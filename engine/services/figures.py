@@ -35,12 +35,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Date, cast, func, literal, or_, select
+from sqlalchemy import Date, and_, case, cast, func, or_, select
 
-from engine.persistence.models import DepartmentPromise, ProcessInstance
+from engine.persistence.models import DepartmentPromise, HumanTask, ProcessInstance
 
 _i = ProcessInstance.__table__
 _p = DepartmentPromise.__table__
+_t = HumanTask.__table__
 
 PENDING = ("running", "errored")
 ENDED = ("completed", "cancelled")
@@ -67,6 +68,8 @@ class Tally:
     withdrawn: int = 0
     promised: int = 0
     kept_promise: int = 0
+    received: int = 0  # received in the period (with `tally(received=True)`)
+    still_open: int = 0  # of those, still awaiting their reply
     days: list = field(default_factory=list)  # (working days from receipt to reply, how many)
 
     @property
@@ -101,45 +104,77 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-def tally(session, engine, *, start: date, end: date, column=None, by_month: bool = False,
-          scope: str | None = None, today: date) -> dict[str | None, Tally]:
-    """The figures from `start` to `end` (Beijing days, both included) per value of `column`
-    (an instance column; None: one group) or per month, for department `scope` (None: all).
+def units_of(session, instance_ids: set[int]) -> dict[int, str]:
+    """The unit answering for each application that names no department: the unit its first step
+    was asked of (`role@UNIT`, as engine.access.step_unit reads a step), e.g. the source unit
+    that verifies a correction request."""
+    units: dict[int, str] = {}
+    if not instance_ids:
+        return units
+    for r in session.execute(select(_t.c.instance_id, _t.c.candidate_groups)
+                             .where(_t.c.instance_id.in_(instance_ids)).order_by(_t.c.instance_id, _t.c.id)):
+        if r.instance_id not in units:
+            unit = next((g.split("@", 1)[1] for g in r.candidate_groups or [] if "@" in g), None)
+            if unit:
+                units[r.instance_id] = unit
+    return units
+
+
+def tally(session, engine, *, start: date, end: date, by: str | None = None, scope: str | None = None,
+          today: date, received: bool = False) -> dict[str | None, Tally]:
+    """The figures from `start` to `end` (Beijing days, both included) per procedure, department
+    or month (`by`; None: one group ""), for department `scope` (None: all).
+
+    Each application counts for one department: the one it names (the competent unit), else
+    the unit its first step was asked of (`units_of`); so no application sits under no
+    department, and `scope` keeps those its department answers for.
 
     Args:
         session: an open session of a unit of work.
         engine: the engine (its calendar counts working days).
         today: the engine's today; a deadline counts as overdue once it ended before today.
+        received: also count the applications received in the period and still open.
     """
     from engine.services.reports import start_of  # one definition of a day's start
 
-    key_column = (column if column is not None else literal("")).label("k")
     day = reply_day(session.get_bind().dialect.name).label("day")
     tallies: dict[str | None, Tally] = defaultdict(Tally)
-
-    def key(value, on: date):
-        return on.strftime("%Y-%m") if by_month else value
-
+    # Applications naming no department are read one by one (grouped by id) to be placed.
+    unplaced = case((_i.c.department.is_(None), _i.c.id), else_=None).label("unplaced")
     # Each expression built once, so GROUP BY repeats the very bind parameters SELECT uses.
     late, cancelled = (_i.c.replied_late_days > 0).label("late"), (_i.c.status == CANCELLED).label("cancelled")
-    replied = (select(key_column, _i.c.process_id, _i.c.department, _i.c.received_on, day, late, cancelled,
+    placed = (_i.c.department == scope) | _i.c.department.is_(None) if scope is not None else None
+
+    def read(query):
+        query = query.where(placed) if placed is not None else query
+        rows = session.execute(query).all()
+        units = units_of(session, {r.unplaced for r in rows if r.unplaced is not None})
+        for r in rows:
+            department = r.department or units.get(r.unplaced)
+            if scope is None or department == scope:
+                yield department, r
+
+    def key(r, department, on: date | None):
+        if by == "month":
+            return on.strftime("%Y-%m")
+        return {"procedure": r.process_id, "department": department}.get(by, "")
+
+    replied = (select(_i.c.process_id, _i.c.department, unplaced, _i.c.received_on, day, late, cancelled,
                       func.count().label("n"))
                .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)),
                       _i.c.statutory_due_date.is_not(None))
-               .group_by(key_column, _i.c.process_id, _i.c.department, _i.c.received_on, day,
-                         late, cancelled))
+               .group_by(_i.c.process_id, _i.c.department, unplaced, _i.c.received_on, day, late, cancelled))
     last_due = min(end, today - timedelta(days=1))
-    unanswered = (select(key_column, _i.c.status, _i.c.statutory_due_date, func.count().label("n"))
+    unanswered = (select(_i.c.process_id, _i.c.department, unplaced, _i.c.status, _i.c.statutory_due_date,
+                         func.count().label("n"))
                   .where(_i.c.replied_at.is_(None), _i.c.statutory_due_date >= start, _i.c.statutory_due_date <= end,
                          or_(_i.c.status.not_in(PENDING), _i.c.statutory_due_date <= last_due))
-                  .group_by(key_column, _i.c.status, _i.c.statutory_due_date))
-    if scope is not None:
-        replied, unanswered = replied.where(_i.c.department == scope), unanswered.where(_i.c.department == scope)
+                  .group_by(_i.c.process_id, _i.c.department, unplaced, _i.c.status, _i.c.statutory_due_date))
     promises = {(p.department, p.process_id): p.working_days for p in session.execute(select(_p))}
     spans: dict[tuple[date, date], int] = {}
-    for r in session.execute(replied):
+    for department, r in read(replied):
         on = _as_date(r.day)
-        t = tallies[key(r.k, on)]
+        t = tallies[key(r, department, on)]
         if r.late:
             t.late += r.n
         else:
@@ -150,13 +185,13 @@ def tally(session, engine, *, start: date, end: date, column=None, by_month: boo
         if span not in spans:
             spans[span] = max(0, engine.calendar.working_days_between(*span))
         t.days.append((spans[span], r.n))
-        promised = promises.get((r.department, r.process_id))
+        promised = promises.get((department, r.process_id))
         if promised:
             t.promised += r.n
             if on <= engine.calendar.add_working_days(r.received_on, promised):
                 t.kept_promise += r.n
-    for r in session.execute(unanswered):
-        t = tallies[key(r.k, r.statutory_due_date)]
+    for department, r in read(unanswered):
+        t = tallies[key(r, department, r.statutory_due_date)]
         if r.status in PENDING:
             t.open_overdue += r.n
         elif r.status == WITHDRAWN:
@@ -165,7 +200,18 @@ def tally(session, engine, *, start: date, end: date, column=None, by_month: boo
             t.ended_unanswered += r.n
             if r.status == CANCELLED:
                 t.ended_by_authority += r.n
+    if received:
+        still_open = and_(_i.c.replied_at.is_(None), _i.c.status.in_(PENDING)).label("still_open")
+        got = (select(_i.c.process_id, _i.c.department, unplaced, _i.c.received_on, still_open,
+                      func.count().label("n"))
+               .where(_i.c.received_on >= start, _i.c.received_on <= end)
+               .group_by(_i.c.process_id, _i.c.department, unplaced, _i.c.received_on, still_open))
+        for department, r in read(got):
+            t = tallies[key(r, department, r.received_on)]
+            t.received += r.n
+            if r.still_open:
+                t.still_open += r.n
     return tallies
 
 
-__all__ = ["Tally", "tally", "rate", "reply_day", "NAMES", "PENDING", "ENDED", "CANCELLED", "WITHDRAWN"]
+__all__ = ["Tally", "tally", "units_of", "rate", "reply_day", "NAMES", "PENDING", "ENDED", "CANCELLED", "WITHDRAWN"]

@@ -14,7 +14,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, and_, case, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
 
 from engine import access, permissions
 from engine.clock import SHANGHAI
@@ -27,8 +27,6 @@ from engine.services.users import require_user
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
-# An application still awaiting its reply: withdrawn, cancelled and completed ones await nothing.
-_PENDING = _i.c.status.in_(("running", "errored"))
 _c = TaskCandidate.__table__
 _u = User.__table__
 _dep = Department.__table__
@@ -498,9 +496,8 @@ def ontime(uow: UnitOfWork, actor: str, *, start: date, end: date, by: str = "pr
     _check_period(start, end)
     with uow.read():
         scope = scope_of(uow, actor)
-        column = {"procedure": _i.c.process_id, "department": _i.c.department}.get(by)
-        tallies = figures.tally(uow.session, uow.engine, start=start, end=end, column=column,
-                                by_month=by == "month", scope=scope, today=uow.engine.clock.today())
+        tallies = figures.tally(uow.session, uow.engine, start=start, end=end, by=by, scope=scope,
+                                today=uow.engine.clock.today())
         names = _names(uow, by)
     rows = []
     for value, t in sorted(tallies.items(), key=lambda kv: kv[0] or ""):
@@ -575,22 +572,13 @@ def assessment(uow: UnitOfWork, actor: str, *, start: date, end: date) -> list[A
     with uow.read():
         scope = scope_of(uow, actor)
         session = uow.session
-        department = func.coalesce(_i.c.department, literal(""))
-        received = (select(department.label("d"), func.count().label("received"),
-                           func.sum(case((and_(_i.c.replied_at.is_(None), _PENDING), 1), else_=0)).label("open"))
-                    .where(_i.c.received_on >= start, _i.c.received_on <= end).group_by(department))
-        if scope is not None:
-            received = received.where(_i.c.department == scope)
-        counts = {r.d: (r.received, int(r.open or 0)) for r in session.execute(received)}
-        tallies = figures.tally(session, uow.engine, start=start, end=end, column=department, scope=scope,
-                                today=uow.engine.clock.today())
+        tallies = figures.tally(session, uow.engine, start=start, end=end, by="department", scope=scope,
+                                today=uow.engine.clock.today(), received=True)
         names = dict(session.execute(select(Department.code, Department.name)).all())
     rows = []
-    for d in sorted(set(counts) | set(tallies)):
-        t = tallies.get(d) or figures.Tally()
-        got, still_open = counts.get(d, (0, 0))
-        rows.append(AssessmentRow(department=d, department_name=names.get(d, d), received=got,
-                                  answered_on_time=t.on_time, answered_late=t.late, open=still_open,
+    for d, t in sorted(tallies.items(), key=lambda kv: kv[0] or ""):
+        rows.append(AssessmentRow(department=d or "", department_name=names.get(d, d or ""), received=t.received,
+                                  answered_on_time=t.on_time, answered_late=t.late, open=t.still_open,
                                   overdue=t.open_overdue, ended_unanswered=t.ended_unanswered,
                                   ended_by_authority=t.ended_by_authority, withdrawn=t.withdrawn,
                                   on_time_rate=t.rate))

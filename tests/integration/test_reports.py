@@ -259,3 +259,18 @@ def test_a_department_with_nobody_to_alert_is_itself_on_the_report(city):
         uow.commit()
     rows = reports.silent_departments(city.at(ON_MARCH_2).uow(), "sam")
     assert [(r.department, r.department_name, r.overdue) for r in rows] == [("gaj", "达州市公安局", 1)]
+
+
+def test_an_application_naming_no_department_counts_for_the_unit_its_steps_were_asked_of(city):
+    # The test procedure names no competent department; its step waits for reviewer@gaj.
+    instance = start(city.at(RECEIVED))
+    with city.at(RECEIVED).uow() as uow:
+        from engine.persistence.models import HumanTask
+        uow.session.execute(update(HumanTask.__table__).values(candidate_groups=["reviewer@gaj"]))
+        uow.commit()
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department=None)
+    engine = city.at(ON_MARCH_2)
+    [row] = reports.assessment(engine.uow(), "sam", start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert (row.department, row.department_name, row.received, row.overdue) == ("gaj", "达州市公安局", 1, 1)
+    [own] = reports.ontime(engine.uow(), "gus", by="department", start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert (own.department, own.open_overdue, own.on_time_rate) == ("gaj", 1, 0.0)
