@@ -19,6 +19,7 @@ from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
 from engine import access, permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.forms import act_dates
 from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
@@ -626,12 +627,34 @@ def timeline(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                                   .where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)).all()
         urges = session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id)).all()
         name = session.scalar(select(func.max(_d.c.name)).where(_d.c.process_id == instance.process_id))
+        words = _words(session, {instance.started_by} | {u.urged_by for u in urges}, set())
+        stated = _stated_dates(session, instance_id, history)
     audience.record_read(uow, placement, "application.timeline")
-    return {"instance": {**instance._mapping, "process_name": name or instance.process_id},
+    return {"instance": {**instance._mapping, "process_name": name or instance.process_id,
+                         "department_name": words["departments"].get(instance.department, instance.department),
+                         "applicant_name": words["people"].get(instance.started_by, instance.started_by),
+                         "stated": stated},
             "open": open_rows, "tasks": [dict(t._mapping) for t in tasks],
             "history": [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "after": h.after}
                         for h in history],
-            "urges": [dict(u._mapping) for u in urges]}
+            "urges": [{**u._mapping, "urged_by_name": words["people"].get(u.urged_by, u.urged_by)} for u in urges]}
+
+
+def _stated_dates(session, instance_id: int, history) -> list[dict]:
+    """The act dates the application's completed steps stated (form fields marked `x-actDate`),
+    each with the instant the engine recorded the step: shown side by side, the recorded one
+    deciding timeliness (engine.services.figures)."""
+    forms = session.scalar(select(_d.c.forms).select_from(_d.join(_i, _i.c.definition_id == _d.c.id))
+                           .where(_i.c.id == instance_id)) or {}
+    form_of = dict(session.execute(select(_t.c.task_name, _t.c.form).where(_t.c.instance_id == instance_id)).all())
+    stated = []
+    for h in history:
+        after = h.after if isinstance(h.after, dict) else {}
+        if h.action != "task.complete" or not isinstance(after.get("data"), dict):
+            continue
+        for label, value in act_dates(forms.get(form_of.get(after.get("task"))), after["data"]).items():
+            stated.append({"label": label, "value": value, "recorded_at": h.at, "task": after.get("task")})
+    return stated
 
 
 __all__ = ["SilentDepartment", "silent_departments", "scope_name", "heading", "GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.clock import SHANGHAI
 from engine.errors import InvalidInput
+from engine.services import reports
 
 PROCESS_ID = "objection"
 
@@ -135,6 +137,10 @@ def test_a_measure_dated_after_the_deadline_counts_late_by_the_engines_clock_wha
 
     clock = procedure.show(instance_id)["statutory"]
     assert (clock["due_date"], clock["late_days"]) == ("2026-03-16", 2)  # 03-17 and 03-18
+    # The supervisor sees the typed date beside the instant the engine recorded.
+    [stated] = reports.timeline(procedure.engine.uow(), "zhao.liu", instance_id)["instance"]["stated"]
+    assert (stated["label"], stated["value"], stated["recorded_at"].astimezone(SHANGHAI).date().isoformat()) == \
+        ("采取措施日期", "2026-03-10", "2026-03-18")
 
 
 def test_a_measure_dated_in_the_future_or_before_receipt_is_refused_naming_the_field(procedure):
