@@ -13,6 +13,7 @@ import unicodedata
 from datetime import date, datetime
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -112,6 +113,24 @@ def csv_bytes(columns: list[tuple[str, str]], rows: list[dict], *, heading: str 
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+# The assessment's chart: per department, the counted cases by outcome (engine.services.figures).
+ASSESSMENT_CHART = ("department_name", ["answered_on_time", "answered_late", "overdue", "ended_unanswered"])
+
+
+def _chart(sheet, columns: list[tuple[str, str]], count: int, chart: tuple[str, list[str]]) -> None:
+    fields = [field for field, _ in columns]
+    label, series = chart
+    bars = BarChart()
+    bars.type, bars.grouping, bars.overlap = "bar", "stacked", 100
+    bars.title = sheet["A1"].value
+    bars.height, bars.width = max(7.5, 1.2 * count + 3), 18
+    for field in series:
+        column = fields.index(field) + 1
+        bars.add_data(Reference(sheet, min_col=column, min_row=2, max_row=count + 2), titles_from_data=True)
+    bars.set_categories(Reference(sheet, min_col=fields.index(label) + 1, min_row=3, max_row=count + 2))
+    sheet.add_chart(bars, f"{get_column_letter(len(columns) + 2)}3")
+
+
 def _width(value) -> int:
     # Display width: a CJK character takes two columns, as spreadsheet programs draw it.
     if isinstance(value, datetime):
@@ -122,10 +141,12 @@ def _width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def xlsx_bytes(columns: list[tuple[str, str]], rows: list[dict], *, title: str, heading: str | None = None) -> bytes:
+def xlsx_bytes(columns: list[tuple[str, str]], rows: list[dict], *, title: str, heading: str | None = None,
+               chart: tuple[str, list[str]] | None = None) -> bytes:
     """The rows as one worksheet named `title` in an .xlsx workbook: a title row (`heading`, else
     `title`: the report, its period and scope), the headers frozen under it, dates as date cells
-    in Beijing time, rates as percentages, and columns as wide as their contents."""
+    in Beijing time, rates as percentages, and columns as wide as their contents; with `chart`
+    (the label field and the count fields), a stacked bar chart of those counts beside the table."""
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
@@ -156,6 +177,8 @@ def xlsx_bytes(columns: list[tuple[str, str]], rows: list[dict], *, title: str, 
         sheet.column_dimensions[letter].width = min(60, max(8, widths[index - 1] + 2))
     sheet.freeze_panes = "A3"
     sheet.print_title_rows = "1:2"
+    if chart and rows:
+        _chart(sheet, columns, len(rows), chart)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

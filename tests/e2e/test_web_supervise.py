@@ -131,6 +131,11 @@ def test_the_assessment_is_a_printable_table_per_department(client, auth, engine
     assert re.findall(r">([\d.%]+)<", row.group(2)) == ["1", "0", "0", "1", "0", "0", "0.0%", "1"]
     assert 'id="ontime-chart"' in page and "data-print" in page
     assert client.get("/supervise/assessment.csv?period=quarter&year=2026&number=1").status_code == 200
+    sheet = load_workbook(io.BytesIO(client.get("/supervise/assessment.xlsx?period=quarter&year=2026&number=1").data)) \
+        .active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].startswith("公共数据共享开放考核评价（第四十九条）　统计期间：2026-01-01 至 2026-03-31")
+    assert dict(zip(rows[1], rows[2]))["部门"] == "达州市数据局" and len(sheet._charts) == 1
 
 
 def test_a_supervisor_publishes_changes_and_withdraws_a_promised_time_limit(client, auth):

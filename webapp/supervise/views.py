@@ -107,7 +107,8 @@ def assessment(fmt: str | None = None):
         return downloads.download(exports.ASSESSMENT_COLUMNS, [r.to_dict() for r in rows], fmt,
                                   f"assessment-{start.isoformat()}-{end.isoformat()}", "考核评价",
                                   reports.heading("公共数据共享开放考核评价（第四十九条）", start, end,
-                                                  reports.scope_name(new_uow(), g.user.name)))
+                                                  reports.scope_name(new_uow(), g.user.name)),
+                                  chart=exports.ASSESSMENT_CHART)
     chart = _chart([r.department_name or _("（未注明部门）") for r in rows], [r.answered_on_time for r in rows],
                    [r.answered_late for r in rows], [r.overdue for r in rows], [r.ended_unanswered for r in rows],
                    [r.on_time_rate for r in rows])
