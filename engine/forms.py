@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -208,6 +209,41 @@ def check_submission(form: dict | Draft202012Validator, data: object) -> list[Pr
                 params["limit"] = error.validator_value
             problems[name] = Problem(f"form.{keyword}", params, field=name)
     return [problems[k] for k in sorted(problems)]
+
+
+# A field marked `"x-actDate": true` states the day the act the step records was done (a measure
+# taken, a record corrected). It is data shown beside the engine's record, never the reply's time:
+# the statutory clock records that when the step is completed (engine.services.statutory). So the
+# stated day is only checked to be possible: not before receipt, not after the engine's today.
+ACT_DATE = "x-actDate"
+
+
+def act_date_problems(schema: dict | None, data: dict, *, received_on: date, today: date) -> list[Problem]:
+    """A problem for every act date in `data` (fields marked `x-actDate`) before `received_on`
+    or after `today`, naming the field; dates that do not parse are the format check's."""
+    problems = []
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if not (isinstance(prop, dict) and prop.get(ACT_DATE)) or not isinstance(data.get(name), str):
+            continue
+        try:
+            stated = date.fromisoformat(data[name])
+        except ValueError:
+            continue
+        label = prop.get("title") or name
+        if stated < received_on:
+            problems.append(Problem("form.act_date_before_receipt", {"label": label, "value": data[name],
+                                                                     "received": received_on.isoformat()}, field=name))
+        elif stated > today:
+            problems.append(Problem("form.act_date_in_future", {"label": label, "value": data[name],
+                                                                "today": today.isoformat()}, field=name))
+    return problems
+
+
+def act_dates(schema: dict | None, data: dict) -> dict[str, str]:
+    """The act dates `data` states, by field title: what a page shows beside the recorded instant."""
+    return {(prop.get("title") or name): data[name]
+            for name, prop in ((schema or {}).get("properties") or {}).items()
+            if isinstance(prop, dict) and prop.get(ACT_DATE) and isinstance(data.get(name), str)}
 
 
 def text_problems(data: object) -> list[Problem]:

@@ -155,6 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.maxLength": ("{label}：内容过长（最多 {limit} 个字符）", "{label}: must have at most {limit} characters"),
     "form.pattern": ("{label}：格式不正确", "{label}: does not match the pattern {limit}"),
     "form.format": ("{label}：格式不正确（应为 {limit}）", "{label}: must be a valid {limit}"),
+    "form.act_date_before_receipt": ("{label}：{value} 早于受理日期 {received}",
+                                     "{label}: {value} is before the day of receipt, {received}"),
+    "form.act_date_in_future": ("{label}：{value} 晚于今天（{today}），不能填写将来的日期",
+                                "{label}: {value} is after today ({today}); a future day cannot be stated"),
     "form.minimum": ("{label}：数值过小（不小于 {limit}）", "{label}: must be at least {limit}"),
     "form.maximum": ("{label}：数值过大（不大于 {limit}）", "{label}: must be at most {limit}"),
     "form.additionalProperties": ("{label}：包含表单未定义的字段", "{label}: is not a field of the form"),
@@ -478,6 +482,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "urge.out_of_scope": ("您只能督办本部门（{department}）的工作。",
                           "task {task} is not the work of your department ({department})"),
     "promise.refused": ("承诺时限未保存。", "promised time limit not saved"),
+    "promise.longer_than_statutory": ("承诺时限 {days} 个工作日长于法定期限（{rule}，{article}），承诺时限只能短于或等于法定期限",
+                                      "a promised time of {days} working day(s) is longer than the statutory period "
+                                      "({rule}, {article}); a promise may be shorter than the law, never longer"),
     "promise.department_unknown": ("部门 {department} 不存在。", "no department '{department}'"),
     # notifications
     "notification.deadline_moved": ("{receipt_number}「{title}」的办理期限已按{notice}由 {old_due} 调整为 {new_due}。",

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Iterable, Protocol
 
+# What a person reads for a role (a candidate group `role@DEPT` reads "<department> <role>").
+ROLE_NAMES = {"applicant": "申请人", "reviewer": "审核人员", "source_unit_handler": "数源单位经办人",
+              "supervisor": "督办人员", "department_head": "部门负责人", "designer": "流程设计人员",
+              "admin": "系统管理员"}
 ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "department_head", "designer", "admin")
 # Officials who work tasks from an inbox rather than the applicant portal.
 STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin"})

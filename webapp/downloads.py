@@ -16,9 +16,12 @@ MIMETYPES = {"csv": "text/csv; charset=utf-8",
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def download(columns: list[tuple[str, str]], rows: list[dict], fmt: str, name: str, title: str) -> Response:
-    """`rows` as the file `name`.`fmt` (one of FORMATS), the worksheet titled `title`."""
-    content = exports.csv_bytes(columns, rows) if fmt == "csv" else exports.xlsx_bytes(columns, rows, title=title)
+def download(columns: list[tuple[str, str]], rows: list[dict], fmt: str, name: str, title: str,
+             heading: str | None = None, chart: tuple[str, list[str]] | None = None) -> Response:
+    """`rows` as the file `name`.`fmt` (one of FORMATS), the worksheet titled `title`, under a
+    title row `heading` (the report, its period and scope) when given."""
+    content = exports.csv_bytes(columns, rows, heading=heading) if fmt == "csv" else \
+        exports.xlsx_bytes(columns, rows, title=title, heading=heading, chart=chart)
     return send_bytes(content, f"{name}.{fmt}", MIMETYPES[fmt])
 
 

@@ -49,17 +49,19 @@ def overdue_command(at, actor, as_json, csv_file, xlsx_file) -> None:
     from engine.services import reports
 
     _one_output(json=as_json, csv=csv_file, xlsx=xlsx_file)
-    rows = [r.to_dict() for r in reports.overdue(new_uow(), actor, at=_day(at, "--at"))]
-    _tasks_out(rows, as_json, csv_file, xlsx_file, "逾期任务")
+    day = _day(at, "--at")
+    rows = [r.to_dict() for r in reports.overdue(new_uow(), actor, at=day)]
+    _tasks_out(rows, as_json, csv_file, xlsx_file, "逾期任务",
+               reports.heading("逾期任务", day, day, reports.scope_name(new_uow(), actor)))
 
 
-def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str) -> None:
+def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str, heading: str | None = None) -> None:
     from engine.services import exports
 
     if csv_file:
-        _write(csv_file, exports.csv_bytes(exports.TASK_COLUMNS, rows), len(rows))
+        _write(csv_file, exports.csv_bytes(exports.TASK_COLUMNS, rows, heading=heading), len(rows))
     elif xlsx_file:
-        _write(xlsx_file, exports.xlsx_bytes(exports.TASK_COLUMNS, rows, title=title), len(rows))
+        _write(xlsx_file, exports.xlsx_bytes(exports.TASK_COLUMNS, rows, title=title, heading=heading), len(rows))
     else:
         emit(rows, as_json, lambda rs: "\n".join(map(_task_line, rs)) or "(none)")
 
@@ -90,16 +92,18 @@ def ontime_command(start, end, by, actor, as_json, xlsx_file) -> None:
     from engine.services import exports, reports
 
     _one_output(json=as_json, xlsx=xlsx_file)
-    rows = [r.to_dict() for r in reports.ontime(new_uow(), actor, start=_day(start, "--from"),
-                                                 end=_day(end, "--to"), by=by)]
+    first, last = _day(start, "--from"), _day(end, "--to")
+    rows = [r.to_dict() for r in reports.ontime(new_uow(), actor, start=first, end=last, by=by)]
     if xlsx_file:
-        _write(xlsx_file, exports.xlsx_bytes(exports.ONTIME_COLUMNS, rows, title="按期答复率"), len(rows))
+        _write(xlsx_file, exports.xlsx_bytes(exports.ONTIME_COLUMNS, rows, title="按期答复率", heading=reports.heading(
+            "按期答复率", first, last, reports.scope_name(new_uow(), actor))), len(rows))
         return
 
     def line(r: dict) -> str:
         rate = "-" if r["on_time_rate"] is None else f"{r['on_time_rate']:.1%}"
         median = "-" if r["median_working_days"] is None else f"{r['median_working_days']:g}"
-        return (f"{r['key'] or '-'}\tanswered {r['answered']}\ton time {r['on_time']}\tlate {r['late']}\t"
-                f"open overdue {r['open_overdue']}\trate {rate}\tmedian {median} working day(s)")
+        return (f"{r['name'] or r['key'] or '-'}\tanswered {r['answered']}\ton time {r['on_time']}\tlate {r['late']}\t"
+                f"open overdue {r['open_overdue']}\tended unanswered {r['ended_unanswered']}\t"
+                f"withdrawn {r['withdrawn']}\trate {rate}\tmedian {median} working day(s)")
 
     emit(rows, as_json, lambda rs: "\n".join(map(line, rs)) or "(none)")

@@ -11,25 +11,23 @@ own for a department's); None is the operator at the command line, who sees ever
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Date, Text, and_, case, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
 
 from engine import access, permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from engine.forms import act_dates
 from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience, definitions
+from engine.services import audience, definitions, figures
 from engine.services.users import require_user
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
-# An application still awaiting its reply: withdrawn, cancelled and completed ones await nothing.
-_PENDING = _i.c.status.in_(("running", "errored"))
 _c = TaskCandidate.__table__
 _u = User.__table__
 _dep = Department.__table__
@@ -68,6 +66,12 @@ class TaskReportRow:
     # The department's published 承诺时限, beside the statutory deadline.
     promised_due_date: date | None
     urged: int
+    # What a person reads: the procedure's title, the department's name, the holder's name (or
+    # the groups it waits for, in words).
+    procedure_name: str = ""
+    department_name: str = ""
+    holder_name: str = ""
+    group_words: list = field(default_factory=list)  # (department name, role name) per group waited for
 
     @property
     def holder(self) -> str:
@@ -84,6 +88,7 @@ class OnTimeRow:
     """Answers given in a period for one procedure, department or month."""
 
     key: str
+    name: str  # what a person reads for the key: the procedure's title, the department's name
     process_id: str | None
     department: str | None
     month: str | None
@@ -91,7 +96,13 @@ class OnTimeRow:
     on_time: int
     late: int
     open_overdue: int
-    on_time_rate: float | None  # on_time / answered
+    ended_unanswered: int
+    ended_by_authority: int
+    withdrawn: int
+    counted: int  # answered + open overdue + ended without a reply: what the rate is over
+    on_time_rate: float | None  # on_time / counted (engine.services.figures)
+    promised: int
+    kept_promise: int
     median_working_days: float | None  # from receipt to reply
 
     def to_dict(self) -> dict:
@@ -109,7 +120,11 @@ class AssessmentRow:
     answered_on_time: int
     answered_late: int
     open: int
-    overdue: int
+    overdue: int  # open and past the statutory deadline (figures' open overdue)
+    ended_unanswered: int
+    ended_by_authority: int
+    withdrawn: int
+    on_time_rate: float | None
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -173,6 +188,29 @@ def scope_of(uow: UnitOfWork, actor: str) -> str | None:
     return permissions.supervised_department(user, kind)
 
 
+def scope_name(uow: UnitOfWork, actor: str | None) -> str:
+    """What a report's title row says of its scope: 全部部门, or the one department's name.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor) if actor else None
+        if scope is None:
+            return "全部部门"
+        return uow.session.scalar(select(Department.name).where(Department.code == scope)) or scope
+
+
+def heading(report: str, start: date | None, end: date | None, scope: str) -> str:
+    """The title row of an exported report: its name, period (Beijing dates) and scope."""
+    if start is None or end is None:
+        period = "截至今日"
+    else:
+        period = start.isoformat() if start == end else f"{start.isoformat()} 至 {end.isoformat()}"
+    return f"{report}　统计期间：{period}　范围：{scope}"
+
+
 def _concerns(department: str):
     """Tasks that concern `department`: its applications, work held by its people, or waiting
     for one of its groups (`role@department`)."""
@@ -225,6 +263,7 @@ def rows_of(uow: UnitOfWork, found: list, at: date) -> list[TaskReportRow]:
     departments = dict(session.execute(select(_u.c.name, _u.c.department).where(_u.c.name.in_(assignees)))
                        .all()) if assignees else {}
     promises = {(p.department, p.process_id): p.working_days for p in session.execute(select(_p))}
+    names = _words(session, assignees, {g for r in found for g in (r.candidate_groups or [])})
     task_ids = [r.id for r in found]
     urged = dict(session.execute(select(_urge.c.task_id, func.count()).where(_urge.c.task_id.in_(task_ids))
                                  .group_by(_urge.c.task_id)).all())
@@ -242,8 +281,76 @@ def rows_of(uow: UnitOfWork, found: list, at: date) -> list[TaskReportRow]:
             light=traffic_light(engine, due_date=r.due_date, rule=r.deadline_rule, today=at),
             statutory_due_date=r.statutory_due_date, statutory_article=r.statutory_article,
             promised_due_date=engine.calendar.add_working_days(r.received_on, promised) if promised else None,
-            urged=urged.get(r.id, 0)))
+            urged=urged.get(r.id, 0), procedure_name=names["procedures"].get(r.process_id, r.process_id),
+            department_name=names["departments"].get(department, department or ""),
+            holder_name=(names["people"].get(r.assignee) or r.assignee) if r.assignee else
+            "、".join(" ".join(filter(None, names["groups"][g])) for g in r.candidate_groups or []),
+            group_words=[names["groups"][g] for g in r.candidate_groups or []]))
     return rows
+
+
+def _words(session, people: set[str], groups: set[str]) -> dict[str, dict]:
+    """Names a person reads for codes: procedures, departments, people (their display name) and
+    candidate groups as (department name, role name): ("达州市数据局", "审核人员") for `reviewer@sjj`;
+    the bare `supervisor` group is the authority's supervisors."""
+    departments = dict(session.execute(select(Department.code, Department.name)).all())
+    shown = dict(session.execute(select(_u.c.name, _u.c.display_name).where(_u.c.name.in_(people))).all()) \
+        if people else {}
+    group_names = {}
+    for group in groups:
+        role, _, department = group.partition("@")
+        role_name = permissions.ROLE_NAMES.get(role, role)
+        if department:
+            group_names[group] = (departments.get(department, department), role_name)
+        elif role == "supervisor":
+            group_names[group] = ("", "主管部门督办人员")
+        else:
+            group_names[group] = ("", role_name)
+    return {"procedures": dict(session.execute(definitions.procedure_names()).all()), "departments": departments,
+            "people": {k: v for k, v in shown.items() if v}, "groups": group_names}
+
+
+@dataclass(frozen=True)
+class SilentDepartment:
+    """A department whose overdue work alerts nobody of its own: no active head, no supervisor."""
+
+    department: str
+    department_name: str
+    overdue: int  # its open tasks past their deadline today
+
+    def to_dict(self) -> dict:
+        """JSON-able form."""
+        return asdict(self)
+
+
+def silent_departments(uow: UnitOfWork, actor: str) -> list[SilentDepartment]:
+    """Departments (of those `actor` oversees) with nobody in `department_head@DEPT` nor among
+    their own supervisors (`supervisor@DEPT`; the authority's are `supervisor`): an overdue step
+    there reaches only the authority's supervisors (engine.services.supervision.watch), so the
+    department is listed here for someone to be appointed.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user is no supervisor.
+    """
+    with uow.read():
+        scope = scope_of(uow, actor)
+        session = uow.session
+        departments = session.execute(select(_dep.c.code, _dep.c.name, _dep.c.kind).order_by(_dep.c.code)).all()
+        departments = [d for d in departments if scope is None or d.code == scope]
+        # The authority's own supervisors are the bare group `supervisor` (engine.permissions.groups_of).
+        wanted = {d.code: {f"department_head@{d.code}", "supervisor" if d.kind == permissions.AUTHORITY_KIND
+                           else f"supervisor@{d.code}"} for d in departments}
+        empty = empty_groups(uow, set().union(*wanted.values())) if wanted else set()
+        silent = [d for d in departments if wanted[d.code] <= empty]
+        if not silent:
+            return []
+        today = uow.engine.clock.today()
+        found = session.execute(task_query().where(_t.c.state == "open", _t.c.due_at <= start_of(today))).all()
+        counts: dict[str | None, int] = {}
+        for row in rows_of(uow, found, today):
+            counts[row.department] = counts.get(row.department, 0) + 1
+    return [SilentDepartment(d.code, d.name, counts.get(d.code, 0)) for d in silent]
 
 
 def _check_limit(limit: int) -> None:
@@ -340,13 +447,6 @@ def unassignable(uow: UnitOfWork, actor: str, *, filters: Filters = Filters()) -
         return rows_of(uow, found, uow.engine.clock.today())
 
 
-def _reply_day(dialect: str):
-    # The Beijing date of the reply: replied_at is stored in UTC.
-    if dialect == "postgresql":
-        return cast(func.timezone("Asia/Shanghai", _i.c.replied_at), Date)
-    return func.date(_i.c.replied_at, "+8 hours")
-
-
 def parse_day(value: str, field: str) -> date:
     """A date given as YYYY-MM-DD in a report's input.
 
@@ -358,10 +458,6 @@ def parse_day(value: str, field: str) -> date:
     except ValueError:
         raise InvalidInput("report.refused", [Problem("report.not_a_date", {"value": value}, field=field)]) \
             from None
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 # Reports count days the calendar can count; far-off dates are input mistakes, not periods.
@@ -385,11 +481,10 @@ def _check_period(start: date, end: date) -> None:
 
 def ontime(uow: UnitOfWork, actor: str, *, start: date, end: date, by: str = "procedure") \
         -> list[OnTimeRow]:
-    """On-time rate and median handling time of the replies given from `start` to `end`
-    (Beijing dates, both included), by procedure, department or month; with the applications
-    whose statutory deadline fell in the period (and has passed) still unanswered.
-
-    The applications read are those whose statutory clock is recorded (`statutory_due_date`).
+    """The figures of `start` to `end` (Beijing dates, both included) by procedure, department or
+    month, as engine.services.figures defines them: replies on time and late, open overdue,
+    ended without a reply, withdrawn, the on-time rate over all counted cases, and the median
+    handling time.
 
     Raises:
         NotFound: no such user.
@@ -402,51 +497,29 @@ def ontime(uow: UnitOfWork, actor: str, *, start: date, end: date, by: str = "pr
     _check_period(start, end)
     with uow.read():
         scope = scope_of(uow, actor)
-        session, engine = uow.session, uow.engine
-        day = _reply_day(session.get_bind().dialect.name).label("day")
-        late = (_i.c.replied_late_days > 0).label("late")
-        # Grouped only by the column the rows are keyed by (months come from the reply day), so
-        # the database returns a few rows per key and day, not one per application.
-        column = {"procedure": _i.c.process_id, "department": _i.c.department}.get(by, literal("")).label("k")
-        answered = (select(column, _i.c.received_on, day, late, func.count().label("n"))
-                    .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)),
-                           _i.c.statutory_due_date.is_not(None))
-                    .group_by(column, _i.c.received_on, day, late))
-        today = engine.clock.today()
-        last_due = min(end, today - timedelta(days=1))
-        open_q = (select(column, _i.c.statutory_due_date, func.count().label("n"))
-                  .where(_i.c.replied_at.is_(None), _i.c.statutory_due_date >= start,
-                         _i.c.statutory_due_date <= last_due, _PENDING)
-                  .group_by(column, _i.c.statutory_due_date))
-        if scope is not None:
-            answered = answered.where(_i.c.department == scope)
-            open_q = open_q.where(_i.c.department == scope)
-        groups: dict[str | None, dict] = defaultdict(lambda: {"on_time": 0, "late": 0, "open": 0, "days": []})
-
-        def key(value, day_: date) -> str | None:
-            return day_.strftime("%Y-%m") if by == "month" else value
-
-        spans: dict[tuple[date, date], int] = {}
-        for r in session.execute(answered):
-            reply_day = _as_date(r.day)
-            bucket = groups[key(r.k, reply_day)]
-            bucket["late" if r.late else "on_time"] += r.n
-            span = (r.received_on, reply_day)
-            if span not in spans:
-                spans[span] = max(0, engine.calendar.working_days_between(*span))
-            bucket["days"].append((spans[span], r.n))
-        if last_due >= start:
-            for r in session.execute(open_q):
-                groups[key(r.k, r.statutory_due_date)]["open"] += r.n
+        tallies = figures.tally(uow.session, uow.engine, start=start, end=end, by=by, scope=scope,
+                                today=uow.engine.clock.today())
+        names = _names(uow, by)
     rows = []
-    for value, b in sorted(groups.items(), key=lambda kv: kv[0] or ""):
-        n = b["on_time"] + b["late"]
-        rows.append(OnTimeRow(key=value or "", process_id=value if by == "procedure" else None,
+    for value, t in sorted(tallies.items(), key=lambda kv: kv[0] or ""):
+        rows.append(OnTimeRow(key=value or "", name=names.get(value, value or ""),
+                              process_id=value if by == "procedure" else None,
                               department=value if by == "department" else None,
-                              month=value if by == "month" else None, answered=n, on_time=b["on_time"], late=b["late"],
-                              open_overdue=b["open"], on_time_rate=round(b["on_time"] / n, 4) if n else None,
-                              median_working_days=_weighted_median(b["days"])))
+                              month=value if by == "month" else None, answered=t.answered, on_time=t.on_time,
+                              late=t.late, open_overdue=t.open_overdue, ended_unanswered=t.ended_unanswered,
+                              ended_by_authority=t.ended_by_authority, withdrawn=t.withdrawn, counted=t.counted,
+                              on_time_rate=t.rate, promised=t.promised, kept_promise=t.kept_promise,
+                              median_working_days=_weighted_median(t.days)))
     return rows
+
+
+def _names(uow: UnitOfWork, by: str) -> dict:
+    # What a person reads for a group's key: a procedure's title, a department's name.
+    if by == "procedure":
+        return dict(uow.session.execute(definitions.procedure_names()).all())
+    if by == "department":
+        return dict(uow.session.execute(select(Department.code, Department.name)).all())
+    return {}
 
 
 def _weighted_median(values: list[tuple[int, int]]) -> float | None:
@@ -487,9 +560,9 @@ def period_bounds(kind: str, year: int, number: int = 1) -> tuple[date, date]:
 
 
 def assessment(uow: UnitOfWork, actor: str, *, start: date, end: date) -> list[AssessmentRow]:
-    """Art. 49 assessment per department from `start` to `end`: applications received, answered
-    on time and late (replies given in the period), and of those received, how many are still
-    open and how many of those are overdue today.
+    """Art. 49 assessment per department from `start` to `end`: the figures of
+    engine.services.figures (the same as `ontime(by="department")`), with the applications
+    received in the period and how many of those are still open.
 
     Raises:
         NotFound: no such user.
@@ -499,31 +572,18 @@ def assessment(uow: UnitOfWork, actor: str, *, start: date, end: date) -> list[A
     _check_period(start, end)
     with uow.read():
         scope = scope_of(uow, actor)
-        session, today = uow.session, uow.engine.clock.today()
-        department = func.coalesce(_i.c.department, literal(""))
-        unanswered = and_(_i.c.replied_at.is_(None), _PENDING)
-        received = (select(department.label("d"), func.count().label("received"),
-                           func.sum(case((unanswered, 1), else_=0)).label("open"),
-                           func.sum(case((and_(unanswered, _i.c.statutory_due_date < today), 1), else_=0))
-                           .label("overdue"))
-                    .where(_i.c.received_on >= start, _i.c.received_on <= end).group_by(department))
-        replied = (select(department.label("d"),
-                          func.sum(case((_i.c.replied_late_days == 0, 1), else_=0)).label("on_time"),
-                          func.sum(case((_i.c.replied_late_days > 0, 1), else_=0)).label("late"))
-                   .where(_i.c.replied_at >= start_of(start), _i.c.replied_at < start_of(end + timedelta(days=1)))
-                   .group_by(department))
-        if scope is not None:
-            received, replied = received.where(_i.c.department == scope), replied.where(_i.c.department == scope)
-        counts: dict[str, dict] = defaultdict(lambda: dict.fromkeys(("received", "open", "overdue", "on_time",
-                                                                     "late"), 0))
-        for r in session.execute(received):
-            counts[r.d].update(received=r.received, open=int(r.open or 0), overdue=int(r.overdue or 0))
-        for r in session.execute(replied):
-            counts[r.d].update(on_time=int(r.on_time or 0), late=int(r.late or 0))
+        session = uow.session
+        tallies = figures.tally(session, uow.engine, start=start, end=end, by="department", scope=scope,
+                                today=uow.engine.clock.today(), received=True)
         names = dict(session.execute(select(Department.code, Department.name)).all())
-    return [AssessmentRow(department=d, department_name=names.get(d, d), received=c["received"],
-                          answered_on_time=c["on_time"], answered_late=c["late"], open=c["open"],
-                          overdue=c["overdue"]) for d, c in sorted(counts.items())]
+    rows = []
+    for d, t in sorted(tallies.items(), key=lambda kv: kv[0] or ""):
+        rows.append(AssessmentRow(department=d or "", department_name=names.get(d, d or ""), received=t.received,
+                                  answered_on_time=t.on_time, answered_late=t.late, open=t.still_open,
+                                  overdue=t.open_overdue, ended_unanswered=t.ended_unanswered,
+                                  ended_by_authority=t.ended_by_authority, withdrawn=t.withdrawn,
+                                  on_time_rate=t.rate))
+    return rows
 
 
 def choices(uow: UnitOfWork) -> dict:
@@ -567,14 +627,36 @@ def timeline(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                                   .where(AuditEntry.instance_id == instance_id).order_by(AuditEntry.id)).all()
         urges = session.execute(select(_urge).where(_urge.c.instance_id == instance_id).order_by(_urge.c.id)).all()
         name = session.scalar(select(func.max(_d.c.name)).where(_d.c.process_id == instance.process_id))
+        words = _words(session, {instance.started_by} | {u.urged_by for u in urges}, set())
+        stated = _stated_dates(session, instance_id, history)
     audience.record_read(uow, placement, "application.timeline")
-    return {"instance": {**instance._mapping, "process_name": name or instance.process_id},
+    return {"instance": {**instance._mapping, "process_name": name or instance.process_id,
+                         "department_name": words["departments"].get(instance.department, instance.department),
+                         "applicant_name": words["people"].get(instance.started_by, instance.started_by),
+                         "stated": stated},
             "open": open_rows, "tasks": [dict(t._mapping) for t in tasks],
             "history": [{"at": h.at.isoformat(), "actor": h.actor, "action": h.action, "after": h.after}
                         for h in history],
-            "urges": [dict(u._mapping) for u in urges]}
+            "urges": [{**u._mapping, "urged_by_name": words["people"].get(u.urged_by, u.urged_by)} for u in urges]}
 
 
-__all__ = ["GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
+def _stated_dates(session, instance_id: int, history) -> list[dict]:
+    """The act dates the application's completed steps stated (form fields marked `x-actDate`),
+    each with the instant the engine recorded the step: shown side by side, the recorded one
+    deciding timeliness (engine.services.figures)."""
+    forms = session.scalar(select(_d.c.forms).select_from(_d.join(_i, _i.c.definition_id == _d.c.id))
+                           .where(_i.c.id == instance_id)) or {}
+    form_of = dict(session.execute(select(_t.c.task_name, _t.c.form).where(_t.c.instance_id == instance_id)).all())
+    stated = []
+    for h in history:
+        after = h.after if isinstance(h.after, dict) else {}
+        if h.action != "task.complete" or not isinstance(after.get("data"), dict):
+            continue
+        for label, value in act_dates(forms.get(form_of.get(after.get("task"))), after["data"]).items():
+            stated.append({"label": label, "value": value, "recorded_at": h.at, "task": after.get("task")})
+    return stated
+
+
+__all__ = ["SilentDepartment", "silent_departments", "scope_name", "heading", "GROUPINGS", "PERIODS", "Filters", "TaskReportRow", "OnTimeRow", "AssessmentRow", "overdue", "at_risk",
            "unassignable", "ontime", "assessment", "period_bounds", "traffic_light", "working_days_overdue",
            "empty_groups", "choices", "parse_day", "timeline", "scope_of", "start_of", "task_query", "rows_of", "overdue_in"]

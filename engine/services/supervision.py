@@ -16,10 +16,10 @@ from xml.etree import ElementTree
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from engine import access, messages
+from engine import access, messages, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
-                                       ProcessDefinition, ProcessInstance, Urge)
+                                       ProcessDefinition, ProcessInstance, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import audience, definitions, reports
 
@@ -61,6 +61,7 @@ class UrgeView:
     holder: str
     working_days_overdue: int
     note: str
+    holder_name: str = ""  # the holder in words, as a person reads it
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,20 @@ def _not_noticed(kind: str, column):
 
 
 def _holder_of(row: reports.TaskReportRow) -> str:
-    return row.holder
+    # What a person reads in a notification: the holder's name, or the groups in words.
+    return row.holder_name or row.holder
+
+
+def _alerted(department: str | None, kinds: dict[str, str]) -> list[str]:
+    """Who is told of overdue work at `department`: the authority's supervisors (the bare group
+    `supervisor`) always, and the department's head and its own supervisors. A department with
+    nobody in either group shows on reports.silent_departments."""
+    if not department:
+        return ["supervisor"]
+    own = [f"department_head@{department}"]
+    if kinds.get(department) != permissions.AUTHORITY_KIND:
+        own.append(f"supervisor@{department}")  # an authority's own supervisors are `supervisor`
+    return ["supervisor", *own]
 
 
 def _note(code: str, params: dict, *, user: str | None = None, group: str | None = None, instance_id=None,
@@ -109,10 +123,6 @@ def _to_holder(row: reports.TaskReportRow, code: str, params: dict) -> list[dict
         return [_note(code, params, user=row.assignee, instance_id=row.instance_id, task_id=row.task_id)]
     return [_note(code, params, group=group, instance_id=row.instance_id, task_id=row.task_id)
             for group in row.groups]
-
-
-def _supervisors_of(department: str | None) -> str:
-    return f"supervisor@{department}" if department else "supervisor"
 
 
 def watch(uow: UnitOfWork) -> WatchReport:
@@ -139,13 +149,14 @@ def watch(uow: UnitOfWork) -> WatchReport:
                      task_id=row.task_id):
                 notes += _to_holder(row, "notification.deadline_tomorrow", _params(row))
                 report.reminders += 1
+        kinds = dict(session.execute(select(Department.code, Department.kind)).all())
         passed = (select(_t.c.id).where(_t.c.state == "open", _t.c.due_at <= now, _not_noticed("overdue", _t.c.id))
                   .order_by(_t.c.due_at).limit(WATCH_BATCH))
         for row in _task_rows(uow, passed, today):
             if _once(uow, f"overdue:task:{row.task_id}", "overdue", instance_id=row.instance_id, task_id=row.task_id):
-                notes.append(_note("notification.deadline_overdue", dict(_params(row), holder=_holder_of(row)),
-                                   group=_supervisors_of(row.department), instance_id=row.instance_id,
-                                   task_id=row.task_id))
+                for group in _alerted(row.department, kinds):
+                    notes.append(_note("notification.deadline_overdue", dict(_params(row), holder=_holder_of(row)),
+                                       group=group, instance_id=row.instance_id, task_id=row.task_id))
                 report.overdue += 1
         replied = session.execute(
             select(_i.c.id, _i.c.receipt_number, _i.c.started_by)
@@ -201,8 +212,8 @@ def _bulletins(uow: UnitOfWork, notes: list[dict], today: date) -> int:
         params = dict(_params(row), holder=_holder_of(row), days=row.working_days_overdue,
                       urged_on=p.urged_on.isoformat())
         department = row.department
-        for group in (f"department_head@{department}" if department else "department_head",
-                      _supervisors_of(department)):
+        kinds = dict(session.execute(select(Department.code, Department.kind)).all())
+        for group in _alerted(department, kinds):
             notes.append(_note("notification.bulletin", params, group=group, instance_id=row.instance_id,
                                task_id=row.task_id))
         uow.audit.append(at=now, actor="scheduler", action="task.bulletin", instance_id=row.instance_id,
@@ -239,17 +250,19 @@ def urge(uow: UnitOfWork, task_id: int, *, actor: str, note: str = "") -> UrgeVi
         if state != "open":
             raise Conflict("urge.task_closed", task=task_id, state=state)
         row = reports.rows_of(uow, found, today)[0]
-        holder = _holder_of(row)
+        holder = row.holder  # the record keeps the code; the notification and the page show words
         urge_id = uow.session.execute(insert(_urge).values(
             task_id=task_id, instance_id=row.instance_id, urged_by=actor, urged_at=now, urged_on=today,
             holder=holder, department=row.department, note=note or None).returning(_urge.c.id)).scalar_one()
         uow.audit.append(at=now, actor=actor, action="task.urge", instance_id=row.instance_id, task_id=task_id,
                          after={"task": row.title, "holder": holder, "working_days_overdue": row.working_days_overdue,
                                 "note": note})
-        params = {**_params(row), "days": row.working_days_overdue, "by": actor, "note": note}
+        by = uow.session.scalar(select(User.display_name).where(User.name == actor)) or actor
+        params = {**_params(row), "days": row.working_days_overdue, "by": by, "note": note}
         uow.notifications.add([{**n, "created_at": now} for n in _to_holder(row, "notification.urged", params)])
         uow.commit()
-    return UrgeView(urge_id, task_id, row.instance_id, actor, holder, row.working_days_overdue, note)
+    return UrgeView(urge_id, task_id, row.instance_id, actor, holder, row.working_days_overdue, note,
+                    _holder_of(row))
 
 
 @dataclass(frozen=True)
@@ -307,6 +320,8 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
             raise NotFound("process.not_found", process=process_id)
         if scope is not None and scope != department:
             raise PermissionDenied("urge.out_of_scope", task="-", department=scope)
+        if working_days:
+            _check_within_the_law(uow, process_id, working_days)
         existing = uow.session.get(DepartmentPromise, (department, process_id))
         if existing is not None:
             uow.session.delete(existing)
@@ -318,6 +333,33 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
         uow.audit.append(at=uow.engine.clock.now(), actor=actor, action="promise.set",
                          after={"department": department, "process_id": process_id, "working_days": working_days})
         uow.commit()
+
+
+def _check_within_the_law(uow: UnitOfWork, process_id: str, working_days: int) -> None:
+    """Refuse a 承诺时限 longer than the statutory period that governs the procedure (its newest
+    version's `statutoryRule`): a department may promise sooner than the Measures, never later.
+
+    A period in working days is compared as it stands; one in calendar days is compared from
+    every receipt day of the coming year, since holidays make N working days longer than the
+    same period at some times of year than at others.
+    """
+    engine = uow.engine
+    properties = uow.session.scalar(select(ProcessDefinition.properties).where(
+        ProcessDefinition.process_id == process_id).order_by(ProcessDefinition.version.desc()).limit(1)) or {}
+    rule = engine.rules.get(properties.get("statutoryRule") or "")
+    if rule is None or not rule.statutory:
+        return  # the Measures set no period: nothing a promise could exceed
+    if rule.unit == "working_days":
+        longer = working_days > rule.period
+    else:
+        today = engine.clock.today()
+        longer = any(engine.calendar.add_working_days(day, working_days) >
+                     engine.calendar.deadline(day, rule=rule, rules=engine.rules).due_date
+                     for day in (today + timedelta(days=n) for n in range(366)))
+    if longer:
+        raise InvalidInput("promise.refused", [Problem("promise.longer_than_statutory", {
+            "days": working_days, "period": rule.period, "unit": rule.unit, "article": rule.article,
+            "rule": rule.title_zh}, field="working_days")])
 
 
 def _named_groups(file_name: str, content: bytes) -> list[tuple[str, str, str]]:

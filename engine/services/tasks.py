@@ -7,8 +7,9 @@ from sqlalchemy import exists, select
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import access, permissions
+from engine.clock import SHANGHAI
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.forms import RawForm, check_submission, fields_of, read_raw_form, text_problems
+from engine.forms import RawForm, act_date_problems, check_submission, fields_of, read_raw_form, text_problems
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
@@ -243,6 +244,9 @@ def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm
     problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
     if form is not None:
         problems += check_submission(form, data)
+        if not problems:
+            problems += act_date_problems(form.schema, data, received_on=instance.received_on,
+                                          today=now.astimezone(SHANGHAI).date())
     if problems:
         raise InvalidInput("task.not_completed", problems, data=data, task=task_id, count=len(problems))
 

@@ -167,9 +167,10 @@ def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and
     from openpyxl import load_workbook
 
     sheet = load_workbook(tmp_path / "overdue.xlsx").active
-    assert [row[0] for row in sheet.iter_rows(values_only=True)] == ["受理编号", "DZ2026021200001"]
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == [
+        "逾期任务　统计期间：截至今日　范围：全部部门", "受理编号", "DZ2026021200001"]
     assert pdw("report", "overdue", "--as", "admin", "--csv", str(tmp_path / "o.csv")).exit_code == 0
-    assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("DZ2026021200001,1,")
+    assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[2].startswith("DZ2026021200001,")
     bad = pdw("report", "overdue", "--as", "admin", "--at", "2026-13-01")
     assert bad.exit_code == 1 and "'2026-13-01' is not a date" in bad.stderr
 

@@ -98,15 +98,15 @@ def test_a_formula_like_text_is_neutralised_in_csv_and_text_in_xlsx(value):
     read = list(csv.reader(io.StringIO(exports.csv_bytes(columns, rows).decode("utf-8-sig"), newline="")))
     assert read[1] == ["'" + value, "-3"]
     sheet = load_workbook(io.BytesIO(exports.xlsx_bytes(columns, rows, title="t"))).active
-    cell = sheet["A2"]
+    cell = sheet["A3"]  # under the title row and the headers
     assert (cell.value, cell.data_type, cell.quotePrefix) == (value, "s", True)
-    assert (sheet["B2"].value, sheet["B2"].data_type) == (-3, "n")
+    assert (sheet["B3"].value, sheet["B3"].data_type) == (-3, "n")
 
 
 def test_an_ordinary_text_is_left_as_it_is():
     rows = [{"purpose": "户籍信息核验 = 合规"}]
     assert "户籍信息核验 = 合规\r\n" in exports.csv_bytes([("purpose", "用途")], rows).decode("utf-8-sig")
-    assert load_workbook(io.BytesIO(exports.xlsx_bytes([("purpose", "用途")], rows, title="t"))).active["A2"] \
+    assert load_workbook(io.BytesIO(exports.xlsx_bytes([("purpose", "用途")], rows, title="t"))).active["A3"] \
         .quotePrefix is False
 
 

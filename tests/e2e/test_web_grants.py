@@ -2,6 +2,8 @@
 43) with a reason, a supervisor reads them, the grantee sees its own on the portal."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import io
 import re
 
@@ -126,9 +128,11 @@ def test_the_register_downloads_as_filtered_on_its_page(demo_engines):
     assert "/grants/register.xlsx?state=all&amp;item=GA-001" in page
     sheet = load_workbook(io.BytesIO(reviewer.get("/grants/register.xlsx?state=all&item=GA-001").data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    record = dict(zip(rows[0], rows[1]))
+    assert rows[0][0] == "数据授权登记"  # the title row, then the headers
+    record = dict(zip(rows[1], rows[2]))
     assert (record["目录编码"], record["被授权方"], record["受理编号"]) == ("GA-001", "达州市市场监督管理局", receipt)
-    assert len(rows) == 2
+    assert isinstance(record["授权时间"], datetime) and record["授权时间"].microsecond == 0  # a date cell, Beijing time
+    assert len(rows) == 3
     csv_text = reviewer.get("/grants/register.csv?item=SC-002").data.decode("utf-8-sig")
     assert csv_text.splitlines() == [",".join(h for _, h in exports.GRANT_COLUMNS)]  # headers, no such grant
     assert reviewer.get("/grants/register.pdf").status_code == 404

@@ -4,12 +4,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
+from datetime import date, datetime
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import update
 
-from engine.persistence.models import ProcessInstance
+from engine.persistence.models import Department, ProcessInstance
 from engine.services import accounts, instances, users
 from engine.services.users import SYSTEM
 from web_helpers import PASSWORD, flashes
@@ -23,15 +24,23 @@ def _late_application(engines) -> int:
     return instances.start(engines.at(RECEIVED).uow(), "web_share", actor="zhang.san", data=APPLICATION).instance_id
 
 
+def _named_departments(engines) -> None:
+    with engines.at(RECEIVED).uow() as uow:
+        uow.session.execute(update(Department.__table__).where(Department.code == "sjj").values(name="达州市数据局"))
+        uow.commit()
+
+
 def test_a_supervisor_sees_overdue_work_with_its_working_days_article_and_holder(client, auth, engines):
     instance = _late_application(engines)
+    _named_departments(engines)
     auth.login("zhao.liu")
     page = client.get("/supervise/").text
     overdue = page.split('id="h-overdue"')[1].split("</section>")[0]
     assert "DZ2026021200001" in overdue and f"/supervise/applications/{instance}" in overdue
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", overdue)
     assert "2026-02-26" in cells and "3" in cells and "第二十条第二款" in cells
-    assert "未认领，办理组 reviewer@sjj" in overdue and "light-red" in overdue
+    assert re.search(r"未认领，办理组\s*达州市数据局 审核人员", overdue) and "light-red" in overdue
+    assert "reviewer@sjj" not in overdue and "web_share" not in overdue  # words, not codes
 
 
 def test_a_reviewer_may_not_open_the_supervisor_area(client, auth):
@@ -47,25 +56,32 @@ def test_the_overdue_downloads_hold_the_application_under_chinese_headers(client
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    header = rows[0]
-    assert header[:2] == ("受理编号", "申请编号")
-    record = dict(zip(header, rows[1]))
+    assert rows[0][0].startswith("逾期任务　统计期间：2026-03-02")  # the title row: report, period, scope
+    header = rows[1]
+    assert header[:2] == ("受理编号", "事项") and sheet.freeze_panes == "A3"
+    record = dict(zip(header, rows[2]))
     assert (record["受理编号"], record["截止日期"], record["逾期工作日"], record["依据条款"]) == \
-        ("DZ2026021200001", "2026-02-26", 3, "第二十条第二款")
+        ("DZ2026021200001", datetime(2026, 2, 26), 3, "第二十条第二款")
+    assert sheet.cell(row=3, column=header.index("截止日期") + 1).number_format == "yyyy-mm-dd"
+    assert record["办理人代码"] == "group:reviewer@sjj" and "reviewer@sjj" not in record["办理人（或办理组）"]
+    widths = {sheet.cell(row=2, column=i + 1).value: sheet.column_dimensions[get_column_letter(i + 1)].width
+              for i in range(len(header))}
+    assert widths["环节"] >= len(record["环节"]) * 2  # CJK text takes two columns: nothing is cut
     text = client.get("/supervise/overdue.csv").data.decode("utf-8-sig")
-    table = list(csv.DictReader(io.StringIO(text)))
+    table = list(csv.DictReader(io.StringIO(text.split("\n", 1)[1])))
     assert [(r["受理编号"], r["逾期工作日"]) for r in table] == [("DZ2026021200001", "3")]
 
 
 def test_drilling_down_shows_the_timeline_and_an_urge_reaches_the_holders_and_the_timeline(client, auth, engines):
     instance = _late_application(engines)
+    _named_departments(engines)
     auth.login("zhao.liu")
     page = client.get(f"/supervise/applications/{instance}").text
     assert "DZ2026021200001" in page and "提交申请" in page
     task_id = re.search(r"/supervise/tasks/(\d+)/urge", page).group(1)
     done = auth.post(f"/supervise/applications/{instance}", f"/supervise/tasks/{task_id}/urge",
                      data={"next": f"/supervise/applications/{instance}"}, follow_redirects=True)
-    assert "已向 group:reviewer@sjj 发出催办通知。" in flashes(done.text)
+    assert "已向 达州市数据局 审核人员 发出催办通知。" in flashes(done.text)
     assert "催办记录" in done.text and "逾期 3 个工作日" in done.text
     auth.logout()
     auth.login("li.si")
@@ -85,25 +101,41 @@ def test_the_on_time_page_charts_the_replies_and_downloads_them(client, auth, en
     auth.login("zhao.liu")
     page = client.get("/supervise/ontime?from=2026-01-01&to=2026-03-31&by=month").text
     assert 'id="ontime-data"' in page and "vendor/chart.umd.min.js" in page and "supervise.js" in page
-    assert re.search(r"<td>2026-02</td><td class=\"num\">1</td><td class=\"num\">1</td>", page)
+    assert re.search(r'2026-02</th>\s*<td class="num" data-label="已答复">1</td>\s*<td class="num" data-label="按期答复">1</td>',
+                     page)
     download = client.get("/supervise/ontime.xlsx?from=2026-01-01&to=2026-03-31&by=procedure")
     sheet = load_workbook(io.BytesIO(download.data)).active
-    assert list(sheet.iter_rows(values_only=True))[1][:2] == ("web_share", None)
+    rows = list(sheet.iter_rows(values_only=True))
+    record = dict(zip(rows[1], rows[2]))
+    assert (record["分组代码"], record["按期率"]) == ("web_share", 1.0) and record["分组"] != "web_share"
+    assert sheet.cell(row=3, column=rows[1].index("按期率") + 1).number_format == "0.0%"
+    csv_rows = list(csv.reader(io.StringIO(client.get("/supervise/ontime.csv?from=2026-01-01&to=2026-03-31&by=procedure")
+                                           .data.decode("utf-8-sig"))))
+    assert dict(zip(csv_rows[1], csv_rows[2]))["按期率"] == "100.0%"
     bad = client.get("/supervise/ontime?from=2026-03-31&to=2026-01-01", follow_redirects=True)
     assert "截止日期 2026-01-01 早于起始日期 2026-03-31。" in flashes(bad.text)
 
 
 def test_the_assessment_is_a_printable_table_per_department(client, auth, engines):
     _late_application(engines)
+    _named_departments(engines)
     with engines.at(RECEIVED).uow() as uow:
         uow.session.execute(update(ProcessInstance.__table__).values(department="sjj",
                                                                       statutory_due_date=date(2026, 2, 26)))
         uow.commit()
     auth.login("zhao.liu")
     page = client.get("/supervise/assessment?period=quarter&year=2026&number=1").text
-    row = re.search(r"<tr><td>sjj</td>(.*?)</tr>", page, re.S).group(1)
-    assert re.findall(r">(\d+)<", row) == ["1", "0", "0", "1", "1"]
+    row = re.search(r'<th scope="row" data-label="部门">([^<]*)</th>(.*?)</tr>', page, re.S)
+    assert row.group(1) == "达州市数据局"
+    # received 1; on time 0, late 0, overdue 1, ended without a reply 0, withdrawn 0; rate 0.0%; open 1
+    assert re.findall(r">([\d.%]+)<", row.group(2)) == ["1", "0", "0", "1", "0", "0", "0.0%", "1"]
+    assert 'id="ontime-chart"' in page and "data-print" in page
     assert client.get("/supervise/assessment.csv?period=quarter&year=2026&number=1").status_code == 200
+    sheet = load_workbook(io.BytesIO(client.get("/supervise/assessment.xlsx?period=quarter&year=2026&number=1").data)) \
+        .active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].startswith("公共数据共享开放考核评价（第四十九条）　统计期间：2026-01-01 至 2026-03-31")
+    assert dict(zip(rows[1], rows[2]))["部门"] == "达州市数据局" and len(sheet._charts) == 1
 
 
 def test_a_supervisor_publishes_changes_and_withdraws_a_promised_time_limit(client, auth):

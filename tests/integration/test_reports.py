@@ -86,10 +86,11 @@ def test_only_supervisors_read_reports_and_a_department_sees_its_own_work(city):
     assert len(reports.overdue(engine.uow(), "gus")) == 1
 
 
-def _reply(engine, instance_id: int, *, due: str, replied: str | None, late: int | None, department="sjj"):
+def _reply(engine, instance_id: int, *, due: str, replied: str | None, late: int | None, department="sjj",
+           status: str = "running"):
     with engine.uow() as uow:
         uow.session.execute(update(ProcessInstance.__table__).where(ProcessInstance.id == instance_id).values(
-            department=department, statutory_due_date=date.fromisoformat(due), statutory_rule="art20_share_reply",
+            department=department, status=status, statutory_due_date=date.fromisoformat(due), statutory_rule="art20_share_reply",
             statutory_article="第二十条第二款",
             replied_at=datetime.fromisoformat(replied).astimezone(timezone.utc) if replied else None,
             replied_late_days=late))
@@ -106,9 +107,11 @@ def test_the_on_time_report_counts_replies_given_in_time_and_late_with_the_media
     engine = city.at("2026-03-31T12:00:00+08:00")
     by_procedure = reports.ontime(engine.uow(), "sam", start=date(2026, 1, 1), end=date(2026, 3, 31))
     # Handling times: 4 (02-25), 5 (02-26), 8 (03-02) working days after receipt.
+    # The open overdue case counts: 2 on time of 4 counted.
     assert [r.to_dict() for r in by_procedure] == [{
-        "key": "deadline_escalation", "process_id": "deadline_escalation", "department": None, "month": None,
-        "answered": 3, "on_time": 2, "late": 1, "open_overdue": 1, "on_time_rate": 0.6667,
+        "key": "deadline_escalation", "name": "逾期升级", "process_id": "deadline_escalation", "department": None,
+        "month": None, "answered": 3, "on_time": 2, "late": 1, "open_overdue": 1, "ended_unanswered": 0,
+        "ended_by_authority": 0, "withdrawn": 0, "counted": 4, "on_time_rate": 0.5, "promised": 0, "kept_promise": 0,
         "median_working_days": 5.0}]
     by_month = reports.ontime(engine.uow(), "sam", start=date(2026, 1, 1), end=date(2026, 3, 31), by="month")
     assert [(r.month, r.answered, r.on_time, r.open_overdue) for r in by_month] == \
@@ -130,7 +133,9 @@ def test_the_assessment_counts_received_answered_open_and_overdue_per_department
     assert (start_, end) == (date(2026, 1, 1), date(2026, 3, 31))
     rows = reports.assessment(city.at(ON_MARCH_2).uow(), "sam", start=start_, end=end)
     assert [r.to_dict() for r in rows] == [{"department": "sjj", "department_name": "达州市数据局", "received": 3,
-                                            "answered_on_time": 1, "answered_late": 1, "open": 1, "overdue": 1}]
+                                            "answered_on_time": 1, "answered_late": 1, "open": 1, "overdue": 1,
+                                            "ended_unanswered": 0, "ended_by_authority": 0, "withdrawn": 0,
+                                            "on_time_rate": 0.3333}]
 
 
 def test_the_watch_reminds_the_day_before_alerts_supervisors_after_and_sends_each_once(city):
@@ -201,3 +206,71 @@ def test_a_department_promise_is_tracked_beside_the_statutory_deadline(city):
     supervision.set_promise(engine.uow(), "sjj", "deadline_escalation", 3, actor="sam")
     row = reports.overdue(engine.uow(), "sam")[0]
     assert (row.due_date, row.promised_due_date) == (date(2026, 2, 26), date(2026, 2, 24))
+
+
+def test_no_case_leaves_the_figures_and_every_grouping_and_the_assessment_agree(city):
+    # Six applications due 2026-02-26, seen on 2026-03-02: on time, late, open overdue, cancelled
+    # by the authority without a reply, cancelled with a late reply, withdrawn by the applicant.
+    ids = [start(city.at(RECEIVED)) for _ in range(6)]
+    _reply(city.at(RECEIVED), ids[0], due="2026-02-26", replied="2026-02-25T10:00:00+08:00", late=0)
+    _reply(city.at(RECEIVED), ids[1], due="2026-02-26", replied="2026-02-27T10:00:00+08:00", late=1)
+    _reply(city.at(RECEIVED), ids[2], due="2026-02-26", replied=None, late=None)
+    _reply(city.at(RECEIVED), ids[3], due="2026-02-26", replied=None, late=None, status="cancelled")
+    _reply(city.at(RECEIVED), ids[4], due="2026-02-26", replied="2026-02-27T11:00:00+08:00", late=1,
+           status="cancelled")
+    _reply(city.at(RECEIVED), ids[5], due="2026-02-26", replied=None, late=None, status="withdrawn")
+    engine = city.at(ON_MARCH_2)
+    period = {"start": date(2026, 2, 1), "end": date(2026, 2, 28)}
+
+    [row] = reports.ontime(engine.uow(), "sam", by="department", **period)
+    assert (row.on_time, row.late, row.open_overdue, row.ended_unanswered, row.ended_by_authority, row.withdrawn,
+            row.counted, row.on_time_rate) == (1, 2, 1, 1, 2, 1, 5, 0.2)
+    [by_procedure] = reports.ontime(engine.uow(), "sam", **period)
+    [by_month] = reports.ontime(engine.uow(), "sam", by="month", **period)
+    [assessed] = reports.assessment(engine.uow(), "sam", **period)
+    for other in (by_procedure, by_month):
+        assert (other.on_time, other.late, other.open_overdue, other.ended_unanswered, other.on_time_rate) == \
+            (row.on_time, row.late, row.open_overdue, row.ended_unanswered, row.on_time_rate)
+    assert (assessed.answered_on_time, assessed.answered_late, assessed.overdue, assessed.ended_unanswered,
+            assessed.withdrawn, assessed.on_time_rate) == (1, 2, 1, 1, 1, 0.2)
+
+
+def test_an_overdue_step_in_any_department_alerts_its_own_people_and_the_authoritys_supervisors(city):
+    instance = start(city.at(RECEIVED))
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department="gaj")
+    engine = city.at(ON_MARCH_2)
+    assert supervision.watch(engine.uow()).overdue == 1
+    with engine.uow().read() as uow:
+        sent = sorted(n.recipient_group for n in uow.session.scalars(
+            select(Notification).where(Notification.code == "notification.deadline_overdue")))
+        [text] = {n.params["holder"] for n in uow.session.scalars(select(Notification))
+                  if n.code == "notification.deadline_overdue"}
+    assert sent == ["department_head@gaj", "supervisor", "supervisor@gaj"]
+    assert text == "审核人员"  # words, not the group's code
+    assert reports.silent_departments(engine.uow(), "sam") == []  # gus supervises gaj; sam is the authority's
+
+
+def test_a_department_with_nobody_to_alert_is_itself_on_the_report(city):
+    instance = start(city.at(RECEIVED))
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department="gaj")
+    with city.at(RECEIVED).uow() as uow:
+        from engine.persistence.models import User
+        uow.session.execute(update(User.__table__).where(User.name == "gus").values(active=False))
+        uow.commit()
+    rows = reports.silent_departments(city.at(ON_MARCH_2).uow(), "sam")
+    assert [(r.department, r.department_name, r.overdue) for r in rows] == [("gaj", "达州市公安局", 1)]
+
+
+def test_an_application_naming_no_department_counts_for_the_unit_its_steps_were_asked_of(city):
+    # The test procedure names no competent department; its step waits for reviewer@gaj.
+    instance = start(city.at(RECEIVED))
+    with city.at(RECEIVED).uow() as uow:
+        from engine.persistence.models import HumanTask
+        uow.session.execute(update(HumanTask.__table__).values(candidate_groups=["reviewer@gaj"]))
+        uow.commit()
+    _reply(city.at(RECEIVED), instance, due="2026-02-26", replied=None, late=None, department=None)
+    engine = city.at(ON_MARCH_2)
+    [row] = reports.assessment(engine.uow(), "sam", start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert (row.department, row.department_name, row.received, row.overdue) == ("gaj", "达州市公安局", 1, 1)
+    [own] = reports.ontime(engine.uow(), "gus", by="department", start=date(2026, 2, 1), end=date(2026, 2, 28))
+    assert (own.department, own.open_overdue, own.on_time_rate) == ("gaj", 1, 0.0)

@@ -62,3 +62,16 @@ def test_an_overdue_correction_escalates_without_cancelling_it(procedure):
     procedure.at("2026-04-02T00:00:00+08:00")
     assert [f.task_name for f in procedure.sweep()] == ["correct_overdue"]
     assert sorted(procedure.open_tasks(instance_id)) == ["correct", "supervise_correct"]
+
+
+def test_a_correction_after_its_thirty_days_counts_late_however_its_date_is_typed(procedure):
+    # Received 2026-03-02; 30 days end on 2026-04-01. Corrected on 2026-04-03 by the engine's clock.
+    instance_id = procedure.start(**APPLICATION)
+    procedure.at("2026-04-03T10:00:00+08:00")
+    procedure.complete(instance_id, "verify", "wang.wu", decision="correct", finding="门牌号录入错误")
+    with pytest.raises(InvalidInput) as refused:
+        procedure.complete(instance_id, "correct", "wang.wu", correction_summary="已更正", corrected_on="2026-04-30")
+    assert [p.where for p in refused.value.problems] == ["corrected_on"]
+    procedure.complete(instance_id, "correct", "wang.wu", correction_summary="已更正", corrected_on="2026-03-30")
+
+    assert procedure.show(instance_id)["statutory"]["late_days"] > 0

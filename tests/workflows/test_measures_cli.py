@@ -103,7 +103,7 @@ def test_a_founded_privacy_objection_leaves_the_opening_suspended(pdw):
     pdw.complete("zhou.jiu", "consider_suspension", {"suspend": True, "suspension_reason": "涉及个人信息"})
     pdw.complete("zhou.jiu", "assess", {"decision": "founded", "finding": "含个人手机号"})
     pdw.complete("zhou.jiu", "measures", {"measure": "deleted", "measure_summary": "已删除手机号字段",
-                                          "measure_date": "2026-03-05"})
+                                          "measure_date": "2026-03-02"})
     pdw.complete("zhou.jiu", "decide_resume", {"resume": False, "resume_reasons": "个人信息已删除，维持暂停"})
 
     assert pdw.json("instances", "show", instance_id, "--as", "zhao.liu")["status"] == "completed"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.clock import SHANGHAI
 from engine.errors import InvalidInput
+from engine.services import reports
 
 PROCESS_ID = "objection"
 
@@ -23,7 +25,7 @@ def test_a_founded_objection_is_remedied_within_ten_working_days(procedure):
     procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="登记数据录入错误")
     assert procedure.open_tasks(instance_id)["measures"]["due_date"] == "2026-03-16"
     done = procedure.complete(instance_id, "measures", "zhou.jiu", measure="corrected",
-                              measure_summary="已更正注册资本", measure_date="2026-03-04")
+                              measure_summary="已更正注册资本", measure_date="2026-03-02")
 
     assert done["instance_status"] == "completed"
     assert procedure.item("SC-001")["open_suspended"] is False
@@ -48,7 +50,7 @@ def test_a_privacy_objection_may_suspend_the_opening_until_it_is_assessed(proced
     procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="含个人手机号")
     assert procedure.item("SC-001")["open_suspended"] is True
     procedure.complete(instance_id, "measures", "zhou.jiu", measure="deleted", measure_summary="已删除手机号字段",
-                       measure_date="2026-03-05")
+                       measure_date="2026-03-02")
 
     # The measures are the reply (Art. 28 para. 2); the opening stays suspended until a person decides.
     assert procedure.show(instance_id)["statutory"]["late_days"] == 0
@@ -61,7 +63,7 @@ def test_a_founded_privacy_objection_leaves_the_opening_suspended_unless_a_perso
     procedure.complete(instance_id, "consider_suspension", "zhou.jiu", suspend=True, suspension_reason="涉及个人信息")
     procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="含个人手机号")
     procedure.complete(instance_id, "measures", "zhou.jiu", measure="deleted", measure_summary="已删除手机号字段",
-                       measure_date="2026-03-05")
+                       measure_date="2026-03-02")
 
     with pytest.raises(InvalidInput) as refused:  # no resumption without reasons
         procedure.complete(instance_id, "decide_resume", "zhou.jiu", resume=True)
@@ -122,3 +124,32 @@ def test_ten_working_days_skip_the_spring_festival(procedure):
     instance_id = procedure.start(**ERROR)
 
     assert procedure.open_tasks(instance_id)["assess"]["due_date"] == "2026-03-04"
+
+
+def test_a_measure_dated_after_the_deadline_counts_late_by_the_engines_clock_whatever_is_typed(procedure):
+    # Received Monday 2026-03-02; 10 working days end on 2026-03-16. The measure is given on
+    # 2026-03-18: the reply's time is when the step was completed, whatever day the form states.
+    instance_id = procedure.start(**ERROR)
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="登记数据录入错误")
+    procedure.at("2026-03-18T10:00:00+08:00")
+    procedure.complete(instance_id, "measures", "zhou.jiu", measure="corrected", measure_summary="已更正",
+                       measure_date="2026-03-10")
+
+    clock = procedure.show(instance_id)["statutory"]
+    assert (clock["due_date"], clock["late_days"]) == ("2026-03-16", 2)  # 03-17 and 03-18
+    # The supervisor sees the typed date beside the instant the engine recorded.
+    [stated] = reports.timeline(procedure.engine.uow(), "zhao.liu", instance_id)["instance"]["stated"]
+    assert (stated["label"], stated["value"], stated["recorded_at"].astimezone(SHANGHAI).date().isoformat()) == \
+        ("采取措施日期", "2026-03-10", "2026-03-18")
+
+
+def test_a_measure_dated_in_the_future_or_before_receipt_is_refused_naming_the_field(procedure):
+    instance_id = procedure.start(**ERROR)
+    procedure.complete(instance_id, "assess", "zhou.jiu", decision="founded", finding="登记数据录入错误")
+
+    for typed, code in (("2026-07-31", "form.act_date_in_future"), ("2026-02-27", "form.act_date_before_receipt")):
+        with pytest.raises(InvalidInput) as refused:
+            procedure.complete(instance_id, "measures", "zhou.jiu", measure="corrected", measure_summary="已更正",
+                               measure_date=typed)
+        assert [(p.code, p.where) for p in refused.value.problems] == [(code, "measure_date")]
+    assert "measures" in procedure.open_tasks(instance_id)

@@ -359,6 +359,7 @@ class OnTimeRowSchema(Schema):
     """Replies of a period for one procedure, department or month (Art. 49)."""
 
     key = Text(required=True)
+    name = Text()
     process_id = _maybe(Text)
     department = _maybe(Text)
     month = _maybe(Text)
@@ -366,7 +367,13 @@ class OnTimeRowSchema(Schema):
     on_time = Id()
     late = Id()
     open_overdue = Id()
+    ended_unanswered = Id()
+    ended_by_authority = Id()
+    withdrawn = Id()
+    counted = Id()
     on_time_rate = _maybe(fields.Float)
+    promised = Id()
+    kept_promise = Id()
     median_working_days = _maybe(fields.Float)
 
 
@@ -380,6 +387,10 @@ class AssessmentRowSchema(Schema):
     answered_late = Id()
     open = Id()
     overdue = Id()
+    ended_unanswered = Id()
+    ended_by_authority = Id()
+    withdrawn = Id()
+    on_time_rate = _maybe(fields.Float)
 
 
 class GrantQuerySchema(Schema):

@@ -46,7 +46,8 @@ def index():
     lists = {name: report(new_uow(), g.user.name, filters=filters, limit=PAGE) if name != "unassignable"
              else report(new_uow(), g.user.name, filters=filters) for name, (_title, report) in TASK_LISTS.items()}
     return render_template("supervise/index.html", lists=lists, filters=filters, choices=reports.choices(new_uow()),
-                           today=get_engine().clock.today(), page=PAGE)
+                           today=get_engine().clock.today(), page=PAGE,
+                           silent=reports.silent_departments(new_uow(), g.user.name))
 
 
 @bp.route("/<name>.<fmt>")
@@ -57,7 +58,9 @@ def download(name: str, fmt: str):
         abort(404)
     title, report = TASK_LISTS[name]
     rows = [r.to_dict() for r in report(new_uow(), g.user.name, filters=_filters())]
-    return downloads.download(exports.TASK_COLUMNS, rows, fmt, name, title)
+    today = get_engine().clock.today()
+    return downloads.download(exports.TASK_COLUMNS, rows, fmt, name, title,
+                              reports.heading(title, today, today, reports.scope_name(new_uow(), g.user.name)))
 
 
 @bp.route("/ontime")
@@ -76,12 +79,10 @@ def ontime(fmt: str | None = None):
     if fmt is not None:
         if fmt not in downloads.FORMATS:
             abort(404)
-        return downloads.download(exports.ONTIME_COLUMNS, [r.to_dict() for r in rows], fmt, f"ontime-{by}", "按期答复率")
-    chart = {"labels": [r.key or "—" for r in rows], "on_time": [r.on_time for r in rows],
-             "late": [r.late for r in rows], "open_overdue": [r.open_overdue for r in rows],
-             "rate": [None if r.on_time_rate is None else round(100 * r.on_time_rate, 1) for r in rows],
-             "names": {"on_time": _("按期答复"), "late": _("逾期答复"), "open_overdue": _("逾期未答复"),
-                       "rate": _("按期率（%）")}}
+        return downloads.download(exports.ONTIME_COLUMNS, [r.to_dict() for r in rows], fmt, f"ontime-{by}", "按期答复率",
+                                  reports.heading("按期答复率", start, end, reports.scope_name(new_uow(), g.user.name)))
+    chart = _chart([r.name or _("（未注明）") for r in rows], [r.on_time for r in rows], [r.late for r in rows],
+                   [r.open_overdue for r in rows], [r.ended_unanswered for r in rows], [r.on_time_rate for r in rows])
     return render_template("supervise/ontime.html", rows=rows, start=start, end=end, by=by, chart=chart)
 
 
@@ -104,9 +105,23 @@ def assessment(fmt: str | None = None):
         if fmt not in downloads.FORMATS:
             abort(404)
         return downloads.download(exports.ASSESSMENT_COLUMNS, [r.to_dict() for r in rows], fmt,
-                         f"assessment-{start.isoformat()}-{end.isoformat()}", "考核评价")
+                                  f"assessment-{start.isoformat()}-{end.isoformat()}", "考核评价",
+                                  reports.heading("公共数据共享开放考核评价（第四十九条）", start, end,
+                                                  reports.scope_name(new_uow(), g.user.name)),
+                                  chart=exports.ASSESSMENT_CHART)
+    chart = _chart([r.department_name or _("（未注明部门）") for r in rows], [r.answered_on_time for r in rows],
+                   [r.answered_late for r in rows], [r.overdue for r in rows], [r.ended_unanswered for r in rows],
+                   [r.on_time_rate for r in rows])
     return render_template("supervise/assessment.html", rows=rows, period=period, year=year, number=number,
-                           start=start, end=end)
+                           start=start, end=end, chart=chart)
+
+
+def _chart(labels: list, on_time: list, late: list, open_overdue: list, ended: list, rates: list) -> dict:
+    # The figures exactly as the table shows them (engine.services.figures), for supervise.js.
+    return {"labels": labels, "on_time": on_time, "late": late, "open_overdue": open_overdue,
+            "ended_unanswered": ended, "rate": [None if r is None else round(100 * r, 1) for r in rates],
+            "names": {"on_time": _("按期答复"), "late": _("逾期答复"), "open_overdue": _("逾期未答复"),
+                      "ended_unanswered": _("未答复即办结"), "rate": _("按期率（%）")}}
 
 
 @bp.route("/applications/<int:instance_id>")
@@ -127,7 +142,7 @@ def urge(task_id: int):
     except (Conflict, InvalidInput) as err:
         flash(describe(err), "error")
     else:
-        flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder), "success")
+        flash(_("已向 %(holder)s 发出催办通知。", holder=done.holder_name or done.holder), "success")
     target = request.form.get("next", "")
     return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("supervise.index"))
 
