@@ -88,6 +88,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                           "（第二十八条第二款）。",
                                           "catalog item '{code}' is not open ({attribute}): an objection under "
                                           "Art. 28 para. 2 concerns opened data"),
+    "task.term_ended": ("期限 {date} 早于作出决定之日 {today}：期限已届满的授权不能给予任何访问，请重新填写。",
+                        "the term {date} ended before the day of the decision {today}: a grant for it would give "
+                        "no access"),
+    "grant.term_ended": ("期限 {date} 早于登记之日 {today}：期限已届满的授权不予登记。",
+                         "the term {date} ended before today {today}: a grant that gives no access is not recorded"),
+    "grant.not_recorded": ("授权未登记。", "the grant was not recorded"),
     "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
                               "the date {date} lies before the day of receipt {received}"),
     "catalog.personal_information_open": ("敏感级别为「个人信息」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",

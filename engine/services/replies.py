@@ -63,7 +63,8 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
                   "rule_title_en": rule.title_en if rule else None},
         "statute": {"title_zh": statute.title_zh, "title_en": statute.title_en, "document": statute.document},
         "authority": {"code": authority.code, "name": authority.name} if authority else None,
-        "reply": _reply(clock, data, shown["tasks"], forms),
+        "reply": _ending(clock, shown["history"]) if shown["status"] == "cancelled"
+        else _reply(clock, data, shown["tasks"], forms),
         "extension": {"reason": data.get("extension_reason"), "from": clock.get("extended_from"),
                       "to": clock.get("due_date")} if clock.get("extended_from") else None,
         "dispute": dispute,
@@ -79,6 +80,22 @@ def _dispute(session, user, process_id: str, competent_department: str) -> dict 
             return {"process_id": definition.process_id, "name": definition.name or definition.process_id,
                     "field": field}
     return None
+
+
+# How the reply words an application the authority ended (engine.services.instances.cancel).
+ENDED = "ended"
+ENDED_LABEL = "已由主管部门终止办理"
+
+
+def _ending(clock: dict, history: list[dict]) -> dict | None:
+    """The reply that ending an application by the authority gives: the ending and its reason."""
+    ended = next((h for h in reversed(history) if h["action"] == "instance.cancel"), None)
+    if ended is None or not clock.get("replied_at"):
+        return None
+    given = datetime.fromisoformat(clock["replied_at"]).astimezone(SHANGHAI)
+    return {"given_at": given.strftime("%Y-%m-%d %H:%M"), "late_days": clock.get("late_days"),
+            "decision": ENDED, "decision_label": ENDED_LABEL, "reason": (ended["after"] or {}).get("reason"),
+            "basis": None, "by": None, "details": []}
 
 
 def _reply(clock: dict, data: dict, tasks: list[dict], forms: dict) -> dict | None:
