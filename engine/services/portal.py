@@ -10,7 +10,7 @@ from engine.persistence.models import (AuditEntry, CatalogItem, Department, Huma
                                       ProcessInstance)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import attachments, audience, instances
-from engine.services.inbox import task_deadline
+from engine.services.inbox import deadline_of, end_of_day, task_deadline
 from engine.services.users import account_kind_of, require_user
 
 
@@ -68,17 +68,20 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
             if _todo(task, groups, actor):
                 todo.append({**entry, "instance_id": task.instance_id})
             elif not internal_step(task.candidate_groups):
-                steps.setdefault(task.instance_id, []).append({**entry, "deadline": None})
+                steps.setdefault(task.instance_id, []).append(entry)
         applications = []
         for i, name in rows:
             mine = tasks_of.get(i.id, [])
             own_forms = forms.get(i.definition_id) or {}
             answered = any(t.state == "completed" and disclosure.answers(own_forms.get(t.form) if t.form else None,
                                                                          t.result) for t in mine)
+            # With a statutory clock the applicant reads its date, not the steps' internal ones.
+            shown_steps = [{**e, "deadline": None} for e in steps.get(i.id, [])] if i.statutory_rule \
+                else steps.get(i.id, [])
             applications.append({"id": i.id, "receipt_number": i.receipt_number, "process_id": i.process_id,
                                  "process_name": name or i.process_id, "status": i.status,
-                                 "received_on": i.received_on, "steps": steps.get(i.id, []),
-                                 "progress": applicant_status(session, i, mine, answered, None)})
+                                 "received_on": i.received_on, "steps": shown_steps,
+                                 "progress": applicant_status(engine, session, i, mine, answered, None)})
     return {"procedures": procedures, "applications": applications, "todo": todo}
 
 
@@ -168,8 +171,9 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
             if _todo(task, groups, actor):
                 todo.append(entry)
             elif not internal_step(task.candidate_groups):
-                # The applicant's date is the statutory one, not a step's internal deadline.
-                steps.append({**entry, "deadline": None})
+                # The applicant's date is the statutory one, not a step's internal deadline
+                # (a procedure without a statutory clock has only its steps' deadlines to tell).
+                steps.append({**entry, "deadline": None} if instance.statutory_rule else entry)
         elif task.state == "completed" and disclosure.is_extension(form, task.result):
             extension = disclosure.disclosed(form, task.result).get("extension_reason")
         elif task.state == "completed" and disclosure.answers(form, task.result):
@@ -182,7 +186,7 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
                      "process_name": definition.name or instance.process_id, "status": instance.status,
                      "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
                      "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
-        "progress": applicant_status(session, instance, task_rows, bool(replies), extension),
+        "progress": applicant_status(engine, session, instance, task_rows, bool(replies), extension),
         "start_form": forms.get(start) if start else None,
         "handled_by": department.name if department else None,
         "steps": steps, "todo": todo, "replies": replies,
@@ -206,7 +210,7 @@ def internal_step(candidate_groups) -> bool:
     return bool(groups) and all(g == "supervisor" or g.startswith("supervisor@") for g in groups)
 
 
-def applicant_status(session, instance: ProcessInstance, task_rows, answered: bool,
+def applicant_status(engine, session, instance: ProcessInstance, task_rows, answered: bool,
                      extension_reason: str | None) -> dict:
     """What the applicant is told of where `instance` stands: `status` (one of APPLICANT_STATUSES),
     `due_date` (the statutory date, extended or not), `extension` (the extension notice: reason,
@@ -231,7 +235,11 @@ def applicant_status(session, instance: ProcessInstance, task_rows, answered: bo
         status = IN_PROGRESS
     else:
         status = RECEIVED
-    return {"status": status, "due_date": clock.get("due_date"), "article": clock.get("article"),
+    due = instance.statutory_due_date
+    deadline = deadline_of(engine, due_date=due, due_at=end_of_day(due), rule=instance.statutory_rule,
+                           article=instance.statutory_article, provisional=instance.statutory_provisional,
+                           basis=[]) if due is not None and status in (RECEIVED, IN_PROGRESS, EXTENDED) else None
+    return {"status": status, "due_date": clock.get("due_date"), "article": clock.get("article"), "deadline": deadline,
             "extension": extension, "reason": reason,
             "replied_at": instance.replied_at, "ended_at": instance.ended_at}
 
@@ -245,10 +253,16 @@ def applicant_projection(uow: UnitOfWork, placement) -> dict:
     shown = view["instance"]
     version = uow.session.scalar(select(ProcessDefinition.version)
                                  .where(ProcessDefinition.id == instance.definition_id))
+    progress = view["progress"]
+    # The applicant's own to-dos carry their deadlines; the officials' steps the statutory date.
     open_tasks = [{"id": s["task_id"], "title": s["title"], "state": "open", "result": None,
                    "due_date": s["deadline"].due_date.isoformat() if s["deadline"].due_date else None,
-                   "deadline_article": s["deadline"].article}
-                  for s in view["todo"] + view["steps"]]
+                   "deadline_article": s["deadline"].article} for s in view["todo"]] + \
+        [{"id": s["task_id"], "title": s["title"], "state": "open", "result": None,
+          "due_date": s["deadline"].due_date.isoformat() if s["deadline"] and s["deadline"].due_date
+          else progress["due_date"],
+          "deadline_article": s["deadline"].article if s["deadline"] else progress["article"]}
+         for s in view["steps"]]
     replies = [{"id": r["task_id"], "title": r["title"], "state": "completed", "result": r["result"],
                 "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None}
                for r in view["replies"]]

@@ -149,3 +149,36 @@ def test_the_start_form_says_the_reply_period_or_that_the_measures_set_none(demo
         assert told in client.get(f"/portal/apply/{procedure}").text, procedure
     client.get("/lang/en?next=/portal/")
     assert "5 working days from the day of receipt (Art. 20(2))" in client.get("/portal/apply/conditional_share").text
+
+
+def test_an_application_ended_by_the_authority_reads_as_ended_with_its_reason_in_its_reply(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    instances.cancel(engine.uow(), started.instance_id, actor="zhao.liu", reason="申请人重复提交，已并入另一申请")
+    client = _client(engine, "zhang.san", "scjgj-applicant-demo")
+
+    page = client.get(f"/portal/applications/{started.instance_id}").text
+    assert 'data-status="ended">已由主管部门终止办理' in page and "申请人重复提交，已并入另一申请" in page
+    assert "撤回理由" not in page  # nothing left to withdraw
+    letter = client.get(f"/portal/applications/{started.instance_id}/reply").text
+    assert "已由主管部门终止办理" in letter and "申请人重复提交，已并入另一申请" in letter
+    assert "尚未作出答复" not in letter
+    listing = client.get("/portal/").text
+    assert 'data-status="ended">已由主管部门终止办理' in listing
+
+
+def test_an_extended_application_shows_the_new_statutory_date_and_the_notice_and_may_be_withdrawn(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    review = [t for t in tasks.of_instance(engine.uow(), started.instance_id) if t["task_name"] == "review"][0]
+    tasks.claim(engine.uow(), review["id"], actor="li.si")
+    tasks.complete(engine.uow(), review["id"], actor="li.si",
+                   data={"decision": "extend", "extension_reason": "需征求公安局意见"})
+    client = _client(engine, "zhang.san", "scjgj-applicant-demo")
+
+    page = client.get(f"/portal/applications/{started.instance_id}").text
+    assert 'data-status="extended">已延期答复' in page
+    assert "延期答复告知" in page and "需征求公安局意见" in page and "2026-03-16" in page
+    assert "撤回理由" in page
