@@ -35,6 +35,20 @@ def _share_extended(p, i, **decision):
     p.complete(i, "final_review", "li.si", **decision)
 
 
+CROSS_LEVEL = {"counterpart_level": "provincial", "counterpart": "四川省市场监督管理局", "data_name": "省级企业年报信息",
+               "request_reason": "企业信用监管", "request_basis": "《企业信息公示暂行条例》", "purpose": "信用评价"}
+SHARE_DEMAND = {"demand_type": "share", "data_name": "机动车登记信息", "description": "车辆所有人与号牌",
+                "purpose": "执法核查"}
+PROJECT = {"project_name": "达州市市场主体信用监管平台升级项目", "project_kind": "upgrade", "system_name": "信用监管平台",
+           "acceptance_planned_on": "2026-06-30", "catalog_note": "新增数据项 12 项",
+           "dictionary_note": "表 9 张、字段 143 个"}
+
+
+def _cross_level_reviewed(p, i):
+    p.complete(i, "triage", "li.si", concerned_unit="scjgj", triage_note="会同市场监管局审核")
+    p.complete(i, "joint_opinion", "zhou.jiu", opinion="agree", opinion_reasons="监管所需")
+
+
 APPROVE_SHARE = {"decision": "approve", "granted_scope": "姓名、户籍地址", "granted_until": "2026-09-30",
                  "comment": "内部意见：可以共享"}
 REFUSE_SHARE = {"decision": "refuse", "reason": "申请用途超出共享条件", "basis": "目录共享条件",
@@ -83,6 +97,23 @@ OUTCOMES = [
                       measure_date="2026-03-04")))(measure), "异议成立", SCJGJ, False, False, words)
       for measure, words in (("corrected", "更正"), ("deleted", "删除"), ("supplemented", "补充"),
                              ("other", "其他必要措施"))],
+    ("cross_level_share", "approved and obtained", CROSS_LEVEL,
+     lambda p, i: (_cross_level_reviewed(p, i), p.complete(i, "decide", "li.si", decision="approve"),
+                   p.complete(i, "coordinate", "li.si", coordination_result="obtained",
+                              coordination_summary="经省数据局协调，已开通接口")),
+     "同意，协调获取", AUTHORITY, False, False, None),
+    ("cross_level_share", "refused", CROSS_LEVEL,
+     lambda p, i: (_cross_level_reviewed(p, i), p.complete(i, "decide", "li.si", decision="refuse",
+                                                          reason="省级未开放该数据", basis="省级共享目录：不予共享")),
+     "不同意", AUTHORITY, True, True, None),
+    ("catalog_demand", "share demand declined", SHARE_DEMAND,
+     lambda p, i: (p.complete(i, "intake", "li.si", source_unit="gaj", intake_note="请协商"),
+                   p.complete(i, "consultation", "wang.wu", opinion="disagree", opinion_reasons="涉及个人信息"),
+                   p.complete(i, "share_decision", "li.si", decision="decline", reason="涉及公民个人信息")),
+     "不予纳入", AUTHORITY, True, False, None),
+    ("project_catalog", "received", PROJECT,
+     lambda p, i: p.complete(i, "check", "li.si", decision="received"), "材料完整，予以接收", AUTHORITY,
+     False, False, None),
     ("objection", "unfounded", OBJECTION,
      lambda p, i: p.complete(i, "assess", "zhou.jiu", decision="unfounded", finding="登记数据录入错误",
                              reason="开放数据与登记档案一致"), "异议不成立", SCJGJ, True, False, None),
@@ -126,3 +157,20 @@ def test_a_withdrawn_application_has_no_reply_and_says_so(drive):
     letter = replies.formal_reply(p.engine.uow(), "zhang.san", instance_id)
 
     assert letter["reply"] is None and letter["application"]["status"] == "withdrawn"
+
+
+def test_an_organisation_refused_an_authorised_operation_is_answered_in_its_own_name(drive):
+    p = drive("authorised_operation")
+    instance_id = p.start(actor="qian.jiu", data_items="SC-002", scenario="企业信用评估服务", products="信用评分接口",
+                          security_conditions="数据安全管理制度", security_certificate="等保三级备案 51170000-0001",
+                          requested_until="2027-12-31")
+    p.complete(instance_id, "security_review", "li.si", decision="refuse", review_opinion="未提供加密存储证明",
+               reason="不具备安全条件", basis="第三十条", comment="内部意见：可以共享")
+
+    letter = replies.formal_reply(p.engine.uow(), "qian.jiu", instance_id)
+
+    assert letter["reply"]["decision_label"] == "不具备安全条件，不予授权"
+    assert (letter["reply"]["reason"], letter["reply"]["basis"]) == ("不具备安全条件", "第三十条")
+    assert (letter["application"]["applicant"], letter["application"]["organisation"]) == ("钱九", "达州数智科技有限公司")
+    assert letter["authority"]["name"] == AUTHORITY and letter["remedy"] == "第四十七条第二款"
+    assert "内部意见" not in repr(letter) and "qian.jiu" not in repr(letter)
