@@ -499,6 +499,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                       "办理人：{holder}，请督办。",
                                       "'{title}' ({receipt_number}, task {task}) was due on {due_date} ({article}) "
                                       "and is still open, held by {holder}"),
+    "notification.extended": ("您的申请 {receipt_number} 答复期限由 {old_due} 延长至 {new_due}。延期理由：{reason}",
+                              "the reply to your application {receipt_number} is extended from {old_due} to "
+                              "{new_due}; reason: {reason}"),
     "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
                              "your application {receipt_number} has been answered"),
     "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",
