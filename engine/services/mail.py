@@ -33,6 +33,7 @@ from engine.clock import SHANGHAI
 from engine.config import Config
 from engine.persistence.models import Department, Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_administrator
 
 log = logging.getLogger(__name__)
 
@@ -238,10 +239,16 @@ def _connect(config: Config) -> smtplib.SMTP:
     return smtp
 
 
-def set_aside(uow: UnitOfWork, *, limit: int = 100) -> list[dict]:
+def set_aside(uow: UnitOfWork, actor: str, *, limit: int = 100) -> list[dict]:
     """The mails set aside (could not be built, or given up), newest first, with their reasons:
-    for an admin to see."""
+    for an admin to see.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user may not administer mail (`command.forbidden`).
+    """
     with uow.read():
+        require_administrator(uow.session, actor, "mail")
         rows = uow.session.execute(select(_n.c.id, _n.c.code, _n.c.recipient_user, _n.c.recipient_group,
                                           _n.c.instance_id, _n.c.created_at, _n.c.mail_attempts, _n.c.mail_error)
                                    .where(_n.c.mail_error.is_not(None)).order_by(_n.c.id.desc()).limit(limit)).all()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from engine.bootstrap import build_engine
 from engine.clock import Clock
+from engine.errors import PermissionDenied
 from engine.persistence.models import Notification, Timer
 from engine.services import definitions, instances, mail, supervision
 from engine.services.users import SYSTEM, add_user
@@ -143,6 +144,7 @@ def test_every_mail_due_arrives_exactly_once_after_an_smtp_outage_and_a_bad_one_
     engine = staffed.at("2026-02-25T09:00:00+08:00")
     add_user(engine.uow(), "zhao.liu", department="sjj", roles=["supervisor"], display_name="赵六",
              email="zhao@sjj.example", actor=SYSTEM)
+    add_user(engine.uow(), "admin", department="sjj", roles=["admin"], actor=SYSTEM)
     engine = replace(engine, config=replace(engine.config, smtp_host="127.0.0.1", smtp_port=port))
     assert supervision.watch(engine.uow()).reminders == 1  # to group reviewer@sjj: rita and rob
     _notify(engine,
@@ -183,8 +185,10 @@ def test_every_mail_due_arrives_exactly_once_after_an_smtp_outage_and_a_bad_one_
     assert "2026-03-05" in str(extended["Subject"]) or str(extended["Subject"]).endswith("…")
     assert "需征求数源单位意见" in extended.get_content()
     assert any(s.startswith("【达州市公共数据】DZ2026021200001") for s in subjects)
-    [aside] = mail.set_aside(engine.uow())
+    [aside] = mail.set_aside(engine.uow(), "admin")
     assert aside["code"] == "notification.retired" and "KeyError" in aside["mail_error"]
+    with pytest.raises(PermissionDenied):  # set aside for an admin to see, not for anyone
+        mail.set_aside(engine.uow(), "zhao.liu")
 
 
 def test_a_subject_is_cut_before_a_date_never_inside_it():
