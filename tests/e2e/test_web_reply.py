@@ -1,6 +1,9 @@
 """The formal reply page over HTTP, on the shipped procedures and the demo data, on a frozen clock."""
 from __future__ import annotations
 
+import re
+import zlib
+
 import pytest
 
 from engine import demo
@@ -26,6 +29,17 @@ def demo_engines(database_kind, templates, tmp_path, sandbox):
                             sandbox)
     yield factory
     factory.close()
+
+
+def _pdf_objects(pdf: bytes) -> bytes:
+    """A PDF's object streams unpacked: where the names of the fonts it embeds are."""
+    unpacked = [pdf]
+    for stream in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            unpacked.append(zlib.decompress(stream.group(1)))
+        except zlib.error:
+            continue  # an image or a font program that is not one inflatable stream
+    return b"".join(unpacked)
 
 
 def _client(engine, name: str, password: str):
@@ -182,3 +196,16 @@ def test_an_extended_application_shows_the_new_statutory_date_and_the_notice_and
     assert 'data-status="extended">已延期答复' in page
     assert "延期答复告知" in page and "需征求公安局意见" in page and "2026-03-16" in page
     assert "撤回理由" in page
+
+
+def test_the_reply_is_offered_as_a_pdf_with_a_font_that_carries_chinese(demo_engines):
+    started, _, client = _refused_at_once(demo_engines)
+
+    response = client.get(f"/portal/applications/{started.instance_id}/reply.pdf")
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-") and b"WenQuanYi" in _pdf_objects(response.data)
+    assert f"/portal/applications/{started.instance_id}/reply.pdf" in \
+        client.get(f"/portal/applications/{started.instance_id}/reply").text
+    other = _client(demo_engines.at(), "feng.ba", "dzsw-applicant-demo")
+    assert other.get(f"/portal/applications/{started.instance_id}/reply.pdf").status_code == 404
