@@ -11,11 +11,25 @@ from __future__ import annotations
 from engine.access import Audience, readable
 
 APPLICANT = Audience.APPLICANT.value
+# The decision of a reply form that extends the period instead of answering (Art. 20 para. 2):
+# a notice to the applicant, not their reply.
+EXTEND = "extend"
 
 
 def is_reply(schema: dict | None) -> bool:
     """True when a step's form is a reply to the applicant."""
     return bool(schema) and schema.get("x-audience") == APPLICANT
+
+
+def answers(schema: dict | None, result: dict | None) -> bool:
+    """True when a completed step with form `schema` and `result` answered the applicant: a reply
+    form whose decision is not an extension (that is a notice, and the application stays open)."""
+    return is_reply(schema) and (result or {}).get("decision") != EXTEND
+
+
+def is_extension(schema: dict | None, result: dict | None) -> bool:
+    """True when a completed reply step extended the period rather than answering."""
+    return is_reply(schema) and (result or {}).get("decision") == EXTEND
 
 
 def disclosed(schema: dict | None, result: dict | None) -> dict:

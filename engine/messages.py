@@ -88,6 +88,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                           "（第二十八条第二款）。",
                                           "catalog item '{code}' is not open ({attribute}): an objection under "
                                           "Art. 28 para. 2 concerns opened data"),
+    "task.term_ended": ("期限 {date} 早于作出决定之日 {today}：期限已届满的授权不能给予任何访问，请重新填写。",
+                        "the term {date} ended before the day of the decision {today}: a grant for it would give "
+                        "no access"),
+    "grant.term_ended": ("期限 {date} 早于登记之日 {today}：期限已届满的授权不予登记。",
+                         "the term {date} ended before today {today}: a grant that gives no access is not recorded"),
+    "grant.not_recorded": ("授权未登记。", "the grant was not recorded"),
     "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
                               "the date {date} lies before the day of receipt {received}"),
     "catalog.personal_information_open": ("敏感级别为「个人信息」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",
@@ -500,6 +506,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                       "办理人：{holder}，请督办。",
                                       "'{title}' ({receipt_number}, task {task}) was due on {due_date} ({article}) "
                                       "and is still open, held by {holder}"),
+    "notification.extended": ("您的申请 {receipt_number} 答复期限由 {old_due} 延长至 {new_due}。延期理由：{reason}",
+                              "the reply to your application {receipt_number} is extended from {old_due} to "
+                              "{new_due}; reason: {reason}"),
     "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
                              "your application {receipt_number} has been answered"),
     "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",

@@ -25,6 +25,7 @@ ADMINISTRATION = {
     "catalog": frozenset({"admin"}),
     "workflows": frozenset({"designer", "admin"}),
     "tokens": frozenset({"admin"}),
+    "mail": frozenset({"admin"}),
 }
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"

@@ -11,7 +11,11 @@ from engine.services.reports import traffic_light
 from webapp import schema_form
 from webapp.engine import get_engine
 
-STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理"), "withdrawn": _l("已撤回")}
+STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "errored": _l("异常，待处理"), "withdrawn": _l("已撤回"),
+          "cancelled": _l("已由主管部门终止办理")}
+# Where an application stands as its applicant is told (engine.services.portal.applicant_status).
+APPLICANT_STATUS = {"received": _l("已受理"), "in_progress": _l("办理中"), "extended": _l("已延期答复"),
+                    "answered": _l("已答复"), "withdrawn": _l("已撤回"), "ended": _l("已由主管部门终止办理")}
 TASK_STATE = {"open": _l("待办"), "completed": _l("已完成"), "cancelled": _l("已撤销")}
 # The catalog's share and open attributes (stored in Chinese, as the catalog is published).
 CATALOG_ATTRIBUTES = {"无条件共享": _l("无条件共享"), "有条件共享": _l("有条件共享"), "不予共享": _l("不予共享"),
@@ -19,6 +23,7 @@ CATALOG_ATTRIBUTES = {"无条件共享": _l("无条件共享"), "有条件共享
 ACTIONS = {
     "instance.start": _l("提交申请"),
     "instance.withdraw": _l("撤回申请"),
+    "instance.cancel": _l("主管部门终止办理"),
     "attachment.add": _l("上传申请材料"),
     "task.claim": _l("认领任务"),
     "task.unclaim": _l("退回任务"),
@@ -32,11 +37,11 @@ ACTIONS = {
     "instance.migrate": _l("迁移到流程新版本"),
 }
 # Who read an application, as engine.access names the audiences, and what they read.
-AUDIENCES = {"applicant": _l("申请人"), "deciding_unit": _l("承办单位"), "consulted_unit": _l("征求意见单位"),
+AUDIENCES = {"applicant": _l("申请人"), "deciding_unit": _l("承办单位人员"), "consulted_unit": _l("征求意见单位"),
              "supervisor": _l("监督人员"), "designer": _l("流程设计人员"), "admin": _l("系统管理员")}
 READS = {"application.status": _l("申请详情"), "application.show": _l("申请详情"), "task.view": _l("任务页面"),
          "task.show": _l("任务详情"), "task.list": _l("任务列表"), "attachment.download": _l("下载申请材料"),
-         "reply.read": _l("答复书"), "application.diagram": _l("流程图进度"), "application.timeline": _l("督办详情")}
+         "reply.read": _l("查看答复书"), "application.diagram": _l("流程图进度"), "application.timeline": _l("督办详情")}
 # The traffic light of an open item (engine.services.reports.traffic_light).
 LIGHTS = {"red": _l("红灯：已逾期"), "yellow": _l("黄灯：临近期限"), "green": _l("绿灯：期限内")}
 
@@ -54,7 +59,7 @@ def beijing_time(stamp: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the label tables and form helpers available to every template."""
-    app.jinja_env.globals.update(STATUS=STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
+    app.jinja_env.globals.update(STATUS=STATUS, APPLICANT_STATUS=APPLICANT_STATUS, TASK_STATE=TASK_STATE, ACTIONS=ACTIONS, LIGHTS=LIGHTS,
                                  AUDIENCES=AUDIENCES, READS=READS,
                                  CATALOG_ATTRIBUTES=CATALOG_ATTRIBUTES, light_of=light_of,
                                  label_of=schema_form.label_of, display=schema_form.display)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine import governance
 from engine.bpmn.script_engine import OperationError
+from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, ProcessDefinition, User
 from engine.persistence.repositories import InstanceRecord
@@ -137,6 +138,11 @@ def record_grant(context: OperationContext, params: dict) -> dict:
         expires_on = date.fromisoformat(expires) if expires else None
     except (TypeError, ValueError):
         raise OperationError(f"record_grant: expires_on '{expires}' is not a date (YYYY-MM-DD)") from None
+    today = context.now.astimezone(SHANGHAI).date()
+    if expires_on is not None and expires_on < today:
+        # A grant whose term is over gives no access: it is refused, never recorded as if it did.
+        raise InvalidInput("grant.not_recorded", [Problem("grant.term_ended", {"date": expires, "today": today.isoformat()},
+                                                          field=str(params.get("field") or "expires_on"))])
     grant = Grant(instance_id=context.instance_id(), catalog_item=item.code, grantee=str(params["grantee"]),
                   scope=str(params["scope"]), purpose=str(params["purpose"]), expires_on=expires_on,
                   granted_at=context.now)
@@ -145,6 +151,28 @@ def record_grant(context: OperationContext, params: dict) -> dict:
     context.record(action="grant.record", after={"grant_id": grant.id, "catalog_item": item.code,
                                                  "grantee": grant.grantee, "scope": grant.scope, "expires_on": expires})
     return {"grant_id": grant.id, "catalog_item": item.code, "expires_on": expires}
+
+
+def end_grants(context: OperationContext, params: dict) -> dict:
+    """End the grants this application gave, at once (Art. 43 para. 2: a revoked authorisation
+    gives no more access): each still active is marked ended now with `reason`, kept in the
+    register, and audited."""
+    reason = str(params.get("reason") or "").strip()
+    if not reason:
+        raise OperationError("end_grants needs a reason")
+    today = context.now.astimezone(SHANGHAI).date()
+    ended = []
+    for grant in context.session.scalars(select(Grant).where(Grant.instance_id == context.instance_id(),
+                                                             Grant.revoked_at.is_(None)).order_by(Grant.id)):
+        if grant.expires_on is not None and grant.expires_on < today:
+            continue  # ended by its term already
+        grant.revoked_at, grant.revoked_by, grant.revoke_reason = context.now, \
+            f"process:{context.definition().process_id}"[:64], reason[:2000]
+        ended.append(grant.id)
+        context.record(action="grant.revoke", after={"grant": grant.id, "catalog_item": grant.catalog_item,
+                                                     "grantee": grant.grantee, "reason": grant.revoke_reason})
+    context.session.flush()
+    return {"ended": ended}
 
 
 def suspend_open(context: OperationContext, params: dict) -> dict:
@@ -355,6 +383,7 @@ OPERATIONS = {
     "pdw.catalog_items": catalog_items,
     "pdw.source_units": source_units,
     "pdw.record_grant": record_grant,
+    "pdw.end_grants": end_grants,
     "pdw.suspend_open": suspend_open,
     "pdw.resume_open": resume_open,
     "pdw.list_catalog_item": list_catalog_item,

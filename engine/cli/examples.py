@@ -12,6 +12,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "calendar rules": ("pdw calendar rules",),
     "catalog import": ("pdw catalog import catalog.csv --as admin",),
     "catalog list": ("pdw catalog list --json",),
+    "mail set-aside": ("pdw mail set-aside --as admin", "pdw mail set-aside --json --as admin"),
     "db upgrade": ("PDW_DATABASE_URL=postgresql+psycopg://pdw@db.example/pdw pdw db upgrade",),
     "demo load": ("pdw db upgrade && pdw demo load",),
     "departments promise": ("pdw departments promise gaj conditional_share 3 --as zhao.liu",),

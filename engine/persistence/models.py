@@ -535,8 +535,14 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_by: Mapped[str | None] = mapped_column(String(64))
-    # When it was handed to the SMTP server; set before sending, so it is sent at most once.
+    # The notification is its own mail's outbox row (engine.services.mail): written in the
+    # transaction of the step that caused it, marked when the SMTP server accepted it.
     emailed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    mail_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Not tried again before this instant (a claim's lease, then the backoff after a failure).
+    mail_next_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the mail could not be built or was given up: set aside, shown to admins, never retried.
+    mail_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DeadlineNotice(Base):

@@ -7,7 +7,8 @@ Each check reads data, never a process's name:
   a catalog item; with `catalogItemOpen` = `true` the item must be open data (Art. 28 para. 2
   is an objection to *opened* data);
 - a date field of the start form marked `"x-notPast": true` may not lie before the day of receipt
-  (a requested end date already gone);
+  (a requested end date already gone); a step's form is held to the same on the day of its
+  decision (engine.services.tasks);
 - the process property `relatedReceiptField` names the application field that, when given, must
   be the receipt number of an application the applicant may read (a dispute under Art. 47 para. 2
   cites the application it is about; someone else's application is not disclosed as existing).
@@ -55,13 +56,18 @@ def problems(session, properties: dict, schema: dict | None, data: dict, receive
         elif properties.get("catalogItemOpen") == "true" and item.open_attribute not in OPEN_ATTRIBUTES:
             found.append(Problem("application.catalog_item_not_open", {"code": code, "attribute": item.open_attribute},
                                  field=field))
-    for name, spec in ((schema or {}).get("properties") or {}).items():
-        value = data.get(name)
-        if isinstance(spec, dict) and spec.get("x-notPast") and isinstance(value, str) and _day(value) \
-                and _day(value) < received_on:
-            found.append(Problem("application.date_past", {"date": value, "received": received_on.isoformat()},
-                                 field=name))
+    found += [Problem("application.date_past", {"date": data[name], "received": received_on.isoformat()},
+                      field=name) for name in past_dates(schema, data, received_on)]
     return found
+
+
+def past_dates(schema: dict | None, data: dict, today: date) -> list[str]:
+    """The fields of `schema` marked `"x-notPast": true` whose date in `data` lies before `today`:
+    a term that has already ended gives nothing (a requested end date gone, an approval whose
+    sharing term ended before the decision)."""
+    return [name for name, spec in ((schema or {}).get("properties") or {}).items()
+            if isinstance(spec, dict) and spec.get("x-notPast") and isinstance(data.get(name), str)
+            and _day(data[name]) and _day(data[name]) < today]
 
 
 def _day(text: str) -> date | None:

@@ -125,8 +125,8 @@ def task_deadline(engine, task: HumanTask) -> Deadline:
                        basis=task.deadline_basis, finished_at=task.completed_at)
 
 
-def _end_of(day: date) -> datetime:
-    # A deadline day ends at 24:00 Beijing time, as the engine stores due_at.
+def end_of_day(day: date) -> datetime:
+    """The instant a deadline day ends: 24:00 Beijing time, as the engine stores due_at."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
@@ -185,7 +185,7 @@ def base_query(engine, groups: list[str], actor: str, query: InboxQuery) -> Sele
         else:
             last = today if query.due == "today" else engine.calendar.add_working_days(today, query.within_days) \
                 if query.within_days else today
-            q = q.where(_t.c.due_at > now, _t.c.due_at <= _end_of(last))
+            q = q.where(_t.c.due_at > now, _t.c.due_at <= end_of_day(last))
     if query.search and query.search.strip():
         # What people read of an application (engine.search; the receipt number among it),
         # read from the index first: the tasks are then fetched by instance, never scanned.

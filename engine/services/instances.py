@@ -259,8 +259,10 @@ def list_instances(uow: UnitOfWork, *, actor: str, status: str | None = None, pr
 
 
 def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dict:
-    """End a running or errored application without a decision (entered twice, say): its workflow,
-    open tasks and timers are cancelled. Supervisors and admins may.
+    """End a running or errored application by the authority (entered twice, say): its workflow,
+    open tasks and timers are cancelled, and the ending with its reason is the reply the applicant
+    is owed (Art. 20 para. 2: every application is answered), recorded on the statutory clock so
+    the case stays in every report. Supervisors and admins may.
 
     Raises:
         InvalidInput: no reason given.
@@ -279,9 +281,16 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
         if instance.status not in ("running", "errored"):
             raise Conflict("instance.ended", instance=instance_id, status=instance.status)
         before = {"status": instance.status}
+        # Ending an application is itself a decision the applicant is answered with; a reply
+        # already given (a grant in its term of use, say) keeps its date.
+        if instance.replied_at is None:
+            instance.replied_at = now
+            instance.replied_late_days = statutory.late_days(uow.engine, instance.statutory_due_date,
+                                                             uow.engine.clock.today())
         open_tasks = end_without_decision(uow, instance, status="cancelled", now=now)
         uow.audit.append(at=now, actor=actor, action="instance.cancel", instance_id=instance_id, before=before,
-                         after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)})
+                         after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks),
+                                "replied_at": instance.replied_at.isoformat()})
         uow.commit()
     return {"id": instance_id, "status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks)}
 

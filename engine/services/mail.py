@@ -1,23 +1,39 @@
 """E-mail of notifications through the SMTP server the settings name (off while none is named).
 
-A batch of unsent notifications is taken under SKIP LOCKED and marked sent in one committed
-transaction before anything is handed to the server, so however many schedulers deliver, each
-notification is e-mailed at most once; one the server refuses is logged, not retried.
+Each notification is its own mail's outbox row: it is written in the transaction of the step
+that caused it (a reply, an extension, an overdue deadline), so no mail is due for a step that
+was rolled back and none is lost for one that was committed. Delivery then works row by row:
+
+- a batch is claimed under SKIP LOCKED by pushing its `mail_next_at` a lease ahead (one
+  committed transaction), so several schedulers never take the same rows at once;
+- each mail is built on its own: one that cannot be built (a text that does not render, a
+  header the library refuses) is set aside with its reason in `mail_error`, shown to admins,
+  and never takes the others with it;
+- each mail is marked sent in a transaction of its own once the server accepted it; a mail the
+  server did not accept (or could not be reached for) is tried again after a growing backoff.
+
+Failure modes: a crash between the server's acceptance and the mark sends that mail again after
+the lease (at least once, never lost); its `Message-ID` is the same every time, so mail clients
+show it once. After `MAX_ATTEMPTS` failures a mail is set aside as given up.
 """
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from engine import messages, permissions
+from engine.clock import SHANGHAI
 from engine.config import Config
 from engine.persistence.models import Department, Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services.users import require_administrator
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +42,19 @@ _u = User.__table__
 # Notifications older than this when e-mail is switched on are not sent.
 MAX_AGE = timedelta(days=1)
 SUBJECT = "【达州市公共数据】{}"
+SUBJECT_LENGTH = 60
+BATCH = 100
+# How long a claimed mail is left to the scheduler that claimed it before another may take it.
+LEASE = timedelta(minutes=5)
+# Waits after the 1st, 2nd, ... failure; the last repeats.
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
+           timedelta(hours=4))
+MAX_ATTEMPTS = 12
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+# How a candidate group reads in a mail: the department's name and who in it.
+_ROLE_WORDS = {"reviewer": "审核人员", "supervisor": "监督人员", "source_unit_handler": "数据经办人员",
+               "department_head": "负责人", "applicant": "申请人员", "designer": "流程设计人员", "admin": "系统管理员"}
 
 
 @dataclass(frozen=True)
@@ -34,69 +63,193 @@ class Outgoing:
 
     notification_id: int
     to: tuple[str, ...]
+    subject: str
     text: str
 
 
-def take(uow: UnitOfWork, *, limit: int = 100) -> list[Outgoing]:
-    """Mark up to `limit` recent unsent notifications as e-mailed and return their mails
-    (notifications whose recipients have no address are marked too, and send nothing)."""
+class Unbuildable(Exception):
+    """A notification whose mail cannot be built (its reason is kept in `mail_error`)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try."""
+    return BACKOFF[min(max(attempts, 1), len(BACKOFF)) - 1]
+
+
+def subject_of(text: str) -> str:
+    """A subject for a mail whose body is `text`: its first line without control characters, cut
+    at `SUBJECT_LENGTH` characters, never inside a date or time."""
+    line = _CONTROL.sub(" ", text.split("\n", 1)[0]).strip()
+    if len(line) > SUBJECT_LENGTH:
+        cut = SUBJECT_LENGTH
+        for date in _DATE.finditer(line):
+            if date.start() < cut < date.end():
+                cut = date.start()
+        line = line[:cut].rstrip() + "…"
+    return SUBJECT.format(line)
+
+
+def claim(uow: UnitOfWork, *, limit: int = BATCH) -> list[int]:
+    """Claim up to `limit` mails due now (unsent, not set aside, recent, past their backoff) for a
+    lease; returns their notification ids."""
     with uow:
         now = uow.engine.clock.now()
-        session = uow.session
-        query = (select(_n.c.id, _n.c.recipient_user, _n.c.recipient_group, _n.c.code, _n.c.params)
-                 .where(_n.c.emailed_at.is_(None), _n.c.created_at >= now - MAX_AGE).order_by(_n.c.id).limit(limit))
-        if session.get_bind().dialect.name == "postgresql":
+        query = (select(_n.c.id).where(_n.c.emailed_at.is_(None), _n.c.mail_error.is_(None),
+                                       _n.c.created_at >= now - MAX_AGE,
+                                       or_(_n.c.mail_next_at.is_(None), _n.c.mail_next_at <= now))
+                 .order_by(_n.c.id).limit(limit))
+        if uow.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        rows = session.execute(query).all()
-        if not rows:
-            return []
-        addresses: dict[str, set[str]] = {}
-        # The department's kind decides whether a supervisor is the authority's (engine.permissions.groups_of).
+        ids = list(uow.session.scalars(query))
+        if ids:
+            uow.session.execute(update(_n).where(_n.c.id.in_(ids))
+                                .values(mail_next_at=now + LEASE, mail_attempts=_n.c.mail_attempts + 1))
+        uow.commit()
+    return ids
+
+
+def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
+    """The mail of a notification: its text in Chinese then English, logins and groups replaced
+    by people's names and departments; None when its recipients have no address.
+
+    Raises:
+        Unbuildable: the text does not render or makes no valid mail.
+    """
+    with uow.read():
+        session = uow.session
+        row = session.execute(select(_n).where(_n.c.id == notification_id)).one()
         kind = select(Department.kind).where(Department.code == _u.c.department).scalar_subquery()
+        recipient = f"user:{row.recipient_user}" if row.recipient_user else row.recipient_group
+        to = set()
         for user in session.execute(select(_u.c.name, _u.c.department, _u.c.roles, _u.c.email,
                                            kind.label("department_kind"))
                                     .where(_u.c.active.is_(True), _u.c.email.is_not(None))):
-            for group in permissions.groups_of(user):
-                addresses.setdefault(group, set()).add(user.email)
-        session.execute(update(_n).where(_n.c.id.in_([r.id for r in rows])).values(emailed_at=now))
+            if recipient in permissions.groups_of(user):
+                to.add(user.email)
+        if not to:
+            return None
+        params = _named(session, row.params or {})
+    try:
+        text = messages.render(row.code, params, "zh") + "\n\n" + messages.render(row.code, params, "en")
+        mail = Outgoing(row.id, tuple(sorted(to)), subject_of(text), text)
+        _message(uow.engine.config, mail, uow.engine.clock.now())  # what the library refuses, refused now
+    except Exception as err:  # noqa: BLE001 - whatever keeps this mail from being built sets it aside
+        raise Unbuildable(f"{type(err).__name__}: {err}"[:500]) from None
+    return mail
+
+
+def _named(session, params: dict) -> dict:
+    """`params` with each login replaced by the person's name and each candidate group
+    (`reviewer@sjj`, `group:supervisor`) by its department's name and who in it."""
+    names = dict(session.execute(select(User.name, User.display_name)).all())
+    departments = dict(session.execute(select(Department.code, Department.name)).all())
+    shown = {}
+    for key, value in params.items():
+        if isinstance(value, str):
+            bare = value.removeprefix("group:").removeprefix("user:")
+            if bare in names:
+                value = names[bare] or bare
+            elif value.startswith("group:") or re.fullmatch(r"[a-z_]+@[A-Za-z0-9_-]+", bare or ""):
+                role, _, unit = bare.partition("@")
+                value = f"{departments.get(unit, '')}{_ROLE_WORDS.get(role, role)}"
+        shown[key] = value
+    return shown
+
+
+def _message(config: Config, mail: Outgoing, now: datetime) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = config.smtp_from
+    message["To"] = ", ".join(mail.to)
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(now.astimezone(SHANGHAI))
+    domain = (config.smtp_from or "").rpartition("@")[2].strip("> ") or "pdw.invalid"
+    # The same id on every try: a mail sent twice after a crash shows once.
+    message["Message-ID"] = f"<notification.{mail.notification_id}@{domain}>"
+    message.set_content(mail.text)
+    return message
+
+
+def _mark(uow: UnitOfWork, notification_id: int, **values) -> None:
+    with uow:
+        uow.session.execute(update(_n).where(_n.c.id == notification_id).values(**values))
         uow.commit()
-    mails = []
-    for r in rows:
-        to = addresses.get(f"user:{r.recipient_user}" if r.recipient_user else r.recipient_group, set())
-        if to:
-            # Chinese first, English second, as the web app speaks.
-            mails.append(Outgoing(r.id, tuple(sorted(to)), messages.render(r.code, r.params, "zh") + "\n\n"
-                                  + messages.render(r.code, r.params, "en")))
-    return mails
 
 
-def send(config: Config, mails: list[Outgoing]) -> int:
-    """Hand `mails` to the SMTP server of `config` over one connection; how many it accepted."""
-    if not mails:
-        return 0
-    sent = 0
-    with smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30) as smtp:
-        if config.smtp_starttls:
-            smtp.starttls()
-        if config.smtp_user:
-            smtp.login(config.smtp_user, config.smtp_password)
-        for mail in mails:
-            message = EmailMessage()
-            message["From"] = config.smtp_from
-            message["To"] = ", ".join(mail.to)
-            message["Subject"] = SUBJECT.format(mail.text[:40])
-            message.set_content(mail.text)
-            try:
-                smtp.send_message(message)
-                sent += 1
-            except smtplib.SMTPException:
-                log.exception("notification %s was not accepted by the SMTP server", mail.notification_id)
-    return sent
+def _retry_later(engine, notification_id: int, reason: str) -> None:
+    with engine.uow() as uow:
+        attempts = uow.session.scalar(select(_n.c.mail_attempts).where(_n.c.id == notification_id)) or 1
+        now = engine.clock.now()
+        values = {"mail_next_at": now + backoff(attempts)} if attempts < MAX_ATTEMPTS else \
+            {"mail_error": f"given up after {attempts} attempts: {reason}"[:500]}
+        uow.session.execute(update(_n).where(_n.c.id == notification_id).values(**values))
+        uow.commit()
 
 
 def deliver(uow: UnitOfWork) -> int:
-    """E-mail what has not been e-mailed, when an SMTP server is named; how many were sent."""
-    config = uow.engine.config
+    """E-mail the mails due, when an SMTP server is named, each on its own; how many the server
+    accepted."""
+    engine = uow.engine
+    config = engine.config
     if not config.smtp_host:
         return 0
-    return send(config, take(uow))
+    ids = claim(uow)
+    sent = 0
+    smtp = None
+    try:
+        for position, notification_id in enumerate(ids):
+            try:
+                mail = build(engine.uow(), notification_id)
+            except Unbuildable as unbuildable:
+                log.error("notification %s set aside: %s", notification_id, unbuildable)
+                _mark(engine.uow(), notification_id, mail_error=str(unbuildable))
+                continue
+            if mail is None:
+                _mark(engine.uow(), notification_id, emailed_at=engine.clock.now())
+                continue
+            try:
+                if smtp is None:
+                    smtp = _connect(config)
+                smtp.send_message(_message(config, mail, engine.clock.now()))
+            except (OSError, smtplib.SMTPException) as err:
+                log.warning("notification %s not accepted (%s); tried again later", notification_id, err)
+                if smtp is None or isinstance(err, (OSError, smtplib.SMTPServerDisconnected)):
+                    # The server cannot be reached: this mail and the rest wait for it.
+                    for waiting in ids[position:]:
+                        _retry_later(engine, waiting, f"{type(err).__name__}: {err}")
+                    break
+                _retry_later(engine, notification_id, f"{type(err).__name__}: {err}")
+                continue
+            _mark(engine.uow(), notification_id, emailed_at=engine.clock.now())
+            sent += 1
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    return sent
+
+
+def _connect(config: Config) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(config.smtp_host, config.smtp_port, timeout=30)
+    if config.smtp_starttls:
+        smtp.starttls()
+    if config.smtp_user:
+        smtp.login(config.smtp_user, config.smtp_password)
+    return smtp
+
+
+def set_aside(uow: UnitOfWork, actor: str, *, limit: int = 100) -> list[dict]:
+    """The mails set aside (could not be built, or given up), newest first, with their reasons:
+    for an admin to see.
+
+    Raises:
+        NotFound: no such user.
+        PermissionDenied: the user may not administer mail (`command.forbidden`).
+    """
+    with uow.read():
+        require_administrator(uow.session, actor, "mail")
+        rows = uow.session.execute(select(_n.c.id, _n.c.code, _n.c.recipient_user, _n.c.recipient_group,
+                                          _n.c.instance_id, _n.c.created_at, _n.c.mail_attempts, _n.c.mail_error)
+                                   .where(_n.c.mail_error.is_not(None)).order_by(_n.c.id.desc()).limit(limit)).all()
+    return [dict(r._mapping) for r in rows]

@@ -10,7 +10,7 @@ from engine.persistence.models import (AuditEntry, CatalogItem, Department, Huma
                                       ProcessInstance)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import attachments, audience, instances
-from engine.services.inbox import task_deadline
+from engine.services.inbox import deadline_of, end_of_day, task_deadline
 from engine.services.users import account_kind_of, require_user
 
 
@@ -52,20 +52,36 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
             .where(ProcessInstance.started_by == actor).order_by(ProcessInstance.id.desc()).limit(limit)).all()
-        open_tasks = session.scalars(select(HumanTask).where(
-            HumanTask.instance_id.in_([i.id for i, _ in rows]), HumanTask.state == "open")
+        task_rows = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id.in_([i.id for i, _ in rows]))
             .order_by(HumanTask.due_at, HumanTask.id)).all() if rows else []
+        forms = dict(session.execute(select(ProcessDefinition.id, ProcessDefinition.forms).where(
+            ProcessDefinition.id.in_({i.definition_id for i, _ in rows}))).all()) if rows else {}
         steps: dict[int, list] = {}
+        tasks_of: dict[int, list] = {}
         todo = []
-        for task in open_tasks:
+        for task in task_rows:
+            tasks_of.setdefault(task.instance_id, []).append(task)
+            if task.state != "open":
+                continue
             entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
             if _todo(task, groups, actor):
                 todo.append({**entry, "instance_id": task.instance_id})
-            else:
+            elif not internal_step(task.candidate_groups):
                 steps.setdefault(task.instance_id, []).append(entry)
-        applications = [{"id": i.id, "receipt_number": i.receipt_number, "process_id": i.process_id,
-                         "process_name": name or i.process_id, "status": i.status, "received_on": i.received_on,
-                         "steps": steps.get(i.id, [])} for i, name in rows]
+        applications = []
+        for i, name in rows:
+            mine = tasks_of.get(i.id, [])
+            own_forms = forms.get(i.definition_id) or {}
+            answered = any(t.state == "completed" and disclosure.answers(own_forms.get(t.form) if t.form else None,
+                                                                         t.result) for t in mine)
+            # With a statutory clock the applicant reads its date, not the steps' internal ones.
+            shown_steps = [{**e, "deadline": None} for e in steps.get(i.id, [])] if i.statutory_rule \
+                else steps.get(i.id, [])
+            applications.append({"id": i.id, "receipt_number": i.receipt_number, "process_id": i.process_id,
+                                 "process_name": name or i.process_id, "status": i.status,
+                                 "received_on": i.received_on, "steps": shown_steps,
+                                 "progress": applicant_status(engine, session, i, mine, answered, None)})
     return {"procedures": procedures, "applications": applications, "todo": todo}
 
 
@@ -147,13 +163,20 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
                                 .order_by(HumanTask.id)).all()
     forms = definition.forms or {}
     start = (definition.properties or {}).get("startForm")
-    steps, todo, replies = [], [], []
+    steps, todo, replies, extension = [], [], [], None
     for task in task_rows:
         entry = {"task_id": task.id, "title": task.title, "deadline": task_deadline(engine, task)}
         form = forms.get(task.form) if task.form else None
         if task.state == "open":
-            (todo if _todo(task, groups, actor) else steps).append(entry)
-        elif task.state == "completed" and disclosure.is_reply(form):
+            if _todo(task, groups, actor):
+                todo.append(entry)
+            elif not internal_step(task.candidate_groups):
+                # The applicant's date is the statutory one, not a step's internal deadline
+                # (a procedure without a statutory clock has only its steps' deadlines to tell).
+                steps.append({**entry, "deadline": None} if instance.statutory_rule else entry)
+        elif task.state == "completed" and disclosure.is_extension(form, task.result):
+            extension = disclosure.disclosed(form, task.result).get("extension_reason")
+        elif task.state == "completed" and disclosure.answers(form, task.result):
             replies.append({**entry, "completed_at": task.completed_at, "form": form,
                             "result": disclosure.disclosed(form, task.result)})
     department = session.get(Department, instance.department) if instance.department else None
@@ -163,6 +186,7 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
                      "process_name": definition.name or instance.process_id, "status": instance.status,
                      "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
                      "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
+        "progress": applicant_status(engine, session, instance, task_rows, bool(replies), extension),
         "start_form": forms.get(start) if start else None,
         "handled_by": department.name if department else None,
         "steps": steps, "todo": todo, "replies": replies,
@@ -171,6 +195,53 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
         "attachments": attachments.listed(session, instance.id),
         "may_attach": running,
     }
+
+
+# Where an application stands, as its applicant is told (not the engine's own statuses: an
+# errored instance is still in progress to them, a completed one is answered).
+RECEIVED, IN_PROGRESS, EXTENDED, ANSWERED, WITHDRAWN, ENDED = (
+    "received", "in_progress", "extended", "answered", "withdrawn", "ended")
+APPLICANT_STATUSES = (RECEIVED, IN_PROGRESS, EXTENDED, ANSWERED, WITHDRAWN, ENDED)
+
+
+def internal_step(candidate_groups) -> bool:
+    """True for a step only supervisors work on (督办, escalations): never the applicant's status."""
+    groups = list(candidate_groups or [])
+    return bool(groups) and all(g == "supervisor" or g.startswith("supervisor@") for g in groups)
+
+
+def applicant_status(engine, session, instance: ProcessInstance, task_rows, answered: bool,
+                     extension_reason: str | None) -> dict:
+    """What the applicant is told of where `instance` stands: `status` (one of APPLICANT_STATUSES),
+    `due_date` (the statutory date, extended or not), `extension` (the extension notice: reason,
+    original and new date), `reason` (why the authority ended it) and `ended_at`."""
+    clock = instances.statutory_clock(instance) or {}
+    extension = {"reason": extension_reason, "from": clock["extended_from"], "to": clock["due_date"]} \
+        if clock.get("extended_from") else None
+    reason = None
+    if instance.status == "withdrawn":
+        status = WITHDRAWN
+    elif instance.status == "cancelled":
+        status = ENDED
+        ended = session.scalar(select(AuditEntry).where(AuditEntry.instance_id == instance.id,
+                                                        AuditEntry.action == "instance.cancel")
+                               .order_by(AuditEntry.id.desc()).limit(1))
+        reason = (ended.after or {}).get("reason") if ended is not None else None
+    elif answered or instance.replied_at is not None or instance.status == "completed":
+        status = ANSWERED
+    elif extension is not None:
+        status = EXTENDED
+    elif any(t.state == "completed" or t.claimed_at is not None for t in task_rows):
+        status = IN_PROGRESS
+    else:
+        status = RECEIVED
+    due = instance.statutory_due_date
+    deadline = deadline_of(engine, due_date=due, due_at=end_of_day(due), rule=instance.statutory_rule,
+                           article=instance.statutory_article, provisional=instance.statutory_provisional,
+                           basis=[]) if due is not None and status in (RECEIVED, IN_PROGRESS, EXTENDED) else None
+    return {"status": status, "due_date": clock.get("due_date"), "article": clock.get("article"), "deadline": deadline,
+            "extension": extension, "reason": reason,
+            "replied_at": instance.replied_at, "ended_at": instance.ended_at}
 
 
 def applicant_projection(uow: UnitOfWork, placement) -> dict:
@@ -182,10 +253,16 @@ def applicant_projection(uow: UnitOfWork, placement) -> dict:
     shown = view["instance"]
     version = uow.session.scalar(select(ProcessDefinition.version)
                                  .where(ProcessDefinition.id == instance.definition_id))
+    progress = view["progress"]
+    # The applicant's own to-dos carry their deadlines; the officials' steps the statutory date.
     open_tasks = [{"id": s["task_id"], "title": s["title"], "state": "open", "result": None,
                    "due_date": s["deadline"].due_date.isoformat() if s["deadline"].due_date else None,
-                   "deadline_article": s["deadline"].article}
-                  for s in view["todo"] + view["steps"]]
+                   "deadline_article": s["deadline"].article} for s in view["todo"]] + \
+        [{"id": s["task_id"], "title": s["title"], "state": "open", "result": None,
+          "due_date": s["deadline"].due_date.isoformat() if s["deadline"] and s["deadline"].due_date
+          else progress["due_date"],
+          "deadline_article": s["deadline"].article if s["deadline"] else progress["article"]}
+         for s in view["steps"]]
     replies = [{"id": r["task_id"], "title": r["title"], "state": "completed", "result": r["result"],
                 "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None}
                for r in view["replies"]]
@@ -203,7 +280,7 @@ def applicant_projection(uow: UnitOfWork, placement) -> dict:
 
 
 # What of an application's audit trail its applicant is shown, and as what.
-_PUBLIC_ACTIONS = ("instance.start", "task.complete", "instance.withdraw")
+_PUBLIC_ACTIONS = ("instance.start", "task.complete", "instance.withdraw", "instance.cancel")
 
 
 def _public_history(session, instance, tasks: dict, forms: dict) -> list[dict]:
@@ -217,7 +294,7 @@ def _public_history(session, instance, tasks: dict, forms: dict) -> list[dict]:
         task = tasks.get(entry.task_id) if entry.task_id else None
         mine = entry.actor == instance.started_by
         if entry.action == "task.complete" and not (mine or (task is not None and disclosure.is_reply(
-                forms.get(task.form) if task.form else None))):
+                forms.get(task.form) if task.form else None) and not internal_step(task.candidate_groups))):
             continue
         shown.append({"at": entry.at, "action": entry.action, "step": task.title if task else None,
                       "by": "applicant" if mine else "official"})

@@ -67,6 +67,12 @@ def end_without_decision(uow: UnitOfWork, instance: InstanceRecord, *, status: s
     return open_tasks
 
 
+def _notice(code: str, params: dict, *, user: str, instance_id: int, now) -> dict:
+    """A notification row to `user` about an application."""
+    return {"recipient_user": user, "recipient_group": None, "code": code, "params": params,
+            "instance_id": instance_id, "task_id": None, "created_at": now}
+
+
 def properties(task_spec) -> dict[str, str]:
     """The spiffworkflow:properties of a task spec."""
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
@@ -169,6 +175,10 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         props = properties(task.task_spec)
         if props:
             marks.note(props, task.task_spec.bpmn_id or task.task_spec.name)
+            if props.get("statutoryExtension"):
+                extension_reasons.append(task.data.get("extension_reason"))
+
+    extension_reasons: list = []
 
     try:
         with engine.script_engine.operating(OperationContext(uow, instance, now)):
@@ -213,7 +223,16 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         raise StepFailed(describe_failure(err)) from None
 
     # A late extension raises here and the caller's unit of work undoes the whole command.
+    extended_before = instance.statutory_extended_from
     statutory.apply(engine, instance, marks, now)
+    if instance.statutory_extended_from is not None and extended_before is None:
+        # The extension notice (Art. 20 para. 2: 告知申请人), in the step's own transaction so
+        # its mail is due exactly when the extension is recorded.
+        reason = next((r for r in reversed(extension_reasons) if isinstance(r, str) and r), "")
+        uow.notifications.add([_notice("notification.extended", {
+            "receipt_number": instance.receipt_number, "old_due": instance.statutory_extended_from.isoformat(),
+            "new_due": instance.statutory_due_date.isoformat(), "reason": reason},
+            user=instance.started_by, instance_id=instance.id, now=now)])
     ready_ids = {str(t.id) for t in ready}
     instance.status = "completed" if completed_now else "running"
     if instance.status == "completed":

@@ -9,27 +9,33 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.util.task import TaskState
 
+from engine import disclosure
 from engine.calendar.statute import load_statute
 from engine.clock import SHANGHAI
-from engine.persistence.models import Department, ProcessDefinition, ProcessInstance
+from engine.persistence.models import Department, ProcessDefinition, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import audience, instances, portal
+from engine.services.progress import load_workflow, properties
 
 # Fields every reply shows in their own place rather than among the details.
-_OWN_PLACE = ("decision", "reason", "basis", "extension_reason", "comment")
+_OWN_PLACE = ("decision", "reason", "basis", "reply", "extension_reason", "comment")
 
 
 def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     """The formal reply of application `instance_id`, for its applicant or an official.
 
     Returns:
-        `application` (receipt, procedure, dates), `clock` (the statutory deadline, its rule and
-        article), `authority` (the unit that decides), `reply` (None until given: when, late days,
-        decision and its wording, reasons, basis, details), `extension` (None unless extended:
-        the reason, the original and the new deadline) and `dispute` (None, or once replied the
+        `application` (receipt, procedure, dates, the applicant's name and organisation, never a
+        login), `clock` (the statutory deadline, its rule and article), `authority` (the unit
+        that issues the reply: the one whose official decided, else the competent unit), `reply`
+        (None until given: when, late days, decision and its wording, the outcome, reasons,
+        basis, the other disclosed fields as (title, words)), `extension` (None unless extended:
+        the reason, the original and the new deadline), `dispute` (None, or once replied the
         procedure through which the applicant may dispute it: process id, name and the field
-        that takes the receipt number).
+        that takes the receipt number) and `remedy` (the article of that remedy, once replied).
 
     Raises:
         NotFound: no such application, or one the user may not read (engine.access).
@@ -43,12 +49,20 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         shown = instances.stored(uow, instance_id)
         definition = session.get(ProcessDefinition, session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
-        authority = session.get(Department, shown["department"]) if shown["department"] else None
         replied = bool(shown["statutory"] and shown["statutory"].get("replied_at"))
         dispute = _dispute(session, user, definition.process_id, engine.config.competent_department) \
             if replied else None
+        forms = definition.forms or {}
+        answering = _answering(shown["tasks"], forms)
+        # The unit that decided issues the reply (Art. 16 para. 2, 28 para. 2: a source unit for
+        # its own data); an automatic reply or an ending is the competent unit's.
+        issuer = _department_of(session, answering[-1]["completed_by"]) if answering and shown["status"] != \
+            "cancelled" else None
+        authority = session.get(Department, issuer or shown["department"] or engine.config.competent_department)
+        applicant = session.scalar(select(User).where(User.name == shown["started_by"]))
+        organisation = session.get(Department, applicant.department) if applicant and applicant.department else None
+        outcome = _outcome(uow, shown["id"])
     audience.record_read(uow, placement, "reply.read")
-    forms = definition.forms or {}
     clock = shown["statutory"] or {}
     data = shown["data"]
     statute = load_statute()
@@ -56,18 +70,65 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     return {
         "application": {"id": shown["id"], "receipt_number": shown["receipt_number"],
                         "process_name": shown["process_name"], "received_on": shown["received_on"],
-                        "applicant": shown["started_by"], "status": shown["status"],
+                        "applicant": (applicant.display_name or applicant.name) if applicant else None,
+                        "organisation": organisation.name if organisation else None, "status": shown["status"],
                         "purpose": shown["application"].get("purpose"),
                         "catalog_item": shown["application"].get("catalog_item")},
         "clock": {**clock, "rule_title_zh": rule.title_zh if rule else None,
                   "rule_title_en": rule.title_en if rule else None},
         "statute": {"title_zh": statute.title_zh, "title_en": statute.title_en, "document": statute.document},
         "authority": {"code": authority.code, "name": authority.name} if authority else None,
-        "reply": _reply(clock, data, shown["tasks"], forms),
-        "extension": {"reason": data.get("extension_reason"), "from": clock.get("extended_from"),
+        "reply": _ending(clock, shown["history"]) if shown["status"] == "cancelled"
+        else _reply(clock, data, answering, forms, outcome),
+        "extension": {"reason": _extension_reason(shown["tasks"], forms), "from": clock.get("extended_from"),
                       "to": clock.get("due_date")} if clock.get("extended_from") else None,
         "dispute": dispute,
+        "remedy": REMEDY_ARTICLE if replied else None,
     }
+
+
+# Where an applicant who disputes a reply may turn (Art. 47 para. 2); every reply names it.
+REMEDY_ARTICLE = "第四十七条第二款"
+
+
+def _answering(tasks: list[dict], forms: dict) -> list[dict]:
+    """The completed steps that answered the applicant, in order: a reply form's step that did not
+    extend the period, and not a supervisor's own (督办)."""
+    return [t for t in tasks if t["state"] == "completed" and t["form"]
+            and disclosure.answers(forms.get(t["form"]), t["result"]) and not portal.internal_step(t["candidate_groups"])]
+
+
+def _extension_reason(tasks: list[dict], forms: dict) -> str | None:
+    """The reason the step that extended the period gave, as the applicant's notice."""
+    for t in reversed(tasks):
+        form = forms.get(t["form"]) if t["form"] else None
+        if t["state"] == "completed" and disclosure.is_extension(form, t["result"]):
+            return disclosure.disclosed(form, t["result"]).get("extension_reason")
+    return None
+
+
+def _department_of(session, name: str | None) -> str | None:
+    return session.scalar(select(User.department).where(User.name == name)) if name else None
+
+
+def _outcome(uow: UnitOfWork, instance_id: int) -> str | None:
+    """The name of the element that recorded the reply (`statutoryReply`: 已共享, 不予共享…), the
+    outcome's own words when no step's form words it."""
+    instance = uow.instances.get(instance_id)
+    if instance is None or not instance.state:
+        return None
+    try:
+        workflow = load_workflow(uow, instance)
+    except Exception:  # noqa: BLE001 - a state that does not load still has its stored reply
+        return None
+    named = [t.task_spec for t in workflow.get_tasks(state=TaskState.COMPLETED)
+             if properties(t.task_spec).get("statutoryReply")]
+    if not named:
+        return None
+    spec = named[-1]
+    # A step that gives the reply (告知直接获取…) is named for the act; the end it leads to for the outcome.
+    ends = [out for out in spec.outputs if isinstance(out, EndEvent) and getattr(out, "bpmn_name", None)]
+    return ends[0].bpmn_name if len(ends) == 1 else getattr(spec, "bpmn_name", None) or None
 
 
 def _dispute(session, user, process_id: str, competent_department: str) -> dict | None:
@@ -81,20 +142,63 @@ def _dispute(session, user, process_id: str, competent_department: str) -> dict 
     return None
 
 
-def _reply(clock: dict, data: dict, tasks: list[dict], forms: dict) -> dict | None:
-    if not clock.get("replied_at"):
+# How the reply words an application the authority ended (engine.services.instances.cancel).
+ENDED = "ended"
+ENDED_LABEL = "已由主管部门终止办理"
+
+
+def _ending(clock: dict, history: list[dict]) -> dict | None:
+    """The reply that ending an application by the authority gives: the ending and its reason."""
+    ended = next((h for h in reversed(history) if h["action"] == "instance.cancel"), None)
+    if ended is None or not clock.get("replied_at"):
         return None
-    decided = next((t for t in reversed(tasks) if t["state"] == "completed" and "decision" in (t["result"] or {})
-                    and t["result"]["decision"] != "extend"), None)
-    decision = data.get("decision")
-    form = forms.get(decided["form"]) if decided and decided["form"] else None
-    details = [(_title(form, name), value) for name, value in (decided["result"] if decided else {}).items()
-               if name not in _OWN_PLACE and value not in (None, "")]
     given = datetime.fromisoformat(clock["replied_at"]).astimezone(SHANGHAI)
     return {"given_at": given.strftime("%Y-%m-%d %H:%M"), "late_days": clock.get("late_days"),
-            "decision": decision, "decision_label": _wording(form, forms, decision),
-            "reason": data.get("reason") or data.get("reply"), "basis": data.get("basis"),
-            "by": decided["completed_by"] if decided else None, "details": details}
+            "decision": ENDED, "decision_label": ENDED_LABEL, "reason": (ended["after"] or {}).get("reason"),
+            "outcome": ENDED_LABEL, "basis": None, "details": []}
+
+
+def _reply(clock: dict, data: dict, answering: list[dict], forms: dict, outcome: str | None) -> dict | None:
+    """The reply derived from the decision: the steps that answered the applicant, their disclosed
+    fields merged in order (a founded objection's measure after its finding), or, when the
+    procedure answered by itself (a catalog attribute decided it), what its script wrote."""
+    if not clock.get("replied_at"):
+        return None
+    given = datetime.fromisoformat(clock["replied_at"]).astimezone(SHANGHAI)
+    shown: dict = {}
+    labelled: dict = {}
+    decided_form = None
+    for t in answering:
+        form = forms.get(t["form"])
+        for name, value in disclosure.disclosed(form, t["result"]).items():
+            shown[name] = value
+            labelled[name] = (_title(form, name), _label(form, name, value))
+            if name == "decision":
+                decided_form = form
+    if "decision" in shown:
+        decision, reason, basis = shown["decision"], shown.get("reason") or shown.get("reply"), shown.get("basis")
+    else:
+        # Written by the procedure's own script for the applicant (an automatic reply).
+        decision, reason, basis = data.get("decision"), data.get("reason") or data.get("reply"), data.get("basis")
+    # A step's form words its decision; a reply the procedure gave by itself is worded by the
+    # element that recorded it (直接获取, 不予开放).
+    label = _wording(decided_form, forms, decision) if "decision" in shown else outcome or \
+        (_wording(None, forms, decision) if decision is not None else None)
+    details = [labelled[name] for name in shown if name not in _OWN_PLACE]
+    return {"given_at": given.strftime("%Y-%m-%d %H:%M"), "late_days": clock.get("late_days"),
+            "decision": decision or outcome, "decision_label": label or outcome, "outcome": outcome,
+            "reason": reason, "basis": basis, "details": details}
+
+
+def _label(form: dict | None, name: str, value):
+    """A value as the applicant reads it: a choice by its words (x-enumNames), else as given."""
+    spec = ((form or {}).get("properties") or {}).get(name) or {}
+    values, names = spec.get("enum") or [], spec.get("x-enumNames") or []
+    if value in values and len(names) == len(values):
+        return names[values.index(value)]
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
 
 
 def _title(form: dict | None, name: str) -> str:

@@ -13,7 +13,7 @@ from engine.forms import RawForm, act_date_problems, check_submission, fields_of
 from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience
+from engine.services import admission, audience
 from engine.services.instances import RESERVED, task_dict
 from engine.sandbox import ScriptError
 from engine.services.progress import (StepFailed, budget_cause, describe_failure, load_workflow, record_failure,
@@ -244,6 +244,11 @@ def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm
     problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
     if form is not None:
         problems += check_submission(form, data)
+        reported = {p.field for p in problems}
+        # A term already over on the day of the decision would record a grant that gives nothing.
+        problems += [Problem("task.term_ended", {"date": data[name], "today": engine.clock.today().isoformat()},
+                             field=name)
+                     for name in admission.past_dates(form.schema, data, engine.clock.today()) if name not in reported]
         if not problems:
             problems += act_date_problems(form.schema, data, received_on=instance.received_on,
                                           today=now.astimezone(SHANGHAI).date())

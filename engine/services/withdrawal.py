@@ -3,7 +3,8 @@
 The workflow is cancelled where it stands: its open steps are cancelled, its timers dropped,
 the instance ends as `withdrawn` with the applicant's reason in the audit log, all in one
 transaction. Once a reply has been given (a step whose form answers the applicant is
-complete, or the formal reply is recorded) there is nothing left to withdraw.
+complete, or the formal reply is recorded) there is nothing left to withdraw; an extension of
+the period is a notice, not a reply.
 """
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ def decided(uow: UnitOfWork, instance) -> bool:
         return True
     forms = uow.session.scalar(select(ProcessDefinition.forms).where(
         ProcessDefinition.id == instance.definition_id)) or {}
-    done = uow.session.scalars(select(HumanTask.form).where(
+    done = uow.session.execute(select(HumanTask.form, HumanTask.result).where(
         HumanTask.instance_id == instance.id, HumanTask.state == "completed")).all()
-    return any(disclosure.is_reply(forms.get(form)) for form in done if form)
+    # An extension is a notice, not a reply: the applicant may still withdraw (Art. 20 para. 2).
+    return any(disclosure.answers(forms.get(form), result) for form, result in done if form)
 
 
 def withdraw(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> None:

@@ -39,10 +39,10 @@ def test_an_application_gets_a_receipt_number_and_its_statutory_deadline(client,
     page = client.get(response.location).text
     assert "申请已受理，受理编号：DZ2026030200001。请妥善保存。" in flashes(page)
     assert "共享审核" in page and "剩余 5 个工作日" in page and "2026-03-09" in page
-    assert "第二十条第二款" in page
+    assert "第二十条第二款" in page and 'data-status="received">已受理' in page
     assert "户籍人口基本信息" in page and "12" in page
     listing = client.get("/portal/").text
-    assert "DZ2026030200001" in listing and "办理中" in listing
+    assert "DZ2026030200001" in listing and 'data-status="received">已受理' in listing
 
 
 def test_an_application_failing_its_form_is_refused_field_by_field_in_chinese(client, auth):
@@ -59,7 +59,7 @@ def test_a_refusal_reaches_the_applicant_with_its_reasons_and_basis(client, auth
     location = apply(auth).location
     decide(engines, {"decision": "refuse", "reason": "该目录项未列入共享责任清单", "basis": "第二十条第二款"})
     page = client.get(location).text
-    assert "已办结" in page
+    assert 'data-status="answered">已答复' in page
     assert "不予共享" in page and "该目录项未列入共享责任清单" in page and "第二十条第二款" in page
 
 
@@ -78,7 +78,7 @@ def test_an_approval_asks_the_applicant_to_sign_the_commitment_as_a_to_do(client
     signed = auth.post(f"/inbox/tasks/{task_id}", f"/inbox/tasks/{task_id}", {"agree": "on"})
     assert signed.location == location
     page = client.get(location).text
-    assert "已办结" in page and "同意共享" in page
+    assert 'data-status="answered">已答复' in page and "同意共享" in page
 
 
 def test_an_applicant_cannot_read_someone_elses_application(client, auth, engines):

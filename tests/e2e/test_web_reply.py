@@ -1,6 +1,9 @@
 """The formal reply page over HTTP, on the shipped procedures and the demo data, on a frozen clock."""
 from __future__ import annotations
 
+import re
+import zlib
+
 import pytest
 
 from engine import demo
@@ -26,6 +29,17 @@ def demo_engines(database_kind, templates, tmp_path, sandbox):
                             sandbox)
     yield factory
     factory.close()
+
+
+def _pdf_objects(pdf: bytes) -> bytes:
+    """A PDF's object streams unpacked: where the names of the fonts it embeds are."""
+    unpacked = [pdf]
+    for stream in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            unpacked.append(zlib.decompress(stream.group(1)))
+        except zlib.error:
+            continue  # an image or a font program that is not one inflatable stream
+    return b"".join(unpacked)
 
 
 def _client(engine, name: str, password: str):
@@ -149,3 +163,49 @@ def test_the_start_form_says_the_reply_period_or_that_the_measures_set_none(demo
         assert told in client.get(f"/portal/apply/{procedure}").text, procedure
     client.get("/lang/en?next=/portal/")
     assert "5 working days from the day of receipt (Art. 20(2))" in client.get("/portal/apply/conditional_share").text
+
+
+def test_an_application_ended_by_the_authority_reads_as_ended_with_its_reason_in_its_reply(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    instances.cancel(engine.uow(), started.instance_id, actor="zhao.liu", reason="申请人重复提交，已并入另一申请")
+    client = _client(engine, "zhang.san", "scjgj-applicant-demo")
+
+    page = client.get(f"/portal/applications/{started.instance_id}").text
+    assert 'data-status="ended">已由主管部门终止办理' in page and "申请人重复提交，已并入另一申请" in page
+    assert "撤回理由" not in page  # nothing left to withdraw
+    letter = client.get(f"/portal/applications/{started.instance_id}/reply").text
+    assert "已由主管部门终止办理" in letter and "申请人重复提交，已并入另一申请" in letter
+    assert "尚未作出答复" not in letter
+    listing = client.get("/portal/").text
+    assert 'data-status="ended">已由主管部门终止办理' in listing
+
+
+def test_an_extended_application_shows_the_new_statutory_date_and_the_notice_and_may_be_withdrawn(demo_engines):
+    engine = demo_engines.at()
+    started = instances.start(engine.uow(), "conditional_share", actor="zhang.san",
+                              data={"catalog_item": "GA-001", **SHARE})
+    review = [t for t in tasks.of_instance(engine.uow(), started.instance_id) if t["task_name"] == "review"][0]
+    tasks.claim(engine.uow(), review["id"], actor="li.si")
+    tasks.complete(engine.uow(), review["id"], actor="li.si",
+                   data={"decision": "extend", "extension_reason": "需征求公安局意见"})
+    client = _client(engine, "zhang.san", "scjgj-applicant-demo")
+
+    page = client.get(f"/portal/applications/{started.instance_id}").text
+    assert 'data-status="extended">已延期答复' in page
+    assert "延期答复告知" in page and "需征求公安局意见" in page and "2026-03-16" in page
+    assert "撤回理由" in page
+
+
+def test_the_reply_is_offered_as_a_pdf_with_a_font_that_carries_chinese(demo_engines):
+    started, _, client = _refused_at_once(demo_engines)
+
+    response = client.get(f"/portal/applications/{started.instance_id}/reply.pdf")
+
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-") and b"WenQuanYi" in _pdf_objects(response.data)
+    assert f"/portal/applications/{started.instance_id}/reply.pdf" in \
+        client.get(f"/portal/applications/{started.instance_id}/reply").text
+    other = _client(demo_engines.at(), "feng.ba", "dzsw-applicant-demo")
+    assert other.get(f"/portal/applications/{started.instance_id}/reply.pdf").status_code == 404

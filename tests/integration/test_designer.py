@@ -192,7 +192,9 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     first = start(engine)
     shown = diagram.progress(engine.uow(), "alice", first)
     assert shown["done"] == ["start"]
-    assert set(shown["active"]) == {"review", "overdue"}
+    # The timer that opens the supervisors' 督办 is internal: not on the applicant's diagram.
+    assert shown["active"] == ["review"]
+    assert set(diagram.progress(engine.uow(), "rita", first)["active"]) == {"review", "overdue"}
     [step] = shown["open"]
     # Opened Monday 2026-03-02: the internal three working days end on Thursday 2026-03-05.
     assert (step["element"], step["deadline"]["due_date"], step["deadline"]["working_days_left"]) == (
@@ -200,10 +202,13 @@ def test_the_diagram_marks_the_steps_done_and_the_open_step_with_its_deadline(pe
     assert step["deadline"]["article"].startswith("第二十条")
     assert set(step) == {"element", "title", "deadline"} and "rule" not in step["deadline"]
     # The ten-day timer set at 09:00 Beijing time on 2026-03-02 falls due at 09:00 on 2026-03-12.
-    assert [(t["element"], t["due_on"]) for t in shown["timers"]] == [("overdue", "2026-03-12")]
-    # The applicant's copy is the drawing alone; the reviewer's is the file as deployed.
+    assert shown["timers"] == []
+    assert [(t["element"], t["due_on"]) for t in diagram.progress(engine.uow(), "rita", first)["timers"]] == [
+        ("overdue", "2026-03-12")]
+    # The applicant's copy is the drawing alone, without the 督办 branch; the reviewer's is the file as deployed.
     assert "candidateGroups" not in shown["xml"] and "P10D" not in shown["xml"] and 'decision == "approve"' \
-        not in shown["xml"] and 'id="escalation" name="督办逾期申请"' in shown["xml"]
+        not in shown["xml"] and "督办逾期申请" not in shown["xml"] and 'id="overdue"' not in shown["xml"]
+    assert 'id="review"' in shown["xml"]
     assert diagram.progress(engine.uow(), "rita", first)["xml"].encode() == TIMED
     add_user(engine.uow(), "bob", department="fgw", roles=["applicant"], actor=SYSTEM)
     with pytest.raises(NotFound) as absent:  # the same answer as for an application that does not exist

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from engine.bootstrap import build_engine
 from engine.clock import Clock
+from engine.errors import PermissionDenied
 from engine.persistence.models import Notification, Timer
 from engine.services import definitions, instances, mail, supervision
 from engine.services.users import SYSTEM, add_user
@@ -129,3 +130,70 @@ def test_the_web_process_leaves_scheduling_to_pdw_scheduler_run_on_postgresql(en
     config = replace(engine.config, database_url="postgresql+psycopg://pdw@db.example/pdw", web_scheduler="auto")
     app = create_app({"PDW_ENGINE": replace(engine, config=config), "SECRET_KEY": "test", "TESTING": False})
     assert "pdw_scheduler" not in app.extensions
+
+
+def _notify(engine, *rows: dict) -> None:
+    with engine.uow() as uow:
+        uow.notifications.add([{"recipient_user": None, "recipient_group": None, "instance_id": None, "task_id": None,
+                                "created_at": engine.clock.now(), **row} for row in rows])
+        uow.commit()
+
+
+def test_every_mail_due_arrives_exactly_once_after_an_smtp_outage_and_a_bad_one_is_set_aside(staffed):
+    port = _free_port()  # nothing listens there yet: every connection is refused
+    engine = staffed.at("2026-02-25T09:00:00+08:00")
+    add_user(engine.uow(), "zhao.liu", department="sjj", roles=["supervisor"], display_name="赵六",
+             email="zhao@sjj.example", actor=SYSTEM)
+    add_user(engine.uow(), "admin", department="sjj", roles=["admin"], actor=SYSTEM)
+    engine = replace(engine, config=replace(engine.config, smtp_host="127.0.0.1", smtp_port=port))
+    assert supervision.watch(engine.uow()).reminders == 1  # to group reviewer@sjj: rita and rob
+    _notify(engine,
+            {"recipient_user": "zhao.liu", "code": "notification.urged",
+             "params": {"receipt_number": "DZ2026021200001", "title": "审核\r\nBcc: eve@evil.example", "days": 3,
+                        "by": "zhao.liu", "note": ""}},
+            # A code of an older release this one no longer knows: its mail cannot be built.
+            {"recipient_user": "zhao.liu", "code": "notification.retired", "params": {}},
+            {"recipient_user": "zhao.liu", "code": "notification.extended",
+             "params": {"receipt_number": "DZ2026021200001", "old_due": "2026-02-26", "new_due": "2026-03-05",
+                        "reason": "需征求数源单位意见"}})
+
+    assert mail.deliver(engine.uow()) == 0  # refused: nothing sent, nothing lost
+    assert mail.deliver(engine.uow()) == 0  # backing off: not tried again at once
+    with engine.uow().read() as uow:
+        waiting = uow.session.execute(select(Notification.mail_attempts, Notification.emailed_at)
+                                      .where(Notification.mail_error.is_(None))).all()
+    assert waiting and all(attempts == 1 and sent is None for attempts, sent in waiting)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        later = replace(staffed.at("2026-02-25T09:02:00+08:00"), config=engine.config)
+        assert mail.deliver(later.uow()) == 3
+        assert mail.deliver(replace(staffed.at("2026-02-25T10:00:00+08:00"), config=engine.config).uow()) == 0
+    finally:
+        controller.stop()
+
+    subjects = sorted(str(message["Subject"]) for _, message in inbox.messages)
+    assert len(inbox.messages) == 3 and len({m["Message-ID"] for _, m in inbox.messages}) == 3
+    for recipients, message in inbox.messages:
+        assert message["Date"] and message["Message-ID"].startswith("<notification.")
+        assert "\n" not in str(message["Subject"]) and "Bcc" not in message
+    urged = next(m for _, m in inbox.messages if "催办" in str(m["Subject"]))
+    assert "赵六" in urged.get_content() and "zhao.liu" not in urged.get_content()
+    extended = next(m for _, m in inbox.messages if "延长" in str(m["Subject"]))
+    assert "2026-03-05" in str(extended["Subject"]) or str(extended["Subject"]).endswith("…")
+    assert "需征求数源单位意见" in extended.get_content()
+    assert any(s.startswith("【达州市公共数据】DZ2026021200001") for s in subjects)
+    [aside] = mail.set_aside(engine.uow(), "admin")
+    assert aside["code"] == "notification.retired" and "KeyError" in aside["mail_error"]
+    with pytest.raises(PermissionDenied):  # set aside for an admin to see, not for anyone
+        mail.set_aside(engine.uow(), "zhao.liu")
+
+
+def test_a_subject_is_cut_before_a_date_never_inside_it():
+    text = "您的申请 DZ2026021200001「有条件共享数据申请的答复期限」答复期限由 2026-02-26 延长至 2026-03-05。"
+    subject = mail.subject_of(text)
+    assert subject.endswith("…") or subject.endswith("。")
+    assert not any(subject.rstrip("…").endswith(partial) for partial in ("2026-", "2026-0", "2026-03-", "2026-03-0"))
+    assert "\n" not in mail.subject_of("第一行\r\n第二行")

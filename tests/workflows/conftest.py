@@ -162,3 +162,9 @@ def project_engines(database_kind, templates, tmp_path, sandbox):
 def procedure(project_engines, request):
     """A driver for the procedure the test module names in PROCESS_ID."""
     return Procedures(project_engines, request.module.PROCESS_ID)
+
+
+@pytest.fixture
+def drive(project_engines):
+    """Drivers for any procedure on one database: `drive("conditional_share")`."""
+    return lambda process_id: Procedures(project_engines, process_id)
