@@ -18,6 +18,7 @@ _GROUPS = {
     "departments": "engine.cli.departments",
     "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
+    "procedures": "engine.cli.procedures",
     "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",

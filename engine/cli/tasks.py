@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from engine.cli.common import emit, friendly, new_uow, parse_json
+from engine.cli.procedures import field_line
 
 
 @click.group("tasks")
@@ -45,10 +46,7 @@ def show_command(task_id: int, actor: str, as_json: bool) -> None:
 
     def text(t: dict) -> str:
         lines = [_line(t), f"form: {t['form'] or '-'}"]
-        for f in t["fields"]:
-            allowed = f" one of: {', '.join(map(str, f['choices']))}" if f["choices"] else ""
-            kind = f["type"] + (f" ({f['format']})" if f["format"] else "")
-            lines.append(f"  {f['name']}\t{kind}\t{'required' if f['required'] else 'optional'}\t{f['title']}{allowed}")
+        lines.extend(map(field_line, t["fields"]))
         return "\n".join(lines)
 
     emit(show(new_uow(), task_id, actor=actor), as_json, text)
