@@ -342,3 +342,151 @@ def test_every_documented_command_runs_as_written(pdw, example):
         result = pdw(*args, input=stdin, check=expected is None)
         if expected is not None:
             assert result.exit_code == 1 and result.output.startswith(expected), result.output
+
+
+def _scripts(path: Path) -> list[Example]:
+    # Rule 8: the blocks that hold a curl call (and, in the guide, every block) run in order.
+    blocks = _sh_blocks(path)
+    if path == README:
+        blocks = [b for b in blocks if "curl " in b]
+    lines = [line for block in blocks for line in block.splitlines()]
+    script = Example(str(path.relative_to(ROOT)), "the whole block in order")
+    for line in lines:
+        example = _parse(script.source, line)
+        if example is not None:
+            variable = re.search(r"as \$([A-Z_]+)", line)
+            for step, stdin in zip(example.steps, example.stdin):
+                script.steps.append(step + ([f"=>${variable.group(1)}"] if variable and step[0] == "pdw" else []))
+                script.stdin.append(stdin)
+    return [script]
+
+
+class Curl:
+    """A documented curl call, answered by the web app's test client."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.headers: dict[str, str] = {}
+        self.data: str | None = None
+        self.url = ""
+        self.fail = False
+        i = 1
+        while i < len(words):
+            word = words[i]
+            if word == "-H":
+                name, _, value = words[i + 1].partition(":")
+                self.headers[name.strip()] = value.strip()
+                i += 1
+            elif word in ("-d", "--data"):
+                self.data = words[i + 1]
+                i += 1
+            elif word.startswith("-"):
+                self.fail = self.fail or "f" in word
+            else:
+                self.url = word
+            i += 1
+
+    def send(self, client, variables: dict[str, str]):
+        headers = {k: re.sub(r"\$([A-Z_]+)", lambda m: variables[m.group(1)], v) for k, v in self.headers.items()}
+        path = re.sub(r"^https?://[^/]+", "", self.url)
+        method = "POST" if self.data is not None else "GET"
+        return client.open(path, method=method, headers=headers, data=self.data)
+
+
+@pytest.fixture
+def empty_pdw(tmp_path) -> Pdw:
+    return Pdw(f"sqlite:///{tmp_path / 'pdw.sqlite3'}", tmp_path)
+
+
+def _run_script(pdw: Pdw, script: Example, monkeypatch, sandbox) -> None:
+    from engine.bootstrap import build_engine
+    from webapp import create_app
+
+    _files(pdw)
+    variables: dict[str, str] = {}
+    for step, stdin in zip(script.steps, script.stdin):
+        if step[0] == "curl":
+            monkeypatch.setenv("PDW_DATABASE_URL", pdw.url)
+            monkeypatch.setenv("PDW_CLOCK", CLOCK)
+            engine = build_engine(sandbox=sandbox)
+            try:
+                app = create_app({"PDW_ENGINE": engine, "TESTING": True, "SECRET_KEY": "documented"})
+                response = Curl(step).send(app.test_client(), variables)
+            finally:
+                engine.close()
+            assert response.status_code < 400, f"{' '.join(step)}\n{response.status_code} {response.get_data(True)}"
+            continue
+        bind = step[-1][3:] if step[-1].startswith("=>$") else "TOKEN"
+        args = [w for w in step[1:] if not w.startswith("=>$")]
+        path = _path_of(args)
+        prepared = _prepare(pdw, path) if any(a.isdigit() for a in args) else {}
+        args = _substitute(pdw, args, path, prepared)
+        if path == "users set-password" and stdin is None:
+            stdin = f"{PASSWORD}\n{PASSWORD}\n"
+        result = pdw(*args, input=stdin)
+        if path == "tokens create":
+            variables[bind] = result.stdout.strip().splitlines()[-1]
+
+
+def test_the_readme_api_examples_run_in_order_on_the_demo_data(pdw, monkeypatch, sandbox):
+    (script,) = _scripts(README)
+    assert any(step[0] == "curl" for step in script.steps)
+    _run_script(pdw, script, monkeypatch, sandbox)
+
+
+def test_the_deployment_guide_runs_as_written_from_an_empty_database(empty_pdw, monkeypatch, sandbox):
+    (script,) = _scripts(GUIDE)
+    assert [step[:3] for step in script.steps][:2] == [["pdw", "--version"], ["pdw", "db", "upgrade"]]
+    _run_script(empty_pdw, script, monkeypatch, sandbox)
+
+
+def test_the_api_serves_the_start_form_the_command_line_prints_and_its_example_is_accepted(pdw, monkeypatch,
+                                                                                            sandbox):
+    from engine.bootstrap import build_engine
+    from webapp import create_app
+
+    shown = pdw.json("procedures", "show", "conditional_share", "--as", "zhang.san")
+    assert [f["name"] for f in shown["fields"] if f["required"]] == shown["form"]["required"]
+    token = pdw("tokens", "create", "zhang.san", "--as", "admin").stdout.strip().splitlines()[-1]
+    monkeypatch.setenv("PDW_DATABASE_URL", pdw.url)
+    monkeypatch.setenv("PDW_CLOCK", CLOCK)
+    engine = build_engine(sandbox=sandbox)
+    try:
+        client = create_app({"PDW_ENGINE": engine, "TESTING": True, "SECRET_KEY": "documented"}).test_client()
+        auth = {"Authorization": f"Bearer {token}"}
+        served = client.get("/api/v1/procedures/conditional_share/form", headers=auth)
+        assert served.status_code == 200 and served.get_json() == shown
+        started = client.post("/api/v1/instances", headers=auth,
+                              json={"process_id": "conditional_share", "data": served.get_json()["example"]})
+        assert started.status_code == 201, started.get_json()
+        refused = client.get("/api/v1/procedures/conditional_share/form",
+                             headers={"Authorization": f"Bearer {_token(pdw, 'li.si')}"})
+        assert refused.status_code == 403
+    finally:
+        engine.close()
+
+
+def _token(pdw: Pdw, name: str) -> str:
+    return pdw("tokens", "create", name, "--as", "admin").stdout.strip().splitlines()[-1]
+
+
+def test_a_field_required_for_one_decision_says_so_in_tasks_show(pdw):
+    task = _review_task(pdw)
+    lines = pdw("tasks", "show", str(task), "--as", "li.si").stdout.splitlines()
+    scope = next(line for line in lines if line.strip().startswith("granted_scope"))
+    assert "required if decision=approve" in scope
+    assert "required if decision=refuse" in next(line for line in lines if line.strip().startswith("reason\t"))
+
+
+@pytest.mark.parametrize("stale", [
+    # Examples as they once read: a field the form does not have; a decision missing the fields
+    # it requires; an option the command does not have.
+    """pdw instances start conditional_share --as zhang.san --data '{"catalog_code": "GA-001", "purpose": "..."}'""",
+    """pdw tasks complete 7 --as li.si --data '{"decision": "approve"}'""",
+    "pdw tasks show 1",
+])
+def test_a_stale_example_fails_when_run_the_way_the_documented_ones_are(pdw, stale):
+    (step,) = _parse("stale", stale).steps
+    args = step[1:]
+    path = _path_of(args)
+    args = _substitute(pdw, args, path, _prepare(pdw, path))
+    assert pdw(*args, check=False).exit_code != 0

@@ -180,6 +180,7 @@ WEB = {
 API = {
     ("GET", "/api/v1/openapi.json"): public(),
     ("GET", "/api/v1/me"): signed_in(), ("GET", "/api/v1/procedures"): signed_in(),
+    ("GET", "/api/v1/procedures/{process_id}/form"): roles(APPLICANTS),
     ("GET", "/api/v1/applications"): signed_in(), ("GET", "/api/v1/tasks"): signed_in(),
     ("GET", "/api/v1/catalog"): signed_in(), ("GET", "/api/v1/definitions"): signed_in(),
     ("GET", "/api/v1/tasks/{task_id}"): task(TASK_OPENERS),
@@ -205,7 +206,7 @@ CLI = {
     "instances show": application(READERS), "instances readers": application(OVERSEERS, refused={"zhang.san", "li.si"}),
     "instances cancel": application(OVERSEERS, refused={"zhang.san", "li.si"}),
     "instances retry": application(OVERSEERS, refused={"zhang.san", "li.si"}),
-    "instances list": signed_in(), "instances start": roles(APPLICANTS),
+    "instances list": signed_in(), "instances start": roles(APPLICANTS), "procedures show": roles(APPLICANTS),
     "tasks show": task(TASK_OPENERS), "tasks claim": task(CANDIDATES), "tasks unclaim": task(TASK_OPENERS),
     "tasks complete": task(CANDIDATES), "tasks reassign": task(OVERSEERS_NAMES := frozenset({"zhao.liu", "admin"})),
     "tasks list": application({"deciding_unit", "supervisor", "admin"}),
@@ -587,6 +588,8 @@ def _api_ids(world: World, key: tuple[str, str]) -> dict:
         ids["grant_id"] = world.grant_of(world.instance)
     if "{version}" in path:
         ids.update(process_id="web_share", version=world.proposal())
+    elif "{process_id}" in path:
+        ids["process_id"] = "web_share"
     if "{proposal_id}" in path:
         ids["proposal_id"] = world.migration()
     return ids
@@ -636,7 +639,7 @@ def _placeholder(path: str) -> str:
 CLI_ARGS = {
     "instances show": ["{instance}"], "instances readers": ["{instance}"],
     "instances cancel": ["{fresh_instance}", "--reason", "重复录入"], "instances retry": ["{instance}"],
-    "instances list": [], "instances start": ["web_share", "--data", json.dumps(APPLICATION, ensure_ascii=False)],
+    "instances list": [], "procedures show": ["web_share"], "instances start": ["web_share", "--data", json.dumps(APPLICATION, ensure_ascii=False)],
     "tasks show": ["{task}"], "tasks claim": ["{fresh_task}"], "tasks unclaim": ["{claimed_task}"],
     "tasks complete": ["{fresh_task}", "--data", '{"decision": "approve"}'],
     "tasks reassign": ["{fresh_task}", "--to", "li.si"], "tasks list": ["--instance", "{instance}"],
