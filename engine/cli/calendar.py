@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
-from engine.cli.common import emit, friendly, language, new_uow, read_text_file
+from engine.cli.common import emit, fail, friendly, get_engine, language, new_uow, read_text_file
 from engine.clock import SHANGHAI
 from engine.config import Config, ConfigError
 from engine.errors import PdwError
@@ -50,8 +50,6 @@ def _parse_date(value: str, option: str) -> date:
 
 def _load_calendar() -> WorkingCalendar:
     """The calendar of record: the notices installed in PDW_DATABASE_URL."""
-    from sqlalchemy.exc import DBAPIError
-
     from engine.services import calendar as calendar_service
 
     try:
@@ -64,7 +62,16 @@ def _load_calendar() -> WorkingCalendar:
         raise InputError(not_ready)
     try:
         return calendar_service.counted(new_uow())
-    except DBAPIError:
+    except Exception as err:
+        # Unreachable, never upgraded or behind: the one line naming which (as every command
+        # gives it); reachable and current with no calendar rows: the calendar's own line.
+        from engine.persistence import health
+
+        if not health.is_database_error(err):
+            raise
+        found = health.problem(get_engine().db, err)
+        if found is not None:
+            fail(found.text(language()))
         raise InputError(not_ready) from None
 
 

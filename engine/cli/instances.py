@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json
 
 
 @click.group("instances")
@@ -29,7 +29,7 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
 
 
 @group.command("retry")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="A supervisor or admin.")
 @friendly
 def retry_command(instance_id: int, actor: str) -> None:
@@ -43,7 +43,7 @@ def retry_command(instance_id: int, actor: str) -> None:
 
 
 @group.command("show")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="Who reads it: shown as their audience sees it, and recorded.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
@@ -87,7 +87,7 @@ def list_command(status: str | None, process_id: str | None, limit: int, actor: 
 
 
 @group.command("cancel")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--reason", required=True, help="Why the application ends without a decision (audit log).")
 @click.option("--as", "actor", required=True, help="A supervisor or admin.")
 @friendly
@@ -100,7 +100,7 @@ def cancel_command(instance_id: int, reason: str, actor: str) -> None:
 
 
 @group.command("readers")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="An overseer of the application, or the head of the "
                                                     "applicant's department.")
 @click.option("--json", "as_json", is_flag=True)

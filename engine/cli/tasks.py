@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json
 from engine.cli.procedures import field_line
 
 
@@ -22,7 +22,7 @@ def _line(t: dict) -> str:
 @group.command("list")
 @click.option("--as", "actor", required=True, help="The tasks this user may claim or holds (with --instance: "
                                                     "that application's, as the user is shown them).")
-@click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--instance", "instance_id", type=ID, default=None)
 @click.option("--state", type=click.Choice(["open", "completed", "cancelled", "all"]), default="open",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -36,7 +36,7 @@ def list_command(actor, instance_id, state, as_json) -> None:
 
 
 @group.command("show")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True, help="Who reads it: a candidate, its holder or an overseer.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
@@ -53,7 +53,7 @@ def show_command(task_id: int, actor: str, as_json: bool) -> None:
 
 
 @group.command("claim")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @friendly
 def claim_command(task_id: int, actor: str) -> None:
@@ -64,7 +64,7 @@ def claim_command(task_id: int, actor: str) -> None:
 
 
 @group.command("unclaim")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @friendly
 def unclaim_command(task_id: int, actor: str) -> None:
@@ -75,7 +75,7 @@ def unclaim_command(task_id: int, actor: str) -> None:
 
 
 @group.command("reassign")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--to", "assignee", required=True)
 @click.option("--as", "actor", required=True, help="A supervisor.")
 @friendly
@@ -87,7 +87,7 @@ def reassign_command(task_id: int, assignee: str, actor: str) -> None:
 
 
 @group.command("complete")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @click.option("--data", required=True, help="The form data as a JSON object.")
 @friendly

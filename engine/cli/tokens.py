@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, require_role
+from engine.cli.common import ID, emit, friendly, new_uow, require_role
 
 
 @click.group("tokens")
@@ -42,7 +42,7 @@ def list_command(user: str | None, as_json: bool) -> None:
 
 
 @group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ID)
 @click.option("--as", "actor", required=True, help="An admin who revokes it (audit log).")
 @friendly
 def revoke_command(token_id: int, actor: str) -> None:

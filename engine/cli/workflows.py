@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow, require_role, warn_all
+from engine.cli.common import ID, emit, fail, friendly, get_engine, new_uow, require_role, warn_all
 
 
 @click.group("workflows")
@@ -76,7 +76,7 @@ def pending_command(actor: str, as_json: bool) -> None:
 
 @group.command("review")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="A designer or approver.")
 @friendly
 def review_command(process_id: str, version: int, actor: str) -> None:
@@ -103,7 +103,7 @@ def review_command(process_id: str, version: int, actor: str) -> None:
 
 @group.command("approve")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
 @click.option("--note", default=None)
 @friendly
@@ -117,7 +117,7 @@ def approve_command(process_id: str, version: int, actor: str, note: str | None)
 
 @group.command("reject")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
 @click.option("--reason", required=True)
 @friendly
@@ -142,9 +142,9 @@ def list_command(as_json: bool) -> None:
 
 @group.command("migrate")
 @click.argument("process_id")
-@click.argument("old", type=int)
-@click.argument("new", type=int)
-@click.option("--instance", "instance_ids", type=int, multiple=True, required=True,
+@click.argument("old", type=ID)
+@click.argument("new", type=ID)
+@click.option("--instance", "instance_ids", type=ID, multiple=True, required=True,
               help="A running application to move (repeat for several).")
 @click.option("--as", "actor", required=True, help="A designer who proposes the migration.")
 @friendly
@@ -158,7 +158,7 @@ def migrate_command(process_id: str, old: int, new: int, instance_ids: tuple[int
 
 
 @group.command("approve-migration")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
 @friendly
 def approve_migration_command(proposal_id: int, actor: str) -> None:
@@ -170,7 +170,7 @@ def approve_migration_command(proposal_id: int, actor: str) -> None:
 
 
 @group.command("reject-migration")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
 @click.option("--reason", required=True)
 @friendly
