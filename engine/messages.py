@@ -446,6 +446,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.make_up_not_weekend": ("{date} 不是周六或周日，不能作为调休上班日。",
                                      "{date} is a {weekday}; a make-up working day falls on a weekend"),
     "calendar.no_days_off": ("没有列出任何放假日。", "the arrangement lists no day off"),
+    "calendar.too_deep": ("文件嵌套超过 {limit} 层；放假安排只有表数组（[[days_off]]）一层。",
+                          "the file nests deeper than {limit} levels; a notice has one level of tables ([[days_off]])"),
+    "calendar.days_off_unusual": ("列出 {count} 个放假日，超过通常的 {max} 个（法定节假日 13 天加调休）；请核对通知。",
+                                  "{count} days off listed, more than the usual {max} (13 statutory holidays "
+                                  "with the weekends moved around them); check the notice"),
+    "calendar.control_characters": ("{field} 含有控制字符（换行、制表符等）。",
+                                     "{field} holds a control character (a newline, a tab, ...)"),
+    "calendar.moves_deadlines": ("该放假安排将改变 {count} 个未办结的期限（见上）；确认后加 --yes 重新运行以安装。",
+                                 "this notice moves {count} open deadline(s), listed above; run again with --yes "
+                                 "to install it"),
     "calendar.year_installed": ("{year} 年已安装放假安排（{notice}，安装于 {installed_at}）；如需替换，请选择替换并说明理由。",
                                 "{year} already has an arrangement ({notice}, installed {installed_at}); "
                                 "replace it only with --replace and a reason"),

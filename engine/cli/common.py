@@ -123,11 +123,13 @@ def read_text_file(file: str) -> tuple[Path, str]:
     """The path and UTF-8 text of the file named on the command line; fails with one line."""
     path = Path(file)
     try:
+        if path.is_dir():
+            fail(f"{_shown(file)}: a folder, not a file")
         if not path.is_file():
-            fail(f"{file}: no such file")
+            fail(f"{_shown(file)}: no such file")
         return path, path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text")
+        fail(f"{_shown(file)}: not UTF-8 text")
     except OSError as err:
         fail(f"{_shown(file)}: {err.strerror}")
 

@@ -7,7 +7,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "calendar is-workday": ("pdw calendar is-workday 2026-10-10",),
     "calendar year": ("pdw calendar year 2026",),
     "calendar install": ("pdw calendar install 2027.toml --dry-run --as admin",
-                         "pdw calendar install 2027.toml --as admin"),
+                         "pdw calendar install 2027.toml --yes --as admin"),
     "calendar recount": ("pdw calendar recount --dry-run --as admin",),
     "calendar rules": ("pdw calendar rules",),
     "catalog import": ("pdw catalog import catalog.csv --as admin",),

@@ -101,3 +101,18 @@ def test_the_calendar_before_db_upgrade_and_with_the_server_down_says_which_in_o
     down = _run(args, UNREACHABLE, tmp_path)
     assert down.exit_code == 1
     assert down.output.startswith("error: cannot reach the database: ") and len(down.output.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["calendar", "install"], ["catalog", "import"]])
+def test_a_file_argument_that_cannot_be_read_is_one_line_naming_it(command, tmp_path):
+    url = f"sqlite:///{tmp_path / 'pdw.sqlite3'}"
+    assert _run(["db", "upgrade"], url, tmp_path).exit_code == 0
+    (tmp_path / "binary.toml").write_bytes(b"\xff\xfe\x00")
+    unreadable = {str(tmp_path): "directory", "n" * 300 + ".toml": "File name too long",
+                  str(tmp_path / "binary.toml"): "not UTF-8 text", str(tmp_path / "none.toml"): "no such file"}
+    for name, reason in unreadable.items():
+        result = _run([*command, name, "--as", "admin"], url, tmp_path)
+        _no_escape(result)
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: ") and reason in line.replace("a folder", "a directory")
+        assert len(line) < 200
