@@ -20,6 +20,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
+    from engine import logs
+
+    if not app.testing:
+        logs.configure(app.config["PDW_CONFIG"].log_format)
+
     from webapp import bad_input, engine, errors, i18n, scheduler, security, templating, terms
 
     bad_input.init_app(app)

@@ -50,6 +50,7 @@ EVERY_VARIABLE = {
     "PDW_SMTP_PASSWORD": "mail-secret",
     "PDW_SMTP_STARTTLS": "yes",
     "PDW_WEB_SCHEDULER": "on",
+    "PDW_LOG_FORMAT": "json",
 }
 
 
@@ -107,6 +108,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         smtp_password="mail-secret",
         smtp_starttls=True,
         web_scheduler="on",
+        log_format="json",
     )
 
 
