@@ -12,6 +12,7 @@ from engine.clock import ClockError
 from engine.config import Config, ConfigError
 from engine.access import entry_point
 from engine.errors import InvalidInput, PdwError
+from engine.messages import render
 
 
 # Ids and version numbers are 64-bit in the database: a larger number, or one below 1, is refused
@@ -40,6 +41,11 @@ def fail(message: str, code: int = 1) -> None:
     """Print `error: message` on stderr and exit non-zero."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def say(code: str, err: bool = False, **params) -> None:
+    """Print the success message `code` of engine.messages in PDW_LANG."""
+    click.echo(render(code, params, language()), err=err)
 
 
 def language() -> str:

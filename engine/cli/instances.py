@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import ID, emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json, say
 
 
 @click.group("instances")
@@ -22,8 +22,8 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
 
     result = start(new_uow(), process_id, actor=actor, data=parse_json(data, "--data"))
     click.echo(result.instance_id)
-    click.echo(f"receipt {result.receipt_number}; {result.status}; waiting for: {', '.join(result.opened) or '-'}",
-               err=True)
+    say("done.instance_started", err=True, receipt=result.receipt_number, status=result.status,
+        waiting=list(result.opened) or "-")
     if result.error:
         click.echo(f"warning: instance errored: {result.error}", err=True)
 
@@ -96,7 +96,7 @@ def cancel_command(instance_id: int, reason: str, actor: str) -> None:
     from engine.services.instances import cancel
 
     result = cancel(new_uow(), instance_id, actor=actor, reason=reason)
-    click.echo(f"instance {result['id']} cancelled; {result['cancelled_tasks']} open task(s) cancelled")
+    say("done.instance_cancelled", instance=result["id"], tasks=result["cancelled_tasks"])
 
 
 @group.command("readers")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import ID, emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json, say
 from engine.cli.procedures import field_line
 
 
@@ -96,7 +96,6 @@ def complete_command(task_id: int, actor: str, data: str) -> None:
     from engine.services.tasks import complete
 
     result = complete(new_uow(), task_id, actor=actor, data=parse_json(data, "--data"))
-    click.echo(f"task {task_id} completed; instance {result['instance_status']}; "
-               f"waiting for: {', '.join(result['opened']) or '-'}")
+    say("done.task_completed", task=task_id, status=result["instance_status"], waiting=list(result["opened"]) or "-")
     if result["error"]:
         click.echo(f"warning: instance errored: {result['error']}", err=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import ID, emit, fail, friendly, get_engine, new_uow, require_role, warn_all
+from engine.cli.common import ID, emit, fail, friendly, get_engine, new_uow, require_role, say, warn_all
 
 
 @click.group("workflows")
@@ -53,8 +53,14 @@ def deploy_command(files: tuple[str, ...], actor: str) -> None:
     contents = _read(files)
     require_role(actor, "workflows")
     for d in submit(new_uow(), actor, contents):
-        state = {"approved": "deployed", "proposed": "proposed (waiting for approval)"}.get(d.status, d.status)
-        click.echo(f"{d.process_id} v{d.version} {state if d.created else 'unchanged'}")
+        if not d.created:
+            say("done.unchanged", process=d.process_id, version=d.version)
+        elif d.status == "approved":
+            say("done.deployed", process=d.process_id, version=d.version)
+        elif d.status == "proposed":
+            say("done.proposed", process=d.process_id, version=d.version)
+        else:
+            click.echo(f"{d.process_id} v{d.version} {d.status}")
     warn_all(empty_groups_of_bpmn(new_uow(), contents))
 
 
@@ -112,7 +118,7 @@ def approve_command(process_id: str, version: int, actor: str, note: str | None)
     from engine.services.changes import approve
 
     approve(new_uow(), actor, process_id, version, note)
-    click.echo(f"{process_id} v{version} approved; it is live")
+    say("done.version_approved", process=process_id, version=version)
 
 
 @group.command("reject")
@@ -126,7 +132,7 @@ def reject_command(process_id: str, version: int, actor: str, reason: str) -> No
     from engine.services.changes import reject
 
     reject(new_uow(), actor, process_id, version, reason)
-    click.echo(f"{process_id} v{version} rejected")
+    say("done.version_rejected", process=process_id, version=version)
 
 
 @group.command("list")
