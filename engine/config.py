@@ -83,6 +83,7 @@ class Config:
     # default, one machine), not on PostgreSQL, where `pdw scheduler run` processes do.
     web_scheduler: str = "auto"  # PDW_WEB_SCHEDULER: auto | on | off
     log_format: str = "text"  # PDW_LOG_FORMAT: text | json (one object a line, with the request id)
+    metrics_token: str = field(default="", repr=False)  # PDW_METRICS_TOKEN: bearer token of /metrics; empty: off
 
     @property
     def runs_web_scheduler(self) -> bool:
@@ -152,6 +153,7 @@ class Config:
             smtp_starttls=env.flag("PDW_SMTP_STARTTLS", default.smtp_starttls),
             web_scheduler=env.choice("PDW_WEB_SCHEDULER", default.web_scheduler, WEB_SCHEDULER_CHOICES),
             log_format=env.choice("PDW_LOG_FORMAT", default.log_format, LOG_FORMATS),
+            metrics_token=env.text("PDW_METRICS_TOKEN", default.metrics_token),
         )
         _check_database_url(config.database_url)
         try:

@@ -51,6 +51,7 @@ EVERY_VARIABLE = {
     "PDW_SMTP_STARTTLS": "yes",
     "PDW_WEB_SCHEDULER": "on",
     "PDW_LOG_FORMAT": "json",
+    "PDW_METRICS_TOKEN": "a-metrics-token",
 }
 
 
@@ -109,6 +110,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         smtp_starttls=True,
         web_scheduler="on",
         log_format="json",
+        metrics_token="a-metrics-token",
     )
 
 
