@@ -446,6 +446,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "calendar.make_up_not_weekend": ("{date} 不是周六或周日，不能作为调休上班日。",
                                      "{date} is a {weekday}; a make-up working day falls on a weekend"),
     "calendar.no_days_off": ("没有列出任何放假日。", "the arrangement lists no day off"),
+    "backup.not_sqlite": ("pdw db backup/restore 只适用于 SQLite 数据库；PostgreSQL 请用 pg_dump/pg_restore（见部署指南）。",
+                          "pdw db backup and restore work on an SQLite database; back PostgreSQL up with pg_dump and "
+                          "pg_restore (see docs/deployment.md)"),
+    "backup.no_database": ("数据库文件 {file} 不存在。", "there is no database file {file}"),
+    "backup.target_exists": ("{file} 已存在；备份不会覆盖已有文件。", "{file} exists; a backup never overwrites a file"),
+    "backup.not_a_backup": ("{file} 不是 PDW 的 SQLite 备份。", "{file} is not a PDW SQLite backup"),
+    "backup.confirm": ("恢复将以 {file} 替换当前数据库的全部内容；请先停止各进程，然后加 --yes 重新运行。",
+                       "restoring replaces everything in the database with {file}; stop the other processes, then "
+                       "run again with --yes"),
+    "done.backup": ("已备份 {pages} 页到 {file}", "backed up {pages} page(s) to {file}"),
+    "done.restore": ("已从 {file} 恢复 {pages} 页；请运行 pdw db upgrade 和 pdw audit verify",
+                     "restored {pages} page(s) from {file}; now run pdw db upgrade and pdw audit verify"),
     # Success messages of the command line (engine.cli.common.say).
     "done.user_added": ("已添加用户 {name}（角色：{roles}），所属组：{groups}", "added {name} ({roles}) groups: {groups}"),
     "done.password_set": ("已为 {name} 设置密码", "password set for {name}"),

@@ -13,6 +13,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "catalog import": ("pdw catalog import catalog.csv --as admin",),
     "catalog list": ("pdw catalog list --json",),
     "db upgrade": ("PDW_DATABASE_URL=postgresql+psycopg://pdw@db.example/pdw pdw db upgrade",),
+    "db backup": ("pdw db backup pdw-backup.sqlite3",),
+    "db restore": ("pdw db backup pdw-backup.sqlite3 && pdw db restore pdw-backup.sqlite3 --yes",),
     "demo load": ("pdw db upgrade && pdw demo load",),
     "departments promise": ("pdw departments promise gaj conditional_share 3 --as zhao.liu",),
     "grants list": ("pdw grants list --active --as li.si", "pdw grants list --grantee scjgj --json --as li.si"),

@@ -230,6 +230,8 @@ CLI = {
     "calendar year": operator("public law: the statutory calendar"),
     "catalog list": operator("the public data catalog is published (Art. 13)"),
     "db upgrade": operator("migrates the database its operator holds the credentials of"),
+    "db backup": operator("copies the SQLite file its operator can already read"),
+    "db restore": operator("replaces the SQLite file its operator can already write"),
     "demo load": operator("loads demonstration data into an empty database"),
     "scheduler run": operator("the scheduler process"),
     "web": operator("the web server process"),
