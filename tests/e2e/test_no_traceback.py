@@ -5,6 +5,7 @@ server nobody listens on, and with bad arguments on a working database. Each run
 `sys.exit` (success, or a refusal on stderr), never in an exception that escapes the command."""
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -49,7 +50,13 @@ def _no_escape(result) -> None:
 
 def _run(args: list[str], url: str, folder: Path):
     env = {"PDW_DATABASE_URL": url, "PDW_CLOCK": "2026-03-02T09:00:00+08:00", "PDW_PASSWORD_HASH_COST": "10"}
-    return CliRunner().invoke(main, args, env=env, input="a long secret for the operator\n" * 2)
+    # In a folder of the test's own: a command given a file name (pdw db backup 0) writes it there.
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        return CliRunner().invoke(main, args, env=env, input="a long secret for the operator\n" * 2)
+    finally:
+        os.chdir(previous)
 
 
 @pytest.fixture
