@@ -14,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 LANGUAGES = ("en", "zh")
 WEB_SCHEDULER_CHOICES = ("auto", "on", "off")
+LOG_FORMATS = ("text", "json")
 # The roles that may approve process changes at the competent department (admins always may).
 APPROVING_ROLES = ("department_head", "supervisor", "reviewer")
 # The sandbox refuses less: the worker's interpreter and calendar alone need about that much.
@@ -81,6 +82,8 @@ class Config:
     # Whether the web process runs the scheduler itself: "auto" does on SQLite (the embedded
     # default, one machine), not on PostgreSQL, where `pdw scheduler run` processes do.
     web_scheduler: str = "auto"  # PDW_WEB_SCHEDULER: auto | on | off
+    log_format: str = "text"  # PDW_LOG_FORMAT: text | json (one object a line, with the request id)
+    metrics_token: str = field(default="", repr=False)  # PDW_METRICS_TOKEN: bearer token of /metrics; empty: off
 
     @property
     def runs_web_scheduler(self) -> bool:
@@ -149,6 +152,8 @@ class Config:
             smtp_password=env.text("PDW_SMTP_PASSWORD", default.smtp_password),
             smtp_starttls=env.flag("PDW_SMTP_STARTTLS", default.smtp_starttls),
             web_scheduler=env.choice("PDW_WEB_SCHEDULER", default.web_scheduler, WEB_SCHEDULER_CHOICES),
+            log_format=env.choice("PDW_LOG_FORMAT", default.log_format, LOG_FORMATS),
+            metrics_token=env.text("PDW_METRICS_TOKEN", default.metrics_token),
         )
         _check_database_url(config.database_url)
         try:

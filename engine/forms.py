@@ -8,6 +8,7 @@ retrieves nothing, so no stored form can make the server open a URL or a file, a
 from __future__ import annotations
 
 import json
+from datetime import date
 import unicodedata
 from datetime import date
 from functools import lru_cache
@@ -330,6 +331,68 @@ def fields_of(schema: dict | None) -> list[dict]:
     if not schema:
         return []
     required = set(schema.get("required") or [])
+    when = _required_when(schema)
     return [{"name": name, "title": prop.get("title", ""), "type": prop.get("type", ""),
-             "required": name in required, "choices": choices(prop), "format": prop.get("format")}
+             "required": name in required, "required_when": when.get(name, []), "choices": choices(prop),
+             "format": prop.get("format")}
             for name, prop in (schema.get("properties") or {}).items() if isinstance(prop, dict)]
+
+
+def _required_when(schema: dict) -> dict[str, list[str]]:
+    # `allOf: [{if: {properties: {F: {const: V}}}, then: {required: [...]}}]` makes fields required
+    # for one answer only; listing them as plain "optional" sent people to a refusal.
+    found: dict[str, list[str]] = {}
+    for part in schema.get("allOf") or []:
+        if not isinstance(part, dict) or not isinstance(part.get("if"), dict):
+            continue
+        conditions = [f"{field}={spec['const']}" for field, spec in (part["if"].get("properties") or {}).items()
+                      if isinstance(spec, dict) and "const" in spec]
+        then = part.get("then") if isinstance(part.get("then"), dict) else {}
+        for name in then.get("required") or []:
+            found.setdefault(name, []).extend(conditions)
+    return found
+
+
+def example_of(schema: dict | None, *, today: date, catalog_code: str | None = None) -> dict:
+    """A payload the form accepts, for documentation: each required field (and each field required
+    for the first allowed answer) with its first allowed value, a date a year from `today`, the
+    catalog code given for a catalog field, or text naming the field."""
+    if not schema:
+        return {}
+    props = {n: p for n, p in (schema.get("properties") or {}).items() if isinstance(p, dict)}
+    wanted = list(schema.get("required") or [])
+    payload: dict = {}
+    for name in wanted:
+        if name in props:
+            payload[name] = _example_value(name, props[name], today, catalog_code)
+    for name, conditions in _required_when(schema).items():
+        if name in props and name not in payload and all(
+                str(payload.get(c.partition("=")[0])) == c.partition("=")[2] for c in conditions):
+            payload[name] = _example_value(name, props[name], today, catalog_code)
+    return payload
+
+
+def _example_value(name: str, prop: dict, today: date, catalog_code: str | None):
+    if "examples" in prop and prop["examples"]:
+        return prop["examples"][0]
+    allowed = choices(prop)
+    kind = prop.get("type")
+    if allowed:
+        return allowed if kind == "array" else allowed[0]
+    if prop.get("x-widget") == "catalog" and catalog_code:
+        return catalog_code
+    if prop.get("format") == "date":
+        return today.replace(year=today.year + 1, day=min(today.day, 28)).isoformat()
+    if prop.get("format") == "date-time":
+        return f"{today.replace(year=today.year + 1, day=min(today.day, 28)).isoformat()}T09:00:00+08:00"
+    if kind == "integer":
+        return max(1, int(prop.get("minimum", 1)))
+    if kind == "number":
+        return max(1, prop.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return prop.get("title") or name

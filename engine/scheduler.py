@@ -16,7 +16,7 @@ from typing import Callable
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.bootstrap import Engine
-from engine.services import audit, calendar, mail, supervision
+from engine.services import audit, calendar, mail, metrics, supervision
 from engine.services.timers import Fired, sweep
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def tick(engine: Engine, name: str, settler: "CalendarSettler") -> None:
         watched = supervision.watch(engine.uow())
         mailed = mail.deliver(engine.uow())
         audit.keep_up(engine.uow, now=engine.clock.now(), actor=f"scheduler:{name}")
+        metrics.record_sweep(engine.uow(), name)
     except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep
         log.exception("timer sweep failed; retrying at the next interval")
         return

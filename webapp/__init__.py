@@ -20,8 +20,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config is not None:
         app.config.update(test_config)
 
-    from webapp import bad_input, engine, errors, i18n, scheduler, security, templating, terms
+    from engine import logs
 
+    if not app.testing:
+        logs.configure(app.config["PDW_CONFIG"].log_format)
+
+    from webapp import bad_input, engine, errors, i18n, observability, scheduler, security, templating, terms
+
+    observability.init_app(app)
     bad_input.init_app(app)
     engine.init_app(app)
     scheduler.init_app(app)

@@ -15,8 +15,20 @@ from typing import Any
 
 from engine.calendar.model import DAY_OFF, MAKE_UP_WORKDAY, MAX_YEAR, MIN_YEAR, CalendarError, DayEntry, Notice
 from engine.errors import InvalidInput, Problem
+from engine.forms import has_control_characters
 
 SHIPPED_DIR = Path(__file__).with_name("arrangements")
+
+# Deepest nesting of brackets a notice may have ([[days_off]] is two).
+MAX_NESTING = 4
+# The days off a State Council notice lists: the 13 statutory holidays of the 全国年节及纪念日放假办法
+# (as amended 2024) with the weekends moved next to them come to 25-35 (2025: 28, 2026: 33); 45
+# leaves room for a year of long festivals. More is a transcription error (a year of days off
+# would move every open deadline a year) and is refused. Fewer is not refused: a notice that
+# only moves one festival (as the State Council's 2020 extension of the Spring Festival did)
+# lists a handful of days, and counting too few days off shortens no deadline past its statute's
+# festival days, which the calendar adds on its own.
+MAX_DAYS_OFF = 45
 
 _KEYS = ("year", "notice", "title", "published", "days_off", "make_up_workdays")
 _DAY_KEYS = ("date", "name")
@@ -122,6 +134,10 @@ def check_arrangement(text: str, file_name: str) -> tuple[Arrangement | None, li
         field and line).
     """
     lines = _Lines(text)
+    if _nesting(text) > MAX_NESTING:
+        # Checked before parsing: tomllib recurses once per level and a file of brackets would
+        # exhaust the stack. A notice has one level of tables under the top.
+        return None, [Problem("calendar.too_deep", {"limit": MAX_NESTING}, file=file_name)]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -143,6 +159,9 @@ def check_arrangement(text: str, file_name: str) -> tuple[Arrangement | None, li
     if not isinstance(year, int) or isinstance(year, bool) or not MIN_YEAR <= year <= MAX_YEAR:
         problem("calendar.year_invalid", {"min": MIN_YEAR, "max": MAX_YEAR}, field="year", line=lines.key("year"))
         year = None
+    for key in ("notice", "title"):
+        if isinstance(data.get(key), str) and has_control_characters(data[key]):
+            problem("calendar.control_characters", {"field": key}, field=key, line=lines.key(key))
     if not _text(data.get("notice")):
         problem("calendar.notice_missing", field="notice", line=lines.key("notice"))
     if not _text(data.get("title")):
@@ -166,6 +185,9 @@ def check_arrangement(text: str, file_name: str) -> tuple[Arrangement | None, li
             for unknown in sorted(set(raw) - set(_DAY_KEYS)):
                 problem("calendar.field_unknown", {"name": unknown}, field=f"{field}.{unknown}", line=line)
             name = raw.get("name")
+            if isinstance(name, str) and has_control_characters(name):
+                problem("calendar.control_characters", {"field": f"{field}.name"}, field=f"{field}.name",
+                        line=lines.table_key(key, index, "name", line))
             if not _text(name):
                 problem("calendar.name_missing", field=f"{field}.name", line=lines.table_key(key, index, "name", line))
             day = raw.get("date")
@@ -193,10 +215,38 @@ def check_arrangement(text: str, file_name: str) -> tuple[Arrangement | None, li
             days[key].append((day, name if isinstance(name, str) else ""))
     if isinstance(data.get("days_off", []), list) and not data.get("days_off"):
         problem("calendar.no_days_off", field="days_off", line=None)
+    elif len(days["days_off"]) > MAX_DAYS_OFF:
+        problem("calendar.days_off_unusual", {"count": len(days["days_off"]), "max": MAX_DAYS_OFF},
+                field="days_off", line=lines.key("days_off"))
     if problems:
         return None, problems
     notice = Notice(year, data["notice"].strip(), data["title"].strip(), published, f"local:{file_name}")
     return _build(notice, days["days_off"], days["make_up_workdays"]), []
+
+
+def _nesting(text: str) -> int:
+    # The deepest run of [ and { outside strings and comments: a cheap bound, never an exact parse.
+    depth = deepest = 0
+    quote = None
+    comment = escaped = False
+    for char in text:
+        if comment:
+            comment = char != "\n"
+        elif escaped:
+            escaped = False
+        elif quote:
+            escaped = quote == '"' and char == "\\"
+            quote = None if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _text(value) -> bool:

@@ -19,6 +19,7 @@ _GROUPS = {
     "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
     "mail": "engine.cli.mail",
+    "procedures": "engine.cli.procedures",
     "report": "engine.cli.report",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",

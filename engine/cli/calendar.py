@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from engine.calendar import CalendarError, WorkingCalendar, load_rules
-from engine.cli.common import emit, friendly, language, new_uow, read_text_file
+from engine.cli.common import emit, fail, friendly, get_engine, language, new_uow, read_text_file
 from engine.clock import SHANGHAI
 from engine.config import Config, ConfigError
 from engine.errors import PdwError
+from engine.messages import render
 
 
 class InputError(click.UsageError):
@@ -50,8 +51,6 @@ def _parse_date(value: str, option: str) -> date:
 
 def _load_calendar() -> WorkingCalendar:
     """The calendar of record: the notices installed in PDW_DATABASE_URL."""
-    from sqlalchemy.exc import DBAPIError
-
     from engine.services import calendar as calendar_service
 
     try:
@@ -64,7 +63,16 @@ def _load_calendar() -> WorkingCalendar:
         raise InputError(not_ready)
     try:
         return calendar_service.counted(new_uow())
-    except DBAPIError:
+    except Exception as err:
+        # Unreachable, never upgraded or behind: the one line naming which (as every command
+        # gives it); reachable and current with no calendar rows: the calendar's own line.
+        from engine.persistence import health
+
+        if not health.is_database_error(err):
+            raise
+        found = health.problem(get_engine().db, err)
+        if found is not None:
+            fail(found.text(language()))
         raise InputError(not_ready) from None
 
 
@@ -171,14 +179,25 @@ def year(year: int, as_json: bool) -> None:
 @click.option("--replace", is_flag=True, help="Replace the notice already installed for the year.")
 @click.option("--reason", default=None, help="Why the installed notice is replaced (with --replace).")
 @click.option("--dry-run", is_flag=True, help="List the deadlines that would move; change nothing.")
+@click.option("--yes", is_flag=True, help="Install even though open deadlines move (they are listed first).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 @friendly
-def install(file: str, actor: str, replace: bool, reason: str | None, dry_run: bool, as_json: bool) -> None:
+def install(file: str, actor: str, replace: bool, reason: str | None, dry_run: bool, yes: bool,
+            as_json: bool) -> None:
     """Install FILE.toml, a year's State Council holiday notice, for every PDW process, and
-    re-count the open deadlines it moves. A file with any problem is refused whole."""
+    re-count the open deadlines it moves. A file with any problem is refused whole; one that
+    moves open deadlines lists them and is installed only with --yes."""
     from engine.services import calendar as calendar_service
 
     path, text = read_text_file(file)
+    if not dry_run and not yes:
+        # As the web page does: show what would move before anything does. Deadlines that start
+        # moving between this look and the install are still listed by the install's own report.
+        preview = calendar_service.install(new_uow(), text, file_name=path.name, actor=actor, replace=replace,
+                                           reason=reason, dry_run=True)
+        if preview.changes and not preview.unchanged:
+            emit(preview.to_dict(), as_json, lambda _: _describe_install(preview))
+            fail(render("calendar.moves_deadlines", {"count": len(preview.changes)}, language()))
     report = calendar_service.install(new_uow(), text, file_name=path.name, actor=actor, replace=replace,
                                       reason=reason, dry_run=dry_run)
     emit(report.to_dict(), as_json, lambda _: _describe_install(report))

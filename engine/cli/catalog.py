@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, read_text_file, require_role, warn_all
+from engine.cli.common import emit, friendly, new_uow, read_text_file, require_role, say, warn_all
 
 
 @click.group("catalog")
@@ -24,7 +24,7 @@ def import_command(file: str, actor: str) -> None:
     path, text = read_text_file(file)
     require_role(actor, "catalog")
     report = import_csv(new_uow(), text, actor=actor, file_name=path.name)
-    click.echo(f"{report.added} added, {report.updated} updated")
+    say("done.catalog_imported", added=report.added, updated=report.updated)
     warn_all(empty_groups_of_catalog(new_uow()))
 
 

@@ -12,6 +12,12 @@ from engine.clock import ClockError
 from engine.config import Config, ConfigError
 from engine.access import entry_point
 from engine.errors import InvalidInput, PdwError
+from engine.messages import render
+
+
+# Ids and version numbers are 64-bit in the database: a larger number, or one below 1, is refused
+# on the command line as click refuses any bad argument, before a query could overflow.
+ID = click.IntRange(min=1, max=2**63 - 1)
 
 
 def get_engine():
@@ -35,6 +41,11 @@ def fail(message: str, code: int = 1) -> None:
     """Print `error: message` on stderr and exit non-zero."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def say(code: str, err: bool = False, **params) -> None:
+    """Print the success message `code` of engine.messages in PDW_LANG."""
+    click.echo(render(code, params, language()), err=err)
 
 
 def language() -> str:
@@ -67,6 +78,12 @@ def friendly(command):
             fail(err.text(language()))
         except ClockError as err:
             fail(str(err))
+        except OSError as err:
+            # A file named on the command line that cannot be read or written (too long a name,
+            # a folder, no permission); an OSError without a file name is no user's doing.
+            if err.filename is None:
+                raise
+            fail(f"{_shown(str(err.filename))}: {err.strerror}")
         except Exception as err:
             found = _database_problem(err)
             if found is None:
@@ -111,12 +128,22 @@ def users_actor(actor: str | None) -> str:
 def read_text_file(file: str) -> tuple[Path, str]:
     """The path and UTF-8 text of the file named on the command line; fails with one line."""
     path = Path(file)
-    if not path.is_file():
-        fail(f"{file}: no such file")
     try:
+        if path.is_dir():
+            fail(f"{_shown(file)}: a folder, not a file")
+        if not path.is_file():
+            fail(f"{_shown(file)}: no such file")
         return path, path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        fail(f"{file}: not UTF-8 text")
+        fail(f"{_shown(file)}: not UTF-8 text")
+    except OSError as err:
+        fail(f"{_shown(file)}: {err.strerror}")
+
+
+def _shown(name: str) -> str:
+    # A file name as typed can be anything (a newline, 300 characters): show it safely and short.
+    text = ascii(name)[1:-1] if not name.isprintable() else name
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_json(value: str | None, option: str) -> dict:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import friendly, get_engine
+from engine.cli.common import fail, friendly, get_engine, language, say
 
 
 @click.group("db")
@@ -32,3 +32,36 @@ def upgrade_command() -> None:
     indexed = search.reindex_missing(engine.uow())
     if indexed:
         click.echo(f"indexed {indexed} application(s) for search")
+
+
+@group.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@friendly
+def backup_command(file: str) -> None:
+    """Copy the SQLite database into the new FILE, consistently while PDW runs (SQLite's online
+    backup API). PostgreSQL: pg_dump, see docs/deployment.md."""
+    from pathlib import Path
+
+    from engine.config import Config
+    from engine.persistence.backup import backup
+
+    pages = backup(Config.from_env().database_url, Path(file))
+    say("done.backup", pages=pages, file=file)
+
+
+@group.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database's contents (stop the other processes first).")
+@friendly
+def restore_command(file: str, yes: bool) -> None:
+    """Replace the SQLite database with the backup FILE; then run pdw db upgrade and pdw audit verify."""
+    from pathlib import Path
+
+    from engine.config import Config
+    from engine.messages import render
+    from engine.persistence.backup import restore
+
+    if not yes:
+        fail(render("backup.confirm", {"file": file}, language()))
+    pages = restore(Config.from_env().database_url, Path(file))
+    say("done.restore", pages=pages, file=file)

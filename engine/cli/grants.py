@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow
+from engine.cli.common import ID, emit, friendly, new_uow
 
 
 @click.group("grants")
@@ -29,7 +29,7 @@ def list_command(grantee: str | None, active_only: bool, actor: str, as_json: bo
 
 
 @group.command("revoke")
-@click.argument("grant_id", type=int)
+@click.argument("grant_id", type=ID)
 @click.option("--as", "actor", required=True)
 @click.option("--reason", required=True, help="why the authorisation ends")
 @friendly

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json, say
 
 
 @click.group("instances")
@@ -22,14 +22,14 @@ def start_command(process_id: str, actor: str, data: str | None) -> None:
 
     result = start(new_uow(), process_id, actor=actor, data=parse_json(data, "--data"))
     click.echo(result.instance_id)
-    click.echo(f"receipt {result.receipt_number}; {result.status}; waiting for: {', '.join(result.opened) or '-'}",
-               err=True)
+    say("done.instance_started", err=True, receipt=result.receipt_number, status=result.status,
+        waiting=list(result.opened) or "-")
     if result.error:
         click.echo(f"warning: instance errored: {result.error}", err=True)
 
 
 @group.command("retry")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="A supervisor or admin.")
 @friendly
 def retry_command(instance_id: int, actor: str) -> None:
@@ -43,7 +43,7 @@ def retry_command(instance_id: int, actor: str) -> None:
 
 
 @group.command("show")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="Who reads it: shown as their audience sees it, and recorded.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
@@ -87,7 +87,7 @@ def list_command(status: str | None, process_id: str | None, limit: int, actor: 
 
 
 @group.command("cancel")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--reason", required=True, help="Why the application ends without a decision (audit log).")
 @click.option("--as", "actor", required=True, help="A supervisor or admin.")
 @friendly
@@ -96,11 +96,11 @@ def cancel_command(instance_id: int, reason: str, actor: str) -> None:
     from engine.services.instances import cancel
 
     result = cancel(new_uow(), instance_id, actor=actor, reason=reason)
-    click.echo(f"instance {result['id']} cancelled; {result['cancelled_tasks']} open task(s) cancelled")
+    say("done.instance_cancelled", instance=result["id"], tasks=result["cancelled_tasks"])
 
 
 @group.command("readers")
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=ID)
 @click.option("--as", "actor", required=True, help="An overseer of the application, or the head of the "
                                                     "applicant's department.")
 @click.option("--json", "as_json", is_flag=True)

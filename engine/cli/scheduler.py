@@ -1,10 +1,9 @@
 """`pdw scheduler run`: fire due BPMN timers, send deadline notices, e-mail notifications."""
 from __future__ import annotations
 
-import logging
-
 import click
 
+from engine import logs
 from engine.cli.common import friendly, get_engine
 
 
@@ -30,5 +29,5 @@ def run_command(once: bool, interval: float) -> None:
         click.echo(f"{watched.reminders} reminder(s), {watched.overdue} overdue alert(s), {watched.replies} reply "
                    f"notice(s), {watched.bulletins} bulletin(s) sent; {mailed} e-mail(s)")
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logs.configure(engine.config.log_format)
     run_forever(engine, interval_seconds=interval)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, parse_json
+from engine.cli.common import ID, emit, friendly, new_uow, parse_json, say
+from engine.cli.procedures import field_line
 
 
 @click.group("tasks")
@@ -21,7 +22,7 @@ def _line(t: dict) -> str:
 @group.command("list")
 @click.option("--as", "actor", required=True, help="The tasks this user may claim or holds (with --instance: "
                                                     "that application's, as the user is shown them).")
-@click.option("--instance", "instance_id", type=int, default=None)
+@click.option("--instance", "instance_id", type=ID, default=None)
 @click.option("--state", type=click.Choice(["open", "completed", "cancelled", "all"]), default="open",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -35,7 +36,7 @@ def list_command(actor, instance_id, state, as_json) -> None:
 
 
 @group.command("show")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True, help="Who reads it: a candidate, its holder or an overseer.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
@@ -45,17 +46,14 @@ def show_command(task_id: int, actor: str, as_json: bool) -> None:
 
     def text(t: dict) -> str:
         lines = [_line(t), f"form: {t['form'] or '-'}"]
-        for f in t["fields"]:
-            allowed = f" one of: {', '.join(map(str, f['choices']))}" if f["choices"] else ""
-            kind = f["type"] + (f" ({f['format']})" if f["format"] else "")
-            lines.append(f"  {f['name']}\t{kind}\t{'required' if f['required'] else 'optional'}\t{f['title']}{allowed}")
+        lines.extend(map(field_line, t["fields"]))
         return "\n".join(lines)
 
     emit(show(new_uow(), task_id, actor=actor), as_json, text)
 
 
 @group.command("claim")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @friendly
 def claim_command(task_id: int, actor: str) -> None:
@@ -66,7 +64,7 @@ def claim_command(task_id: int, actor: str) -> None:
 
 
 @group.command("unclaim")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @friendly
 def unclaim_command(task_id: int, actor: str) -> None:
@@ -77,7 +75,7 @@ def unclaim_command(task_id: int, actor: str) -> None:
 
 
 @group.command("reassign")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--to", "assignee", required=True)
 @click.option("--as", "actor", required=True, help="A supervisor.")
 @friendly
@@ -89,7 +87,7 @@ def reassign_command(task_id: int, assignee: str, actor: str) -> None:
 
 
 @group.command("complete")
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=ID)
 @click.option("--as", "actor", required=True)
 @click.option("--data", required=True, help="The form data as a JSON object.")
 @friendly
@@ -98,7 +96,6 @@ def complete_command(task_id: int, actor: str, data: str) -> None:
     from engine.services.tasks import complete
 
     result = complete(new_uow(), task_id, actor=actor, data=parse_json(data, "--data"))
-    click.echo(f"task {task_id} completed; instance {result['instance_status']}; "
-               f"waiting for: {', '.join(result['opened']) or '-'}")
+    say("done.task_completed", task=task_id, status=result["instance_status"], waiting=list(result["opened"]) or "-")
     if result["error"]:
         click.echo(f"warning: instance errored: {result['error']}", err=True)

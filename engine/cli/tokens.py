@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, require_role
+from engine.cli.common import ID, emit, friendly, new_uow, require_role, say
 
 
 @click.group("tokens")
@@ -22,8 +22,10 @@ def create_command(user: str, expires_days: int | None, actor: str) -> None:
 
     require_role(actor, "tokens")
     token = create(new_uow(), user, actor=actor, expires_days=expires_days)
-    expiry = token.expires_at.isoformat() if token.expires_at else "never (until revoked)"
-    click.echo(f"token {token.id} for {token.user}; expires {expiry}; it is not shown again:")
+    if token.expires_at:
+        say("done.token_created", token=token.id, user=token.user, expires=token.expires_at.isoformat())
+    else:
+        say("done.token_created_forever", token=token.id, user=token.user)
     click.echo(token.secret)
 
 
@@ -42,7 +44,7 @@ def list_command(user: str | None, as_json: bool) -> None:
 
 
 @group.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ID)
 @click.option("--as", "actor", required=True, help="An admin who revokes it (audit log).")
 @friendly
 def revoke_command(token_id: int, actor: str) -> None:
@@ -51,4 +53,4 @@ def revoke_command(token_id: int, actor: str) -> None:
 
     require_role(actor, "tokens")
     revoke(new_uow(), token_id, actor=actor)
-    click.echo(f"token {token_id} revoked")
+    say("done.token_revoked", token=token_id)

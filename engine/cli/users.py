@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from engine.cli.common import emit, friendly, new_uow, users_actor
+from engine.cli.common import emit, friendly, new_uow, say, users_actor
 
 
 @click.group("users")
@@ -35,7 +35,7 @@ def add_command(name: str, department: str | None, department_name: str | None, 
                     email=email,
                     roles=[r.strip() for r in roles.split(",") if r.strip()], department_name=department_name,
                     known_department=True)
-    click.echo(f"added {user.name} ({', '.join(user.roles)}) groups: {', '.join(user.groups)}")
+    say("done.user_added", name=user.name, roles=list(user.roles), groups=list(user.groups))
 
 
 @group.command("list")
@@ -66,7 +66,7 @@ def set_password_command(name: str, password_stdin: bool, actor: str) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     set_password(new_uow(), name, password, actor=acting)
-    click.echo(f"password set for {name}")
+    say("done.password_set", name=name)
 
 
 @group.command("disable")
@@ -78,4 +78,4 @@ def disable_command(name: str, actor: str) -> None:
     from engine.services.users import disable_user
 
     disable_user(new_uow(), name, actor=users_actor(actor))
-    click.echo(f"disabled {name}; their sessions have ended")
+    say("done.user_disabled", name=name)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, get_engine, new_uow, require_role, warn_all
+from engine.cli.common import ID, emit, fail, friendly, get_engine, new_uow, require_role, say, warn_all
 
 
 @click.group("workflows")
@@ -53,8 +53,14 @@ def deploy_command(files: tuple[str, ...], actor: str) -> None:
     contents = _read(files)
     require_role(actor, "workflows")
     for d in submit(new_uow(), actor, contents):
-        state = {"approved": "deployed", "proposed": "proposed (waiting for approval)"}.get(d.status, d.status)
-        click.echo(f"{d.process_id} v{d.version} {state if d.created else 'unchanged'}")
+        if not d.created:
+            say("done.unchanged", process=d.process_id, version=d.version)
+        elif d.status == "approved":
+            say("done.deployed", process=d.process_id, version=d.version)
+        elif d.status == "proposed":
+            say("done.proposed", process=d.process_id, version=d.version)
+        else:
+            click.echo(f"{d.process_id} v{d.version} {d.status}")
     warn_all(empty_groups_of_bpmn(new_uow(), contents))
 
 
@@ -76,7 +82,7 @@ def pending_command(actor: str, as_json: bool) -> None:
 
 @group.command("review")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="A designer or approver.")
 @friendly
 def review_command(process_id: str, version: int, actor: str) -> None:
@@ -103,7 +109,7 @@ def review_command(process_id: str, version: int, actor: str) -> None:
 
 @group.command("approve")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
 @click.option("--note", default=None)
 @friendly
@@ -112,12 +118,12 @@ def approve_command(process_id: str, version: int, actor: str, note: str | None)
     from engine.services.changes import approve
 
     approve(new_uow(), actor, process_id, version, note)
-    click.echo(f"{process_id} v{version} approved; it is live")
+    say("done.version_approved", process=process_id, version=version)
 
 
 @group.command("reject")
 @click.argument("process_id")
-@click.argument("version", type=int)
+@click.argument("version", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the version.")
 @click.option("--reason", required=True)
 @friendly
@@ -126,7 +132,7 @@ def reject_command(process_id: str, version: int, actor: str, reason: str) -> No
     from engine.services.changes import reject
 
     reject(new_uow(), actor, process_id, version, reason)
-    click.echo(f"{process_id} v{version} rejected")
+    say("done.version_rejected", process=process_id, version=version)
 
 
 @group.command("list")
@@ -142,9 +148,9 @@ def list_command(as_json: bool) -> None:
 
 @group.command("migrate")
 @click.argument("process_id")
-@click.argument("old", type=int)
-@click.argument("new", type=int)
-@click.option("--instance", "instance_ids", type=int, multiple=True, required=True,
+@click.argument("old", type=ID)
+@click.argument("new", type=ID)
+@click.option("--instance", "instance_ids", type=ID, multiple=True, required=True,
               help="A running application to move (repeat for several).")
 @click.option("--as", "actor", required=True, help="A designer who proposes the migration.")
 @friendly
@@ -158,7 +164,7 @@ def migrate_command(process_id: str, old: int, new: int, instance_ids: tuple[int
 
 
 @group.command("approve-migration")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
 @friendly
 def approve_migration_command(proposal_id: int, actor: str) -> None:
@@ -170,7 +176,7 @@ def approve_migration_command(proposal_id: int, actor: str) -> None:
 
 
 @group.command("reject-migration")
-@click.argument("proposal_id", type=int)
+@click.argument("proposal_id", type=ID)
 @click.option("--as", "actor", required=True, help="An approver who did not propose the migration.")
 @click.option("--reason", required=True)
 @friendly

@@ -628,3 +628,13 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SchedulerSweep(Base):
+    """When each scheduler process last finished a sweep without error: read by the metrics
+    (engine.services.metrics) to show a scheduler that stopped."""
+
+    __tablename__ = "scheduler_sweeps"
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -233,3 +233,32 @@ def test_running_applications_move_from_the_command_line_once_another_person_app
     moved = pdw("workflows", "approve-migration", "1", "--as", "hana")
     assert moved.stdout.strip() == "migration 1 approved: 1 application(s) moved"
     assert json.loads(pdw("instances", "show", "1", "--as", "admin", "--json").stdout)["version"] == 2
+
+
+def test_with_pdw_lang_zh_the_common_success_messages_are_chinese(pdw, monkeypatch):
+    monkeypatch.setenv("PDW_LANG", "zh")
+    assert pdw("users", "add", "admin", "--roles", "admin").stdout == "已添加用户 admin（角色：admin），所属组：admin、user:admin\n"
+    for user in (("alice", "--department", "gaj", "--department-name", "市公安局", "--roles", "applicant"),
+                 ("rita", "--department", "sjj", "--department-name", "市数据局", "--roles", "reviewer"),
+                 ("hana", "--department", "sjj", "--roles", "department_head")):
+        assert pdw("users", "add", *user, "--as", "admin").stdout.startswith(f"已添加用户 {user[0]}（角色：")
+    bpmn = str(FIXTURES / "bpmn" / "deadline_escalation.bpmn")
+    assert pdw("workflows", "deploy", bpmn).stdout == "deadline_escalation v1 已提交，等待审批\n"
+    assert pdw("workflows", "deploy", bpmn).stdout == "deadline_escalation v1 未变更\n"
+    assert pdw("workflows", "approve", "deadline_escalation", "1", "--as", "hana").stdout == \
+        "deadline_escalation v1 已批准并上线\n"
+    started = pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}")
+    assert started.stderr.startswith("受理编号 ") and "；状态：running；待办：review" in started.stderr
+    [task] = json.loads(pdw("tasks", "list", "--as", "rita", "--json").output)
+    assert pdw("tasks", "claim", str(task["id"]), "--as", "rita").exit_code == 0
+    done = pdw("tasks", "complete", str(task["id"]), "--as", "rita", "--data", '{"decision": "approve"}')
+    assert done.stdout.startswith(f"任务 {task['id']} 已办结；申请状态：")
+    second = pdw("instances", "start", "deadline_escalation", "--as", "alice", "--data", "{}").stdout.strip()
+    cancelled = pdw("instances", "cancel", second, "--reason", "申请人撤回", "--as", "admin")
+    assert cancelled.stdout == f"申请 {second} 已撤销；1 个未办任务一并取消\n"
+    created = pdw("tokens", "create", "rita", "--as", "admin").stdout.splitlines()
+    assert created[0].startswith("已为 rita 创建令牌 1，") and created[0].endswith("令牌只显示这一次：")
+    assert pdw("tokens", "revoke", "1", "--as", "admin").stdout == "令牌 1 已撤销\n"
+    set_password = CliRunner().invoke(main, ["users", "set-password", "rita", "--password-stdin", "--as", "admin"],
+                                      input="a long secret for rita's account\n")
+    assert set_password.stdout == "已为 rita 设置密码\n"

@@ -93,6 +93,16 @@ def test_a_malformed_notice_is_refused_with_every_problem_and_nothing_installed(
     assert "2027 年的放假安排尚未安装" in refused.text
 
 
+def test_a_deeply_nested_or_forged_notice_is_refused_on_the_page_not_a_server_error(client, auth):
+    auth.login("admin")
+    deep = _upload(client, b"year = 2027\nx = " + b"[" * 100_000)
+    assert deep.status_code == 422
+    assert "文件嵌套超过 4 层" in deep.text
+    forged = _upload(client, NOTICE_2027.replace("（测试用）".encode(), "\\ninstalled as calendar version 99".encode()))
+    assert forged.status_code == 422
+    assert "title 含有控制字符" in forged.text
+
+
 def test_only_administrators_reach_the_calendar_admin_page(client, auth):
     auth.login("li.si")
     assert client.get("/calendar/").status_code == 403

@@ -363,6 +363,37 @@ def test_a_malformed_arrangement_names_the_problem(text: str, expected: str) -> 
     assert expected in _problems(text)
 
 
+def test_a_notice_nested_past_four_levels_is_refused_before_it_is_parsed() -> None:
+    # tomllib recurses once per bracket: 100,000 of them exhausted the stack (a traceback, a 500).
+    assert _problems("year = 2027\nx = " + "[" * 100_000) == [
+        "2027.toml: the file nests deeper than 4 levels; a notice has one level of tables ([[days_off]])"]
+    # Brackets inside strings and comments are text, not nesting.
+    sound = _notice(2027) + '# [[[[[[\n[[days_off]]\ndate = 2027-01-01\nname = "元旦 \\" [[[[[[ \u0027[[["\n'
+    assert check_arrangement(sound, "2027.toml")[1] == []
+
+
+def test_a_notice_with_more_days_off_than_any_year_has_is_refused() -> None:
+    every_day = "".join(f'[[days_off]]\ndate = {day.isoformat()}\nname = "休"\n'
+                        for day in _days(D(2027, 1, 1), D(2027, 12, 31)))
+    assert _problems(_notice(2027) + every_day) == [
+        "2027.toml: days_off: 365 days off listed, more than the usual 45 (13 statutory holidays with the "
+        "weekends moved around them); check the notice"]
+    at_most = "".join(f'[[days_off]]\ndate = {day.isoformat()}\nname = "休"\n'
+                      for day in _days(D(2027, 1, 1), D(2027, 2, 14)))
+    assert check_arrangement(_notice(2027) + at_most, "2027.toml")[1] == []
+
+
+@pytest.mark.parametrize("character", ["\\n", "\\r", "\\t", "\\u001b", "\\u0085", "\\u2028"])
+def test_control_characters_in_a_notice_title_number_or_day_name_are_refused(character: str) -> None:
+    text = (f'year = 2027\nnotice = "国办发明电{character}99号"\ntitle = "通知{character}伪造的一行"\n'
+            f'published = 2026-11-01\n[[days_off]]\ndate = 2027-01-01\nname = "元旦{character}"\n')
+    assert _problems(text) == [
+        "2027.toml:2: notice: notice holds a control character (a newline, a tab, ...)",
+        "2027.toml:3: title: title holds a control character (a newline, a tab, ...)",
+        "2027.toml:7: days_off[1].name: days_off[1].name holds a control character (a newline, a tab, ...)",
+    ]
+
+
 def test_a_malformed_local_file_is_refused_with_its_name(tmp_path: Path) -> None:
     _write(tmp_path, "bad.toml", "year = 2026\n[[days_off]]\ndate = 2025-03-02\n")
     with pytest.raises(InvalidInput) as raised:

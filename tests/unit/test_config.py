@@ -50,6 +50,8 @@ EVERY_VARIABLE = {
     "PDW_SMTP_PASSWORD": "mail-secret",
     "PDW_SMTP_STARTTLS": "yes",
     "PDW_WEB_SCHEDULER": "on",
+    "PDW_LOG_FORMAT": "json",
+    "PDW_METRICS_TOKEN": "a-metrics-token",
 }
 
 
@@ -107,6 +109,8 @@ def test_every_variable_is_read_into_its_field() -> None:
         smtp_password="mail-secret",
         smtp_starttls=True,
         web_scheduler="on",
+        log_format="json",
+        metrics_token="a-metrics-token",
     )
 
 

@@ -89,7 +89,14 @@ def test_a_2027_notice_installed_from_the_command_line_recounts_an_application_r
     ]
     assert _tasks(pdw, "li.si")[0]["due_date"] == "2027-01-05"
 
-    installed = pdw("calendar", "install", str(NOTICE_2027), "--as", "admin")
+    asked = CliRunner().invoke(main, ["calendar", "install", str(NOTICE_2027), "--as", "admin"])
+    assert asked.exit_code == 1
+    assert asked.stdout.splitlines()[1:] == dry.stdout.splitlines()[1:]
+    assert asked.stderr == ("error: this notice moves 2 open deadline(s), listed above; run again with --yes "
+                            "to install it\n")
+    assert _tasks(pdw, "li.si")[0]["due_date"] == "2027-01-05"
+
+    installed = pdw("calendar", "install", str(NOTICE_2027), "--yes", "--as", "admin")
     assert installed.stdout.splitlines()[-1] == "installed as calendar version 3"
     [review] = _tasks(pdw, "li.si")
     assert (review["due_date"], review["deadline_provisional"]) == ("2027-01-06", False)

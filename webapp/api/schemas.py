@@ -117,6 +117,15 @@ class FormFieldSchema(Schema):
     required = fields.Boolean()
     choices = fields.List(fields.Raw())
     format = _maybe(Text)
+    required_when = fields.List(Text())
+
+
+class StartFormSchema(Schema):
+    process_id = Text()
+    name = Text()
+    form = fields.Dict()
+    fields_ = fields.List(fields.Nested(FormFieldSchema), data_key="fields", attribute="fields")
+    example = fields.Dict()
 
 
 class HistorySchema(Schema):

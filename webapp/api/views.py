@@ -5,6 +5,7 @@ from flask import g
 
 from engine.forms import fields_of
 from engine.services import audience, catalog, changes, definitions, grants, inbox, instances, portal, reports, tasks
+from engine.services import procedures as start_forms
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
@@ -25,6 +26,14 @@ def me():
 def procedures():
     """The procedures the user may apply for."""
     return portal.overview(new_uow(), actor())["procedures"]
+
+
+@bp.route("/procedures/<process_id>/form")
+@bp.response(200, schemas.StartFormSchema)
+def procedure_form(process_id: str):
+    """A procedure's start form: its JSON Schema, each field with its type and whether it is
+    required, and an example `data` for POST /instances (the user must be allowed to apply)."""
+    return start_forms.describe(new_uow(), process_id, actor=actor())
 
 
 @bp.route("/applications")
