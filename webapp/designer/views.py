@@ -191,17 +191,24 @@ def _refuse_unless_own(err: PdwError) -> None:
         raise err
 
 
+def _decide(decision, success) -> None:
+    """Run one decision on a proposal and flash what came of it: `success(result)` when it was
+    taken, the refusal otherwise (the app's 403 to whoever may not read the review)."""
+    try:
+        result = decision()
+    except (InvalidInput, Conflict, PermissionDenied) as err:
+        _refuse_unless_own(err)
+        flash(describe(err), "error")
+    else:
+        flash(success(result), "success")
+
+
 @bp.route("/processes/<process_id>/versions/<int:version>/approve", methods=("POST",))
 @login_required
 def approve(process_id: str, version: int):
     """Make a proposed version live (an approver who did not propose it)."""
-    try:
-        changes.approve(new_uow(), g.user.name, process_id, version, request.form.get("note"))
-    except (InvalidInput, Conflict, PermissionDenied) as err:
-        _refuse_unless_own(err)
-        flash(describe(err), "error")
-        return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
-    flash(_("已批准 %(process)s 版本 %(version)d，现已生效。", process=process_id, version=version), "success")
+    _decide(lambda: changes.approve(new_uow(), g.user.name, process_id, version, request.form.get("note")),
+            lambda done: _("已批准 %(process)s 版本 %(version)d，现已生效。", process=process_id, version=version))
     return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
 
 
@@ -209,13 +216,8 @@ def approve(process_id: str, version: int):
 @login_required
 def reject(process_id: str, version: int):
     """Turn a proposed version down with a reason."""
-    try:
-        changes.reject(new_uow(), g.user.name, process_id, version, request.form.get("reason", ""))
-    except (InvalidInput, Conflict, PermissionDenied) as err:
-        _refuse_unless_own(err)
-        flash(describe(err), "error")
-        return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
-    flash(_("已驳回 %(process)s 版本 %(version)d。", process=process_id, version=version), "success")
+    _decide(lambda: changes.reject(new_uow(), g.user.name, process_id, version, request.form.get("reason", "")),
+            lambda done: _("已驳回 %(process)s 版本 %(version)d。", process=process_id, version=version))
     return redirect(url_for("designer.review", process_id=process_id, version=version)), 303
 
 
@@ -223,13 +225,8 @@ def reject(process_id: str, version: int):
 @login_required
 def approve_migration(proposal_id: int):
     """Move the applications of a migration proposal (an approver who did not propose it)."""
-    try:
-        moved = changes.approve_migration(new_uow(), g.user.name, proposal_id)
-    except (InvalidInput, Conflict, PermissionDenied) as err:
-        _refuse_unless_own(err)
-        flash(describe(err), "error")
-    else:
-        flash(_("已批准迁移，%(n)d 件申请已迁移。", n=len(moved)), "success")
+    _decide(lambda: changes.approve_migration(new_uow(), g.user.name, proposal_id),
+            lambda moved: _("已批准迁移，%(n)d 件申请已迁移。", n=len(moved)))
     return redirect(url_for("designer.pending")), 303
 
 
@@ -237,13 +234,8 @@ def approve_migration(proposal_id: int):
 @login_required
 def reject_migration(proposal_id: int):
     """Turn a migration proposal down with a reason."""
-    try:
-        changes.reject_migration(new_uow(), g.user.name, proposal_id, request.form.get("reason", ""))
-    except (InvalidInput, Conflict, PermissionDenied) as err:
-        _refuse_unless_own(err)
-        flash(describe(err), "error")
-    else:
-        flash(_("已驳回迁移申请。"), "success")
+    _decide(lambda: changes.reject_migration(new_uow(), g.user.name, proposal_id, request.form.get("reason", "")),
+            lambda done: _("已驳回迁移申请。"))
     return redirect(url_for("designer.pending")), 303
 
 
