@@ -128,8 +128,13 @@ def claim(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     with uow:
         now = uow.engine.clock.now()
         session = uow.session
-        placement, task = _actor_and_open_task(uow, actor, task_id)
-        _require_candidate(placement.user, task.candidate_groups)
+        user, task = require_user(session, actor), session.get(HumanTask, task_id)
+        if task is not None and permissions.is_candidate(user, task.candidate_groups):
+            # A candidate may always open the task: the placement's reads are spared the hot path.
+            _check_open(task)
+        else:
+            placement, task = _actor_and_open_task(uow, actor, task_id)
+            _require_candidate(placement.user, task.candidate_groups)
         if not uow.tasks.claim(task_id, actor, now):
             session.refresh(task)
             _check_open(task)
