@@ -51,7 +51,9 @@ def run_once(engine: Engine, name: str) -> tuple[list[Fired], supervision.WatchR
     """Fire what is due, send the deadline notices due and e-mail what is unsent: the timers
     fired, the notices sent and the e-mails handed to the SMTP server."""
     fired = sweep(engine.uow, worker=name)
-    return fired, supervision.watch(engine.uow()), mail.deliver(engine.uow())
+    watched, mailed = supervision.watch(engine.uow()), mail.deliver(engine.uow())
+    metrics.record_sweep(engine.uow(), name)
+    return fired, watched, mailed
 
 
 def tick(engine: Engine, name: str, settler: "CalendarSettler") -> None:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.common import emit, fail, friendly, new_uow
+from engine.clock import SHANGHAI
+
+from engine.cli.common import emit, fail, friendly, language, new_uow
 
 
 @click.group("report")
@@ -31,10 +33,35 @@ def _write(path: str, content: bytes, rows: int) -> None:
 
 
 def _task_line(row: dict) -> str:
+    # People read this: procedure, step, department and holder by their names (codes: --json).
     late = f"{row['working_days_overdue']} working day(s) overdue" if row["working_days_overdue"] else ""
-    return "\t".join(str(x) for x in (row["receipt_number"], row["process_id"], row["task_name"],
-                                      row["department"] or "-", row["holder"], row["due_date"] or "-", late,
-                                      row["article"] or "")).rstrip()
+    return "\t".join(str(x) for x in (row["receipt_number"], row["procedure_name"], row["title"] or row["task_name"],
+                                      row["department_name"] or "-", row["holder_name"] or "-",
+                                      row["due_date"] or "-", late, row["article"] or "")).rstrip()
+
+
+def _counted_to(report: tuple[str, str], day: date, actor: str) -> str:
+    """The first line of a report for people: which day it counts to, over what, by which clock."""
+    from engine.messages import render
+    from engine.services import reports
+
+    lang, uow = language(), new_uow()
+    line = render("report.counted_to", {"report": report[0] if lang == "zh" else report[1], "day": day.isoformat(),
+                                         "scope": reports.scope_name(uow, actor)}, lang)
+    if uow.engine.clock.frozen:
+        instant = uow.engine.clock.now().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        frozen = render("report.frozen_clock", {"instant": instant}, lang)
+        line += f"（{frozen}）" if lang == "zh" else f" ({frozen})"
+    return line
+
+
+def _warn_if_clocks_disagree() -> None:
+    from engine.messages import render
+    from engine.services import clocks
+
+    off = clocks.disagreement(new_uow())
+    if off is not None:
+        click.echo("warning: " + render("clock.disagrees", off.params(), language()), err=True)
 
 
 @group.command("overdue")
@@ -51,11 +78,16 @@ def overdue_command(at, actor, as_json, csv_file, xlsx_file) -> None:
     _one_output(json=as_json, csv=csv_file, xlsx=xlsx_file)
     day = _day(at, "--at")
     rows = [r.to_dict() for r in reports.overdue(new_uow(), actor, at=day)]
+    counted = day or new_uow().engine.clock.today()
+    _warn_if_clocks_disagree()
+    first = None if as_json or csv_file or xlsx_file else _counted_to(("逾期任务", "Overdue tasks"), counted, actor)
     _tasks_out(rows, as_json, csv_file, xlsx_file, "逾期任务",
-               reports.heading("逾期任务", day, day, reports.scope_name(new_uow(), actor)))
+               reports.heading("逾期任务", None, counted, reports.scope_name(new_uow(), actor)), first)
 
 
-def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str, heading: str | None = None) -> None:
+def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str, heading: str | None = None,
+               first: str | None = None) -> None:
+    from engine.messages import render
     from engine.services import exports
 
     if csv_file:
@@ -63,7 +95,8 @@ def _tasks_out(rows: list[dict], as_json: bool, csv_file, xlsx_file, title: str,
     elif xlsx_file:
         _write(xlsx_file, exports.xlsx_bytes(exports.TASK_COLUMNS, rows, title=title, heading=heading), len(rows))
     else:
-        emit(rows, as_json, lambda rs: "\n".join(map(_task_line, rs)) or "(none)")
+        lines = lambda rs: "\n".join(map(_task_line, rs)) or render("report.nothing", {}, language())  # noqa: E731
+        emit(rows, as_json, lambda rs: "\n".join(filter(None, (first, lines(rs)))))
 
 
 @group.command("unassignable")
@@ -75,7 +108,9 @@ def unassignable_command(actor, as_json) -> None:
     from engine.services import reports
 
     rows = [r.to_dict() for r in reports.unassignable(new_uow(), actor)]
-    _tasks_out(rows, as_json, None, None, "无人可办任务")
+    first = None if as_json else _counted_to(("无人可办任务", "Tasks nobody can take"),
+                                                 new_uow().engine.clock.today(), actor)
+    _tasks_out(rows, as_json, None, None, "无人可办任务", first=first)
 
 
 @group.command("ontime")
@@ -94,6 +129,7 @@ def ontime_command(start, end, by, actor, as_json, xlsx_file) -> None:
     _one_output(json=as_json, xlsx=xlsx_file)
     first, last = _day(start, "--from"), _day(end, "--to")
     rows = [r.to_dict() for r in reports.ontime(new_uow(), actor, start=first, end=last, by=by)]
+    _warn_if_clocks_disagree()
     if xlsx_file:
         _write(xlsx_file, exports.xlsx_bytes(exports.ONTIME_COLUMNS, rows, title="按期答复率", heading=reports.heading(
             "按期答复率", first, last, reports.scope_name(new_uow(), actor))), len(rows))

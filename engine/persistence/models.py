@@ -632,9 +632,11 @@ class ApiToken(Base):
 
 class SchedulerSweep(Base):
     """When each scheduler process last finished a sweep without error: read by the metrics
-    (engine.services.metrics) to show a scheduler that stopped."""
+    (engine.services.metrics) to show a scheduler that stopped, and by engine.services.clocks to
+    tell another process whether it reads the scheduler's time."""
 
     __tablename__ = "scheduler_sweeps"
 
     worker: Mapped[str] = mapped_column(String(128), primary_key=True)
-    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)  # by the scheduler's clock (maybe frozen)
+    wall_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # real time of the same moment

@@ -8,7 +8,7 @@ Read in one short read-only unit of work per scrape; every query is an aggregate
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,12 +69,12 @@ def figures(uow: UnitOfWork) -> Figures:
 def record_sweep(uow: UnitOfWork, worker: str) -> None:
     """Note that `worker` finished a sweep without error, now."""
     with uow:
-        now = uow.engine.clock.now()
+        now, wall = uow.engine.clock.now(), datetime.now(timezone.utc)
         session = uow.session
         insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)
-        statement = insert(SchedulerSweep).values(worker=worker, finished_at=now)
+        statement = insert(SchedulerSweep).values(worker=worker, finished_at=now, wall_at=wall)
         session.execute(statement.on_conflict_do_update(index_elements=[SchedulerSweep.worker],
-                                                        set_={"finished_at": now}))
+                                                        set_={"finished_at": now, "wall_at": wall}))
         uow.commit()
 
 

@@ -203,9 +203,12 @@ def scope_name(uow: UnitOfWork, actor: str | None) -> str:
 
 
 def heading(report: str, start: date | None, end: date | None, scope: str) -> str:
-    """The title row of an exported report: its name, period (Beijing dates) and scope."""
-    if start is None or end is None:
+    """The title row of an exported report: its name, period (Beijing dates) and scope; a list
+    of work as it stands on one day (overdue, at risk) has no start: 截至 that day."""
+    if end is None:
         period = "截至今日"
+    elif start is None:
+        period = f"截至 {end.isoformat()}"
     else:
         period = start.isoformat() if start == end else f"{start.isoformat()} 至 {end.isoformat()}"
     return f"{report}　统计期间：{period}　范围：{scope}"

@@ -168,11 +168,37 @@ def test_pdw_report_overdue_lists_the_late_application_with_its_working_days_and
 
     sheet = load_workbook(tmp_path / "overdue.xlsx").active
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == [
-        "逾期任务　统计期间：截至今日　范围：全部部门", "受理编号", "DZ2026021200001"]
+        "逾期任务　统计期间：截至 2026-03-02　范围：全部部门", "受理编号", "DZ2026021200001"]
     assert pdw("report", "overdue", "--as", "admin", "--csv", str(tmp_path / "o.csv")).exit_code == 0
     assert (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[2].startswith("DZ2026021200001,")
     bad = pdw("report", "overdue", "--as", "admin", "--at", "2026-13-01")
     assert bad.exit_code == 1 and "'2026-13-01' is not a date" in bad.stderr
+
+
+def test_the_overdue_report_says_which_day_it_counts_to_and_warns_when_the_scheduler_reads_another_time(pdw):
+    # Issue 24: right after a restart with another clock, `pdw report overdue` printed "(none)"
+    # twice, then the four overdue rows. With one clock the report is the same before and after
+    # the scheduler's first sweep; "(none)" comes from a command reading an earlier PDW_CLOCK than
+    # the restarted scheduler. The report now names its day and clock, and warns of the other.
+    _late_application(pdw)
+    later = "2026-03-02T09:00:00+08:00"
+    before = pdw("report", "overdue", "--as", "admin", clock=later)
+    assert pdw("scheduler", "run", "--once", clock=later).exit_code == 0
+    after = pdw("report", "overdue", "--as", "admin", clock=later)
+    assert before.stdout == after.stdout and after.stderr == ""
+    heading, row = after.stdout.splitlines()
+    assert heading == ("Overdue tasks as of 2026-03-02 · 全部部门 (this command's clock is frozen at "
+                       "2026-03-02 09:00 (PDW_CLOCK))")
+    assert row.split("\t")[:2] == ["DZ2026021200001", "逾期升级"] and "3 working day(s) overdue" in row
+
+    stale = pdw("report", "overdue", "--as", "admin", clock="2026-02-20T09:00:00+08:00")
+    assert stale.stdout.splitlines()[1:] == ["(none)"]
+    assert stale.stdout.startswith("Overdue tasks as of 2026-02-20")
+    assert ("warning: this command's clock reads 2026-02-20 09:00 but the scheduler "
+            in stale.stderr) and "by a clock reading 2026-03-02 09:00" in stale.stderr
+    # The JSON is for programs: no heading; the warning still goes to stderr.
+    quiet = pdw("report", "overdue", "--as", "admin", "--json", clock="2026-02-20T09:00:00+08:00")
+    assert json.loads(quiet.stdout) == [] and "warning: this command's clock" in quiet.stderr
 
 
 def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):

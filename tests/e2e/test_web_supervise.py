@@ -43,6 +43,19 @@ def test_a_supervisor_sees_overdue_work_with_its_working_days_article_and_holder
     assert "reviewer@sjj" not in overdue and "web_share" not in overdue  # words, not codes
 
 
+def test_the_supervisor_is_warned_when_the_scheduler_reads_another_time(client, auth, engines):
+    from engine.services import metrics
+
+    auth.login("zhao.liu")
+    assert "调度器" not in client.get("/supervise/").text  # no scheduler has swept: nothing to compare
+    metrics.record_sweep(engines.at(RECEIVED).uow(), "other-host:42")  # a scheduler frozen at 2026-02-12
+    warning = re.search(r'<p class="flash flash-warning" role="alert">([^<]*)</p>', client.get("/supervise/").text)
+    assert warning and "2026-03-02 09:00" in warning.group(1) and "2026-02-12 10:00" in warning.group(1)
+    assert "other-host:42" in warning.group(1)
+    metrics.record_sweep(engines.at("2026-03-02T09:05:00+08:00").uow(), "other-host:42")  # now it agrees
+    assert "flash-warning" not in client.get("/supervise/").text
+
+
 def test_a_reviewer_may_not_open_the_supervisor_area(client, auth):
     auth.login("li.si")
     assert client.get("/supervise/").status_code == 403
@@ -56,7 +69,7 @@ def test_the_overdue_downloads_hold_the_application_under_chinese_headers(client
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0].startswith("逾期任务　统计期间：2026-03-02")  # the title row: report, period, scope
+    assert rows[0][0].startswith("逾期任务　统计期间：截至 2026-03-02")  # the title row: report, period, scope
     header = rows[1]
     assert header[:2] == ("受理编号", "事项") and sheet.freeze_panes == "A3"
     record = dict(zip(header, rows[2]))

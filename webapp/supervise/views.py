@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.permissions import may_supervise
-from engine.services import audience, exports, reports, supervision
+from engine.messages import render
+from engine.services import audience, clocks, exports, reports, supervision
 from webapp import downloads
 from webapp.engine import get_engine, new_uow
 from webapp.errors import describe, language
@@ -45,9 +46,12 @@ def index():
     filters = _filters()
     lists = {name: report(new_uow(), g.user.name, filters=filters, limit=PAGE) if name != "unassignable"
              else report(new_uow(), g.user.name, filters=filters) for name, (_title, report) in TASK_LISTS.items()}
+    # Overdue is counted by this process's clock; say so when the scheduler reads another time.
+    off = clocks.disagreement(new_uow())
     return render_template("supervise/index.html", lists=lists, filters=filters, choices=reports.choices(new_uow()),
                            today=get_engine().clock.today(), page=PAGE,
-                           silent=reports.silent_departments(new_uow(), g.user.name))
+                           silent=reports.silent_departments(new_uow(), g.user.name),
+                           clock_warning=render("clock.disagrees", off.params(), language()) if off else None)
 
 
 @bp.route("/<name>.<fmt>")
@@ -60,7 +64,7 @@ def download(name: str, fmt: str):
     rows = [r.to_dict() for r in report(new_uow(), g.user.name, filters=_filters())]
     today = get_engine().clock.today()
     return downloads.download(exports.TASK_COLUMNS, rows, fmt, name, title,
-                              reports.heading(title, today, today, reports.scope_name(new_uow(), g.user.name)))
+                              reports.heading(title, None, today, reports.scope_name(new_uow(), g.user.name)))
 
 
 @bp.route("/ontime")
