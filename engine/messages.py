@@ -514,10 +514,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.counted_to": ("{report}：截至 {day} · {scope}", "{report} as of {day} · {scope}"),
     "report.frozen_clock": ("本命令的时钟冻结于 {instant}（PDW_CLOCK）", "this command's clock is frozen at {instant} (PDW_CLOCK)"),
     "report.nothing": ("（无）", "(none)"),
-    "clock.disagrees": ("本命令的时钟为 {ours}，而调度器 {worker} 最近一次运行时的时钟为 {scheduler}：两者读取的时间不同，"
-                        "逾期与期限按本命令的时钟计算。请使两者的 PDW_CLOCK 一致。",
-                        "this command's clock reads {ours} but the scheduler {worker} last swept by a clock reading "
-                        "{scheduler}: they count deadlines to different days, and this command counts by its own. "
+    "clock.disagrees": ("本进程的时钟为 {ours}，而调度器 {worker} 最近一次运行时的时钟为 {scheduler}：两者读取的时间不同，"
+                        "逾期与期限按本进程的时钟计算。请使两者的 PDW_CLOCK 一致。",
+                        "this process's clock reads {ours} but the scheduler {worker} last swept by a clock reading "
+                        "{scheduler}: they count deadlines to different days, and this process counts by its own. "
                         "Give both the same PDW_CLOCK"),
     "report.supervisors_only": ("只有监督人员可以查看督办报表。", "only supervisors may read supervision reports; "
                                                              "'{user}' is not one"),

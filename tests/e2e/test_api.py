@@ -127,7 +127,15 @@ def test_a_supervisors_token_reads_the_overdue_report_and_a_reviewers_is_refused
     assert answer.status_code == 200, answer.get_json()
     assert [(r["instance_id"], r["receipt_number"], r["due_date"], r["working_days_overdue"], r["article"])
             for r in answer.get_json()] == [(started.instance_id, "DZ2026021200001", "2026-02-26", 3, "第二十条第二款")]
-    assert client.get(f"{PREFIX}/reports/overdue?at=2026-02-26", headers=token("zhao.liu")).get_json() == []
+    assert answer.headers["PDW-As-Of"] == "2026-03-02" and "Warning" not in answer.headers
+    earlier = client.get(f"{PREFIX}/reports/overdue?at=2026-02-26", headers=token("zhao.liu"))
+    assert earlier.get_json() == [] and earlier.headers["PDW-As-Of"] == "2026-02-26"
+    from engine.services import metrics
+
+    metrics.record_sweep(engines.at("2026-02-12T10:00:00+08:00").uow(), "other-host:7")  # a scheduler at another time
+    warned = client.get(f"{PREFIX}/reports/overdue", headers=token("zhao.liu"))
+    assert warned.headers["Warning"].startswith('299 pdw "this command\'s clock reads 2026-03-02 09:00 but the scheduler '
+                                                'other-host:7 last swept by a clock reading 2026-02-12 10:00')
     refused = client.get(f"{PREFIX}/reports/overdue", headers=token("li.si"))
     assert refused.status_code == 403 and refused.get_json()["code"] == "report.supervisors_only"
     ontime = client.get(f"{PREFIX}/reports/ontime?from=2026-02-01&to=2026-03-31", headers=token("zhao.liu"))

@@ -194,11 +194,11 @@ def test_the_overdue_report_says_which_day_it_counts_to_and_warns_when_the_sched
     stale = pdw("report", "overdue", "--as", "admin", clock="2026-02-20T09:00:00+08:00")
     assert stale.stdout.splitlines()[1:] == ["(none)"]
     assert stale.stdout.startswith("Overdue tasks as of 2026-02-20")
-    assert ("warning: this command's clock reads 2026-02-20 09:00 but the scheduler "
+    assert ("warning: this process's clock reads 2026-02-20 09:00 but the scheduler "
             in stale.stderr) and "by a clock reading 2026-03-02 09:00" in stale.stderr
     # The JSON is for programs: no heading; the warning still goes to stderr.
     quiet = pdw("report", "overdue", "--as", "admin", "--json", clock="2026-02-20T09:00:00+08:00")
-    assert json.loads(quiet.stdout) == [] and "warning: this command's clock" in quiet.stderr
+    assert json.loads(quiet.stdout) == [] and "warning: this process's clock" in quiet.stderr
 
 
 def test_pdw_report_unassignable_lists_a_task_whose_group_is_empty_and_deploy_warns(pdw):

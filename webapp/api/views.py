@@ -1,10 +1,11 @@
 """The API's routes: each parses its input, calls one engine service as the token's user, answers JSON."""
 from __future__ import annotations
 
-from flask import g
+from flask import after_this_request, g
 
 from engine.forms import fields_of
-from engine.services import audience, catalog, changes, definitions, grants, inbox, instances, portal, reports, tasks
+from engine.services import (audience, catalog, changes, clocks, definitions, grants, inbox, instances, portal, reports,
+                             tasks)
 from engine.services import procedures as start_forms
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
@@ -179,9 +180,26 @@ def reject_migration(body: dict, proposal_id: int):
 @bp.response(200, schemas.TaskReportRowSchema(many=True))
 def report_overdue(at, procedure, department):
     """Open tasks past their deadline on `at`, most overdue first, with working days overdue and
-    article (supervisors: the 主管部门's every department, others their own)."""
-    return reports.overdue(new_uow(), actor(), at=at,
+    article (supervisors: the 主管部门's every department, others their own). The `PDW-As-Of`
+    header is the day counted to; a `Warning` header says when the scheduler reads another time."""
+    rows = reports.overdue(new_uow(), actor(), at=at,
                            filters=reports.Filters(process_id=procedure, department=department))
+    _state_the_day_counted_to(at)
+    return rows
+
+
+def _state_the_day_counted_to(at) -> None:
+    from engine.messages import render
+
+    uow = new_uow()
+    day, off = at or uow.engine.clock.today(), clocks.disagreement(uow)
+
+    @after_this_request
+    def headers(response):
+        response.headers["PDW-As-Of"] = day.isoformat()
+        if off is not None:  # RFC 7234's miscellaneous persistent warning; header values are ASCII
+            response.headers["Warning"] = '299 pdw "' + render("clock.disagrees", off.params(), "en") + '"'
+        return response
 
 
 @bp.route("/reports/unassignable")
