@@ -134,7 +134,7 @@ def test_a_supervisors_token_reads_the_overdue_report_and_a_reviewers_is_refused
 
     metrics.record_sweep(engines.at("2026-02-12T10:00:00+08:00").uow(), "other-host:7")  # a scheduler at another time
     warned = client.get(f"{PREFIX}/reports/overdue", headers=token("zhao.liu"))
-    assert warned.headers["Warning"].startswith('299 pdw "this command\'s clock reads 2026-03-02 09:00 but the scheduler '
+    assert warned.headers["Warning"].startswith('299 pdw "this process\'s clock reads 2026-03-02 09:00 but the scheduler '
                                                 'other-host:7 last swept by a clock reading 2026-02-12 10:00')
     refused = client.get(f"{PREFIX}/reports/overdue", headers=token("li.si"))
     assert refused.status_code == 403 and refused.get_json()["code"] == "report.supervisors_only"
