@@ -20,8 +20,10 @@ and escalated to the supervisors like any step (engine.services.supervision.watc
 from __future__ import annotations
 
 import calendar as month_days
+import tomllib
 from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import select
@@ -259,6 +261,41 @@ def _data_problems(uow: UnitOfWork, definition: ProcessDefinition, data: dict, r
         named.setdefault(problem.field, Problem(problem.code, problem.params,
                                                 field=f"data.{problem.field}" if problem.field else "data"))
     return list(named.values())
+
+
+DEFAULTS = Path(__file__).resolve().parent.parent / "rounds.toml"
+
+
+def install_defaults(new_uow: Callable[[], UnitOfWork], *, actor: str, path: Path = DEFAULTS) -> list[ScheduleView]:
+    """Add the shipped schedules (engine/rounds.toml) that are missing: one for each procedure and
+    department not yet scheduled; returns those added.
+
+    Raises:
+        PermissionDenied: the user is no admin.
+        InvalidInput: a shipped schedule is refused (a procedure not deployed, a rule unknown).
+    """
+    uow = new_uow()
+    with uow.read():
+        require_administrator(uow.session, actor, "rounds")
+        competent = uow.engine.config.competent_department
+        kinds = dict(uow.session.execute(select(Department.code, Department.kind)).all())
+        known = {(s.process_id, s.department) for s in uow.session.scalars(select(RoundSchedule))}
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle).get("schedules", [])
+    added = []
+    for entry in entries:
+        if "kinds" in entry:
+            departments = sorted(code for code, kind in kinds.items() if kind in entry["kinds"])
+        else:
+            departments = [competent if entry["department"] == "authority" else entry["department"]]
+        for department in departments:
+            if (entry["procedure"], department) in known:
+                continue
+            added.append(set_schedule(new_uow(), actor=actor, procedure=entry["procedure"], cycle=entry["cycle"],
+                                      anchor=entry["anchor"], department=department,
+                                      group=entry["group"].replace("{department}", department),
+                                      deadline_rule=entry["deadline_rule"], data=entry.get("data", {})))
+    return added
 
 
 # --- the scheduler's sweep -------------------------------------------------------------------
@@ -534,5 +571,5 @@ def _view(uow: UnitOfWork, schedule: RoundSchedule, today: date) -> ScheduleView
         upcoming.due_on.isoformat())
 
 
-__all__ = ["CYCLES", "STATES", "Period", "latest_due", "next_due", "fill", "set_schedule", "start_due", "overview",
+__all__ = ["install_defaults", "CYCLES", "STATES", "Period", "latest_due", "next_due", "fill", "set_schedule", "start_due", "overview",
            "ScheduleView", "RoundView", "RoundsOverview", "Started", "owed_from"]
