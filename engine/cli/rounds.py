@@ -78,11 +78,11 @@ def schedule_command(schedule_id: int | None, procedure: str | None, cycle: str 
 @click.option("--as", "actor", required=True, help="an admin")
 @friendly
 def defaults_command(actor: str) -> None:
-    """Add the shipped schedules (engine/rounds.toml) not yet present."""
+    """Add the shipped schedules (engine/rounds.toml) not yet present, for the procedures deployed."""
     from engine.services.rounds import install_defaults
 
     added = install_defaults(new_uow, actor=actor)
     for v in added:
         click.echo(f"schedule {v.id}: {v.procedure} for {v.department}, {v.cycle}, next due {v.next_due_on}")
     if not added:
-        click.echo("every shipped schedule is present")
+        click.echo("no shipped schedule to add: each is present, or its procedure is not deployed")

@@ -267,8 +267,8 @@ DEFAULTS = Path(__file__).resolve().parent.parent / "rounds.toml"
 
 
 def install_defaults(new_uow: Callable[[], UnitOfWork], *, actor: str, path: Path = DEFAULTS) -> list[ScheduleView]:
-    """Add the shipped schedules (engine/rounds.toml) that are missing: one for each procedure and
-    department not yet scheduled; returns those added.
+    """Add the shipped schedules (engine/rounds.toml) that are missing: one for each deployed
+    procedure and department not yet scheduled; returns those added.
 
     Raises:
         PermissionDenied: the user is no admin.
@@ -280,10 +280,13 @@ def install_defaults(new_uow: Callable[[], UnitOfWork], *, actor: str, path: Pat
         competent = uow.engine.config.competent_department
         kinds = dict(uow.session.execute(select(Department.code, Department.kind)).all())
         known = {(s.process_id, s.department) for s in uow.session.scalars(select(RoundSchedule))}
+        deployed = set(uow.session.scalars(select(ProcessDefinition.process_id).distinct()))
     with path.open("rb") as handle:
         entries = tomllib.load(handle).get("schedules", [])
     added = []
     for entry in entries:
+        if entry["procedure"] not in deployed:
+            continue  # a deployment without the procedure has no round of it
         if "kinds" in entry:
             departments = sorted(code for code, kind in kinds.items() if kind in entry["kinds"])
         else:
