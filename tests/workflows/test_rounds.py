@@ -232,3 +232,12 @@ def test_the_responsibility_lists_round_fills_its_period_and_deadline_into_the_s
     handler = {"source_unit_handler@gaj": "wang.wu", "source_unit_handler@scjgj": "zhou.jiu",
                "source_unit_handler@zrzyj": "wu.shi", "source_unit_handler@wjw": "zheng.yi"}
     tasks.claim(procedure.engine.uow(), task["id"], actor=handler[task["candidate_groups"][0]])
+
+
+def test_a_second_start_of_a_period_already_started_is_refused_by_its_key_and_leaves_nothing(procedure):
+    schedule = _schedule(procedure)
+    engine = procedure.at("2026-04-01T08:00:00+08:00")
+    period = rounds.latest_due("quarterly", engine.clock.today(), engine.clock.today())
+    assert rounds._start_one(engine.uow, schedule.id, period, worker="one") is not None
+    assert rounds._start_one(engine.uow, schedule.id, period, worker="two") is None
+    assert len(_rounds(procedure)) == 1 and _instances(procedure) == 1
