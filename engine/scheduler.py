@@ -61,10 +61,10 @@ def tick(engine: Engine, name: str, settler: "CalendarSettler") -> None:
     run comes on time."""
     try:
         fired = sweep(engine.uow, worker=name)
-        started = rounds.start_due(engine.uow, worker=name)
         report = settler.settle()
         watched = supervision.watch(engine.uow())
         mailed = mail.deliver(engine.uow())
+        started = rounds.start_due(engine.uow, worker=name)
         audit.keep_up(engine.uow, now=engine.clock.now(), actor=f"scheduler:{name}")
         metrics.record_sweep(engine.uow(), name)
     except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access, permissions
-from engine.errors import InvalidInput, NotFound, PdwError, PermissionDenied, Problem
+from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied, Problem
 from engine.forms import check_submission
 from engine.persistence.models import (Department, HumanTask, ProcessDefinition, ProcessInstance, Round,
                                        RoundSchedule)
@@ -366,7 +366,9 @@ def _start_one(new_uow: Callable[[], UnitOfWork], schedule_id: int, period: Peri
         if _taken(new_uow(), schedule_id, period.key):
             return None  # another scheduler started this period's round
         raise
-    except (InvalidInput, NotFound, StepFailed) as err:
+    except (InvalidInput, NotFound, Conflict, StepFailed) as err:
+        # The procedure undeployed, its data no longer admitted (a catalog item gone), the
+        # Measures out of force, or the process failing as it starts: recorded, not retried.
         reason = err.reason if isinstance(err, StepFailed) else _reason(err)
     return _record_failure(new_uow, schedule_id, period, reason, worker=worker, late=period.due_on < today)
 

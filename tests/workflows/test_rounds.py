@@ -241,3 +241,36 @@ def test_a_second_start_of_a_period_already_started_is_refused_by_its_key_and_le
     assert rounds._start_one(engine.uow, schedule.id, period, worker="one") is not None
     assert rounds._start_one(engine.uow, schedule.id, period, worker="two") is None
     assert len(_rounds(procedure)) == 1 and _instances(procedure) == 1
+
+
+ASSESSMENT = {"procedure": "attribute_assessment", "cycle": "yearly", "anchor": "2026-04-01", "department": "gaj",
+              "group": "source_unit_handler@gaj", "deadline_rule": "round_art19_assessment"}
+
+
+def test_an_art_19_round_reassesses_its_catalog_item_at_the_item_s_source_unit(drive):
+    procedure = drive("attribute_assessment")
+    rounds.set_schedule(procedure.engine.uow(), actor="admin", **ASSESSMENT,
+                        data={"catalog_item": "GA-001", "occasion": "periodic"})
+    procedure.at("2026-04-01T08:00:00+08:00")
+    (started,) = rounds.start_due(procedure.engine.uow, worker="one")
+    assert started.error is None
+    (task,) = [t for t in procedure.show(started.instance_id)["tasks"] if t["state"] == "open"]
+    # The same 20 working days as the risk assessment's from 2026-04-01 (清明 04-04 to 04-06 off).
+    assert (task["task_name"], task["candidate_groups"], task["due_date"]) == \
+        ("assess", ["source_unit_handler@gaj"], "2026-04-30")
+
+
+def test_a_round_that_cannot_start_is_recorded_with_why_and_not_tried_again(drive):
+    procedure = drive("attribute_assessment")
+    # The form takes any code; the catalog has none such, which only admission finds.
+    rounds.set_schedule(procedure.engine.uow(), actor="admin", **ASSESSMENT,
+                        data={"catalog_item": "XX-404", "occasion": "periodic"})
+    procedure.at("2026-04-01T08:00:00+08:00")
+    (started,) = rounds.start_due(procedure.engine.uow, worker="one")
+    assert started.instance_id is None and "catalog_item" in started.error
+    assert rounds.start_due(procedure.engine.uow, worker="one") == []
+    (row,) = _rounds(procedure)
+    assert (row.state, row.instance_id) == ("failed", None)
+    (shown,) = rounds.overview(procedure.engine.uow(), "zhao.liu").done
+    assert (shown.state, shown.state_name) == ("failed", "未能发起") and "catalog_item" in shown.error
+    assert _instances(procedure, "attribute_assessment") == 0
