@@ -213,3 +213,17 @@ def test_a_late_round_moves_to_the_late_table(client, auth, engines, app):
 def test_a_reviewer_may_not_open_the_rounds_page(client, auth):
     auth.login("li.si")
     assert client.get("/supervise/rounds").status_code == 403
+
+
+def test_a_round_s_application_and_its_step_open_for_the_supervisor_and_the_reviewer(client, auth, engines):
+    _, instance = _round_started(engines)
+    auth.login("zhao.liu")
+    page = client.get(f"/supervise/applications/{instance}")
+    assert page.status_code == 200 and "共享审核" in page.text
+    assert re.search(r"申请人</th><td>系统（按周期自动发起）</td>", page.text)
+    auth.logout()
+    auth.login("li.si")
+    inbox = client.get("/inbox/").text
+    task_ids = re.findall(r"/inbox/tasks/(\d+)", inbox)
+    assert task_ids
+    assert client.get(f"/inbox/tasks/{task_ids[0]}").status_code == 200
