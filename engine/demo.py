@@ -1,4 +1,5 @@
-"""Demo data: the city's departments, one user per role, a small catalog and every procedure.
+"""Demo data: the city's departments, one user per role, a small catalog, every procedure and the
+shipped round schedules.
 
 `load` can run any number of times; it adds what is missing and leaves the rest.
 """
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from engine.bootstrap import Engine
 from engine.persistence.models import Department, User
-from engine.services import accounts, catalog, definitions
+from engine.services import accounts, catalog, definitions, rounds
 from engine.services.users import SYSTEM, add_user
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
@@ -85,4 +86,7 @@ def load(engine: Engine) -> list[str]:
     if files:
         for deployed in definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor=SYSTEM):
             done.append(f"{deployed.process_id} v{deployed.version} {'deployed' if deployed.created else 'unchanged'}")
+        for schedule in rounds.install_defaults(engine.uow, actor=SYSTEM):
+            done.append(f"round schedule {schedule.id}: {schedule.procedure} for {schedule.department}, "
+                        f"{schedule.cycle}, next due {schedule.next_due_on}")
     return done

@@ -26,6 +26,7 @@ ADMINISTRATION = {
     "workflows": frozenset({"designer", "admin"}),
     "tokens": frozenset({"admin"}),
     "mail": frozenset({"admin"}),
+    "rounds": frozenset({"admin"}),
 }
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"

@@ -1,10 +1,11 @@
-"""The scheduler: APScheduler runs `tick` on an interval: fire due BPMN timers, settle a new
-calendar, watch deadlines (reminders, alerts, reply notices, 通报) and e-mail notifications.
+"""The scheduler: APScheduler runs `tick` on an interval: fire due BPMN timers, start the periodic
+rounds that are due, settle a new calendar, watch deadlines (reminders, alerts, reply notices,
+通报) and e-mail notifications.
 
 `pdw scheduler run` runs it in its own process (production: one or more of them); on the
 embedded default the web process runs it in a background thread (webapp.scheduler). Every
-part is exactly-once however many run at once: timers are taken under SKIP LOCKED, notices
-recorded under unique keys, e-mails marked before they are sent."""
+part is exactly-once however many run at once: timers are taken under SKIP LOCKED, rounds and
+notices recorded under unique keys, e-mails marked before they are sent."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +17,7 @@ from typing import Callable
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from engine.bootstrap import Engine
-from engine.services import audit, calendar, mail, metrics, supervision
+from engine.services import audit, calendar, mail, metrics, rounds, supervision
 from engine.services.timers import Fired, sweep
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,10 @@ def run_forever(engine: Engine, *, interval_seconds: float = 10.0) -> None:
 
 
 def run_once(engine: Engine, name: str) -> tuple[list[Fired], supervision.WatchReport, int]:
-    """Fire what is due, send the deadline notices due and e-mail what is unsent: the timers
-    fired, the notices sent and the e-mails handed to the SMTP server."""
+    """Fire what is due, start the rounds due, send the deadline notices due and e-mail what is
+    unsent: the timers fired, the notices sent and the e-mails handed to the SMTP server."""
     fired = sweep(engine.uow, worker=name)
+    rounds.start_due(engine.uow, worker=name)
     watched, mailed = supervision.watch(engine.uow()), mail.deliver(engine.uow())
     metrics.record_sweep(engine.uow(), name)
     return fired, watched, mailed
@@ -64,11 +66,16 @@ def tick(engine: Engine, name: str, settler: "CalendarSettler") -> None:
         report = settler.settle()
         watched = supervision.watch(engine.uow())
         mailed = mail.deliver(engine.uow())
+        started = rounds.start_due(engine.uow, worker=name)
         audit.keep_up(engine.uow, now=engine.clock.now(), actor=f"scheduler:{name}")
         metrics.record_sweep(engine.uow(), name)
     except Exception:  # noqa: BLE001 - the scheduler must outlive any one sweep
         log.exception("timer sweep failed; retrying at the next interval")
         return
+    for one in started:
+        log.info("started round %s of schedule %s: instance %s%s%s", one.period, one.schedule_id, one.instance_id,
+                 " (late: missed while no scheduler ran)" if one.late else "",
+                 f" could not start: {one.error}" if one.error else "")
     for one in fired:
         log.info("fired timer %s of instance %s (%s): %s", one.timer_id, one.instance_id, one.task_name, one.status)
     if report is not None:

@@ -21,6 +21,7 @@ _GROUPS = {
     "mail": "engine.cli.mail",
     "procedures": "engine.cli.procedures",
     "report": "engine.cli.report",
+    "rounds": "engine.cli.rounds",
     "scheduler": "engine.cli.scheduler",
     "tasks": "engine.cli.tasks",
     "tokens": "engine.cli.tokens",

@@ -35,6 +35,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "report unassignable": ("pdw report unassignable --as zhao.liu --json",),
     "report ontime": ("pdw report ontime --from 2026-01-01 --to 2026-03-31 --by department --as zhao.liu",
                       "pdw report ontime --from 2026-01-01 --to 2026-12-31 --by month --xlsx ontime.xlsx --as zhao.liu"),
+    "rounds list": ("pdw rounds list --as zhao.liu", "pdw rounds list --json --as zhao.liu"),
+    "rounds schedule": ("pdw rounds schedule --procedure risk_assessment --cycle quarterly --anchor 2026-04-01 "
+                        "--department gaj --group source_unit_handler@gaj --deadline-rule round_art44_risk_assessment "
+                        "--data '{\"round_name\": \"{period}\", \"scope\": \"本单位政务信息系统\"}' --as admin",
+                        "pdw rounds schedule 1 --disable --as admin"),
+    "rounds defaults": ("pdw rounds defaults --as admin",),
     "scheduler run": ("pdw scheduler run", "pdw scheduler run --once"),
     "tasks list": ("pdw tasks list --as li.si", "pdw tasks list --instance 12 --state all --json --as zhao.liu"),
     "tasks show": ("pdw tasks show 7 --as li.si",),

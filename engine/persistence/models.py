@@ -640,3 +640,52 @@ class SchedulerSweep(Base):
     worker: Mapped[str] = mapped_column(String(128), primary_key=True)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime)  # by the scheduler's clock (maybe frozen)
     wall_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # real time of the same moment
+
+
+class RoundSchedule(Base):
+    """A periodic duty of the Measures (「定期」 in Art. 19, 21, 26 and 44) as data: which
+    procedure the scheduler starts, on which cycle from which anchor day, for which department,
+    the group answering for it, the internal limit (a rule of rules.toml) each round has, and
+    the start data (engine.services.rounds)."""
+
+    __tablename__ = "round_schedules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(128))
+    cycle: Mapped[str] = mapped_column(String(16))
+    anchor: Mapped[date] = mapped_column(Date)
+    department: Mapped[str] = mapped_column(String(64))
+    responsible_group: Mapped[str] = mapped_column(String(200))
+    deadline_rule: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    # Rounds due before the schedule existed are not owed.
+    created_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class Round(Base):
+    """One period's round of a schedule. (schedule_id, period) is unique and the row is written
+    in the transaction that starts the instance, so however many schedulers sweep, a period's
+    round starts once."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("schedule_id", "period", name="uq_rounds_schedule_period"),
+                      Index("ix_rounds_instance", "instance_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("round_schedules.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date] = mapped_column(Date)
+    instance_id: Mapped[int | None] = mapped_column(BigId)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_by: Mapped[str] = mapped_column(String(64))
+    # True when the round started after the day it was due (the scheduler was not running).
+    started_late: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    deadline_date: Mapped[date | None] = mapped_column(Date)
+    deadline_rule: Mapped[str] = mapped_column(String(64))
+    deadline_article: Mapped[str] = mapped_column(String(200))
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean)

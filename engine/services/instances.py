@@ -14,13 +14,14 @@ from engine.forms import RawForm, check_submission, read_raw_form, text_problems
 from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services.progress import (StepFailed, describe_failure, end_without_decision, load_workflow, record_failure,
-                                      run_and_sync)
+from engine.services.progress import (ROUND_DEADLINE_RULE, StepFailed, describe_failure, end_without_decision,
+                                      load_workflow, record_failure, run_and_sync)
 from engine.services import admission, audience, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
-RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department", statutory.COMPETENT_DEPARTMENT)
+RESERVED = ("receipt_number", "receipt_date", "applicant", "applicant_department", statutory.COMPETENT_DEPARTMENT,
+            ROUND_DEADLINE_RULE, "round_period")
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,64 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     # The step went past a budget or failed beyond repair: nothing of it is kept (grants,
     # rows), and the application is received as an errored instance that never ran.
     return _record_failed_start(engine.uow(), *failure, process_id=process_id, actor=actor, now=now)
+
+
+def start_round(uow: UnitOfWork, process_id: str, *, actor: str, department: str, data: dict, period: str,
+                deadline_rule: str) -> StartResult:
+    """Inside the caller's open unit of work, start `process_id` as the scheduler's periodic
+    round for `department` (engine.services.rounds): `actor` is the system actor, no user, so no
+    applicant's role or kind is asked; the start form and admission checks still hold. Every
+    step without a `deadlineRule` of its own has the round's deadline by `deadline_rule`,
+    counted from today. The caller commits (with its round row) or rolls back.
+
+    Raises:
+        NotFound: no such process.
+        InvalidInput: the data fails the start form or admission (`application.refused`).
+        StepFailed: the process failed as it started.
+    """
+    engine = uow.engine
+    now, received_on = engine.clock.now(), engine.clock.today()
+    session = uow.session
+    _, definition = uow.instances.applicant_and_process(actor, process_id)
+    if definition is None:
+        raise NotFound("process.not_found", process=process_id)
+    form_name = definition.properties.get("startForm")
+    form = engine.specs.forms(definition.id, lambda: session.scalar(
+        select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
+        if form_name else None
+    admission.check_in_force(received_on)
+    problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
+    if form is not None:
+        problems += check_submission(form, data)
+    reported = {p.field for p in problems}
+    problems += [p for p in admission.problems(session, definition.properties, form.schema if form else None, data,
+                                               received_on, lambda number: False) if p.field not in reported]
+    if problems:
+        raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+    spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
+        select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
+    receipt_sequence, instance_id = uow.instances.reserve(received_on)
+    receipt_number = _receipt_text(received_on, receipt_sequence)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
+    instance = InstanceRecord(
+        id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
+        receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
+        ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
+        department=department,
+    )
+    initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
+               "applicant": actor, "applicant_department": department, "round_period": period,
+               ROUND_DEADLINE_RULE: deadline_rule, **statutory.open_clock(engine, instance, definition.properties)}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(initial)
+    outcome = run_and_sync(uow, instance, workflow, now=now)
+    search.index_application(uow, instance.id, receipt_number=receipt_number, process_name=definition.name,
+                             applicant=actor, person=None, data=data, schema=form.schema if form else None)
+    uow.audit.append(at=now, actor=actor, action="instance.start", instance_id=instance.id,
+                     after={"process": process_id, "version": definition.version, "receipt_number": receipt_number,
+                            "application": data, "round": period, "status": outcome.status,
+                            "opened": outcome.opened, "error": outcome.error})
+    return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.opened_ids, outcome.error)
 
 
 def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,

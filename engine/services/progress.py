@@ -101,6 +101,16 @@ def _candidate_groups(engine, task, instance: InstanceRecord) -> list[str]:
     return sorted(set(groups))
 
 
+# Instance data the engine writes when the scheduler starts a periodic round (engine.services.
+# rounds): the rule of the round's schedule, which gives each of its steps without a
+# `deadlineRule` of their own the round's deadline.
+ROUND_DEADLINE_RULE = "round_deadline_rule"
+
+
+def _deadline_rule(task, props: dict) -> str | None:
+    return props.get("deadlineRule") or task.data.get(ROUND_DEADLINE_RULE)
+
+
 def _deadline_columns(engine, instance: InstanceRecord, rule_id: str | None, now: datetime) -> dict:
     if not rule_id:
         return {"due_date": None, "due_at": None, "deadline_rule": None, "deadline_article": None,
@@ -254,7 +264,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         "task_name": task.task_spec.bpmn_id or task.task_spec.name,
         "title": task.task_spec.bpmn_name or task.task_spec.name, "process_id": instance.process_id,
         "form": props.get("formJsonSchemaFilename"), "candidate_groups": groups, "state": "open",
-        "created_at": now, **_deadline_columns(engine, instance, props.get("deadlineRule"), now),
+        "created_at": now, **_deadline_columns(engine, instance, _deadline_rule(task, props), now),
     } for task, props, groups in new_rows]
     if rows:
         outcome.opened = [row["task_name"] for row in rows]

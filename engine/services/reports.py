@@ -24,7 +24,7 @@ from engine.persistence.models import (AuditEntry, Department, DepartmentPromise
                                        TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import audience, definitions, figures
-from engine.services.users import require_user
+from engine.services.users import SYSTEM, SYSTEM_NAME, require_user
 
 _t = HumanTask.__table__
 _i = ProcessInstance.__table__
@@ -309,6 +309,8 @@ def _words(session, people: set[str], groups: set[str]) -> dict[str, dict]:
             group_names[group] = ("", "主管部门督办人员")
         else:
             group_names[group] = ("", role_name)
+    if SYSTEM in people:
+        shown[SYSTEM] = SYSTEM_NAME  # the scheduler, starting a periodic round (engine.services.rounds)
     return {"procedures": dict(session.execute(definitions.procedure_names()).all()), "departments": departments,
             "people": {k: v for k, v in shown.items() if v}, "groups": group_names}
 

@@ -19,6 +19,8 @@ from engine.persistence.unit_of_work import UnitOfWork
 # user's name (a name has no ":"), so no session or API token ever acts as it; only code that
 # runs on the server passes it, by name, never as a default.
 SYSTEM = "pdw:system"
+# How SYSTEM is named where people read who acted (it starts the periodic rounds).
+SYSTEM_NAME = "系统（按周期自动发起）"
 
 
 @dataclass(frozen=True)

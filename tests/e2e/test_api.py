@@ -170,3 +170,21 @@ def test_a_designers_deploy_is_a_proposal_that_another_person_approves_over_the_
     add_user(engines.at().uow(), "ada", department="dsjzx", roles=["admin"], actor=SYSTEM)
     again = client.post(f"{url}/approve", json={}, headers=token("ada"))
     assert again.status_code == 409 and again.get_json()["code"] == "change.not_proposed"
+
+
+def test_a_supervisors_token_reads_the_rounds_and_a_reviewers_is_refused(client, token, engines):
+    from engine.services import rounds
+
+    rounds.set_schedule(engines.at().uow(), actor=SYSTEM, procedure="web_share", cycle="quarterly",
+                        anchor="2026-03-02", department="gaj", group="reviewer@sjj",
+                        deadline_rule="round_art44_risk_assessment", data=APPLICATION)
+    (started,) = rounds.start_due(engines.at().uow, worker="api-test")
+    answer = client.get(f"{PREFIX}/rounds", headers=token("zhao.liu"))
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert [(r["instance_id"], r["period"], r["state"], r["deadline_date"], r["steps"]) for r in body["running"]] == \
+        [(started.instance_id, "2026-Q1", "running", "2026-03-30", ["共享审核"])]
+    assert [(r["period"], r["due_on"]) for r in body["due"]] == [("2026-Q2", "2026-06-02")]
+    assert [s["procedure"] for s in body["schedules"]] == ["web_share"]
+    refused = client.get(f"{PREFIX}/rounds", headers=token("li.si"))
+    assert refused.status_code == 403 and refused.get_json()["code"] == "report.supervisors_only"

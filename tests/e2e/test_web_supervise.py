@@ -184,3 +184,59 @@ def test_a_promise_out_of_range_or_for_no_such_procedure_is_refused_and_nothing_
     elsewhere = auth.post("/supervise/promises", "/supervise/promises",
                           {"department": "sjj", "procedure": "web_share", "working_days": "3"}, follow_redirects=True)
     assert flashes(elsewhere.text) == ["您只能督办本部门（gaj）的工作。"]
+
+
+def _round_started(engines) -> tuple[int, int]:
+    from engine.services import rounds
+
+    schedule = rounds.set_schedule(engines.at().uow(), actor=SYSTEM, procedure="web_share", cycle="monthly",
+                                   anchor="2026-03-02", department="gaj", group="reviewer@sjj",
+                                   deadline_rule="round_art44_risk_assessment", data=APPLICATION)
+    (started,) = rounds.start_due(engines.at().uow, worker="web-test")
+    return schedule.id, started.instance_id
+
+
+def test_the_rounds_page_shows_running_and_due_rounds_in_words_with_step_and_deadline(client, auth, engines):
+    _named_departments(engines)
+    _, instance = _round_started(engines)
+    auth.login("zhao.liu")
+    page = client.get("/supervise/rounds").text
+    running = page.split('id="rounds-running"')[1].split("</table>")[0]
+    # Started on Monday 2026-03-02; 20 working days on: 03-03 ... 03-30.
+    assert "有条件共享申请（测试）" in running and "2026年3月" in running and "共享审核" in running
+    assert "2026-03-30" in running and "第四十四条第三款" in running and f"/supervise/applications/{instance}" in running
+    assert "web_share" not in running and "round_art44_risk_assessment" not in running  # words, not codes
+    due = page.split('id="rounds-due"')[1].split("</table>")[0]
+    assert "2026年4月" in due and "2026-04-02" in due
+    assert "没有逾期的定期工作。" in page.split('id="rounds-late"')[1].split("</table>")[0]
+    client.get("/lang/en")
+    english = client.get("/supervise/rounds").text.split('id="rounds-running"')[1].split("</table>")[0]
+    assert "2026-03" in english and "Art. 44(3)" in english and "2026年3月" not in english
+
+
+def test_a_late_round_moves_to_the_late_table(client, auth, engines, app):
+    _round_started(engines)
+    # 2026-03-30 ended at 24:00; on 2026-04-01 the round is late.
+    app.extensions["pdw_engine"].clock.set(datetime.fromisoformat("2026-04-01T09:00:00+08:00"))
+    auth.login("zhao.liu")
+    late = client.get("/supervise/rounds").text.split('id="rounds-late"')[1].split("</table>")[0]
+    assert "2026年3月" in late and "已逾期" in late
+
+
+def test_a_reviewer_may_not_open_the_rounds_page(client, auth):
+    auth.login("li.si")
+    assert client.get("/supervise/rounds").status_code == 403
+
+
+def test_a_round_s_application_and_its_step_open_for_the_supervisor_and_the_reviewer(client, auth, engines):
+    _, instance = _round_started(engines)
+    auth.login("zhao.liu")
+    page = client.get(f"/supervise/applications/{instance}")
+    assert page.status_code == 200 and "共享审核" in page.text
+    assert re.search(r"申请人</th><td>系统（按周期自动发起）</td>", page.text)
+    auth.logout()
+    auth.login("li.si")
+    inbox = client.get("/inbox/").text
+    task_ids = re.findall(r"/inbox/tasks/(\d+)", inbox)
+    assert task_ids
+    assert client.get(f"/inbox/tasks/{task_ids[0]}").status_code == 200

@@ -494,6 +494,12 @@ def test_shipped_rules_carry_periods_units_and_articles() -> None:
         "art27_open_reply": (5, "working_days", "第二十七条第二款", None, True),
         "art28_objection_measures": (10, "working_days", "第二十八条第二款", None, True),
         "internal_source_opinion": (3, "working_days", "第二十条第二款（征求数据提供单位意见，内部时限）", None, False),
+        "round_art19_assessment": (20, "working_days", "第十九条第二款、第二十五条（定期更新；《办法》未规定期限，内部时限）",
+                                   None, False),
+        "round_art21_art26_lists": (30, "working_days", "第二十一条、第二十六条（定期编制；《办法》未规定期限，内部时限）",
+                                    None, False),
+        "round_art44_risk_assessment": (20, "working_days", "第四十四条第三款（定期开展；《办法》未规定期限，内部时限）",
+                                        None, False),
     }
     assert all(rule.title_zh and rule.title_en for rule in rules.values())
 

@@ -114,6 +114,9 @@ def test_rules_lists_every_rule_with_its_article(runner: CliRunner) -> None:
         "art27_open_reply",
         "art28_objection_measures",
         "internal_source_opinion",
+        "round_art19_assessment",
+        "round_art21_art26_lists",
+        "round_art44_risk_assessment",
     ]
 
 

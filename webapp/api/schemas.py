@@ -402,6 +402,65 @@ class AssessmentRowSchema(Schema):
     on_time_rate = _maybe(fields.Float)
 
 
+class RoundSchema(Schema):
+    """One periodic round, or one due and not yet started (engine.services.rounds)."""
+
+    schedule_id = Id(required=True)
+    procedure_name = Text(required=True)
+    department_name = Text(required=True)
+    group_name = Text(required=True)
+    period = Text(required=True)
+    period_name = Text(required=True)
+    due_on = Text(required=True, metadata={"format": "date"})
+    state = Text(required=True, metadata={"description": "due, running, late, done, ended, errored or failed"})
+    state_name = Text(required=True)
+    instance_id = _maybe(Id)
+    receipt_number = _maybe(Text)
+    started_at = _maybe(Text, metadata={"format": "date-time"})
+    started_late = fields.Boolean(required=True)
+    steps = fields.List(Text(), metadata={"description": "the open steps' names"})
+    deadline_date = _maybe(Text, metadata={"format": "date"})
+    deadline_rule = _maybe(Text)
+    deadline_title = _maybe(Text)
+    deadline_article = _maybe(Text)
+    deadline_provisional = fields.Boolean()
+    error = _maybe(Text)
+
+
+class RoundScheduleSchema(Schema):
+    """A round schedule: the procedure started on a cycle for a department, and its next round."""
+
+    id = Id(required=True)
+    procedure = Text(required=True)
+    procedure_name = Text(required=True)
+    cycle = Text(required=True)
+    cycle_name = Text(required=True)
+    anchor = Text(required=True, metadata={"format": "date"})
+    department = Text(required=True)
+    department_name = Text(required=True)
+    group = Text(required=True)
+    group_name = Text(required=True)
+    deadline_rule = Text(required=True)
+    deadline_title = Text(required=True)
+    deadline_article = Text(required=True)
+    deadline_statutory = fields.Boolean()
+    data = fields.Dict()
+    enabled = fields.Boolean(required=True)
+    next_period = Text(required=True)
+    next_period_name = Text(required=True)
+    next_due_on = Text(required=True, metadata={"format": "date"})
+
+
+class RoundsSchema(Schema):
+    """The rounds a supervisor oversees: due next, running, late and done, and the schedules."""
+
+    due = fields.List(fields.Nested(RoundSchema))
+    running = fields.List(fields.Nested(RoundSchema))
+    late = fields.List(fields.Nested(RoundSchema))
+    done = fields.List(fields.Nested(RoundSchema))
+    schedules = fields.List(fields.Nested(RoundScheduleSchema))
+
+
 class GrantQuerySchema(Schema):
     """Which grants of the register: all or only those still giving access, by item or grantee."""
 

@@ -5,7 +5,7 @@ from flask import after_this_request, g
 
 from engine.forms import fields_of
 from engine.services import (audience, catalog, changes, clocks, definitions, grants, inbox, instances, portal, reports,
-                             tasks)
+                             rounds, tasks)
 from engine.services import procedures as start_forms
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
@@ -223,6 +223,13 @@ def report_ontime(from_, to, by):
 def report_assessment(from_, to, by):
     """The Art. 49 assessment per department: received, answered on time and late, open, overdue."""
     return reports.assessment(new_uow(), actor(), start=from_, end=to)
+
+
+@bp.route("/rounds")
+@bp.response(200, schemas.RoundsSchema)
+def rounds_overview():
+    """The periodic rounds (Art. 19, 21, 26, 44): due next, running, late and done, and the schedules."""
+    return rounds.overview(new_uow(), actor()).to_dict()
 
 
 @bp.route("/grants")

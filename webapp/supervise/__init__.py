@@ -1,5 +1,5 @@
 """The supervisor's area (Art. 49): overdue, at-risk and unassignable work, on-time rates, the
-assessment, downloads, drill-down to an application and 催办."""
+assessment, downloads, drill-down to an application, 催办 and the periodic rounds."""
 from flask import Blueprint
 
 bp = Blueprint("supervise", __name__, url_prefix="/supervise")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.permissions import may_supervise
 from engine.messages import render
-from engine.services import audience, clocks, exports, reports, supervision
+from engine.services import audience, clocks, exports, reports, rounds, supervision
 from webapp import downloads
 from webapp.engine import get_engine, new_uow
 from webapp.errors import describe, language
@@ -178,3 +178,13 @@ def promise_set():
     else:
         flash(_("已撤回承诺时限。") if days == 0 else _("已公布承诺时限：%(days)d 个工作日。", days=days), "success")
     return redirect(url_for("supervise.promises"))
+
+
+@bp.route("/rounds")
+@login_required
+def rounds_overview():
+    """The periodic rounds: due next, running (with the step and deadline), late and done, and the schedules."""
+    view = rounds.overview(new_uow(), g.user.name)
+    return render_template("supervise/rounds.html", view={"late": view.late, "running": view.running,
+                                                          "due": view.due, "done": view.done,
+                                                          "schedules": view.schedules})

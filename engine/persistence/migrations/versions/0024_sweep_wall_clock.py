@@ -1,7 +1,7 @@
 """scheduler sweeps: the real time of each sweep beside the scheduler's own clock
 
 Revision ID: 0024
-Revises: 0018
+Revises: 0021
 
 A process's clock may be frozen (PDW_CLOCK). `finished_at` is the sweep's instant by the
 scheduler's clock, `wall_at` the real time it was written: together they tell another process
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0024'
-down_revision = '0018'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
