@@ -33,6 +33,7 @@ from engine.clock import SHANGHAI
 from engine.config import Config
 from engine.persistence.models import Department, Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import notifications
 from engine.services.users import require_administrator
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,6 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), ti
 MAX_ATTEMPTS = 12
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
-# How a candidate group reads in a mail: the department's name and who in it.
-_ROLE_WORDS = {"reviewer": "审核人员", "supervisor": "监督人员", "source_unit_handler": "数据经办人员",
-               "department_head": "负责人", "applicant": "申请人员", "designer": "流程设计人员", "admin": "系统管理员"}
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
                 to.add(user.email)
         if not to:
             return None
-        params = _named(session, row.params or {})
+        params = notifications.namer(session)(row.params or {})
     try:
         text = messages.render(row.code, params, "zh") + "\n\n" + messages.render(row.code, params, "en")
         mail = Outgoing(row.id, tuple(sorted(to)), subject_of(text), text)
@@ -136,24 +134,6 @@ def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
     except Exception as err:  # noqa: BLE001 - whatever keeps this mail from being built sets it aside
         raise Unbuildable(f"{type(err).__name__}: {err}"[:500]) from None
     return mail
-
-
-def _named(session, params: dict) -> dict:
-    """`params` with each login replaced by the person's name and each candidate group
-    (`reviewer@sjj`, `group:supervisor`) by its department's name and who in it."""
-    names = dict(session.execute(select(User.name, User.display_name)).all())
-    departments = dict(session.execute(select(Department.code, Department.name)).all())
-    shown = {}
-    for key, value in params.items():
-        if isinstance(value, str):
-            bare = value.removeprefix("group:").removeprefix("user:")
-            if bare in names:
-                value = names[bare] or bare
-            elif value.startswith("group:") or re.fullmatch(r"[a-z_]+@[A-Za-z0-9_-]+", bare or ""):
-                role, _, unit = bare.partition("@")
-                value = f"{departments.get(unit, '')}{_ROLE_WORDS.get(role, role)}"
-        shown[key] = value
-    return shown
 
 
 def _message(config: Config, mail: Outgoing, now: datetime) -> EmailMessage:

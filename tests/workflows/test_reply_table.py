@@ -21,10 +21,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
 
-from engine.persistence.models import User
+from engine.persistence.models import Notification, User
 from engine.services import replies
 from engine.services.progress import load_workflow
-from engine.services.replies import WITHDRAWN_OUTCOME, reply_paths
+from engine.services.replies import ENDED_OUTCOME, WITHDRAWN_OUTCOME, reply_paths
 from reply_table import APPLICANTS, INTERNAL, ROOT, ROWS, readme_section, readme_table
 from webapp import create_app
 
@@ -88,6 +88,15 @@ def _walked(uow, instance_id: int) -> tuple[set[str], set[tuple[str, str]]]:
         return {t.task_spec.bpmn_id for t in done}, steps
 
 
+def _notices(uow, instance_id: int) -> list[tuple[str, str]]:
+    """(code, recipient) of the notifications of the application that tell of a reply."""
+    with uow.read():
+        return [(n.code, n.recipient_user) for n in uow.session.scalars(
+            select(Notification).where(Notification.instance_id == instance_id,
+                                       Notification.code.in_(("notification.replied", "notification.ended")))
+            .order_by(Notification.id))]
+
+
 def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -132,12 +141,16 @@ def test_every_outcome_of_every_procedure_gets_a_whole_reply(drive, row):
         assert not any(internal in text for internal in INTERNAL), "an internal field in the letter"
     shown = repr(letter)
     assert not any(login in shown for login in LOGINS) and not any(text in shown for text in INTERNAL)
+    told = _notices(p.engine.uow(), instance_id)
     if row.key == WITHDRAWN_OUTCOME:
+        assert told == [], "a withdrawal is the applicant's own act, not a reply"
         assert letter["reply"] is None and letter["application"]["status"] == "withdrawn"
         assert "已撤回" in page and "已撤回" in pdf
         return
     reply = letter["reply"]
     assert reply is not None, "no reply recorded"
+    # One notice per reply, to the applicant (an ending by the authority is its own notice).
+    assert told == [("notification.ended" if row.key == ENDED_OUTCOME else "notification.replied", row.applicant)]
     assert reply["decision_label"] == row.words
     assert letter["authority"]["name"] == row.issuer
     assert letter["remedy"] == REMEDY and reply["given_at"]
