@@ -90,6 +90,22 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
     }
 
 
+def decision_words(uow: UnitOfWork, instance: ProcessInstance) -> str | None:
+    """The decision `instance`'s applicant was answered with, worded as their 答复书 words it
+    (同意共享, 异议成立, 已由主管部门终止办理…); None before the reply. Inside the caller's
+    unit of work, with no access check: for projections already placed (engine.services.audience)."""
+    if instance.replied_at is None:
+        return None
+    shown = instances.stored(uow, instance.id)
+    if shown["status"] == "cancelled":
+        return ENDED_LABEL
+    forms = uow.session.scalar(select(ProcessDefinition.forms)
+                               .where(ProcessDefinition.id == instance.definition_id)) or {}
+    reply = _reply(shown["statutory"] or {}, shown["data"], _answering(shown["tasks"], forms), forms,
+                   _outcome(uow, instance.id))
+    return reply["decision_label"] if reply else None
+
+
 # Where an applicant who disputes a reply may turn (Art. 47 para. 2); every reply names it.
 REMEDY_ARTICLE = "第四十七条第二款"
 
