@@ -46,13 +46,18 @@ def tell_reply(uow: UnitOfWork, instance, now: datetime, *, ended_reason: str | 
     kind = "ended" if ended_reason is not None else "reply"
     if not once(uow, f"{kind}:instance:{instance.id}", kind, instance_id=instance.id):
         return False
-    params = {"receipt_number": instance.receipt_number}
-    if ended_reason is not None:
-        params["reason"] = ended_reason
-    uow.notifications.add([{"recipient_user": instance.started_by, "recipient_group": None,
-                            "code": "notification.ended" if ended_reason is not None else "notification.replied",
-                            "params": params, "instance_id": instance.id, "task_id": None, "created_at": now}])
+    if ended_reason is None:
+        row = _to_applicant(instance, "notification.replied", {"receipt_number": instance.receipt_number}, now)
+    else:
+        row = _to_applicant(instance, "notification.ended", {"receipt_number": instance.receipt_number,
+                                                             "reason": ended_reason}, now)
+    uow.notifications.add([row])
     return True
+
+
+def _to_applicant(instance, code: str, params: dict, now: datetime) -> dict:
+    return {"recipient_user": instance.started_by, "recipient_group": None, "code": code, "params": params,
+            "instance_id": instance.id, "task_id": None, "created_at": now}
 
 
 def namer(session) -> Callable[[dict], dict]:
