@@ -66,6 +66,21 @@ def test_a_new_end_event_without_a_reply_is_found():
     assert paths.unanswered_ends == ("end_silent",)
 
 
+def test_a_new_answered_end_event_is_a_new_outcome_without_a_row():
+    xml = (ROOT / "workflows" / "cross_level_share.bpmn").read_bytes()
+    # The refusal now ends in a second end event of its own, after the reply.
+    split = xml.replace(b'<bpmn:endEvent id="end_refused"', b'<bpmn:endEvent id="end_refused_archived">'
+                        b'<bpmn:incoming>f_archived</bpmn:incoming></bpmn:endEvent><bpmn:sequenceFlow id="f_archived" '
+                        b'sourceRef="decision_made" targetRef="end_refused_archived" />'
+                        b'<bpmn:endEvent id="end_refused"', 1)
+
+    keys = {o.key for o in reply_paths(split).outcomes}
+
+    assert "decision_made.f_archived/end_refused_archived" in keys
+    assert ("cross_level_share", "decision_made.f_archived/end_refused_archived") not in \
+        {(row.process_id, row.key) for row in ROWS}
+
+
 def test_the_readme_table_is_the_one_the_rows_render():
     section = readme_section((ROOT / "README.md").read_text(encoding="utf-8"))
 
