@@ -573,6 +573,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "{new_due}; reason: {reason}"),
     "notification.replied": ("您的申请 {receipt_number} 已答复，请查看答复内容。",
                              "your application {receipt_number} has been answered"),
+    "notification.ended": ("您的申请 {receipt_number} 已由主管部门终止办理，理由：{reason}。请查看答复内容。",
+                           "your application {receipt_number} has been ended by the authority; reason: {reason}"),
     "notification.urged": ("催办通知：{receipt_number}「{title}」已逾期 {days} 个工作日，{by} 请您尽快办理。{note}",
                            "urged by {by}: '{title}' ({receipt_number}, task {task}) is {days} working day(s) "
                            "overdue. {note}"),

@@ -1,6 +1,6 @@
 """The scheduler: APScheduler runs `tick` on an interval: fire due BPMN timers, start the periodic
-rounds that are due, settle a new calendar, watch deadlines (reminders, alerts, reply notices,
-通报) and e-mail notifications.
+rounds that are due, settle a new calendar, watch deadlines (reminders, alerts, 通报) and e-mail
+notifications.
 
 `pdw scheduler run` runs it in its own process (production: one or more of them); on the
 embedded default the web process runs it in a background thread (webapp.scheduler). Every

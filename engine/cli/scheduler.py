@@ -26,8 +26,8 @@ def run_command(once: bool, interval: float) -> None:
         for f in fired:
             click.echo(f"fired timer {f.timer_id} ({f.task_name}) of instance {f.instance_id}: {f.status}")
         click.echo(f"{len(fired)} timer(s) fired")
-        click.echo(f"{watched.reminders} reminder(s), {watched.overdue} overdue alert(s), {watched.replies} reply "
-                   f"notice(s), {watched.bulletins} bulletin(s) sent; {mailed} e-mail(s)")
+        click.echo(f"{watched.reminders} reminder(s), {watched.overdue} overdue alert(s), "
+                   f"{watched.bulletins} bulletin(s) sent; {mailed} e-mail(s)")
         return
     logs.configure(engine.config.log_format)
     run_forever(engine, interval_seconds=interval)

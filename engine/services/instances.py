@@ -16,7 +16,7 @@ from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import (ROUND_DEADLINE_RULE, StepFailed, describe_failure, end_without_decision,
                                       load_workflow, record_failure, run_and_sync)
-from engine.services import admission, audience, search, statutory
+from engine.services import admission, audience, notifications, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -347,6 +347,7 @@ def cancel(uow: UnitOfWork, instance_id: int, *, actor: str, reason: str) -> dic
             instance.replied_late_days = statutory.late_days(uow.engine, instance.statutory_due_date,
                                                              uow.engine.clock.today())
         open_tasks = end_without_decision(uow, instance, status="cancelled", now=now)
+        notifications.tell_reply(uow, instance, now, ended_reason=reason)
         uow.audit.append(at=now, actor=actor, action="instance.cancel", instance_id=instance_id, before=before,
                          after={"status": "cancelled", "reason": reason, "cancelled_tasks": len(open_tasks),
                                 "replied_at": instance.replied_at.isoformat()})

@@ -5,16 +5,30 @@ that caused it (a reply, an extension, an overdue deadline), so no mail is due f
 was rolled back and none is lost for one that was committed. Delivery then works row by row:
 
 - a batch is claimed under SKIP LOCKED by pushing its `mail_next_at` a lease ahead (one
-  committed transaction), so several schedulers never take the same rows at once;
+  committed transaction). The lease's end is also its fencing token: a later claim of the same
+  row can only come after it ended and sets a later one;
 - each mail is built on its own: one that cannot be built (a text that does not render, a
   header the library refuses) is set aside with its reason in `mail_error`, shown to admins,
   and never takes the others with it;
-- each mail is marked sent in a transaction of its own once the server accepted it; a mail the
-  server did not accept (or could not be reached for) is tried again after a growing backoff.
+- just before it is handed to the server, each mail is taken: its lease renewed and its
+  attempt counted, only if the lease is still this scheduler's (else another took it over and
+  this one leaves it alone);
+- once the server accepted it (250 to DATA) it is marked sent at once, in a transaction of its
+  own; a mail the server refused, or a server that cannot be reached or drops the connection,
+  is tried again after a growing backoff (BACKOFF), the mails behind it in the batch untouched
+  and uncounted; after MAX_ATTEMPTS tries it is set aside as given up.
 
-Failure modes: a crash between the server's acceptance and the mark sends that mail again after
-the lease (at least once, never lost); its `Message-ID` is the same every time, so mail clients
-show it once. After `MAX_ATTEMPTS` failures a mail is set aside as given up.
+The guarantee, as close to exactly once as SMTP allows:
+- never lost: a mail is marked sent only after the server accepted it; until then it is due
+  again, or set aside for an admin to see (`pdw mail set-aside`);
+- never sent by two schedulers at once (the lease, renewed for each mail);
+- a second copy is possible in three cases only: the process dies, or loses its database,
+  between the server's acceptance and the mark (one UPDATE); the server accepted the message
+  but the connection broke before its answer reached PDW (RFC 1047: the sender cannot know);
+  one mail takes longer than LEASE to hand over (each SMTP command times out after 30 s).
+  Every copy is then the same message: the same `Message-ID` (`<notification.N@domain>`) and
+  the same `Date` (when the notification was written, not when it was sent), so receivers and
+  mail clients that deduplicate by Message-ID show it once.
 """
 from __future__ import annotations
 
@@ -33,6 +47,7 @@ from engine.clock import SHANGHAI
 from engine.config import Config
 from engine.persistence.models import Department, Notification, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import notifications
 from engine.services.users import require_administrator
 
 log = logging.getLogger(__name__)
@@ -52,9 +67,6 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), ti
 MAX_ATTEMPTS = 12
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
-# How a candidate group reads in a mail: the department's name and who in it.
-_ROLE_WORDS = {"reviewer": "审核人员", "supervisor": "监督人员", "source_unit_handler": "数据经办人员",
-               "department_head": "负责人", "applicant": "申请人员", "designer": "流程设计人员", "admin": "系统管理员"}
 
 
 @dataclass(frozen=True)
@@ -89,9 +101,9 @@ def subject_of(text: str) -> str:
     return SUBJECT.format(line)
 
 
-def claim(uow: UnitOfWork, *, limit: int = BATCH) -> list[int]:
+def claim(uow: UnitOfWork, *, limit: int = BATCH) -> dict[int, datetime]:
     """Claim up to `limit` mails due now (unsent, not set aside, recent, past their backoff) for a
-    lease; returns their notification ids."""
+    lease; returns their notification ids, each with its lease's end (its fencing token)."""
     with uow:
         now = uow.engine.clock.now()
         query = (select(_n.c.id).where(_n.c.emailed_at.is_(None), _n.c.mail_error.is_(None),
@@ -102,10 +114,22 @@ def claim(uow: UnitOfWork, *, limit: int = BATCH) -> list[int]:
             query = query.with_for_update(skip_locked=True)
         ids = list(uow.session.scalars(query))
         if ids:
-            uow.session.execute(update(_n).where(_n.c.id.in_(ids))
-                                .values(mail_next_at=now + LEASE, mail_attempts=_n.c.mail_attempts + 1))
+            uow.session.execute(update(_n).where(_n.c.id.in_(ids)).values(mail_next_at=now + LEASE))
         uow.commit()
-    return ids
+    return {notification_id: now + LEASE for notification_id in ids}
+
+
+def _take(engine, notification_id: int, lease: datetime) -> datetime | None:
+    """Renew the lease on one claimed mail and count the attempt, if the lease is still `lease`;
+    returns the new lease, or None when another scheduler took the mail over (or it was sent)."""
+    with engine.uow() as uow:
+        renewed = engine.clock.now() + LEASE
+        taken = uow.session.execute(
+            update(_n).where(_n.c.id == notification_id, _n.c.mail_next_at == lease, _n.c.emailed_at.is_(None),
+                             _n.c.mail_error.is_(None))
+            .values(mail_next_at=renewed, mail_attempts=_n.c.mail_attempts + 1)).rowcount
+        uow.commit()
+    return renewed if taken else None
 
 
 def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
@@ -128,40 +152,23 @@ def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
                 to.add(user.email)
         if not to:
             return None
-        params = _named(session, row.params or {})
+        params = notifications.namer(session)(row.params or {})
     try:
         text = messages.render(row.code, params, "zh") + "\n\n" + messages.render(row.code, params, "en")
         mail = Outgoing(row.id, tuple(sorted(to)), subject_of(text), text)
-        _message(uow.engine.config, mail, uow.engine.clock.now())  # what the library refuses, refused now
+        _message(uow.engine.config, mail, row.created_at)  # what the library refuses, refused now
     except Exception as err:  # noqa: BLE001 - whatever keeps this mail from being built sets it aside
         raise Unbuildable(f"{type(err).__name__}: {err}"[:500]) from None
     return mail
 
 
-def _named(session, params: dict) -> dict:
-    """`params` with each login replaced by the person's name and each candidate group
-    (`reviewer@sjj`, `group:supervisor`) by its department's name and who in it."""
-    names = dict(session.execute(select(User.name, User.display_name)).all())
-    departments = dict(session.execute(select(Department.code, Department.name)).all())
-    shown = {}
-    for key, value in params.items():
-        if isinstance(value, str):
-            bare = value.removeprefix("group:").removeprefix("user:")
-            if bare in names:
-                value = names[bare] or bare
-            elif value.startswith("group:") or re.fullmatch(r"[a-z_]+@[A-Za-z0-9_-]+", bare or ""):
-                role, _, unit = bare.partition("@")
-                value = f"{departments.get(unit, '')}{_ROLE_WORDS.get(role, role)}"
-        shown[key] = value
-    return shown
-
-
-def _message(config: Config, mail: Outgoing, now: datetime) -> EmailMessage:
+def _message(config: Config, mail: Outgoing, written_at: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.smtp_from
     message["To"] = ", ".join(mail.to)
     message["Subject"] = mail.subject
-    message["Date"] = format_datetime(now.astimezone(SHANGHAI))
+    # When the notification was written: every try sends the same message.
+    message["Date"] = format_datetime(written_at.astimezone(SHANGHAI))
     domain = (config.smtp_from or "").rpartition("@")[2].strip("> ") or "pdw.invalid"
     # The same id on every try: a mail sent twice after a crash shows once.
     message["Message-ID"] = f"<notification.{mail.notification_id}@{domain}>"
@@ -177,11 +184,11 @@ def _mark(uow: UnitOfWork, notification_id: int, **values) -> None:
 
 def _retry_later(engine, notification_id: int, reason: str) -> None:
     with engine.uow() as uow:
-        attempts = uow.session.scalar(select(_n.c.mail_attempts).where(_n.c.id == notification_id)) or 1
+        attempts = uow.session.scalar(select(_n.c.mail_attempts).where(_n.c.id == notification_id)) or 0
         now = engine.clock.now()
         values = {"mail_next_at": now + backoff(attempts)} if attempts < MAX_ATTEMPTS else \
             {"mail_error": f"given up after {attempts} attempts: {reason}"[:500]}
-        uow.session.execute(update(_n).where(_n.c.id == notification_id).values(**values))
+        uow.session.execute(update(_n).where(_n.c.id == notification_id, _n.c.emailed_at.is_(None)).values(**values))
         uow.commit()
 
 
@@ -192,7 +199,8 @@ def deliver(uow: UnitOfWork) -> int:
     config = engine.config
     if not config.smtp_host:
         return 0
-    ids = claim(uow)
+    claimed = claim(uow)
+    ids = list(claimed)
     sent = 0
     smtp = None
     try:
@@ -206,19 +214,24 @@ def deliver(uow: UnitOfWork) -> int:
             if mail is None:
                 _mark(engine.uow(), notification_id, emailed_at=engine.clock.now())
                 continue
+            lease = _take(engine, notification_id, claimed[notification_id])
+            if lease is None:
+                log.warning("notification %s was taken over by another scheduler; left to it", notification_id)
+                continue
             try:
                 if smtp is None:
                     smtp = _connect(config)
-                smtp.send_message(_message(config, mail, engine.clock.now()))
+                smtp.send_message(_message(config, mail, _written_at(engine, notification_id)))
             except (OSError, smtplib.SMTPException) as err:
                 log.warning("notification %s not accepted (%s); tried again later", notification_id, err)
+                _retry_later(engine, notification_id, f"{type(err).__name__}: {err}")
                 if smtp is None or isinstance(err, (OSError, smtplib.SMTPServerDisconnected)):
-                    # The server cannot be reached: this mail and the rest wait for it.
-                    for waiting in ids[position:]:
+                    # The server cannot be reached: the rest of the batch waits for it, untried.
+                    for waiting in ids[position + 1:]:
                         _retry_later(engine, waiting, f"{type(err).__name__}: {err}")
                     break
-                _retry_later(engine, notification_id, f"{type(err).__name__}: {err}")
                 continue
+            # Accepted: marked at once, whoever holds the lease now (the mail is out either way).
             _mark(engine.uow(), notification_id, emailed_at=engine.clock.now())
             sent += 1
     finally:
@@ -228,6 +241,11 @@ def deliver(uow: UnitOfWork) -> int:
             except (OSError, smtplib.SMTPException):
                 pass
     return sent
+
+
+def _written_at(engine, notification_id: int) -> datetime:
+    with engine.uow().read() as uow:
+        return uow.session.scalar(select(_n.c.created_at).where(_n.c.id == notification_id))
 
 
 def _connect(config: Config) -> smtplib.SMTP:

@@ -266,13 +266,23 @@ def applicant_projection(uow: UnitOfWork, placement) -> dict:
     replies = [{"id": r["task_id"], "title": r["title"], "state": "completed", "result": r["result"],
                 "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None}
                for r in view["replies"]]
+    from engine.services import replies as letters  # replies reads this module's helpers
+    extension = progress["extension"]
+    applicant_status = {
+        "status": progress["status"], "due_date": progress["due_date"], "article": progress["article"],
+        "extension": {"reason": extension["reason"], "from": extension["from"], "to": extension["to"]}
+        if extension else None,
+        "outcome": letters.decision_words(uow, instance) if progress["status"] in (ANSWERED, ENDED) else None,
+        "reason": progress["reason"],
+        "replied_at": progress["replied_at"].isoformat() if progress["replied_at"] else None,
+        "ended_at": progress["ended_at"].isoformat() if progress["ended_at"] else None}
     return {"id": instance.id, "process_id": instance.process_id, "process_name": shown["process_name"],
             "version": version, "status": instance.status, "receipt_number": instance.receipt_number,
             "received_on": shown["received_on"], "started_by": instance.started_by,
             "started_at": instance.started_at.isoformat(),
             "ended_at": instance.ended_at.isoformat() if instance.ended_at else None, "error": None,
             "department": None, "handled_by": view["handled_by"], "statutory": shown["statutory"],
-            "application": shown["application"], "audience": "applicant",
+            "application": shown["application"], "audience": "applicant", "applicant_status": applicant_status,
             "tasks": replies + open_tasks,
             "history": [{"id": None, "at": h["at"].isoformat(), "actor": h["by"], "action": h["action"],
                          "task_id": None, "before": None, "after": {"task": h["step"]} if h["step"] else None}

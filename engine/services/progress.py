@@ -25,7 +25,7 @@ from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.sandbox import ScriptError
 from engine.bpmn.operations import OperationContext, OperationError
-from engine.services import statutory
+from engine.services import notifications, statutory
 
 
 @dataclass
@@ -233,7 +233,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         raise StepFailed(describe_failure(err)) from None
 
     # A late extension raises here and the caller's unit of work undoes the whole command.
-    extended_before = instance.statutory_extended_from
+    extended_before, replied_before = instance.statutory_extended_from, instance.replied_at
     statutory.apply(engine, instance, marks, now)
     if instance.statutory_extended_from is not None and extended_before is None:
         # The extension notice (Art. 20 para. 2: 告知申请人), in the step's own transaction so
@@ -251,6 +251,10 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
     instance.waiting = {"tasks": sorted(ready_ids), "timers": {k: v[1].isoformat() for k, v in timers.items()}}
     outcome.status = instance.status
     _save(uow, instance, workflow)
+    if instance.replied_at is not None and replied_before is None:
+        # The reply notice (and its mail) commits with the step that gave the reply, or not at all;
+        # written once the instance is saved, as a new application has no id before.
+        notifications.tell_reply(uow, instance, now)
 
     gone = sorted(open_ids - ready_ids - {completed})
     if gone:

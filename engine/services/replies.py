@@ -6,13 +6,16 @@ forms of the procedure (their `x-enumNames`), so a new procedure needs no code h
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from lxml import etree
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
 from SpiffWorkflow.util.task import TaskState
 
 from engine import disclosure
+from engine.bpmn.validation import NS
 from engine.calendar.statute import load_statute
 from engine.clock import SHANGHAI
 from engine.persistence.models import Department, ProcessDefinition, ProcessInstance, User
@@ -85,6 +88,22 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         "dispute": dispute,
         "remedy": REMEDY_ARTICLE if replied else None,
     }
+
+
+def decision_words(uow: UnitOfWork, instance: ProcessInstance) -> str | None:
+    """The decision `instance`'s applicant was answered with, worded as their 答复书 words it
+    (同意共享, 异议成立, 已由主管部门终止办理…); None before the reply. Inside the caller's
+    unit of work, with no access check: for projections already placed (engine.services.audience)."""
+    if instance.replied_at is None:
+        return None
+    shown = instances.stored(uow, instance.id)
+    if shown["status"] == "cancelled":
+        return ENDED_LABEL
+    forms = uow.session.scalar(select(ProcessDefinition.forms)
+                               .where(ProcessDefinition.id == instance.definition_id)) or {}
+    reply = _reply(shown["statutory"] or {}, shown["data"], _answering(shown["tasks"], forms), forms,
+                   _outcome(uow, instance.id))
+    return reply["decision_label"] if reply else None
 
 
 # Where an applicant who disputes a reply may turn (Art. 47 para. 2); every reply names it.
@@ -216,3 +235,96 @@ def _wording(decided_form: dict | None, forms: dict, decision) -> str | None:
         if decision in values and len(names) == len(values):
             return names[values.index(decision)]
     return None
+
+
+# The outcomes every procedure that answers its applicants has besides those its BPMN draws:
+# an ending by the authority (instances.cancel, itself a reply) and a withdrawal before the reply.
+ENDED_OUTCOME, WITHDRAWN_OUTCOME = "ended", "withdrawn"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One way an application of a procedure ends for its applicant, as the BPMN draws it.
+
+    `key` is stable: "<gateway>.<flow>/<end event>" for a drawn outcome, else ENDED_OUTCOME or
+    WITHDRAWN_OUTCOME. `branch` is the decision that gave the reply: the last gateway branch
+    taken before the reply is recorded, or when the reply comes before any (a reviewer's step
+    that answers), the first one taken after it."""
+
+    process_id: str
+    key: str
+    branch: str | None = None
+    branch_name: str | None = None
+    via: str | None = None  # the element the branch leads to
+    end: str | None = None
+    end_name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyPaths:
+    """What a procedure's BPMN says about its replies: its outcomes and the end events that
+    can be reached without a reply (a defect in a procedure that answers its applicants)."""
+
+    process_id: str
+    outcomes: tuple[Outcome, ...]
+    unanswered_ends: tuple[str, ...]
+
+    @property
+    def answers(self) -> bool:
+        """True when the procedure gives its applicants a reply (an element marks it)."""
+        return bool(self.outcomes)
+
+
+def reply_paths(xml: bytes) -> ReplyPaths:
+    """Every outcome of the procedure in `xml` that answers the applicant, derived from the
+    paths of its sequence flows from the start event to each end event that pass an element
+    with `statutoryReply`, one per (decision branch, end event); then the ending by the
+    authority and the withdrawal. A timer on a step (督办, a term of use running out) is no
+    decision and its paths are not walked; a loop is walked once."""
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    process = root.find("bpmn:process", NS)
+    nodes = {el.get("id"): el for el in process if el.get("id")}
+    leaving: dict[str, list] = {}
+    for flow in process.findall("bpmn:sequenceFlow", NS):
+        leaving.setdefault(flow.get("sourceRef"), []).append(flow)
+    found: dict[str, Outcome] = {}
+    silent: set[str] = set()
+
+    def kind(node_id: str) -> str:
+        return etree.QName(nodes[node_id]).localname
+
+    def marked(node_id: str) -> bool:
+        return bool(nodes[node_id].xpath(".//spiffworkflow:property[@name='statutoryReply']/@value", namespaces=NS))
+
+    def walk(node_id: str, seen: frozenset, before: tuple | None, after: tuple | None, replied: bool) -> None:
+        replied = replied or marked(node_id)
+        if kind(node_id) == "endEvent":
+            if not replied:
+                silent.add(node_id)
+                return
+            gateway, flow = before or after or (None, None)
+            branch = f"{gateway}.{flow.get('id')}" if gateway else None
+            end = nodes[node_id]
+            key = f"{branch or '-'}/{node_id}"
+            found.setdefault(key, Outcome(process.get("id"), key, branch,
+                                          flow.get("name") if flow is not None else None,
+                                          flow.get("targetRef") if flow is not None else None,
+                                          node_id, end.get("name")))
+            return
+        flows = leaving.get(node_id, [])
+        for flow in flows:
+            target = flow.get("targetRef")
+            if target in seen or target not in nodes:
+                continue
+            decides = kind(node_id) == "exclusiveGateway" and len(flows) > 1
+            walk(target, seen | {target}, (node_id, flow) if decides and not replied else before,
+                 (node_id, flow) if decides and replied and after is None else after, replied)
+
+    start = process.find("bpmn:startEvent", NS)
+    if start is not None:
+        walk(start.get("id"), frozenset({start.get("id")}), None, None, False)
+    drawn = tuple(sorted(found.values(), key=lambda o: o.key))
+    if drawn:
+        pid = process.get("id")
+        drawn += (Outcome(pid, ENDED_OUTCOME), Outcome(pid, WITHDRAWN_OUTCOME))
+    return ReplyPaths(process.get("id"), drawn, tuple(sorted(silent)) if drawn else ())

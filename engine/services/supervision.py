@@ -1,6 +1,7 @@
 """What supervisors do and what the scheduler does for them: 催办 a task, the deadline watch
-(reminders, overdue alerts, reply notices, 通报), departments' 承诺时限, and warnings about
-groups nobody is in.
+(reminders, overdue alerts, 通报), departments' 承诺时限, and warnings about groups nobody is
+in. (The applicant's reply notice is no deadline: it is written with the step that gave the
+reply, engine.services.notifications.tell_reply.)
 
 The watch runs in every scheduler (the web process's on the embedded default, and any number
 of `pdw scheduler run` processes); each notice is recorded under a unique key in the
@@ -14,24 +15,20 @@ from pathlib import PurePath
 from xml.etree import ElementTree
 
 from sqlalchemy import exists, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import access, messages, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
-                                       ProcessDefinition, ProcessInstance, Urge, User)
+                                       ProcessDefinition, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience, definitions, reports
+from engine.services import audience, definitions, notifications, reports
 
 _t = HumanTask.__table__
-_i = ProcessInstance.__table__
 _n = DeadlineNotice.__table__
 _urge = Urge.__table__
 
 # The 通报 goes out when the work is still overdue this many working days after a 催办.
 BULLETIN_AFTER_WORKING_DAYS = 5
-# Replies older than this are not announced (a watch that was off for long does not flood).
-REPLY_NOTICE_DAYS = 7
 WATCH_BATCH = 500
 
 
@@ -41,13 +38,12 @@ class WatchReport:
 
     reminders: int = 0
     overdue: int = 0
-    replies: int = 0
     bulletins: int = 0
 
     @property
     def total(self) -> int:
         """Notices sent in all."""
-        return self.reminders + self.overdue + self.replies + self.bulletins
+        return self.reminders + self.overdue + self.bulletins
 
 
 @dataclass(frozen=True)
@@ -78,19 +74,8 @@ class GroupWarning:
                                                        "title": self.title}, lang)
 
 
-def _once(uow: UnitOfWork, key: str, kind: str, *, instance_id=None, task_id=None) -> bool:
-    """Record notice `key`; False when it was already recorded (by this or another scheduler)."""
-    dialect = uow.session.get_bind().dialect.name
-    values = {"key": key, "kind": kind, "instance_id": instance_id, "task_id": task_id,
-              "created_at": uow.engine.clock.now()}
-    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # A concurrent transaction inserting the same key makes this one wait for it, then do nothing.
-    statement = maker(_n).values(**values).on_conflict_do_nothing(index_elements=["key"]).returning(_n.c.id)
-    return uow.session.execute(statement).scalar() is not None
-
-
 def _not_noticed(kind: str, column):
-    return ~exists().where(_n.c.kind == kind, (_n.c.task_id if column is _t.c.id else _n.c.instance_id) == column)
+    return ~exists().where(_n.c.kind == kind, _n.c.task_id == column)
 
 
 def _holder_of(row: reports.TaskReportRow) -> str:
@@ -127,8 +112,8 @@ def _to_holder(row: reports.TaskReportRow, code: str, params: dict) -> list[dict
 
 def watch(uow: UnitOfWork) -> WatchReport:
     """Send what is due, each once: the holder is reminded one working day before a statutory
-    deadline, the department's supervisors alerted when it has passed, the applicant told of
-    a reply, and the department's head sent a 通报 of work still overdue
+    deadline, the department's supervisors alerted when it has passed, and the department's
+    head sent a 通报 of work still overdue
     BULLETIN_AFTER_WORKING_DAYS working days after a 催办. One transaction."""
     report = WatchReport()
     with uow:
@@ -145,7 +130,7 @@ def watch(uow: UnitOfWork) -> WatchReport:
             rule = engine.rules.get(row.rule) if row.rule else None
             if rule is None or not rule.statutory:
                 continue
-            if _once(uow, f"reminder:task:{row.task_id}", "reminder", instance_id=row.instance_id,
+            if notifications.once(uow, f"reminder:task:{row.task_id}", "reminder", instance_id=row.instance_id,
                      task_id=row.task_id):
                 notes += _to_holder(row, "notification.deadline_tomorrow", _params(row))
                 report.reminders += 1
@@ -153,20 +138,11 @@ def watch(uow: UnitOfWork) -> WatchReport:
         passed = (select(_t.c.id).where(_t.c.state == "open", _t.c.due_at <= now, _not_noticed("overdue", _t.c.id))
                   .order_by(_t.c.due_at).limit(WATCH_BATCH))
         for row in _task_rows(uow, passed, today):
-            if _once(uow, f"overdue:task:{row.task_id}", "overdue", instance_id=row.instance_id, task_id=row.task_id):
+            if notifications.once(uow, f"overdue:task:{row.task_id}", "overdue", instance_id=row.instance_id, task_id=row.task_id):
                 for group in _alerted(row.department, kinds):
                     notes.append(_note("notification.deadline_overdue", dict(_params(row), holder=_holder_of(row)),
                                        group=group, instance_id=row.instance_id, task_id=row.task_id))
                 report.overdue += 1
-        replied = session.execute(
-            select(_i.c.id, _i.c.receipt_number, _i.c.started_by)
-            .where(_i.c.replied_at >= now - timedelta(days=REPLY_NOTICE_DAYS), _i.c.replied_at <= now,
-                   _not_noticed("reply", _i.c.id)).limit(WATCH_BATCH)).all()
-        for r in replied:
-            if _once(uow, f"reply:instance:{r.id}", "reply", instance_id=r.id):
-                notes.append(_note("notification.replied", {"receipt_number": r.receipt_number}, user=r.started_by,
-                                   instance_id=r.id))
-                report.replies += 1
         report.bulletins = _bulletins(uow, notes, today)
         for note in notes:
             note["created_at"] = now
@@ -206,7 +182,7 @@ def _bulletins(uow: UnitOfWork, notes: list[dict], today: date) -> int:
     now = engine.clock.now()
     for p in due:
         row = rows[p.task_id]
-        if not _once(uow, f"bulletin:urge:{p.id}", "bulletin", instance_id=row.instance_id, task_id=row.task_id):
+        if not notifications.once(uow, f"bulletin:urge:{p.id}", "bulletin", instance_id=row.instance_id, task_id=row.task_id):
             continue
         session.execute(update(_urge).where(_urge.c.id == p.id).values(bulletin_at=now))
         params = dict(_params(row), holder=_holder_of(row), days=row.working_days_overdue,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import func, select
 
 from engine.bootstrap import build_engine
@@ -161,8 +162,9 @@ def test_every_mail_due_arrives_exactly_once_after_an_smtp_outage_and_a_bad_one_
     assert mail.deliver(engine.uow()) == 0  # backing off: not tried again at once
     with engine.uow().read() as uow:
         waiting = uow.session.execute(select(Notification.mail_attempts, Notification.emailed_at)
-                                      .where(Notification.mail_error.is_(None))).all()
-    assert waiting and all(attempts == 1 and sent is None for attempts, sent in waiting)
+                                      .where(Notification.mail_error.is_(None)).order_by(Notification.id)).all()
+    # The first mail found the server unreachable; the others waited for it, untried.
+    assert waiting == [(1, None), (0, None), (0, None), (0, None)]
 
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -197,3 +199,115 @@ def test_a_subject_is_cut_before_a_date_never_inside_it():
     assert subject.endswith("…") or subject.endswith("。")
     assert not any(subject.rstrip("…").endswith(partial) for partial in ("2026-", "2026-0", "2026-03-", "2026-03-0"))
     assert "\n" not in mail.subject_of("第一行\r\n第二行")
+
+
+class _Dropping(SMTP):
+    """An SMTP session of a server that, while its handler says so, drops the connection the
+    moment it is made."""
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        if self.event_handler.dropping == "on_connect":
+            transport.abort()
+
+
+class FlakyInbox(Inbox):
+    """What a server that drops connections receives: `dropping` is None (up), "on_connect"
+    (every connection dropped at once) or "after_data" (the message kept, then the connection
+    dropped before the server's 250 reaches the sender: RFC 1047's duplicate)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropping: str | None = None
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.dropping == "after_data":
+            server.transport.abort()
+        return answer
+
+
+class FlakyController(Controller):
+    def factory(self):
+        return _Dropping(self.handler, **self.SMTP_kwargs)
+
+
+@pytest.fixture
+def flaky_server():
+    """A local SMTP server on a free port whose handler can drop connections."""
+    inbox = FlakyInbox()
+    controller = FlakyController(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+def _due_mails(engine, count: int) -> None:
+    add_user(engine.uow(), "zhao.liu", department="sjj", roles=["supervisor"], display_name="赵六",
+             email="zhao@sjj.example", actor=SYSTEM)
+    _notify(engine, *({"recipient_user": "zhao.liu", "code": "notification.replied",
+                       "params": {"receipt_number": f"DZ20260225{n:05d}"}} for n in range(count)))
+
+
+def test_after_an_outage_that_drops_every_connection_each_mail_arrives_exactly_once(staffed, flaky_server):
+    controller, inbox = flaky_server
+    engine = _with_smtp(staffed, controller, "2026-02-25T09:00:00+08:00")
+    _due_mails(engine, 5)
+    inbox.dropping = "on_connect"
+
+    # Down for an hour and a half: every try finds the connection dropped; nothing is lost.
+    for instant in ("09:00", "09:01", "09:07", "09:25", "10:30"):
+        assert mail.deliver(_with_smtp(staffed, controller, f"2026-02-25T{instant}:00+08:00").uow()) == 0
+    assert inbox.messages == []
+    with engine.uow().read() as uow:
+        waiting = uow.session.execute(select(Notification.emailed_at, Notification.mail_error,
+                                             Notification.mail_attempts)).all()
+    # Only the first mail of each batch was tried: the others wait for the server untouched.
+    assert [(sent, error) for sent, error, _ in waiting] == [(None, None)] * 5
+    assert [attempts for _, _, attempts in waiting] == [5, 0, 0, 0, 0]
+
+    inbox.dropping = None  # back; the first mail's backoff (1 h after its 4th try) has run out
+    assert mail.deliver(_with_smtp(staffed, controller, "2026-02-25T14:31:00+08:00").uow()) == 5
+    assert mail.deliver(_with_smtp(staffed, controller, "2026-02-25T16:00:00+08:00").uow()) == 0
+
+    ids = [message["Message-ID"] for _, message in inbox.messages]
+    assert len(ids) == 5 and len(set(ids)) == 5
+    with engine.uow().read() as uow:
+        written = dict(uow.session.execute(select(Notification.id, Notification.created_at)).all())
+    for _, message in inbox.messages:
+        number = int(message["Message-ID"].removeprefix("<notification.").split("@")[0])
+        # Dated when the notification was written, not when the server came back.
+        assert message["Date"].datetime == written[number]
+
+
+def test_a_mail_whose_acceptance_was_lost_is_sent_again_as_the_same_message(staffed, flaky_server):
+    controller, inbox = flaky_server
+    engine = _with_smtp(staffed, controller, "2026-02-25T09:00:00+08:00")
+    _due_mails(engine, 1)
+    inbox.dropping = "after_data"  # the server keeps it, PDW never hears its 250
+
+    assert mail.deliver(engine.uow()) == 0
+    inbox.dropping = None
+    assert mail.deliver(_with_smtp(staffed, controller, "2026-02-25T09:01:00+08:00").uow()) == 1
+
+    # The one duplicate SMTP allows (RFC 1047), as the same message: a receiver keeping one
+    # message per Message-ID keeps one.
+    first, second = (message for _, message in inbox.messages)
+    assert [first[h] for h in ("Message-ID", "Date", "Subject")] == [second[h] for h in ("Message-ID", "Date",
+                                                                                        "Subject")]
+    assert first.get_content() == second.get_content()
+    assert mail.deliver(_with_smtp(staffed, controller, "2026-02-25T10:00:00+08:00").uow()) == 0
+
+
+def test_a_mail_another_scheduler_took_over_is_left_to_it(staffed, smtp_server):
+    controller, inbox = smtp_server
+    engine = _with_smtp(staffed, controller, "2026-02-25T09:00:00+08:00")
+    _due_mails(engine, 1)
+    stale = mail.claim(engine.uow())
+    # The first scheduler stalls past its lease; a second one claims the mail and sends it.
+    later = _with_smtp(staffed, controller, "2026-02-25T09:06:00+08:00")
+    assert mail.deliver(later.uow()) == 1
+
+    [(notification_id, lease)] = stale.items()
+    assert mail._take(later, notification_id, lease) is None  # the stalled one may not send it
+    assert len(inbox.messages) == 1

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.services import inbox, notifications, reports, supervision
+import pytest
+from sqlalchemy import select
+
+from engine.errors import InvalidInput
+from engine.persistence.models import Notification
+from engine.services import inbox, instances, notifications, reports, supervision
 
 PROCESS_ID = "conditional_share"
 
@@ -49,14 +54,42 @@ def test_the_on_time_report_and_the_assessment_count_the_procedures_own_replies(
             assessed.open, assessed.overdue) == ("sjj", 3, 1, 1, 1, 1)
 
 
-def test_the_applicant_is_told_once_when_the_reply_is_given(procedure):
+def _told(procedure, instance_id: int) -> list[tuple[str, str]]:
+    """(code, recipient) of every notification about the application, in order."""
+    with procedure.engine.uow().read() as uow:
+        return [(n.code, n.recipient_user) for n in uow.session.scalars(
+            select(Notification).where(Notification.instance_id == instance_id).order_by(Notification.id))]
+
+
+def test_the_reply_notice_is_written_by_the_step_that_gives_the_reply_and_only_once(procedure):
     instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
     procedure.at("2026-03-05T10:00:00+08:00")
+    with pytest.raises(InvalidInput):  # a step refused writes nothing, notice included
+        procedure.complete(instance_id, "review", "li.si", decision="refuse")
+    assert _told(procedure, instance_id) == []
+
     procedure.complete(instance_id, "review", "li.si", **APPROVAL)
-    assert supervision.watch(procedure.engine.uow()).replies == 1
-    assert supervision.watch(procedure.engine.uow()).replies == 0
+
+    assert _told(procedure, instance_id) == [("notification.replied", "zhang.san")]
+    with procedure.engine.uow().read() as uow:  # committed with the reply it announces
+        replied_at = uow.instances.get(instance_id).replied_at
+        [created] = uow.session.scalars(select(Notification.created_at).where(Notification.instance_id == instance_id))
+    assert created == replied_at
+    assert supervision.watch(procedure.engine.uow()).total == 0
+    assert _told(procedure, instance_id) == [("notification.replied", "zhang.san")]
     [told] = notifications.unread(procedure.engine.uow(), "zhang.san")
     assert told.text("zh") == f"您的申请 {procedure.show(instance_id)['receipt_number']} 已答复，请查看答复内容。"
+
+
+def test_an_application_ended_by_the_authority_tells_its_applicant_why_once(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+
+    instances.cancel(procedure.engine.uow(), instance_id, actor="zhao.liu", reason="重复提交")
+
+    assert _told(procedure, instance_id) == [("notification.ended", "zhang.san")]
+    [told] = notifications.unread(procedure.engine.uow(), "zhang.san")
+    assert "终止办理" in told.text("zh") and "重复提交" in told.text("zh")
+    assert supervision.watch(procedure.engine.uow()).total == 0
 
 
 def test_a_withdrawn_application_is_neither_open_nor_overdue_in_the_reports(procedure):
@@ -71,3 +104,30 @@ def test_a_withdrawn_application_is_neither_open_nor_overdue_in_the_reports(proc
     [assessed] = reports.assessment(engine.uow(), "zhao.liu", start=date(2026, 3, 1), end=date(2026, 3, 31))
     assert (assessed.received, assessed.open, assessed.overdue) == (2, 1, 1)
     assert [r.instance_id for r in reports.overdue(engine.uow(), "zhao.liu")] == [withdrawn - 1]
+
+
+def test_notifications_name_people_and_groups_never_by_login_or_group_code(procedure):
+    instance_id = procedure.start(catalog_item="GA-001", **APPLICATION)
+    [review] = [t for t in procedure.show(instance_id)["tasks"] if t["state"] == "open"]
+    supervision.urge(procedure.at("2026-03-12T10:00:00+08:00").uow(), review["id"], actor="zhao.liu", note="请加快")
+    with procedure.engine.uow() as uow:  # as an older release wrote them: a login and a group code
+        uow.notifications.add([{"recipient_user": "li.si", "recipient_group": None, "code": "notification.urged",
+                                "params": {"receipt_number": "DZ1", "title": "审核", "days": 3, "by": "zhao.liu",
+                                           "note": ""}, "instance_id": instance_id, "task_id": None,
+                                "created_at": procedure.engine.clock.now()},
+                               {"recipient_user": None, "recipient_group": "supervisor",
+                                "code": "notification.deadline_overdue",
+                                "params": {"receipt_number": "DZ1", "title": "审核", "task": review["id"],
+                                           "due_date": "2026-03-09", "article": "第二十条第二款",
+                                           "holder": "group:reviewer@sjj"},
+                                "instance_id": instance_id, "task_id": review["id"],
+                                "created_at": procedure.engine.clock.now()}])
+        uow.commit()
+
+    shown = [n.text(lang) for n in notifications.unread(procedure.engine.uow(), "li.si") for lang in ("zh", "en")]
+    shown += [n.text(lang) for n, _ in notifications.listing(procedure.engine.uow(), "zhao.liu").items
+              for lang in ("zh", "en")]
+
+    assert sum("赵六" in text for text in shown) >= 4  # the 催办 written now and the older one, both languages
+    assert any("达州市数据局审核人员" in text for text in shown)
+    assert not any(code in text for text in shown for code in ("zhao.liu", "li.si", "reviewer@sjj", "group:"))

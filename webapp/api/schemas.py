@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from engine.services.inbox import DUE_FILTERS, MAX_PAGE, TABS
+from engine.services.portal import APPLICANT_STATUSES
 
 Text = fields.String
 Id = fields.Integer
@@ -138,6 +139,25 @@ class HistorySchema(Schema):
     after = _maybe(fields.Raw)
 
 
+class ExtensionNoticeSchema(Schema):
+    reason = _maybe(Text, metadata={"description": "the reason the extension notice gave the applicant"})
+    from_ = _maybe(Text, data_key="from", attribute="from", metadata={"description": "the original statutory date"})
+    to = _maybe(Text, metadata={"description": "the new statutory date"})
+
+
+class ApplicantStatusSchema(Schema):
+    status = Text(required=True, validate=validate.OneOf(APPLICANT_STATUSES), metadata={
+        "description": "where the application stands, in the portal's words: received 已受理, in_progress 办理中, "
+                       "extended 已延期答复, answered 已答复, withdrawn 已撤回, ended 已由主管部门终止办理"})
+    due_date = _maybe(Text, metadata={"description": "the statutory date of the reply (the new one once extended)"})
+    article = _maybe(Text, metadata={"description": "the article that sets the reply period"})
+    extension = fields.Nested(ExtensionNoticeSchema, allow_none=True, metadata={"description": "the extension notice"})
+    outcome = _maybe(Text, metadata={"description": "answered or ended: the decision as the reply words it"})
+    reason = _maybe(Text, metadata={"description": "ended: why the authority ended the application"})
+    replied_at = _maybe(Text)
+    ended_at = _maybe(Text)
+
+
 class InstanceSchema(Schema):
     id = Id(required=True)
     process_id = Text()
@@ -157,6 +177,8 @@ class InstanceSchema(Schema):
     audience = Text(metadata={"description": "where the caller stands to the application (engine.access): "
                                              "applicant, deciding_unit, consulted_unit, supervisor or admin; "
                                              "each is shown its own projection"})
+    applicant_status = fields.Nested(ApplicantStatusSchema, metadata={
+        "description": "the applicant's view only: the status their portal page shows"})
     tasks = fields.List(fields.Nested(TaskSchema))
     history = fields.List(fields.Nested(HistorySchema))
 
