@@ -53,6 +53,13 @@ def may_approve(user: Person, approving_role: str, competent_department: str) ->
     return "admin" in roles or (approving_role in roles and user.department == competent_department)
 
 
+def may_decide_catalog(user: Person, competent_department: str) -> bool:
+    """True when `user` may approve or refuse a proposed catalog change: an admin, or a reviewer
+    or department head of the competent department (the authority reviews catalogs, Art. 13)."""
+    roles = set(user.roles)
+    return "admin" in roles or (bool(roles & DECIDING_ROLES) and user.department == competent_department)
+
+
 def group_within_authority(group: str, competent_department: str, applicant: str | None = None) -> bool:
     """True when a candidate group of an authority's process keeps the decision with the
     authority: a deciding role only at the competent department, one person only the applicant."""
