@@ -83,8 +83,8 @@ def level(name: str | None) -> Level | None:
 _REASON = {"zh": "理由", "en": "reason"}
 CONDITIONAL = {
     "有条件共享": (("share_reason", _REASON), ("share_conditions", {"zh": "共享条件", "en": "conditions of sharing"})),
-    "不予共享": (("share_reason", _REASON),
-                 ("share_basis", {"zh": "明确的法律法规规章或者国家有关规定", "en": "legal basis"})),
+    # Its reason is its legal basis: Art. 19(2) asks 不予共享 for the law, not for more words.
+    "不予共享": (("share_basis", {"zh": "明确的法律法规规章或者国家有关规定", "en": "legal basis"}),),
     "有条件开放": (("open_conditions", {"zh": "开放条件", "en": "conditions of opening"}),),
 }
 ART19 = {"zh": "第十九条第二款", "en": "Art. 19(2)"}

@@ -63,8 +63,8 @@ def test_an_import_proposes_line_by_line_and_changes_nothing_live(loaded):
     assert [(p.code, p.field) for p in report.lines[1].problems] == [
         ("catalog.attribute_needs", "share_reason"), ("catalog.attribute_needs", "share_conditions")]
     assert [(p.code, p.field) for p in report.lines[2].problems] == [
-        ("catalog.attribute_unknown", "open_attribute"), ("catalog.attribute_needs", "share_reason"),
-        ("catalog.attribute_needs", "share_basis"), ("catalog.source_unit_unknown", "source_unit")]
+        ("catalog.attribute_unknown", "open_attribute"), ("catalog.attribute_needs", "share_basis"),
+        ("catalog.source_unit_unknown", "source_unit")]
     assert [p.code for p in report.lines[3].problems] == ["catalog.code_duplicate"]
     assert "NEW-1" not in _items(loaded)  # held: not live until approved
     held = catalog_changes.proposals(loaded.uow(), "li.si")
