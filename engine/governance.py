@@ -17,7 +17,7 @@ from engine.permissions import ROLES, Person
 CAPABILITIES = "capabilities"
 # Operations that change the catalog, grants or opening state: each needs its capability.
 WRITING_OPERATIONS = frozenset({"pdw.record_grant", "pdw.end_grants", "pdw.apply_assessment", "pdw.list_catalog_item",
-                                "pdw.suspend_open", "pdw.resume_open"})
+                                "pdw.apply_sub_catalog", "pdw.suspend_open", "pdw.resume_open"})
 # The process property that makes the 公共数据主管部门 the competent unit (engine.services.statutory).
 COMPETENT_UNIT = "competentUnit"
 AUTHORITY = "authority"

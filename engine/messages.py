@@ -246,6 +246,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "catalog.proposals_refused": ("查询条件有误。", "the query is wrong"),
     "catalog.status_unknown": ("{value} 不是有效状态（可选：{allowed}）。", "'{value}' is not one of {allowed}"),
     "catalog.not_proposed": ("目录变更未提出：有 {count} 处错误。", "no catalog change proposed ({count} problem(s))"),
+    "catalog.sub_catalog_refused": ("子目录未能报送：有 {count} 处需要修改。",
+                                    "the sub-catalog cannot be submitted ({count} problem(s))"),
+    "catalog.sub_catalog_foreign": ("「{code}」不是本单位（{unit}）的数据：子目录只列本单位作为数源单位的数据（第十三条第三款）。",
+                                    "'{code}' is not the data of {unit}: a sub-catalog lists only the unit's own data "
+                                    "(Art. 13(3))"),
+    "catalog.sub_catalog_empty": ("子目录没有任何新增或变更的目录项。", "the sub-catalog adds or changes no item"),
     "catalog.attribute_name_unknown": ("目录项没有「{name}」这一项（可选：{allowed}）。",
                                        "a catalog item has no attribute '{name}' (one of {allowed})"),
     "catalog.source_unit_unknown": ("部门 {unit} 不存在。", "no department '{unit}'"),

@@ -20,7 +20,7 @@ from engine.persistence.models import CatalogItem, Department, Grant, ProcessDef
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.repositories import catalog_item as read_catalog_item
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import catalog_changes
+from engine.services import catalog, catalog_changes
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError", "PERSONAL_INFORMATION", "SHARE_ATTRIBUTES",
            "OPEN_ATTRIBUTES"]
@@ -358,6 +358,43 @@ def apply_assessment(context: OperationContext, params: dict) -> dict:
             "after": {"share_attribute": share, "open_attribute": opening}}
 
 
+def _submitting_unit(context: OperationContext) -> str:
+    unit = context.session.scalar(select(User.department).where(User.name == context.instance.started_by))
+    if not unit:
+        raise OperationError(f"the submitter '{context.instance.started_by}' belongs to no department")
+    return unit
+
+
+def check_sub_catalog(context: OperationContext, params: dict) -> dict:
+    """Read a department's sub-catalog (`text`, CSV) line by line against the catalog's rules
+    (Art. 13 para. 3): each line names the submitting unit's own data and would be a valid
+    change; a problem refuses the submission naming the form's `field` and the line. Returns
+    what each line would change, old -> new per attribute, for the authority's review."""
+    field = str(params.get("field") or "text")
+    items = catalog.read_sub_catalog(context.session, str(params.get("text") or ""), _submitting_unit(context), field)
+    return {"count": len(items), "items": [{"line": i.line, "code": i.code, "created": not any(
+        old for old, _ in i.changes.values()), "changes": i.changes} for i in items]}
+
+
+def apply_sub_catalog(context: OperationContext, params: dict) -> dict:
+    """Write an approved sub-catalog into the catalog: the authority's review in the procedure
+    approves each line as a catalog change, proposed and approved at once, audited item by item.
+    Read against the rules again, as the catalog may have changed since it was submitted."""
+    field = str(params.get("field") or "text")
+    items = catalog.read_sub_catalog(context.session, str(params.get("text") or ""), _submitting_unit(context), field)
+    actor, receipt, instance_id = context.proposer()
+    applied = []
+    for item in items:
+        proposal = catalog_changes.propose_and_apply(
+            context.session, context.uow.audit, now=context.now, actor=actor, decided_by=actor,
+            reason="sub-catalog approved by the authority (Art. 13 para. 3)", code=item.code, values=item.values,
+            source_kind="sub_catalog", source=f"{receipt}:{item.line}", release=item.release, instance_id=instance_id,
+            field_of=lambda p, line=item.line: Problem(p.code, p.params, field=field, line=line))
+        if proposal is not None:
+            applied.append({"code": item.code, "proposal": proposal.id})
+    return {"applied": applied}
+
+
 OPERATIONS = {
     "pdw.catalog_item": catalog_item,
     "pdw.catalog_items": catalog_items,
@@ -370,4 +407,6 @@ OPERATIONS = {
     "pdw.check_assessment": check_assessment,
     "pdw.check_departments": check_departments,
     "pdw.apply_assessment": apply_assessment,
+    "pdw.check_sub_catalog": check_sub_catalog,
+    "pdw.apply_sub_catalog": apply_sub_catalog,
 }

@@ -145,6 +145,60 @@ def install_initial(uow: UnitOfWork, text: str, *, actor: str, file_name: str = 
     return ImportReport(outcomes)
 
 
+@dataclass(frozen=True)
+class SubCatalogItem:
+    """One line of a department's sub-catalog (Art. 13 para. 3) with what it would change."""
+
+    line: int
+    code: str
+    values: dict
+    release: dict | None
+    changes: dict
+
+
+def read_sub_catalog(session, text: str, unit: str, field_name: str) -> list[SubCatalogItem]:
+    """Inside a unit of work: the lines of `unit`'s sub-catalog (CSV text), each read against the
+    rules as a change of the live catalog would be; changes nothing.
+
+    Raises:
+        InvalidInput: a line breaks a rule, names another unit's data, or nothing would change;
+            each problem names `field_name` and its line.
+    """
+    try:
+        header, rows = _rows(text, field_name)
+    except InvalidInput as err:
+        raise InvalidInput("catalog.sub_catalog_refused", [
+            Problem(p.code, p.params, field=field_name, line=p.line) for p in err.problems], count=1) from None
+    departments = set(session.scalars(select(Department.code)))
+    items, problems, seen = [], [], {}
+    for line, row in rows:
+        code = row.get("code") or ""
+        values = _values(row, header)
+        release = catalog_changes.release_of(row)
+        live = catalog_changes.item_values(session.get(CatalogItem, code)) if code else None
+        new = {**(live or {}), **values, "code": code}
+        hard, _ = catalog_rules.check(live, new, source="sub_catalog", departments=departments, release=release)
+        if not code:
+            hard.insert(0, Problem("catalog.art13_missing", {"label": {"zh": "编码", "en": "code"},
+                                                             "article": catalog_rules.ART13}, field="code"))
+        if code in seen:
+            hard.append(Problem("catalog.code_duplicate", {"code": code, "first_line": seen[code]}, field="code"))
+        seen.setdefault(code, line)
+        # Art. 13 para. 3: a unit's sub-catalog lists its own data (本单位), of which it is the source unit.
+        if new.get("source_unit") != unit or (live and live.get("source_unit") != unit):
+            hard.append(Problem("catalog.sub_catalog_foreign", {"code": code, "unit": unit}, field="source_unit"))
+        problems += [Problem(p.code, p.params, field=f"{field_name} ({p.field})" if p.field else field_name,
+                             line=line) for p in hard]
+        changes = catalog_rules.changes_of(live, new)
+        if changes:
+            items.append(SubCatalogItem(line, code, values, release, changes))
+    if not problems and not items:
+        problems.append(Problem("catalog.sub_catalog_empty", field=field_name))
+    if problems:
+        raise InvalidInput("catalog.sub_catalog_refused", problems, count=len(problems))
+    return items
+
+
 def list_items(uow: UnitOfWork, search: str | None = None) -> list[dict]:
     """Every catalog item, by code; with `search`, those whose code, name or source unit contain it."""
     query = select(CatalogItem).order_by(CatalogItem.code)
