@@ -43,6 +43,10 @@ PROJECT = {"project_name": "达州市市场主体信用监管平台升级项目"
            "acceptance_planned_on": "2026-06-30", "catalog_note": "新增数据项 12 项",
            "dictionary_note": "表 9 张、字段 143 个"}
 
+SUB_CATALOG = {"sub_catalog": "code,name,source_unit,share_attribute,open_attribute,update_frequency,contact,data_format,"
+                              "data_type,sensitivity_level\nSC-003,个体工商户登记信息,scjgj,无条件共享,不予开放,每日,"
+                              "市市场监管局信息中心,接口,结构化,一般",
+               "submission_note": "2026 年度子目录"}
 
 def _cross_level_reviewed(p, i):
     p.complete(i, "triage", "li.si", concerned_unit="scjgj", triage_note="会同市场监管局审核")
@@ -114,6 +118,11 @@ OUTCOMES = [
     ("project_catalog", "received", PROJECT,
      lambda p, i: p.complete(i, "check", "li.si", decision="received"), "材料完整，予以接收", AUTHORITY,
      False, False, None),
+    ("sub_catalog", "approved", SUB_CATALOG, lambda p, i: p.complete(i, "review", "li.si", decision="approve"),
+     "审核通过，纳入公共数据目录", AUTHORITY, False, False, None),
+    ("sub_catalog", "refused", SUB_CATALOG,
+     lambda p, i: p.complete(i, "review", "li.si", decision="refuse", reason="更新频率与实际不符", basis="目录编制指南",
+                             comment="内部意见：可以共享"), "审核不通过", AUTHORITY, True, True, None),
     ("objection", "unfounded", OBJECTION,
      lambda p, i: p.complete(i, "assess", "zhou.jiu", decision="unfounded", finding="登记数据录入错误",
                              reason="开放数据与登记档案一致"), "异议不成立", SCJGJ, True, False, None),
