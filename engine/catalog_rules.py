@@ -20,6 +20,20 @@ ATTRIBUTES = ("name", "source_unit", "data_format", "data_type", "sensitivity_le
               "share_reason", "share_conditions", "share_basis", "legal_bar", "open_attribute", "open_conditions",
               "update_frequency", "contact")
 
+# How each attribute is called, for the reviewer's page and the command line.
+LABELS = {
+    "name": {"zh": "名称", "en": "name"}, "source_unit": {"zh": "数源单位", "en": "source unit"},
+    "data_format": {"zh": "格式", "en": "format"}, "data_type": {"zh": "类型", "en": "type"},
+    "sensitivity_level": {"zh": "敏感级别", "en": "sensitivity level"},
+    "share_attribute": {"zh": "共享属性", "en": "share attribute"}, "share_reason": {"zh": "共享理由", "en": "reason"},
+    "share_conditions": {"zh": "共享条件", "en": "conditions of sharing"},
+    "share_basis": {"zh": "不予共享依据", "en": "legal basis"},
+    "legal_bar": {"zh": "禁止共享的法律依据", "en": "law barring sharing"},
+    "open_attribute": {"zh": "开放属性", "en": "open attribute"},
+    "open_conditions": {"zh": "开放条件", "en": "conditions of opening"},
+    "update_frequency": {"zh": "更新频率", "en": "update frequency"},
+    "contact": {"zh": "联系人及联系方式", "en": "contact"},
+}
 
 @dataclass(frozen=True)
 class Field:
@@ -106,7 +120,8 @@ _MAY_LIFT_BAR = frozenset({"edit"})
 def changes_of(old: dict | None, new: dict) -> dict[str, list]:
     """Attribute by attribute, `[old, new]` where `new` differs from `old` (all of `new` for a new item)."""
     old = old or {}
-    return {a: [old.get(a), new.get(a)] for a in ATTRIBUTES if a in new and (old.get(a) or None) != (new.get(a) or None)}
+    return {a: [old.get(a), new.get(a)] for a in ATTRIBUTES
+            if a in new and (old.get(a) or None) != (new.get(a) or None)}
 
 
 def _blank(value) -> bool:
@@ -158,8 +173,8 @@ def check(old: dict | None, new: dict, *, source: str, departments: set[str],
         hard.append(Problem("catalog.personal_information_open", {"level": grade.name}, field="open_attribute"))
     elif needs_release(old, new):
         missing = [name for name in RELEASE_FIELDS if _blank((release or {}).get(name))]
-        hard += [Problem("catalog.release_missing", {"item": new.get("code") or "", "level": new.get("sensitivity_level")
-                                                     or "", "article": ART24_25}, field=name) for name in missing]
+        params = {"item": new.get("code") or "", "level": new.get("sensitivity_level") or "", "article": ART24_25}
+        hard += [Problem("catalog.release_missing", params, field=name) for name in missing]
     soft += _findings(old, new, source)
     return hard, soft
 

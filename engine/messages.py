@@ -536,8 +536,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.catalog_imported": ("目录变更申请：待审核 {held} 条，即时驳回 {refused} 条，无变化 {unchanged} 条",
                               "catalog change proposals: {held} held for review, {refused} refused at once, "
                               "{unchanged} unchanged"),
-    "done.catalog_proposed": ("第 {line} 行 {code}：{status}{proposal}", "line {line} {code}: {status}{proposal}"),
-    "done.catalog_decided": ("目录变更申请 {proposal}（{code}）：{status}", "catalog change proposal {proposal} ({code}): {status}"),
+    "done.catalog_proposed": ("{where} {item}：{status}{proposal}", "{where} {item}: {status}{proposal}"),
+    "done.catalog_decided": ("目录变更申请 {proposal}（{item}）：{status}", "catalog change proposal {proposal} ({item}): {status}"),
     "calendar.too_deep": ("文件嵌套超过 {limit} 层；放假安排只有表数组（[[days_off]]）一层。",
                           "the file nests deeper than {limit} levels; a notice has one level of tables ([[days_off]])"),
     "calendar.days_off_unusual": ("列出 {count} 个放假日，超过通常的 {max} 个（法定节假日 13 天加调休）；请核对通知。",

@@ -34,7 +34,8 @@ def import_command(file: str, actor: str) -> None:
     report = import_csv(new_uow(), text, actor=actor, file_name=path.name)
     lang = language()
     for line in report.lines:
-        say("done.catalog_proposed", line=line.line, code=line.code or "-", status=STATUS_WORDS[line.status],
+        say("done.catalog_proposed", where={"zh": f"第 {line.line} 行", "en": f"line {line.line}"},
+            item=line.code or "-", status=STATUS_WORDS[line.status],
             proposal=f" #{line.proposal}" if line.proposal else "")
         for text_line in _problem_lines(line.problems, lang) + _problem_lines(line.findings, lang, "    ? "):
             click.echo(text_line)
@@ -75,7 +76,7 @@ def proposals_command(actor: str, status: str, as_json: bool) -> None:
     if not rows:
         click.echo("(none)")
     for r in rows:
-        status_word = render("done.catalog_decided", {"proposal": r["id"], "code": r["catalog_item"],
+        status_word = render("done.catalog_decided", {"proposal": r["id"], "item": r["catalog_item"],
                                                       "status": STATUS_WORDS[r["status"]]}, lang)
         click.echo(f"{status_word}  {r['source_kind']} {r['source']}  {r['proposed_by']}  "
                    f"{r['proposed_at']:%Y-%m-%d %H:%M}")
@@ -98,7 +99,7 @@ def approve_command(proposal_id: int, actor: str, reason: str | None) -> None:
     from engine.services.catalog_changes import STATUS_WORDS, approve
 
     done = approve(new_uow(), actor, proposal_id, reason)
-    say("done.catalog_decided", proposal=proposal_id, code=done["catalog_item"], status=STATUS_WORDS["approved"])
+    say("done.catalog_decided", proposal=proposal_id, item=done["catalog_item"], status=STATUS_WORDS["approved"])
 
 
 @group.command("refuse")
@@ -112,7 +113,7 @@ def refuse_command(proposal_id: int, actor: str, reason: str) -> None:
     from engine.services.catalog_changes import STATUS_WORDS, refuse
 
     done = refuse(new_uow(), actor, proposal_id, reason)
-    say("done.catalog_decided", proposal=proposal_id, code=done["catalog_item"], status=STATUS_WORDS["refused"])
+    say("done.catalog_decided", proposal=proposal_id, item=done["catalog_item"], status=STATUS_WORDS["refused"])
 
 
 @group.command("edit")
@@ -140,10 +141,12 @@ def edit_command(code: str, settings: tuple[str, ...], actor: str) -> None:
     release = release_of(values)
     values = {k: v for k, v in values.items() if k not in RELEASE_FIELDS}
     done = edit(new_uow(), actor, code, values, release)
+    where = {"zh": "修订", "en": "edit"}
     if done["id"] is None:
-        say("done.catalog_proposed", line="-", code=code, status=STATUS_WORDS["unchanged"], proposal="")
+        say("done.catalog_proposed", where=where, item=code, status=STATUS_WORDS["unchanged"], proposal="")
         return
-    say("done.catalog_proposed", line="-", code=code, status=STATUS_WORDS[done["status"]], proposal=f" #{done['id']}")
+    say("done.catalog_proposed", where=where, item=code, status=STATUS_WORDS[done["status"]],
+        proposal=f" #{done['id']}")
     lang = language()
     for text_line in _problem_lines(done["problems"], lang) + _problem_lines(done["findings"], lang, "    ? "):
         click.echo(text_line)
