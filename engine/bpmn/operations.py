@@ -67,12 +67,15 @@ class OperationContext:
                                  f"process's approved version must declare it in its "
                                  f"'{governance.CAPABILITIES}' property")
 
-    def proposer(self) -> tuple[str, str, int | None]:
-        """Who proposes a catalog change this step makes, where it comes from and its instance:
-        the process, its receipt number and id (outside a process, the catalog's own use case)."""
+    def proposer(self) -> tuple[str, str, int | None, dict]:
+        """Who proposes a catalog change this step makes, where it comes from, its instance and
+        what its audit entries name: the process, its receipt number, its id, and the process
+        and version (outside a process, the catalog's own use case)."""
         if self.instance is None:
-            return "pdw:operation", "-", None
-        return f"process:{self.definition().process_id}"[:64], self.instance.receipt_number, self.instance_id()
+            return "pdw:operation", "-", None, {}
+        definition = self.definition()
+        return (f"process:{definition.process_id}"[:64], self.instance.receipt_number, self.instance_id(),
+                {"process": definition.process_id, "version": definition.version})
 
     def record(self, *, action: str, before: dict | None = None, after: dict) -> None:
         """An audit entry of its own for a change an operation made, naming instance and version."""
@@ -243,11 +246,11 @@ def list_catalog_item(context: OperationContext, params: dict) -> dict:
         if which == "open":
             values.update(share_conditions=_PENDING_ASSESSMENT, share_reason=_PENDING_ASSESSMENT)
         values.setdefault("open_attribute", "不予开放")
-    actor, receipt, instance_id = context.proposer()
+    actor, receipt, instance_id, note = context.proposer()
     proposal = catalog_changes.propose(
         context.session, context.uow.audit, now=context.now, actor=actor, code=code, values=values,
         source_kind="demand", source=receipt, release=catalog_changes.release_of(params) if which == "open" else None,
-        instance_id=instance_id)
+        instance_id=instance_id, note=note)
     if proposal is not None and proposal.status == catalog_changes.REFUSED:
         problems = [_on_listing_form(p) for p in catalog_changes.problems_of(proposal.problems)]
         raise InvalidInput("listing.refused", problems, count=len(problems))
@@ -348,12 +351,12 @@ def apply_assessment(context: OperationContext, params: dict) -> dict:
               "share_conditions": str(params["share_conditions"]) if share == "有条件共享" else None,
               "share_basis": str(params["share_basis"]) if share == "不予共享" else None,
               "open_conditions": str(params["open_conditions"]) if opening == "有条件开放" else None}
-    actor, receipt, instance_id = context.proposer()
+    actor, receipt, instance_id, note = context.proposer()
     catalog_changes.propose_and_apply(
         context.session, context.uow.audit, now=context.now, actor=actor, decided_by=actor,
         reason="reviewed by the authority in the assessment", code=item.code, values=values,
         source_kind="assessment", source=receipt, release=catalog_changes.release_of(params),
-        instance_id=instance_id)
+        instance_id=instance_id, note=note)
     return {"catalog_item": item.code, "before": before,
             "after": {"share_attribute": share, "open_attribute": opening}}
 
@@ -382,14 +385,14 @@ def apply_sub_catalog(context: OperationContext, params: dict) -> dict:
     Read against the rules again, as the catalog may have changed since it was submitted."""
     field = str(params.get("field") or "text")
     items = catalog.read_sub_catalog(context.session, str(params.get("text") or ""), _submitting_unit(context), field)
-    actor, receipt, instance_id = context.proposer()
+    actor, receipt, instance_id, note = context.proposer()
     applied = []
     for item in items:
         proposal = catalog_changes.propose_and_apply(
             context.session, context.uow.audit, now=context.now, actor=actor, decided_by=actor,
             reason="sub-catalog approved by the authority (Art. 13 para. 3)", code=item.code, values=item.values,
             source_kind="sub_catalog", source=f"{receipt}:{item.line}", release=item.release, instance_id=instance_id,
-            field_of=lambda p, line=item.line: Problem(p.code, p.params, field=field, line=line))
+            field_of=lambda p, line=item.line: Problem(p.code, p.params, field=field, line=line), note=note)
         if proposal is not None:
             applied.append({"code": item.code, "proposal": proposal.id})
     return {"applied": applied}

@@ -60,9 +60,11 @@ def release_of(values: dict) -> dict | None:
 
 def propose(session, audit, *, now: datetime, actor: str, code: str, values: dict, source_kind: str,
             source: str, release: dict | None = None, instance_id: int | None = None,
-            departments: set[str] | None = None, also: list[Problem] | None = None) -> CatalogProposal | None:
+            departments: set[str] | None = None, also: list[Problem] | None = None,
+            note: dict | None = None) -> CatalogProposal | None:
     """Inside a unit of work: propose that item `code` take `values` (only the attributes given);
-    `also` adds hard problems found outside the item (a code repeated in an import file).
+    `also` adds hard problems found outside the item (a code repeated in an import file);
+    `note` goes into the audit entry (a process's name and version).
 
     The proposal is refused at once when it breaks a hard rule, else held for the authority;
     either way it is audited. Nothing reaches the live catalog.
@@ -96,7 +98,7 @@ def propose(session, audit, *, now: datetime, actor: str, code: str, values: dic
     audit.append(at=now, actor=actor[:64], action="catalog.propose", instance_id=instance_id,
                  after={"proposal": proposal.id, "catalog_item": code, "source": f"{source_kind} {source}",
                         "changes": changes, "status": proposal.status,
-                        "problems": [p.code for p in hard], "findings": [p.code for p in soft]})
+                        "problems": [p.code for p in hard], "findings": [p.code for p in soft], **(note or {})})
     return proposal
 
 
@@ -108,7 +110,7 @@ def _clean(value):
 
 
 def apply(session, audit, proposal: CatalogProposal, *, now: datetime, actor: str,
-          reason: str | None = None) -> None:
+          reason: str | None = None, note: dict | None = None) -> None:
     """Inside a unit of work: make an approved `proposal` live, with its release record and an
     audit entry holding old -> new per attribute.
 
@@ -147,12 +149,14 @@ def apply(session, audit, proposal: CatalogProposal, *, now: datetime, actor: st
                          **{a: old for a, (old, _) in proposal.changes.items()}} if live else None,
                  after={"catalog_item": proposal.catalog_item, "proposal": proposal.id,
                         "source": f"{proposal.source_kind} {proposal.source}", "proposed_by": proposal.proposed_by,
-                        "reason": reason or None, **{a: new for a, (_, new) in proposal.changes.items()}})
+                        "reason": reason or None, **{a: new for a, (_, new) in proposal.changes.items()},
+                        **(note or {})})
 
 
 def propose_and_apply(session, audit, *, now: datetime, actor: str, decided_by: str, reason: str, code: str,
                       values: dict, source_kind: str, source: str, release: dict | None = None,
-                      instance_id: int | None = None, field_of=None) -> CatalogProposal | None:
+                      instance_id: int | None = None, field_of=None, note: dict | None = None
+                      ) -> CatalogProposal | None:
     """Inside a unit of work: a change the authority has already decided in a procedure (a
     sub-catalog's review, an attribute assessment's review): proposed and approved at once.
 
@@ -161,7 +165,7 @@ def propose_and_apply(session, audit, *, now: datetime, actor: str, decided_by: 
             rename them to the form's); nothing is written.
     """
     proposal = propose(session, audit, now=now, actor=actor, code=code, values=values, source_kind=source_kind,
-                       source=source, release=release, instance_id=instance_id)
+                       source=source, release=release, instance_id=instance_id, note=note)
     if proposal is None:
         return None
     if proposal.status == REFUSED:
@@ -169,7 +173,7 @@ def propose_and_apply(session, audit, *, now: datetime, actor: str, decided_by: 
         if field_of is not None:
             problems = [field_of(p) for p in problems]
         raise InvalidInput("catalog.not_approved", problems, count=len(problems))
-    apply(session, audit, proposal, now=now, actor=decided_by, reason=reason)
+    apply(session, audit, proposal, now=now, actor=decided_by, reason=reason, note=note)
     return proposal
 
 

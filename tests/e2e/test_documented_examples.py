@@ -261,6 +261,9 @@ def _prepare(pdw: Pdw, path: str) -> dict:
         return {"ids": [pending["migrations"][0]["id"]]}
     if path == "tasks list":
         return {"instances": [_application(pdw)]}
+    if path in ("catalog approve", "catalog refuse"):
+        pdw("catalog", "edit", "SC-002", "--set", "update_frequency=每日", "--as", "admin")
+        return {"ids": [pdw.json("catalog", "proposals", "--as", "li.si")[0]["id"]]}
     if path == "instances start":
         return {"form": pdw.json("procedures", "show", "conditional_share", "--as", "zhang.san")["example"]}
     return {}

@@ -81,4 +81,4 @@ def test_the_review_page_in_english_shows_no_chinese_but_the_catalog_data(demo_e
 
     page = reviewer.get("/catalog/proposals").text
     assert "Review of catalog changes" in page and "update frequency" in page
-    assert stray_chinese(page, ("行政处罚信息", "每周", "每日")) == []
+    assert stray_chinese(page, ("李四", "行政处罚信息", "每周", "每日")) == []  # his name, the data
