@@ -79,9 +79,11 @@ def load(engine: Engine) -> list[str]:
                      display_name=user.display_name, actor=SYSTEM)
             accounts.set_password(engine.uow(), user.name, user.password, actor=SYSTEM)
             done.append(f"user {user.name} ({', '.join(user.roles)})")
-    report = catalog.import_csv(engine.uow(), (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
-                                file_name="catalog.csv", actor=SYSTEM)
-    done.append(f"catalog: {report.added} added, {report.updated} updated")
+    # The initial catalog is installed by the operator, audited and read against the rules as
+    # any change is (engine.services.catalog.install_initial); later changes are proposals.
+    report = catalog.install_initial(engine.uow(), (DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"),
+                                     file_name="catalog.csv", actor=SYSTEM)
+    done.append(f"catalog: {report.count('added')} added, {report.count('changed')} changed")
     files = sorted(engine.config.workflows_dir.glob("*.bpmn"))
     if files:
         for deployed in definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor=SYSTEM):

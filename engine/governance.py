@@ -17,7 +17,7 @@ from engine.permissions import ROLES, Person
 CAPABILITIES = "capabilities"
 # Operations that change the catalog, grants or opening state: each needs its capability.
 WRITING_OPERATIONS = frozenset({"pdw.record_grant", "pdw.end_grants", "pdw.apply_assessment", "pdw.list_catalog_item",
-                                "pdw.suspend_open", "pdw.resume_open"})
+                                "pdw.apply_sub_catalog", "pdw.suspend_open", "pdw.resume_open"})
 # The process property that makes the 公共数据主管部门 the competent unit (engine.services.statutory).
 COMPETENT_UNIT = "competentUnit"
 AUTHORITY = "authority"
@@ -51,6 +51,13 @@ def may_approve(user: Person, approving_role: str, competent_department: str) ->
     competent department."""
     roles = set(user.roles)
     return "admin" in roles or (approving_role in roles and user.department == competent_department)
+
+
+def may_decide_catalog(user: Person, competent_department: str) -> bool:
+    """True when `user` may approve or refuse a proposed catalog change: an admin, or a reviewer
+    or department head of the competent department (the authority reviews catalogs, Art. 13)."""
+    roles = set(user.roles)
+    return "admin" in roles or (bool(roles & DECIDING_ROLES) and user.department == competent_department)
 
 
 def group_within_authority(group: str, competent_department: str, applicant: str | None = None) -> bool:

@@ -96,9 +96,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "grant.not_recorded": ("授权未登记。", "the grant was not recorded"),
     "application.date_past": ("日期 {date} 早于收到申请之日 {received}。",
                               "the date {date} lies before the day of receipt {received}"),
-    "catalog.personal_information_open": ("敏感级别为「个人信息」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",
-                                          "data of sensitivity level 个人信息 (personal information) cannot be "
-                                          "listed 无条件开放 (Art. 24 para. 3, 25)"),
+    "catalog.personal_information_open": ("敏感级别为「{level}」的数据不能列为无条件开放（第二十四条第三款、第二十五条）。",
+                                          "data of sensitivity level {level} cannot be listed 无条件开放 "
+                                          "(Art. 24 para. 3, 25)"),
     "assessment.refused": ("评估结果未被目录采纳：有 {count} 处需要补充。",
                            "the assessment cannot go into the catalog ({count} problem(s))"),
     "assessment.field_needed": ("列为「{attribute}」时必须填写此项（第十九条第二款、第二十五条）。",
@@ -111,11 +111,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "department.none": ("请至少填写一个部门编码。", "name at least one department code"),
     "catalog.items_refused": ("所填数据有误。", "a catalog code named here is wrong"),
     "catalog.codes_none": ("请至少填写一个目录编码。", "name at least one catalog code"),
-    "listing.refused": ("未纳入开放责任清单：有 {count} 处需要补充。", "not listed for opening ({count} problem(s))"),
-    "listing.release_missing": ("「{item}」原列为不予开放：开放前须记录脱密脱敏处理情况和权利人同意（谁、何时、凭证）"
-                                "（第二十四条第三款、第二十五条）。",
-                                "'{item}' was listed 不予开放: opening it needs the record of its desensitisation and "
-                                "the rights holders' consent (who, when, evidence) (Art. 24 para. 3, 25)"),
+    "listing.refused": ("未提出纳入责任清单：有 {count} 处不符合目录规则。",
+                        "not proposed for the responsibility list ({count} problem(s) with the catalog's rules)"),
     "grant.not_found": ("授权 {grant} 不存在。", "no grant {grant}"),
     "grant.not_revoked": ("授权 {grant} 未终止：请填写终止理由。", "grant {grant} not revoked: give a reason"),
     "grant.reason_missing": ("请填写终止授权的理由。", "a reason is required"),
@@ -203,12 +200,60 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # the catalog
     "catalog.not_imported": ("{file} 未导入：有 {count} 处错误。", "{file} not imported ({count} problem(s))"),
     "catalog.columns_missing": ("缺少列：{columns}。", "missing column(s) {columns}"),
-    "catalog.required": ("此项为必填项。", "is required"),
     "catalog.attribute_unknown": ("{value} 不是有效取值（可选：{allowed}）。", "'{value}' is not one of {allowed}"),
-    "catalog.share_conditions_missing": ("有条件共享须写明共享条件（第十九条）。",
-                                         "有条件共享 needs its conditions (Art. 19)"),
-    "catalog.share_basis_missing": ("不予共享须写明法律依据（第十九条）。", "不予共享 needs its legal basis (Art. 19)"),
-    "catalog.open_conditions_missing": ("有条件开放须写明开放条件。", "有条件开放 needs its conditions"),
+    "catalog.art13_missing": ("目录须载明「{label}」（{article}）。",
+                              "the catalog must state the item's {label} ({article})"),
+    "catalog.level_unknown": ("敏感级别「{value}」不在本市公共数据分类分级规则之内（{article}；可选：{allowed}）。",
+                              "sensitivity level '{value}' is not a grade of the classification and grading rules "
+                              "({article}; one of {allowed})"),
+    "catalog.attribute_needs": ("列为「{attribute}」的数据须写明{label}（{article}）。",
+                                "data listed {attribute} must carry its {label} ({article})"),
+    "catalog.legal_bar": ("《{law}》等法律法规明确规定不能共享的数据只能列为不予共享、不予开放，不能改为「{value}」"
+                          "（{article}）。",
+                          "the law ({law}) bars sharing this data: it stays 不予共享 and 不予开放, not {value} "
+                          "({article})"),
+    "catalog.legal_bar_kept": ("禁止共享的法律依据（{law}）不能由导入、需求或子目录改变，只能由主管部门修订目录提出"
+                               "（{article}）。",
+                               "the law barring sharing ({law}) cannot be changed by an import, a demand or a "
+                               "sub-catalog; only the authority's own edit may propose it ({article})"),
+    "catalog.release_missing": ("「{item}」（{level}）向开放调整前，须记录脱密脱敏处理情况和权利人同意（谁、何时、凭证）"
+                                "（{article}）。",
+                                "'{item}' ({level}) is moved towards opening: it needs the record of its "
+                                "desensitisation and the rights holders' consent (who, when, evidence) ({article})"),
+    "catalog.loosened": ("由「{before}」放宽为「{after}」，请核实依据。",
+                         "loosened from {before} to {after}: check its grounds"),
+    "catalog.level_lowered": ("敏感级别由「{before}」降为「{after}」（{article}），请核实分级依据。",
+                              "sensitivity level lowered from {before} to {after} ({article}): check the grading"),
+    "catalog.legal_bar_lifted": ("撤销禁止共享的法律依据（{law}），请核实（{article}）。",
+                                 "lifts the legal bar ({law}): check that the law allows it ({article})"),
+    "catalog.source_unit_changed": ("数源单位由 {before} 改为 {after}。", "source unit changed from {before} to {after}"),
+    "catalog.proposal_not_found": ("目录变更申请 {proposal} 不存在。", "no catalog change proposal {proposal}"),
+    "catalog.proposal_decided": ("目录变更申请 {proposal} 已处理（{status}，{by}）。",
+                                 "catalog change proposal {proposal} was already decided ({status}, by {by})"),
+    "catalog.proposal_stale": ("目录变更申请 {proposal} 提出后，「{item}」已有变化：请不予批准并重新提出。",
+                               "'{item}' changed after proposal {proposal} was made: refuse it and propose again"),
+    "catalog.own_proposal": ("{user} 不能审核自己提出的目录变更申请 {proposal}。",
+                             "{user} may not decide their own catalog change proposal {proposal}"),
+    "catalog.decide_forbidden": ("{user} 不能审核目录变更：须为公共数据主管部门（{department}）的审核人员、部门负责人或管理员"
+                                 "（第十三条）。",
+                                 "{user} may not decide catalog changes: only the reviewers and department heads of "
+                                 "the public data authority ({department}) and admins may (Art. 13)"),
+    "catalog.proposals_forbidden": ("{user} 无权查看目录变更申请。", "{user} may not read catalog change proposals"),
+    "catalog.not_approved": ("目录变更未批准：有 {count} 处不符合规则。",
+                             "the catalog change was not approved ({count} problem(s))"),
+    "catalog.not_refused": ("目录变更未处理：请填写不予批准的理由。", "the catalog change was not refused: give a reason"),
+    "catalog.reason_missing": ("请填写理由。", "a reason is required"),
+    "catalog.proposals_refused": ("查询条件有误。", "the query is wrong"),
+    "catalog.status_unknown": ("{value} 不是有效状态（可选：{allowed}）。", "'{value}' is not one of {allowed}"),
+    "catalog.not_proposed": ("目录变更未提出：有 {count} 处错误。", "no catalog change proposed ({count} problem(s))"),
+    "catalog.sub_catalog_refused": ("子目录未能报送：有 {count} 处需要修改。",
+                                    "the sub-catalog cannot be submitted ({count} problem(s))"),
+    "catalog.sub_catalog_foreign": ("「{code}」不是本单位（{unit}）的数据：子目录只列本单位作为数源单位的数据（第十三条第三款）。",
+                                    "'{code}' is not the data of {unit}: a sub-catalog lists only the unit's own data "
+                                    "(Art. 13(3))"),
+    "catalog.sub_catalog_empty": ("子目录没有任何新增或变更的目录项。", "the sub-catalog adds or changes no item"),
+    "catalog.attribute_name_unknown": ("目录项没有「{name}」这一项（可选：{allowed}）。",
+                                       "a catalog item has no attribute '{name}' (one of {allowed})"),
     "catalog.source_unit_unknown": ("部门 {unit} 不存在。", "no department '{unit}'"),
     "catalog.code_duplicate": ("编码 {code} 已在第 {first_line} 行出现。", "'{code}' is already on line {first_line}"),
     # BPMN files
@@ -488,7 +533,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.token_created_forever": ("已为 {user} 创建令牌 {token}，长期有效（直至撤销）；令牌只显示这一次：",
                                    "token {token} for {user}; expires never (until revoked); it is not shown again:"),
     "done.token_revoked": ("令牌 {token} 已撤销", "token {token} revoked"),
-    "done.catalog_imported": ("新增 {added} 条，更新 {updated} 条", "{added} added, {updated} updated"),
+    "done.catalog_imported": ("目录变更申请：待审核 {held} 条，即时驳回 {refused} 条，无变化 {unchanged} 条",
+                              "catalog change proposals: {held} held for review, {refused} refused at once, "
+                              "{unchanged} unchanged"),
+    "done.catalog_proposed": ("{where} {item}：{status}{proposal}", "{where} {item}: {status}{proposal}"),
+    "done.catalog_decided": ("目录变更申请 {proposal}（{item}）：{status}", "catalog change proposal {proposal} ({item}): {status}"),
     "calendar.too_deep": ("文件嵌套超过 {limit} 层；放假安排只有表数组（[[days_off]]）一层。",
                           "the file nests deeper than {limit} levels; a notice has one level of tables ([[days_off]])"),
     "calendar.days_off_unusual": ("列出 {count} 个放假日，超过通常的 {max} 个（法定节假日 13 天加调休）；请核对通知。",

@@ -37,12 +37,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     terms.init_app(app)
 
-    from webapp import api, auth, calendar, designer, grants, health, inbox, notifications, portal, supervise
+    from webapp import api, auth, calendar, catalog, designer, grants, health, inbox, notifications, portal, supervise
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(designer.bp)
     app.register_blueprint(grants.bp)
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
     app.register_blueprint(inbox.bp)

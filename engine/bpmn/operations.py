@@ -11,23 +11,20 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from engine import governance
+from engine import catalog_rules, governance
+from engine.catalog_rules import OPEN_ATTRIBUTES, PERSONAL_INFORMATION, SHARE_ATTRIBUTES
 from engine.bpmn.script_engine import OperationError
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, Problem
-from engine.persistence.models import CatalogItem, CatalogRelease, Department, Grant, ProcessDefinition, User
+from engine.persistence.models import CatalogItem, Department, Grant, ProcessDefinition, User
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.repositories import catalog_item as read_catalog_item
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import catalog, catalog_changes
 
 __all__ = ["OPERATIONS", "OperationContext", "OperationError", "PERSONAL_INFORMATION", "SHARE_ATTRIBUTES",
            "OPEN_ATTRIBUTES"]
 
-# The sensitivity level (Art. 13) of personal information, never opened unconditionally.
-PERSONAL_INFORMATION = "个人信息"
-# The share and open attributes a catalog item may have (Art. 19, 25).
-SHARE_ATTRIBUTES = ("无条件共享", "有条件共享", "不予共享")
-OPEN_ATTRIBUTES = ("无条件开放", "有条件开放", "不予开放")
 
 
 @dataclass(frozen=True)
@@ -69,6 +66,16 @@ class OperationContext:
             raise OperationError(f"operation '{operation}' writes the catalog, grants or opening state: the "
                                  f"process's approved version must declare it in its "
                                  f"'{governance.CAPABILITIES}' property")
+
+    def proposer(self) -> tuple[str, str, int | None, dict]:
+        """Who proposes a catalog change this step makes, where it comes from, its instance and
+        what its audit entries name: the process, its receipt number, its id, and the process
+        and version (outside a process, the catalog's own use case)."""
+        if self.instance is None:
+            return "pdw:operation", "-", None, {}
+        definition = self.definition()
+        return (f"process:{definition.process_id}"[:64], self.instance.receipt_number, self.instance_id(),
+                {"process": definition.process_id, "version": definition.version})
 
     def record(self, *, action: str, before: dict | None = None, after: dict) -> None:
         """An audit entry of its own for a change an operation made, naming instance and version."""
@@ -202,14 +209,18 @@ _LIST_ATTRIBUTES = {
 
 
 def list_catalog_item(context: OperationContext, params: dict) -> dict:
-    """Put `catalog_item` on the share or open responsibility list (`responsibility_list`), after a
-    demand under Art. 22 or Art. 28 para. 1.
+    """Propose putting `catalog_item` on the share or open responsibility list
+    (`responsibility_list`), after a demand under Art. 22 or Art. 28 para. 1.
 
-    The catalog is the list: listing sets the item's share or open `attribute` (and `conditions`).
-    An item not yet in the catalog is added with `name`, `source_unit`, `update_frequency` and
-    `contact`; its other attribute starts at the strictest value that needs no legal basis
-    (有条件共享 pending the source unit's Art. 19 assessment; 不予开放), so listing for one
-    purpose never opens or shares more than was decided.
+    The catalog is the list, and a change to it is a proposal the authority reviews
+    (engine.services.catalog_changes): listing proposes the item's share or open `attribute`
+    (and `conditions`, `share_reason`). An item not yet in the catalog is proposed with `name`,
+    `source_unit`, `update_frequency`, `contact` and the Art. 13 `data_format`, `data_type` and
+    `sensitivity_level`; its other attribute starts at the strictest value that needs no legal
+    basis (有条件共享 pending the source unit's Art. 19 assessment; 不予开放), so listing for
+    one purpose never opens or shares more than was decided. A proposal that breaks a hard rule
+    (a legal bar, Art. 18; a missing Art. 13 field; opening protected data without its release
+    record, Art. 24 para. 3, 25) refuses the decision, naming the form's field; nothing changes.
     """
     which = params.get("responsibility_list")
     if which not in _LIST_ATTRIBUTES:
@@ -218,74 +229,45 @@ def list_catalog_item(context: OperationContext, params: dict) -> dict:
     attribute, conditions = params.get("attribute"), params.get("conditions") or None
     if attribute not in allowed:
         raise OperationError(f"list_catalog_item: attribute must be one of {', '.join(allowed)}, not {attribute!r}")
-    if attribute.startswith("有条件") and not conditions:
-        raise OperationError(f"list_catalog_item: {attribute} needs its conditions (Art. 19)")
     code = params.get("catalog_item")
     if not code:
         raise OperationError("list_catalog_item needs catalog_item")
-    item = context.session.get(CatalogItem, code)
-    created = item is None
+    created = context.session.get(CatalogItem, code) is None
+    values = {attribute_column: attribute, conditions_column: conditions}
+    if which == "share":
+        values["share_reason"] = params.get("share_reason") or None
+    # A new item takes everything Art. 13 asks; a listed one keeps what the decision leaves blank.
+    for name in ("name", "source_unit", "update_frequency", "contact", "data_format", "data_type",
+                 "sensitivity_level"):
+        if created or str(params.get(name) or "").strip():
+            values[name] = params.get(name)
     if created:
-        missing = [k for k in ("name", "source_unit", "update_frequency", "contact") if not params.get(k)]
-        if missing:
-            raise OperationError(f"list_catalog_item: a new catalog item needs {', '.join(missing)}")
-        if context.session.get(Department, params["source_unit"]) is None:
-            raise OperationError(f"list_catalog_item: no department '{params['source_unit']}'")
-        item = CatalogItem(code=code, name=str(params["name"]), source_unit=params["source_unit"],
-                           share_attribute="有条件共享", share_conditions="待数源单位按第十九条评估确定",
-                           open_attribute="不予开放", update_frequency=str(params["update_frequency"]),
-                           contact=str(params["contact"]))
-        context.session.add(item)
-    elif which == "open":
-        _check_release(context, item, attribute, params)
-    before = None if created else {"catalog_item": code, attribute_column: getattr(item, attribute_column),
-                                   conditions_column: getattr(item, conditions_column)}
-    setattr(item, attribute_column, attribute)
-    setattr(item, conditions_column, conditions)
-    context.session.flush()
-    context.record(action="catalog.list", before=before, after={"catalog_item": code, "created": created,
-                                                          attribute_column: attribute, conditions_column: conditions})
-    return {"catalog_item": item.code, "responsibility_list": which, "attribute": attribute, "created": created}
-
-
-_RELEASE_FIELDS = ("desensitisation", "consent_holders", "consent_date", "consent_evidence")
-
-
-def _check_release(context: OperationContext, item: CatalogItem, attribute: str, params: dict) -> None:
-    """Art. 24 para. 3 and 25: personal information is never opened unconditionally, and an item
-    listed 不予开放 is opened only with a record of its desensitisation and the rights holders'
-    consent. A refusal undoes the decision, which stays open to be completed."""
-    problems = _release_problems(item, attribute, params, attribute_field="attribute")
-    if problems:
+        values.setdefault("share_attribute", "有条件共享")
+        if which == "open":
+            values.update(share_conditions=_PENDING_ASSESSMENT, share_reason=_PENDING_ASSESSMENT)
+        values.setdefault("open_attribute", "不予开放")
+    actor, receipt, instance_id, note = context.proposer()
+    proposal = catalog_changes.propose(
+        context.session, context.uow.audit, now=context.now, actor=actor, code=code, values=values,
+        source_kind="demand", source=receipt, release=catalog_changes.release_of(params) if which == "open" else None,
+        instance_id=instance_id, note=note)
+    if proposal is not None and proposal.status == catalog_changes.REFUSED:
+        problems = [_on_listing_form(p) for p in catalog_changes.problems_of(proposal.problems)]
         raise InvalidInput("listing.refused", problems, count=len(problems))
-    if _needs_release(item, attribute):
-        _record_release(context, item, attribute, params)
+    return {"catalog_item": code, "responsibility_list": which, "attribute": attribute, "created": created,
+            "proposal": proposal.id if proposal is not None else None,
+            "status": proposal.status if proposal is not None else "unchanged"}
 
 
-def _release_problems(item: CatalogItem, attribute: str, params: dict, *, attribute_field: str) -> list[Problem]:
-    """What stops `item` being opened as `attribute` (Art. 24 para. 3, 25), each naming its field."""
-    if attribute == "无条件开放" and item.sensitivity_level == PERSONAL_INFORMATION:
-        return [Problem("catalog.personal_information_open", field=attribute_field)]
-    if not _needs_release(item, attribute):
-        return []
-    missing = [name for name in _RELEASE_FIELDS if not str(params.get(name) or "").strip()]
-    if _date_or_none(params.get("consent_date")) is None and "consent_date" not in missing:
-        missing.append("consent_date")
-    return [Problem("listing.release_missing", {"item": item.code}, field=name) for name in missing]
+# The share attribute a new item listed for opening holds until its source unit assesses it.
+_PENDING_ASSESSMENT = "待数源单位按第十九条评估确定"
+# The listing forms name some attributes differently from the catalog.
+_LISTING_FIELDS = {"share_attribute": "attribute", "open_attribute": "attribute", "share_conditions": "conditions",
+                   "open_conditions": "conditions", "name": "item_name", "legal_bar": "attribute"}
 
 
-def _needs_release(item: CatalogItem, attribute: str) -> bool:
-    """True when listing `item` as `attribute` opens data listed 不予开放 (Art. 25)."""
-    return item.open_attribute == "不予开放" and attribute in _LIST_ATTRIBUTES["open"][2]
-
-
-def _record_release(context: OperationContext, item: CatalogItem, attribute: str, params: dict) -> None:
-    context.session.add(CatalogRelease(
-        catalog_item=item.code, instance_id=context.instance_id() if context.instance is not None else None,
-        attribute=attribute,
-        desensitisation=str(params["desensitisation"]), consent_holders=str(params["consent_holders"]),
-        consent_date=_date_or_none(params["consent_date"]), consent_evidence=str(params["consent_evidence"]),
-        recorded_at=context.now))
+def _on_listing_form(problem: Problem) -> Problem:
+    return Problem(problem.code, problem.params, field=_LISTING_FIELDS.get(problem.field, problem.field))
 
 
 def check_departments(context: OperationContext, params: dict) -> dict:
@@ -313,9 +295,9 @@ def check_departments(context: OperationContext, params: dict) -> dict:
     return {"departments": codes}
 
 
-def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
-    """What is wrong with a source unit's assessment of `item` (Art. 19 para. 2, 24 para. 3, 25),
-    each problem naming the field of the assessment form."""
+def _assessment_problems(session, item: CatalogItem, params: dict) -> list[Problem]:
+    """What is wrong with a source unit's assessment of `item` (Art. 18, 19 para. 2, 24 para. 3,
+    25), each problem naming the field of the assessment form."""
     share, opening = params.get("share_attribute"), params.get("open_attribute")
     if share not in SHARE_ATTRIBUTES or opening not in OPEN_ATTRIBUTES:
         raise OperationError(f"assessment of '{item.code}': share_attribute must be one of "
@@ -325,15 +307,20 @@ def _assessment_problems(item: CatalogItem, params: dict) -> list[Problem]:
     problems = [Problem("assessment.field_needed", {"attribute": attribute}, field=name)
                 for attribute in (share, opening) for name in needed.get(attribute, ())
                 if not str(params.get(name) or "").strip()]
-    if opening != item.open_attribute:
-        problems += _release_problems(item, opening, params, attribute_field="open_attribute")
-    return problems
+    live = catalog_changes.item_values(item)
+    new = {**live, "share_attribute": share, "open_attribute": opening,
+           **{name: params.get(name) or None for name in ("share_reason", "share_conditions", "share_basis",
+                                                           "open_conditions")}}
+    hard, _ = catalog_rules.check(live, new, source="assessment", release=catalog_changes.release_of(params),
+                                  departments=set(session.scalars(select(Department.code))))
+    named = {p.field for p in problems}
+    return problems + [p for p in hard if p.field not in named]
 
 
 def _assessed_item(context: OperationContext, params: dict) -> CatalogItem:
     """The item `params` assess, once nothing in the assessment stops the catalog taking it."""
     item = _item(context, params)
-    problems = _assessment_problems(item, params)
+    problems = _assessment_problems(context.session, item, params)
     if problems:
         raise InvalidInput("assessment.refused", problems, count=len(problems))
     return item
@@ -352,30 +339,63 @@ def check_assessment(context: OperationContext, params: dict) -> dict:
 
 def apply_assessment(context: OperationContext, params: dict) -> dict:
     """Write an approved assessment into the catalog (Art. 19 para. 2, 25): both attributes with
-    their conditions and basis; opening data listed 不予开放 records its release (desensitisation
-    and the rights holders' consent). Checked again, as the catalog may have changed meanwhile."""
+    their reasons, conditions and basis; opening data listed 不予开放 records its release
+    (desensitisation and the rights holders' consent). The authority reviewed it in the
+    procedure, so it is proposed and approved at once (engine.services.catalog_changes), read
+    against the rules again, as the catalog may have changed meanwhile."""
     item = _assessed_item(context, params)
     before = {"share_attribute": item.share_attribute, "open_attribute": item.open_attribute}
-    if _needs_release(item, params["open_attribute"]):
-        _record_release(context, item, params["open_attribute"], params)
     share, opening = params["share_attribute"], params["open_attribute"]
-    item.share_attribute = share
-    item.share_conditions = str(params["share_conditions"]) if share == "有条件共享" else None
-    item.share_basis = str(params["share_basis"]) if share == "不予共享" else None
-    item.open_attribute = opening
-    item.open_conditions = str(params["open_conditions"]) if opening == "有条件开放" else None
-    context.session.flush()
-    context.record(action="catalog.assess", before={"catalog_item": item.code, **before},
-                   after={"catalog_item": item.code, "share_attribute": share, "open_attribute": opening})
+    values = {"share_attribute": share, "open_attribute": opening,
+              "share_reason": str(params.get("share_reason") or "") or None if share != "无条件共享" else None,
+              "share_conditions": str(params["share_conditions"]) if share == "有条件共享" else None,
+              "share_basis": str(params["share_basis"]) if share == "不予共享" else None,
+              "open_conditions": str(params["open_conditions"]) if opening == "有条件开放" else None}
+    actor, receipt, instance_id, note = context.proposer()
+    catalog_changes.propose_and_apply(
+        context.session, context.uow.audit, now=context.now, actor=actor, decided_by=actor,
+        reason="reviewed by the authority in the assessment", code=item.code, values=values,
+        source_kind="assessment", source=receipt, release=catalog_changes.release_of(params),
+        instance_id=instance_id, note=note)
     return {"catalog_item": item.code, "before": before,
             "after": {"share_attribute": share, "open_attribute": opening}}
 
 
-def _date_or_none(value) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
-        return None
+def _submitting_unit(context: OperationContext) -> str:
+    unit = context.session.scalar(select(User.department).where(User.name == context.instance.started_by))
+    if not unit:
+        raise OperationError(f"the submitter '{context.instance.started_by}' belongs to no department")
+    return unit
+
+
+def check_sub_catalog(context: OperationContext, params: dict) -> dict:
+    """Read a department's sub-catalog (`text`, CSV) line by line against the catalog's rules
+    (Art. 13 para. 3): each line names the submitting unit's own data and would be a valid
+    change; a problem refuses the submission naming the form's `field` and the line. Returns
+    what each line would change, old -> new per attribute, for the authority's review."""
+    field = str(params.get("field") or "text")
+    items = catalog.read_sub_catalog(context.session, str(params.get("text") or ""), _submitting_unit(context), field)
+    return {"count": len(items), "items": [{"line": i.line, "code": i.code, "created": not any(
+        old for old, _ in i.changes.values()), "changes": i.changes} for i in items]}
+
+
+def apply_sub_catalog(context: OperationContext, params: dict) -> dict:
+    """Write an approved sub-catalog into the catalog: the authority's review in the procedure
+    approves each line as a catalog change, proposed and approved at once, audited item by item.
+    Read against the rules again, as the catalog may have changed since it was submitted."""
+    field = str(params.get("field") or "text")
+    items = catalog.read_sub_catalog(context.session, str(params.get("text") or ""), _submitting_unit(context), field)
+    actor, receipt, instance_id, note = context.proposer()
+    applied = []
+    for item in items:
+        proposal = catalog_changes.propose_and_apply(
+            context.session, context.uow.audit, now=context.now, actor=actor, decided_by=actor,
+            reason="sub-catalog approved by the authority (Art. 13 para. 3)", code=item.code, values=item.values,
+            source_kind="sub_catalog", source=f"{receipt}:{item.line}", release=item.release, instance_id=instance_id,
+            field_of=lambda p, line=item.line: Problem(p.code, p.params, field=field, line=line), note=note)
+        if proposal is not None:
+            applied.append({"code": item.code, "proposal": proposal.id})
+    return {"applied": applied}
 
 
 OPERATIONS = {
@@ -390,4 +410,6 @@ OPERATIONS = {
     "pdw.check_assessment": check_assessment,
     "pdw.check_departments": check_departments,
     "pdw.apply_assessment": apply_assessment,
+    "pdw.check_sub_catalog": check_sub_catalog,
+    "pdw.apply_sub_catalog": apply_sub_catalog,
 }

@@ -407,7 +407,43 @@ class CatalogItem(Base):
     # the level 个人信息 can never be listed 无条件开放 (Art. 24 para. 3, 25).
     data_format: Mapped[str | None] = mapped_column(String(64))
     data_type: Mapped[str | None] = mapped_column(String(64))
+    # One of engine.catalog_rules.LEVELS (Art. 12), never free text.
     sensitivity_level: Mapped[str | None] = mapped_column(String(32))
+    # Art. 19 para. 2: why an item is shared only on conditions, or not at all.
+    share_reason: Mapped[str | None] = mapped_column(Text)
+    # Art. 18: the law that bars sharing and opening the data; no demand or import overrides it.
+    legal_bar: Mapped[str | None] = mapped_column(Text)
+
+
+class CatalogProposal(Base):
+    """A proposed change to one catalog item, attribute by attribute (engine.services.catalog_changes).
+
+    Only an approved proposal reaches `catalog_items`; one that breaks a hard rule is refused at
+    once by the rules (`decided_by` = "pdw:rules"), one held waits for the authority's decision.
+    """
+
+    __tablename__ = "catalog_proposals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    catalog_item: Mapped[str] = mapped_column(String(64), index=True)
+    # {attribute: [old, new]} for every attribute the change sets; old is None for a new item.
+    changes: Mapped[dict] = mapped_column(JSON)
+    created: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The desensitisation and consent record that comes with it (Art. 24 para. 3, 25), if any.
+    release: Mapped[dict | None] = mapped_column(JSON)
+    # Problems found by the rules: hard ones (a refusal) and soft ones (held), each {code, params, field}.
+    problems: Mapped[list] = mapped_column(JSON, default=list)
+    findings: Mapped[list] = mapped_column(JSON, default=list)
+    # import | demand | edit | sub_catalog | assessment | initial, and where in it (file:line, receipt number).
+    source_kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(300))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # held | approved | refused
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class CatalogRelease(Base):

@@ -74,7 +74,8 @@ def test_the_generated_cases_cover_every_operation_that_takes_a_body(client):
     assert {path for _, path in _operations(client, with_body=True)} == {
         f"{PREFIX}/instances", f"{PREFIX}/tasks/1/complete", f"{PREFIX}/definitions", f"{PREFIX}/grants/1/revoke",
         f"{PREFIX}/definitions/1/versions/1/approve", f"{PREFIX}/definitions/1/versions/1/reject",
-        f"{PREFIX}/migrations", f"{PREFIX}/migrations/1/reject"}
+        f"{PREFIX}/migrations", f"{PREFIX}/migrations/1/reject", f"{PREFIX}/catalog/proposals/1/approve",
+        f"{PREFIX}/catalog/proposals/1/refuse"}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

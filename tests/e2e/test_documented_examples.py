@@ -11,7 +11,7 @@ How an example is made runnable, and nothing more:
 2. Each command example runs on its own copy of the demo database (`pdw db upgrade`, `pdw demo
    load`, then one conditional_share application by zhang.san, whose review task is li.si's to
    take), after the preparation its command needs (PREPARE below: a claimed task, a grant, a
-   token, a proposed version, a proposed migration).
+   token, a proposed version, a proposed migration, a held catalog change).
 3. A number naming an object (task, application, grant, token, migration) becomes the id of the
    object prepared for it; version numbers and counts are kept.
 4. Placeholders: `'{...}'` as `--data` becomes the example payload `pdw procedures show` prints
@@ -261,6 +261,9 @@ def _prepare(pdw: Pdw, path: str) -> dict:
         return {"ids": [pending["migrations"][0]["id"]]}
     if path == "tasks list":
         return {"instances": [_application(pdw)]}
+    if path in ("catalog approve", "catalog refuse"):
+        pdw("catalog", "edit", "SC-002", "--set", "update_frequency=每日", "--as", "admin")
+        return {"ids": [pdw.json("catalog", "proposals", "--as", "li.si")[0]["id"]]}
     if path == "instances start":
         return {"form": pdw.json("procedures", "show", "conditional_share", "--as", "zhang.san")["example"]}
     return {}

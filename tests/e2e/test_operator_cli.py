@@ -164,9 +164,14 @@ def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalo
 
     csv = tmp_path / "catalog.csv"
     csv.write_text("code,name,source_unit,share_attribute,share_conditions,share_basis,open_attribute,"
-                   "open_conditions,update_frequency,contact\n"
-                   "GA-404,补录目录,sjj,无条件共享,,,不予开放,,每日,市数据局\n", encoding="utf-8")
-    assert pdw("catalog", "import", str(csv), "--as", "admin").exit_code == 0
+                   "open_conditions,update_frequency,contact,data_format,data_type,sensitivity_level\n"
+                   "GA-404,补录目录,sjj,无条件共享,,,不予开放,,每日,市数据局,接口,结构化,一般\n", encoding="utf-8")
+    imported = pdw("catalog", "import", str(csv), "--as", "admin")
+    assert imported.exit_code == 0 and "line 2 GA-404: held for review #" in imported.output
+    # Held, the item is not in the catalog yet: the application still cannot run on.
+    assert "does not exist" in pdw("instances", "retry", instance_id, "--as", "sam").output
+    [proposal] = json.loads(pdw("catalog", "proposals", "--as", "rita", "--json").output)
+    assert pdw("catalog", "approve", str(proposal["id"]), "--as", "rita").exit_code == 0
     retried = pdw("instances", "retry", instance_id, "--as", "sam")
     assert retried.exit_code == 0, retried.output
     assert retried.output.startswith(f"instance {instance_id} running; waiting for: review")

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from engine.cli import main as pdw_main
 from engine.persistence.models import AuditEntry, CatalogItem, Grant, HumanTask
-from engine.services import accounts, attachments, changes, instances, tasks, tokens
+from engine.services import accounts, attachments, catalog_changes, changes, instances, tasks, tokens
 from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare
@@ -80,6 +80,8 @@ GRANT_READERS = frozenset({"li.si"}) | SUPERVISORS
 APPROVERS = frozenset({"qian.ba", "admin"})
 CHANGE_READERS = DESIGNERS | APPROVERS
 GRANT_REVOKERS = frozenset({"li.si", "admin"})
+# Catalog changes: the authority's reviewers and department heads, and admins, decide each (Art. 13).
+CATALOG_DECIDERS = frozenset({"li.si", "qian.ba", "admin"})
 # Who may open the review task: its candidates and its application's overseers; the applicant
 # knows it exists (their page lists it) and is told it is not theirs.
 TASK_OPENERS = frozenset({"li.si", "zhao.liu", "admin"})
@@ -165,6 +167,8 @@ WEB = {
     ("POST", "supervise.urge"): application(OVERSEERS, who=SUPERVISORS),
     ("GET", "grants.index"): roles(GRANT_READERS), ("GET", "grants.register_download"): roles(GRANT_READERS),
     ("POST", "grants.revoke"): roles(GRANT_REVOKERS),
+    ("GET", "catalog.proposals"): roles(CATALOG_DECIDERS), ("POST", "catalog.approve"): roles(CATALOG_DECIDERS),
+    ("POST", "catalog.refuse"): roles(CATALOG_DECIDERS),
     ("GET", "designer.index"): roles(DESIGNERS), ("GET", "designer.process"): roles(DESIGNERS),
     ("GET", "designer.modeler"): roles(DESIGNERS), ("GET", "designer.form_editor"): roles(DESIGNERS),
     ("GET", "designer.download"): roles(DESIGNERS), ("GET", "designer.compare"): roles(DESIGNERS),
@@ -200,6 +204,9 @@ API = {
     ("GET", "/api/v1/rounds"): roles(SUPERVISORS),
     ("GET", "/api/v1/grants"): roles(GRANT_READERS),
     ("POST", "/api/v1/grants/{grant_id}/revoke"): roles(GRANT_REVOKERS),
+    ("GET", "/api/v1/catalog/proposals"): roles(CATALOG_DECIDERS),
+    ("POST", "/api/v1/catalog/proposals/{catalog_proposal_id}/approve"): roles(CATALOG_DECIDERS),
+    ("POST", "/api/v1/catalog/proposals/{catalog_proposal_id}/refuse"): roles(CATALOG_DECIDERS),
     ("POST", "/api/v1/definitions/{process_id}/versions/{version}/approve"): roles(APPROVERS),
     ("POST", "/api/v1/definitions/{process_id}/versions/{version}/reject"): roles(APPROVERS),
     ("POST", "/api/v1/migrations"): roles(DESIGNERS, ok=201),
@@ -221,7 +228,9 @@ CLI = {
     "users add": roles({"admin"}), "users disable": roles({"admin"}), "users set-password": roles({"admin"}),
     "tokens create": roles({"admin"}), "tokens revoke": roles({"admin"}),
     "mail set-aside": roles({"admin"}),
-    "catalog import": roles({"admin"}), "workflows deploy": roles(DESIGNERS),
+    "catalog import": roles({"admin"}), "catalog edit": roles({"admin"}),
+    "catalog proposals": roles(CATALOG_DECIDERS), "catalog approve": roles(CATALOG_DECIDERS),
+    "catalog refuse": roles(CATALOG_DECIDERS), "workflows deploy": roles(DESIGNERS),
     "workflows pending": roles(CHANGE_READERS), "workflows review": roles(CHANGE_READERS),
     "workflows approve": roles(APPROVERS), "workflows reject": roles(APPROVERS),
     "workflows migrate": roles(DESIGNERS), "workflows approve-migration": roles(APPROVERS),
@@ -266,8 +275,9 @@ def _seed(url: str) -> None:
         add_user(engine.uow(), spare, department="sjj", roles=["reviewer"], actor=SYSTEM)
     with engine.uow() as uow:
         uow.session.add(CatalogItem(code="MX-001", name="矩阵测试数据", source_unit="sjj", share_attribute="有条件共享",
-                                    share_conditions="按需申请", open_attribute="不予开放", update_frequency="每日",
-                                    contact="市数据局"))
+                                    share_conditions="按需申请", share_reason="含内部管理信息", open_attribute="不予开放",
+                                    update_frequency="每日", contact="市数据局", data_format="接口", data_type="结构化",
+                                    sensitivity_level="一般"))
         uow.commit()
     factory.close()
 
@@ -324,6 +334,16 @@ class World:
         body = self.migration_body()
         return changes.propose_migration(self.engine.uow(), "sun.qi", body["process_id"], body["old"], body["new"],
                                          body["instances"])["id"]
+
+    def catalog_proposal(self) -> int:
+        """A catalog change held for the authority's review, proposed by the operator; its id."""
+        self.proposals += 1
+        with self.engine.uow() as uow:
+            proposal = catalog_changes.propose(uow.session, uow.audit, now=self.engine.clock.now(), actor=SYSTEM,
+                                               code="MX-001", values={"contact": f"市数据局 {self.proposals}"},
+                                               source_kind="edit", source="matrix")
+            uow.commit()
+            return proposal.id
 
     def acted(self, instance_id: int, actor: str, action: str) -> bool:
         """True when `actor`'s `action` on the application is in its audit trail."""
@@ -442,6 +462,7 @@ WEB_GETS = {
     "supervise.download": "/supervise/overdue.xlsx", "supervise.ontime": "/supervise/ontime",
     "supervise.promises": "/supervise/promises", "supervise.rounds_overview": "/supervise/rounds", "supervise.application": "/supervise/applications/{instance}",
     "grants.index": "/grants/", "grants.register_download": "/grants/register.xlsx",
+    "catalog.proposals": "/catalog/proposals",
     "designer.index": "/designer/", "designer.process": "/designer/processes/web_share",
     "designer.modeler": "/designer/processes/web_share/edit", "designer.form_editor": "/designer/processes/web_share/forms",
     "designer.download": "/designer/processes/web_share/versions/1.bpmn",
@@ -549,6 +570,8 @@ ROLE_POSTS = {
     "designer.reject": "/designer/processes/web_share/versions/{proposal}/reject",
     "designer.approve_migration": "/designer/migrations/{migration}/approve",
     "designer.reject_migration": "/designer/migrations/{migration}/reject",
+    "catalog.approve": "/catalog/proposals/{catalog_proposal}/approve",
+    "catalog.refuse": "/catalog/proposals/{catalog_proposal}/refuse",
 }
 
 
@@ -563,7 +586,8 @@ def test_a_persona_without_the_role_is_refused_every_role_gated_form(world, name
     for endpoint, url in ROLE_POSTS.items():
         policy = WEB[("POST", endpoint)]
         ids = {"grant": world.grant, "proposal": world.proposal() if "{proposal}" in url else 0,
-               "migration": world.migration() if "{migration}" in url else 0}
+               "migration": world.migration() if "{migration}" in url else 0,
+               "catalog_proposal": world.catalog_proposal() if "{catalog_proposal}" in url else 0}
         response = auth.post("/portal/", url.format(**ids), {"reason": "矩阵"})
         if name in policy.who:  # let through; what they sent (nothing) is then refused or absent
             assert response.status_code != 403, (name, endpoint)
@@ -584,6 +608,8 @@ API_BODIES = {
     ("POST", "/api/v1/definitions/{process_id}/versions/{version}/approve"): {},
     ("POST", "/api/v1/definitions/{process_id}/versions/{version}/reject"): {"reason": "路由不符合规定"},
     ("POST", "/api/v1/migrations/{proposal_id}/reject"): {"reason": "待办结后再迁移"},
+    ("POST", "/api/v1/catalog/proposals/{catalog_proposal_id}/approve"): {},
+    ("POST", "/api/v1/catalog/proposals/{catalog_proposal_id}/refuse"): {"reason": "矩阵"},
 }
 API_QUERIES = {("GET", "/api/v1/tasks"): "?tab=available", ("GET", "/api/v1/grants"): "?state=all",
                ("GET", "/api/v1/reports/ontime"): "?from=2026-01-01&to=2026-03-31",
@@ -607,6 +633,8 @@ def _api_ids(world: World, key: tuple[str, str]) -> dict:
         ids["process_id"] = "web_share"
     if "{proposal_id}" in path:
         ids["proposal_id"] = world.migration()
+    if "{catalog_proposal_id}" in path:
+        ids["catalog_proposal_id"] = world.catalog_proposal()
     return ids
 
 
@@ -667,14 +695,17 @@ CLI_ARGS = {
     "grants revoke": ["{grant}", "--reason", "超出授权范围使用"],
     "users add": ["mx.added", "--department", "sjj", "--roles", "reviewer"], "users disable": ["mx.gone"],
     "users set-password": ["mx.spare", "--password-stdin"], "tokens create": ["zhou.ba"], "tokens revoke": ["{token}"],
-    "catalog import": ["{catalog_file}"], "mail set-aside": [], "workflows deploy": [str(WEB_FIXTURES / "web_share.bpmn")],
+    "catalog import": ["{catalog_file}"], "catalog edit": ["MX-001", "--set", "update_frequency=每周"],
+    "catalog proposals": [], "catalog approve": ["{catalog_proposal}"],
+    "catalog refuse": ["{catalog_proposal}", "--reason", "矩阵"], "mail set-aside": [], "workflows deploy": [str(WEB_FIXTURES / "web_share.bpmn")],
     "workflows pending": [], "workflows review": ["web_share", "{proposal}"],
     "workflows approve": ["web_share", "{proposal}"], "workflows reject": ["web_share", "{proposal}", "--reason", "矩阵"],
     "workflows migrate": ["web_share", "{old}", "{new}", "--instance", "{moving}"],
     "workflows approve-migration": ["{migration}"], "workflows reject-migration": ["{migration}", "--reason", "矩阵"], "calendar install": ["{notice}", "--dry-run"], "calendar recount": ["--dry-run"],
 }
 CATALOG_CSV = ("code,name,source_unit,share_attribute,share_conditions,share_basis,open_attribute,open_conditions,"
-               "update_frequency,contact\nMX-002,矩阵补录,sjj,有条件共享,按需申请,,不予开放,,每日,市数据局\n")
+               "update_frequency,contact,data_format,data_type,sensitivity_level,share_reason\n"
+               "MX-002,矩阵补录,sjj,有条件共享,按需申请,,不予开放,,每日,市数据局,接口,结构化,一般,含内部管理信息\n")
 NOTICE = Path(__file__).parent.parent / "fixtures" / "arrangements" / "2027.toml"
 # Where a command's granted run still ends in a refusal of the request itself: retrying an
 # application that is running is refused as not errored, after the user was let through.
@@ -711,6 +742,8 @@ def _cli_args(world: World, command: str, name: str, absent: bool = False) -> tu
         values["proposal"] = world.proposal()
     if "{migration}" in template:
         values["migration"] = world.migration()
+    if "{catalog_proposal}" in template:
+        values["catalog_proposal"] = world.catalog_proposal()
     if "{moving}" in template:
         body = world.migration_body()
         values.update(old=body["old"], new=body["new"], moving=body["instances"][0])

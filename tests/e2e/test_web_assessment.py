@@ -36,7 +36,7 @@ def test_an_assessment_opening_data_not_open_is_refused_at_the_source_unit_then_
     refused = auth.post(path, path, OPENING)
     assert refused.status_code == 422
     errors = " ".join(field_errors(refused.text))
-    assert "开放前须记录脱密脱敏处理情况和权利人同意" in errors  # Art. 24(3), 25: named at the fields
+    assert "须记录脱密脱敏处理情况和权利人同意" in errors  # Art. 24(3), 25: named at the fields
     assert sorted(re.findall(r'href="#f-(\w+)"', refused.text)) == [
         "consent_date", "consent_evidence", "consent_holders", "desensitisation"]
     done = auth.post(path, path, {**OPENING, "desensitisation": "去除身份证号，仅保留统计字段",

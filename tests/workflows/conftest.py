@@ -132,7 +132,7 @@ def seed(engine, workflows_dir: Path = WORKFLOWS) -> None:
     for user in demo.DEMO_USERS:
         add_user(engine.uow(), user.name, department=user.department, roles=list(user.roles),
                  display_name=user.display_name, actor=SYSTEM)
-    catalog.import_csv(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"), actor=SYSTEM)
+    catalog.install_initial(engine.uow(), (demo.DEMO_DATA / "catalog.csv").read_text(encoding="utf-8"), actor=SYSTEM)
     files = sorted(workflows_dir.glob("*.bpmn"))
     definitions.deploy(engine.uow(), [(f.name, f.read_bytes()) for f in files], actor=SYSTEM)
 

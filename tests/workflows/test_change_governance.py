@@ -126,7 +126,7 @@ def test_an_approved_capability_runs_and_each_change_is_audited_with_instance_an
     started = instances.start(engine.uow(), "grab", actor="sun.qi", data={})
     assert started.status == "completed", started.error
     assert [(a, after["catalog_item"], after["version"]) for a, after in procedure.changes(started.instance_id)] == [
-        ("grant.record", "GA-002", 1), ("catalog.assess", "GA-001", 1)]
+        ("grant.record", "GA-002", 1), ("catalog.propose", "GA-001", 1), ("catalog.change", "GA-001", 1)]
 
 
 @pytest.mark.parametrize("routing", ['"user:sun.qi"', '"reviewer@" + "gaj"', 'applicant_department'])

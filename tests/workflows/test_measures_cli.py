@@ -118,9 +118,15 @@ def test_an_unconditional_inclusion_completes(pdw):
     pdw.complete("wang.wu", "consultation", {"opinion": "agree", "opinion_reasons": "可无条件共享"})
     pdw.complete("li.si", "share_decision", {"decision": "include", "catalog_item": "GA-003",
                                              "item_name": "机动车登记信息", "attribute": "无条件共享",
-                                             "update_frequency": "每日", "contact": "市公安局数据管理科"})
+                                             "update_frequency": "每日", "contact": "市公安局数据管理科",
+                                             "data_format": "接口", "data_type": "结构化", "sensitivity_level": "一般"})
 
     assert pdw.json("instances", "show", instance_id, "--as", "zhao.liu")["status"] == "completed"
+    # The listing is a catalog change held for the authority; approved, it is live.
+    [proposal] = pdw.json("catalog", "proposals", "--as", "qian.ba")
+    assert (proposal["catalog_item"], proposal["source_kind"]) == ("GA-003", "demand")
+    pdw("catalog", "approve", str(proposal["id"]), "--as", "qian.ba")
+    assert "GA-003" in {item["code"] for item in pdw.json("catalog", "list")}
 
 
 def test_an_authorisation_is_ended_from_the_command_line(pdw):

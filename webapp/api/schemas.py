@@ -278,6 +278,59 @@ class CatalogItemSchema(Schema):
     update_frequency = Text()
     contact = Text()
     open_suspended = fields.Boolean()
+    data_format = _maybe(Text)
+    data_type = _maybe(Text)
+    sensitivity_level = _maybe(Text)
+    share_reason = _maybe(Text)
+    legal_bar = _maybe(Text)
+
+
+class CatalogProposalQuerySchema(Schema):
+    """Which catalog change proposals: held for review (the default), approved, refused or all."""
+
+    status = Text(load_default="held", validate=validate.OneOf(("held", "approved", "refused", "all")))
+
+
+class CatalogChangeSchema(Schema):
+    attribute = Text()
+    old = _maybe(Text)
+    new = _maybe(Text)
+
+
+class CatalogProposalSchema(Schema):
+    """A proposed change to one catalog item, old -> new per attribute, with what the rules found."""
+
+    id = Id()
+    catalog_item = Text()
+    name = _maybe(Text)
+    created = fields.Boolean()
+    changes = fields.List(fields.Nested(CatalogChangeSchema))
+    problems = fields.List(fields.Nested(ProblemSchema), metadata={"description": "hard rules broken (refused)"})
+    findings = fields.List(fields.Nested(ProblemSchema), metadata={"description": "what the reviewer should weigh"})
+    source_kind = Text()
+    source = Text()
+    instance_id = _maybe(Id)
+    proposed_by = Text()
+    proposed_at = fields.DateTime()
+    status = Text()
+    decided_by = _maybe(Text)
+    decided_at = _maybe(fields.DateTime)
+    decision_reason = _maybe(Text)
+
+
+class CatalogApprovalSchema(Schema):
+    reason = Text(load_default=None, metadata={"description": "the approver's note, kept with the decision"})
+
+
+class CatalogRefusalSchema(Schema):
+    reason = Text(required=True, metadata={"description": "why the change is refused, kept with it"})
+
+
+class CatalogDecisionSchema(Schema):
+    id = Id()
+    catalog_item = Text()
+    status = Text()
+    decided_by = Text()
 
 
 class DefinitionSchema(Schema):

@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import after_this_request, g
 
 from engine.forms import fields_of
-from engine.services import (audience, catalog, changes, clocks, definitions, grants, inbox, instances, portal, reports,
-                             rounds, tasks)
+from engine.services import (audience, catalog, catalog_changes, changes, clocks, definitions, grants, inbox, instances,
+                             portal, reports, rounds, tasks)
 from engine.services import procedures as start_forms
 from webapp.api import bp, schemas
 from webapp.api.auth import actor
 from webapp.engine import new_uow
+from webapp.errors import api_language
 
 # Ids are 64-bit in the database: a larger number in a URL is no such object (404), not a crash.
 ID = "int(max=9223372036854775807)"
@@ -115,6 +116,34 @@ def instance_readers(instance_id: int):
 def catalog_search(q):
     """Catalog items whose code, name or source unit contain `q` (all without it)."""
     return catalog.list_items(new_uow(), q)
+
+
+@bp.route("/catalog/proposals")
+@bp.arguments(schemas.CatalogProposalQuerySchema, location="query", as_kwargs=True)
+@bp.response(200, schemas.CatalogProposalSchema(many=True))
+def catalog_proposals(status):
+    """Catalog change proposals, old -> new per attribute: for the authority's reviewers and
+    department heads and the catalog's administrators."""
+    lang = api_language()
+    return [{**p, "problems": [x.to_dict(lang) for x in p["problems"]],
+             "findings": [x.to_dict(lang) for x in p["findings"]]}
+            for p in catalog_changes.proposals(new_uow(), actor(), None if status == "all" else status)]
+
+
+@bp.route(f"/catalog/proposals/<{ID}:catalog_proposal_id>/approve", methods=["POST"])
+@bp.arguments(schemas.CatalogApprovalSchema)
+@bp.response(200, schemas.CatalogDecisionSchema)
+def catalog_approve(body: dict, catalog_proposal_id: int):
+    """Approve a held catalog change: it goes live, audited (the authority, never its proposer)."""
+    return catalog_changes.approve(new_uow(), actor(), catalog_proposal_id, body.get("reason"))
+
+
+@bp.route(f"/catalog/proposals/<{ID}:catalog_proposal_id>/refuse", methods=["POST"])
+@bp.arguments(schemas.CatalogRefusalSchema)
+@bp.response(200, schemas.CatalogDecisionSchema)
+def catalog_refuse(body: dict, catalog_proposal_id: int):
+    """Refuse a held catalog change with its reason; the catalog does not change."""
+    return catalog_changes.refuse(new_uow(), actor(), catalog_proposal_id, body["reason"])
 
 
 @bp.route("/definitions")
