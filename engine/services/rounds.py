@@ -328,7 +328,8 @@ def start_due(new_uow: Callable[[], UnitOfWork], *, worker: str) -> list[Started
             if period is not None:
                 due.append((schedule.id, period))
         known = {(r.schedule_id, r.period) for r in uow.session.execute(
-            select(Round.schedule_id, Round.period).where(Round.schedule_id.in_({s for s, _ in due})))} if due else set()
+            select(Round.schedule_id, Round.period).where(Round.schedule_id.in_({s for s, _ in due})))} \
+            if due else set()
     started = []
     for schedule_id, period in due:
         if (schedule_id, period.key) not in known:
@@ -576,5 +577,6 @@ def _view(uow: UnitOfWork, schedule: RoundSchedule, today: date) -> ScheduleView
         upcoming.due_on.isoformat())
 
 
-__all__ = ["install_defaults", "CYCLES", "STATES", "Period", "latest_due", "next_due", "fill", "set_schedule", "start_due", "overview",
+__all__ = ["install_defaults", "CYCLES", "STATES", "Period", "latest_due", "next_due", "fill", "set_schedule",
+           "start_due", "overview",
            "ScheduleView", "RoundView", "RoundsOverview", "Started", "owed_from"]
