@@ -1,8 +1,8 @@
 """Instructions per persisted instance against bare SpiffWorkflow, counted by valgrind.
 
 Wall-clock ratios on a shared machine swing by a tenth from run to run; instruction counts do
-not. Each side (bare SpiffWorkflow, the fair SQLite baseline, PDW on two_reviews and on
-conditional_share) runs in its own process under `valgrind --tool=callgrind`, once with a few
+not. Each side (bare SpiffWorkflow, the fair SQLite baseline and PDW, on two_reviews) runs in its
+own process under `valgrind --tool=callgrind`, once with a few
 instances and once with more; the difference divided by the extra instances is the cost of
 one instance, start-up excluded. Only the server process is counted: the script worker and the
 database's own disk work are not, so this complements bench/engine_throughput.py rather than
@@ -11,7 +11,7 @@ while PDW's scripts and conditions run in the worker, so the ratio here is not t
 ratio. What it gives is a count that moves only when the code does: compare it before and after
 a change. Needs Debian's valgrind; takes a few minutes.
 
-    .venv/bin/python bench/engine_instructions.py [--few 10] [--more 60] [--sides bare,fair,pdw,share]
+    .venv/bin/python bench/engine_instructions.py [--few 10] [--more 60] [--sides bare,fair,pdw]
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-SIDES = ("bare", "fair", "pdw", "share")
+SIDES = ("bare", "fair", "pdw")
 
 
 def _child(side: str, n: int) -> None:
@@ -47,7 +47,7 @@ def _child(side: str, n: int) -> None:
             fair.close()
             return
         engine = bench.pdw_engine(f"sqlite:///{tmp}/bench.sqlite3")
-        workload = bench.TwoReviews(engine) if side == "pdw" else bench.ConditionalShare(engine)
+        workload = bench.TwoReviews(engine)
         for _ in range(3 + n):
             workload.one()
         engine.close()
@@ -81,9 +81,9 @@ def main() -> None:
         sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
     counts = {side: per_instance(side, args.few, args.more) for side in args.sides.split(",")}
     names = {"bare": "bare SpiffWorkflow (two_reviews, in memory)", "fair": "fair SQLite baseline (two_reviews)",
-             "pdw": "PDW on SQLite, two_reviews", "share": "PDW on SQLite, conditional_share via the API's use cases"}
+             "pdw": "PDW on SQLite, two_reviews"}
     for side, count in counts.items():
-        print(f"{names[side]:58s} {count / 1e6:7.2f} M instructions per instance")
+        print(f"{names[side]:44s} {count / 1e6:7.2f} M instructions per instance")
     for baseline in ("bare", "fair"):
         if baseline in counts and "pdw" in counts:
             print(f"ratio {baseline}/PDW on two_reviews: {counts[baseline] / counts['pdw']:.2f}")
