@@ -1,7 +1,8 @@
 """Instructions per persisted instance against bare SpiffWorkflow, counted by valgrind.
 
 Wall-clock ratios on a shared machine swing by a tenth from run to run; instruction counts do
-not. Each side runs in its own process under `valgrind --tool=callgrind`, once with a few
+not. Each side (bare SpiffWorkflow, the fair SQLite baseline and PDW, on two_reviews) runs in its
+own process under `valgrind --tool=callgrind`, once with a few
 instances and once with more; the difference divided by the extra instances is the cost of
 one instance, start-up excluded. Only the server process is counted: the script worker and the
 database's own disk work are not, so this complements bench/engine_throughput.py rather than
@@ -10,7 +11,7 @@ while PDW's scripts and conditions run in the worker, so the ratio here is not t
 ratio. What it gives is a count that moves only when the code does: compare it before and after
 a change. Needs Debian's valgrind; takes a few minutes.
 
-    .venv/bin/python bench/engine_instructions.py [--few 10] [--more 60]
+    .venv/bin/python bench/engine_instructions.py [--few 10] [--more 60] [--sides bare,fair,pdw]
 """
 from __future__ import annotations
 
@@ -26,18 +27,29 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+SIDES = ("bare", "fair", "pdw")
+
+
 def _child(side: str, n: int) -> None:
     sys.path.insert(0, str(HERE))
     import engine_throughput as bench
 
+    model = bench.Model()
     if side == "bare":
-        bench.bare_round(3)
-        bench.bare_round(n)
+        bench.bare_round(model, 3)
+        bench.bare_round(model, n)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        engine, one = bench.pdw_engine(f"sqlite:///{tmp}/bench.sqlite3")
+        if side == "fair":
+            fair = bench.FairSqlite(f"{tmp}/fair.sqlite3", model)
+            for _ in range(3 + n):
+                fair.one()
+            fair.close()
+            return
+        engine = bench.pdw_engine(f"sqlite:///{tmp}/bench.sqlite3")
+        workload = bench.TwoReviews(engine)
         for _ in range(3 + n):
-            one()
+            workload.one()
         engine.close()
 
 
@@ -59,6 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--few", type=int, default=10)
     parser.add_argument("--more", type=int, default=60)
+    parser.add_argument("--sides", default=",".join(SIDES), help="which of " + ", ".join(SIDES))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -66,12 +79,14 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
-    bare = per_instance("bare", args.few, args.more)
-    pdw = per_instance("pdw", args.few, args.more)
-    print(f"bare SpiffWorkflow: {bare / 1e6:6.2f} M instructions per instance")
-    print(f"PDW on SQLite:      {pdw / 1e6:6.2f} M instructions per instance (server process)")
-    print(f"ratio bare/PDW: {bare / pdw:.2f}")
-
+    counts = {side: per_instance(side, args.few, args.more) for side in args.sides.split(",")}
+    names = {"bare": "bare SpiffWorkflow (two_reviews, in memory)", "fair": "fair SQLite baseline (two_reviews)",
+             "pdw": "PDW on SQLite, two_reviews"}
+    for side, count in counts.items():
+        print(f"{names[side]:44s} {count / 1e6:7.2f} M instructions per instance")
+    for baseline in ("bare", "fair"):
+        if baseline in counts and "pdw" in counts:
+            print(f"ratio {baseline}/PDW on two_reviews: {counts[baseline] / counts['pdw']:.2f}")
 
 if __name__ == "__main__":
     main()

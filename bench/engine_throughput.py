@@ -19,7 +19,9 @@ Baselines, on the same BPMN model:
 Rounds alternate between the contenders so that a busy moment of the machine slows all alike;
 each figure is the best round. Printed: instances per second, ratios against the targets, round
 trips per step on PostgreSQL, statements and commits per instance on SQLite, throughput with
-1, 2, 4 and 8 worker processes on PostgreSQL, and where PDW's time goes.
+1, 2, 4 and 8 worker processes on PostgreSQL, and where PDW's time goes: its profile by bucket,
+and on PostgreSQL the CPU one instance costs this process and the server's backends (read from
+/proc when the server runs on this machine), against the fair baseline's.
 
     .venv/bin/python bench/engine_throughput.py [--instances 200] [--rounds 3] [--postgres URL]
         [--processes 1,2,4,8] [--process-seconds 4]
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import multiprocessing
+import os
 import pstats
 import shutil
 import sqlite3
@@ -311,8 +314,17 @@ BUCKETS = (
 )
 
 
+def _bucket(where: str) -> str | None:
+    return next((name for name, marks in BUCKETS if any(m in where for m in marks)), None)
+
+
 def where_time_goes(one, n: int) -> list[tuple[str, float]]:
-    """Each bucket's share of the time `n` instances take, from the profiler's own times."""
+    """Each bucket's share of the time `n` instances take, from the profiler's own times.
+
+    A built-in or standard-library function (a dict's items(), uuid, copy) is charged to the
+    buckets of the functions that called it, in proportion to the time each call took: its time
+    is spent for them. What is left (called from nothing in a bucket) is "other".
+    """
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(n):
@@ -320,17 +332,52 @@ def where_time_goes(one, n: int) -> list[tuple[str, float]]:
     profile.disable()
     stats = pstats.Stats(profile).stats
     totals: dict[str, float] = {}
-    for (filename, _line, function), (_cc, _nc, own, _cum, _callers) in stats.items():
-        where = f"{filename} {function}"
-        bucket = next((name for name, marks in BUCKETS if any(m in where for m in marks)), "other (Python, stdlib)")
-        totals[bucket] = totals.get(bucket, 0.0) + own
+    for (filename, _line, function), (_cc, _nc, own, _cum, callers) in stats.items():
+        bucket = _bucket(f"{filename} {function}")
+        if bucket is not None:
+            totals[bucket] = totals.get(bucket, 0.0) + own
+            continue
+        spent = {}
+        for (c_file, _c_line, c_function), caller in callers.items():
+            c_bucket = _bucket(f"{c_file} {c_function}") or "other (Python, stdlib)"
+            spent[c_bucket] = spent.get(c_bucket, 0.0) + caller[2]
+        whole = sum(spent.values())
+        if not whole:
+            spent, whole = {"other (Python, stdlib)": 1.0}, 1.0
+        for c_bucket, share in spent.items():
+            totals[c_bucket] = totals.get(c_bucket, 0.0) + own * share / whole
     whole = sum(totals.values())
     return sorted(((name, share / whole) for name, share in totals.items()), key=lambda x: -x[1])
 
 
+def _cpu_seconds(pids) -> float:
+    """User and system CPU seconds of processes `pids` so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_instance(one, n: int, backends) -> tuple[float, float] | None:
+    """Milliseconds of CPU one instance costs this process and the PostgreSQL backends it used
+    (`backends()`: their process ids); None when the server's processes are not visible here
+    (a server on another machine or in another container)."""
+    try:
+        server = _cpu_seconds(backends())
+    except OSError:
+        return None
+    client = time.process_time()
+    for _ in range(n):
+        one()
+    client = time.process_time() - client
+    server = _cpu_seconds(backends()) - server
+    return 1000 * client / n, 1000 * server / n
+
+
 # --- processes -----------------------------------------------------------------------------
 
-def _worker(kind: str, url: str, seconds: float, start_at: float, results) -> None:
+def _worker(kind: str, url: str, seconds: float, ready, go, start_at, results) -> None:
     if kind == "pdw":
         engine = pdw_engine(url, setup=False)
         workload = TwoReviews(engine)
@@ -340,10 +387,12 @@ def _worker(kind: str, url: str, seconds: float, start_at: float, results) -> No
         fair = FairPostgres(url, Model())
         fair.one()
         one, close = fair.one, fair.close
-    while time.time() < start_at:
+    ready.put(True)
+    go.wait()
+    while time.time() < start_at.value:
         time.sleep(0.005)
     done = 0
-    end = start_at + seconds
+    end = start_at.value + seconds
     while time.time() < end:
         one()
         done += 1
@@ -352,14 +401,20 @@ def _worker(kind: str, url: str, seconds: float, start_at: float, results) -> No
 
 
 def processes_rate(kind: str, url: str, processes: int, seconds: float) -> float:
-    """Instances per second of `processes` worker processes together (two_reviews)."""
+    """Instances per second of `processes` worker processes together (two_reviews), counted from a
+    moment set once every worker has connected and warmed up (on a busy machine that can take
+    longer than any fixed allowance, which would shorten the late workers' share of the window)."""
     context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    start_at = time.time() + 3.0 + processes * 0.8  # every worker connected and warmed first
-    workers = [context.Process(target=_worker, args=(kind, url, seconds, start_at, results))
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    start_at = context.Value("d", 0.0)
+    workers = [context.Process(target=_worker, args=(kind, url, seconds, ready, go, start_at, results))
                for _ in range(processes)]
     for worker in workers:
         worker.start()
+    for _ in workers:
+        ready.get(timeout=300)  # a worker that failed to start raises here rather than hanging the run
+    start_at.value = time.time() + 0.2
+    go.set()
     total = sum(results.get() for _ in workers)
     for worker in workers:
         worker.join()
@@ -408,6 +463,18 @@ def postgres_part(args, url: str, model: Model) -> dict:
         rates["share"].append(rate(share.one, args.instances // 2))
     profiles = {"two_reviews": where_time_goes(fixture.one, max(20, args.instances // 5)),
                 "conditional_share": where_time_goes(share.one, max(10, args.instances // 10))}
+    backends: set[int] = set()
+
+    def note_backend(connection, _record, _proxy) -> None:
+        backends.add(connection.info.backend_pid)
+
+    for sa_engine in (engine.db.write_engine, engine.db.engine):
+        sa_engine.pool.dispose()
+        event.listen(sa_engine, "checkout", note_backend)
+    fixture.one()
+    cpu = {"fair": cpu_per_instance(fair.one, args.instances, lambda: {fair.conn.info.backend_pid}),
+           "two_reviews": cpu_per_instance(fixture.one, args.instances, lambda: backends),
+           "conditional_share": cpu_per_instance(share.one, args.instances // 2, lambda: backends)}
     fair.close()
     engine.close()
     scaling = {}
@@ -416,7 +483,7 @@ def postgres_part(args, url: str, model: Model) -> dict:
         scaling[count] = (processes_rate("fair", url, count, args.process_seconds),
                           processes_rate("pdw", url, count, args.process_seconds))
     return {"rates": {k: max(v) for k, v in rates.items()}, "trips": trips, "profiles": profiles,
-            "scaling": scaling}
+            "cpu": cpu, "scaling": scaling}
 
 
 def print_rates(database: str, r: dict, fair: str, target: float, *first: str) -> None:
@@ -465,6 +532,12 @@ def main() -> None:
               + f" (total {sum(steps.values())}; the fair baseline: 1 to start, 2 per decision)")
     for name, profile in pg["profiles"].items():
         print_profile(f"PostgreSQL, {name}", profile)
+    if all(pg["cpu"].values()):
+        print("  CPU per instance, this process / the PostgreSQL server's backends (ms): " +
+              ", ".join(f"{name} {client:.2f} / {server:.2f}" for name, (client, server) in pg["cpu"].items()))
+        fair_cpu = sum(pg["cpu"]["fair"])
+        print(f"  fair baseline's CPU / PDW's on two_reviews: {fair_cpu / sum(pg['cpu']['two_reviews']):.2f}"
+              f" (once every core is busy, as with more worker processes than cores, throughput follows it)")
     if pg["scaling"]:
         print("  worker processes (two_reviews, instances/s, fair baseline then PDW):")
         for count, (fair_rate, pdw_rate) in pg["scaling"].items():

@@ -21,18 +21,42 @@ from engine.sandbox import Sandbox, SandboxEnvironment
 
 # Config lives in engine.config so the light commands (`pdw calendar`) can read it without
 # importing the engine; it is re-exported so `from engine.bootstrap import Config` still works.
-__all__ = ["PROJECT_ROOT", "Config", "Engine", "SpecCache", "build_engine"]
+__all__ = ["PROJECT_ROOT", "Config", "DefinitionFacts", "Engine", "SpecCache", "build_engine"]
+
+
+@dataclass(frozen=True)
+class DefinitionFacts:
+    """What a running step needs of the version it runs on (its operations' capability check and
+    audit entries): not its BPMN, spec or forms."""
+
+    id: int
+    process_id: str
+    version: int
+    properties: dict
 
 
 class SpecCache:
-    """Restored process specs and forms by definition id; both are frozen once deployed."""
+    """Restored process specs, forms and facts by definition id; all are frozen once deployed."""
 
     def __init__(self, store: WorkflowStore, capacity: int = 64) -> None:
         self._store = store
         self._capacity = capacity
         self._specs: OrderedDict[int, tuple] = OrderedDict()
         self._forms: dict[int, dict] = {}
+        self._facts: dict[int, DefinitionFacts] = {}
         self._lock = threading.Lock()
+
+    def facts(self, definition_id: int, load) -> DefinitionFacts | None:
+        """The process id, version and properties of a definition; `load()` fetches them on a miss
+        (a row with process_id, version and properties, or None: not kept, it may yet be deployed)."""
+        facts = self._facts.get(definition_id)
+        if facts is None:
+            row = load()
+            if row is None:
+                return None
+            facts = self._facts[definition_id] = DefinitionFacts(definition_id, row.process_id, row.version,
+                                                                 row.properties or {})
+        return facts
 
     def forms(self, definition_id: int, load) -> dict:
         """The forms of a definition as validators (`.schema` is the JSON Schema); `load()`

@@ -46,9 +46,13 @@ class OperationContext:
             self.uow.instances.add(self.instance)
         return self.instance.id
 
-    def definition(self) -> ProcessDefinition:
-        """The version of the process the instance runs on."""
-        return self.session.get(ProcessDefinition, self.instance.definition_id)
+    def definition(self):
+        """The version of the process the instance runs on: its id, process_id, version and
+        properties (engine.bootstrap.DefinitionFacts), read once per process, as versions are frozen."""
+        definition_id = self.instance.definition_id
+        return self.uow.engine.specs.facts(definition_id, lambda: self.session.execute(
+            select(ProcessDefinition.process_id, ProcessDefinition.version, ProcessDefinition.properties)
+            .where(ProcessDefinition.id == definition_id)).first())
 
     def authorise(self, operation: str) -> None:
         """Refuse an operation that writes the catalog, grants or opening state unless the

@@ -17,9 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
-from engine.persistence.models import (ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement, CalendarHead,
-                                       CatalogItem, Department, HumanTask, Notification, ProcessDefinition,
-                                       ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
+from engine.persistence.models import (ApiToken, ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement,
+                                       CalendarHead, CatalogItem, Department, HumanTask, Notification,
+                                       ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
 from engine.persistence.statements import Statements
 
 
@@ -129,6 +129,7 @@ _ca = CalendarArrangement.__table__
 _n = Notification.__table__
 _dep = Department.__table__
 _search = ApplicationSearch.__table__
+_tok = ApiToken.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
@@ -170,6 +171,12 @@ def _definitions(dialect_name: str) -> dict:
                                                      user.c.active.is_(True)))
                          .outerjoin(_dep, _dep.c.code == user.c.department)
                          .outerjoin(newest, literal(True)))),
+        # Every API request: its bearer token with the user it acts as (engine.services.tokens).
+        "token_user": select(_tok.c.id, _tok.c.expires_at, _tok.c.revoked_at, _tok.c.last_used_at,
+                             user.c.name, user.c.display_name, user.c.department, user.c.roles, user.c.active,
+                             user.c.session_generation, _dep.c.kind.label("department_kind"))
+        .select_from(_tok.join(user, user.c.name == _tok.c.user_name).outerjoin(_dep, _dep.c.code == user.c.department))
+        .where(_tok.c.token_hash == bindparam("token_hash", type_=_tok.c.token_hash.type)),
         **(_postgres_definitions() if dialect_name == "postgresql" else {}),
         "receipt_next": update(_r).where(_r.c.day == bindparam("day", type_=_r.c.day.type))
         .values(last=_r.c.last + 1).returning(_r.c.last),
@@ -194,8 +201,6 @@ def _definitions(dialect_name: str) -> dict:
         "task_for_decision_locked": _task_for_decision().with_for_update(of=(_t, _i)),
         "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
         .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
-        "task_claim": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open", _t.c.assignee.is_(None))
-        .values(**_bind(_t, ["assignee", "claimed_at"])),
         "task_assign": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open")
         .values(**_bind(_t, ["assignee", "claimed_at"])),
         "task_cancel": update(_t).where(_t.c.instance_id == bindparam("instance_id"),
@@ -496,9 +501,10 @@ class TaskRepository:
             if row["u_name"] is not None else None
         return task, instance, user
 
-    def claim(self, task_id: int, actor: str, now: datetime) -> bool:
-        """Make `actor` the assignee if the task is still open and unclaimed; False if someone was faster."""
-        return self._uow.cursor.run("task_claim", {"assignee": actor, "claimed_at": now, "id_": task_id}) == 1
+    def take(self, task_id: int, actor: str, now: datetime) -> None:
+        """Make `actor` the assignee of an open, unclaimed task whose row this transaction has
+        locked (so nobody can have been faster): the write is queued (Cursor.later)."""
+        self._uow.cursor.later("task_assign", {"assignee": actor, "claimed_at": now, "id_": task_id})
 
     def assign(self, task_id: int, assignee: str | None, now: datetime) -> None:
         """Hand an open task to `assignee`, or back to its groups when None."""

@@ -20,7 +20,7 @@ from engine.persistence.database import connect
 from engine.persistence.models import AuditEntry, ReceiptCounter
 from engine.persistence.repositories import canonical, entry_hash
 from engine.persistence.round_trips import counting
-from engine.services import audit, definitions, instances, tasks
+from engine.services import audit, definitions, instances, tasks, tokens
 from engine.services.users import SYSTEM, add_user
 
 BPMN = Path(__file__).parent.parent / "fixtures" / "bpmn" / "two_reviews.bpmn"
@@ -163,6 +163,36 @@ def test_starting_costs_three_round_trips_and_deciding_a_task_two(engine):
     # COMMIT. Plus, here, the calendar version read at every unit of work (the tests' setting;
     # once a second in production).
     assert run() == [3 + 1, 2 + 1, 2 + 1]
+
+
+def test_claiming_costs_the_locked_read_of_the_task_and_the_commit(engine):
+    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
+    definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
+
+    def claim_one() -> int:
+        task_id = instances.start(engine.uow(), "two_reviews", actor="alice",
+                                  data={"subject": "人口基础信息共享"}).opened_task_ids[0]
+        with counting(engine.db.write_engine) as claimed:
+            assert tasks.claim(engine.uow(), task_id, actor="rita")["assignee"] == "rita"
+        return claimed.count
+
+    claim_one()  # the first claim prepares the statements on the connection
+    # The task with the acting user, its row locked, with the BEGIN; the claim and its audit entry
+    # with the COMMIT. Plus, here, the calendar version read at every unit of work.
+    assert claim_one() == 2 + 1
+
+
+def test_authenticating_a_token_costs_one_round_trip(engine):
+    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer"], actor=SYSTEM)
+    bearer = "Bearer " + tokens.create(engine.uow(), "rita", actor=SYSTEM).secret
+    assert tokens.authenticate(engine.uow(), bearer).name == "rita"  # its use written, once a minute
+    with counting(engine.db.engine) as read, counting(engine.db.write_engine) as written:
+        user = tokens.authenticate(engine.uow(), bearer)
+    assert (user.name, user.department, user.roles) == ("rita", "sjj", ("reviewer",))
+    assert "reviewer@sjj" in user.groups
+    # Plus, here, the calendar version read at every unit of work.
+    assert (read.count, written.count) == (1 + 1, 0)
 
 
 def test_a_new_connection_prepares_its_statements_again(engine, database_url):
