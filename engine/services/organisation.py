@@ -158,17 +158,18 @@ def scope_of_user(session: Session, user) -> frozenset[str] | None:
 # --- reading ------------------------------------------------------------------------------------
 
 def list_levels(uow: UnitOfWork) -> list[LevelView]:
-    """Every level, the city first, then its counties by code."""
+    """Every level, the city first, then its counties by code; each with the authority that decides
+    its applications (the city's configured default while none is recorded)."""
     with uow.read():
-        session = uow.session
+        session, config = uow.session, uow.engine.config
         counts = departments_by_level(session)
         names = dict(session.execute(select(Department.code, Department.name)).all())
-        rows = session.scalars(select(Level).order_by((Level.kind != CITY), Level.code)).all()
-        return [LevelView(r.code, r.name, r.kind, r.parent, authority_of_level(session, uow.engine.config, r.code)
-                          if r.kind == CITY else r.authority,
-                          names.get(authority_of_level(session, uow.engine.config, r.code)) if r.kind == CITY
-                          else names.get(r.authority or ""),
-                          sum(1 for level in counts.values() if level == r.code)) for r in rows]
+        shown = []
+        for r in session.scalars(select(Level).order_by((Level.kind != CITY), Level.code)):
+            authority = authority_of_level(session, config, r.code) if r.kind == CITY else r.authority
+            shown.append(LevelView(r.code, r.name, r.kind, r.parent, authority, names.get(authority or ""),
+                                   sum(1 for level in counts.values() if level == r.code)))
+        return shown
 
 
 def list_departments(uow: UnitOfWork, *, level: str | None = None, retired: bool = False) -> list[DepartmentView]:

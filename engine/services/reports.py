@@ -429,8 +429,8 @@ def empty_groups(uow: UnitOfWork, groups: set[str]) -> set[str]:
     if not groups:
         return set()
     covered: set[str] = set()
-    kind = select(_dep.c.kind).where(_dep.c.code == _u.c.department).scalar_subquery().label("department_kind")
-    for user in uow.session.execute(select(_u.c.name, _u.c.department, _u.c.roles, kind).where(_u.c.active.is_(True))):
+    people = select(User.name, User.department, User.roles, User.department_kind, User.level_kind)
+    for user in uow.session.execute(people.where(User.active.is_(True))):
         covered.update(permissions.groups_of(user))
     return {g for g in groups if g not in covered}
 
