@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.services import organisation
+from engine.services import accounts, organisation, tasks
+from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
-from web_helpers import AuthActions, flashes, make_app
+from web_helpers import PASSWORD, AuthActions, Engines, flashes, make_app
 
 
 @pytest.fixture
@@ -108,3 +109,44 @@ def test_the_command_line_builds_the_city_authority_and_a_county_authority(tmp_p
     assert pdw("departments", "add", "x", "--name", "x", "--as", "gina").exit_code == 1
     moved = pdw("departments", "move", "xhsjj", "--level", "city", "--as", "root")
     assert moved.exit_code == 1 and "competent authority of level 'xh'" in moved.output
+
+
+def test_the_city_supervisor_reads_the_on_time_figures_by_level_and_a_county_supervisor_their_county(
+        demo_client, demo_engines):
+    engine = demo_engines.at(FROZEN)
+    review = next(t for t in tasks.list_tasks(engine.uow(), actor="xu.si") if t["process_id"] == "conditional_share")
+    tasks.claim(engine.uow(), review["id"], actor="xu.si")
+    tasks.complete(engine.uow(), review["id"], actor="xu.si",
+                   data={"decision": "approve", "granted_scope": "姓名", "granted_until": "2026-09-30"})
+    auth = AuthActions(demo_client)
+    auth.login("zhao.liu", "sjj-supervisor-demo")
+    page = demo_client.get("/supervise/ontime?by=level&from=2026-03-01&to=2026-03-31").text
+    assert "按层级" in page and "宣汉县" in page
+    auth.logout()
+    auth.login("lu.er", "tcsjj-supervisor-demo")  # 通川区's supervisor: nothing of 宣汉县's
+    page = demo_client.get("/supervise/ontime?by=level&from=2026-03-01&to=2026-03-31").text
+    assert "宣汉县" not in page.split("<main", 1)[1]
+
+
+def test_an_administrator_records_the_city_authority_on_the_web_in_a_new_database(sqlite_url):
+    engines = Engines(sqlite_url)
+    try:
+        engine = engines.at(FROZEN)
+        add_user(engine.uow(), "root", department="dsjzx", department_name="达州市大数据服务中心",
+                 department_kind="operator", roles=["admin"], actor=SYSTEM)
+        accounts.set_password(engine.uow(), "root", PASSWORD, actor=SYSTEM)
+        client = make_app(engine).test_client()
+        auth = AuthActions(client)
+        auth.login("root")
+        # Until one is recorded the configured code stands in for the city's authority.
+        assert [(v.code, v.authority) for v in organisation.list_levels(engine.uow())] == [("city", "sjj")]
+        assert auth.post("/organisation/", "/organisation/departments",
+                         {"code": "sjj", "name": "市数据局", "full_name": "达州市数据局", "kind": "authority",
+                          "level": "city"}).status_code == 302
+        assert _page_flashes(client) == ["已添加部门 sjj。"]
+        assert [(v.code, v.authority, v.authority_name) for v in organisation.list_levels(engine.uow())] == [
+            ("city", "sjj", "市数据局")]
+        [sjj] = [d for d in organisation.list_departments(engine.uow()) if d.code == "sjj"]
+        assert (sjj.kind, sjj.level, sjj.full_name, sjj.is_authority) == ("authority", "city", "达州市数据局", True)
+    finally:
+        engines.close()
