@@ -8,7 +8,7 @@ from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services import exports, grants
 from webapp import downloads
-from webapp.engine import get_engine, new_uow
+from webapp.engine import new_uow
 from webapp.errors import describe, language
 from webapp.grants import bp
 from webapp.security import login_required
