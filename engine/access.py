@@ -17,8 +17,9 @@ The audiences:
   other party of a dispute): shown the application and the officials' steps, less the fields
   a form keeps to the deciding unit (`"x-readers"`).
 - ``supervisor``: a supervisor whose department the application concerns (its deciding unit, a
-  step waiting for one of its groups, or work held or decided by its people), or one of the
-  competent authority's supervisors, who oversee every department (Art. 49).
+  step waiting for one of its groups, or work held or decided by its people); a county
+  authority's supervisor when it concerns a department of the county; or one of the city
+  authority's supervisors, who oversee every department at every level (Art. 49).
 - ``designer``: follows the running versions of processes: the diagram's progress, no data.
 - ``admin``: the operator, who sees everything.
 
@@ -115,6 +116,10 @@ class Viewer:
     department: str | None
     roles: tuple[str, ...]
     department_kind: str | None = None
+    # The kind of the level the user acts at (city | county) and, for a county authority's
+    # supervisors, the departments of that county (engine.services.organisation.viewer).
+    level_kind: str | None = None
+    level_departments: frozenset[str] = frozenset()
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -122,38 +127,41 @@ class Viewer:
         return permissions.groups_of(self)
 
 
-def viewer(user) -> Viewer:
-    """The model's view of a user row (anything with name, department, roles and department_kind)."""
-    return Viewer(user.name, user.department, tuple(user.roles or ()), getattr(user, "department_kind", None))
+def viewer(user, level_departments: frozenset[str] = frozenset()) -> Viewer:
+    """The model's view of a user row (anything with name, department, roles, department_kind and
+    level_kind); `level_departments`: the departments of a county authority supervisor's county."""
+    return Viewer(user.name, user.department, tuple(user.roles or ()), getattr(user, "department_kind", None),
+                  getattr(user, "level_kind", None), frozenset(level_departments))
 
 
-def supervised_department(user: Viewer) -> str | None:
-    """The one department a supervisor oversees, or None for every department (the competent
-    authority's supervisors and admins); not meaningful for others (see `may_supervise`)."""
-    return permissions.supervised_department(user, user.department_kind)
+def supervised_scope(user: Viewer) -> frozenset[str] | None:
+    """The departments a supervisor oversees, or None for every department (the city authority's
+    supervisors and admins); not meaningful for others (see `may_supervise`)."""
+    return permissions.supervised_scope(user, user.department_kind, user.level_kind, user.level_departments)
 
 
-def concerns(case: Case, department: str) -> bool:
-    """True when the application concerns `department`: it decides it, a step waits for one of
-    its groups (`role@department`), or one of its people holds or decided a step. The reports
-    scope their rows by the same rule in SQL (engine.services.reports._concerns)."""
-    if case.department == department:
+def concerns(case: Case, departments: str | Iterable[str]) -> bool:
+    """True when the application concerns one of `departments`: one decides it, a step waits for
+    one of its groups (`role@department`), or one of its people holds or decided a step. The
+    reports scope their rows by the same rule in SQL (engine.services.reports._concerns)."""
+    departments = frozenset({departments} if isinstance(departments, str) else departments)
+    if case.department in departments:
         return True
-    suffix = f"@{department}"
     for step in case.steps:
-        if any(group.endswith(suffix) for group in step.candidate_groups):
+        if any(group.partition("@")[2] in departments for group in step.candidate_groups if "@" in group):
             return True
-        if any(person and case.unit_of.get(person) == department for person in (step.assignee, step.completed_by)):
+        if any(person and case.unit_of.get(person) in departments for person in (step.assignee, step.completed_by)):
             return True
     return False
 
 
 def oversees(user: Viewer, case: Case) -> bool:
-    """True when `user` oversees the application: an admin, an authority supervisor, or a
-    department's supervisor when it concerns their department."""
+    """True when `user` oversees the application: an admin, the city authority's supervisor, a
+    county authority's when it concerns a department of the county, or a department's supervisor
+    when it concerns their department."""
     if not permissions.is_overseer(user.roles):
         return False
-    scope = supervised_department(user)
+    scope = supervised_scope(user)
     return scope is None or (bool(scope) and concerns(case, scope))
 
 
@@ -265,4 +273,4 @@ def validate_readers(schema: dict) -> list[str]:
 
 __all__ = ["entry_point", "set_entry_point", "current_entry_point", "Audience", "Case", "Step", "Viewer", "viewer", "audience_of", "concerns", "oversees", "in_step",
            "step_unit", "may_read", "may_follow", "may_oversee", "may_open_task", "field_readers", "readable",
-           "project_history", "supervised_department", "validate_readers", "OFFICIALS", "READERS", "OVERSEERS"]
+           "project_history", "supervised_scope", "validate_readers", "OFFICIALS", "READERS", "OVERSEERS"]

@@ -21,8 +21,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "user.roles_missing": ("至少需要一个角色。", "at least one role is required"),
     "user.email_invalid": ("电子邮件地址 {email} 无效。", "'{email}' is not an e-mail address"),
     "user.exists": ("用户 {name} 已存在。", "user '{name}' already exists"),
-    "user.department_unknown": ("部门 {department} 不存在（已有：{known}）；新部门请同时给出 --department-name。",
-                                "no department '{department}' (known: {known}); give --department-name to add it"),
+    "user.department_unknown": ("部门 {department} 不存在（已有：{known}）；请先用 pdw departments add 添加（写明类型与层级），"
+                                "或同时给出 --department-name 和 --department-kind。",
+                                "no department '{department}' (known: {known}); add it first with `pdw departments add` "
+                                "(with its kind and level), or give --department-name and --department-kind"),
+    # the organisation: levels and departments
+    "organisation.not_changed": ("组织机构未作改动。", "the organisation was not changed"),
+    "organisation.code_invalid": ("编码 {code} 无效：只能包含字母、数字、_、-、.，不超过 64 个字符。",
+                                  "'{code}' is not a valid code (letters, digits, _ - ., at most 64)"),
+    "organisation.name_missing": ("请填写名称。", "a name is required"),
+    "organisation.name_invalid": ("名称不能为空、不能含控制字符，且不超过 {max} 个字符。",
+                                  "a name must not be blank or hold control characters, and has at most {max} "
+                                  "characters"),
+    "department.kind_unknown": ("未知部门类型 {kind}（可选：{known}）。", "unknown department kind '{kind}'; kinds are {known}"),
+    "department.not_found": ("部门 {department} 不存在。", "no department '{department}'"),
+    "department.exists": ("部门 {department} 已存在。", "department '{department}' already exists"),
+    "department.retired": ("部门 {department} 已撤销。", "department '{department}' is retired"),
+    "department.nothing_to_change": ("请至少给出名称、全称或类型之一。", "give a new name, full name or kind"),
+    "department.is_authority": ("部门 {department} 是 {level} 的公共数据主管部门，不能改变类型、迁移或撤销；"
+                                "请先指定该层级的另一个主管部门。",
+                                "department '{department}' is the competent authority of level '{level}': it cannot "
+                                "change kind, move or retire; make another department that level's authority first"),
+    "department.open_work": ("部门 {department} 尚有 {count} 项未办结的工作（待办步骤或办理中的申请），不能撤销。",
+                             "department '{department}' has {count} open item(s) of work (open steps or running "
+                             "applications); it cannot be retired"),
+    "level.unknown": ("层级 {level} 不存在（已有：{known}）；请先用 pdw levels add 添加。",
+                      "no level '{level}' (known: {known}); add it with `pdw levels add`"),
+    "level.kind_unknown": ("未知层级类型 {kind}（可选：{known}）。", "unknown level kind '{kind}'; kinds are {known}"),
+    "level.exists": ("层级 {level} 已存在。", "level '{level}' already exists"),
+    "level.city_exists": ("已有市级层级 {level}；只能有一个市级。", "there is already a city level, '{level}'"),
+    "level.authority_exists": ("层级 {level} 已有公共数据主管部门 {authority}。",
+                               "level '{level}' already has a competent authority, '{authority}'"),
     "command.forbidden": ("用户 {user} 无权执行此操作（需要角色：{needed}）。",
                           "user '{user}' may not administer {area}; it needs one of the roles {needed}"),
     "token.not_created": ("未创建令牌。", "token not created"),
@@ -514,6 +543,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "done.restore": ("已从 {file} 恢复 {pages} 页；请运行 pdw db upgrade 和 pdw audit verify",
                      "restored {pages} page(s) from {file}; now run pdw db upgrade and pdw audit verify"),
     # Success messages of the command line (engine.cli.common.say).
+    "done.department_added": ("已添加部门 {department}（{full_name}，类型：{kind}，层级：{level}）",
+                              "added department {department} ({full_name}, kind {kind}, level {level})"),
+    "done.department_changed": ("部门 {department}：{name}（{full_name}），类型：{kind}，层级：{level}",
+                                "department {department}: {name} ({full_name}), kind {kind}, level {level}"),
+    "done.department_retired": ("已撤销部门 {department}", "retired department {department}"),
+    "done.level_added": ("已添加层级 {level}（{name}，{kind}，上级：{parent}）",
+                         "added level {level} ({name}, {kind}, parent {parent})"),
     "done.user_added": ("已添加用户 {name}（角色：{roles}），所属组：{groups}", "added {name} ({roles}) groups: {groups}"),
     "done.password_set": ("已为 {name} 设置密码", "password set for {name}"),
     "done.user_disabled": ("已停用 {name}，其会话已全部结束", "disabled {name}; their sessions have ended"),

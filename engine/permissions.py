@@ -16,8 +16,12 @@ ROLES = ("applicant", "reviewer", "source_unit_handler", "supervisor", "departme
 STAFF_ROLES = frozenset({"reviewer", "source_unit_handler", "supervisor", "admin"})
 # Officials who oversee others' work: see every task, release or reassign it.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
-# The kind of department that is the 主管部门 (Art. 49): its supervisors see every department.
+# The kind of department that is a level's 主管部门 (Art. 6 para. 2, 49): the city's supervisors
+# see every level, a county's its county.
 AUTHORITY_KIND = "authority"
+# The kinds of level: the city, to which every figure rolls up, and its counties and districts.
+CITY, COUNTY = "city", "county"
+LEVEL_KINDS = (CITY, COUNTY)
 # The roles (any one of them) that administrative use of an area needs, on the command line,
 # the web app and the API alike.
 ADMINISTRATION = {
@@ -27,6 +31,7 @@ ADMINISTRATION = {
     "tokens": frozenset({"admin"}),
     "mail": frozenset({"admin"}),
     "rounds": frozenset({"admin"}),
+    "organisation": frozenset({"admin"}),
 }
 # A process that names no `startableBy` is open to applicants.
 DEFAULT_STARTABLE_BY = "applicant"
@@ -43,6 +48,14 @@ ACCOUNT_KIND_NAMES = {"government": ("政务部门", "government department"),
 _KIND_OF_DEPARTMENT = {"authority": "government", "operator": "government", "source_unit": "government",
                        "department": "government", "public_service": "public_service",
                        "company": "organisation", "organisation": "organisation"}
+# The fixed vocabulary of a department's `kind`, with what a person reads for each.
+DEPARTMENT_KINDS = {"authority": ("公共数据主管部门", "public data authority"),
+                    "department": ("政务部门", "government department"),
+                    "source_unit": ("数源单位", "source unit"),
+                    "operator": ("运营单位", "operating unit"),
+                    "public_service": ("公共服务组织", "public service organisation"),
+                    "company": ("企业", "company"),
+                    "organisation": ("法人/非法人组织", "legal person or unincorporated organisation")}
 # The process property naming the account kinds that may apply (comma-separated; default: every
 # kind); `applicantKinds:FIELD=VALUE` narrows it for applications whose FIELD has that VALUE.
 APPLICANT_KINDS = "applicantKinds"
@@ -63,12 +76,12 @@ def groups_of(user: Person) -> tuple[str, ...]:
     """A user's candidate groups: each role, each role at their department (`role@dept`), and
     `user:NAME` for steps meant for one person (an applicant signing their own commitment).
 
-    The bare `supervisor` group is the competent authority's supervisors (督办 steps and alerts
-    about every department): a department's own supervisors are `supervisor@DEPT` only, so an
-    escalation about another department's applicant never reaches them. A user row without
-    `department_kind` is taken for a department's.
+    The bare `supervisor` group is the city authority's supervisors (督办 steps and alerts
+    about every department): a department's own supervisors, and a county authority's, are
+    `supervisor@DEPT` only, so an escalation about another unit's applicant never reaches them.
+    A user row without `department_kind` is taken for a department's.
     """
-    authority = getattr(user, "department_kind", None) == AUTHORITY_KIND
+    authority = is_city_authority(user)
     groups = {role for role in user.roles if role != "supervisor" or authority}
     if user.department:
         groups.update(f"{role}@{user.department}" for role in user.roles)
@@ -126,7 +139,8 @@ def is_overseer(roles: Iterable[str]) -> bool:
 
 
 def may_end_authorisation(user: Person, competent_department: str) -> bool:
-    """True when the user may end a grant (Art. 43): a reviewer of the competent authority, or an admin."""
+    """True when the user may end a grant (Art. 43): a reviewer of the competent authority
+    (`competent_department`: the city's, whose register it is), or an admin."""
     roles = set(user.roles)
     return "admin" in roles or ("reviewer" in roles and user.department == competent_department)
 
@@ -135,6 +149,13 @@ def may_read_grants(user: Person, competent_department: str) -> bool:
     """True when the user may read the register of every grant: whoever may end one, and
     supervisors (a grantee reads their own grants on the applicant's pages)."""
     return may_end_authorisation(user, competent_department) or is_overseer(user.roles)
+
+
+def shows_grant_register(user: Person) -> bool:
+    """True when the main navigation links the register of grants: admins, supervisors and the
+    city authority's reviewers (the register itself checks with `may_read_grants`)."""
+    roles = set(user.roles)
+    return is_overseer(roles) or ("reviewer" in roles and is_city_authority(user))
 
 
 def is_candidate(user: Person, candidate_groups: Iterable[str]) -> bool:
@@ -162,12 +183,24 @@ def may_supervise(roles: Iterable[str]) -> bool:
     return is_overseer(roles)
 
 
-def supervised_department(user: Person, department_kind: str | None) -> str | None:
-    """The one department whose work a supervisor oversees, or None for every department:
-    supervisors of the 主管部门 (and admins) see all, a department's own supervisors their own."""
-    if "admin" in set(user.roles) or department_kind == AUTHORITY_KIND:
+def is_city_authority(user: Person) -> bool:
+    """True for a member of the city's 主管部门 (a department of kind `authority` at the city level;
+    a user row without `level_kind` is taken for the city's, as before levels were modelled)."""
+    return getattr(user, "department_kind", None) == AUTHORITY_KIND and getattr(user, "level_kind", None) != COUNTY
+
+
+def supervised_scope(user: Person, department_kind: str | None, level_kind: str | None,
+                     level_departments: Iterable[str] = ()) -> frozenset[str] | None:
+    """The departments whose work a supervisor oversees, or None for every department: the city
+    authority's supervisors (and admins) see every level (the roll-up), a county authority's the
+    departments of their county (`level_departments`), a department's own supervisors their own."""
+    if "admin" in set(user.roles):
         return None
-    return user.department or ""
+    if department_kind == AUTHORITY_KIND:
+        if level_kind != COUNTY:
+            return None
+        return frozenset(level_departments) | {user.department}
+    return frozenset({user.department}) if user.department else frozenset()
 
 
 def may_design(roles: Iterable[str]) -> bool:

@@ -37,7 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     terms.init_app(app)
 
-    from webapp import api, auth, calendar, catalog, designer, grants, health, inbox, notifications, portal, supervise
+    from webapp import (api, auth, calendar, catalog, designer, grants, health, inbox, notifications, organisation,
+                        portal, supervise)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(calendar.bp)
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(organisation.bp)
     app.register_blueprint(supervise.bp)
     notifications.init_app(app)
     api.init_app(app)

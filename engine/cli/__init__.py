@@ -18,6 +18,7 @@ _GROUPS = {
     "departments": "engine.cli.departments",
     "grants": "engine.cli.grants",
     "instances": "engine.cli.instances",
+    "levels": "engine.cli.levels",
     "mail": "engine.cli.mail",
     "procedures": "engine.cli.procedures",
     "report": "engine.cli.report",

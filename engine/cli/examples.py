@@ -22,6 +22,15 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "db restore": ("pdw db backup pdw-backup.sqlite3 && pdw db restore pdw-backup.sqlite3 --yes",),
     "demo load": ("pdw db upgrade && pdw demo load",),
     "departments promise": ("pdw departments promise gaj conditional_share 3 --as zhao.liu",),
+    "departments add": ("pdw departments add xhgaj --name 宣汉县公安局 --full-name 宣汉县公安局 --level xh --as admin",
+                        "pdw levels add dc --name 达川区 --as admin && pdw departments add dcsjj --name 达川区数据局 "
+                        "--full-name 达州市达川区数据局 --kind authority --level dc --as admin"),
+    "departments rename": ("pdw departments rename xhscjgj --full-name 宣汉县市场监督管理局 --as admin",),
+    "departments move": ("pdw departments move dzsw --level tc --as admin",),
+    "departments retire": ("pdw departments retire dzkj --as admin",),
+    "departments list": ("pdw departments list --level xh", "pdw departments list --retired --json"),
+    "levels add": ("pdw levels add dc --name 达川区 --as admin",),
+    "levels list": ("pdw levels list", "pdw levels list --json"),
     "grants list": ("pdw grants list --active --as li.si", "pdw grants list --grantee scjgj --json --as li.si"),
     "grants revoke": ("pdw grants revoke 4 --reason '授权期满' --as li.si",),
     "instances start": ("pdw instances start conditional_share --as zhang.san "

@@ -116,7 +116,7 @@ def unassignable_command(actor, as_json) -> None:
 @group.command("ontime")
 @click.option("--from", "start", required=True, help="First day of replies counted (YYYY-MM-DD).")
 @click.option("--to", "end", required=True, help="Last day of replies counted (YYYY-MM-DD).")
-@click.option("--by", type=click.Choice(["procedure", "department", "month"]), default="procedure",
+@click.option("--by", type=click.Choice(["procedure", "department", "level", "month"]), default="procedure",
               show_default=True)
 @click.option("--as", "actor", required=True, help="A supervisor: the report covers what they oversee.")
 @click.option("--json", "as_json", is_flag=True)

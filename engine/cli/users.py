@@ -17,7 +17,12 @@ def group() -> None:
 @click.argument("name")
 @click.option("--department", default=None, help="Department code, e.g. sjj; it must exist unless "
                                                  "--department-name is given.")
-@click.option("--department-name", default=None, help="Add the department under this name if it is new.")
+@click.option("--department-name", default=None, help="Add the department under this name if it is new "
+                                                      "(better: `pdw departments add`).")
+@click.option("--department-kind", default=None, help="The kind of a department added here (default: authority "
+                                                      "for the city's competent authority, else department).")
+@click.option("--level", default=None, help="The level of a department added here, or of an account without a "
+                                            "department (a citizen's county); default: the city.")
 @click.option("--roles", required=True, help="Comma-separated: applicant,reviewer,source_unit_handler,"
                                              "supervisor,department_head,designer,admin")
 @click.option("--display-name", default="")
@@ -25,16 +30,15 @@ def group() -> None:
 @click.option("--as", "actor", default=None,
               help="An admin who adds the user (audit log); needed once the directory has an admin.")
 @friendly
-def add_command(name: str, department: str | None, department_name: str | None, roles: str, display_name: str,
-                email: str | None,
-                actor: str | None) -> None:
+def add_command(name: str, department: str | None, department_name: str | None, department_kind: str | None,
+                level: str | None, roles: str, display_name: str, email: str | None, actor: str | None) -> None:
     """Add a user."""
     from engine.services.users import add_user
 
     user = add_user(new_uow(), name, department=department, display_name=display_name, actor=users_actor(actor),
                     email=email,
                     roles=[r.strip() for r in roles.split(",") if r.strip()], department_name=department_name,
-                    known_department=True)
+                    known_department=True, department_kind=department_kind, level=level)
     say("done.user_added", name=user.name, roles=list(user.roles), groups=list(user.groups))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     text,
 )
@@ -52,6 +53,22 @@ class Base(DeclarativeBase):
     """Declarative base of every PDW table."""
 
 
+class Level(Base):
+    """An administrative level (本级): the city, or one of its counties and districts, each with
+    the department that is its 公共数据主管部门 (Art. 6 para. 2, 20 para. 1)."""
+
+    __tablename__ = "levels"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # city | county
+    # The level above (a county's city); None for the city, to which every figure rolls up.
+    parent: Mapped[str | None] = mapped_column(ForeignKey("levels.code"))
+    # The code of the level's competent authority. Not a foreign key: departments name their level,
+    # so the two tables would refer to each other; engine.services.organisation checks it.
+    authority: Mapped[str | None] = mapped_column(String(64))
+
+
 class Department(Base):
     """A government department or public-service organisation (政务部门 / 公共服务组织)."""
 
@@ -60,6 +77,12 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="department")
+    # The level the department belongs to (None: the city's, as before levels were modelled).
+    level: Mapped[str | None] = mapped_column(ForeignKey("levels.code"), index=True)
+    # The full official name (全称) printed on replies; the short `name` in lists.
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    # When the department was retired: it keeps its history but takes no new work or members.
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class User(Base):
@@ -83,6 +106,18 @@ class User(Base):
     # competent authority's (who oversees every department) or one department's (engine.access).
     department_kind = column_property(select(Department.kind).where(Department.code == department)
                                       .correlate_except(Department).scalar_subquery())
+    # The level of an account without a department (a citizen: 自然人), which decides which
+    # level's authority answers them (「本级」); members of a department take their department's.
+    level: Mapped[str | None] = mapped_column(ForeignKey("levels.code"))
+    # The level the user acts at: their department's, else their own (None: the city's).
+    acting_level = column_property(func.coalesce(
+        select(Department.level).where(Department.code == department).correlate_except(Department).scalar_subquery(),
+        level))
+    # That level's kind (city | county; None: the city's, as before levels were modelled): only the
+    # city authority's supervisors oversee every level (engine.access).
+    level_kind = column_property(select(Level.kind).where(Level.code == func.coalesce(
+        select(Department.level).where(Department.code == department).correlate_except(Department).scalar_subquery(),
+        level)).correlate_except(Level).scalar_subquery())
 
 
 class ProcessDefinition(Base):

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
 from engine.persistence.models import (ApiToken, ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement,
-                                       CalendarHead, CatalogItem, Department, HumanTask, Notification,
+                                       CalendarHead, CatalogItem, Department, HumanTask, Level, Notification,
                                        ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
+from engine.permissions import CITY
 from engine.persistence.statements import Statements
 
 
@@ -87,6 +88,12 @@ class UserRow:
     # How people read who applied (the search index holds them): name and organisation.
     display_name: str | None = None
     department_name: str | None = None
+    # The level the user acts at (their department's, else their own; None: the city's) and its
+    # kind: the competent authority is that level's (engine.services.organisation).
+    level: str | None = None
+    level_kind: str | None = None
+    # The recorded competent authority of that level (None: none recorded; the configured default).
+    authority: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
 _n = Notification.__table__
 _dep = Department.__table__
+_lvl = Level.__table__
 _search = ApplicationSearch.__table__
 _tok = ApiToken.__table__
 
@@ -160,12 +168,25 @@ def _definitions(dialect_name: str) -> dict:
               .order_by(_d.c.version.desc()).limit(1).subquery())
     wanted = select(literal(1).label("one")).subquery()
     user = _u.alias("u")
+    parent = _lvl.alias("parent_level")
+    acting_level = func.coalesce(_dep.c.level, user.c.level)
     return {
         # Starting an application needs the applicant (with their department's kind) and the
         # newest version: one round trip.
         "applicant_and_process": (
             select(user.c.name, user.c.department, user.c.roles, _dep.c.kind.label("department_kind"),
                    user.c.display_name, _dep.c.name.label("department_name"),
+                   acting_level.label("level"),
+                   select(_lvl.c.kind).where(_lvl.c.code == acting_level).scalar_subquery().label("level_kind"),
+                   # The competent authority of that level (「本级」), read in the same round trip as
+                   # engine.services.organisation.authority_of_level reads it: the level's own, else
+                   # its parent's, else the city's (None: the configured default stands in).
+                   func.coalesce(select(_lvl.c.authority).where(_lvl.c.code == acting_level).scalar_subquery(),
+                                 select(parent.c.authority)
+                                 .select_from(_lvl.join(parent, parent.c.code == _lvl.c.parent))
+                                 .where(_lvl.c.code == acting_level).scalar_subquery(),
+                                 select(_lvl.c.authority).where(_lvl.c.kind == CITY).scalar_subquery())
+                   .label("authority"),
                    newest.c.id, newest.c.version, newest.c.name.label("process_name"), newest.c.properties)
             .select_from(wanted.outerjoin(user, and_(user.c.name == bindparam("name", type_=_u.c.name.type),
                                                      user.c.active.is_(True)))
@@ -298,7 +319,11 @@ def _task_for_decision():
                    *(_i.c[n].label(f"i_{n}") for n in _INSTANCE_FIELDS),
                    user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"),
                    select(_dep.c.kind).where(_dep.c.code == user.c.department).scalar_subquery()
-                   .label("u_department_kind"))
+                   .label("u_department_kind"),
+                   # Correlated by hand: the department's level is read two subqueries down.
+                   select(_lvl.c.kind).where(_lvl.c.code == func.coalesce(
+                       select(_dep.c.level).where(_dep.c.code == user.c.department).correlate(user).scalar_subquery(),
+                       user.c.level)).correlate(user).scalar_subquery().label("u_level_kind"))
             .select_from(_t.join(_i, _i.c.id == _t.c.instance_id)
                          .outerjoin(user, and_(user.c.name == bindparam("actor", type_=_u.c.name.type),
                                                user.c.active.is_(True))))
@@ -334,7 +359,8 @@ class InstanceRepository:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
         row = self._uow.cursor.one("applicant_and_process", {"name": name, "process_id": process_id})
         user = UserRow(row["name"], row["department"], row["roles"], row["department_kind"], row["display_name"],
-                       row["department_name"]) if row["name"] is not None else None
+                       row["department_name"], row["level"], row["level_kind"], row["authority"]) \
+            if row["name"] is not None else None
         definition = DefinitionRow(row["id"], row["version"], row["properties"], row["process_name"]) \
             if row["id"] is not None else None
         return user, definition
@@ -497,7 +523,8 @@ class TaskRepository:
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
         # Locked as InstanceRepository.get(lock=True) locks it (SQLite: BEGIN IMMEDIATE).
         self._uow.instances.hold(instance.id)
-        user = UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"]) \
+        user = UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"],
+                       level_kind=row["u_level_kind"]) \
             if row["u_name"] is not None else None
         return task, instance, user
 

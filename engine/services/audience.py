@@ -18,6 +18,7 @@ from engine.access import Audience
 from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import AccessRecord, HumanTask, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import organisation
 from engine.services.users import require_user
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def place(uow: UnitOfWork, actor: str, instance_id: int, *,
     instance = session.get(ProcessInstance, instance_id)
     tasks = tuple(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
                                   .order_by(HumanTask.id))) if instance is not None else ()
-    who = access.viewer(user)
+    who = organisation.viewer(session, user)
     case = case_of(session, instance, tasks) if instance is not None else None
     audience = access.audience_of(who, case) if case is not None else None
     if case is None or not allowed(audience):

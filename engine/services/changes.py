@@ -17,7 +17,7 @@ from engine import governance, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import MigrationProposal, ProcessDefinition, ProcessInstance, User, VersionProposal
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import versions
+from engine.services import organisation, versions
 from engine.services.definitions import APPROVED, PROPOSED, REJECTED, Deployed, checked, validate, version_fields
 from engine.services.users import require_user
 
@@ -25,9 +25,11 @@ from engine.services.users import require_user
 def _require_approver(uow: UnitOfWork, actor: str) -> User:
     user = require_user(uow.session, actor)
     config = uow.engine.config
-    if not governance.may_approve(user, config.approving_role, config.competent_department):
+    # Four eyes on every process change: the city authority's approvers (the processes are the city's).
+    authority = organisation.city_authority(uow.session, config)
+    if not governance.may_approve(user, config.approving_role, authority):
         raise PermissionDenied("change.approve_forbidden", user=actor, role=config.approving_role,
-                               department=config.competent_department)
+                               department=authority)
     return user
 
 
@@ -35,8 +37,8 @@ def _require_reader(uow: UnitOfWork, actor: str) -> User:
     """A designer (who proposes) or an approver (who decides) may read proposals."""
     user = require_user(uow.session, actor)
     config = uow.engine.config
-    if not (permissions.may_design(user.roles)
-            or governance.may_approve(user, config.approving_role, config.competent_department)):
+    authority = organisation.city_authority(uow.session, config)
+    if not (permissions.may_design(user.roles) or governance.may_approve(user, config.approving_role, authority)):
         raise PermissionDenied("change.read_forbidden", user=actor)
     return user
 
@@ -180,7 +182,7 @@ def pending(uow: UnitOfWork, actor: str) -> dict:
         session = uow.session
         user = _require_reader(uow, actor)
         config = uow.engine.config
-        approver = governance.may_approve(user, config.approving_role, config.competent_department)
+        approver = governance.may_approve(user, config.approving_role, organisation.city_authority(session, config))
         proposals = [{"process_id": d.process_id, "name": d.name, "version": d.version, "proposed_by": d.proposed_by,
                       "proposed_at": d.proposed_at,
                       "capabilities": sorted(governance.declared_capabilities(d.properties)),
@@ -239,8 +241,9 @@ def review(uow: UnitOfWork, actor: str, process_id: str, version: int) -> dict:
                                      .order_by(ProcessInstance.id))]
         content, file_name, forms = row.bpmn_xml, row.file_name, dict(row.forms)
         config = engine.config
+        authority = organisation.city_authority(session, config)
         may_decide = (status == PROPOSED and proposed_by != actor
-                      and governance.may_approve(user, config.approving_role, config.competent_department))
+                      and governance.may_approve(user, config.approving_role, authority))
         shown = {"process_id": process_id, "name": row.name, "version": version, "status": status,
                  "proposed_by": proposed_by, "proposed_at": proposed_at, "decided_by": decided_by,
                  "decided_at": decided_at, "decision_note": note,

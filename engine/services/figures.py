@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from sqlalchemy import Date, and_, case, cast, func, or_, select
 
 from engine.persistence.models import DepartmentPromise, HumanTask, ProcessInstance
+from engine.services.organisation import city, departments_by_level
 
 _i = ProcessInstance.__table__
 _p = DepartmentPromise.__table__
@@ -120,14 +121,16 @@ def units_of(session, instance_ids: set[int]) -> dict[int, str]:
     return units
 
 
-def tally(session, engine, *, start: date, end: date, by: str | None = None, scope: str | None = None,
+def tally(session, engine, *, start: date, end: date, by: str | None = None, scope: frozenset[str] | None = None,
           today: date, received: bool = False) -> dict[str | None, Tally]:
-    """The figures from `start` to `end` (Beijing days, both included) per procedure, department
-    or month (`by`; None: one group ""), for department `scope` (None: all).
+    """The figures from `start` to `end` (Beijing days, both included) per procedure, department,
+    level or month (`by`; None: one group ""), for the departments of `scope` (None: all).
 
     Each application counts for one department: the one it names (the competent unit), else
     the unit its first step was asked of (`units_of`); so no application sits under no
-    department, and `scope` keeps those its department answers for.
+    department, and `scope` keeps those its departments answer for. By level, each counts for
+    its department's level (the city's for a unit no level names), so the levels' figures add
+    up to the whole city's.
 
     Args:
         session: an open session of a unit of work.
@@ -143,7 +146,9 @@ def tally(session, engine, *, start: date, end: date, by: str | None = None, sco
     unplaced = case((_i.c.department.is_(None), _i.c.id), else_=None).label("unplaced")
     # Each expression built once, so GROUP BY repeats the very bind parameters SELECT uses.
     late, cancelled = (_i.c.replied_late_days > 0).label("late"), (_i.c.status == CANCELLED).label("cancelled")
-    placed = (_i.c.department == scope) | _i.c.department.is_(None) if scope is not None else None
+    placed = _i.c.department.in_(sorted(scope)) | _i.c.department.is_(None) if scope is not None else None
+    levels = departments_by_level(session) if by == "level" else {}
+    top = city(session) if by == "level" else None
 
     def read(query):
         query = query.where(placed) if placed is not None else query
@@ -151,12 +156,14 @@ def tally(session, engine, *, start: date, end: date, by: str | None = None, sco
         units = units_of(session, {r.unplaced for r in rows if r.unplaced is not None})
         for r in rows:
             department = r.department or units.get(r.unplaced)
-            if scope is None or department == scope:
+            if scope is None or department in scope:
                 yield department, r
 
     def key(r, department, on: date | None):
         if by == "month":
             return on.strftime("%Y-%m")
+        if by == "level":
+            return levels.get(department) or (top.code if top else "")
         return {"procedure": r.process_id, "department": department}.get(by, "")
 
     replied = (select(_i.c.process_id, _i.c.department, unplaced, _i.c.received_on, day, late, cancelled,

@@ -9,6 +9,7 @@ from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import CatalogItem, Department, Grant, ProcessInstance
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import organisation
 from engine.services.users import require_user
 
 
@@ -51,19 +52,18 @@ def register(uow: UnitOfWork, actor: str, *, active_only: bool = False, catalog_
     engine = uow.engine
     with uow.read():
         user = require_user(uow.session, actor)
-        competent = engine.config.competent_department
+        # The register is the city's (the catalog is): its authority's reviewers end grants.
+        competent = organisation.city_authority(uow.session, engine.config)
         if not permissions.may_read_grants(user, competent):
             raise PermissionDenied("grant.register_forbidden", user=actor)
         query = _register_rows().order_by(Grant.id.desc())
         may_revoke = permissions.may_end_authorisation(user, competent)
         if not may_revoke:
             # A department's own supervisors see the grants of its data and those it holds; the
-            # authority's supervisors see every grant.
-            kind = uow.session.scalar(select(Department.kind).where(Department.code == user.department)) \
-                if user.department else None
-            scope = permissions.supervised_department(user, kind)
+            # city authority's supervisors see every grant, a county authority's its county's.
+            scope = organisation.scope_of_user(uow.session, user)
             if scope is not None:
-                query = query.where(or_(Grant.grantee == scope, CatalogItem.source_unit == scope))
+                query = query.where(or_(Grant.grantee.in_(scope), CatalogItem.source_unit.in_(scope)))
         if catalog_item:
             query = query.where(Grant.catalog_item == catalog_item)
         if grantee:
@@ -113,7 +113,7 @@ def revoke(uow: UnitOfWork, grant_id: int, *, actor: str, reason: str) -> dict:
         now = engine.clock.now()
         user = require_user(uow.session, actor)
         # Who may act is asked before what they sent is read.
-        if not permissions.may_end_authorisation(user, engine.config.competent_department):
+        if not permissions.may_end_authorisation(user, organisation.city_authority(uow.session, engine.config)):
             raise PermissionDenied("grant.revoke_forbidden", user=actor)
         if not (reason or "").strip():
             raise InvalidInput("grant.not_revoked", [Problem("grant.reason_missing", field="reason")], grant=grant_id)

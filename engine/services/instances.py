@@ -11,12 +11,12 @@ from engine import access, permissions
 from engine.bpmn.serializer import STATE_FORMAT
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import RawForm, check_submission, read_raw_form, text_problems
-from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance
+from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, ProcessInstance, User
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import (ROUND_DEADLINE_RULE, StepFailed, describe_failure, end_without_decision,
                                       load_workflow, record_failure, run_and_sync)
-from engine.services import admission, audience, notifications, search, statutory
+from engine.services import admission, audience, notifications, organisation, search, statutory
 from engine.services.users import require_user
 
 # Variables the engine puts in every instance's data; an application may not supply them.
@@ -56,7 +56,9 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         if definition is None:
             raise NotFound("process.not_found", process=process_id)
         kind = permissions.account_kind(user.department, user.department_kind)
-        at_authority = user.department == engine.config.competent_department
+        # 「本级」: the authority of the applicant's level decides (engine.services.organisation).
+        authority = user.authority or engine.config.competent_department
+        at_authority = user.department == authority
         if not permissions.may_start(user.roles, definition.properties, kind, at_authority=at_authority):
             raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         form_name = definition.properties.get("startForm")
@@ -94,7 +96,7 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
         )
         initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
                    "applicant": user.name, "applicant_department": user.department,
-                   **statutory.open_clock(engine, instance, definition.properties)}
+                   **statutory.open_clock(engine, instance, definition.properties, authority)}
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(initial)
         try:
@@ -217,7 +219,9 @@ def _record_failed_start(uow: UnitOfWork, definition, data: dict, reason: str, i
             receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
             ended_at=None, error=reason, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
         )
-        statutory.open_clock(uow.engine, instance, definition.properties)
+        applicant = uow.session.scalar(select(User).where(User.name == actor))
+        statutory.open_clock(uow.engine, instance, definition.properties,
+                             organisation.competent_authority(uow.session, uow.engine.config, user=applicant))
         uow.instances.add(instance)
         search.index_application(uow, instance.id, receipt_number=receipt_number, process_name=definition.name,
                                  applicant=actor, person=None, data=data, schema=None)
@@ -304,11 +308,11 @@ def list_instances(uow: UnitOfWork, *, actor: str, status: str | None = None, pr
     if process_id is not None:
         query = query.where(ProcessInstance.process_id == process_id)
     with uow.read():
-        user = access.viewer(require_user(uow.session, actor))
+        user = organisation.viewer(uow.session, require_user(uow.session, actor))
         if not permissions.is_overseer(user.roles):
             query = query.where(ProcessInstance.started_by == actor)
-        elif (scope := access.supervised_department(user)) is not None:
-            query = query.where(ProcessInstance.department == scope)
+        elif (scope := access.supervised_scope(user)) is not None:
+            query = query.where(ProcessInstance.department.in_(scope))
         rows = uow.session.execute(query.order_by(ProcessInstance.id.desc()).limit(limit)).all()
         return [{"id": i.id, "process_id": i.process_id, "version": version, "status": i.status,
                  "receipt_number": i.receipt_number, "received_on": i.received_on.isoformat(),
@@ -361,7 +365,7 @@ def _may_read_receipt(session, user, number: str) -> bool:
     if row is None:
         return False
     case = audience.case_of(session, row, session.scalars(select(HumanTask).where(HumanTask.instance_id == row.id)))
-    return access.may_read(access.audience_of(access.viewer(user), case))
+    return access.may_read(access.audience_of(organisation.viewer(session, user), case))
 
 
 def access_rows(session, instance_id: int) -> list:

@@ -142,12 +142,12 @@ def build(uow: UnitOfWork, notification_id: int) -> Outgoing | None:
     with uow.read():
         session = uow.session
         row = session.execute(select(_n).where(_n.c.id == notification_id)).one()
-        kind = select(Department.kind).where(Department.code == _u.c.department).scalar_subquery()
         recipient = f"user:{row.recipient_user}" if row.recipient_user else row.recipient_group
         to = set()
-        for user in session.execute(select(_u.c.name, _u.c.department, _u.c.roles, _u.c.email,
-                                           kind.label("department_kind"))
-                                    .where(_u.c.active.is_(True), _u.c.email.is_not(None))):
+        # With their department's and level's kinds: the bare `supervisor` group is the city's.
+        for user in session.execute(select(User.name, User.department, User.roles, User.email, User.department_kind,
+                                           User.level_kind)
+                                    .where(User.active.is_(True), User.email.is_not(None))):
             if recipient in permissions.groups_of(user):
                 to.add(user.email)
         if not to:

@@ -9,7 +9,7 @@ from engine.errors import NotFound, PermissionDenied
 from engine.persistence.models import (AuditEntry, CatalogItem, Department, HumanTask, ProcessDefinition,
                                       ProcessInstance)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import attachments, audience, instances
+from engine.services import attachments, audience, instances, organisation
 from engine.services.inbox import deadline_of, end_of_day, task_deadline
 from engine.services.users import account_kind_of, require_user
 
@@ -26,10 +26,10 @@ def _todo(task: HumanTask, groups: set[str], actor: str) -> bool:
                                                                 and bool(groups & set(task.candidate_groups))))
 
 
-def startable(session, user, competent_department: str) -> list[ProcessDefinition]:
+def startable(session, user, config) -> list[ProcessDefinition]:
     """The newest version of each procedure `user` may apply through (it has a start form)."""
     kind = account_kind_of(session, user)
-    at_authority = user.department == competent_department
+    at_authority = user.department == organisation.competent_authority(session, config, user=user)
     return [d for d in session.scalars(_newest().order_by(ProcessDefinition.process_id))
             if permissions.may_start(user.roles, d.properties, kind, at_authority=at_authority)
             and d.properties.get("startForm")]
@@ -47,7 +47,7 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 100) -> dict:
         user = require_user(session, actor)
         groups = set(permissions.groups_of(user))
         procedures = [{"process_id": d.process_id, "name": d.name or d.process_id}
-                      for d in startable(session, user, engine.config.competent_department)]
+                      for d in startable(session, user, engine.config)]
         rows = session.execute(
             select(ProcessInstance, ProcessDefinition.name).join(
                 ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
@@ -102,7 +102,8 @@ def start_form(uow: UnitOfWork, actor: str, process_id: str) -> dict:
             raise NotFound("process.no_start_form", process=process_id)
         kind = account_kind_of(session, user)
         if not permissions.may_start(user.roles, definition.properties, kind,
-                                     at_authority=user.department == uow.engine.config.competent_department):
+                                     at_authority=user.department == organisation.competent_authority(
+                                         session, uow.engine.config, user=user)):
             instances.raise_not_startable(actor, user.roles, kind, process_id, definition.properties)
         schema = definition.forms.get(definition.properties["startForm"], {})
         picks = any(p.get("x-widget") == "catalog" for p in (schema.get("properties") or {}).values())

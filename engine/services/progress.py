@@ -92,8 +92,10 @@ def _candidate_groups(engine, task, instance: InstanceRecord) -> list[str]:
     lane = getattr(task.task_spec, "lane", None)
     if lane and not groups:
         groups.append(lane)
-    if instance.department and instance.department == engine.config.competent_department:
-        # A process of the authority: whatever its data says by now, its decisions stay there.
+    if instance.department:
+        # A process of the authority (only those name a deciding unit, engine.services.statutory:
+        # the authority of the applicant's level, fixed at receipt): whatever its data says by
+        # now, its decisions stay there.
         outside = governance.groups_outside_authority(groups, instance.department, instance.started_by)
         if outside:
             raise BudgetExceeded("candidates.outside_authority", element=task.task_spec.bpmn_id or task.task_spec.name,

@@ -20,7 +20,7 @@ from engine.calendar.statute import load_statute
 from engine.clock import SHANGHAI
 from engine.persistence.models import Department, ProcessDefinition, ProcessInstance, User
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience, instances, portal
+from engine.services import audience, instances, organisation, portal
 from engine.services.progress import load_workflow, properties
 
 # Fields every reply shows in their own place rather than among the details.
@@ -53,17 +53,18 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         definition = session.get(ProcessDefinition, session.scalar(
             select(ProcessInstance.definition_id).where(ProcessInstance.id == instance_id)))
         replied = bool(shown["statutory"] and shown["statutory"].get("replied_at"))
-        dispute = _dispute(session, user, definition.process_id, engine.config.competent_department) \
-            if replied else None
+        dispute = _dispute(session, user, definition.process_id, engine.config) if replied else None
         forms = definition.forms or {}
         answering = _answering(shown["tasks"], forms)
         # The unit that decided issues the reply (Art. 16 para. 2, 28 para. 2: a source unit for
         # its own data); an automatic reply or an ending is the competent unit's.
         issuer = _department_of(session, answering[-1]["completed_by"]) if answering and shown["status"] != \
             "cancelled" else None
-        authority = session.get(Department, issuer or shown["department"] or engine.config.competent_department)
         applicant = session.scalar(select(User).where(User.name == shown["started_by"]))
-        organisation = session.get(Department, applicant.department) if applicant and applicant.department else None
+        competent = organisation.competent_authority(session, engine.config, user=applicant) if applicant \
+            else organisation.city_authority(session, engine.config)
+        authority = session.get(Department, issuer or shown["department"] or competent)
+        applicant_unit = session.get(Department, applicant.department) if applicant and applicant.department else None
         outcome = _outcome(uow, shown["id"])
     audience.record_read(uow, placement, "reply.read")
     clock = shown["statutory"] or {}
@@ -74,13 +75,15 @@ def formal_reply(uow: UnitOfWork, actor: str, instance_id: int) -> dict:
         "application": {"id": shown["id"], "receipt_number": shown["receipt_number"],
                         "process_name": shown["process_name"], "received_on": shown["received_on"],
                         "applicant": (applicant.display_name or applicant.name) if applicant else None,
-                        "organisation": organisation.name if organisation else None, "status": shown["status"],
+                        "organisation": applicant_unit.name if applicant_unit else None, "status": shown["status"],
                         "purpose": shown["application"].get("purpose"),
                         "catalog_item": shown["application"].get("catalog_item")},
         "clock": {**clock, "rule_title_zh": rule.title_zh if rule else None,
                   "rule_title_en": rule.title_en if rule else None},
         "statute": {"title_zh": statute.title_zh, "title_en": statute.title_en, "document": statute.document},
-        "authority": {"code": authority.code, "name": authority.name} if authority else None,
+        # The issuing unit signs with its full official name (全称).
+        "authority": {"code": authority.code, "name": authority.full_name or authority.name,
+                      "short_name": authority.name} if authority else None,
         "reply": _ending(clock, shown["history"]) if shown["status"] == "cancelled"
         else _reply(clock, data, answering, forms, outcome),
         "extension": {"reason": _extension_reason(shown["tasks"], forms), "from": clock.get("extended_from"),
@@ -150,10 +153,10 @@ def _outcome(uow: UnitOfWork, instance_id: int) -> str | None:
     return ends[0].bpmn_name if len(ends) == 1 else getattr(spec, "bpmn_name", None) or None
 
 
-def _dispute(session, user, process_id: str, competent_department: str) -> dict | None:
+def _dispute(session, user, process_id: str, config) -> dict | None:
     """Where `user` may take a dispute about a reply of `process_id` (Art. 47 para. 2): the
     procedure that cites an application by its receipt number (`relatedReceiptField`), if any."""
-    for definition in portal.startable(session, user, competent_department):
+    for definition in portal.startable(session, user, config):
         field = definition.properties.get("relatedReceiptField")
         if field and definition.process_id != process_id:
             return {"process_id": definition.process_id, "name": definition.name or definition.process_id,

@@ -14,16 +14,16 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Text, cast, exists, func, or_, select, tuple_
+from sqlalchemy import Text, cast, exists, false, func, or_, select, tuple_
 
 from engine import access, permissions
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import act_dates
-from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, ProcessDefinition, ProcessInstance,
-                                       TaskCandidate, Urge, User)
+from engine.persistence.models import (AuditEntry, Department, DepartmentPromise, HumanTask, Level, ProcessDefinition,
+                                       ProcessInstance, TaskCandidate, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience, definitions, figures
+from engine.services import audience, definitions, figures, organisation
 from engine.services.users import SYSTEM, SYSTEM_NAME, require_user
 
 _t = HumanTask.__table__
@@ -35,7 +35,9 @@ _d = ProcessDefinition.__table__
 _p = DepartmentPromise.__table__
 _urge = Urge.__table__
 
-GROUPINGS = ("procedure", "department", "month")
+# `level`: the city's per-level breakdown (the city itself and each county), a roll-up by the
+# level of the department each application counts for (engine.services.organisation).
+GROUPINGS = ("procedure", "department", "level", "month")
 PERIODS = ("month", "quarter", "year")
 GREEN, YELLOW, RED = "green", "yellow", "red"
 MAX_ROWS = 100_000
@@ -173,8 +175,9 @@ def traffic_light(engine, *, due_date: date | None, rule: str | None, today: dat
     return GREEN
 
 
-def scope_of(uow: UnitOfWork, actor: str) -> str | None:
-    """The department `actor` oversees (None: all), inside an open unit of work.
+def scope_of(uow: UnitOfWork, actor: str) -> frozenset[str] | None:
+    """The departments `actor` oversees (None: all, the city authority's roll-up; a county
+    authority's: its county's; a department's supervisor: their own), inside an open unit of work.
 
     Raises:
         NotFound: no such user.
@@ -183,13 +186,11 @@ def scope_of(uow: UnitOfWork, actor: str) -> str | None:
     user = require_user(uow.session, actor)
     if not permissions.may_supervise(user.roles):
         raise PermissionDenied("report.supervisors_only", user=actor)
-    kind = uow.session.scalar(select(Department.kind).where(Department.code == user.department)) \
-        if user.department else None
-    return permissions.supervised_department(user, kind)
+    return organisation.scope_of_user(uow.session, user)
 
 
 def scope_name(uow: UnitOfWork, actor: str | None) -> str:
-    """What a report's title row says of its scope: 全部部门, or the one department's name.
+    """What a report's title row says of its scope: 全部部门, a county's name, or the one department's name.
 
     Raises:
         NotFound: no such user.
@@ -199,7 +200,12 @@ def scope_name(uow: UnitOfWork, actor: str | None) -> str:
         scope = scope_of(uow, actor) if actor else None
         if scope is None:
             return "全部部门"
-        return uow.session.scalar(select(Department.name).where(Department.code == scope)) or scope
+        if len(scope) > 1:
+            user = require_user(uow.session, actor)
+            level = uow.session.get(Level, organisation.level_of_user(uow.session, user))
+            return f"{level.name}（全部部门）" if level is not None else "、".join(sorted(scope))
+        code = next(iter(scope), "")
+        return uow.session.scalar(select(Department.name).where(Department.code == code)) or code
 
 
 def heading(report: str, start: date | None, end: date | None, scope: str) -> str:
@@ -214,12 +220,15 @@ def heading(report: str, start: date | None, end: date | None, scope: str) -> st
     return f"{report}　统计期间：{period}　范围：{scope}"
 
 
-def _concerns(department: str):
-    """Tasks that concern `department`: its applications, work held by its people, or waiting
-    for one of its groups (`role@department`)."""
-    return or_(_i.c.department == department,
-               _t.c.assignee.in_(select(_u.c.name).where(_u.c.department == department)),
-               cast(_t.c.candidate_groups, Text).like(f'%@{department}"%'))
+def _concerns(departments):
+    """Tasks that concern one of `departments`: their applications, work held by their people,
+    or waiting for one of their groups (`role@department`)."""
+    departments = sorted(departments)
+    if not departments:
+        return false()
+    return or_(_i.c.department.in_(departments),
+               _t.c.assignee.in_(select(_u.c.name).where(_u.c.department.in_(departments))),
+               *(cast(_t.c.candidate_groups, Text).like(f'%@{d}"%') for d in departments))
 
 
 _TASK_COLUMNS = (_t.c.id, _t.c.instance_id, _t.c.task_name, _t.c.title, _t.c.process_id, _t.c.candidate_groups,
@@ -233,14 +242,14 @@ def task_query():
     return select(*_TASK_COLUMNS).select_from(_t.join(_i, _i.c.id == _t.c.instance_id))
 
 
-def _open_tasks(scope: str | None, filters: Filters):
+def _open_tasks(scope: frozenset[str] | None, filters: Filters):
     q = task_query().where(_t.c.state == "open")
     if scope is not None:
         q = q.where(_concerns(scope))
     if filters.process_id:
         q = q.where(_t.c.process_id == filters.process_id)
     if filters.department:
-        q = q.where(_concerns(filters.department))
+        q = q.where(_concerns({filters.department}))
     if filters.assignee:
         q = q.where(_t.c.assignee == filters.assignee)
     return q
@@ -342,10 +351,11 @@ def silent_departments(uow: UnitOfWork, actor: str) -> list[SilentDepartment]:
         scope = scope_of(uow, actor)
         session = uow.session
         departments = session.execute(select(_dep.c.code, _dep.c.name, _dep.c.kind).order_by(_dep.c.code)).all()
-        departments = [d for d in departments if scope is None or d.code == scope]
-        # The authority's own supervisors are the bare group `supervisor` (engine.permissions.groups_of).
+        departments = [d for d in departments if scope is None or d.code in scope]
+        # The city authority's own supervisors are the bare group `supervisor` (engine.permissions.groups_of).
+        city_authority = organisation.city_authority(session, uow.engine.config)
         wanted = {d.code: {f"department_head@{d.code}", "supervisor" if d.kind == permissions.AUTHORITY_KIND
-                           else f"supervisor@{d.code}"} for d in departments}
+                           and d.code == city_authority else f"supervisor@{d.code}"} for d in departments}
         empty = empty_groups(uow, set().union(*wanted.values())) if wanted else set()
         silent = [d for d in departments if wanted[d.code] <= empty]
         if not silent:
@@ -424,8 +434,8 @@ def empty_groups(uow: UnitOfWork, groups: set[str]) -> set[str]:
     if not groups:
         return set()
     covered: set[str] = set()
-    kind = select(_dep.c.kind).where(_dep.c.code == _u.c.department).scalar_subquery().label("department_kind")
-    for user in uow.session.execute(select(_u.c.name, _u.c.department, _u.c.roles, kind).where(_u.c.active.is_(True))):
+    people = select(User.name, User.department, User.roles, User.department_kind, User.level_kind)
+    for user in uow.session.execute(people.where(User.active.is_(True))):
         covered.update(permissions.groups_of(user))
     return {g for g in groups if g not in covered}
 
@@ -524,6 +534,8 @@ def _names(uow: UnitOfWork, by: str) -> dict:
         return dict(uow.session.execute(definitions.procedure_names()).all())
     if by == "department":
         return dict(uow.session.execute(select(Department.code, Department.name)).all())
+    if by == "level":
+        return dict(uow.session.execute(select(Level.code, Level.name)).all())
     return {}
 
 

@@ -6,10 +6,11 @@ A procedure declares its clock as data with a citation, never as code in a view:
 - the process property `statutoryRule` names the rule of `rules.toml` that governs the reply,
   counted from the day of receipt (`art20_share_reply`: 5 working days, 第二十条第二款), or a
   `[[no_period]]` entry there when the Measures set no period (the clock then has no due date);
-- the process property `competentUnit` = `authority` makes the configured 公共数据主管部门
-  (`PDW_COMPETENT_DEPARTMENT`) the unit competent to decide the application; it is kept on the
-  instance and in its data as `competent_department`, for candidate groups such as
-  `"reviewer@" + competent_department`;
+- the process property `competentUnit` = `authority` makes the 公共数据主管部门 of the
+  applicant's level (「本级」, engine.services.organisation.competent_authority: a county's
+  applicant is answered by the county's authority) the unit competent to decide the application;
+  it is kept on the instance and in its data as `competent_department`, for candidate groups
+  such as `"reviewer@" + competent_department`;
 - an element with the property `statutoryExtension` (a rule that `extends` the governing one)
   extends the deadline when the process passes it: only before the governing deadline has ended
   (Art. 20 para. 2 extends a running period, not a lapsed one), with the original due date kept;
@@ -32,11 +33,12 @@ AUTHORITY = "authority"
 COMPETENT_DEPARTMENT = "competent_department"
 
 
-def open_clock(engine, instance: InstanceRecord, process_properties: dict) -> dict:
+def open_clock(engine, instance: InstanceRecord, process_properties: dict, authority: str) -> dict:
     """Start `instance`'s clock from its process's properties on the day of receipt; returns the
-    data the engine puts in the instance (the competent department, when there is one)."""
+    data the engine puts in the instance (the competent department, when there is one).
+    `authority`: the competent authority of the applicant's level."""
     if process_properties.get("competentUnit") == AUTHORITY:
-        instance.department = engine.config.competent_department
+        instance.department = authority
     rule_id = process_properties.get("statutoryRule")
     no_period = load_statute().no_period.get(rule_id) if rule_id else None
     if no_period is not None:

@@ -18,10 +18,10 @@ from sqlalchemy import exists, insert, select, update
 
 from engine import access, messages, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask,
+from engine.persistence.models import (CatalogItem, DeadlineNotice, Department, DepartmentPromise, HumanTask, Level,
                                        ProcessDefinition, Urge, User)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import audience, definitions, notifications, reports
+from engine.services import audience, definitions, notifications, organisation, reports
 
 _t = HumanTask.__table__
 _n = DeadlineNotice.__table__
@@ -84,15 +84,29 @@ def _holder_of(row: reports.TaskReportRow) -> str:
 
 
 def _alerted(department: str | None, kinds: dict[str, str]) -> list[str]:
-    """Who is told of overdue work at `department`: the authority's supervisors (the bare group
-    `supervisor`) always, and the department's head and its own supervisors. A department with
-    nobody in either group shows on reports.silent_departments."""
+    """Who is told of overdue work at `department`: the city authority's supervisors (the bare
+    group `supervisor`) always, the department's head and its own supervisors, and for a county's
+    department its county authority's supervisors. A department with nobody in either of its own
+    groups shows on reports.silent_departments. `kinds`: `_kinds`."""
     if not department:
         return ["supervisor"]
     own = [f"department_head@{department}"]
-    if kinds.get(department) != permissions.AUTHORITY_KIND:
-        own.append(f"supervisor@{department}")  # an authority's own supervisors are `supervisor`
+    county = kinds.get(f"county:{department}")
+    if kinds.get(department) != permissions.AUTHORITY_KIND or county:
+        own.append(f"supervisor@{department}")  # the city authority's own supervisors are `supervisor`
+    if county and county != department:
+        own.append(f"supervisor@{county}")
     return ["supervisor", *own]
+
+
+def _kinds(session, config) -> dict[str, str]:
+    """Each department's kind, and under `county:CODE` the authority of its county (counties only)."""
+    kinds = dict(session.execute(select(Department.code, Department.kind)).all())
+    levels = {r.code: r for r in session.scalars(select(Level))}
+    for code, level in organisation.departments_by_level(session).items():
+        if level in levels and levels[level].kind == permissions.COUNTY:
+            kinds[f"county:{code}"] = organisation.authority_of_level(session, config, level)
+    return kinds
 
 
 def _note(code: str, params: dict, *, user: str | None = None, group: str | None = None, instance_id=None,
@@ -134,7 +148,7 @@ def watch(uow: UnitOfWork) -> WatchReport:
                      task_id=row.task_id):
                 notes += _to_holder(row, "notification.deadline_tomorrow", _params(row))
                 report.reminders += 1
-        kinds = dict(session.execute(select(Department.code, Department.kind)).all())
+        kinds = _kinds(session, engine.config)
         passed = (select(_t.c.id).where(_t.c.state == "open", _t.c.due_at <= now, _not_noticed("overdue", _t.c.id))
                   .order_by(_t.c.due_at).limit(WATCH_BATCH))
         for row in _task_rows(uow, passed, today):
@@ -188,7 +202,7 @@ def _bulletins(uow: UnitOfWork, notes: list[dict], today: date) -> int:
         params = dict(_params(row), holder=_holder_of(row), days=row.working_days_overdue,
                       urged_on=p.urged_on.isoformat())
         department = row.department
-        kinds = dict(session.execute(select(Department.code, Department.kind)).all())
+        kinds = _kinds(session, engine.config)
         for group in _alerted(department, kinds):
             notes.append(_note("notification.bulletin", params, group=group, instance_id=row.instance_id,
                                task_id=row.task_id))
@@ -270,7 +284,7 @@ def promises(uow: UnitOfWork, actor: str) -> list[PromiseView]:
                  .outerjoin(names, names.c.process_id == DepartmentPromise.process_id)
                  .order_by(DepartmentPromise.department, DepartmentPromise.process_id))
         if scope is not None:
-            query = query.where(DepartmentPromise.department == scope)
+            query = query.where(DepartmentPromise.department.in_(scope))
         return [PromiseView(p.department, department_name, p.process_id, procedure, p.working_days, p.published_on,
                             p.set_by) for p, department_name, procedure in uow.session.execute(query)]
 
@@ -294,8 +308,8 @@ def set_promise(uow: UnitOfWork, department: str, process_id: str, working_days:
         if uow.session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == process_id)
                               .limit(1)) is None:
             raise NotFound("process.not_found", process=process_id)
-        if scope is not None and scope != department:
-            raise PermissionDenied("urge.out_of_scope", task="-", department=scope)
+        if scope is not None and department not in scope:
+            raise PermissionDenied("urge.out_of_scope", task="-", department=", ".join(sorted(scope)))
         if working_days:
             _check_within_the_law(uow, process_id, working_days)
         existing = uow.session.get(DepartmentPromise, (department, process_id))

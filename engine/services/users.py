@@ -34,6 +34,9 @@ class UserView:
     groups: tuple[str, ...]
     # Which of the user's sessions are alive (see accounts.end_sessions); no part of to_dict.
     session_generation: int = 0
+    # Their department's kind and their level's kind (engine.permissions.is_city_authority).
+    department_kind: str | None = None
+    level_kind: str | None = None
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -44,7 +47,7 @@ class UserView:
 def view(user: User) -> UserView:
     """The caller-facing form of a user row."""
     return UserView(user.name, user.display_name, user.department, tuple(user.roles), groups_of(user),
-                    user.session_generation or 0)
+                    user.session_generation or 0, user.department_kind, user.level_kind)
 
 
 def require_user(session: Session, name: str) -> User:
@@ -94,12 +97,16 @@ def has_admin(uow: UnitOfWork) -> bool:
 
 def add_user(uow: UnitOfWork, name: str, *, actor: str, department: str | None, roles: list[str],
              display_name: str = "", department_name: str | None = None,
-             email: str | None = None, known_department: bool = False) -> UserView:
-    """Add a user; a department not yet known is added with `department_name` (or its code).
-    `email` is where notifications are e-mailed when an SMTP server is set.
+             email: str | None = None, known_department: bool = False, department_kind: str | None = None,
+             level: str | None = None) -> UserView:
+    """Add a user; a department not yet known is added with `department_name` (or its code), of
+    `department_kind` (default: `authority` for the city's competent authority, else `department`)
+    at `level` (default: the city). An account without a department acts at `level` (a citizen's
+    county; default the city). `email` is where notifications are e-mailed when an SMTP server is set.
 
     With `known_department` (the command line's way) a department not yet known is refused
-    unless `department_name` is given, so a mistyped code does not make a new department.
+    unless `department_name` is given, so a mistyped code does not make a new department; the
+    organisation itself is built with `pdw departments add` (engine.services.organisation).
 
     Raises:
         InvalidInput: a bad name or an unknown role.
@@ -121,18 +128,33 @@ def add_user(uow: UnitOfWork, name: str, *, actor: str, department: str | None, 
     with uow:
         require_administrator(uow.session, actor, "users")
         now = uow.engine.clock.now()
-        if department and uow.session.get(Department, department) is None:
+        from engine.services import organisation  # it reads the directory through this module
+
+        existing = uow.session.get(Department, department) if department else None
+        if department and existing is None:
             if known_department and department_name is None:
                 known = sorted(uow.session.scalars(select(Department.code)))
                 raise InvalidInput("user.not_added", [Problem("user.department_unknown",
                                                               {"department": department, "known": known},
                                                               field="department")])
-            # The configured competent department is the 公共数据主管部门 (engine.access: its
-            # supervisors oversee every department); any other starts as a plain department.
-            kind = permissions.AUTHORITY_KIND if department == uow.engine.config.competent_department else "department"
-            uow.session.add(Department(code=department, name=department_name or department, kind=kind))
+            # Said, never guessed from the code: only the city's authority (the configured
+            # bootstrap default) starts as `authority` unless a kind is given.
+            kind = department_kind or (
+                permissions.AUTHORITY_KIND if department == organisation.authority_of_level(
+                    uow.session, uow.engine.config, level) else "department")
+            if kind not in permissions.DEPARTMENT_KINDS:
+                known = list(permissions.DEPARTMENT_KINDS)
+                raise InvalidInput("user.not_added", [Problem("department.kind_unknown", {"kind": kind, "known": known},
+                                                              field="department_kind")])
+            organisation.create_department(uow.session, uow.engine.config, department,
+                                           name=department_name or department, full_name=None, kind=kind, level=level)
+        elif existing is not None and existing.retired_at is not None:
+            raise Conflict("department.retired", department=department)
+        own_level = None
+        if not department and level:
+            own_level = organisation.require_level(uow.session, level).code
         user = User(name=name, display_name=display_name or name, department=department, roles=list(roles),
-                    created_at=now, email=email)
+                    created_at=now, email=email, level=own_level)
         uow.session.add(user)
         try:
             uow.session.flush()

@@ -90,12 +90,14 @@ def test_an_applicant_picks_attaches_withdraws_and_reads_a_refusal_without_inter
     assert "已撤回" in applicant.locator(".facts").inner_text()
 
     reviewer = sign_in(browser, server, "li.si")
+    # The demo's own application (filed at 宣汉县, not li.si's) took the day's first receipt number.
     for query in ("人口基础信息", "张三"):
         reviewer.get_by_label("搜索申请内容").fill(query)
         follow(reviewer, reviewer.get_by_role("button", name="筛选"))
-        assert reviewer.get_by_role("link", name="DZ2026030200001", exact=True).count() == 1, query
-        assert reviewer.get_by_role("link", name="DZ2026030200002", exact=True).count() == 0, query  # withdrawn
-    follow(reviewer, reviewer.get_by_role("button", name="认领 DZ2026030200001"))
+        assert reviewer.get_by_role("link", name="DZ2026030200002", exact=True).count() == 1, query
+        assert reviewer.get_by_role("link", name="DZ2026030200003", exact=True).count() == 0, query  # withdrawn
+        assert reviewer.get_by_role("link", name="DZ2026030200001", exact=True).count() == 0, query  # 宣汉县's
+    follow(reviewer, reviewer.get_by_role("button", name="认领 DZ2026030200002"))
     assert reviewer.get_by_role("link", name="营业执照.pdf").count() == 1
     assert "达州市市场监督管理局" in reviewer.content() and "仅限履行法定职责所需字段" in reviewer.content()
 
@@ -130,7 +132,7 @@ def test_the_main_pages_hold_their_layout_and_have_no_serious_accessibility_viol
 
     reviewer = sign_in(browser, server, "li.si", width)
     assert fits(reviewer) and serious_violations(reviewer) == []
-    follow(reviewer, reviewer.get_by_role("link", name="DZ2026030200001", exact=True))
+    follow(reviewer, reviewer.get_by_role("link", name="DZ2026030200002", exact=True))
     assert fits(reviewer), "a 300-character value widens the task page"
     assert serious_violations(reviewer) == []
     reviewer.goto("/lang/en?next=/inbox/")

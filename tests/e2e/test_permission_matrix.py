@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from engine.cli import main as pdw_main
 from engine.persistence.models import AuditEntry, CatalogItem, Grant, HumanTask
-from engine.services import accounts, attachments, catalog_changes, changes, instances, tasks, tokens
+from engine.services import accounts, attachments, catalog_changes, changes, instances, organisation, tasks, tokens
 from engine.services.users import SYSTEM, add_user
 from engine_factory import FROZEN
 from web_helpers import PASSWORD, WEB_FIXTURES, AuthActions, Engines, make_app, prepare
@@ -145,6 +145,12 @@ WEB = {
     ("GET", "i18n.switch"): public(302),
     ("GET", "calendar.index"): roles({"admin"}), ("POST", "calendar.install"): roles({"admin"}),
     ("GET", "calendar.year"): signed_in(),
+    # The organisation (levels, authorities, departments) is the operator's to build.
+    ("GET", "organisation.index"): roles({"admin"}), ("POST", "organisation.level_add"): roles({"admin"}, ok=302),
+    ("POST", "organisation.department_add"): roles({"admin"}, ok=302),
+    ("POST", "organisation.department_rename"): roles({"admin"}, ok=302),
+    ("POST", "organisation.department_move"): roles({"admin"}, ok=302),
+    ("POST", "organisation.department_retire"): roles({"admin"}, ok=302),
     ("GET", "inbox.index"): signed_in(),
     ("POST", "inbox.notifications_read"): signed_in(302), ("POST", "notifications.read"): signed_in(302),
     ("GET", "notifications.index"): signed_in(),
@@ -226,6 +232,8 @@ CLI = {
     "rounds list": roles(SUPERVISORS), "rounds schedule": roles({"admin"}), "rounds defaults": roles({"admin"}),
     "grants list": roles(GRANT_READERS), "grants revoke": roles(GRANT_REVOKERS),
     "users add": roles({"admin"}), "users disable": roles({"admin"}), "users set-password": roles({"admin"}),
+    "departments add": roles({"admin"}), "departments rename": roles({"admin"}),
+    "departments move": roles({"admin"}), "departments retire": roles({"admin"}), "levels add": roles({"admin"}),
     "tokens create": roles({"admin"}), "tokens revoke": roles({"admin"}),
     "mail set-aside": roles({"admin"}),
     "catalog import": roles({"admin"}), "catalog edit": roles({"admin"}),
@@ -249,6 +257,8 @@ CLI = {
     "scheduler run": operator("the scheduler process"),
     "web": operator("the web server process"),
     "users list": operator("the directory of accounts, for the operator who manages them"),
+    "departments list": operator("the organisation's levels and departments, which are public"),
+    "levels list": operator("the organisation's levels and their authorities, which are public"),
     "tokens list": operator("token prefixes, for the operator who manages them"),
     "workflows list": operator("the deployed procedures, which are public"),
     "workflows validate": operator("checks BPMN files on disk"),
@@ -273,6 +283,9 @@ def _seed(url: str) -> None:
         accounts.set_password(engine.uow(), name, PASSWORD, actor=SYSTEM)
     for spare in ("mx.spare", "mx.gone"):
         add_user(engine.uow(), spare, department="sjj", roles=["reviewer"], actor=SYSTEM)
+    # What `departments rename|move|retire` act on.
+    organisation.add_level(engine.uow(), "mx.county", name="矩阵县", actor=SYSTEM)
+    organisation.add_department(engine.uow(), "mx.spare.dept", name="备用局", actor=SYSTEM)
     with engine.uow() as uow:
         uow.session.add(CatalogItem(code="MX-001", name="矩阵测试数据", source_unit="sjj", share_attribute="有条件共享",
                                     share_conditions="按需申请", share_reason="含内部管理信息", open_attribute="不予开放",
@@ -453,6 +466,7 @@ def test_the_matrix_counts_its_cells(world, capsys):
 WEB_GETS = {
     "health.healthz": "/healthz", "health.readyz": "/readyz", "observability.scrape": "/metrics", "index": "/", "auth.login": "/auth/login",
     "i18n.switch": "/lang/en", "calendar.index": "/calendar/", "calendar.year": "/calendar/2026",
+    "organisation.index": "/organisation/",
     "inbox.index": "/inbox/", "notifications.index": "/notifications/", "inbox.task": "/inbox/tasks/{task}",
     "portal.index": "/portal/", "portal.apply": "/portal/apply/web_share",
     "portal.application": "/portal/applications/{instance}", "portal.reply": "/portal/applications/{instance}/reply",
@@ -560,6 +574,10 @@ def test_each_persona_acts_on_an_application_exactly_as_its_policy_gives(world, 
 # Web forms gated by a role alone: a persona without it is refused before anything is read.
 ROLE_POSTS = {
     "calendar.install": "/calendar/install", "supervise.promise_set": "/supervise/promises",
+    "organisation.level_add": "/organisation/levels", "organisation.department_add": "/organisation/departments",
+    "organisation.department_rename": "/organisation/departments/fgw/rename",
+    "organisation.department_move": "/organisation/departments/fgw/move",
+    "organisation.department_retire": "/organisation/departments/fgw/retire",
     "grants.revoke": "/grants/{grant}/revoke", "designer.deploy": "/designer/deploy",
     "designer.discard": "/designer/processes/web_share/draft/discard", "designer.form_preview": "/designer/forms/preview",
     "designer.form_save": "/designer/processes/web_share/forms", "designer.save_draft": "/designer/draft",
@@ -694,6 +712,10 @@ CLI_ARGS = {
                         "--data", json.dumps(APPLICATION, ensure_ascii=False)],
     "grants revoke": ["{grant}", "--reason", "超出授权范围使用"],
     "users add": ["mx.added", "--department", "sjj", "--roles", "reviewer"], "users disable": ["mx.gone"],
+    "departments add": ["mx.dept", "--name", "矩阵局", "--full-name", "达州市矩阵局"],
+    "departments rename": ["mx.spare.dept", "--full-name", "达州市备用局"],
+    "departments move": ["mx.spare.dept", "--level", "mx.county"],
+    "departments retire": ["mx.spare.dept"], "levels add": ["mx.level", "--name", "矩阵县"],
     "users set-password": ["mx.spare", "--password-stdin"], "tokens create": ["zhou.ba"], "tokens revoke": ["{token}"],
     "catalog import": ["{catalog_file}"], "catalog edit": ["MX-001", "--set", "update_frequency=每周"],
     "catalog proposals": [], "catalog approve": ["{catalog_proposal}"],

@@ -7,7 +7,7 @@ import re
 
 from engine.calendar.statute import load_statute
 from engine.config import PROJECT_ROOT
-from engine.demo import DEMO_DATA, DEMO_USERS, DEPARTMENTS
+from engine.demo import CITY_NAME, COUNTIES, COUNTY_DEPARTMENTS, COUNTY_USERS, DEMO_DATA, DEMO_USERS, DEPARTMENTS
 from engine.services import instances
 from engine_factory import FROZEN
 from test_web_search import APPLICATION, PASSWORDS
@@ -27,6 +27,8 @@ def _user_data() -> tuple[str, ...]:
     refusal = ["该目录项仅限公安机关内部使用", "《公共数据共享目录》"]
     query = "人口"  # what the reviewer typed into the search box
     departments = [name for name, _kind in DEPARTMENTS.values()]  # organisations' own names
+    departments += [n for name, full_name, _kind, _level in COUNTY_DEPARTMENTS.values() for n in (name, full_name)]
+    departments += [CITY_NAME, *COUNTIES.values(), *(u.display_name for u in COUNTY_USERS)]
     return (*APPLICATION.values(), *(u.display_name for u in DEMO_USERS), *departments, *catalog, *notices, *refusal,
             "理由说明", query)
 
@@ -68,7 +70,8 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
     assert "/portal/apply/security_incident" in officials_portal
     for tab in ("available", "mine", "completed"):
         check(reviewer, f"/inbox/?tab={tab}", data)
-    task = instances.read_stored(demo_engines.at().uow(), 1)["tasks"][0]["id"]
+    applied = int(location.rsplit("/", 1)[1])  # (the demo's own, filed at a county, is not li.si's)
+    task = instances.read_stored(demo_engines.at().uow(), applied)["tasks"][0]["id"]
     check(reviewer, f"/inbox/tasks/{task}", data)
     AuthActions(reviewer).post("/inbox/", f"/inbox/tasks/{task}/claim")
     check(reviewer, f"/inbox/tasks/{task}", data)
@@ -92,6 +95,7 @@ def test_every_page_in_english_shows_no_chinese_but_what_people_entered(demo_eng
                  location.replace("/portal/", "/supervise/")):
         check(supervisor, path, data)
     admin = english(demo_engines, "admin")
+    check(admin, "/organisation/", data)
     calendar = check(admin, "/calendar/", data)
     for path in sorted(set(re.findall(r'href="(/calendar/\d{4})"', calendar))):
         check(admin, path, data)

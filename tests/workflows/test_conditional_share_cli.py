@@ -32,6 +32,9 @@ def pdw(tmp_path, monkeypatch):
 
     run("db", "upgrade")
     run("demo", "load")
+    # The demo files one application at 宣汉县 (engine.demo); ended here, so that only this test's
+    # applications hold deadlines and timers.
+    run("instances", "cancel", "1", "--reason", "演示数据", "--as", "admin")
     return run
 
 
@@ -72,15 +75,15 @@ NOTICE_2027 = PROJECT_ROOT / "tests" / "fixtures" / "arrangements" / "2027.toml"
 
 def test_a_2027_notice_installed_from_the_command_line_recounts_an_application_received_before_it(pdw):
     received = "2026-12-28T10:00:00+08:00"
-    pdw("instances", "start", "conditional_share", "--as", "zhang.san",
-        "--data", json.dumps(APPLICATION, ensure_ascii=False), clock=received)
+    instance_id = pdw("instances", "start", "conditional_share", "--as", "zhang.san",
+                      "--data", json.dumps(APPLICATION, ensure_ascii=False), clock=received).stdout.strip()
     [review] = _tasks(pdw, "li.si")
     assert (review["due_date"], review["deadline_provisional"]) == ("2027-01-05", True)
     due = pdw("calendar", "due", "--received", "2026-12-28", "--rule", "art20_share_reply")
     assert (due.stdout, "2027 has no official arrangement" in due.stderr) == ("2027-01-05\n", True)
 
     dry = pdw("calendar", "install", str(NOTICE_2027), "--dry-run", "--as", "admin", clock="2026-12-29T09:00:00+08:00")
-    receipt = json.loads(pdw("instances", "show", "1", "--as", "admin", "--json").stdout)["receipt_number"]
+    receipt = json.loads(pdw("instances", "show", instance_id, "--as", "admin", "--json").stdout)["receipt_number"]
     assert dry.stdout.splitlines()[1:] == [
         "would change 2 deadline(s):",
         f"  {receipt} task {review['id']} 审核共享申请（第二十条第二款）: 2027-01-05 (provisional) -> 2027-01-06",

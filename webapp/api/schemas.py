@@ -411,7 +411,7 @@ class PeriodQuerySchema(Schema):
 
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)
-    by = Text(load_default="procedure", validate=validate.OneOf(("procedure", "department", "month")))
+    by = Text(load_default="procedure", validate=validate.OneOf(("procedure", "department", "level", "month")))
 
 
 class TaskReportRowSchema(Schema):

@@ -8,7 +8,7 @@ from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services import exports, grants
 from webapp import downloads
-from webapp.engine import get_engine, new_uow
+from webapp.engine import new_uow
 from webapp.errors import describe, language
 from webapp.grants import bp
 from webapp.security import login_required
@@ -20,8 +20,7 @@ STATES = ("active", "all")
 def _register_link():
     # The main navigation shows the register to those who may read it.
     def may_read_grants() -> bool:
-        return g.get("user") is not None and permissions.may_read_grants(
-            g.user, get_engine().config.competent_department)
+        return g.get("user") is not None and permissions.shows_grant_register(g.user)
     return {"may_read_grants": may_read_grants}
 
 

@@ -1,7 +1,7 @@
 """rounds: periodic duties started by the scheduler on a configured cycle
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 
 `round_schedules` holds the cycles an admin configures (`pdw rounds schedule`); `rounds` the
 rounds they produced, one per schedule and period (engine.services.rounds).
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0021'
-down_revision = '0019'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
