@@ -166,7 +166,9 @@ def start_round(uow: UnitOfWork, process_id: str, *, actor: str, department: str
     )
     initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
                "applicant": actor, "applicant_department": department, "round_period": period,
-               ROUND_DEADLINE_RULE: deadline_rule, **statutory.open_clock(engine, instance, definition.properties)}
+               ROUND_DEADLINE_RULE: deadline_rule,
+               **statutory.open_clock(engine, instance, definition.properties,
+                                      organisation.competent_authority(session, engine.config, department=department))}
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(initial)
     outcome = run_and_sync(uow, instance, workflow, now=now)

@@ -29,13 +29,13 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from engine import access, permissions
+from engine import permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PdwError, PermissionDenied, Problem
 from engine.forms import check_submission
 from engine.persistence.models import (Department, HumanTask, ProcessDefinition, ProcessInstance, Round,
                                        RoundSchedule)
 from engine.persistence.unit_of_work import UnitOfWork
-from engine.services import instances
+from engine.services import instances, organisation
 from engine.services.progress import StepFailed
 from engine.services.users import SYSTEM, require_administrator, require_user
 
@@ -277,7 +277,7 @@ def install_defaults(new_uow: Callable[[], UnitOfWork], *, actor: str, path: Pat
     uow = new_uow()
     with uow.read():
         require_administrator(uow.session, actor, "rounds")
-        competent = uow.engine.config.competent_department
+        competent = organisation.city_authority(uow.session, uow.engine.config)  # recorded, else configured
         kinds = dict(uow.session.execute(select(Department.code, Department.kind)).all())
         known = {(s.process_id, s.department) for s in uow.session.scalars(select(RoundSchedule))}
         deployed = set(uow.session.scalars(select(ProcessDefinition.process_id).distinct()))
@@ -479,10 +479,10 @@ def overview(uow: UnitOfWork, actor: str, *, limit: int = 200) -> RoundsOverview
         user = require_user(session, actor)
         if not permissions.may_supervise(user.roles):
             raise PermissionDenied("report.supervisors_only", user=actor)
-        scope = access.supervised_department(access.viewer(user))
+        scope = organisation.scope_of_user(session, user)  # a county authority's: its county's
         query = select(RoundSchedule).order_by(RoundSchedule.id)
         if scope is not None:
-            query = query.where(RoundSchedule.department == scope)
+            query = query.where(RoundSchedule.department.in_(scope))
         schedules = list(session.scalars(query))
         today = engine.clock.today()
         views = {s.id: _view(uow, s, today) for s in schedules}

@@ -176,7 +176,7 @@ def test_a_supervisors_token_reads_the_rounds_and_a_reviewers_is_refused(client,
     from engine.services import rounds
 
     rounds.set_schedule(engines.at().uow(), actor=SYSTEM, procedure="web_share", cycle="quarterly",
-                        anchor="2026-03-02", department="gaj", group="reviewer@sjj",
+                        anchor="2026-03-02", department="sjj", group="reviewer@sjj",
                         deadline_rule="round_art44_risk_assessment", data=APPLICATION)
     (started,) = rounds.start_due(engines.at().uow, worker="api-test")
     answer = client.get(f"{PREFIX}/rounds", headers=token("zhao.liu"))

@@ -190,7 +190,7 @@ def _round_started(engines) -> tuple[int, int]:
     from engine.services import rounds
 
     schedule = rounds.set_schedule(engines.at().uow(), actor=SYSTEM, procedure="web_share", cycle="monthly",
-                                   anchor="2026-03-02", department="gaj", group="reviewer@sjj",
+                                   anchor="2026-03-02", department="sjj", group="reviewer@sjj",
                                    deadline_rule="round_art44_risk_assessment", data=APPLICATION)
     (started,) = rounds.start_due(engines.at().uow, worker="web-test")
     return schedule.id, started.instance_id
