@@ -182,12 +182,16 @@ def _applicant_view(uow: UnitOfWork, user, instance: ProcessInstance) -> dict:
                             "result": disclosure.disclosed(form, task.result)})
     department = session.get(Department, instance.department) if instance.department else None
     running = instance.status == "running"
+    progress = applicant_status(engine, session, instance, task_rows, bool(replies), extension)
+    from engine.services import replies as letters  # replies reads this module's helpers
+    # An answered application says what it was answered (同意共享, 异议成立…), as its 答复书 words it.
+    progress["outcome"] = letters.decision_words(uow, instance) if progress["status"] in (ANSWERED, ENDED) else None
     return {
         "instance": {"id": instance.id, "receipt_number": instance.receipt_number,
                      "process_name": definition.name or instance.process_id, "status": instance.status,
                      "received_on": instance.received_on.isoformat(), "application": instance.summary or {},
                      "ended_at": instance.ended_at, "statutory": instances.statutory_clock(instance)},
-        "progress": applicant_status(engine, session, instance, task_rows, bool(replies), extension),
+        "progress": progress,
         "start_form": forms.get(start) if start else None,
         "handled_by": department.name if department else None,
         "steps": steps, "todo": todo, "replies": replies,
@@ -267,13 +271,12 @@ def applicant_projection(uow: UnitOfWork, placement) -> dict:
     replies = [{"id": r["task_id"], "title": r["title"], "state": "completed", "result": r["result"],
                 "completed_at": r["completed_at"].isoformat() if r["completed_at"] else None}
                for r in view["replies"]]
-    from engine.services import replies as letters  # replies reads this module's helpers
     extension = progress["extension"]
     applicant_status = {
         "status": progress["status"], "due_date": progress["due_date"], "article": progress["article"],
         "extension": {"reason": extension["reason"], "from": extension["from"], "to": extension["to"]}
         if extension else None,
-        "outcome": letters.decision_words(uow, instance) if progress["status"] in (ANSWERED, ENDED) else None,
+        "outcome": progress["outcome"],
         "reason": progress["reason"],
         "replied_at": progress["replied_at"].isoformat() if progress["replied_at"] else None,
         "ended_at": progress["ended_at"].isoformat() if progress["ended_at"] else None}

@@ -69,6 +69,9 @@ def test_an_automatic_refusal_gives_the_applicant_a_printable_reply(demo_engines
         assert expected in page, expected
     overview = client.get(f"/portal/applications/{started.instance_id}").text
     assert f"/portal/applications/{started.instance_id}/reply" in overview and "尚未答复" not in overview
+    # The status says what it was answered, as the letter words it.
+    assert 'data-status="answered">已答复</dd>' in overview
+    assert '<dt>答复结果</dt><dd class="reply-outcome">不予共享</dd>' in overview
 
 
 def _extended(demo_engines):

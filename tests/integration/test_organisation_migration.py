@@ -50,7 +50,7 @@ def test_upgrading_an_existing_database_keeps_everything_at_the_city_level(datab
                     "INSERT INTO users (name, display_name, department, roles, active, created_at, session_generation) "
                     "VALUES ('zhao.liu', '赵六', 'sjj', '[\"supervisor\"]', true, '2026-01-05 01:00:00+00', 0), "
                     "('chen.shi', '陈十', NULL, '[\"applicant\"]', true, '2026-01-05 01:00:00+00', 0)"))
-            assert upgrade(db) == "0020"
+            assert upgrade(db) >= "0020"  # through the organisation migration, to the head
             with db.engine.connect() as connection:
                 levels = connection.execute(text("SELECT code, kind, parent, authority FROM levels")).all()
                 departments = connection.execute(text(
