@@ -64,6 +64,12 @@ DEMO_USERS = (
     DemoUser("zheng.yi", "郑一", "wjw", ("source_unit_handler",), "wjw-source-unit-handler-demo"),
     # The data bureau's head receives the 通报 of work still overdue after a 催办.
     DemoUser("qian.ba", "钱八", "sjj", ("department_head",), "sjj-department-head-demo"),
+    # Each source unit's head approves its Art. 44 risk assessment (department_head@UNIT, a round
+    # the scheduler starts) and is alerted to its unit's overdue work.
+    DemoUser("niu.er", "牛二", "gaj", ("department_head",), "gaj-department-head-demo"),
+    DemoUser("yang.san", "杨三", "scjgj", ("department_head",), "scjgj-department-head-demo"),
+    DemoUser("zhu.si", "朱四", "wjw", ("department_head",), "wjw-department-head-demo"),
+    DemoUser("qin.wu", "秦五", "zrzyj", ("department_head",), "zrzyj-department-head-demo"),
     DemoUser("zhao.liu", "赵六", "sjj", ("supervisor",), "sjj-supervisor-demo"),
     DemoUser("sun.qi", "孙七", "sjj", ("designer",), "sjj-designer-demo"),
     DemoUser("admin", "系统管理员", "dsjzx", ("admin",), "dsjzx-admin-demo"),

@@ -18,6 +18,7 @@ from engine import catalog_rules, governance, permissions
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.persistence.models import CatalogItem, CatalogProposal, CatalogRelease, Department, User
 from engine.persistence.unit_of_work import UnitOfWork
+from engine.services import organisation
 from engine.services.users import require_administrator, require_user
 
 HELD, APPROVED, REFUSED = "held", "approved", "refused"
@@ -179,8 +180,10 @@ def propose_and_apply(session, audit, *, now: datetime, actor: str, decided_by: 
 
 def _require_decider(session, config, actor: str) -> User:
     user = require_user(session, actor)
-    if not governance.may_decide_catalog(user, config.competent_department):
-        raise PermissionDenied("catalog.decide_forbidden", user=actor, department=config.competent_department)
+    # The catalog is the city's (Art. 13): its authority decides changes, whatever the counties'.
+    authority = organisation.city_authority(session, config)
+    if not governance.may_decide_catalog(user, authority):
+        raise PermissionDenied("catalog.decide_forbidden", user=actor, department=authority)
     return user
 
 
@@ -192,7 +195,7 @@ def require_reader(uow: UnitOfWork, actor: str) -> None:
         PermissionDenied: the user may neither decide nor administer the catalog.
     """
     user = require_user(uow.session, actor)
-    if not (governance.may_decide_catalog(user, uow.engine.config.competent_department)
+    if not (governance.may_decide_catalog(user, organisation.city_authority(uow.session, uow.engine.config))
             or permissions.may_administer(user.roles, "catalog")):
         raise PermissionDenied("catalog.proposals_forbidden", user=actor)
 
