@@ -18,7 +18,8 @@ from sqlalchemy.engine import Dialect
 
 from engine.bpmn.budgets import BudgetExceeded
 from engine.persistence.models import (ApiToken, ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement,
-                                       CalendarHead, CatalogItem, Department, HumanTask, Level, Notification,
+                                       CalendarHead, CatalogItem, DeadlineNotice, Department, HumanTask, Level,
+                                       Notification,
                                        ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
 from engine.permissions import CITY
 from engine.persistence.statements import Statements
@@ -134,6 +135,7 @@ _r = ReceiptCounter.__table__
 _ch = CalendarHead.__table__
 _ca = CalendarArrangement.__table__
 _n = Notification.__table__
+_once = DeadlineNotice.__table__
 _dep = Department.__table__
 _lvl = Level.__table__
 _search = ApplicationSearch.__table__
@@ -287,6 +289,16 @@ def _postgres_definitions() -> dict:
         "candidate_add_to_last_task": insert(_c).inline().values(
             task_id=func.currval(func.pg_get_serial_sequence(literal("human_tasks", Text), literal("id", Text))),
             **_bind(_c, ["group_name", "due_at"])),
+        # A notice recorded once under its key and its notification written with it, in one
+        # statement that waits for nothing (NotificationRepository.add_once).
+        "notification_add_once": insert(_n).from_select(
+            _NOTIFICATION_FIELDS,
+            select(*(cast(bindparam(n, type_=_n.c[n].type), _n.c[n].type) for n in _NOTIFICATION_FIELDS))
+            .select_from(postgresql.insert(_once).values(
+                key=bindparam("key", type_=_once.c.key.type), kind=bindparam("kind", type_=_once.c.kind.type),
+                instance_id=bindparam("instance_id", type_=_once.c.instance_id.type),
+                created_at=bindparam("created_at", type_=_once.c.created_at.type))
+                .on_conflict_do_nothing(index_elements=["key"]).returning(_once.c.id).cte("recorded"))),
         "audit_count": _chain_taken("postgresql"),
         "audit_add_sealed": insert(_a).from_select(
             _AUDIT_FIELDS,
@@ -670,6 +682,23 @@ class NotificationRepository:
         """Write notifications (each with every field of _NOTIFICATION_FIELDS)."""
         if rows:
             self._uow.cursor.many("notification_add", [{n: row.get(n) for n in _NOTIFICATION_FIELDS} for row in rows])
+
+    def add_once(self, key: str, kind: str, row: dict) -> None:
+        """Write notification `row` unless notice `key` was recorded before (by this or a
+        concurrent transaction, which this one then waits for), recording it. On PostgreSQL one
+        statement queued with the rest of the transaction: a step that gives a reply pays no
+        round trip for its notice."""
+        cursor = self._uow.cursor
+        values = {n: row.get(n) for n in _NOTIFICATION_FIELDS}
+        if cursor.dialect_name == "postgresql":
+            cursor.later("notification_add_once", {**values, "key": key, "kind": kind})
+            return
+        recorded = self._uow.session.execute(
+            sqlite.insert(_once).values(key=key, kind=kind, instance_id=row.get("instance_id"),
+                                        task_id=row.get("task_id"), created_at=row["created_at"])
+            .on_conflict_do_nothing(index_elements=["key"]).returning(_once.c.id)).scalar()
+        if recorded is not None:
+            self.add([row])
 
 
 GENESIS = "0" * 64

@@ -38,21 +38,18 @@ def once(uow: UnitOfWork, key: str, kind: str, *, instance_id=None, task_id=None
                                .returning(_once.c.id)).scalar() is not None
 
 
-def tell_reply(uow: UnitOfWork, instance, now: datetime, *, ended_reason: str | None = None) -> bool:
+def tell_reply(uow: UnitOfWork, instance, now: datetime, *, ended_reason: str | None = None) -> None:
     """Tell the applicant of `instance` that it has been answered (or, with `ended_reason`, ended
     by the authority), in the caller's transaction: the notice and its mail are committed with
     the step that gave the reply or rolled back with it. Once per application and kind (the key
-    `reply:instance:<id>` or `ended:instance:<id>`); returns whether it was written now."""
+    `reply:instance:<id>` or `ended:instance:<id>`)."""
     kind = "ended" if ended_reason is not None else "reply"
-    if not once(uow, f"{kind}:instance:{instance.id}", kind, instance_id=instance.id):
-        return False
     if ended_reason is None:
         row = _to_applicant(instance, "notification.replied", {"receipt_number": instance.receipt_number}, now)
     else:
         row = _to_applicant(instance, "notification.ended", {"receipt_number": instance.receipt_number,
                                                              "reason": ended_reason}, now)
-    uow.notifications.add([row])
-    return True
+    uow.notifications.add_once(f"{kind}:instance:{instance.id}", kind, row)
 
 
 def _to_applicant(instance, code: str, params: dict, now: datetime) -> dict:
