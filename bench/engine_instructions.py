@@ -34,7 +34,7 @@ def _child(side: str, n: int) -> None:
     sys.path.insert(0, str(HERE))
     import engine_throughput as bench
 
-    model = bench.Model()
+    model = bench.Model.two_reviews()
     if side == "bare":
         bench.bare_round(model, 3)
         bench.bare_round(model, n)

@@ -6,15 +6,35 @@ Workloads, each a whole application:
   the API calls them: each request authenticates its bearer token, then applies (instances.start),
   claims the review (tasks.claim) or decides it (tasks.complete).
 
-Baselines, on the same BPMN model:
+Baselines, each on the workload's own BPMN model, parsed by SpiffWorkflow's own parser
+(SpiffBpmnParser) and stored by its own serializer, with nothing of PDW imported:
 - bare: SpiffWorkflow in memory, serializing to JSON and back at each wait state;
 - fair (PostgreSQL and SQLite): the same, storing the JSON in one row, and at each step reading it
   under a lock and committing durably (the least any durable engine must do). On PostgreSQL it
   sends its BEGIN, read, write and COMMIT in psycopg's pipeline mode: one round trip to start,
   two per decision.
-  conditional_share's service tasks call PDW's own operations (the catalog, grants), which bare
-  SpiffWorkflow cannot run; its fair baseline is therefore the fair baseline of two_reviews
-  (three steps too): a lower bound of the bare cost, so its ratio flatters the baseline.
+Both drive the path PDW's workload drives: two_reviews starts and takes two decisions;
+conditional_share starts with SHARE_APPLICATION (GA-001 is conditionally shared, so it waits at
+the review) and takes one decision, SHARE_APPROVAL (claiming has no engine step in bare Spiff).
+
+conditional_share needs what PDW's engine gives it; its baseline gets the cheapest stand-in that
+still runs every element on the path (ShareEnvironment, Spiff's own in-process TaskDataEnvironment
+with no sandbox, so the baseline stays a lower bound of the cost):
+- `deadline_at(rule, receipt_date)`, the review's boundary timer (timeDate): returns one fixed
+  instant, 24:00 Beijing time seven days after the bench started (a working week's deadline,
+  in the future, so Spiff's timer, which reads the system clock, waits as PDW's does);
+- service task `pdw.catalog_item` (lookup_item): returns fixed JSON with only the catalog
+  attributes the model reads: share_attribute (the gateway, "有条件共享" as GA-001's is),
+  share_basis (the refusal script) and source_unit (a candidate group, which only PDW
+  evaluates), as in the demo catalog;
+- service task `pdw.record_grant` (grant): returns {"grant_id": 1}, writing nothing;
+- the data PDW adds at the start that the model's expressions read: receipt_date (the bench's
+  day), applicant and applicant_department (the grant's grantee); receipt_number and
+  competent_department are not added (only PDW's candidate groups read the latter, and bare
+  Spiff evaluates no candidate groups, forms or statutory clock).
+Spiff's own serializer stores the spec with each state (PDW stores it once per version): the
+JSON per step and the spec's part of it are printed, as that part is work PDW does not do, so
+it makes both baselines slower than a durable engine that kept the spec apart need be.
 
 Rounds alternate between the contenders so that a busy moment of the machine slows all alike;
 each figure is the best round. Printed: instances per second, ratios against the targets, round
@@ -30,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import multiprocessing
 import os
 import pstats
@@ -38,9 +59,10 @@ import sqlite3
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -60,6 +82,7 @@ from engine.services.users import SYSTEM, add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "two_reviews.bpmn"
+SHARE_BPMN = ROOT / "workflows" / "conditional_share.bpmn"
 FORMS = (ROOT / "tests" / "fixtures" / "forms", ROOT / "forms")  # the fixture's, the procedures'
 APPLICATION = {"subject": "人口基础信息共享"}
 DECISION = {"decision": "approve", "reason": "符合共享条件"}
@@ -68,34 +91,95 @@ SHARE_APPLICATION = {"catalog_item": "GA-001", "request_reason": "办理户籍�
                      "requested_scope": "姓名、身份证号、户籍地址", "requested_until": "2026-12-31"}
 SHARE_APPROVAL = {"decision": "approve", "granted_scope": "姓名、户籍地址", "granted_until": "2026-09-30"}
 NOW = "2026-03-02T09:00:00+08:00"
+# The catalog attributes conditional_share's expressions read, as the demo catalog has GA-001.
+SHARE_CATALOG = {"share_attribute": "有条件共享", "share_basis": "", "source_unit": "gaj"}
+SHARE_TARGET = 0.6  # issue 25's target for conditional_share (set there for PostgreSQL)
+BEIJING = timezone(timedelta(hours=8))  # the baseline's own, so it imports nothing of PDW
 
 
 # --- baselines -----------------------------------------------------------------------------
 
-class Model:
-    """two_reviews parsed by SpiffWorkflow's own parser, and its serializer."""
+class ShareEnvironment(TaskDataEnvironment):
+    """conditional_share's stand-ins for PDW's machinery, as cheap as can be (see the docstring
+    at the top): Spiff's own in-process environment with `deadline_at` returning one fixed
+    instant, and service tasks answering with fixed JSON."""
 
-    def __init__(self) -> None:
+    def __init__(self, due: str) -> None:
+        super().__init__({"deadline_at": lambda _rule, _received: due})
+        self.results = {"pdw.catalog_item": json.dumps(SHARE_CATALOG, ensure_ascii=False),
+                        "pdw.record_grant": json.dumps({"grant_id": 1})}
+
+    def call_service(self, context, operation_name=None, operation_params=None, **kwargs) -> str:
+        return self.results[operation_name]
+
+
+class Model:
+    """A BPMN model parsed by SpiffWorkflow's own parser, its serializer, and the data the bench
+    gives its start and each of its decisions."""
+
+    def __init__(self, bpmn: Path, process_id: str, application: dict, decision: dict,
+                 script_engine: PythonScriptEngine | None = None) -> None:
         parser = SpiffBpmnParser()
-        parser.add_bpmn_file(str(BPMN))
-        self.spec = parser.get_spec("two_reviews")
-        self.subprocess_specs = parser.get_subprocess_specs("two_reviews")
+        parser.add_bpmn_file(str(bpmn))
+        self.spec = parser.get_spec(process_id)
+        self.subprocess_specs = parser.get_subprocess_specs(process_id)
         self.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self.application, self.decision = application, decision
+        self.script_engine = script_engine
+
+    @classmethod
+    def two_reviews(cls) -> "Model":
+        """The fixture: plain SpiffWorkflow, nothing to stand in for."""
+        return cls(BPMN, "two_reviews", APPLICATION, DECISION)
+
+    @classmethod
+    def conditional_share(cls) -> "Model":
+        """The shipped procedure with ShareEnvironment's stand-ins; receipt date and deadline are
+        fixed from today, so the review's timer waits under the system clock."""
+        today = datetime.now(BEIJING).date()
+        due = datetime.combine(today + timedelta(days=8), datetime.min.time(), BEIJING).isoformat()
+        application = {**SHARE_APPLICATION, "receipt_date": today.isoformat(), "applicant": "zhang.san",
+                       "applicant_department": "gaj"}
+        return cls(SHARE_BPMN, "conditional_share", application, SHARE_APPROVAL,
+                   PythonScriptEngine(environment=ShareEnvironment(due)))
+
+    def _restore(self, state: str) -> BpmnWorkflow:
+        workflow = self.serializer.deserialize_json(state)
+        if self.script_engine is not None:
+            workflow.script_engine = self.script_engine
+        return workflow
 
     def start(self) -> str:
-        workflow = BpmnWorkflow(self.spec, self.subprocess_specs)
+        workflow = BpmnWorkflow(self.spec, self.subprocess_specs, script_engine=self.script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(APPLICATION)
+            task.data.update(self.application)
         workflow.do_engine_steps()
         return self.serializer.serialize_json(workflow)
 
     def decide(self, state: str) -> tuple[str, bool]:
-        workflow = self.serializer.deserialize_json(state)
+        workflow = self._restore(state)
         task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
-        task.data.update(DECISION)
+        task.data.update(self.decision)
         task.run()
         workflow.do_engine_steps()
         return self.serializer.serialize_json(workflow), workflow.is_completed()
+
+    def sizes(self) -> tuple[int, int]:
+        """Characters of the JSON stored after the start, and of the spec within it."""
+        state = self.start()
+        return len(state), len(json.dumps(json.loads(state)["spec"]))
+
+    def check(self) -> str:
+        """The elements one instance completes, in order, and the timers it set and cancelled (a
+        stand-in that skipped an element, or a timer that fired, would show here)."""
+        state, done = self.start(), False
+        while not done:
+            state, done = self.decide(state)
+        tasks = self._restore(state).get_tasks()
+        path = " > ".join(t.task_spec.bpmn_id for t in tasks if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id)
+        timers = ", ".join(f"{t.task_spec.bpmn_id} set for {t.internal_data['event_value']}" for t in tasks
+                           if t.state == TaskState.CANCELLED and "event_value" in t.internal_data)
+        return path + (f" (timer {timers}, cancelled)" if timers else "")
 
 
 def bare_round(model: Model, n: int) -> float:
@@ -384,7 +468,7 @@ def _worker(kind: str, url: str, seconds: float, ready, go, start_at, results) -
         workload.one()
         one, close = workload.one, engine.close
     else:
-        fair = FairPostgres(url, Model())
+        fair = FairPostgres(url, Model.two_reviews())
         fair.one()
         one, close = fair.one, fair.close
     ready.put(True)
@@ -427,39 +511,46 @@ def verdict(value: float, target: float) -> str:
     return f"{value:.2f} (target >= {target}: {'met' if value >= target else 'NOT met'})"
 
 
-def sqlite_part(args, tmp: str, model: Model) -> dict:
+def sqlite_part(args, tmp: str, models: dict[str, Model]) -> dict:
     engine = pdw_engine(f"sqlite:///{tmp}/bench.sqlite3")
     fixture, share = TwoReviews(engine), ConditionalShare(engine)
-    fair = FairSqlite(f"{tmp}/fair.sqlite3", model)
-    for warm in (fixture.one, share.one, fair.one):
+    fair = FairSqlite(f"{tmp}/fair.sqlite3", models["two_reviews"])
+    fair_share = FairSqlite(f"{tmp}/fair_share.sqlite3", models["conditional_share"])
+    for warm in (fixture.one, share.one, fair.one, fair_share.one):
         warm()
     counter = SqliteCounter(engine)
     fixture.one()
     counted = (counter.statements, counter.commits)
     counter.stop()
-    rates: dict[str, list[float]] = {"bare": [], "fair": [], "fixture": [], "share": []}
+    rates: dict[str, list[float]] = {"bare": [], "fair": [], "fixture": [], "bare_share": [], "fair_share": [],
+                                     "share": []}
     for _ in range(args.rounds):
-        rates["bare"].append(bare_round(model, args.instances))
+        rates["bare"].append(bare_round(models["two_reviews"], args.instances))
         rates["fair"].append(rate(fair.one, args.instances))
         rates["fixture"].append(rate(fixture.one, args.instances))
+        rates["bare_share"].append(bare_round(models["conditional_share"], args.instances))
+        rates["fair_share"].append(rate(fair_share.one, args.instances))
         rates["share"].append(rate(share.one, args.instances // 2))
     profile = where_time_goes(fixture.one, max(20, args.instances // 5))
     fair.close()
+    fair_share.close()
     engine.close()
     return {"rates": {k: max(v) for k, v in rates.items()}, "counted": counted, "profile": profile}
 
 
-def postgres_part(args, url: str, model: Model) -> dict:
+def postgres_part(args, url: str, models: dict[str, Model]) -> dict:
     engine = pdw_engine(url)
     fixture, share = TwoReviews(engine), ConditionalShare(engine)
-    fair = FairPostgres(url, model)
-    for warm in (fixture.one, share.one, fair.one, fixture.one, share.one):
+    fair = FairPostgres(url, models["two_reviews"])
+    fair_share = FairPostgres(url, models["conditional_share"])
+    for warm in (fixture.one, share.one, fair.one, fair_share.one, fixture.one, share.one):
         warm()
     trips = {"two_reviews": round_trips_per_step(fixture), "conditional_share": round_trips_per_step(share)}
-    rates: dict[str, list[float]] = {"fair": [], "fixture": [], "share": []}
+    rates: dict[str, list[float]] = {"fair": [], "fixture": [], "fair_share": [], "share": []}
     for _ in range(args.rounds):
         rates["fair"].append(rate(fair.one, args.instances))
         rates["fixture"].append(rate(fixture.one, args.instances))
+        rates["fair_share"].append(rate(fair_share.one, args.instances))
         rates["share"].append(rate(share.one, args.instances // 2))
     profiles = {"two_reviews": where_time_goes(fixture.one, max(20, args.instances // 5)),
                 "conditional_share": where_time_goes(share.one, max(10, args.instances // 10))}
@@ -472,10 +563,13 @@ def postgres_part(args, url: str, model: Model) -> dict:
         sa_engine.pool.dispose()
         event.listen(sa_engine, "checkout", note_backend)
     fixture.one()
-    cpu = {"fair": cpu_per_instance(fair.one, args.instances, lambda: {fair.conn.info.backend_pid}),
+    cpu = {"fair two_reviews": cpu_per_instance(fair.one, args.instances, lambda: {fair.conn.info.backend_pid}),
            "two_reviews": cpu_per_instance(fixture.one, args.instances, lambda: backends),
+           "fair conditional_share": cpu_per_instance(fair_share.one, args.instances // 2,
+                                                      lambda: {fair_share.conn.info.backend_pid}),
            "conditional_share": cpu_per_instance(share.one, args.instances // 2, lambda: backends)}
     fair.close()
+    fair_share.close()
     engine.close()
     scaling = {}
     for count in args.processes:
@@ -490,9 +584,11 @@ def print_rates(database: str, r: dict, fair: str, target: float, *first: str) -
     print(f"{database} (instances/s, best round of interleaved rounds)")
     for line in first:
         print(line)
-    print(f"  fair {database} baseline (JSON in one row, {fair}): {r['fair']:8.1f}")
+    print(f"  fair {database} baseline (JSON in one row, {fair}): two_reviews {r['fair']:8.1f}"
+          f"   conditional_share {r['fair_share']:8.1f}")
     print(f"  PDW two_reviews: {r['fixture']:8.1f}   PDW conditional_share via the API's use cases: {r['share']:8.1f}")
     print(f"  PDW/fair {database} on two_reviews: {verdict(r['fixture'] / r['fair'], target)}")
+    print(f"  PDW/fair {database} on conditional_share: {verdict(r['share'] / r['fair_share'], SHARE_TARGET)}")
 
 
 def print_profile(title: str, profile: list[tuple[str, float]]) -> None:
@@ -509,24 +605,29 @@ def main() -> None:
     parser.add_argument("--process-seconds", type=float, default=4.0)
     args = parser.parse_args()
     args.processes = [int(p) for p in args.processes.split(",") if p]
-    model = Model()
+    models = {"two_reviews": Model.two_reviews(), "conditional_share": Model.conditional_share()}
+    print("the baselines' models, as bare SpiffWorkflow runs them (elements completed; JSON stored per step, "
+          "of which Spiff's copy of the spec):")
+    for name, model in models.items():
+        size, spec = model.sizes()
+        print(f"  {name}: {model.check()}; {size} characters, spec {spec}")
     with tempfile.TemporaryDirectory() as tmp:
-        lite = sqlite_part(args, tmp, model)
+        lite = sqlite_part(args, tmp, models)
     r = lite["rates"]
     print_rates("SQLite", r, "BEGIN IMMEDIATE, commit per step", 0.5,
-                f"  bare SpiffWorkflow (in memory, JSON at each wait state): {r['bare']:8.1f}")
+                f"  bare SpiffWorkflow (in memory, JSON at each wait state): two_reviews {r['bare']:8.1f}"
+                f"   conditional_share {r['bare_share']:8.1f}")
     print(f"  PDW/bare on two_reviews: {verdict(r['fixture'] / r['bare'], 0.45)}")
+    print(f"  PDW/bare on conditional_share: {verdict(r['share'] / r['bare_share'], SHARE_TARGET)}")
     statements, commits = lite["counted"]
     print(f"  per two_reviews instance: {statements} SQL statements, {commits} commits")
     print_profile("SQLite, two_reviews", lite["profile"])
     if not args.postgres:
         return
     with postgres_schema(args.postgres, "pdw_bench_throughput") as url:
-        pg = postgres_part(args, url, model)
+        pg = postgres_part(args, url, models)
     r = pg["rates"]
     print_rates("PostgreSQL", r, "locked read, durable commit per step", 0.75)
-    print(f"  PDW/fair PostgreSQL on conditional_share (baseline: two_reviews' fair one, see above): "
-          f"{verdict(r['share'] / r['fair'], 0.6)}")
     for name, steps in pg["trips"].items():
         print(f"  round trips per step, {name}: " + ", ".join(f"{step} {count}" for step, count in steps.items())
               + f" (total {sum(steps.values())}; the fair baseline: 1 to start, 2 per decision)")
@@ -535,9 +636,10 @@ def main() -> None:
     if all(pg["cpu"].values()):
         print("  CPU per instance, this process / the PostgreSQL server's backends (ms): " +
               ", ".join(f"{name} {client:.2f} / {server:.2f}" for name, (client, server) in pg["cpu"].items()))
-        fair_cpu = sum(pg["cpu"]["fair"])
-        print(f"  fair baseline's CPU / PDW's on two_reviews: {fair_cpu / sum(pg['cpu']['two_reviews']):.2f}"
-              f" (once every core is busy, as with more worker processes than cores, throughput follows it)")
+        for name in ("two_reviews", "conditional_share"):
+            fair_cpu = sum(pg["cpu"][f"fair {name}"])
+            print(f"  fair baseline's CPU / PDW's on {name}: {fair_cpu / sum(pg['cpu'][name]):.2f}"
+                  f" (once every core is busy, as with more worker processes than cores, throughput follows it)")
     if pg["scaling"]:
         print("  worker processes (two_reviews, instances/s, fair baseline then PDW):")
         for count, (fair_rate, pdw_rate) in pg["scaling"].items():
