@@ -162,8 +162,8 @@ def start_round(uow: UnitOfWork, process_id: str, *, actor: str, department: str
         id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
         receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
         ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
-        department=department,
-    )
+    )  # its deciding unit only if the process is the authority's (statutory.open_clock): a round's
+    # department is its applicant (applicant_department), whose steps name their own groups
     initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
                "applicant": actor, "applicant_department": department, "round_period": period,
                ROUND_DEADLINE_RULE: deadline_rule,
