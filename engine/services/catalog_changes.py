@@ -187,6 +187,15 @@ def _require_decider(session, config, actor: str) -> User:
     return user
 
 
+def _to_decide(session, config, actor: str, proposal_id: int) -> CatalogProposal:
+    """The held proposal `actor` may decide: the authority's decider, never its proposer."""
+    _require_decider(session, config, actor)
+    proposal = _held(session, proposal_id)
+    if proposal.proposed_by == actor:
+        raise PermissionDenied("catalog.own_proposal", user=actor, proposal=proposal_id)
+    return proposal
+
+
 def require_reader(uow: UnitOfWork, actor: str) -> None:
     """Inside a use case: refuse anyone but the authority's deciders and the catalog's administrators.
 
@@ -252,10 +261,7 @@ def approve(uow: UnitOfWork, actor: str, proposal_id: int, reason: str | None = 
     now = uow.engine.clock.now()
     with uow:
         session = uow.session
-        _require_decider(session, uow.engine.config, actor)
-        proposal = _held(session, proposal_id)
-        if proposal.proposed_by == actor:
-            raise PermissionDenied("catalog.own_proposal", user=actor, proposal=proposal_id)
+        proposal = _to_decide(session, uow.engine.config, actor, proposal_id)
         apply(session, uow.audit, proposal, now=now, actor=actor, reason=(reason or "").strip() or None)
         uow.commit()
     return {"id": proposal_id, "catalog_item": proposal.catalog_item, "status": APPROVED, "decided_by": actor}
@@ -272,11 +278,7 @@ def refuse(uow: UnitOfWork, actor: str, proposal_id: int, reason: str) -> dict:
         raise InvalidInput("catalog.not_refused", [Problem("catalog.reason_missing", field="reason")], count=1)
     now = uow.engine.clock.now()
     with uow:
-        session = uow.session
-        _require_decider(session, uow.engine.config, actor)
-        proposal = _held(session, proposal_id)
-        if proposal.proposed_by == actor:
-            raise PermissionDenied("catalog.own_proposal", user=actor, proposal=proposal_id)
+        proposal = _to_decide(uow.session, uow.engine.config, actor, proposal_id)
         proposal.status, proposal.decided_by, proposal.decided_at = REFUSED, actor, now
         proposal.decision_reason = reason
         uow.audit.append(at=now, actor=actor, action="catalog.refuse", instance_id=proposal.instance_id,

@@ -69,36 +69,13 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
             data = read_raw_form(form.schema if form is not None else None, data)
         data = dict(data or {})
         received_on = engine.clock.today()
-        admission.check_in_force(received_on)
-        problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
-        if form is not None:
-            problems += check_submission(form, data)
-        reported = {p.field for p in problems}
-        # One problem per field: a value the form already refuses is not looked up as well.
-        problems += [p for p in admission.problems(session, definition.properties,
-                                                   form.schema if form is not None else None, data, received_on,
-                                                   lambda number: _may_read_receipt(session, user, number))
-                     if p.field not in reported]
-        if problems:
-            raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+        _admit(session, definition, form, data, received_on, lambda number: _may_read_receipt(session, user, number))
         if not permissions.may_start(user.roles, definition.properties, kind, data, at_authority=at_authority):
             raise_not_startable(actor, user.roles, kind, process_id, definition.properties, data)
 
-        spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
-            select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-        receipt_sequence, instance_id = uow.instances.reserve(received_on)
-        receipt_number = _receipt_text(received_on, receipt_sequence)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
-        instance = InstanceRecord(
-            id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
-            receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
-            ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
-        )
-        initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
-                   "applicant": user.name, "applicant_department": user.department,
-                   **statutory.open_clock(engine, instance, definition.properties, authority)}
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(initial)
+        instance, workflow = _received(uow, definition, process_id, actor, data, now, authority,
+                                       {"applicant": user.name, "applicant_department": user.department})
+        instance_id, receipt_number = instance.id, instance.receipt_number
         try:
             outcome = run_and_sync(uow, instance, workflow, now=now)
         except StepFailed as failed:
@@ -144,33 +121,14 @@ def start_round(uow: UnitOfWork, process_id: str, *, actor: str, department: str
     form = engine.specs.forms(definition.id, lambda: session.scalar(
         select(ProcessDefinition.forms).where(ProcessDefinition.id == definition.id)))[form_name] \
         if form_name else None
-    admission.check_in_force(received_on)
-    problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
-    if form is not None:
-        problems += check_submission(form, data)
-    reported = {p.field for p in problems}
-    problems += [p for p in admission.problems(session, definition.properties, form.schema if form else None, data,
-                                               received_on, lambda number: False) if p.field not in reported]
-    if problems:
-        raise InvalidInput("application.refused", problems, data=data, count=len(problems))
-    spec, subprocess_specs = engine.specs.get(definition.id, lambda: session.scalar(
-        select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
-    receipt_sequence, instance_id = uow.instances.reserve(received_on)
-    receipt_number = _receipt_text(received_on, receipt_sequence)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
-    instance = InstanceRecord(
-        id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
-        receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
-        ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
-    )  # its deciding unit only if the process is the authority's (statutory.open_clock): a round's
-    # department is its applicant (applicant_department), whose steps name their own groups
-    initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(),
-               "applicant": actor, "applicant_department": department, "round_period": period,
-               ROUND_DEADLINE_RULE: deadline_rule,
-               **statutory.open_clock(engine, instance, definition.properties,
-                                      organisation.competent_authority(session, engine.config, department=department))}
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(initial)
+    _admit(session, definition, form, data, received_on, lambda number: False)
+    # A round's department is its applicant (applicant_department); the instance names a deciding
+    # unit only when the process is the authority's (statutory.open_clock).
+    instance, workflow = _received(uow, definition, process_id, actor, data, now,
+                                   organisation.competent_authority(session, engine.config, department=department),
+                                   {"applicant": actor, "applicant_department": department, "round_period": period,
+                                    ROUND_DEADLINE_RULE: deadline_rule})
+    receipt_number = instance.receipt_number
     outcome = run_and_sync(uow, instance, workflow, now=now)
     search.index_application(uow, instance.id, receipt_number=receipt_number, process_name=definition.name,
                              applicant=actor, person=None, data=data, schema=form.schema if form else None)
@@ -179,6 +137,48 @@ def start_round(uow: UnitOfWork, process_id: str, *, actor: str, department: str
                             "application": data, "round": period, "status": outcome.status,
                             "opened": outcome.opened, "error": outcome.error})
     return StartResult(instance.id, receipt_number, outcome.status, outcome.opened, outcome.opened_ids, outcome.error)
+
+
+def _admit(session, definition, form, data: dict, received_on, may_read_receipt) -> None:
+    """Refuse an application the Measures in force, its start form or admission refuse, with one
+    problem per field (a value the form already refuses is not looked up as well).
+
+    Raises:
+        InvalidInput: `application.refused`.
+    """
+    admission.check_in_force(received_on)
+    problems = [Problem("form.reserved", field=k) for k in RESERVED if k in data] + text_problems(data)
+    if form is not None:
+        problems += check_submission(form, data)
+    reported = {p.field for p in problems}
+    problems += [p for p in admission.problems(session, definition.properties, form.schema if form else None, data,
+                                               received_on, may_read_receipt) if p.field not in reported]
+    if problems:
+        raise InvalidInput("application.refused", problems, data=data, count=len(problems))
+
+
+def _received(uow: UnitOfWork, definition, process_id: str, actor: str, data: dict, now, authority: str,
+              applicant: dict) -> tuple[InstanceRecord, BpmnWorkflow]:
+    """An accepted application received today: its receipt number and id reserved, its record,
+    and its workflow with the start data (`data`, the receipt, `applicant`'s facts and the
+    statutory clock opened with `authority`, that of the applicant's level) in its ready tasks."""
+    engine = uow.engine
+    received_on = engine.clock.today()
+    spec, subprocess_specs = engine.specs.get(definition.id, lambda: uow.session.scalar(
+        select(ProcessDefinition.spec).where(ProcessDefinition.id == definition.id)))
+    receipt_sequence, instance_id = uow.instances.reserve(received_on)
+    receipt_number = _receipt_text(received_on, receipt_sequence)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.script_engine)
+    instance = InstanceRecord(
+        id=instance_id, definition_id=definition.id, process_id=process_id, status="running",
+        receipt_number=receipt_number, received_on=received_on, started_by=actor, started_at=now,
+        ended_at=None, error=None, summary=data, state={}, waiting={}, serializer_version=STATE_FORMAT,
+    )
+    initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(), **applicant,
+               **statutory.open_clock(engine, instance, definition.properties, authority)}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(initial)
+    return instance, workflow
 
 
 def raise_not_startable(actor: str, roles, kind: str, process_id: str, properties: dict,
