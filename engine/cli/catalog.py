@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -42,6 +43,8 @@ def import_command(file: str, actor: str) -> None:
     say("done.catalog_imported", held=report.count("held"), refused=report.count("refused"),
         unchanged=report.count("unchanged"))
     warn_all(empty_groups_of_catalog(new_uow()))
+    if report.count("refused"):
+        sys.exit(1)  # a script sees that some line changed nothing; the rest are held all the same
 
 
 @group.command("list")

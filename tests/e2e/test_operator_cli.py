@@ -168,6 +168,15 @@ def test_an_errored_application_is_listed_and_runs_on_with_retry_once_the_catalo
                    "GA-404,补录目录,sjj,无条件共享,,,不予开放,,每日,市数据局,接口,结构化,一般\n", encoding="utf-8")
     imported = pdw("catalog", "import", str(csv), "--as", "admin")
     assert imported.exit_code == 0 and "line 2 GA-404: held for review #" in imported.output
+    # A line the rules refuse (personal data opened without desensitisation and consent, Art. 24,
+    # 25) changes nothing, and the command says so with its exit status.
+    refused = tmp_path / "refused.csv"
+    refused.write_text(csv.read_text(encoding="utf-8").splitlines()[0] + "\n"
+                       "GA-405,人口信息,sjj,无条件共享,,,有条件开放,限统计,每日,市数据局,接口,结构化,个人信息\n",
+                       encoding="utf-8")
+    turned_down = pdw("catalog", "import", str(refused), "--as", "admin")
+    assert turned_down.exit_code == 1 and "line 2 GA-405: refused" in turned_down.output
+    assert "Art. 24(3), 25" in turned_down.output
     # Held, the item is not in the catalog yet: the application still cannot run on.
     assert "does not exist" in pdw("instances", "retry", instance_id, "--as", "sam").output
     [proposal] = json.loads(pdw("catalog", "proposals", "--as", "rita", "--json").output)
