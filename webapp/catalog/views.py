@@ -44,8 +44,22 @@ def proposals():
 @login_required
 def approve(proposal_id: int):
     """Approve one proposal: its changes go live, audited."""
+    return _decide(lambda: catalog_changes.approve(new_uow(), g.user.name, proposal_id, request.form.get("reason")),
+                   _("已批准目录变更 %(proposal)d，已生效。", proposal=proposal_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/refuse", methods=("POST",))
+@login_required
+def refuse(proposal_id: int):
+    """Refuse one proposal with a reason; the catalog does not change."""
+    return _decide(lambda: catalog_changes.refuse(new_uow(), g.user.name, proposal_id, request.form.get("reason", "")),
+                   _("已不予批准目录变更 %(proposal)d，目录未变。", proposal=proposal_id))
+
+
+def _decide(decision, done: str):
+    """Run a decision on a proposal and flash what came of it; back to the list."""
     try:
-        catalog_changes.approve(new_uow(), g.user.name, proposal_id, request.form.get("reason"))
+        decision()
     except InvalidInput as err:
         flash("；".join([describe(err), *err.field_texts(language()).values()]), "error")
     except (NotFound, Conflict) as err:
@@ -55,24 +69,5 @@ def approve(proposal_id: int):
             raise
         flash(describe(err), "error")  # their own proposal
     else:
-        flash(_("已批准目录变更 %(proposal)d，已生效。", proposal=proposal_id), "success")
-    return redirect(url_for("catalog.proposals"))
-
-
-@bp.route("/proposals/<int:proposal_id>/refuse", methods=("POST",))
-@login_required
-def refuse(proposal_id: int):
-    """Refuse one proposal with a reason; the catalog does not change."""
-    try:
-        catalog_changes.refuse(new_uow(), g.user.name, proposal_id, request.form.get("reason", ""))
-    except InvalidInput as err:
-        flash("；".join([describe(err), *err.field_texts(language()).values()]), "error")
-    except (NotFound, Conflict) as err:
-        flash(describe(err), "error")
-    except PermissionDenied as err:
-        if not _may_decide():
-            raise
-        flash(describe(err), "error")
-    else:
-        flash(_("已不予批准目录变更 %(proposal)d，目录未变。", proposal=proposal_id), "success")
+        flash(done, "success")
     return redirect(url_for("catalog.proposals"))
