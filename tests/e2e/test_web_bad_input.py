@@ -92,3 +92,34 @@ def test_the_sign_in_page_without_a_nul_still_reaches_the_database(client, engin
     with _statements(engines.at()) as run:
         response = client.post("/auth/login", data={"username": "li.si", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302 and run
+
+
+def _post_routes(app) -> list[str]:
+    """A URL for every page rule of the app that answers POST (the API's are tested apart)."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.rule.startswith("/api/"):
+            continue
+        url = rule.rule
+        for converter, _, name in re.findall(r"<(?:(\w+)(\([^)]*\))?:)?(\w+)>", rule.rule):
+            url = re.sub(rf"<[^>]*\b{name}>", ARGUMENTS.get(converter or "default", "x"), url, count=1)
+        urls.append(url)
+    return urls
+
+
+def test_a_nul_or_an_oversized_body_in_a_form_of_every_post_route_is_refused_and_writes_nothing(app, client,
+                                                                                                engines):
+    # Every form a person posts (the catalog's review, the organisation, designer, inbox, portal,
+    # supervision...), signed in and past the CSRF check: refused before any query runs.
+    AuthActions(client).login("zhao.liu", PASSWORD)
+    token = csrf_token(client.get("/supervise/promises").text)
+    urls = _post_routes(app)
+    assert "/catalog/proposals/1/approve" in urls and "/organisation/departments" in urls
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    for url in urls:
+        with _statements(engines.at()) as run:
+            nul = client.post(url, data={"csrf_token": token, "name": "达州\x00", "reason": "=cmd|' /C calc'!A0"})
+            big = client.post(url, data={"csrf_token": token, "reason": "长" * limit})
+        assert (nul.status_code, big.status_code) == (400, 413), url
+        assert run == [], (url, run)
+        assert ZH in nul.text, url
