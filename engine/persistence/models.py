@@ -413,8 +413,13 @@ class AuditChain(Base):
 
     chain: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     entries: Mapped[int] = mapped_column(BigId, default=0)
-    # Moved by a trigger on audit_log (engine.persistence.triggers.AUDIT_HEAD).
+    # The newest entry's hash. On PostgreSQL the statement that appends an entry moves it
+    # (engine.persistence.repositories._audit_append); on SQLite a trigger on audit_log
+    # (engine.persistence.triggers.AUDIT_HEAD).
     last_hash: Mapped[str] = mapped_column(String(64))
+    # The hash the newest entry links to (its prev_hash), kept by the PostgreSQL append, which
+    # reads the entry's link back from the head it moved; NULL on SQLite and before migration 0025.
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # How many of its entries the newest seal covers.
     sealed_entries: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 

@@ -268,27 +268,29 @@ def _definitions(dialect_name: str) -> dict:
 
 
 def _postgres_definitions() -> dict:
-    # On PostgreSQL, where each round trip counts: an accepted application's receipt number and
-    # id are taken in one round trip (InstanceRepository.reserve); new task rows are followed by
-    # their candidate rows without waiting for their ids; and the audit chain is sealed by the
-    # database, so that no step waits for the head's hash (see AuditRepository.append).
-    chained = select(cast(bindparam("before", type_=Text), Text).label("before"),
-                     cast(bindparam("after", type_=Text), Text).label("after")).subquery("v")
-    sealed = (literal('["', Text) + _head.c.last_hash + literal('",', Text) + bindparam("rest", type_=Text)
-              + literal("\n", Text) + func.coalesce(chained.c.before, literal("null", Text))
-              + literal("\n", Text) + func.coalesce(chained.c.after, literal("null", Text)))
+    # On PostgreSQL, where each statement and round trip counts: an accepted application's receipt
+    # number and id are taken in one statement (InstanceRepository.reserve); a new task row and its
+    # candidate rows are one statement; and an audit entry is sealed to its chain's head by the
+    # database in one statement, so that no step waits for the head's hash (AuditRepository.append).
+    task = insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id, _t.c.candidate_groups,
+                                                                        _t.c.due_at).cte("task")
+    group = func.json_array_elements_text(task.c.candidate_groups).table_valued("value").render_derived("grp")
+    candidates = insert(_c).from_select(["task_id", "group_name", "due_at"],
+                                        select(task.c.id, group.c.value, task.c.due_at)
+                                        .select_from(task.join(group, literal(True)))).cte("candidates")
     return {
         # A sequence per day (migration 0012): taking a number waits for no other application.
         "receipt_take": select(func.pdw_receipt_next(bindparam("day", type_=_r.c.day.type)).label("last")),
+        "receipt_and_id": select(func.pdw_receipt_next(bindparam("day", type_=_r.c.day.type)).label("last"),
+                                 func.nextval(func.pg_get_serial_sequence(literal("process_instances", Text),
+                                                                          literal("id", Text))).label("id")),
         "receipt_day": select(func.pdw_receipt_day(bindparam("day", type_=_r.c.day.type)).label("name")),
-        "instance_id_next": select(func.nextval(func.pg_get_serial_sequence(literal("process_instances", Text),
-                                                                           literal("id", Text))).label("id")),
         "instance_add_with_id": insert(_i).values(**_bind(_i, _INSTANCE_FIELDS[:1]),
                                                   **_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                                   state=_json_text(_i, "state", "postgresql")),
-        "candidate_add_to_last_task": insert(_c).inline().values(
-            task_id=func.currval(func.pg_get_serial_sequence(literal("human_tasks", Text), literal("id", Text))),
-            **_bind(_c, ["group_name", "due_at"])),
+        # The candidate rows come from the task row's own candidate_groups, as the trigger that
+        # restores them on an unclaim makes them (engine.persistence.triggers).
+        "task_add_with_candidates": select(task.c.id).add_cte(candidates),
         # A notice recorded once under its key and its notification written with it, in one
         # statement that waits for nothing (NotificationRepository.add_once).
         "notification_add_once": insert(_n).from_select(
@@ -299,15 +301,37 @@ def _postgres_definitions() -> dict:
                 instance_id=bindparam("instance_id", type_=_once.c.instance_id.type),
                 created_at=bindparam("created_at", type_=_once.c.created_at.type))
                 .on_conflict_do_nothing(index_elements=["key"]).returning(_once.c.id).cte("recorded"))),
-        "audit_count": _chain_taken("postgresql"),
-        "audit_add_sealed": insert(_a).from_select(
-            _AUDIT_FIELDS,
-            select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
-                   cast(chained.c.before, JSON), cast(chained.c.after, JSON), _head.c.last_hash,
-                   func.encode(func.sha256(func.convert_to(sealed, literal("UTF8", Text))), literal("hex", Text)),
-                   _head.c.chain)
-            .select_from(_head).join(chained, literal(True)).where(_head.c.chain == bindparam("chain", type_=BigInteger))),
+        "audit_append": _audit_append(),
     }
+
+
+def _sealed_to(previous):
+    """The SHA-256 of an entry linked to `previous` (a hash), as engine.persistence.repositories
+    .entry_hash computes it, in SQL: the header's JSON with `previous` as its first field, then the
+    canonical before and after texts."""
+    body = (literal('["', Text) + previous + literal('",', Text) + bindparam("rest", type_=Text)
+            + literal("\n", Text) + func.coalesce(bindparam("before", type_=Text), literal("null", Text))
+            + literal("\n", Text) + func.coalesce(bindparam("after", type_=Text), literal("null", Text)))
+    return func.encode(func.sha256(func.convert_to(body, literal("UTF8", Text))), literal("hex", Text))
+
+
+def _audit_append():
+    # INSERT ... ON CONFLICT DO UPDATE takes the chain's head row (and its lock, so concurrent
+    # writers to one application queue and each links to the entry committed before its own) or
+    # starts the chain, and moves it to the new entry: in DO UPDATE, `audit_chains.last_hash` is the
+    # head as it was, kept as prev_hash. The entry is written from what the head returns.
+    head = (postgresql.insert(_head)
+            .values(chain=bindparam("chain", type_=BigInteger), entries=1, sealed_entries=0,
+                    prev_hash=GENESIS, last_hash=_sealed_to(literal(GENESIS, Text)))
+            .on_conflict_do_update(index_elements=[_head.c.chain],
+                                   set_={"entries": _head.c.entries + 1, "prev_hash": _head.c.last_hash,
+                                         "last_hash": _sealed_to(_head.c.last_hash)})
+            .returning(_head.c.chain, _head.c.prev_hash, _head.c.last_hash).cte("head"))
+    return insert(_a).from_select(
+        _AUDIT_FIELDS,
+        select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
+               cast(cast(bindparam("before", type_=Text), Text), JSON), cast(cast(bindparam("after", type_=Text), Text), JSON),
+               head.c.prev_hash, head.c.last_hash, head.c.chain))
 
 
 def _chain_taken(dialect_name: str):
@@ -385,10 +409,9 @@ class InstanceRepository:
         cursor = self._uow.cursor
         if cursor.dialect_name != "postgresql":
             return self.next_receipt_sequence(day), None
-        receipt, reserved = cursor.each([("receipt_take", {"day": day}), ("instance_id_next", {})])
-        instance_id = reserved[0]["id"]
-        self._reserved.add(instance_id)
-        return receipt[0]["last"], instance_id
+        taken = cursor.one("receipt_and_id", {"day": day})
+        self._reserved.add(taken["id"])
+        return taken["last"], taken["id"]
 
     def reuse(self, instance_id: int) -> None:
         """Write the next new instance under `instance_id`: an id `reserve` gave to a unit of work
@@ -509,10 +532,8 @@ class TaskRepository:
         ids: list[int] = []
         if cursor.dialect_name == "postgresql":
             for row in rows:
-                cursor.later_returning("task_add", {n: row.get(n) for n in _TASK_INSERT_FIELDS},
+                cursor.later_returning("task_add_with_candidates", {n: row.get(n) for n in _TASK_INSERT_FIELDS},
                                        lambda found: ids.append(found[0]["id"]))
-                cursor.later_many("candidate_add_to_last_task", [{"group_name": g, "due_at": row.get("due_at")}
-                                                                 for g in row["candidate_groups"]])
             return ids
         ids = [cursor.one("task_add", {n: row.get(n) for n in _TASK_INSERT_FIELDS})["id"] for row in rows]
         candidates = [{"task_id": task_id, "group_name": g, "due_at": row.get("due_at")}
@@ -744,14 +765,13 @@ class AuditRepository:
         before_json = canonical(before) if before is not None else None
         after_json = canonical(after) if after is not None else None
         if cursor.dialect_name == "postgresql":
-            # The database seals the entry (entry_hash, in SQL) to the head it reads once the
-            # count's UPDATE holds the head's lock: both go with the step's other writes, and no
-            # round trip waits for the previous hash.
-            cursor.later("audit_count", {"chain": chain})
-            cursor.later("audit_add_sealed", {"chain": chain, "at": at, "actor": actor, "action": action,
-                                              "instance_id": instance_id,
-                                              "task_id": task_id, "before": before_json, "after": after_json,
-                                              "rest": entry_header([at, actor, action, instance_id, task_id])[1:]})
+            # One statement takes the head (and its lock), seals the entry to it (entry_hash, in
+            # SQL) and moves the head: it goes with the step's other writes, and no round trip
+            # waits for the previous hash.
+            cursor.later("audit_append", {"chain": chain, "at": at, "actor": actor, "action": action,
+                                          "instance_id": instance_id, "task_id": task_id,
+                                          "before": before_json, "after": after_json,
+                                          "rest": entry_header([at, actor, action, instance_id, task_id])[1:]})
             return
         prev_hash = cursor.one("audit_head", {"chain": chain})["last_hash"]
         digest = entry_hash(prev_hash, at, actor, action, instance_id, task_id, before_json, after_json)

@@ -12,7 +12,11 @@ recreates the triggers, or databases migrated earlier keep the old ones. This mo
 imports nothing from the models, as migrations must not depend on them.
 
 audit_head: an entry added to audit_log becomes the head of its chain (migration 0011; one
-chain per application since 0012), so appending an entry is two statements, not three.
+chain per application since 0012), so appending an entry is two statements, not three. On
+SQLite only since migration 0025: on PostgreSQL the one statement that appends an entry moves
+its head (engine.persistence.repositories._audit_append), and the trigger, which did the same
+work a second time in every audited write, is dropped. AUDIT_HEAD keeps both dialects' texts,
+as migrations 0011 and 0012 execute them.
 """
 from __future__ import annotations
 
@@ -116,8 +120,9 @@ def attach(task_candidates: Table) -> None:
 
 
 def attach_audit_head(audit_log: Table) -> None:
-    """Create the audit-head trigger with the audit_log table (audit_chains is created before it)."""
-    _listen(audit_log, AUDIT_HEAD)
+    """Create the audit-head trigger (SQLite) with the audit_log table (audit_chains is created
+    before it)."""
+    _listen(audit_log, {"sqlite": AUDIT_HEAD["sqlite"]})
 
 
 def _listen(table: Table, by_dialect: dict) -> None:

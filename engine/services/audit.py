@@ -59,6 +59,7 @@ def _verify(session, batch: int) -> VerifyReport:
         for chain, length, digest in (seal.after or {}).get("heads", []):
             promised[(chain, length)] = digest
     last: dict[int, str] = {}
+    linked: dict[int, str] = {}  # each chain's newest entry's prev_hash
     length: dict[int, int] = {}
     count = 0
     last_id = 0
@@ -82,6 +83,7 @@ def _verify(session, batch: int) -> VerifyReport:
             if expected != row.hash:
                 problems.append(f"entry {row.id}: contents do not match its hash (the row was edited)")
             last[chain] = row.hash
+            linked[chain] = row.prev_hash
             length[chain] = length.get(chain, 0) + 1
             sealed = promised.pop((chain, length[chain]), None)
             if sealed is not None and sealed != row.hash:
@@ -100,6 +102,8 @@ def _verify(session, batch: int) -> VerifyReport:
             continue
         if head.last_hash != last.get(chain, GENESIS):
             problems.append(f"chain {chain}: the newest entries are missing: the head points past the last entry")
+        if head.prev_hash is not None and head.prev_hash != linked.get(chain):
+            problems.append(f"chain {chain}: the head's link differs from its newest entry's (the head was edited)")
         if head.entries != length.get(chain, 0):
             problems.append(f"chain {chain}: the head counts {head.entries} entries but {length.get(chain, 0)} "
                             "are present")

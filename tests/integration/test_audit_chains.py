@@ -58,3 +58,24 @@ def test_the_schedulers_round_seals_the_chains_that_moved(chained):
     assert audit.keep_up(chained.uow, now=chained.clock.now(), actor="scheduler:test") == 2
     assert audit.keep_up(chained.uow, now=chained.clock.now(), actor="scheduler:test") == 0
     assert audit.verify(chained.uow()).ok
+
+
+def test_each_entry_moves_its_chains_head_to_its_own_hash_and_link(chained):
+    # On PostgreSQL the append itself moves the head (no trigger since migration 0025); on SQLite
+    # the trigger moves last_hash. Either way the head ends at the newest entry.
+    with chained.uow().read() as uow:
+        newest = uow.session.execute(text("SELECT prev_hash, hash FROM audit_log WHERE chain = 11 "
+                                          "ORDER BY id DESC LIMIT 1")).one()
+        head = uow.session.execute(text("SELECT entries, prev_hash, last_hash FROM audit_chains "
+                                        "WHERE chain = 11")).one()
+        dialect = uow.session.get_bind().dialect.name
+    assert head.entries == 2 and head.last_hash == newest.hash
+    assert head.prev_hash == (newest.prev_hash if dialect == "postgresql" else None)
+
+
+def test_a_head_whose_link_was_edited_shows(chained):
+    with chained.uow() as uow:
+        uow.session.execute(text("UPDATE audit_chains SET prev_hash = :h WHERE chain = 11"), {"h": "e" * 64})
+        uow.commit()
+    problems = audit.verify(chained.uow()).problems
+    assert "chain 11: the head's link differs from its newest entry's (the head was edited)" in problems
