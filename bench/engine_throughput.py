@@ -465,16 +465,18 @@ def cpu_per_instance(one, n: int, backends) -> tuple[float, float] | None:
 
 # --- processes -----------------------------------------------------------------------------
 
+WARM_UP = 10  # instances each worker runs before the window: past psycopg's prepare threshold (5)
+
+
 def _worker(kind: str, url: str, seconds: float, ready, go, start_at, results) -> None:
     if kind == "pdw":
         engine = pdw_engine(url, setup=False)
-        workload = TwoReviews(engine)
-        workload.one()
-        one, close = workload.one, engine.close
+        one, close = TwoReviews(engine).one, engine.close
     else:
         fair = FairPostgres(url, Model.two_reviews())
-        fair.one()
         one, close = fair.one, fair.close
+    for _ in range(WARM_UP):
+        one()
     ready.put(True)
     go.wait()
     while time.time() < start_at.value:
@@ -575,11 +577,15 @@ def postgres_part(args, url: str, models: dict[str, Model]) -> dict:
     fair.close()
     fair_share.close()
     engine.close()
-    scaling = {}
-    for count in args.processes:
-        # Alternating: the baseline, then PDW, at each number of processes.
-        scaling[count] = (processes_rate("fair", url, count, args.process_seconds),
-                          processes_rate("pdw", url, count, args.process_seconds))
+    scaling: dict[int, tuple[float, float]] = {}
+    for _ in range(args.rounds):
+        for count in args.processes:
+            # Alternating: the baseline, then PDW, at each number of processes, round after round;
+            # each figure is the best round, as above.
+            fair_rate, pdw_rate = (processes_rate("fair", url, count, args.process_seconds),
+                                   processes_rate("pdw", url, count, args.process_seconds))
+            best = scaling.get(count, (0.0, 0.0))
+            scaling[count] = (max(best[0], fair_rate), max(best[1], pdw_rate))
     return {"rates": {k: max(v) for k, v in rates.items()}, "trips": trips, "profiles": profiles,
             "cpu": cpu, "scaling": scaling}
 
@@ -645,7 +651,7 @@ def main() -> None:
             print(f"  fair baseline's CPU / PDW's on {name}: {fair_cpu / sum(pg['cpu'][name]):.2f}"
                   f" (once every core is busy, as with more worker processes than cores, throughput follows it)")
     if pg["scaling"]:
-        print("  worker processes (two_reviews, instances/s, fair baseline then PDW):")
+        print("  worker processes (two_reviews, instances/s, best of interleaved rounds, fair baseline then PDW):")
         for count, (fair_rate, pdw_rate) in pg["scaling"].items():
             print(f"    {count}: fair {fair_rate:7.1f}  PDW {pdw_rate:7.1f}  ratio {pdw_rate / fair_rate:.2f}")
         if 4 in pg["scaling"]:
