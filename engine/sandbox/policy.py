@@ -18,6 +18,13 @@ FORBIDDEN_NAMES = frozenset({
     "setattr", "super", "type", "vars",
 })
 
+# The builtins a script may use (the worker offers these and nothing else of Python's).
+SAFE_BUILTIN_NAMES = (
+    "len", "min", "max", "sum", "abs", "round", "sorted", "reversed", "str", "int", "float",
+    "bool", "list", "dict", "set", "tuple", "range", "enumerate", "zip", "any", "all",
+    "isinstance", "True", "False", "None", "ValueError", "KeyError", "TypeError", "Exception",
+)
+
 # The public methods and properties of str, int, float, bool, list, dict, tuple, set, range and
 # exceptions, less format/format_map (they reach attributes through the format string) and
 # the few that only lead to bytes or tracebacks. Frame and code attributes (gi_frame, f_back,

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import math
 import struct
 from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
 
 
 class FrameTooLarge(ValueError):
@@ -50,3 +52,42 @@ def read_frame(stream: BinaryIO) -> Any | None:
     if len(body) < length:
         raise EOFError("stream ended inside a frame")
     return decode(body)
+
+
+def json_problem(value, depth: int = 0) -> str | None:
+    """Why `value` is not JSON data a script may hand back, or None when it is."""
+    if depth > MAX_DEPTH:
+        return f"nested more than {MAX_DEPTH} levels deep"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return None if _is_unicode(value) else "text that is not valid Unicode (a lone surrogate)"
+    if isinstance(value, int):
+        return "a number with too many digits" if value.bit_length() > 10_000 else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"the number {value}"
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            problem = json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"a dict key {type(key).__name__}, not str"
+            if not _is_unicode(key):
+                return "a dict key that is not valid Unicode (a lone surrogate)"
+            problem = json_problem(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    return f"it holds a {type(value).__name__}"
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -18,7 +18,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from engine.calendar import WorkingCalendar, load_rules
+from engine.calendar.arrangements import Arrangement
 from engine.sandbox.errors import ScriptError
+from engine.sandbox.functions import ScriptFunctions
 from engine.sandbox.policy import Violation, check_script
 from engine.sandbox.protocol import HEADER, MAX_FRAME_BYTES, FrameTooLarge, decode, encode
 
@@ -59,6 +62,9 @@ class Sandbox:
         self._process: subprocess.Popen | None = None
         self._owner_pid = os.getpid()
         self._buffer = bytearray()
+        # The script functions over the worker's calendar, for expressions evaluated in this
+        # process, with the arrangements they were built from.
+        self._functions: tuple[list[dict] | None, ScriptFunctions] | None = None
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -109,6 +115,18 @@ class Sandbox:
                 return
             self._arrangements = arrangements
             self._stop(gently=True)
+
+    def script_functions(self) -> ScriptFunctions:
+        """The functions scripts call, counting by the calendar the worker counts by (built as the
+        worker builds it, again when `use_arrangements` changes it), for use in this process."""
+        arrangements, cached = self._arrangements, self._functions
+        if cached is None or cached[0] is not arrangements:
+            if arrangements is None:
+                calendar = WorkingCalendar.load()
+            else:
+                calendar = WorkingCalendar({a["year"]: Arrangement.from_dict(a) for a in arrangements})
+            cached = self._functions = (arrangements, ScriptFunctions(calendar, load_rules()))
+        return cached[1]
 
     def close(self) -> None:
         """Stop the worker (it exits when its stdin closes; it is killed if it does not)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import builtins
-import math
 import os
 import resource
 import sys
@@ -25,23 +24,15 @@ from datetime import date, datetime
 
 from engine.calendar import WorkingCalendar, load_rules
 from engine.calendar.arrangements import Arrangement
+from engine.sandbox.errors import describe
 from engine.sandbox.functions import ScriptFunctions
-from engine.sandbox.policy import check_script
-from engine.sandbox.protocol import FrameTooLarge, encode, read_frame
+from engine.sandbox.policy import SAFE_BUILTIN_NAMES, check_script
+from engine.sandbox.protocol import FrameTooLarge, encode, json_problem, read_frame
 
 SCRIPT_FILE = "<script>"
-MAX_DEPTH = 64
-MAX_MESSAGE_CHARS = 500
 CODE_CACHE_SIZE = 256
 
-SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in (
-        "len", "min", "max", "sum", "abs", "round", "sorted", "reversed", "str", "int", "float",
-        "bool", "list", "dict", "set", "tuple", "range", "enumerate", "zip", "any", "all",
-        "isinstance", "True", "False", "None", "ValueError", "KeyError", "TypeError", "Exception",
-    )
-}
+SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
 
 _SKIPPED_TYPES = (types.FunctionType, types.BuiltinFunctionType, types.ModuleType, types.MethodType)
 
@@ -74,9 +65,9 @@ class Worker:
         except RecursionError as exc:
             return _failure("RecursionError: maximum recursion depth exceeded", exc)
         except Exception as exc:
-            return _failure(_describe(exc), exc)
+            return _failure(describe(exc), exc)
         if mode == "eval":
-            problem = _json_problem(result)
+            problem = json_problem(result)
             if problem:
                 return {"ok": False, "error": f"the expression's value is not JSON data ({problem})"}
             return {"ok": True, "result": result}
@@ -89,7 +80,7 @@ class Worker:
                 continue
             if isinstance(value, _SKIPPED_TYPES):
                 continue
-            problem = _json_problem(value)
+            problem = json_problem(value)
             if problem:
                 return {"ok": False, "error": f"variable '{name}' is not JSON data ({problem})"}
             variables[name] = value
@@ -131,17 +122,6 @@ def _failure(message: str, exc: BaseException) -> dict:
     return reply
 
 
-def _describe(exc: Exception) -> str:
-    try:
-        text = str(exc)
-    except Exception:
-        text = ""
-    text = " ".join(text.split())
-    if len(text) > MAX_MESSAGE_CHARS:
-        text = text[:MAX_MESSAGE_CHARS] + "..."
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 def _script_line(exc: BaseException) -> int | None:
     # Walk the traceback by hand: traceback.extract_tb would open source files, and the
     # worker may no longer open files.
@@ -152,45 +132,6 @@ def _script_line(exc: BaseException) -> int | None:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
-
-
-def _json_problem(value, depth: int = 0) -> str | None:
-    """Why `value` is not JSON data, or None when it is."""
-    if depth > MAX_DEPTH:
-        return f"nested more than {MAX_DEPTH} levels deep"
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        return None if _is_unicode(value) else "text that is not valid Unicode (a lone surrogate)"
-    if isinstance(value, int):
-        return "a number with too many digits" if value.bit_length() > 10_000 else None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"the number {value}"
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            problem = _json_problem(item, depth + 1)
-            if problem:
-                return problem
-        return None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"a dict key {type(key).__name__}, not str"
-            if not _is_unicode(key):
-                return "a dict key that is not valid Unicode (a lone surrogate)"
-            problem = _json_problem(item, depth + 1)
-            if problem:
-                return problem
-        return None
-    return f"it holds a {type(value).__name__}"
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _limit_resources(memory_mb: int) -> None:
