@@ -49,6 +49,7 @@ and on PostgreSQL the CPU one instance costs this process and the server's backe
 from __future__ import annotations
 
 import argparse
+import atexit
 import cProfile
 import json
 import multiprocessing
@@ -253,10 +254,13 @@ class FairSqlite:
 # --- PDW -----------------------------------------------------------------------------------
 
 def forms_dir() -> Path:
-    """One folder holding the fixture's forms and the procedures' (made once per process)."""
-    folder = Path(tempfile.gettempdir()) / "pdw_bench_forms"
-    for source in FORMS:
-        shutil.copytree(source, folder, dirs_exist_ok=True)
+    """One folder holding the fixture's forms and the procedures' (made once per process, its own:
+    two benches copying into one shared folder at once would read each other's half-written files)."""
+    folder = Path(tempfile.gettempdir()) / f"pdw_bench_forms_{os.getpid()}"
+    if not folder.exists():
+        for source in FORMS:
+            shutil.copytree(source, folder, dirs_exist_ok=True)
+        atexit.register(shutil.rmtree, folder, True)
     return folder
 
 
