@@ -256,6 +256,13 @@ def _definitions(dialect_name: str) -> dict:
         .where(_cat.c.code == bindparam("code", type_=_cat.c.code.type)),
         "grant_add": insert(_g).values(**_bind(_g, _GRANT_FIELDS)).returning(_g.c.id),
         **(_postgres_grant_definitions() if dialect_name == "postgresql" else {}),
+        # An API token's last use, written at most once a minute (engine.services.tokens): the
+        # first request of the minute writes it, a concurrent one changes nothing.
+        "token_used": update(_tok).where(_tok.c.id == bindparam("token_id", type_=_tok.c.id.type),
+                                         _tok.c.last_used_at.is_(None)
+                                         | (_tok.c.last_used_at <= bindparam("used_before",
+                                                                             type_=_tok.c.last_used_at.type)))
+        .values(last_used_at=bindparam("used_at", type_=_tok.c.last_used_at.type)),
     }
 
 
