@@ -17,7 +17,7 @@ from engine.bpmn.script_engine import OperationError
 from engine.clock import SHANGHAI
 from engine.errors import InvalidInput, Problem
 from engine.persistence.models import CatalogItem, Department, Grant, ProcessDefinition, User
-from engine.persistence.repositories import InstanceRecord
+from engine.persistence.repositories import CatalogItemRow, InstanceRecord, add_grant, catalog_item_and_grant_id
 from engine.persistence.repositories import catalog_item as read_catalog_item
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import catalog, catalog_changes
@@ -91,9 +91,19 @@ class OperationContext:
                               after={**after, "process": definition.process_id, "version": definition.version})
 
 
-def _item(context: OperationContext, params: dict) -> CatalogItem:
+def _item(context: OperationContext, params: dict) -> CatalogItemRow:
     code = params.get("catalog_item")
     item = read_catalog_item(context.session, code) if code else None
+    if item is None:
+        raise OperationError(f"catalog item '{code}' does not exist")
+    return item
+
+
+def _item_to_change(context: OperationContext, params: dict) -> CatalogItem:
+    # Loaded as an ORM object, which the session flushes with the step: readers of this unit of
+    # work see its changes from then on (engine.persistence.repositories.catalog_item).
+    code = params.get("catalog_item")
+    item = context.session.get(CatalogItem, code) if code else None
     if item is None:
         raise OperationError(f"catalog item '{code}' does not exist")
     return item
@@ -140,28 +150,49 @@ def source_units(context: OperationContext, params: dict) -> dict:
 
 def record_grant(context: OperationContext, params: dict) -> dict:
     """Record a grant of `catalog_item` to `grantee` for `scope` and `purpose` until `expires_on`."""
-    item = _item(context, params)
+    # What refuses the parameters is found before the item is read, so that a grant id is taken
+    # only for a grant that is written; it is still reported after an unknown item, as ever.
+    refusal = _grant_refusal(context, params)
+    code = params.get("catalog_item")
+    item, grant_id = None, None
+    if code and refusal is None:
+        item, grant_id = catalog_item_and_grant_id(context.session, context.uow.cursor, code)
+    elif code:
+        item = read_catalog_item(context.session, code)
+    if item is None:
+        raise OperationError(f"catalog item '{code}' does not exist")
+    if refusal is not None:
+        raise refusal
+    expires = params.get("expires_on")
+    grant = {"instance_id": context.instance_id(), "catalog_item": item.code, "grantee": str(params["grantee"]),
+             "scope": str(params["scope"]), "purpose": str(params["purpose"]),
+             "expires_on": date.fromisoformat(expires) if expires else None, "granted_at": context.now}
+    # On PostgreSQL the INSERT goes with the step's other writes: nothing waits for it.
+    grant_id = add_grant(context.uow.cursor, grant_id, grant)
+    context.record(action="grant.record", after={"grant_id": grant_id, "catalog_item": item.code,
+                                                 "grantee": grant["grantee"], "scope": grant["scope"],
+                                                 "expires_on": expires})
+    return {"grant_id": grant_id, "catalog_item": item.code, "expires_on": expires}
+
+
+def _grant_refusal(context: OperationContext, params: dict) -> Exception | None:
+    """Why record_grant must refuse `params` whatever the item: missing fields, or a term that
+    is not a date or has ended; None when nothing does."""
     missing = [k for k in ("grantee", "scope", "purpose") if not params.get(k)]
     if missing:
-        raise OperationError(f"record_grant needs {', '.join(missing)}")
+        return OperationError(f"record_grant needs {', '.join(missing)}")
     expires = params.get("expires_on")
     try:
         expires_on = date.fromisoformat(expires) if expires else None
     except (TypeError, ValueError):
-        raise OperationError(f"record_grant: expires_on '{expires}' is not a date (YYYY-MM-DD)") from None
+        return OperationError(f"record_grant: expires_on '{expires}' is not a date (YYYY-MM-DD)")
     today = context.now.astimezone(SHANGHAI).date()
     if expires_on is not None and expires_on < today:
         # A grant whose term is over gives no access: it is refused, never recorded as if it did.
-        raise InvalidInput("grant.not_recorded", [Problem("grant.term_ended", {"date": expires, "today": today.isoformat()},
-                                                          field=str(params.get("field") or "expires_on"))])
-    grant = Grant(instance_id=context.instance_id(), catalog_item=item.code, grantee=str(params["grantee"]),
-                  scope=str(params["scope"]), purpose=str(params["purpose"]), expires_on=expires_on,
-                  granted_at=context.now)
-    context.session.add(grant)
-    context.session.flush()
-    context.record(action="grant.record", after={"grant_id": grant.id, "catalog_item": item.code,
-                                                 "grantee": grant.grantee, "scope": grant.scope, "expires_on": expires})
-    return {"grant_id": grant.id, "catalog_item": item.code, "expires_on": expires}
+        return InvalidInput("grant.not_recorded", [Problem("grant.term_ended",
+                                                           {"date": expires, "today": today.isoformat()},
+                                                           field=str(params.get("field") or "expires_on"))])
+    return None
 
 
 def end_grants(context: OperationContext, params: dict) -> dict:
@@ -188,7 +219,7 @@ def end_grants(context: OperationContext, params: dict) -> dict:
 
 def suspend_open(context: OperationContext, params: dict) -> dict:
     """Suspend the opening of a dataset while an objection about personal data is assessed (Art. 28)."""
-    item = _item(context, params)
+    item = _item_to_change(context, params)
     before = {"catalog_item": item.code, "open_suspended": item.open_suspended}
     item.open_suspended = True
     context.record(action="catalog.open_suspend", before=before,
@@ -198,7 +229,7 @@ def suspend_open(context: OperationContext, params: dict) -> dict:
 
 def resume_open(context: OperationContext, params: dict) -> dict:
     """Lift a suspension made by `suspend_open`."""
-    item = _item(context, params)
+    item = _item_to_change(context, params)
     before = {"catalog_item": item.code, "open_suspended": item.open_suspended}
     item.open_suspended = False
     context.record(action="catalog.open_resume", before=before,
@@ -236,7 +267,7 @@ def list_catalog_item(context: OperationContext, params: dict) -> dict:
     code = params.get("catalog_item")
     if not code:
         raise OperationError("list_catalog_item needs catalog_item")
-    created = context.session.get(CatalogItem, code) is None
+    created = read_catalog_item(context.session, code) is None
     values = {attribute_column: attribute, conditions_column: conditions}
     if which == "share":
         values["share_reason"] = params.get("share_reason") or None
@@ -299,7 +330,7 @@ def check_departments(context: OperationContext, params: dict) -> dict:
     return {"departments": codes}
 
 
-def _assessment_problems(session, item: CatalogItem, params: dict) -> list[Problem]:
+def _assessment_problems(session, item: CatalogItemRow, params: dict) -> list[Problem]:
     """What is wrong with a source unit's assessment of `item` (Art. 18, 19 para. 2, 24 para. 3,
     25), each problem naming the field of the assessment form."""
     share, opening = params.get("share_attribute"), params.get("open_attribute")
@@ -321,7 +352,7 @@ def _assessment_problems(session, item: CatalogItem, params: dict) -> list[Probl
     return problems + [p for p in hard if p.field not in named]
 
 
-def _assessed_item(context: OperationContext, params: dict) -> CatalogItem:
+def _assessed_item(context: OperationContext, params: dict) -> CatalogItemRow:
     """The item `params` assess, once nothing in the assessment stops the catalog taking it."""
     item = _item(context, params)
     problems = _assessment_problems(context.session, item, params)

@@ -12,35 +12,20 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Text, and_, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy import (JSON, BigInteger, Text, and_, bindparam, cast, delete, event, func, insert, literal, select,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import object_session
+from sqlalchemy.orm.util import identity_key
 
 from engine.bpmn.budgets import BudgetExceeded
 from engine.persistence.models import (ApiToken, ApplicationSearch, AuditChain, AuditEntry, CalendarArrangement,
-                                       CalendarHead, CatalogItem, DeadlineNotice, Department, HumanTask, Level,
+                                       CalendarHead, CatalogItem, DeadlineNotice, Department, Grant, HumanTask, Level,
                                        Notification,
                                        ProcessDefinition, ProcessInstance, ReceiptCounter, TaskCandidate, Timer, User)
 from engine.permissions import CITY
-from engine.persistence.statements import Statements
-
-
-def catalog_item(session, code: str):
-    """The catalog item `code` (a CatalogItem, or None), read once per unit of work.
-
-    Starting an application reads its item to admit it, to run the procedure's operations and to
-    index it for search. session.get would find it in the session's identity map, but that map
-    holds its objects weakly: once the first reader drops the item it is read again. The
-    session's info keeps it for the session's life, one unit of work. (An item not found is not
-    kept: an operation of the same unit may yet add it.)
-    """
-    items = session.info.setdefault("pdw_catalog_items", {})
-    item = items.get(code)
-    if item is None:
-        item = session.get(CatalogItem, code)
-        if item is not None:
-            items[code] = item
-    return item
+from engine.persistence.statements import Cursor, Statements
 
 
 class StaleInstance(Exception):
@@ -140,6 +125,8 @@ _dep = Department.__table__
 _lvl = Level.__table__
 _search = ApplicationSearch.__table__
 _tok = ApiToken.__table__
+_cat = CatalogItem.__table__
+_g = Grant.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
@@ -264,6 +251,31 @@ def _definitions(dialect_name: str) -> dict:
         "candidate_move": update(_c).where(_c.c.task_id == bindparam("task_id"))
         .values(due_at=bindparam("due_at", type_=_c.c.due_at.type)),
         "notification_add": insert(_n).values(**_bind(_n, _NOTIFICATION_FIELDS)),
+        # The catalog and its grants (catalog_item, take_grant_id, add_grant).
+        "catalog_item": select(*(_cat.c[n] for n in _CATALOG_FIELDS))
+        .where(_cat.c.code == bindparam("code", type_=_cat.c.code.type)),
+        "grant_add": insert(_g).values(**_bind(_g, _GRANT_FIELDS)).returning(_g.c.id),
+        **(_postgres_grant_definitions() if dialect_name == "postgresql" else {}),
+        # An API token's last use, written at most once a minute (engine.services.tokens): the
+        # first request of the minute writes it, a concurrent one changes nothing.
+        "token_used": update(_tok).where(_tok.c.id == bindparam("token_id", type_=_tok.c.id.type),
+                                         _tok.c.last_used_at.is_(None)
+                                         | (_tok.c.last_used_at <= bindparam("used_before",
+                                                                             type_=_tok.c.last_used_at.type)))
+        .values(last_used_at=bindparam("used_at", type_=_tok.c.last_used_at.type)),
+    }
+
+
+def _postgres_grant_definitions() -> dict:
+    # A grant's id is part of what recording it returns (into the workflow's data and the audit
+    # entry, both written by the same step), so on PostgreSQL it is taken from the sequence with
+    # the catalog item the grant needs anyway, and the INSERT then waits for nothing.
+    grant_id = func.nextval(func.pg_get_serial_sequence(literal("grants", Text), literal("id", Text)))
+    return {
+        "catalog_item_and_grant_id": select(*(_cat.c[n] for n in _CATALOG_FIELDS), grant_id.label("grant_id"))
+        .where(_cat.c.code == bindparam("code", type_=_cat.c.code.type)),
+        "grant_id_next": select(grant_id.label("id")),
+        "grant_add_with_id": insert(_g).values(**_bind(_g, ["id", *_GRANT_FIELDS])),
     }
 
 
@@ -779,3 +791,117 @@ class AuditRepository:
                                  "task_id": task_id, "before": before_json, "after": after_json,
                                  "prev_hash": prev_hash, "hash": digest, "chain": chain})
 
+
+
+@dataclass(frozen=True)
+class CatalogItemRow:
+    """A catalog item as the readers of a unit of work see it (every column of CatalogItem)."""
+
+    code: str
+    name: str
+    source_unit: str
+    share_attribute: str
+    share_conditions: str | None
+    share_basis: str | None
+    open_attribute: str
+    open_conditions: str | None
+    update_frequency: str
+    contact: str
+    open_suspended: bool
+    data_format: str | None
+    data_type: str | None
+    sensitivity_level: str | None
+    share_reason: str | None
+    legal_bar: str | None
+
+
+_CATALOG_FIELDS = [f.name for f in fields(CatalogItemRow)]
+_GRANT_FIELDS = ["instance_id", "catalog_item", "grantee", "scope", "purpose", "expires_on", "granted_at"]
+# The catalog items a unit of work has read, by code, kept in its session's info (one session
+# per unit of work).
+_READ = "pdw_catalog_items"
+
+
+def catalog_item(session, code: str) -> CatalogItemRow | None:
+    """The catalog item `code`, or None; read from the database at most once per unit of work.
+
+    Applying reads its item to admit it, to run the procedure's operations and to index it for
+    search; each asks here, and only the first pays for a prepared read. What this unit of work
+    changes is never served stale: an item the session holds as an ORM object (loaded to be
+    changed, perhaps not yet flushed) is taken from that object, and an item written by a flush
+    is forgotten (_forget). An item not found is not kept: an operation of the same unit may yet
+    add it.
+    """
+    held = _held(session, code)
+    if held is not None:
+        return held
+    read = session.info.get(_READ)
+    if read is None:
+        read = session.info[_READ] = {}
+    item = read.get(code)
+    if item is None:
+        item = _row(_cursor(session).one("catalog_item", {"code": code}))
+        if item is not None:
+            read[code] = item
+    return item
+
+
+def catalog_item_and_grant_id(session, cursor: Cursor, code: str) -> tuple[CatalogItemRow | None, int | None]:
+    """The catalog item `code` (as catalog_item gives it) and, when it exists, on PostgreSQL the
+    id of a new grant of it, taken from the grants' sequence in the same round trip as the item
+    (when the item must be read); on SQLite the id is None (add_grant takes it)."""
+    if cursor.dialect_name != "postgresql":
+        return catalog_item(session, code), None
+    item = _held(session, code) or (session.info.get(_READ) or {}).get(code)
+    if item is not None:
+        return item, cursor.one("grant_id_next", {})["id"]
+    found = cursor.one("catalog_item_and_grant_id", {"code": code})
+    if found is None:
+        return None, None
+    item = _row(found)
+    session.info.setdefault(_READ, {})[code] = item
+    return item, found["grant_id"]
+
+
+def add_grant(cursor: Cursor, grant_id: int | None, values: dict) -> int:
+    """Record a grant (every field of _GRANT_FIELDS); its id. On PostgreSQL `grant_id` comes from
+    catalog_item_and_grant_id and the INSERT is queued with the step's other writes (Cursor.later)."""
+    row = {n: values[n] for n in _GRANT_FIELDS}
+    if grant_id is not None:
+        cursor.later("grant_add_with_id", {"id": grant_id, **row})
+        return grant_id
+    return cursor.one("grant_add", row)["id"]
+
+
+def _held(session, code: str) -> CatalogItemRow | None:
+    # The session's identity map holds the items loaded as ORM objects by this unit of work; a
+    # changed one is held until flushed, and its attributes are this transaction's truth.
+    if not session.identity_map:
+        return None
+    item = session.identity_map.get(identity_key(CatalogItem, code))
+    return None if item is None else CatalogItemRow(**{n: getattr(item, n) for n in _CATALOG_FIELDS})
+
+
+def _row(found: dict | None) -> CatalogItemRow | None:
+    return None if found is None else CatalogItemRow(**{n: found[n] for n in _CATALOG_FIELDS})
+
+
+def _cursor(session) -> Cursor:
+    # The session's connection of its current transaction: the unit of work's own cursor is not
+    # at hand here (admission and search are given the session), and a cursor costs little.
+    connection = session.connection()
+    return Cursor(connection, statements_for(connection.dialect))
+
+
+def _forget(_mapper, _connection, item: CatalogItem) -> None:
+    # An item inserted, updated or deleted by a flush of this unit of work is read afresh. Every
+    # write of catalog items goes through the ORM (engine.services.catalog_changes, the
+    # operations that suspend and resume opening); a Core UPDATE of catalog_items would bypass
+    # this and must forget the item itself.
+    session = object_session(item)
+    if session is not None:
+        (session.info.get(_READ) or {}).pop(item.code, None)
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(CatalogItem, _change, _forget)
