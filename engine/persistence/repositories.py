@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, make_dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -137,6 +137,18 @@ _TASK_FIELDS = [f.name for f in fields(TaskRow)]
 _TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
                        "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
                        "deadline_provisional", "deadline_basis"]
+# A whole human_tasks row, as claiming returns it (engine.services.instances.task_dict reads it).
+TaskRecord = make_dataclass("TaskRecord", [c.key for c in _t.columns])
+
+
+def _acting_user_of(row: dict) -> UserRow | None:
+    # The acting user read with a task (_acting_user), or None if no such active user.
+    if row["u_name"] is None:
+        return None
+    return UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"],
+                   level_kind=row["u_level_kind"])
+
+
 _AUDIT_FIELDS = ["at", "actor", "action", "instance_id", "task_id", "before", "after", "prev_hash", "hash", "chain"]
 
 
@@ -209,6 +221,8 @@ def _definitions(dialect_name: str) -> dict:
         # The instance row is locked with the task's: no other step can change it before this one
         # commits, so its write needs no version check read back (it may be queued, see Cursor).
         "task_for_decision_locked": _task_for_decision().with_for_update(of=(_t, _i)),
+        "task_for_claim": _task_for_claim(),
+        "task_for_claim_locked": _task_for_claim().with_for_update(of=_t),
         "task_complete": update(_t).where(_t.c.id == bindparam("id_"))
         .values(state="completed", **_bind(_t, ["assignee", "claimed_at", "completed_at", "completed_by", "result"])),
         "task_assign": update(_t).where(_t.c.id == bindparam("id_"), _t.c.state == "open")
@@ -361,20 +375,34 @@ def _next_due():
             .order_by(_timer.c.due_at, _timer.c.id).limit(1))
 
 
+def _acting_user(user):
+    # What permissions ask of the acting user (UserRow), read with the task it acts on.
+    return (user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"),
+            select(_dep.c.kind).where(_dep.c.code == user.c.department).scalar_subquery().label("u_department_kind"),
+            # Correlated by hand: the department's level is read two subqueries down.
+            select(_lvl.c.kind).where(_lvl.c.code == func.coalesce(
+                select(_dep.c.level).where(_dep.c.code == user.c.department).correlate(user).scalar_subquery(),
+                user.c.level)).correlate(user).scalar_subquery().label("u_level_kind"))
+
+
+def _is_actor(user):
+    return and_(user.c.name == bindparam("actor", type_=_u.c.name.type), user.c.active.is_(True))
+
+
 def _task_for_decision():
     user = _u.alias("u")
     return (select(*(_t.c[n].label(f"t_{n}") for n in _TASK_FIELDS),
-                   *(_i.c[n].label(f"i_{n}") for n in _INSTANCE_FIELDS),
-                   user.c.name.label("u_name"), user.c.department.label("u_department"), user.c.roles.label("u_roles"),
-                   select(_dep.c.kind).where(_dep.c.code == user.c.department).scalar_subquery()
-                   .label("u_department_kind"),
-                   # Correlated by hand: the department's level is read two subqueries down.
-                   select(_lvl.c.kind).where(_lvl.c.code == func.coalesce(
-                       select(_dep.c.level).where(_dep.c.code == user.c.department).correlate(user).scalar_subquery(),
-                       user.c.level)).correlate(user).scalar_subquery().label("u_level_kind"))
-            .select_from(_t.join(_i, _i.c.id == _t.c.instance_id)
-                         .outerjoin(user, and_(user.c.name == bindparam("actor", type_=_u.c.name.type),
-                                               user.c.active.is_(True))))
+                   *(_i.c[n].label(f"i_{n}") for n in _INSTANCE_FIELDS), *_acting_user(user))
+            .select_from(_t.join(_i, _i.c.id == _t.c.instance_id).outerjoin(user, _is_actor(user)))
+            .where(_t.c.id == bindparam("task_id")))
+
+
+def _task_for_claim():
+    # The whole task row (the claim returns it) with the acting user; the task's row alone is
+    # locked: a claim does not change its instance.
+    user = _u.alias("u")
+    return (select(*(c.label(f"t_{c.key}") for c in _t.columns), *_acting_user(user))
+            .select_from(_t.outerjoin(user, _is_actor(user)))
             .where(_t.c.id == bindparam("task_id")))
 
 
@@ -568,10 +596,21 @@ class TaskRepository:
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
         # Locked as InstanceRepository.get(lock=True) locks it (SQLite: BEGIN IMMEDIATE).
         self._uow.instances.hold(instance.id)
-        user = UserRow(row["u_name"], row["u_department"], row["u_roles"], row["u_department_kind"],
-                       level_kind=row["u_level_kind"]) \
-            if row["u_name"] is not None else None
-        return task, instance, user
+        return task, instance, _acting_user_of(row)
+
+    def for_claim(self, task_id: int, actor: str) -> tuple[TaskRecord | None, UserRow | None]:
+        """The whole task row (None if there is no such task) and the acting user (None if no such
+        active user), in one query, locking the task row until commit (SQLite: BEGIN IMMEDIATE
+        already excludes every other writer)."""
+        cursor = self._uow.cursor
+        if cursor.dialect_name == "sqlite":
+            row = cursor.one("task_for_claim", {"task_id": task_id, "actor": actor})
+        else:
+            row = cursor.one("task_for_claim_locked", {"task_id": task_id, "actor": actor})
+        if row is None:
+            # No such task: the user is asked for alone, so that an unknown user is told first.
+            return None, None
+        return TaskRecord(**{c.key: row[f"t_{c.key}"] for c in _t.columns}), _acting_user_of(row)
 
     def take(self, task_id: int, actor: str, now: datetime) -> None:
         """Make `actor` the assignee of an open, unclaimed task whose row this transaction has

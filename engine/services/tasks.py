@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import exists, select
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine import access, permissions
 from engine.clock import SHANGHAI
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from engine.forms import RawForm, act_date_problems, check_submission, fields_of, read_raw_form, text_problems
-from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate, User
+from engine.persistence.models import HumanTask, ProcessDefinition, ProcessInstance, TaskCandidate
 from engine.persistence.repositories import StaleInstance
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services import admission, audience
@@ -127,15 +127,11 @@ def claim(uow: UnitOfWork, task_id: int, *, actor: str) -> dict:
     """
     with uow:
         now = uow.engine.clock.now()
-        session = uow.session
         # The task with the acting user in one read, the task's row locked until commit (SQLite:
         # BEGIN IMMEDIATE): a concurrent claim waits here and then reads this one's holder.
-        found = session.execute(select(HumanTask, User)
-                                .outerjoin(User, and_(User.name == actor, User.active.is_(True)))
-                                .where(HumanTask.id == task_id).with_for_update(of=HumanTask)).first()
-        task, user = found if found is not None else (None, None)
+        task, user = uow.tasks.for_claim(task_id, actor)
         if user is None:
-            user = require_user(session, actor)
+            user = require_user(uow.session, actor)
         if task is not None and permissions.is_candidate(user, task.candidate_groups):
             # A candidate may always open the task: the placement's reads are spared the hot path.
             _check_open(task)
