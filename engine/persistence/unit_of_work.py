@@ -125,10 +125,10 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         # On PostgreSQL the queued writes go with the COMMIT, in one round trip
         # (engine.persistence.pipeline); the rows they return are then handed on.
-        if self._session is not None:
+        if self._session is not None and (self._session.in_transaction() or self._transaction is None):
             self._session.commit()
-        # A session that joined the cursor's transaction but ran nothing has not taken it in
-        # charge, so its commit left it open.
+        # A session that never began (it had nothing to flush: adding an object begins it) has not
+        # taken the cursor's transaction in charge; nor has one that joined it and ran nothing.
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.commit()
         self._transaction = None
