@@ -5,6 +5,7 @@ data, so saving an instance never re-serializes the process model.
 """
 from __future__ import annotations
 
+from copy import copy
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -12,9 +13,11 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.loops import BOUNDED
 from engine.bpmn.timers import CLOCKED
@@ -23,10 +26,25 @@ STATE_FORMAT = f"spiff-{SPIFF_SERIALIZER_VERSION}+pdw-1"
 
 
 class InstanceStateConverter(BpmnWorkflowConverter):
-    """Converts a workflow without its spec; the spec is handed back in on restore."""
+    """Converts a workflow without its spec; the spec is handed back in on restore.
+
+    The top workflow's tasks, which are nearly all of a state, are converted and restored here
+    directly by the task converter, not through the registry's generic dispatch; the dicts are
+    the same as SpiffWorkflow's own WorkflowConverter makes and reads.
+    """
 
     def to_dict(self, workflow):
-        dct = WorkflowConverter.to_dict(self, workflow)
+        tasks = self.registry.tasks
+        dct = {
+            "data": self.registry.convert(self.registry.clean(workflow.data)),
+            "correlations": workflow.correlations,
+            "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+            "success": workflow.success,
+            "completed": workflow.completed,
+            "tasks": {converted["id"]: converted
+                      for converted in (tasks.to_typed_dict(task) for task in workflow.tasks.values())},
+            "root": str(workflow.task_tree.id),
+        }
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -36,18 +54,35 @@ class InstanceStateConverter(BpmnWorkflowConverter):
             raise ValueError("an instance state is restored with the specs of its definition")
         spec, subprocess_specs = specs
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        # Each task id is written four times (its key, its id, its parent's children, its
+        # children's parent): parsed once, and the tree then holds one UUID object per task, which
+        # the workflow's dict lookups by id find by identity.
+        ids = _Ids()
+        restore = self.registry.tasks.restore
+        workflow.tasks = {ids(key): restore(value, workflow, ids) for key, value in dct["tasks"].items()}
+        workflow.task_tree = workflow.tasks.get(ids(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
 
+class _Ids(dict):
+    """UUIDs by their text, each parsed once: calling it with a text gives the one UUID."""
+
+    def __missing__(self, text: str) -> UUID:
+        parsed = self[text] = UUID(text)
+        return parsed
+
+    __call__ = dict.__getitem__
+
+
 # A dict of task data whose keys include "typename" is stored under this marker: SpiffWorkflow
 # rebuilds any stored dict with a "typename" key as an object, so a script leaving
 # {"typename": "BpmnWorkflow", ...} in its data would otherwise brick the instance on load.
 ESCAPED_DICT = "PdwEscapedDict"
+_PRIMITIVES = frozenset({str, int, float, bool, type(None)})
+_MUTABLE = (dict, list, set)
 
 
 class _DataSafeRegistry(DefaultRegistry):
@@ -56,6 +91,8 @@ class _DataSafeRegistry(DefaultRegistry):
     def __init__(self) -> None:
         super().__init__()
         self.convert_from_dict[ESCAPED_DICT] = self._unescape
+        # The task converter, which the instance state converter calls directly.
+        self.tasks: _TaskConverter | None = None
 
     def convert(self, obj, **kwargs):
         if obj.__class__ is dict and "typename" in obj:
@@ -74,13 +111,79 @@ class _TaskConverter(TaskConverter):
     directions go through it, so data dicts are escaped on the way in.
     """
 
+    def __init__(self, target_class, registry, typename=None) -> None:
+        super().__init__(target_class, registry, typename)
+        registry.tasks = self
+
     def to_dict(self, task):
-        dct = super().to_dict(task)
-        if dct["data"]:
-            dct["data"] = self._data(dct["data"])
-        if dct["delta"] and dct["delta"]["updates"]:
-            dct["delta"]["updates"] = self._data(dct["delta"]["updates"])
+        # SpiffWorkflow's TaskConverter.to_dict, with the data put through `_data`.
+        parent = task.workflow.tasks.get(task._parent)
+        if parent is None:
+            data, delta = task.data, {}
+            if data:
+                data = self._data(data)
+        else:
+            data, own, inherited = {}, task.data, parent.data
+            updates = {key: own[key] for key in own if key not in inherited or own[key] != inherited[key]}
+            delta = {"updates": self._data(updates) if updates else updates,
+                     "deletions": [key for key in inherited if key not in own]}
+        internal = task.internal_data
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent) if parent is not None else None,
+            "children": [str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task._state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(internal) if internal else {},
+            "data": data,
+            "delta": delta,
+        }
+
+    def to_typed_dict(self, task) -> dict:
+        """`to_dict` with the typename the registry adds."""
+        dct = self.to_dict(task)
+        dct["typename"] = self.typename
         return dct
+
+    def from_dict(self, dct, workflow):
+        return self.restore(dct, workflow, UUID)
+
+    def restore(self, dct, workflow, ids):
+        """SpiffWorkflow's TaskConverter.from_dict, with task ids made by `ids` from their text."""
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=ids(dct["id"]))
+        parent_id = dct["parent"]
+        task._parent = ids(parent_id) if parent_id is not None else None
+        task._children = [ids(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        internal = dct["internal_data"]
+        task.internal_data = self.registry.restore(internal) if internal else {}
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        parent = workflow.tasks.get(task._parent) if delta else None
+        if parent is not None:
+            # DeepMerge.merge({}, parent.data): a shallow copy of each mutable value.
+            data = {key: copy(value) if isinstance(value, _MUTABLE) else value for key, value in parent.data.items()}
+            data.update(self._restored(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                if key in data:
+                    del data[key]
+        else:
+            data = self._restored(dct["data"])
+        task.data = data
+        return task
+
+    def _restored(self, data):
+        # The registry's restore, which returns JSON primitives as they are, called only for
+        # values that are not (a dict with a "typename" key is an escaped or typed value).
+        if type(data) is not dict or "typename" in data:
+            return self.registry.restore(data)
+        restore = self.registry.restore
+        return {key: value if type(value) in _PRIMITIVES else restore(value) for key, value in data.items()}
 
     def _data(self, value):
         # Task data is JSON from forms and scripts: walked here directly (the registry's generic

@@ -47,9 +47,9 @@ class Database:
             self.write_engine.dispose()
 
 
-def _json_text(value) -> str:
-    # Chinese stays readable in the stored JSON, which the inbox search matches against.
-    return json.dumps(value, ensure_ascii=False)
+# Chinese stays readable in the stored JSON, which the inbox search matches against. One encoder
+# for every value: json.dumps with an option builds a new one per call.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:

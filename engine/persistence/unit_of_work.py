@@ -5,11 +5,20 @@ uow.read():` to only read. Inside, `uow.instances`, `uow.tasks`, `uow.timers` an
 (and `uow.calendar`, `uow.notifications`) are the repositories, `uow.session` the SQLAlchemy
 session for colder queries, and `uow.engine` the engine's other collaborators (clock,
 calendar, specs, script engine).
+
+The hot path (start an application, decide a task, fire a timer) runs its statements on the
+repositories' cursor and often never needs the ORM; a SQLAlchemy Session's bookkeeping per
+transaction (its transaction object, the flush it prepares, its identity map) then costs more
+than some of the statements. So the transaction is opened by whichever comes first: `uow.session`
+opens it as a Session always did; `uow.cursor` opens it on a plain Connection of the same engine
+(the same pool, the same begin and commit events), and a Session asked for later joins that
+transaction and takes charge of it, so colder code gets the session it always got.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection, RootTransaction
 from sqlalchemy.orm import Session
 
 from engine.persistence.database import Database
@@ -25,7 +34,11 @@ class UnitOfWork:
         self._db = db
         self.engine = engine
         self._writing = True
-        self.session: Session | None = None
+        self._open = False
+        self._session: Session | None = None
+        # The plain connection and its transaction, when the cursor opened the transaction.
+        self._connection: Connection | None = None
+        self._transaction: RootTransaction | None = None
         self._cursor: Cursor | None = None
         self.instances = InstanceRepository(self)
         self.tasks = TaskRepository(self)
@@ -44,10 +57,23 @@ class UnitOfWork:
         """True when this unit may write."""
         return self._writing
 
+    @property
+    def session(self) -> Session | None:
+        """The SQLAlchemy session of this transaction (None outside `with`)."""
+        if self._session is None and self._open:
+            factory = self._db.writer if self._writing else self._db.reader
+            if self._connection is None:
+                self._session = factory()
+            else:
+                # The cursor opened the transaction: the session joins it and commits, rolls back
+                # or closes it as its own (it leaves the connection itself to __exit__).
+                self._session = factory(bind=self._connection, join_transaction_mode="control_fully")
+        return self._session
+
     def __enter__(self) -> "UnitOfWork":
-        if self.session is not None:
+        if self._open:
             raise RuntimeError("a unit of work is opened once per use case")
-        self.session = (self._db.writer if self._writing else self._db.reader)()
+        self._open = True
         if self.engine is not None:
             # Another process may have installed a holiday notice: the engine's calendar reads
             # the calendar version (at most once per PDW_CALENDAR_CHECK_SECONDS) and follows it.
@@ -65,17 +91,31 @@ class UnitOfWork:
         if self._cursor is not None:
             self._cursor.release()
         try:
-            self.session.close()
+            if self._session is not None:
+                self._session.close()
         finally:
-            self.session = None
+            connection = self._connection
+            self._open = False
+            self._session = None
+            self._connection = self._transaction = None
             self._cursor = None
             self._writing = True
+            if connection is not None:
+                # Rolls back a transaction left open, and returns the connection to the pool.
+                connection.close()
 
     @property
     def cursor(self) -> Cursor:
         """The DBAPI cursor of this transaction, for the repositories' prepared statements."""
         if self._cursor is None:
-            connection = self.session.connection()
+            if self._session is not None:
+                connection = self._session.connection()
+            else:
+                connection = self._connection
+                if connection is None:
+                    engine = self._db.write_engine if self._writing else self._db.engine
+                    connection = self._connection = engine.connect()
+                self._transaction = connection.begin()
             self._cursor = Cursor(connection, statements_for(connection.dialect))
         return self._cursor
 
@@ -85,7 +125,13 @@ class UnitOfWork:
             raise RuntimeError("a read-only unit of work cannot commit")
         # On PostgreSQL the queued writes go with the COMMIT, in one round trip
         # (engine.persistence.pipeline); the rows they return are then handed on.
-        self.session.commit()
+        if self._session is not None and (self._session.in_transaction() or self._transaction is None):
+            self._session.commit()
+        # A session that never began (it had nothing to flush: adding an object begins it) has not
+        # taken the cursor's transaction in charge; nor has one that joined it and ran nothing.
+        if self._transaction is not None and self._transaction.is_active:
+            self._transaction.commit()
+        self._transaction = None
         if self._cursor is not None:
             self._cursor.deliver()
         # The transaction's DBAPI cursor ends with it.

@@ -49,8 +49,10 @@ def start(uow: UnitOfWork, process_id: str, *, actor: str, data: dict | RawForm 
     with uow:
         engine = uow.engine
         now = engine.clock.now()
-        session = uow.session
+        # The repositories' cursor opens the transaction (engine.persistence.unit_of_work); the
+        # session joins it only if a colder query needs it.
         user, definition = uow.instances.applicant_and_process(actor, process_id)
+        session = uow.session
         if user is None:
             raise NotFound("user.not_found", name=actor)
         if definition is None:

@@ -215,7 +215,6 @@ def complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm)
 
 def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm, now) -> dict:
     engine = uow.engine
-    session = uow.session
     found = uow.tasks.for_decision(task_id, actor)
     if found is None:
         raise NotFound("task.not_found", task=task_id)
@@ -244,7 +243,7 @@ def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm
         raise Conflict("instance.ended", instance=instance.id, status=instance.status)
     form = None
     if task.form:
-        form = engine.specs.forms(instance.definition_id, lambda: session.scalar(
+        form = engine.specs.forms(instance.definition_id, lambda: uow.session.scalar(
             select(ProcessDefinition.forms).where(ProcessDefinition.id == instance.definition_id)))[task.form]
     if isinstance(data, RawForm):
         data = read_raw_form(form.schema if form is not None else None, data)

@@ -6,11 +6,14 @@ in every source unit), the demo catalog, and the project's own procedures and fo
 from __future__ import annotations
 
 import json
+from uuid import UUID
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine import demo
@@ -112,11 +115,46 @@ class Procedures:
             record = uow.instances.get(instance_id)
             workflow = load_workflow(uow, record)
             assert _canonical(self.engine.store.dump_state(workflow)) == _canonical(record.state)
+            # The store's own task conversion writes and reads what SpiffWorkflow's does.
+            assert _canonical(_tasks_as_spiff_writes(self.engine.store, workflow)) == _canonical(record.state["tasks"])
+            assert _task_facts(_restored_as_spiff_reads(self.engine.store, workflow, record.state)) \
+                == _task_facts(workflow)
             ready = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
             rows = set(session.scalars(select(HumanTask.spiff_task_id).where(
                 HumanTask.instance_id == instance_id, HumanTask.state == "open")))
             assert ready == rows == set(record.waiting["tasks"])
             assert workflow.is_completed() == (record.status == "completed")
+
+
+def _tasks_as_spiff_writes(store, workflow) -> dict:
+    """The top workflow's tasks as SpiffWorkflow's own TaskConverter writes them, their data
+    escaped as the store escapes it."""
+    converter = store.registry.tasks
+    written = {}
+    for task_id, task in workflow.tasks.items():
+        dct = TaskConverter.to_dict(converter, task)
+        if dct["data"]:
+            dct["data"] = converter._data(dct["data"])
+        if dct["delta"] and dct["delta"]["updates"]:
+            dct["delta"]["updates"] = converter._data(dct["delta"]["updates"])
+        written[str(task_id)] = {**dct, "typename": "Task"}
+    return written
+
+
+def _restored_as_spiff_reads(store, workflow, state: dict) -> BpmnWorkflow:
+    """The top workflow's tasks restored from `state` by SpiffWorkflow's own TaskConverter."""
+    restored = BpmnWorkflow(workflow.spec, workflow.subprocess_specs, deserializing=True)
+    converter = store.registry.tasks
+    restored.tasks = {UUID(key): TaskConverter.from_dict(converter, dict(value), restored)
+                      for key, value in state["tasks"].items()}
+    return restored
+
+
+def _task_facts(workflow) -> dict:
+    return {str(t.id): (t.task_spec.name, t.state, t.triggered, t.last_state_change, str(t._parent),
+                        [str(c) for c in t._children], _canonical(t.data), _canonical(t.internal_data),
+                        t.id in workflow.event_manager.tasks)
+            for t in workflow.tasks.values()}
 
 
 def _canonical(value) -> str:
