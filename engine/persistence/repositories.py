@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields, make_dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Text, and_, bindparam, cast, delete, event, func, insert, literal, select,
-                        update)
+from sqlalchemy import (JSON, BigInteger, Text, and_, bindparam, cast, delete, event, func, insert, literal, literal_column,
+                        select, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import object_session
@@ -331,14 +331,23 @@ def _postgres_definitions() -> dict:
     }
 
 
+def _constant(sql: str):
+    # A constant written into the statement's text rather than bound: psycopg caches the
+    # conversion of a query with at most 50 parameters only, and every literal() is one.
+    return literal_column(sql, Text)
+
+
+_NEWLINE = _constant("E'\\n'")
+
+
 def _sealed_to(previous):
     """The SHA-256 of an entry linked to `previous` (a hash), as engine.persistence.repositories
     .entry_hash computes it, in SQL: the header's JSON with `previous` as its first field, then the
     canonical before and after texts."""
-    body = (literal('["', Text) + previous + literal('",', Text) + bindparam("rest", type_=Text)
-            + literal("\n", Text) + func.coalesce(bindparam("before", type_=Text), literal("null", Text))
-            + literal("\n", Text) + func.coalesce(bindparam("after", type_=Text), literal("null", Text)))
-    return func.encode(func.sha256(func.convert_to(body, literal("UTF8", Text))), literal("hex", Text))
+    body = (_constant("'[\"'") + previous + _constant("'\",'") + bindparam("rest", type_=Text)
+            + _NEWLINE + func.coalesce(bindparam("before", type_=Text), _constant("'null'"))
+            + _NEWLINE + func.coalesce(bindparam("after", type_=Text), _constant("'null'")))
+    return func.encode(func.sha256(func.convert_to(body, _constant("'UTF8'"))), _constant("'hex'"))
 
 
 def _audit_append():
@@ -346,17 +355,19 @@ def _audit_append():
     # writers to one application queue and each links to the entry committed before its own) or
     # starts the chain, and moves it to the new entry: in DO UPDATE, `audit_chains.last_hash` is the
     # head as it was, kept as prev_hash. The entry is written from what the head returns.
+    genesis = _constant(f"'{GENESIS}'")
     head = (postgresql.insert(_head)
-            .values(chain=bindparam("chain", type_=BigInteger), entries=1, sealed_entries=0,
-                    prev_hash=GENESIS, last_hash=_sealed_to(literal(GENESIS, Text)))
+            .values(chain=bindparam("chain", type_=BigInteger), entries=literal_column("1"),
+                    sealed_entries=literal_column("0"), prev_hash=genesis, last_hash=_sealed_to(genesis))
             .on_conflict_do_update(index_elements=[_head.c.chain],
-                                   set_={"entries": _head.c.entries + 1, "prev_hash": _head.c.last_hash,
-                                         "last_hash": _sealed_to(_head.c.last_hash)})
+                                   set_={"entries": _head.c.entries + literal_column("1"),
+                                         "prev_hash": _head.c.last_hash, "last_hash": _sealed_to(_head.c.last_hash)})
             .returning(_head.c.chain, _head.c.prev_hash, _head.c.last_hash).cte("head"))
     return insert(_a).from_select(
         _AUDIT_FIELDS,
         select(*(bindparam(n, type_=_a.c[n].type) for n in ["at", "actor", "action", "instance_id", "task_id"]),
-               cast(cast(bindparam("before", type_=Text), Text), JSON), cast(cast(bindparam("after", type_=Text), Text), JSON),
+               cast(cast(bindparam("before", type_=Text), Text), JSON),
+               cast(cast(bindparam("after", type_=Text), Text), JSON),
                head.c.prev_hash, head.c.last_hash, head.c.chain))
 
 
