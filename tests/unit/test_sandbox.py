@@ -18,18 +18,11 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from engine.calendar import WorkingCalendar, load_rules
+from engine.clock import Clock
 from engine.sandbox import Sandbox, SandboxEnvironment, ScriptError
 from engine.sandbox.protocol import encode, read_frame
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 2026-03-02, 09:00 in Beijing
-
-
-class FrozenClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +272,7 @@ DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 def start_workflow(sandbox: Sandbox, script: str, data: dict) -> BpmnWorkflow:
     parser = SpiffBpmnParser()
     parser.add_bpmn_str(DIAGRAM.format(script=script).encode(), "doubling.bpmn")
-    engine = PythonScriptEngine(environment=SandboxEnvironment(sandbox, FrozenClock(NOW)))
+    engine = PythonScriptEngine(environment=SandboxEnvironment(sandbox, Clock(NOW)))
     workflow = BpmnWorkflow(parser.get_spec("doubling"), script_engine=engine)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
@@ -312,13 +305,13 @@ def test_a_hostile_bpmn_script_makes_its_task_fail_with_the_sandbox_message(sand
 def test_the_environment_updates_task_data_in_place():
     data = {"x": 2}
     with Sandbox() as own:
-        environment = SandboxEnvironment(own, FrozenClock(NOW))
+        environment = SandboxEnvironment(own, Clock(NOW))
         assert environment.execute("y = x + today().count('-')", data) is True
         assert environment.evaluate("y", data) == 4
     assert data == {"x": 2, "y": 4}
 
 
 def test_the_environment_does_not_call_services():
-    environment = SandboxEnvironment(Sandbox(python="/nonexistent/python"), FrozenClock(NOW))
+    environment = SandboxEnvironment(Sandbox(python="/nonexistent/python"), Clock(NOW))
     with pytest.raises(NotImplementedError, match="service tasks do not run in the script sandbox"):
         environment.call_service({}, operation_name="record_grant")

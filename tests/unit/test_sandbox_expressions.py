@@ -14,6 +14,7 @@ from lxml import etree
 
 from engine.bpmn.validation import EXPRESSIONS
 from engine.calendar.arrangements import SHIPPED_DIR, load_arrangements
+from engine.clock import Clock
 from engine.sandbox import Sandbox, SandboxEnvironment, ScriptError, expressions
 from engine.sandbox.expressions import NOT_IN_PROCESS
 
@@ -21,14 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "workflows").glob("*.bpmn"))
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "bpmn").rglob("*.bpmn"))
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 2026-03-02, 09:00 in Beijing
-
-
-class FrozenClock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
 
 
 class CountingSandbox(Sandbox):
@@ -166,7 +159,7 @@ def test_an_expression_has_the_same_value_or_error_in_process_as_in_the_sandbox(
 ])
 def test_hostile_or_unfamiliar_expressions_go_to_the_sandbox(sandbox, source):
     assert not expressions.accepts(source)
-    environment = SandboxEnvironment(sandbox, FrozenClock(NOW))
+    environment = SandboxEnvironment(sandbox, Clock(NOW))
     before = len(sandbox.evaluated)
     context = {"catalog": {"a": 1}, "decision": "approve", "suspend": True}
     _outcome(lambda: environment.evaluate(source, context))
@@ -174,7 +167,7 @@ def test_hostile_or_unfamiliar_expressions_go_to_the_sandbox(sandbox, source):
 
 
 def test_an_in_grammar_expression_is_evaluated_without_asking_the_worker(sandbox):
-    environment = SandboxEnvironment(sandbox, FrozenClock(NOW))
+    environment = SandboxEnvironment(sandbox, Clock(NOW))
     before = len(sandbox.evaluated)
     assert environment.evaluate('catalog["share_attribute"] == "无条件共享"', {"catalog": {"share_attribute": "无条件共享"}})
     assert environment.evaluate('deadline_at("art20_share_reply", receipt_date)',
@@ -207,7 +200,7 @@ def test_an_in_grammar_expression_is_evaluated_without_asking_the_worker(sandbox
 ])
 def test_data_the_worker_would_see_differently_goes_to_the_sandbox(sandbox, source, context):
     assert expressions.evaluate(source, context, NOW, sandbox.script_functions) is NOT_IN_PROCESS
-    environment = SandboxEnvironment(sandbox, FrozenClock(NOW))
+    environment = SandboxEnvironment(sandbox, Clock(NOW))
     before = len(sandbox.evaluated)
     outcome = _outcome(lambda: environment.evaluate(source, context))
     assert sandbox.evaluated[before:] == [source]
@@ -241,7 +234,7 @@ def test_deadlines_follow_the_calendar_the_worker_counts_by_when_it_changes():
 
 
 def test_expressions_going_to_the_sandbox_keep_its_time_and_memory_limits(sandbox):
-    environment = SandboxEnvironment(sandbox, FrozenClock(NOW))
+    environment = SandboxEnvironment(sandbox, Clock(NOW))
     with pytest.raises(ScriptError, match="longer than 0.5 s"):
         environment.evaluate("sum(range(10 ** 10))", {})
     with pytest.raises(ScriptError, match="memory|killed"):
