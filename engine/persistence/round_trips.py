@@ -1,10 +1,13 @@
 """Counting the round trips a piece of work makes to PostgreSQL (for the bench and the tests).
 
 libpq's own protocol trace is switched on for every connection checked out of the engine while
-counting. A round trip is the client sending and then reading the server's answer: in the trace,
-a message from the server (B) that follows one from the client (F). (Counting ReadyForQuery
-messages would miss the round trips of pipeline mode, which reads results without a Sync; the
-server sends nothing before a Sync or Flush, so what the client queues meanwhile adds none.)
+counting. A round trip is the client asking the server to answer: a Sync (which ends every
+extended-protocol exchange, and every batch of pipeline mode), a Flush (pipeline mode reading a
+result before its Sync) or a simple Query. A Flush sent with its Sync, with no other message
+between them, asks for one answer and counts once. (Counting a server message that follows a
+client one instead would count the answers the server sends on its own as soon as it has read
+everything sent so far: in pipeline mode they interleave with what the client is still queueing,
+more or less often as the two processes are scheduled, though the client waits for none of them.)
 """
 from __future__ import annotations
 
@@ -50,12 +53,20 @@ def counting(engine: Engine) -> Iterator[RoundTrips]:
             found.count = _round_trips(trace.read().splitlines())
 
 
+ASKS_FOR_AN_ANSWER = (b"Sync", b"Flush", b"Query")
+
+
 def _round_trips(lines: list[bytes]) -> int:
-    count, last = 0, b""
+    count, asked = 0, False
     for line in lines:
-        side = line[:1]
-        if side == b"B" and last == b"F":
+        fields = line.split(b"\t")
+        if len(fields) < 3:
+            continue
+        if fields[0] != b"F":
+            asked = False  # the server answered: the client's next request is another round trip
+            continue
+        asks = fields[2].startswith(ASKS_FOR_AN_ANSWER)
+        if asks and not asked:
             count += 1
-        if side in (b"B", b"F"):
-            last = side
+        asked = asks
     return count
