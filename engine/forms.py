@@ -247,12 +247,16 @@ def act_dates(schema: dict | None, data: dict) -> dict[str, str]:
             if isinstance(prop, dict) and prop.get(ACT_DATE) and isinstance(data.get(name), str)}
 
 
+# Built once: json.dumps with an option builds an encoder per call.
+_TEXT_CHECK = json.JSONEncoder(ensure_ascii=False)
+
+
 def text_problems(data: object) -> list[Problem]:
     """A problem for every string in `data` (keys included) that is not valid Unicode, such as
     a lone surrogate from a JSON escape: no database can store it, and no script may see it."""
     try:
         # Encoding the whole submission at once is the quick check; only a failure is walked.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        _TEXT_CHECK.encode(data).encode("utf-8")
         return []
     except UnicodeEncodeError:
         return _text_problems(data, "")

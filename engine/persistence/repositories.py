@@ -561,7 +561,7 @@ class InstanceRepository:
 
 
 def _state_text(state: dict, max_bytes: int | None) -> str:
-    text = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+    text = _STATE.encode(state)
     # A character is at most 4 bytes in UTF-8: encode only when the text might be too large.
     if max_bytes is not None and len(text) * 4 > max_bytes:
         size = len(text.encode("utf-8"))
@@ -787,9 +787,15 @@ class NotificationRepository:
 GENESIS = "0" * 64
 
 
+# json.dumps with options builds an encoder per call; these are built once (json.dumps calls the
+# same encode, so the text is the same).
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+_STATE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical(value: Any) -> str:
     """The JSON text an audit entry's before/after is hashed and stored as."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 def entry_hash(prev_hash: str, at: datetime, actor: str, action: str, instance_id, task_id,

@@ -19,7 +19,7 @@ from sqlalchemy.sql import ClauseElement
 class Prepared:
     """One statement compiled for one dialect, with its parameters' and columns' processors."""
 
-    __slots__ = ("sql", "names", "positional", "binds", "fixed", "columns", "results")
+    __slots__ = ("sql", "names", "positional", "binds", "fixed", "columns", "results", "_plan", "_processed")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -34,24 +34,35 @@ class Prepared:
             if processor is not None:
                 processors[bind_name] = processor
         self.binds = processors
+        # Per execution only the values are looked up: each name is paired with its processor here.
+        self._plan = tuple((name, processors.get(name)) for name in self.names)
         # A query's columns, or what an INSERT/UPDATE ... RETURNING gives back.
         selected = list(statement.exported_columns)
         self.columns = [c.key for c in selected]
         self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
+        # Most columns need no processing: a row is made by zip and only these are processed
+        # (for a key named twice, the last column's, as a dict built in column order keeps it).
+        last = {key: index for index, key in enumerate(self.columns)}
+        self._processed = tuple((key, index, process) for index, (key, process)
+                                in enumerate(zip(self.columns, self.results))
+                                if process is not None and last[key] == index)
 
     def parameters(self, values: dict[str, Any]):
         """The DBAPI parameters for `values` (keyed by bind name), processed by column type."""
-        binds = self.binds
         if self.fixed:
             values = {**self.fixed, **values}
         if self.positional:
-            return [binds[n](values[n]) if n in binds else values[n] for n in self.names]
-        return {n: binds[n](values[n]) if n in binds else values[n] for n in self.names}
+            return [values[n] if process is None else process(values[n]) for n, process in self._plan]
+        return {n: values[n] if process is None else process(values[n]) for n, process in self._plan}
 
     def row(self, raw) -> dict[str, Any]:
         """A fetched row as a dict keyed by column key, processed by column type."""
-        return {key: (process(value) if process is not None and value is not None else value)
-                for key, process, value in zip(self.columns, self.results, raw)}
+        row = dict(zip(self.columns, raw))
+        for key, index, process in self._processed:
+            value = raw[index]
+            if value is not None:
+                row[key] = process(value)
+        return row
 
 
 class Statements:

@@ -15,7 +15,7 @@ from engine.persistence.models import AuditEntry, HumanTask, ProcessDefinition, 
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import (ROUND_DEADLINE_RULE, StepFailed, describe_failure, end_without_decision,
-                                      load_workflow, record_failure, run_and_sync)
+                                      load_workflow, ready_tasks, record_failure, run_and_sync)
 from engine.services import admission, audience, notifications, organisation, search, statutory
 from engine.services.users import require_user
 
@@ -178,7 +178,7 @@ def _received(uow: UnitOfWork, definition, process_id: str, actor: str, data: di
     )
     initial = {**data, "receipt_number": receipt_number, "receipt_date": received_on.isoformat(), **applicant,
                **statutory.open_clock(engine, instance, definition.properties, authority)}
-    for task in workflow.get_tasks(state=TaskState.READY):
+    for task in ready_tasks(workflow):
         task.data.update(initial)
     return instance, workflow
 

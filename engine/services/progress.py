@@ -130,6 +130,28 @@ def _deadline_columns(engine, instance: InstanceRecord, rule_id: str | None, now
     }
 
 
+# SpiffWorkflow's task iterator descends no deeper than this (its max_depth).
+_ITERATOR_DEPTH = 1000
+
+
+def ready_tasks(workflow: BpmnWorkflow, *, manual: bool | None = None) -> list:
+    """`workflow.get_tasks(state=TaskState.READY, manual=manual)`: the same tasks in the same order.
+
+    That walks the task tree from its root, which costs more than the rest of a step's own
+    bookkeeping. Without subprocesses every task of the tree is in `workflow.tasks`, and with
+    fewer tasks than the walk's depth limit the walk reaches each of them (a READY task never
+    lies under a predicted one, where it stops): the ready ones are taken from there. Only the
+    walk knows the tree's order, so it still gives two or more.
+    """
+    if workflow.subprocesses or len(workflow.tasks) > _ITERATOR_DEPTH:
+        return workflow.get_tasks(state=TaskState.READY, manual=manual)
+    found = [task for task in workflow.tasks.values()
+             if task.state == TaskState.READY and (manual is None or task.task_spec.manual == manual)]
+    if len(found) > 1:
+        return workflow.get_tasks(state=TaskState.READY, manual=manual)
+    return found
+
+
 def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     timers = {}
     # The event manager holds exactly the waiting catch events; no need to walk the tree.
@@ -197,7 +219,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
             workflow.refresh_timers()
             workflow.do_engine_steps(did_complete_task=did_complete)
             workflow.refresh_timers()
-        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        ready = ready_tasks(workflow, manual=True)
         new_rows = []
         waiting = instance.waiting or {"tasks": [], "timers": {}}
         open_ids = set(waiting["tasks"])
