@@ -14,17 +14,22 @@ ZH = "请求中含有空字符（NUL），无法处理。请删除该字符后�
 ARGUMENTS = {"int": "1", "default": "x", "path": "x"}
 
 
-def _get_routes(app) -> list[str]:
-    """A URL for every rule of the app that answers GET, its arguments filled in."""
+def _routes(app, method: str, *, skip_api: bool = False) -> list[str]:
+    """A URL for every rule of the app that answers `method`, its arguments filled in."""
     urls = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods:
+        if method not in rule.methods or (skip_api and rule.rule.startswith("/api/")):
             continue
         url = rule.rule
         for converter, _, name in re.findall(r"<(?:(\w+)(\([^)]*\))?:)?(\w+)>", rule.rule):
             url = re.sub(rf"<[^>]*\b{name}>", ARGUMENTS.get(converter or "default", "x"), url, count=1)
         urls.append(url)
     return urls
+
+
+def _get_routes(app) -> list[str]:
+    """A URL for every rule of the app that answers GET."""
+    return _routes(app, "GET")
 
 
 @contextmanager
@@ -96,15 +101,7 @@ def test_the_sign_in_page_without_a_nul_still_reaches_the_database(client, engin
 
 def _post_routes(app) -> list[str]:
     """A URL for every page rule of the app that answers POST (the API's are tested apart)."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "POST" not in rule.methods or rule.rule.startswith("/api/"):
-            continue
-        url = rule.rule
-        for converter, _, name in re.findall(r"<(?:(\w+)(\([^)]*\))?:)?(\w+)>", rule.rule):
-            url = re.sub(rf"<[^>]*\b{name}>", ARGUMENTS.get(converter or "default", "x"), url, count=1)
-        urls.append(url)
-    return urls
+    return _routes(app, "POST", skip_api=True)
 
 
 def test_a_nul_or_an_oversized_body_in_a_form_of_every_post_route_is_refused_and_writes_nothing(app, client,
