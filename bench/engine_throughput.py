@@ -74,7 +74,7 @@ from sqlalchemy import event
 from _support import postgres_schema
 
 from engine import demo
-from engine.bootstrap import Config, build_engine
+from engine.bootstrap import Config, build_engine, settle_heap
 from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.persistence.round_trips import counting
@@ -276,6 +276,7 @@ def pdw_engine(url: str, *, setup: bool = True):
         add_user(engine.uow(), "bench_applicant", department="gaj", roles=["applicant"], actor=SYSTEM)
         add_user(engine.uow(), "bench_reviewer", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
         definitions.deploy(engine.uow(), [(BPMN.name, BPMN.read_bytes())], actor=SYSTEM)
+    settle_heap()  # as every long-running PDW process does once it has started
     return engine
 
 

@@ -72,4 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             return redirect(url_for("designer.index"))
         return redirect(url_for("portal.index"))
 
+    if not app.testing:
+        from engine.bootstrap import settle_heap
+
+        settle_heap()
     return app

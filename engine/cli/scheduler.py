@@ -18,6 +18,7 @@ def group() -> None:
 @friendly
 def run_command(once: bool, interval: float) -> None:
     """Run the scheduler (or a single sweep with --once)."""
+    from engine.bootstrap import settle_heap
     from engine.scheduler import run_forever, run_once, worker_name
 
     engine = get_engine()
@@ -30,4 +31,5 @@ def run_command(once: bool, interval: float) -> None:
                    f"{watched.bulletins} bulletin(s) sent; {mailed} e-mail(s)")
         return
     logs.configure(engine.config.log_format)
+    settle_heap()
     run_forever(engine, interval_seconds=interval)

@@ -263,7 +263,6 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_open_due", "state", "due_at", "id"),
         Index("ix_human_tasks_assignee", "assignee", "state", "due_at"),
-        Index("ix_human_tasks_completed_by", "completed_by", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
