@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, fields, make_dataclass
+from itertools import combinations
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -130,6 +132,33 @@ _g = Grant.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
+_SAVED_FIELDS = ["definition_id", "status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]
+
+
+def indexed_columns(table) -> set[str]:
+    """The columns some index of `table` keys on or filters by (a partial index's WHERE)."""
+    names = set()
+    for index in table.indexes:
+        names.update(c.key for c in index.columns)
+        for options in index.dialect_options.values():
+            where = options.get("where")
+            if where is not None:
+                text = str(where)
+                names.update(c.key for c in table.columns if re.search(rf"\b{c.key}\b", text))
+    return names
+
+
+# What a save writes besides the state, split by whether an index reads it. SQLite rewrites every
+# index whose columns an UPDATE sets, changed or not (a page of the WAL each, two to four a step),
+# so a save sets only the indexed columns whose values it changes (InstanceRepository.save), by one
+# UPDATE per set of them. Most steps change none; the last changes the status.
+_SAVED_INDEXED = [n for n in _SAVED_FIELDS if n in indexed_columns(_i)]
+_SAVED_PLAIN = [n for n in _SAVED_FIELDS if n not in _SAVED_INDEXED]
+
+
+def _save_name(changed) -> str:
+    """The name of the instance UPDATE that sets the indexed columns `changed` (in _SAVED_INDEXED's order)."""
+    return "instance_save:" + ",".join(changed)
 _ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
                        "calendar_version", "installed_at", "installed_by", "reason"]
 _NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
@@ -211,9 +240,9 @@ def _definitions(dialect_name: str) -> dict:
                 version=_i.c.version + 1),
         "instance_add": insert(_i).values(**_bind(_i, [n for n in _INSTANCE_FIELDS[1:] if n != "state"]),
                                           state=_json_text(_i, "state", dialect_name)).returning(_i.c.id),
-        "instance_save": update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
-        .values(**_bind(_i, ["definition_id", "status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]),
-                state=_json_text(_i, "state", dialect_name)),
+        **{_save_name(changed): update(_i).where(_i.c.id == bindparam("id_"), _i.c.version == bindparam("version_"))
+           .values(**_bind(_i, [*_SAVED_PLAIN, *changed]), state=_json_text(_i, "state", dialect_name))
+           for count in range(len(_SAVED_INDEXED) + 1) for changed in combinations(_SAVED_INDEXED, count)},
         "task_add": insert(_t).values(**_bind(_t, _TASK_INSERT_FIELDS)).returning(_t.c.id),
         "candidate_add": insert(_c).values(**_bind(_c, ["task_id", "group_name", "due_at"])),
         "search_add": insert(_search).values(**_bind(_search, ["instance_id", "tokens"])),
@@ -437,10 +466,16 @@ class InstanceRepository:
         self._held: set[int] = set()
         # Ids reserved for new instances not yet written (PostgreSQL).
         self._reserved: set[int] = set()
+        # The indexed columns (_SAVED_INDEXED) of each instance as its row has them now.
+        self._indexed: dict[int, tuple] = {}
 
-    def hold(self, instance_id: int) -> None:
-        """Note that this transaction holds the row lock of `instance_id`, taken by a locking read."""
-        self._held.add(instance_id)
+    def hold(self, record: InstanceRecord) -> None:
+        """Note that this transaction holds the row lock of `record`, read by a locking read."""
+        self._held.add(record.id)
+        self._remember(record)
+
+    def _remember(self, record: InstanceRecord) -> None:
+        self._indexed[record.id] = tuple(getattr(record, n) for n in _SAVED_INDEXED)
 
     def applicant_and_process(self, name: str, process_id: str) -> tuple[UserRow | None, DefinitionRow | None]:
         """The active user `name` and the newest version of `process_id`, each None if absent."""
@@ -502,9 +537,11 @@ class InstanceRepository:
                          {"id": instance_id})
         if row is None:
             return None
+        record = InstanceRecord(**row)
         if locking:
             self._held.add(instance_id)
-        return InstanceRecord(**row)
+        self._remember(record)
+        return record
 
     def set_clock(self, instance_id: int, *, statutory_due_date: date, statutory_provisional: bool,
                   statutory_extended_from: date | None) -> None:
@@ -528,6 +565,7 @@ class InstanceRepository:
             record.id = self._uow.cursor.one("instance_add", values)["id"]
         # Nobody else sees the row before this transaction commits.
         self._held.add(record.id)
+        self._remember(record)
         return record.id
 
     def is_written(self, record: InstanceRecord) -> bool:
@@ -549,15 +587,19 @@ class InstanceRepository:
                   "state": _state_text(record.state, max_bytes), "waiting": record.waiting,
                   "version": record.version + 1, "id_": record.id, "version_": record.version,
                   **{n: getattr(record, n) for n in _CLOCK_FIELDS}}
+        indexed = tuple(values[n] for n in _SAVED_INDEXED)
+        before = self._indexed.get(record.id)
+        # An indexed column the row already has at this value is not set again (see _SAVED_INDEXED);
+        # a record not read in this unit of work sets them all.
+        statement = _save_name(name for name, now, then in zip(_SAVED_INDEXED, indexed, before or indexed)
+                               if before is None or now != then)
         if record.id in self._held:
             # Locked since it was read: nobody else can have changed it, so nothing is read back.
-            self._uow.cursor.later("instance_save", values)
-            record.version += 1
-            return
-        changed = self._uow.cursor.run("instance_save", values)
-        if changed != 1:
+            self._uow.cursor.later(statement, values)
+        elif self._uow.cursor.run(statement, values) != 1:
             raise StaleInstance(f"instance {record.id} was changed by another transaction")
         record.version += 1
+        self._indexed[record.id] = indexed
 
 
 def _state_text(state: dict, max_bytes: int | None) -> str:
@@ -606,7 +648,7 @@ class TaskRepository:
         task = TaskRow(**{n: row[f"t_{n}"] for n in _TASK_FIELDS})
         instance = InstanceRecord(**{n: row[f"i_{n}"] for n in _INSTANCE_FIELDS})
         # Locked as InstanceRepository.get(lock=True) locks it (SQLite: BEGIN IMMEDIATE).
-        self._uow.instances.hold(instance.id)
+        self._uow.instances.hold(instance)
         return task, instance, _acting_user_of(row)
 
     def for_claim(self, task_id: int, actor: str) -> tuple[TaskRecord | None, UserRow | None]:
