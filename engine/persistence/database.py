@@ -5,11 +5,12 @@ import json
 from dataclasses import dataclass
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.persistence import pipeline
+from engine.persistence.checkpoints import BACKSTOP_PAGES, Checkpointer
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Database:
     writer: sessionmaker[Session]
     # PostgreSQL: the generation of prepared plans the pools' connections may hold.
     plans: "Plans | None" = None
+    # An SQLite file: the thread that checkpoints its write-ahead log (engine.persistence.checkpoints).
+    checkpointer: Checkpointer | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -41,7 +44,9 @@ class Database:
             self.plans.after_failure(error)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop the checkpoint thread, SQLite)."""
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
         if self.write_engine is not self.engine:
             self.write_engine.dispose()
@@ -52,10 +57,12 @@ class Database:
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _sqlite_engine(url: str, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, immediate: bool, checkpointer: Checkpointer | None) -> Engine:
     # Every unit of work ends in an explicit commit or rollback, so the pool need not reset.
     engine = create_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None,
                            json_serializer=_json_text)
+    if checkpointer is not None:
+        event.listen(engine, "commit", lambda _connection: checkpointer.committed())
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -66,6 +73,9 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if checkpointer is not None:
+            # The checkpoint thread does the work; a commit does it only past this backstop.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cursor.close()
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -149,15 +159,19 @@ def connect(url: str) -> Database:
     if url.startswith("postgresql://"):
         # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    plans = None
+    plans = checkpointer = None
     if url.startswith("sqlite"):
-        read_engine = _sqlite_engine(url, immediate=False)
-        write_engine = _sqlite_engine(url, immediate=True)
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:"):
+            checkpointer = Checkpointer(path)
+        read_engine = _sqlite_engine(url, immediate=False, checkpointer=checkpointer)
+        write_engine = _sqlite_engine(url, immediate=True, checkpointer=checkpointer)
     else:
         plans = Plans()
         read_engine, write_engine = _postgres_engine(url, False, plans), _postgres_engine(url, True, plans)
     return Database(
         plans=plans,
+        checkpointer=checkpointer,
         engine=read_engine,
         write_engine=write_engine,
         # Services flush when they need ids; autoflush before every query only costs time.
