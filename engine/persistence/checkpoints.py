@@ -89,7 +89,7 @@ class Checkpointer:
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
         try:
-            while True:
+            while not self._closed:
                 if not self._wake.wait(self._idle):
                     with self._lock:
                         # A commit that set the event after the wait timed out still gets its turn.

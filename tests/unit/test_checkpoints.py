@@ -104,3 +104,17 @@ def test_a_process_forked_after_the_thread_started_starts_its_own(tmp_path):
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         checkpointer.close()
+
+
+def test_closing_while_a_checkpoint_gathers_commits_stops_the_thread_at_once(tmp_path):
+    path = tmp_path / "closing.sqlite3"
+    with sqlite3.connect(path) as setup:
+        setup.execute("PRAGMA journal_mode=WAL")
+    checkpointer = Checkpointer(str(path), gather_seconds=0.3, idle_seconds=30)
+    checkpointer.committed()
+    time.sleep(0.05)  # the thread is gathering commits
+    started = time.monotonic()
+    checkpointer.close()
+    # It finishes the checkpoint it was gathering for, and does not wait out its idle time.
+    assert time.monotonic() - started < 2
+    assert not checkpointer.running
