@@ -33,7 +33,6 @@ import logging
 import os
 import sqlite3
 import threading
-import time
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class Checkpointer:
         # How long commits gather before a checkpoint, and how long the thread waits for one.
         self._gather = gather_seconds
         self._idle = idle_seconds
-        self._closed = False
+        self._closed = threading.Event()
         self.checkpoints = 0  # run so far, for tests and health
         self._start_afresh()
 
@@ -67,7 +66,7 @@ class Checkpointer:
             self._start_afresh()
         self._wake.set()
         with self._lock:
-            if self._thread is None and not self._closed:
+            if self._thread is None and not self._closed.is_set():
                 self._thread = threading.Thread(target=self._run, name="pdw-sqlite-checkpoints", daemon=True)
                 self._thread.start()
 
@@ -80,7 +79,7 @@ class Checkpointer:
     def close(self) -> None:
         """Stop the thread (it finishes the checkpoint it is running)."""
         with self._lock:
-            self._closed = True
+            self._closed.set()
             thread = self._thread
         self._wake.set()
         if thread is not None:
@@ -89,16 +88,17 @@ class Checkpointer:
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
         try:
-            while not self._closed:
+            while True:
                 if not self._wake.wait(self._idle):
                     with self._lock:
                         # A commit that set the event after the wait timed out still gets its turn.
                         if not self._wake.is_set():
                             self._thread = None
                             return
-                if self._closed:
+                # Commits gather for a moment; closing ends the wait (the last connection to
+                # close checkpoints what is left).
+                if self._closed.wait(self._gather):
                     return
-                time.sleep(self._gather)
                 self._wake.clear()
                 self._checkpoint(connection)
         finally:
