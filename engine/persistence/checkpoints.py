@@ -9,23 +9,23 @@ fixture two_reviews through the services: 4.8 ms per application with checkpoint
 path, 3.6 ms with none there, the same CPU either way: the difference was waiting on the disk.
 
 PostgreSQL keeps its checkpoints in a process of their own; here each PDW process that writes to
-an SQLite file has a thread that does it. A commit wakes the thread; it lets commits gather for
-a moment, then runs `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own, which copies
-what no reader still needs without waiting for readers or writers. Python's sqlite3 releases
-the GIL for the copy and the fsyncs, so requests go on meanwhile.
+an SQLite file has a thread that does it, after every forty commits or a few seconds after the
+last one: `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own, which copies what no
+reader still needs without waiting for readers or writers. Python's sqlite3 releases the GIL for
+the copy and the fsyncs, so requests go on meanwhile.
 
 The commit path keeps a backstop: connections checkpoint themselves at 10,000 pages (about 40 MB
 of log), which only happens if the thread cannot keep up or is not running (a command-line
 process that wrote and exited; SQLite also checkpoints when the last connection closes).
 
 Durability is that of `synchronous=NORMAL`, which PDW uses: a commit is safe from a crash of the
-process at once, and from a power failure once a checkpoint has synced the log. With the thread
-that is a fraction of a second after the commit, where before it could be a thousand pages later.
+process at once, and from a power failure once a checkpoint has synced the log: with the thread
+within forty commits or a few seconds, where before it could be a thousand pages later.
 
 Failure modes: a checkpoint that fails (another process's checkpoint running, a full disk) is
-logged and retried at the next commit; the log then grows until one succeeds or the backstop
-takes over. The thread ends after a while without commits and starts again at the next one, so
-an idle or forgotten engine keeps no thread.
+logged and retried after later commits; the log then grows until one succeeds or the backstop
+takes over. The thread ends when a quiet spell finds nothing to copy and starts again at the
+next commit, so an idle or forgotten engine keeps no thread.
 """
 from __future__ import annotations
 
@@ -41,13 +41,17 @@ BACKSTOP_PAGES = 10_000
 
 
 class Checkpointer:
-    """Runs the WAL checkpoints of one SQLite database file in a thread of this process."""
+    """Runs the WAL checkpoints of one SQLite database file in a thread of this process.
 
-    def __init__(self, path: str, *, gather_seconds: float = 0.2, idle_seconds: float = 30.0) -> None:
+    A checkpoint follows `every` commits (about SQLite's 1,000 pages, at some twenty a step), or
+    `quiet_seconds` after the last commit when fewer came, so that a quiet system has its log
+    synced and copied back within seconds rather than a thousand pages later.
+    """
+
+    def __init__(self, path: str, *, every: int = 40, quiet_seconds: float = 5.0) -> None:
         self._path = path
-        # How long commits gather before a checkpoint, and how long the thread waits for one.
-        self._gather = gather_seconds
-        self._idle = idle_seconds
+        self._every = every
+        self._quiet = quiet_seconds
         self._closed = threading.Event()
         self.checkpoints = 0  # run so far, for tests and health
         self._start_afresh()
@@ -58,17 +62,8 @@ class Checkpointer:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._pending = 0  # commits since the last checkpoint
         self._thread: threading.Thread | None = None
-
-    def committed(self) -> None:
-        """Note a commit on the file: a checkpoint follows within `gather_seconds`."""
-        if self._pid != os.getpid():
-            self._start_afresh()
-        self._wake.set()
-        with self._lock:
-            if self._thread is None and not self._closed.is_set():
-                self._thread = threading.Thread(target=self._run, name="pdw-sqlite-checkpoints", daemon=True)
-                self._thread.start()
 
     @property
     def running(self) -> bool:
@@ -76,8 +71,21 @@ class Checkpointer:
         thread = self._thread
         return thread is not None and thread.is_alive()
 
+    def committed(self) -> None:
+        """Note a commit on the file."""
+        if self._pid != os.getpid():
+            self._start_afresh()
+        with self._lock:
+            self._pending += 1
+            if self._pending >= self._every:
+                self._wake.set()
+            if self._thread is None and not self._closed.is_set():
+                self._thread = threading.Thread(target=self._run, name="pdw-sqlite-checkpoints", daemon=True)
+                self._thread.start()
+
     def close(self) -> None:
-        """Stop the thread (it finishes the checkpoint it is running)."""
+        """Stop the thread (it finishes a checkpoint it is running; the last connection to close
+        checkpoints what is left)."""
         with self._lock:
             self._closed.set()
             thread = self._thread
@@ -89,18 +97,18 @@ class Checkpointer:
         connection = sqlite3.connect(self._path, timeout=0, isolation_level=None)
         try:
             while True:
-                if not self._wake.wait(self._idle):
-                    with self._lock:
-                        # A commit that set the event after the wait timed out still gets its turn.
-                        if not self._wake.is_set():
-                            self._thread = None
-                            return
-                # Commits gather for a moment; closing ends the wait (the last connection to
-                # close checkpoints what is left).
-                if self._closed.wait(self._gather):
+                woken = self._wake.wait(self._quiet)
+                if self._closed.is_set():
                     return
-                self._wake.clear()
-                self._checkpoint(connection)
+                with self._lock:
+                    pending, self._pending = self._pending, 0
+                    self._wake.clear()
+                    if not woken and not pending:
+                        # Quiet since the last checkpoint: no thread is kept; the next commit starts one.
+                        self._thread = None
+                        return
+                if pending:
+                    self._checkpoint(connection)
         finally:
             connection.close()
 
@@ -109,4 +117,4 @@ class Checkpointer:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self.checkpoints += 1
         except sqlite3.Error as err:
-            log.warning("SQLite checkpoint of %s failed (retried after the next commit): %s", self._path, err)
+            log.warning("SQLite checkpoint of %s failed (retried after later commits): %s", self._path, err)

@@ -1,6 +1,6 @@
 """The SQLite checkpoint thread (engine.persistence.checkpoints): commits leave the write-ahead
-log to it, it copies the log back after commits, keeps no thread while idle, and survives a
-checkpoint that fails."""
+log to it, it copies the log back after forty commits or a quiet spell, keeps no thread while
+idle, survives a checkpoint that fails, and stops at once when closed."""
 from __future__ import annotations
 
 import logging
@@ -39,40 +39,47 @@ def test_commits_leave_the_log_to_the_thread_which_copies_it_back(tmp_path):
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         with db.write_engine.begin() as connection:
             connection.execute(text("CREATE TABLE t (x TEXT)"))
-        for n in range(50):
+        for n in range(39):
             with db.write_engine.begin() as connection:
                 connection.execute(text("INSERT INTO t VALUES (:x)"), {"x": "页" * 2000 + str(n)})
-        assert _wait_for(lambda: db.checkpointer.checkpoints > 0)
-        assert _wait_for(lambda: _unchecked_frames(path) == 0)
+        # Forty commits: the thread copies the log back at once, not after the quiet spell.
+        assert _wait_for(lambda: db.checkpointer.checkpoints == 1, seconds=2)
+        assert _wait_for(lambda: _unchecked_frames(path) == 0, seconds=2)
         with sqlite3.connect(path) as reader:
-            assert reader.execute("SELECT count(*) FROM t").fetchone() == (50,)
+            assert reader.execute("SELECT count(*) FROM t").fetchone() == (39,)
     finally:
         db.dispose()
     assert not db.checkpointer.running
 
 
-def test_the_thread_ends_when_idle_and_starts_again_at_the_next_commit(tmp_path):
-    path = tmp_path / "log.sqlite3"
+def _wal_file(tmp_path, name: str):
+    path = tmp_path / name
     with sqlite3.connect(path) as setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE t (x)")
-    checkpointer = Checkpointer(str(path), gather_seconds=0.01, idle_seconds=0.1)
+    return path
+
+
+def test_fewer_commits_are_copied_back_after_a_quiet_spell_and_no_thread_is_kept(tmp_path):
+    checkpointer = Checkpointer(str(_wal_file(tmp_path, "quiet.sqlite3")), every=40, quiet_seconds=0.1)
     try:
         checkpointer.committed()
-        assert _wait_for(lambda: checkpointer.checkpoints == 1)
-        assert _wait_for(lambda: not checkpointer.running)  # idle: no thread kept
+        checkpointer.committed()
+        assert checkpointer.running
+        assert _wait_for(lambda: checkpointer.checkpoints == 1)  # both, in one checkpoint
+        assert _wait_for(lambda: not checkpointer.running)  # quiet and nothing left: no thread
         checkpointer.committed()
         assert _wait_for(lambda: checkpointer.checkpoints == 2)
     finally:
         checkpointer.close()
     checkpointer.committed()  # closed: no thread starts
-    assert not checkpointer.running
+    assert not checkpointer.running and checkpointer.checkpoints == 2
 
 
-def test_a_failing_checkpoint_is_logged_and_the_next_commit_tries_again(tmp_path, caplog):
+def test_a_failing_checkpoint_is_logged_and_later_commits_try_again(tmp_path, caplog):
     path = tmp_path / "not-a-database.sqlite3"
     path.write_bytes(b"this is not an SQLite file" * 100)
-    checkpointer = Checkpointer(str(path), gather_seconds=0.01, idle_seconds=5)
+    checkpointer = Checkpointer(str(path), every=1, quiet_seconds=5)
     try:
         with caplog.at_level(logging.WARNING, logger="engine.persistence.checkpoints"):
             checkpointer.committed()
@@ -89,10 +96,7 @@ def test_a_failing_checkpoint_is_logged_and_the_next_commit_tries_again(tmp_path
 def test_a_process_forked_after_the_thread_started_starts_its_own(tmp_path):
     import os
 
-    path = tmp_path / "forked.sqlite3"
-    with sqlite3.connect(path) as setup:
-        setup.execute("PRAGMA journal_mode=WAL")
-    checkpointer = Checkpointer(str(path), gather_seconds=0.01, idle_seconds=5)
+    checkpointer = Checkpointer(str(_wal_file(tmp_path, "forked.sqlite3")), every=1, quiet_seconds=5)
     try:
         checkpointer.committed()
         assert _wait_for(lambda: checkpointer.checkpoints == 1)
@@ -106,15 +110,12 @@ def test_a_process_forked_after_the_thread_started_starts_its_own(tmp_path):
         checkpointer.close()
 
 
-def test_closing_while_a_checkpoint_gathers_commits_stops_the_thread_at_once(tmp_path):
-    path = tmp_path / "closing.sqlite3"
-    with sqlite3.connect(path) as setup:
-        setup.execute("PRAGMA journal_mode=WAL")
-    checkpointer = Checkpointer(str(path), gather_seconds=5, idle_seconds=30)
+def test_closing_stops_the_thread_at_once(tmp_path):
+    checkpointer = Checkpointer(str(_wal_file(tmp_path, "closing.sqlite3")), every=40, quiet_seconds=30)
     checkpointer.committed()
-    time.sleep(0.05)  # the thread is gathering commits
+    assert checkpointer.running
     started = time.monotonic()
     checkpointer.close()
-    # Neither the gathering pause nor the idle wait is waited out (every engine's close joins it).
+    # The quiet spell is not waited out (every engine's close joins the thread).
     assert time.monotonic() - started < 2
-    assert not checkpointer.running
+    assert not checkpointer.running and checkpointer.checkpoints == 0
