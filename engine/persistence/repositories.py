@@ -10,8 +10,8 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, fields, make_dataclass
-from itertools import combinations
 from datetime import date, datetime, timezone
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Text, and_, bindparam, cast, delete, event, func, insert, literal, literal_column,
@@ -132,6 +132,16 @@ _g = Grant.__table__
 
 _INSTANCE_FIELDS = [f.name for f in fields(InstanceRecord)]
 _CLOCK_FIELDS = _INSTANCE_FIELDS[_INSTANCE_FIELDS.index("department"):]
+_ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
+                       "calendar_version", "installed_at", "installed_by", "reason"]
+_NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
+_TASK_FIELDS = [f.name for f in fields(TaskRow)]
+_TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
+                       "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
+                       "deadline_provisional", "deadline_basis"]
+# A whole human_tasks row, as claiming returns it (engine.services.instances.task_dict reads it).
+TaskRecord = make_dataclass("TaskRecord", [c.key for c in _t.columns])
+
 _SAVED_FIELDS = ["definition_id", "status", "ended_at", "error", "waiting", "version", *_CLOCK_FIELDS]
 
 
@@ -159,15 +169,6 @@ _SAVED_PLAIN = [n for n in _SAVED_FIELDS if n not in _SAVED_INDEXED]
 def _save_name(changed) -> str:
     """The name of the instance UPDATE that sets the indexed columns `changed` (in _SAVED_INDEXED's order)."""
     return "instance_save:" + ",".join(changed)
-_ARRANGEMENT_FIELDS = ["id", "year", "notice", "title", "published", "days", "file_name", "file_text", "fingerprint",
-                       "calendar_version", "installed_at", "installed_by", "reason"]
-_NOTIFICATION_FIELDS = ["recipient_user", "recipient_group", "code", "params", "instance_id", "task_id", "created_at"]
-_TASK_FIELDS = [f.name for f in fields(TaskRow)]
-_TASK_INSERT_FIELDS = ["instance_id", "spiff_task_id", "task_name", "title", "process_id", "form", "candidate_groups",
-                       "state", "created_at", "due_date", "due_at", "deadline_rule", "deadline_article",
-                       "deadline_provisional", "deadline_basis"]
-# A whole human_tasks row, as claiming returns it (engine.services.instances.task_dict reads it).
-TaskRecord = make_dataclass("TaskRecord", [c.key for c in _t.columns])
 
 
 def _acting_user_of(row: dict) -> UserRow | None:
