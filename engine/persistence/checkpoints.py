@@ -9,8 +9,8 @@ fixture two_reviews through the services: 4.8 ms per application with checkpoint
 path, 3.6 ms with none there, the same CPU either way: the difference was waiting on the disk.
 
 PostgreSQL keeps its checkpoints in a process of their own; here each PDW process that writes to
-an SQLite file has a thread that does it, after every forty commits or a few seconds after the
-last one: `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own, which copies what no
+an SQLite file has a thread that does it, after every forty commits and every few seconds while
+fewer come: `PRAGMA wal_checkpoint(PASSIVE)` on a connection of its own, which copies what no
 reader still needs without waiting for readers or writers. Python's sqlite3 releases the GIL for
 the copy and the fsyncs, so requests go on meanwhile.
 
@@ -43,9 +43,9 @@ BACKSTOP_PAGES = 10_000
 class Checkpointer:
     """Runs the WAL checkpoints of one SQLite database file in a thread of this process.
 
-    A checkpoint follows `every` commits (about SQLite's 1,000 pages, at some twenty a step), or
-    `quiet_seconds` after the last commit when fewer came, so that a quiet system has its log
-    synced and copied back within seconds rather than a thousand pages later.
+    A checkpoint follows `every` commits (about SQLite's 1,000 pages, at some twenty a step), and
+    one comes every `quiet_seconds` while fewer come, so that a quiet system has its log synced
+    and copied back within seconds rather than a thousand pages later.
     """
 
     def __init__(self, path: str, *, every: int = 40, quiet_seconds: float = 5.0) -> None:
