@@ -592,8 +592,9 @@ class InstanceRepository:
         before = self._indexed.get(record.id)
         # An indexed column the row already has at this value is not set again (see _SAVED_INDEXED);
         # a record not read in this unit of work sets them all.
-        statement = _save_name(name for name, now, then in zip(_SAVED_INDEXED, indexed, before or indexed)
-                               if before is None or now != then)
+        changed = _SAVED_INDEXED if before is None else \
+            [name for name, now, then in zip(_SAVED_INDEXED, indexed, before) if now != then]
+        statement = _save_name(changed)
         if record.id in self._held:
             # Locked since it was read: nobody else can have changed it, so nothing is read back.
             self._uow.cursor.later(statement, values)

@@ -19,7 +19,7 @@ from sqlalchemy.sql import ClauseElement
 class Prepared:
     """One statement compiled for one dialect, with its parameters' and columns' processors."""
 
-    __slots__ = ("sql", "names", "positional", "binds", "fixed", "columns", "results", "_plan", "_processed")
+    __slots__ = ("sql", "names", "positional", "fixed", "columns", "_plan", "_processed")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -33,18 +33,17 @@ class Prepared:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 processors[bind_name] = processor
-        self.binds = processors
         # Per execution only the values are looked up: each name is paired with its processor here.
         self._plan = tuple((name, processors.get(name)) for name in self.names)
         # A query's columns, or what an INSERT/UPDATE ... RETURNING gives back.
         selected = list(statement.exported_columns)
         self.columns = [c.key for c in selected]
-        self.results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
+        results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in selected]
         # Most columns need no processing: a row is made by zip and only these are processed
         # (for a key named twice, the last column's, as a dict built in column order keeps it).
         last = {key: index for index, key in enumerate(self.columns)}
         self._processed = tuple((key, index, process) for index, (key, process)
-                                in enumerate(zip(self.columns, self.results))
+                                in enumerate(zip(self.columns, results))
                                 if process is not None and last[key] == index)
 
     def parameters(self, values: dict[str, Any]):
