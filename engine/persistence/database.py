@@ -20,8 +20,8 @@ class Database:
     SQLite takes its write lock at the first write, which lets two writers read the same
     state and then collide; writers therefore begin with BEGIN IMMEDIATE, readers do not.
     On PostgreSQL row locks do the work; the writer's engine is apart because its transactions
-    run in psycopg's pipeline mode with an explicit BEGIN (engine.persistence.pipeline), and its
-    readers' in autocommit.
+    send their statements in batches in libpq's pipeline mode with an explicit BEGIN
+    (engine.persistence.pipeline), and its readers' run in autocommit.
     """
 
     engine: Engine
@@ -96,6 +96,11 @@ def _postgres_engine(url: str, writer: bool, plans: Plans) -> Engine:
         # reader's BEGIN and ROLLBACK would be two round trips that change nothing. (A reader
         # that needs one snapshot, as audit verification does, asks for REPEATABLE READ.)
         options["isolation_level"] = "AUTOCOMMIT"
+    if writer:
+        # The batches prepare PDW's statements themselves (engine.persistence.pipeline). psycopg
+        # must prepare none: having prepared any, it answers every ROLLBACK (and DROP, ALTER)
+        # with DEALLOCATE ALL, which would take the batches' statements with its own.
+        connect_args["prepare_threshold"] = None
     engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
     if writer:
         pipeline.attach(engine)
@@ -136,8 +141,8 @@ _PLANS_OF = "pdw_plans_generation"
 class Plans:
     """The generation of the statement plans that a process's pooled connections hold.
 
-    psycopg prepares a statement on the server after a few runs, and PostgreSQL re-plans it
-    after a migration, except when a column it returns changed type: that statement then fails
+    Writers prepare their statements on the server at the first run on a connection, psycopg
+    the readers' after a few runs, and PostgreSQL re-plans them after a migration, except when a column it returns changed type: that statement then fails
     ("cached plan must not change result type") on every connection that prepared it, until the
     connection closes. The first such failure, in a unit of work of this process, starts a new
     generation; every pooled connection of an older one is replaced at its next checkout, so one

@@ -9,6 +9,7 @@ here and rows written through the ORM are the same rows.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterable
 
 from sqlalchemy import Connection
@@ -19,7 +20,7 @@ from sqlalchemy.sql import ClauseElement
 class Prepared:
     """One statement compiled for one dialect, with its parameters' and columns' processors."""
 
-    __slots__ = ("sql", "names", "positional", "fixed", "columns", "_plan", "_processed")
+    __slots__ = ("sql", "names", "positional", "fixed", "columns", "wire", "_plan", "_wire_plan", "_processed")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -35,6 +36,17 @@ class Prepared:
                 processors[bind_name] = processor
         # Per execution only the values are looked up: each name is paired with its processor here.
         self._plan = tuple((name, processors.get(name)) for name in self.names)
+        # PostgreSQL writers send the statement themselves (engine.persistence.pipeline): its name,
+        # its text with $n parameters, and the values in that order.
+        self.wire: tuple[bytes, bytes] | None = None
+        self._wire_plan: tuple = ()
+        if dialect.name == "postgresql" and not self.positional:
+            order = _numbered(self.sql)
+            text = _NUMBERED.sub(lambda m: "%" if m.group(0) == "%%" else f"${order.index(m.group(1)) + 1}", self.sql)
+            from engine.persistence.pipeline import statement_name
+
+            self.wire = (statement_name(text), text.encode("utf-8"))
+            self._wire_plan = tuple((name, processors.get(name)) for name in order)
         # A query's columns, or what an INSERT/UPDATE ... RETURNING gives back.
         selected = list(statement.exported_columns)
         self.columns = [c.key for c in selected]
@@ -54,6 +66,12 @@ class Prepared:
             return [values[n] if process is None else process(values[n]) for n, process in self._plan]
         return {n: values[n] if process is None else process(values[n]) for n, process in self._plan}
 
+    def values(self, values: dict[str, Any]) -> list:
+        """The values for the statement's $n parameters, in order, processed by column type."""
+        if self.fixed:
+            values = {**self.fixed, **values}
+        return [values[n] if process is None else process(values[n]) for n, process in self._wire_plan]
+
     def row(self, raw) -> dict[str, Any]:
         """A fetched row as a dict keyed by column key, processed by column type."""
         row = dict(zip(self.columns, raw))
@@ -62,6 +80,20 @@ class Prepared:
             if value is not None:
                 row[key] = process(value)
         return row
+
+
+# A pyformat parameter (`%(name)s`) or an escaped percent sign, in SQLAlchemy's compiled text.
+_NUMBERED = re.compile(r"%%|%\(([^)]+)\)s")
+
+
+def _numbered(sql: str) -> list[str]:
+    """The parameter names of pyformat `sql` in order of first appearance (each becomes $n)."""
+    order: list[str] = []
+    for match in _NUMBERED.finditer(sql):
+        name = match.group(1)
+        if name is not None and name not in order:
+            order.append(name)
+    return order
 
 
 class Statements:
@@ -82,67 +114,72 @@ class Statements:
 class Cursor:
     """The DBAPI cursor of one transaction, running prepared statements.
 
-    On PostgreSQL a writer's transaction runs in psycopg's pipeline mode
+    On PostgreSQL a writer's transaction sends its statements in batches
     (engine.persistence.pipeline): `later` queues a statement, and whatever was queued goes out
     with the next statement whose result is read (`run`, `one`, `all`, `each`, any query made
-    through SQLAlchemy) or with the COMMIT. Outside a pipeline (readers, SQLite) every statement
-    runs at once.
+    through SQLAlchemy) or with the COMMIT. Outside a batch (readers, SQLite) every statement
+    runs at once, on the connection's DBAPI cursor.
     """
 
     def __init__(self, connection: Connection, statements: Statements) -> None:
-        from engine.persistence.pipeline import pipeline_of
+        from engine.persistence.pipeline import batch_of
 
         self.dialect_name = connection.dialect.name
-        self._driver = connection.connection.driver_connection
-        self._cursor = self._driver.cursor()
         self._statements = statements
-        self._pipeline = pipeline_of(connection) if self.dialect_name == "postgresql" else None
-        # Statements whose rows are wanted once they have run: their own cursor, and the receiver.
-        self._returning: list[tuple[Any, Prepared, Callable[[list[dict[str, Any]]], None]]] = []
+        self._batch = batch_of(connection) if self.dialect_name == "postgresql" else None
+        self._cursor = connection.connection.driver_connection.cursor() if self._batch is None else None
 
     def release(self) -> None:
         """Forget this cursor at the transaction's end."""
-        self._returning.clear()
-
-    def _sync(self) -> None:
-        if self._pipeline is not None:
-            self._pipeline.sync()
-        self.deliver()
+        self._batch = self._cursor = None
 
     def deliver(self) -> None:
-        """Hand the rows of statements run by now to their receivers (`later_returning`)."""
-        while self._returning and self._returning[0][0].pgresult is not None:
-            cursor, prepared, rows_to = self._returning.pop(0)
-            rows_to([prepared.row(r) for r in cursor.fetchall()])
+        """Kept for the unit of work's commit: rows of `later_returning` statements reach their
+        receivers when the batch that ran them is read, so nothing is left to hand on."""
+
+    def _send(self, prepared: Prepared, values: dict[str, Any], receiver: Callable | None = None) -> None:
+        name, sql = prepared.wire
+        self._batch.send(name, sql, prepared.values(values), receiver)
+
+    def _rows(self, prepared: Prepared, found: list) -> Callable:
+        # A receiver that converts a result's rows and appends them to `found`.
+        batch = self._batch
+        return lambda result: found.append([prepared.row(raw) for raw in batch.rows(result)])
 
     def _execute(self, prepared: Prepared, values: dict[str, Any]):
-        """Execute one statement (after what is queued) and wait for its result."""
+        """Execute one statement at once (outside a batch) and return the DBAPI cursor."""
         self._cursor.execute(prepared.sql, prepared.parameters(values))
-        self._sync()
         return self._cursor
 
     def run(self, name: str, values: dict[str, Any]) -> int:
-        """Execute statement `name`; returns the rowcount."""
-        return self._execute(self._statements[name], values).rowcount
+        """Execute statement `name` (after what is queued); returns the rowcount."""
+        prepared = self._statements[name]
+        if self._batch is None:
+            return self._execute(prepared, values).rowcount
+        counted: list[int] = []
+        self._send(prepared, values, lambda result: counted.append(result.command_tuples or 0))
+        self._batch.sync()
+        return counted[0]
 
     def later(self, name: str, values: dict[str, Any]) -> None:
         """Execute statement `name` before the next one or the commit, whichever comes first; for
         writes whose rowcount nobody needs."""
         prepared = self._statements[name]
-        self._cursor.execute(prepared.sql, prepared.parameters(values))
+        if self._batch is None:
+            self._execute(prepared, values)
+        else:
+            self._send(prepared, values)
 
     def later_returning(self, name: str, values: dict[str, Any],
                         rows_to: Callable[[list[dict[str, Any]]], None]) -> None:
         """`later` for a statement that returns rows: `rows_to` receives them once it has run (at
-        once outside a pipeline; in one by the time the unit of work commits)."""
+        once outside a batch; in one by the time the unit of work commits)."""
         prepared = self._statements[name]
-        if self._pipeline is None:
-            self._cursor.execute(prepared.sql, prepared.parameters(values))
-            rows_to([prepared.row(r) for r in self._cursor.fetchall()])
+        if self._batch is None:
+            rows_to([prepared.row(r) for r in self._execute(prepared, values).fetchall()])
             return
-        cursor = self._driver.cursor()
-        cursor.execute(prepared.sql, prepared.parameters(values))
-        self._returning.append((cursor, prepared, rows_to))
+        batch = self._batch
+        self._send(prepared, values, lambda result: rows_to([prepared.row(raw) for raw in batch.rows(result)]))
 
     def later_many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """`later` once per row of values."""
@@ -152,26 +189,35 @@ class Cursor:
     def many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """Execute statement `name` once per row of values."""
         prepared = self._statements[name]
-        self._cursor.executemany(prepared.sql, [prepared.parameters(values) for values in rows])
+        if self._batch is None:
+            self._cursor.executemany(prepared.sql, [prepared.parameters(values) for values in rows])
+        else:
+            self.later_many(name, rows)
+            self._batch.sync()
 
     def one(self, name: str, values: dict[str, Any]) -> dict[str, Any] | None:
         """The first row statement `name` returns, or None."""
-        prepared = self._statements[name]
-        raw = self._execute(prepared, values).fetchone()
-        return None if raw is None else prepared.row(raw)
+        found = self.all(name, values)
+        return found[0] if found else None
 
     def all(self, name: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row statement `name` returns."""
         prepared = self._statements[name]
-        return [prepared.row(raw) for raw in self._execute(prepared, values).fetchall()]
+        if self._batch is None:
+            return [prepared.row(raw) for raw in self._execute(prepared, values).fetchall()]
+        found: list[list[dict[str, Any]]] = []
+        self._send(prepared, values, self._rows(prepared, found))
+        self._batch.sync()
+        return found[0]
 
     def each(self, queries: list[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
         """Every row of each statement of `queries` (name and values), run in order: in a
-        pipeline, in one round trip with what is queued."""
-        if self._pipeline is None:
+        batch, in one round trip with what is queued."""
+        if self._batch is None:
             return [self.all(name, values) for name, values in queries]
         found: list[list[dict[str, Any]]] = []
         for name, values in queries:
-            self.later_returning(name, values, found.append)
-        self._sync()
+            prepared = self._statements[name]
+            self._send(prepared, values, self._rows(prepared, found))
+        self._batch.sync()
         return found

@@ -56,13 +56,18 @@ def catalog_reads(engine, monkeypatch) -> list[str]:
     def sqlalchemy(_conn, _cursor, statement, *_args) -> None:
         seen(statement)
 
-    executed = Cursor._execute
+    executed, sent = Cursor._execute, Cursor._send
 
-    def prepared(self, statement, values):
+    def prepared(self, statement, values):  # at once: readers, SQLite
         seen(statement.sql)
         return executed(self, statement, values)
 
+    def batched(self, statement, values, receiver=None):  # in a PostgreSQL writer's batch
+        seen(statement.sql)
+        return sent(self, statement, values, receiver)
+
     monkeypatch.setattr(Cursor, "_execute", prepared)
+    monkeypatch.setattr(Cursor, "_send", batched)
     for bind in (engine.db.write_engine, engine.db.engine):
         event.listen(bind, "before_cursor_execute", sqlalchemy)
     yield found

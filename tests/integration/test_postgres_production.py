@@ -1,7 +1,9 @@
 """PostgreSQL under the production settings (engine.config's defaults: the calendar version read
-at most once a second, psycopg preparing statements after a few runs), with a fault injected in
-each test: a batch failing part-way, a migration changing a column's type under the pool, a
-server whose default isolation level is REPEATABLE READ, backends killed idle and mid-step."""
+at most once a second; writers preparing each statement at its first run on a connection,
+psycopg the readers' after a few runs), with a fault injected in each test: a batch failing
+part-way, a migration changing a column's type under the pool, a server whose default isolation
+level is REPEATABLE READ, backends killed idle and mid-step, a rollback through psycopg, prepared
+statements deallocated behind the writers' back, a batch larger than a socket buffer."""
 from __future__ import annotations
 
 import threading
@@ -23,7 +25,8 @@ from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
 
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-# psycopg prepares a statement on the server at its fifth run on a connection (prepare_threshold).
+# psycopg prepares a statement on the server at its fifth run on a connection (prepare_threshold);
+# a writer's batch at its first. Running a statement this often has it prepared either way.
 PREPARED_AFTER = 5
 
 
@@ -243,3 +246,40 @@ def test_verification_never_reports_tampering_while_entries_are_appended(product
     assert failures == []
     assert [r.problems for r in reports if r.problems] == []
     assert reports[-1].entries > reports[0].entries
+
+
+def test_a_rollback_through_psycopg_keeps_the_statements_the_batches_prepared(production):
+    # psycopg answers a ROLLBACK with DEALLOCATE ALL once it has prepared statements itself; on a
+    # writer it prepares none, so the batches' statements survive an ORM unit that fails.
+    for n in range(1, 3):
+        add_day(production, date(2026, 3, n))
+    with pytest.raises(ZeroDivisionError):
+        with production.uow() as uow:
+            for _ in range(PREPARED_AFTER + 1):  # psycopg's own threshold, were it preparing
+                uow.session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == date(2026, 3, 1)))
+            raise ZeroDivisionError
+    add_day(production, date(2026, 3, 3))
+    assert receipt_days(production) == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+
+
+def test_statements_deallocated_behind_the_batchs_back_fail_one_unit_of_work_and_are_prepared_again(production):
+    add_day(production, date(2026, 3, 1))
+    with production.uow() as uow:
+        uow.session.execute(text("DEALLOCATE ALL"))
+        uow.commit()
+    with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+        add_day(production, date(2026, 3, 2))
+    add_day(production, date(2026, 3, 3))
+    assert receipt_days(production) == [date(2026, 3, 1), date(2026, 3, 3)]
+
+
+def test_a_batch_of_megabytes_goes_out_and_comes_back_whole(production):
+    # Far more than a socket buffer holds, queued before anything is read.
+    now = production.clock.now()
+    with production.uow() as uow:
+        for n in range(40):
+            uow.audit.append(at=now, actor="tester", action="test.step", instance_id=31, after={"n": n, "text": "数" * 50_000})
+        uow.commit()
+    with production.uow().read() as reader:
+        assert reader.session.scalar(text("SELECT count(*) FROM audit_log WHERE instance_id = 31")) == 40
+    assert audit.verify(production.uow()).ok
