@@ -221,24 +221,33 @@ class Batch:
 
 
 def _flush(pgconn) -> None:
-    # Waits in select(), which lets other threads run (libpq's own blocking calls would hold the
+    # Waits in poll(), which lets other threads run (libpq's own blocking calls would hold the
     # GIL while the server waits for a lock another thread of this process must release), and
     # reads while it cannot write, so a large batch cannot deadlock against a server waiting for
     # its results to be read.
-    socket = pgconn.socket
     while pgconn.flush():
-        readable, _writable, _failed = select.select([socket], [socket], [])
-        if readable:
+        if _wait(pgconn.socket, select.POLLIN | select.POLLOUT) & select.POLLIN:
             pgconn.consume_input()
 
 
 def _next_result(pgconn):
-    # PQgetResult blocks while PQisBusy; waiting in select() instead lets other threads run.
-    socket = pgconn.socket
+    # PQgetResult blocks while PQisBusy; waiting in poll() instead lets other threads run.
     while pgconn.is_busy():
-        select.select([socket], [], [])
+        _wait(pgconn.socket, select.POLLIN)
         pgconn.consume_input()
     return pgconn.get_result()
+
+
+def _wait(socket: int, events: int) -> int:
+    """The events of `events` that `socket` is ready for (or an error or hang-up), once there is
+    one. poll() rather than select(): select() cannot watch a descriptor above 1023."""
+    poller = select.poll()
+    poller.register(socket, events)
+    ready = 0
+    while not ready:
+        for _fd, ready in poller.poll():
+            pass
+    return ready
 
 
 def batch_of(connection: Connection) -> Batch | None:
