@@ -96,11 +96,6 @@ def _postgres_engine(url: str, writer: bool, plans: Plans) -> Engine:
         # reader's BEGIN and ROLLBACK would be two round trips that change nothing. (A reader
         # that needs one snapshot, as audit verification does, asks for REPEATABLE READ.)
         options["isolation_level"] = "AUTOCOMMIT"
-    if writer:
-        # The batches prepare PDW's statements themselves (engine.persistence.pipeline). psycopg
-        # must prepare none: having prepared any, it answers every ROLLBACK (and DROP, ALTER)
-        # with DEALLOCATE ALL, which would take the batches' statements with its own.
-        connect_args["prepare_threshold"] = None
     engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
     if writer:
         pipeline.attach(engine)
@@ -141,8 +136,8 @@ _PLANS_OF = "pdw_plans_generation"
 class Plans:
     """The generation of the statement plans that a process's pooled connections hold.
 
-    Writers prepare their statements on the server at the first run on a connection, psycopg
-    the readers' after a few runs, and PostgreSQL re-plans them after a migration, except when a column it returns changed type: that statement then fails
+    Writers' batches prepare their statements on the server at the first run on a connection,
+    psycopg the others after a few runs, and PostgreSQL re-plans them after a migration, except when a column it returns changed type: that statement then fails
     ("cached plan must not change result type") on every connection that prepared it, until the
     connection closes. The first such failure, in a unit of work of this process, starts a new
     generation; every pooled connection of an older one is replaced at its next checkout, so one

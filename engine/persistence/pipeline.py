@@ -29,7 +29,10 @@ What a batch does:
   their receivers, and the first error is raised once all results are read.
 Statements SQLAlchemy runs on the same connection (the ORM, colder code) go through psycopg: the
 batch first syncs what it queued and leaves pipeline mode; a transaction that begins with such a
-statement has its BEGIN sent in psycopg's pipeline, with that statement, as before.
+statement has its BEGIN sent in psycopg's pipeline, with that statement, as before. What the
+batch had queued before such a statement goes in a round trip of its own (psycopg's pipeline
+carried it with the statement); the hot paths read nothing through SQLAlchemy after queueing
+(bench/engine_throughput.py prints their round trips per step).
 
 Named statements prepared through the extended protocol also work behind PgBouncer in
 transaction mode (with its max_prepared_statements), as psycopg's own do.
@@ -41,6 +44,12 @@ Failure modes, each with a test in tests/integration/test_postgres_production.py
 - a migration changes the type of a column a prepared statement returns ("cached plan must not
   change result type"): that unit of work fails, the pool is invalidated (every connection is
   replaced on its next checkout, engine.persistence.database.Plans) and the caller may retry;
+- psycopg answers a ROLLBACK it runs, a DROP or an ALTER with DEALLOCATE ALL once it has
+  prepared statements of its own (SQLAlchemy's): the writers' ROLLBACK is sent past it, and
+  after any statement of SQLAlchemy's with such a command status (or DISCARD ALL, DEALLOCATE
+  ALL) the batches prepare their statements anew under new names, as the server may or may not
+  have dropped the old ones. Statements deallocated unseen fail one unit of work with
+  InvalidSqlStatementName, and the next prepares them anew;
 - the server goes away (restart, pg_terminate_backend): libpq reports the lost connection, the
   unit of work fails with psycopg's OperationalError, and the rollback meets the same error,
   which SQLAlchemy recognises as a disconnect and invalidates the pool; a connection the server
@@ -49,6 +58,7 @@ Failure modes, each with a test in tests/integration/test_postgres_production.py
 from __future__ import annotations
 
 import hashlib
+import re
 import select
 from contextlib import ExitStack
 from typing import Any, Callable
@@ -64,6 +74,9 @@ PIPELINE = "pdw_pipeline"
 # The key under which a pooled connection keeps what outlives its transactions (ConnectionState).
 STATE = "pdw_connection_state"
 BEGIN = b"BEGIN ISOLATION LEVEL READ COMMITTED"
+# The statements after which psycopg deallocates every prepared statement of the connection
+# (when it has prepared any of its own), or which deallocate them themselves: by command status.
+_DEALLOCATES = re.compile(r"^(?:DROP|ALTER|ROLLBACK|DISCARD ALL|DEALLOCATE ALL)\b").match
 
 
 def statement_name(sql: str) -> bytes:
@@ -72,12 +85,24 @@ def statement_name(sql: str) -> bytes:
 
 
 class ConnectionState:
-    """What a connection keeps from one transaction to the next: the names of the statements
-    prepared on it, and psycopg's converter of values, which caches what it looked up."""
+    """What a connection keeps from one transaction to the next: the statements prepared on it,
+    and psycopg's converter of values, which caches what it looked up."""
 
     def __init__(self, driver) -> None:
-        self.names: set[bytes] = set()
+        # A statement's name -> the name it is prepared under on this connection.
+        self.names: dict[bytes, bytes] = {}
+        self.generation = 0
         self.transformer = Transformer(driver)
+
+    def renew(self) -> None:
+        """Prepare every statement again, under new names: the server may have deallocated
+        them, or may not have (a name prepared anew could then already exist)."""
+        self.names = {}
+        self.generation += 1
+
+    def name_for(self, name: bytes) -> bytes:
+        """The name statement `name` is prepared under in this generation."""
+        return name if not self.generation else b"%s_%d" % (name, self.generation)
 
 
 class Batch:
@@ -86,12 +111,13 @@ class Batch:
     def __init__(self, driver, prepared: ConnectionState) -> None:
         self._driver = driver
         self._pgconn = driver.pgconn
-        self._prepared = prepared.names
+        self._state = prepared
         self._transformer = prepared.transformer
-        # What each command sent since the last sync waits for: None (its status only), the name
-        # of a statement being prepared (bytes), or a receiver of its result (a callable).
+        # What each command sent since the last sync waits for: None (its status only), a
+        # statement being prepared (its name and the name it is prepared under), or a receiver
+        # of its result (a callable).
         self._waiting: list[Any] = []
-        self._preparing: set[bytes] = set()
+        self._preparing: dict[bytes, bytes] = {}
         self.begun = False
         # psycopg's own pipeline, while a statement of SQLAlchemy's opens the transaction.
         self._driver_pipeline: ExitStack | None = None
@@ -108,12 +134,13 @@ class Batch:
         """Queue prepared statement `name` (text `sql`) with `values`, in parameter order;
         `receiver` gets its result (a PGresult) at the next sync."""
         self._start()
-        if name not in self._prepared and name not in self._preparing:
-            self._pgconn.send_prepare(name, sql)
-            self._waiting.append(name)
-            self._preparing.add(name)
+        prepared_as = self._state.names.get(name) or self._preparing.get(name)
+        if prepared_as is None:
+            prepared_as = self._preparing[name] = self._state.name_for(name)
+            self._pgconn.send_prepare(prepared_as, sql)
+            self._waiting.append((name, prepared_as))
         params = self._transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
-        self._pgconn.send_query_prepared(name, params)
+        self._pgconn.send_query_prepared(prepared_as, params)
         self._waiting.append(receiver)
 
     def rows(self, result) -> list[tuple]:
@@ -141,17 +168,17 @@ class Batch:
             while _next_result(pgconn) is not None:  # each command's results end with a NULL
                 pass
             status = result.status
-            if isinstance(expects, bytes):
-                self._preparing.discard(expects)
+            if isinstance(expects, tuple):
+                self._preparing.pop(expects[0], None)
                 if status == ExecStatus.COMMAND_OK:
-                    self._prepared.add(expects)
+                    self._state.names[expects[0]] = expects[1]
             if status == ExecStatus.FATAL_ERROR:
                 if error is None:
                     error = error_from_result(result, encoding=self._driver.info.encoding)
                     if isinstance(error, InvalidSqlStatementName):
                         # Something deallocated the connection's statements behind this batch's
                         # back: this unit of work fails, the next one prepares them again.
-                        self._prepared.clear()
+                        self._state.renew()
             elif status != ExecStatus.PIPELINE_ABORTED and callable(expects) and error is None:
                 try:
                     expects(result)
@@ -179,11 +206,15 @@ class Batch:
             self._driver.execute(BEGIN, prepare=False)
             self.begun = True
 
-    def after_sqlalchemy(self) -> None:
+    def after_sqlalchemy(self, cursor) -> None:
         """SQLAlchemy reads a statement's description and rowcount as soon as it has executed,
         which in psycopg's pipeline exist once its result has arrived: leaving the pipeline
-        syncs it (one round trip, for the BEGIN and the statement)."""
+        syncs it (one round trip, for the BEGIN and the statement). A statement after which
+        psycopg deallocates every prepared statement has the batches prepare theirs anew."""
         self._close_driver_pipeline()
+        status = cursor.statusmessage
+        if status and _DEALLOCATES(status):
+            self._state.renew()
 
     def commit(self) -> None:
         """Send the COMMIT with what is queued (nothing, if nothing began)."""
@@ -283,10 +314,10 @@ def _before_sqlalchemy(connection: Connection, *_args) -> None:
         batch.before_sqlalchemy()
 
 
-def _after_sqlalchemy(connection: Connection, *_args) -> None:
+def _after_sqlalchemy(connection: Connection, cursor, *_args) -> None:
     batch = connection.info.get(PIPELINE)
     if batch is not None:
-        batch.after_sqlalchemy()
+        batch.after_sqlalchemy(cursor)
 
 
 def _commit(connection: Connection) -> None:
@@ -318,5 +349,18 @@ def _rollback(connection: Connection) -> None:
 
 
 def _roll_back(driver) -> None:
-    if driver.pgconn.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-        driver.execute(b"ROLLBACK", prepare=False)
+    # Sent through libpq, not psycopg: psycopg answers a ROLLBACK it runs with DEALLOCATE ALL
+    # once it has prepared statements of its own, which would take the batches' with them.
+    pgconn = driver.pgconn
+    if pgconn.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        return
+    pgconn.send_query(b"ROLLBACK")
+    _flush(pgconn)
+    error = None
+    while (result := _next_result(pgconn)) is not None:
+        if result.status == ExecStatus.FATAL_ERROR and error is None:
+            error = error_from_result(result, encoding=driver.info.encoding)
+    if pgconn.status != ConnStatus.OK:
+        raise OperationalError(pgconn.get_error_message() or "the connection to the server was lost")
+    if error is not None:
+        raise error

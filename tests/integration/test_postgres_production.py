@@ -248,24 +248,38 @@ def test_verification_never_reports_tampering_while_entries_are_appended(product
     assert reports[-1].entries > reports[0].entries
 
 
-def test_a_rollback_through_psycopg_keeps_the_statements_the_batches_prepared(production):
-    # psycopg answers a ROLLBACK with DEALLOCATE ALL once it has prepared statements itself; on a
-    # writer it prepares none, so the batches' statements survive an ORM unit that fails.
+def test_a_failed_unit_keeps_the_statements_the_batches_prepared(production):
+    # psycopg answers a ROLLBACK it runs with DEALLOCATE ALL once it has prepared statements of
+    # its own: the writers' ROLLBACK goes around it, so the batches' statements survive.
     for n in range(1, 3):
         add_day(production, date(2026, 3, n))
     with pytest.raises(ZeroDivisionError):
         with production.uow() as uow:
-            for _ in range(PREPARED_AFTER + 1):  # psycopg's own threshold, were it preparing
+            for _ in range(PREPARED_AFTER + 1):  # psycopg prepares this one
                 uow.session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == date(2026, 3, 1)))
+            uow.cursor.later("receipt_first", {"day": date(2026, 4, 1)})
             raise ZeroDivisionError
     add_day(production, date(2026, 3, 3))
     assert receipt_days(production) == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
 
 
-def test_statements_deallocated_behind_the_batchs_back_fail_one_unit_of_work_and_are_prepared_again(production):
+@pytest.mark.parametrize("statement", ["ALTER TABLE receipt_counters ALTER COLUMN last SET DEFAULT 0", "DEALLOCATE ALL"])
+def test_after_a_statement_that_deallocates_the_batches_prepare_their_statements_anew(production, statement):
     add_day(production, date(2026, 3, 1))
     with production.uow() as uow:
-        uow.session.execute(text("DEALLOCATE ALL"))
+        for _ in range(PREPARED_AFTER + 1):  # psycopg prepares this one, and drops it with the rest
+            uow.session.scalar(select(ReceiptCounter.last).where(ReceiptCounter.day == date(2026, 3, 1)))
+        uow.session.execute(text(statement))
+        uow.commit()
+    for n in range(2, 4):
+        add_day(production, date(2026, 3, n))
+    assert receipt_days(production) == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+
+
+def test_statements_deallocated_unseen_fail_one_unit_of_work_and_are_prepared_again(production):
+    add_day(production, date(2026, 3, 1))
+    with production.uow() as uow:
+        uow.session.connection().connection.driver_connection.execute("DEALLOCATE ALL")  # past SQLAlchemy
         uow.commit()
     with pytest.raises(psycopg.errors.InvalidSqlStatementName):
         add_day(production, date(2026, 3, 2))
