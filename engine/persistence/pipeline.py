@@ -25,8 +25,14 @@ What a batch does:
 - values go as text and the server infers each parameter's type from the statement (whose
   parameters carry casts where the context does not give the type), so one prepared statement
   serves every value;
-- `sync` sends the queued statements and a Sync together and reads every result: rows go to
-  their receivers, and the first error is raised once all results are read.
+- each statement is written to the socket as it is queued, without waiting (so the server
+  runs it while the step goes on), and `sync` sends a Sync and reads every result: rows go to
+  their receivers, and the first error is raised once all results are read. Writing at once
+  costs the server a wake-up per statement: measured on two_reviews, its CPU per application
+  rose from 3.0 to 3.3 ms, and a single process's throughput against the fair baseline read
+  0.79 and 0.80 (best of four interleaved rounds) where holding every statement for the Sync
+  read 0.75 and 0.61. With every core busy (several worker processes) the held-back batch
+  would cost less CPU; with one request at a time, overlap wins.
 Statements SQLAlchemy runs on the same connection (the ORM, colder code) go through psycopg: the
 batch first syncs what it queued and leaves pipeline mode; a transaction that begins with such a
 statement has its BEGIN sent in psycopg's pipeline, with that statement, as before. What the
@@ -142,6 +148,9 @@ class Batch:
         params = self._transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
         self._pgconn.send_query_prepared(prepared_as, params)
         self._waiting.append(receiver)
+        # Sent at once if the socket takes it (a write that never waits), so the server runs the
+        # statement while this step goes on; its result is read at the sync.
+        self._pgconn.flush()
 
     def rows(self, result) -> list[tuple]:
         """The rows of `result`, converted by psycopg's loaders."""
