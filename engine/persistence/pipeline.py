@@ -238,18 +238,13 @@ class Batch:
     def abandon(self) -> None:
         """End the pipeline whatever was queued (its errors are of no interest to a rollback),
         and roll back an open transaction. A lost connection raises OperationalError."""
-        try:
-            self._close_driver_pipeline()
-        except OperationalError:
-            raise
-        except Exception:  # noqa: BLE001 - rolled back just below
-            pass
-        try:
-            self.sync()
-        except OperationalError:
-            raise
-        except Exception:  # noqa: BLE001 - rolled back just below
-            pass
+        for end in (self._close_driver_pipeline, self.sync):
+            try:
+                end()
+            except OperationalError:
+                raise
+            except Exception:  # noqa: BLE001 - rolled back just below
+                pass
         if self._pgconn.pipeline_status != PipelineStatus.OFF:
             self._pgconn.exit_pipeline_mode()
         _roll_back(self._driver)
