@@ -137,9 +137,9 @@ class Plans:
     """The generation of the statement plans that a process's pooled connections hold.
 
     Writers' batches prepare their statements on the server at the first run on a connection,
-    psycopg the others after a few runs, and PostgreSQL re-plans them after a migration, except when a column it returns changed type: that statement then fails
-    ("cached plan must not change result type") on every connection that prepared it, until the
-    connection closes. The first such failure, in a unit of work of this process, starts a new
+    psycopg the others after a few runs, and PostgreSQL re-plans them after a migration, except
+    when a column one returns changed type: that statement then fails ("cached plan must not
+    change result type") on every connection that prepared it, until the connection closes. The first such failure, in a unit of work of this process, starts a new
     generation; every pooled connection of an older one is replaced at its next checkout, so one
     unit of work fails (and may be retried) rather than one per connection.
     """

@@ -114,11 +114,11 @@ class ConnectionState:
 class Batch:
     """The statements of one writer transaction on one connection, sent in pipeline mode."""
 
-    def __init__(self, driver, prepared: ConnectionState) -> None:
+    def __init__(self, driver, state: ConnectionState) -> None:
         self._driver = driver
         self._pgconn = driver.pgconn
-        self._state = prepared
-        self._transformer = prepared.transformer
+        self._state = state
+        self._transformer = state.transformer
         # What each command sent since the last sync waits for: None (its status only), a
         # statement being prepared (its name and the name it is prepared under), or a receiver
         # of its result (a callable).
@@ -173,7 +173,7 @@ class Batch:
         for expects in waiting:
             result = _next_result(pgconn)
             if result is None:
-                raise OperationalError(pgconn.get_error_message() or "the connection to the server was lost")
+                raise _lost(pgconn)
             while _next_result(pgconn) is not None:  # each command's results end with a NULL
                 pass
             status = result.status
@@ -195,7 +195,7 @@ class Batch:
                     error = failed
         end = _next_result(pgconn)
         if end is None or end.status != ExecStatus.PIPELINE_SYNC or pgconn.status != ConnStatus.OK:
-            raise OperationalError(pgconn.get_error_message() or "the connection to the server was lost")
+            raise _lost(pgconn)
         if error is not None:
             raise error
 
@@ -278,11 +278,9 @@ def _wait(socket: int, events: int) -> int:
     one. poll() rather than select(): select() cannot watch a descriptor above 1023."""
     poller = select.poll()
     poller.register(socket, events)
-    ready = 0
-    while not ready:
-        for _fd, ready in poller.poll():
-            pass
-    return ready
+    while not (ready := poller.poll()):
+        pass
+    return ready[0][1]
 
 
 def batch_of(connection: Connection) -> Batch | None:
@@ -365,6 +363,10 @@ def _roll_back(driver) -> None:
         if result.status == ExecStatus.FATAL_ERROR and error is None:
             error = error_from_result(result, encoding=driver.info.encoding)
     if pgconn.status != ConnStatus.OK:
-        raise OperationalError(pgconn.get_error_message() or "the connection to the server was lost")
+        raise _lost(pgconn)
     if error is not None:
         raise error
+
+
+def _lost(pgconn) -> OperationalError:
+    return OperationalError(pgconn.get_error_message() or "the connection to the server was lost")

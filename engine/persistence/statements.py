@@ -16,6 +16,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from engine.persistence.pipeline import batch_of, statement_name
+
 
 class Prepared:
     """One statement compiled for one dialect, with its parameters' and columns' processors."""
@@ -41,10 +43,7 @@ class Prepared:
         self.wire: tuple[bytes, bytes] | None = None
         self._wire_plan: tuple = ()
         if dialect.name == "postgresql" and not self.positional:
-            order = _numbered(self.sql)
-            text = _NUMBERED.sub(lambda m: "%" if m.group(0) == "%%" else f"${order.index(m.group(1)) + 1}", self.sql)
-            from engine.persistence.pipeline import statement_name
-
+            text, order = _numbered(self.sql)
             self.wire = (statement_name(text), text.encode("utf-8"))
             self._wire_plan = tuple((name, processors.get(name)) for name in order)
         # A query's columns, or what an INSERT/UPDATE ... RETURNING gives back.
@@ -60,17 +59,20 @@ class Prepared:
 
     def parameters(self, values: dict[str, Any]):
         """The DBAPI parameters for `values` (keyed by bind name), processed by column type."""
+        if self.positional:
+            return self._in_order(self._plan, values)
         if self.fixed:
             values = {**self.fixed, **values}
-        if self.positional:
-            return [values[n] if process is None else process(values[n]) for n, process in self._plan]
         return {n: values[n] if process is None else process(values[n]) for n, process in self._plan}
 
     def values(self, values: dict[str, Any]) -> list:
         """The values for the statement's $n parameters, in order, processed by column type."""
+        return self._in_order(self._wire_plan, values)
+
+    def _in_order(self, plan: tuple, values: dict[str, Any]) -> list:
         if self.fixed:
             values = {**self.fixed, **values}
-        return [values[n] if process is None else process(values[n]) for n, process in self._wire_plan]
+        return [values[n] if process is None else process(values[n]) for n, process in plan]
 
     def row(self, raw) -> dict[str, Any]:
         """A fetched row as a dict keyed by column key, processed by column type."""
@@ -86,14 +88,16 @@ class Prepared:
 _NUMBERED = re.compile(r"%%|%\(([^)]+)\)s")
 
 
-def _numbered(sql: str) -> list[str]:
-    """The parameter names of pyformat `sql` in order of first appearance (each becomes $n)."""
-    order: list[str] = []
-    for match in _NUMBERED.finditer(sql):
+def _numbered(sql: str) -> tuple[str, list[str]]:
+    """Pyformat `sql` with $n parameters (a name used twice is one parameter), and the names in
+    the order of their numbers."""
+    numbers: dict[str, int] = {}
+
+    def number(match) -> str:
         name = match.group(1)
-        if name is not None and name not in order:
-            order.append(name)
-    return order
+        return "%" if name is None else f"${numbers.setdefault(name, len(numbers) + 1)}"
+
+    return _NUMBERED.sub(number, sql), list(numbers)
 
 
 class Statements:
@@ -122,8 +126,6 @@ class Cursor:
     """
 
     def __init__(self, connection: Connection, statements: Statements) -> None:
-        from engine.persistence.pipeline import batch_of
-
         self.dialect_name = connection.dialect.name
         self._statements = statements
         self._batch = batch_of(connection) if self.dialect_name == "postgresql" else None
@@ -133,18 +135,14 @@ class Cursor:
         """Forget this cursor at the transaction's end."""
         self._batch = self._cursor = None
 
-    def deliver(self) -> None:
-        """Kept for the unit of work's commit: rows of `later_returning` statements reach their
-        receivers when the batch that ran them is read, so nothing is left to hand on."""
-
     def _send(self, prepared: Prepared, values: dict[str, Any], receiver: Callable | None = None) -> None:
         name, sql = prepared.wire
         self._batch.send(name, sql, prepared.values(values), receiver)
 
-    def _rows(self, prepared: Prepared, found: list) -> Callable:
-        # A receiver that converts a result's rows and appends them to `found`.
+    def _receiver(self, prepared: Prepared, rows_to: Callable[[list[dict[str, Any]]], None]) -> Callable:
+        # What the batch hands a result to: its rows, converted, go to `rows_to`.
         batch = self._batch
-        return lambda result: found.append([prepared.row(raw) for raw in batch.rows(result)])
+        return lambda result: rows_to([prepared.row(raw) for raw in batch.rows(result)])
 
     def _execute(self, prepared: Prepared, values: dict[str, Any]):
         """Execute one statement at once (outside a batch) and return the DBAPI cursor."""
@@ -178,8 +176,7 @@ class Cursor:
         if self._batch is None:
             rows_to([prepared.row(r) for r in self._execute(prepared, values).fetchall()])
             return
-        batch = self._batch
-        self._send(prepared, values, lambda result: rows_to([prepared.row(raw) for raw in batch.rows(result)]))
+        self._send(prepared, values, self._receiver(prepared, rows_to))
 
     def later_many(self, name: str, rows: Iterable[dict[str, Any]]) -> None:
         """`later` once per row of values."""
@@ -206,7 +203,7 @@ class Cursor:
         if self._batch is None:
             return [prepared.row(raw) for raw in self._execute(prepared, values).fetchall()]
         found: list[list[dict[str, Any]]] = []
-        self._send(prepared, values, self._rows(prepared, found))
+        self._send(prepared, values, self._receiver(prepared, found.append))
         self._batch.sync()
         return found[0]
 
@@ -218,6 +215,6 @@ class Cursor:
         found: list[list[dict[str, Any]]] = []
         for name, values in queries:
             prepared = self._statements[name]
-            self._send(prepared, values, self._rows(prepared, found))
+            self._send(prepared, values, self._receiver(prepared, found.append))
         self._batch.sync()
         return found

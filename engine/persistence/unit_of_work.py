@@ -124,7 +124,7 @@ class UnitOfWork:
         if not self._writing:
             raise RuntimeError("a read-only unit of work cannot commit")
         # On PostgreSQL the queued writes go with the COMMIT, in one round trip
-        # (engine.persistence.pipeline); the rows they return are then handed on.
+        # (engine.persistence.pipeline), whose sync hands the rows they return to their receivers.
         if self._session is not None and (self._session.in_transaction() or self._transaction is None):
             self._session.commit()
         # A session that never began (it had nothing to flush: adding an object begins it) has not
@@ -132,8 +132,6 @@ class UnitOfWork:
         if self._transaction is not None and self._transaction.is_active:
             self._transaction.commit()
         self._transaction = None
-        if self._cursor is not None:
-            self._cursor.deliver()
         # The transaction's DBAPI cursor ends with it.
         if self._cursor is not None:
             self._cursor.release()
