@@ -25,14 +25,17 @@ What a batch does:
 - values go as text and the server infers each parameter's type from the statement (whose
   parameters carry casts where the context does not give the type), so one prepared statement
   serves every value;
-- each statement is written to the socket as it is queued, without waiting (so the server
-  runs it while the step goes on), and `sync` sends a Sync and reads every result: rows go to
-  their receivers, and the first error is raised once all results are read. Writing at once
-  costs the server a wake-up per statement: measured on two_reviews, its CPU per application
-  rose from 3.0 to 3.3 ms, and a single process's throughput against the fair baseline read
-  0.79 and 0.80 (best of four interleaved rounds) where holding every statement for the Sync
-  read 0.75 and 0.61. With every core busy (several worker processes) the held-back batch
-  would cost less CPU; with one request at a time, overlap wins.
+- `sync` sends a Sync and reads every result: rows go to their receivers, and the first error
+  is raised once all results are read;
+- when a statement is written depends on whether the machine has a CPU to spare (CpuWait): if
+  the thread has not lately waited for one, each statement is written to the socket as it is
+  queued, without waiting, so the server runs it while the step goes on; if it has, the
+  statements wait in libpq's buffer and go with the Sync. Writing at once costs a wake-up of
+  the server (and a write) per statement, which pays only while a core would otherwise idle,
+  as Linux's TCP autocorking holds small writes while the device is busy. Measured side by
+  side on two_reviews (bench/engine_throughput.py's processes, best of three interleaved
+  rounds, instances/s): written at once, 1 process 226, 2 processes 342, 8 processes 322;
+  held for the Sync, 211, 379, 383.
 Statements SQLAlchemy runs on the same connection (the ORM, colder code) go through psycopg: the
 batch first syncs what it queued and leaves pipeline mode; a transaction that begins with such a
 statement has its BEGIN sent in psycopg's pipeline, with that statement, as before. What the
@@ -66,6 +69,8 @@ from __future__ import annotations
 import hashlib
 import re
 import select
+import threading
+import time
 from contextlib import ExitStack
 from typing import Any, Callable
 
@@ -127,6 +132,8 @@ class Batch:
         self.begun = False
         # psycopg's own pipeline, while a statement of SQLAlchemy's opens the transaction.
         self._driver_pipeline: ExitStack | None = None
+        # Each statement written as it is queued, unless this thread has lately waited for a CPU.
+        self._at_once = not CPU_WAIT.short()
 
     def _start(self) -> None:
         if self._pgconn.pipeline_status == PipelineStatus.OFF:
@@ -148,9 +155,10 @@ class Batch:
         params = self._transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
         self._pgconn.send_query_prepared(prepared_as, params)
         self._waiting.append(receiver)
-        # Sent at once if the socket takes it (a write that never waits), so the server runs the
-        # statement while this step goes on; its result is read at the sync.
-        self._pgconn.flush()
+        if self._at_once:
+            # Sent now if the socket takes it (a write that never waits), so the server runs the
+            # statement while this step goes on; its result is read at the sync.
+            self._pgconn.flush()
 
     def rows(self, result) -> list[tuple]:
         """The rows of `result`, converted by psycopg's loaders."""
@@ -281,6 +289,52 @@ def _wait(socket: int, events: int) -> int:
     while not (ready := poller.poll()):
         pass
     return ready[0][1]
+
+
+class CpuWait:
+    """Whether the calling thread has lately been kept waiting for a CPU: the share of the last
+    sample period (SAMPLE_SECONDS at least) it spent ready to run but not running is above
+    SHORT. Read from Linux's per-thread scheduler statistics (/proc/thread-self/schedstat, whose
+    second field is the nanoseconds spent waiting on a run queue); where there are none (another
+    system, a kernel without them), never.
+
+    Measured on this project's 2-core machine with the two_reviews bench (median of 30 samples per
+    process): one worker process waits 0.3% of the time (the 90th percentile 2.4%), each of two
+    20-25%, each of eight 73-79%.
+    """
+
+    SAMPLE_SECONDS = 0.1
+    SHORT = 0.1
+    PATH = "/proc/thread-self/schedstat"
+
+    def __init__(self, waited: Callable[[], float | None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._waited = waited or self._read
+        self._clock = clock
+        self._local = threading.local()  # per thread: (sampled at, seconds waited by then, short)
+
+    def short(self) -> bool:
+        now = self._clock()
+        last = getattr(self._local, "last", None)
+        if last is not None and now - last[0] < self.SAMPLE_SECONDS:
+            return last[2]
+        waited = self._waited()
+        if waited is None:
+            return False
+        short = last is not None and (waited - last[1]) / (now - last[0]) > self.SHORT
+        self._local.last = (now, waited, short)
+        return short
+
+    @classmethod
+    def _read(cls) -> float | None:
+        try:
+            with open(cls.PATH, "rb") as stats:
+                return int(stats.read().split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+CPU_WAIT = CpuWait()
 
 
 def batch_of(connection: Connection) -> Batch | None:

@@ -7,6 +7,7 @@ statements deallocated behind the writers' back, a batch larger than a socket bu
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine, exc, make_url, select, text
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.persistence.models import ReceiptCounter
-from engine.persistence import health
+from engine.persistence import health, pipeline
 from engine.services import audit
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
 
@@ -43,8 +44,12 @@ def production_engine(url: str, sandbox):
     return build_engine(config, Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
 
 
-@pytest.fixture
-def production(database_url, sandbox):
+@pytest.fixture(params=["written at once", "held for the sync"])
+def production(request, database_url, sandbox, monkeypatch):
+    # A writer's batch writes each statement as it is queued, or holds them all for the sync
+    # when its thread has lately waited for a CPU (pipeline.CpuWait): every test runs both ways.
+    short = request.param == "held for the sync"
+    monkeypatch.setattr(pipeline.CPU_WAIT, "short", lambda: short)
     built = production_engine(database_url, sandbox)
     yield built
     built.close()
@@ -96,20 +101,24 @@ def test_a_migration_changing_a_returned_columns_type_costs_one_unit_of_work_not
     # Three pooled connections, each with the calendar version's statement prepared.
     three_units_at_once(commit)
     admin = create_engine(database_url)
+    failures = []
     try:
         with admin.begin() as c:
             c.execute(text("ALTER TABLE calendar_head ALTER COLUMN version TYPE numeric(18)"))
+        for _ in range(4):
+            try:
+                three_units_at_once(commit)
+            except (exc.NotSupportedError, psycopg.errors.FeatureNotSupported) as err:  # through SQLAlchemy or not
+                assert "cached plan must not change result type" in str(err)
+                failures.append(err)
+        assert len(failures) == 1
+        assert health.problem(production.db, failures[0]).code == "database.retry"
     finally:
+        # The schema outlives the test (each test deletes rows, not tables): as it was.
+        production.close()
+        with admin.begin() as c:
+            c.execute(text("ALTER TABLE calendar_head ALTER COLUMN version TYPE bigint"))
         admin.dispose()
-    failures = []
-    for _ in range(4):
-        try:
-            three_units_at_once(commit)
-        except (exc.NotSupportedError, psycopg.errors.FeatureNotSupported) as err:  # through SQLAlchemy or not
-            assert "cached plan must not change result type" in str(err)
-            failures.append(err)
-    assert len(failures) == 1
-    assert health.problem(production.db, failures[0]).code == "database.retry"
 
 
 def _repeatable_read_by_default(url: str) -> str:
@@ -297,3 +306,31 @@ def test_a_batch_of_megabytes_goes_out_and_comes_back_whole(production):
     with production.uow().read() as reader:
         assert reader.session.scalar(text("SELECT count(*) FROM audit_log WHERE instance_id = 31")) == 40
     assert audit.verify(production.uow()).ok
+
+
+def _last_statement(database_url: str, pid: int) -> str:
+    with psycopg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False),
+                         autocommit=True) as watcher:
+        return watcher.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
+
+
+@pytest.mark.parametrize("short_of_cpu", [False, True])
+def test_a_queued_statement_reaches_the_server_at_once_unless_the_thread_waits_for_cpu(
+        database_url, sandbox, monkeypatch, short_of_cpu):
+    monkeypatch.setattr(pipeline.CPU_WAIT, "short", lambda: short_of_cpu)
+    engine = production_engine(database_url, sandbox)
+    try:
+        with engine.uow() as uow:
+            pid = uow.session.execute(text("select pg_backend_pid()")).scalar()
+            uow.cursor.later("receipt_first", {"day": date(2026, 5, 1)})
+            # Written at once, the server has it within moments; held, it never has it before the sync.
+            for _ in range(10 if short_of_cpu else 50):
+                seen = _last_statement(database_url, pid)
+                if "receipt_counters" in seen:
+                    break
+                time.sleep(0.1)
+            assert ("receipt_counters" in seen) is not short_of_cpu, seen
+            uow.commit()
+        assert date(2026, 5, 1) in receipt_days(engine)
+    finally:
+        engine.close()
