@@ -143,9 +143,11 @@ class Batch:
             self._waiting.append(None)
             self.begun = True
 
-    def send(self, name: bytes, sql: bytes, values: list, receiver: Callable | None = None) -> None:
+    def send(self, name: bytes, sql: bytes, values: list, receiver: Callable | None = None, *,
+             syncing: bool = False) -> None:
         """Queue prepared statement `name` (text `sql`) with `values`, in parameter order;
-        `receiver` gets its result (a PGresult) at the next sync."""
+        `receiver` gets its result (a PGresult) at the next sync. A statement `syncing` (the
+        sync follows at once) goes with the Sync, in one write."""
         self._start()
         prepared_as = self._state.names.get(name) or self._preparing.get(name)
         if prepared_as is None:
@@ -155,7 +157,7 @@ class Batch:
         params = self._transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
         self._pgconn.send_query_prepared(prepared_as, params)
         self._waiting.append(receiver)
-        if self._at_once:
+        if self._at_once and not syncing:
             # Sent now if the socket takes it (a write that never waits), so the server runs the
             # statement while this step goes on; its result is read at the sync.
             self._pgconn.flush()

@@ -135,9 +135,10 @@ class Cursor:
         """Forget this cursor at the transaction's end."""
         self._batch = self._cursor = None
 
-    def _send(self, prepared: Prepared, values: dict[str, Any], receiver: Callable | None = None) -> None:
+    def _send(self, prepared: Prepared, values: dict[str, Any], receiver: Callable | None = None, *,
+              syncing: bool = False) -> None:
         name, sql = prepared.wire
-        self._batch.send(name, sql, prepared.values(values), receiver)
+        self._batch.send(name, sql, prepared.values(values), receiver, syncing=syncing)
 
     def _receiver(self, prepared: Prepared, rows_to: Callable[[list[dict[str, Any]]], None]) -> Callable:
         # What the batch hands a result to: its rows, converted, go to `rows_to`.
@@ -155,7 +156,7 @@ class Cursor:
         if self._batch is None:
             return self._execute(prepared, values).rowcount
         counted: list[int] = []
-        self._send(prepared, values, lambda result: counted.append(result.command_tuples or 0))
+        self._send(prepared, values, lambda result: counted.append(result.command_tuples or 0), syncing=True)
         self._batch.sync()
         return counted[0]
 
@@ -203,7 +204,7 @@ class Cursor:
         if self._batch is None:
             return [prepared.row(raw) for raw in self._execute(prepared, values).fetchall()]
         found: list[list[dict[str, Any]]] = []
-        self._send(prepared, values, self._receiver(prepared, found.append))
+        self._send(prepared, values, self._receiver(prepared, found.append), syncing=True)
         self._batch.sync()
         return found[0]
 
@@ -215,6 +216,6 @@ class Cursor:
         found: list[list[dict[str, Any]]] = []
         for name, values in queries:
             prepared = self._statements[name]
-            self._send(prepared, values, self._receiver(prepared, found.append))
+            self._send(prepared, values, self._receiver(prepared, found.append), syncing=True)
         self._batch.sync()
         return found

@@ -62,9 +62,9 @@ def catalog_reads(engine, monkeypatch) -> list[str]:
         seen(statement.sql)
         return executed(self, statement, values)
 
-    def batched(self, statement, values, receiver=None):  # in a PostgreSQL writer's batch
+    def batched(self, statement, values, receiver=None, **how):  # in a PostgreSQL writer's batch
         seen(statement.sql)
-        return sent(self, statement, values, receiver)
+        return sent(self, statement, values, receiver, **how)
 
     monkeypatch.setattr(Cursor, "_execute", prepared)
     monkeypatch.setattr(Cursor, "_send", batched)
