@@ -11,6 +11,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import replace
 from datetime import date, datetime
+from importlib import import_module
 from pathlib import Path
 
 import psycopg
@@ -334,3 +335,25 @@ def test_a_queued_statement_reaches_the_server_at_once_unless_the_thread_waits_f
         assert date(2026, 5, 1) in receipt_days(engine)
     finally:
         engine.close()
+
+
+def test_the_json_written_at_each_step_is_compressed_with_lz4(production):
+    # Migration 0027: pglz's compression was a measurable share of the backends' CPU.
+    columns = import_module("engine.persistence.migrations.versions.0027_lz4_for_step_json").COLUMNS
+    now = production.clock.now()
+    with production.uow() as uow:
+        uow.audit.append(at=now, actor="tester", action="test.large", instance_id=61,
+                         after={"text": "".join(f"条目{n}:{n * n};" for n in range(2000))})
+        uow.commit()
+    with production.uow().read() as reader:
+        session = reader.session
+        if not session.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                    "WHERE name = 'default_toast_compression'")).scalar():
+            pytest.skip("this PostgreSQL was built without lz4")
+        methods = {f"{table}.{column}": session.execute(text(
+            "SELECT attcompression FROM pg_attribute WHERE attrelid = to_regclass(:table) AND attname = :column"),
+            {"table": table, "column": column}).scalar() for table, column in columns}
+        written = session.execute(text("SELECT pg_column_compression(after) FROM audit_log "
+                                       "WHERE action = 'test.large'")).scalar()
+    assert methods == {f"{t}.{c}": "l" for t, c in columns}
+    assert written == "lz4"
