@@ -35,7 +35,7 @@ What a batch does:
   as Linux's TCP autocorking holds small writes while the device is busy. Measured side by
   side on two_reviews (bench/engine_throughput.py's processes, best of three interleaved
   rounds, instances/s): written at once, 1 process 226, 2 processes 342, 8 processes 322;
-  held for the Sync, 211, 379, 383.
+  held for the Sync, 211, 379, 383; choosing by CpuWait, one round, 216, 365, 352.
 Statements SQLAlchemy runs on the same connection (the ORM, colder code) go through psycopg: the
 batch first syncs what it queued and leaves pipeline mode; a transaction that begins with such a
 statement has its BEGIN sent in psycopg's pipeline, with that statement, as before. What the

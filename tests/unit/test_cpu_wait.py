@@ -21,32 +21,39 @@ class Scheduler:
     def cpu_wait(self) -> CpuWait:
         return CpuWait(waited=lambda: self.waited, clock=lambda: self.now)
 
+    def wait(self, seconds: float, share: float) -> None:
+        """`seconds` pass, of which the thread waits `share` for a CPU."""
+        self.now += seconds
+        self.waited += seconds * share
 
-def test_a_thread_that_waited_more_than_the_threshold_is_short_of_cpu_until_the_next_sample():
+
+def after_a_period(share: float) -> tuple[Scheduler, CpuWait]:
+    """A thread's CpuWait sampled twice, a second apart, the thread having waited `share` of it."""
     scheduler = Scheduler()
     cpu = scheduler.cpu_wait()
     assert cpu.short() is False  # a first sample has no period to judge
-    scheduler.now += 0.5
-    scheduler.waited += 0.5 * (CpuWait.SHORT + 0.01)
-    assert cpu.short() is True
-    scheduler.now += CpuWait.SAMPLE_SECONDS / 2  # within the sample period: the last judgement stands
-    assert cpu.short() is True
-    scheduler.now += CpuWait.SAMPLE_SECONDS  # a period without waiting
-    assert cpu.short() is False
-    scheduler.now += CpuWait.SAMPLE_SECONDS * 0.6
-    scheduler.waited += 1.0  # waited within the period: judged when it ends
-    assert cpu.short() is False
-    scheduler.now += CpuWait.SAMPLE_SECONDS * 0.6
-    assert cpu.short() is True
+    scheduler.wait(1.0, share)
+    return scheduler, cpu
 
 
-def test_a_thread_that_waited_less_than_the_threshold_is_not_short_of_cpu():
-    scheduler = Scheduler()
-    cpu = scheduler.cpu_wait()
-    cpu.short()
-    scheduler.now += 1.0
-    scheduler.waited += CpuWait.SHORT - 0.01
+@pytest.mark.parametrize("share, short", [(0.0, False), (CpuWait.SHORT - 0.01, False), (CpuWait.SHORT + 0.01, True),
+                                          (0.9, True)])
+def test_a_thread_is_short_of_cpu_when_it_waited_more_than_the_threshold(share, short):
+    _, cpu = after_a_period(share)
+    assert cpu.short() is short
+
+
+def test_a_judgement_stands_for_the_sample_period_and_waiting_within_it_counts_in_the_next():
+    scheduler, cpu = after_a_period(0.5)
+    assert cpu.short() is True
+    scheduler.wait(CpuWait.SAMPLE_SECONDS / 2, 0.0)  # within the sample period: the last judgement stands
+    assert cpu.short() is True
+    scheduler.wait(CpuWait.SAMPLE_SECONDS, 0.0)  # a period without waiting
     assert cpu.short() is False
+    scheduler.wait(CpuWait.SAMPLE_SECONDS * 0.6, 1.0)  # waited within the period: judged when it ends
+    assert cpu.short() is False
+    scheduler.wait(CpuWait.SAMPLE_SECONDS * 0.6, 1.0)
+    assert cpu.short() is True
 
 
 def test_without_scheduler_statistics_statements_are_written_at_once():
@@ -59,11 +66,7 @@ def test_without_scheduler_statistics_statements_are_written_at_once():
 
 
 def test_each_thread_is_judged_by_its_own_waiting():
-    scheduler = Scheduler()
-    cpu = scheduler.cpu_wait()
-    cpu.short()
-    scheduler.now += 1.0
-    scheduler.waited += 0.9
+    _, cpu = after_a_period(0.9)
     assert cpu.short() is True
     seen = []
     # Another thread's first sample: it has no period of its own yet.
