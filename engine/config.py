@@ -44,6 +44,9 @@ class Config:
     workflows_dir: Path = PROJECT_ROOT / "workflows"  # PDW_WORKFLOWS_DIR
     arrangements_dir: Path | None = None  # PDW_ARRANGEMENTS_DIR: more notices `pdw db upgrade` installs
     calendar_check_seconds: float = 1.0  # PDW_CALENDAR_CHECK_SECONDS: how often to look for a new notice
+    # PDW_DATABASE_SPIN_SECONDS: how long a PostgreSQL writer waiting for an answer polls for it
+    # before it sleeps, while its machine has a CPU to spare (engine.persistence.pipeline); 0: never.
+    database_spin_seconds: float = 0.001
     clock: str = ""  # PDW_CLOCK: an ISO datetime freezing time; empty for the system clock
     max_bpmn_bytes: int = 5 * 1024 * 1024  # PDW_MAX_BPMN_BYTES
     script_time_limit: float = 2.0  # PDW_SCRIPT_TIME_LIMIT, seconds
@@ -115,6 +118,7 @@ class Config:
             arrangements_dir=env.path("PDW_ARRANGEMENTS_DIR", default.arrangements_dir),
             calendar_check_seconds=env.seconds("PDW_CALENDAR_CHECK_SECONDS", default.calendar_check_seconds,
                                                zero=True),
+            database_spin_seconds=env.seconds("PDW_DATABASE_SPIN_SECONDS", default.database_spin_seconds, zero=True),
             clock=env.text("PDW_CLOCK", default.clock),
             max_bpmn_bytes=env.integer("PDW_MAX_BPMN_BYTES", default.max_bpmn_bytes, minimum=1),
             script_time_limit=env.seconds("PDW_SCRIPT_TIME_LIMIT", default.script_time_limit),

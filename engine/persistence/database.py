@@ -87,7 +87,7 @@ def _sqlite_engine(url: str, immediate: bool, checkpointer: Checkpointer | None)
     return engine
 
 
-def _postgres_engine(url: str, writer: bool, plans: Plans) -> Engine:
+def _postgres_engine(url: str, writer: bool, plans: Plans, spin_seconds: float = 0.0) -> Engine:
     # An unreachable server fails in seconds, not minutes.
     connect_args = {"connect_timeout": 10}
     options = {}
@@ -98,7 +98,7 @@ def _postgres_engine(url: str, writer: bool, plans: Plans) -> Engine:
         options["isolation_level"] = "AUTOCOMMIT"
     engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
     if writer:
-        pipeline.attach(engine)
+        pipeline.attach(engine, spin_seconds=spin_seconds)
 
     @event.listens_for(engine, "checkout")
     def _alive(dbapi_connection, record, _proxy):
@@ -154,8 +154,10 @@ class Plans:
             self.generation += 1
 
 
-def connect(url: str) -> Database:
-    """Open the database at `url` (a SQLAlchemy URL)."""
+def connect(url: str, *, spin_seconds: float = 0.0) -> Database:
+    """Open the database at `url` (a SQLAlchemy URL); on PostgreSQL its writers wait for an answer
+    polling for up to `spin_seconds` before they sleep, while the machine has a CPU to spare
+    (engine.persistence.pipeline)."""
     if url.startswith("postgresql://"):
         # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -168,7 +170,8 @@ def connect(url: str) -> Database:
         write_engine = _sqlite_engine(url, immediate=True, checkpointer=checkpointer)
     else:
         plans = Plans()
-        read_engine, write_engine = _postgres_engine(url, False, plans), _postgres_engine(url, True, plans)
+        read_engine = _postgres_engine(url, False, plans)
+        write_engine = _postgres_engine(url, True, plans, spin_seconds)
     return Database(
         plans=plans,
         checkpointer=checkpointer,

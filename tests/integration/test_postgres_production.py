@@ -6,6 +6,7 @@ level is REPEATABLE READ, backends killed idle and mid-step, a rollback through 
 statements deallocated behind the writers' back, a batch larger than a socket buffer."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -357,3 +358,61 @@ def test_the_json_written_at_each_step_is_compressed_with_lz4(production):
                                        "WHERE action = 'test.large'")).scalar()
     assert methods == {f"{t}.{c}": "l" for t, c in columns}
     assert written == "lz4"
+
+
+def test_a_writer_polls_for_its_answer_only_while_the_cpu_is_spare(database_url, sandbox, monkeypatch):
+    polled: list[float] = []
+    spin = pipeline._spin
+    monkeypatch.setattr(pipeline, "_spin", lambda pgconn, seconds: (polled.append(seconds), spin(pgconn, seconds)))
+    engine = production_engine(database_url, sandbox)
+    try:
+        assert engine.config.database_spin_seconds > 0
+        for short_of_cpu, day in ((False, date(2026, 6, 1)), (True, date(2026, 6, 2))):
+            monkeypatch.setattr(pipeline.CPU_WAIT, "short", lambda: short_of_cpu)
+            polled.clear()
+            add_day(engine, day)
+            assert set(polled) == (set() if short_of_cpu else {engine.config.database_spin_seconds})
+        assert receipt_days(engine)[-2:] == [date(2026, 6, 1), date(2026, 6, 2)]
+    finally:
+        engine.close()
+
+
+def test_polling_for_an_answer_lets_the_processes_other_threads_run(database_url):
+    # With a long switch interval, a thread that kept the GIL while it polled would stop the
+    # other thread for the whole wait; polling gives the GIL up at every turn.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.2)
+    ticks: list[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+
+    try:
+        with psycopg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(False),
+                             autocommit=True) as connection:
+            pgconn = connection.pgconn
+            pgconn.enter_pipeline_mode()
+            pgconn.send_query_params(b"SELECT pg_sleep(0.3)", None)
+            pgconn.pipeline_sync()
+            pgconn.flush()
+            other = threading.Thread(target=tick)
+            other.start()
+            try:
+                started = time.perf_counter()
+                pipeline._spin(pgconn, 5.0)
+                ended = time.perf_counter()
+            finally:
+                stop.set()
+                other.join()
+            assert not pgconn.is_busy()  # the answer is in: polling stopped when it came, not at 5 s
+            assert 0.25 < ended - started < 4.0
+            during = [t for t in ticks if started <= t <= ended]
+            assert during and max(b - a for a, b in zip([started, *during], [*during, ended])) < 0.04
+            assert pipeline._next_result(pgconn).status == psycopg.pq.ExecStatus.TUPLES_OK
+            assert pipeline._next_result(pgconn) is None
+            assert pipeline._next_result(pgconn).status == psycopg.pq.ExecStatus.PIPELINE_SYNC
+            pgconn.exit_pipeline_mode()
+    finally:
+        sys.setswitchinterval(previous)

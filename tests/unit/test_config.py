@@ -20,6 +20,7 @@ EVERY_VARIABLE = {
     "PDW_WORKFLOWS_DIR": "/srv/pdw/workflows",
     "PDW_ARRANGEMENTS_DIR": "/srv/pdw/arrangements",
     "PDW_CALENDAR_CHECK_SECONDS": "0",
+    "PDW_DATABASE_SPIN_SECONDS": "0",
     "PDW_CLOCK": "2026-03-02T09:00:00+08:00",
     "PDW_MAX_BPMN_BYTES": "1048576",
     "PDW_SCRIPT_TIME_LIMIT": "0.5",
@@ -70,6 +71,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
     assert (config.session_idle_minutes, config.secure_cookies) == (30, False)
     assert (config.sign_in_max_failures, config.sign_in_window_minutes) == (5, 15)
     assert config.competent_department == "sjj"
+    assert config.database_spin_seconds == 0.001
 
 
 def test_every_variable_is_read_into_its_field() -> None:
@@ -79,6 +81,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         workflows_dir=Path("/srv/pdw/workflows"),
         arrangements_dir=Path("/srv/pdw/arrangements"),
         calendar_check_seconds=0.0,
+        database_spin_seconds=0.0,
         clock="2026-03-02T09:00:00+08:00",
         max_bpmn_bytes=1048576,
         script_time_limit=0.5,
@@ -160,6 +163,7 @@ def test_the_secret_key_is_kept_out_of_the_repr() -> None:
     ("PDW_SCRIPT_TIME_LIMIT", "0", "PDW_SCRIPT_TIME_LIMIT='0' must be a positive number of seconds"),
     ("PDW_SCRIPT_TIME_LIMIT", "inf", "PDW_SCRIPT_TIME_LIMIT='inf' must be a positive number of seconds"),
     ("PDW_CALENDAR_CHECK_SECONDS", "-1", "PDW_CALENDAR_CHECK_SECONDS='-1' must be a number of seconds, 0 or more"),
+    ("PDW_DATABASE_SPIN_SECONDS", "1ms", "PDW_DATABASE_SPIN_SECONDS='1ms' is not a number of seconds"),
     ("PDW_SECURE_COOKIES", "maybe", "PDW_SECURE_COOKIES='maybe' is neither 1 nor 0"),
     ("PDW_LANG", "fr", "PDW_LANG='fr' is not one of en, zh"),
     ("PDW_CLOCK", "yesterday", "PDW_CLOCK='yesterday' is not an ISO datetime"),
