@@ -142,8 +142,10 @@ class Batch:
         self.begun = False
         # psycopg's own pipeline, while a statement of SQLAlchemy's opens the transaction.
         self._driver_pipeline: ExitStack | None = None
-        # Each statement written as it is queued, unless this thread has lately waited for a CPU.
+        # Unless this thread has lately waited for a CPU, each statement is written as it is
+        # queued, and an answer is polled for (for up to `_spin` seconds) before sleeping.
         self._at_once = not CPU_WAIT.short()
+        self._spin = state.spin_seconds if self._at_once else 0.0
 
     def _start(self) -> None:
         if self._pgconn.pipeline_status == PipelineStatus.OFF:
@@ -189,8 +191,8 @@ class Batch:
         self._waiting = []
         pgconn.pipeline_sync()
         _flush(pgconn)
-        if self._at_once and self._state.spin_seconds:
-            _spin(pgconn, self._state.spin_seconds)
+        if self._spin:
+            _spin(pgconn, self._spin)
         error: Exception | None = None
         for expects in waiting:
             result = _next_result(pgconn)
