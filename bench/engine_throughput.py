@@ -760,8 +760,9 @@ def main() -> None:
                   f" (once every core is busy, as with more worker processes than cores, throughput follows it)")
     if pg["scaling"]:
         print("  worker processes (two_reviews, instances/s, best of interleaved rounds, fair baseline then PDW; "
-              "in that round, CPU per instance in ms, the workers' own / all cores' busy time, and the share "
-              "of backends in a transaction found waiting for another's lock):")
+              "in that round, CPU per instance in ms, the workers' own (PDW's with 1 process includes polling "
+              "for answers) / all cores' busy time, and the share of backends in a transaction found waiting "
+              "for another's lock):")
         for count, (fair_run, pdw_run) in pg["scaling"].items():
             print(f"    {count}: fair {_processes(fair_run)}   PDW {_processes(pdw_run)}   "
                   f"ratio {pdw_run.rate / fair_run.rate:.2f}")
