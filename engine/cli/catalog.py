@@ -12,7 +12,7 @@ from engine.messages import render
 
 @click.group("catalog")
 def group() -> None:
-    """The public data catalog (Art. 13, 19, 25): every change a proposal the authority reviews."""
+    """The public data catalog (Articles 13, 19, 25): every change a proposal the authority reviews."""
 
 
 def _problem_lines(problems, lang: str, prefix: str = "    ") -> list[str]:

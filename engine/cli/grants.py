@@ -8,7 +8,7 @@ from engine.cli.common import ID, emit, friendly, new_uow
 
 @click.group("grants")
 def group() -> None:
-    """Grants of access to catalog items (Art. 20, 27, 43)."""
+    """Grants of access to catalog items (Articles 20, 27, 43)."""
 
 
 @group.command("list")
@@ -34,7 +34,7 @@ def list_command(grantee: str | None, active_only: bool, actor: str, as_json: bo
 @click.option("--reason", required=True, help="why the authorisation ends")
 @friendly
 def revoke_command(grant_id: int, actor: str, reason: str) -> None:
-    """End the authorisation GRANT_ID (Art. 43); the grant is kept, marked revoked."""
+    """End the authorisation GRANT_ID (Article 43); the grant is kept, marked revoked."""
     from engine.services.grants import revoke
 
     revoked = revoke(new_uow(), grant_id, actor=actor, reason=reason)

@@ -13,7 +13,7 @@ from engine.cli.common import emit, fail, friendly, language, new_uow
 
 @click.group("report")
 def group() -> None:
-    """Supervision reports (Art. 49); the command line sees every department."""
+    """Supervision reports (Article 49); the command line sees every department."""
 
 
 def _day(value: str | None, option: str) -> date | None:

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
+import click
 from click.testing import CliRunner
 
 from engine.cli import main
@@ -45,3 +47,22 @@ def test_pdw_calendar_reads_the_database_without_importing_the_web_app(sqlite_ur
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                             env={**os.environ, "PDW_DATABASE_URL": sqlite_url})
     assert result.stdout == "true\n[]\n"
+
+
+def _every_command(group: click.Group, ctx: click.Context, path: str = "pdw"):
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield f"{path} {name}", command
+        if isinstance(command, click.Group):
+            yield from _every_command(command, click.Context(command, parent=ctx, info_name=name), f"{path} {name}")
+
+
+def test_every_commands_line_in_its_groups_help_is_a_whole_phrase() -> None:
+    # click cuts a command's line in the listing at the first word ending in a full stop: a
+    # docstring opening with "(Art. 13, ...)" was listed as "The public data catalog (Art.".
+    cut = []
+    for path, command in _every_command(main, click.Context(main, info_name="pdw")):
+        line = command.get_short_help_str(limit=200)
+        if line.count("(") != line.count(")") or re.search(r"\b(Art|e\.g|i\.e)\.$", line):
+            cut.append(f"{path}: {line}")
+    assert cut == []
