@@ -172,7 +172,8 @@ def build_engine(config: Config | None = None, clock: Clock | None = None, *,
     rules = load_rules()
     return Engine(
         config=config,
-        db=connect(config.database_url, spin_seconds=config.database_spin_seconds),
+        db=connect(config.database_url, spin_seconds=config.database_spin_seconds,
+                   prepare=config.database_prepare),
         clock=clock,
         # Read from the database at the first unit of work; the script worker follows it.
         calendar=CalendarOfRecord(rules, check_seconds=config.calendar_check_seconds,

@@ -47,6 +47,9 @@ class Config:
     # PDW_DATABASE_SPIN_SECONDS: how long a PostgreSQL writer waiting for an answer polls for it
     # before it sleeps, while its machine has a CPU to spare (engine.persistence.pipeline); 0: never.
     database_spin_seconds: float = 0.001
+    # PDW_DATABASE_PREPARE: PostgreSQL statements are prepared on the server, kept per connection;
+    # off behind a pooler in transaction mode that does not track them (PgBouncer before 1.21).
+    database_prepare: bool = True
     clock: str = ""  # PDW_CLOCK: an ISO datetime freezing time; empty for the system clock
     max_bpmn_bytes: int = 5 * 1024 * 1024  # PDW_MAX_BPMN_BYTES
     script_time_limit: float = 2.0  # PDW_SCRIPT_TIME_LIMIT, seconds
@@ -119,6 +122,7 @@ class Config:
             calendar_check_seconds=env.seconds("PDW_CALENDAR_CHECK_SECONDS", default.calendar_check_seconds,
                                                zero=True),
             database_spin_seconds=env.seconds("PDW_DATABASE_SPIN_SECONDS", default.database_spin_seconds, zero=True),
+            database_prepare=env.flag("PDW_DATABASE_PREPARE", default.database_prepare),
             clock=env.text("PDW_CLOCK", default.clock),
             max_bpmn_bytes=env.integer("PDW_MAX_BPMN_BYTES", default.max_bpmn_bytes, minimum=1),
             script_time_limit=env.seconds("PDW_SCRIPT_TIME_LIMIT", default.script_time_limit),

@@ -87,9 +87,14 @@ def _sqlite_engine(url: str, immediate: bool, checkpointer: Checkpointer | None)
     return engine
 
 
-def _postgres_engine(url: str, writer: bool, plans: Plans, spin_seconds: float = 0.0) -> Engine:
+def _postgres_engine(url: str, writer: bool, plans: Plans, spin_seconds: float = 0.0,
+                     prepare: bool = True) -> Engine:
     # An unreachable server fails in seconds, not minutes.
-    connect_args = {"connect_timeout": 10}
+    connect_args: dict = {"connect_timeout": 10}
+    if not prepare:
+        # psycopg prepares a statement run five times on a connection; behind a pooler in
+        # transaction mode that does not track prepared statements, it must not (Config).
+        connect_args["prepare_threshold"] = None
     options = {}
     if not writer:
         # At READ COMMITTED every statement reads its own snapshot, in a transaction or not: a
@@ -98,7 +103,7 @@ def _postgres_engine(url: str, writer: bool, plans: Plans, spin_seconds: float =
         options["isolation_level"] = "AUTOCOMMIT"
     engine = create_engine(url, json_serializer=_json_text, connect_args=connect_args, **options)
     if writer:
-        pipeline.attach(engine, spin_seconds=spin_seconds)
+        pipeline.attach(engine, spin_seconds=spin_seconds, prepare=prepare)
 
     @event.listens_for(engine, "checkout")
     def _alive(dbapi_connection, record, _proxy):
@@ -154,10 +159,11 @@ class Plans:
             self.generation += 1
 
 
-def connect(url: str, *, spin_seconds: float = 0.0) -> Database:
+def connect(url: str, *, spin_seconds: float = 0.0, prepare: bool = True) -> Database:
     """Open the database at `url` (a SQLAlchemy URL); on PostgreSQL its writers wait for an answer
     polling for up to `spin_seconds` before they sleep, while the machine has a CPU to spare
-    (engine.persistence.pipeline)."""
+    (engine.persistence.pipeline), and statements are prepared on the server unless `prepare` is
+    False (behind a pooler in transaction mode that does not track prepared statements)."""
     if url.startswith("postgresql://"):
         # Without a driver SQLAlchemy would look for psycopg2; psycopg (3) is the one PDW installs.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -170,8 +176,8 @@ def connect(url: str, *, spin_seconds: float = 0.0) -> Database:
         write_engine = _sqlite_engine(url, immediate=True, checkpointer=checkpointer)
     else:
         plans = Plans()
-        read_engine = _postgres_engine(url, False, plans)
-        write_engine = _postgres_engine(url, True, plans, spin_seconds)
+        read_engine = _postgres_engine(url, False, plans, prepare=prepare)
+        write_engine = _postgres_engine(url, True, plans, spin_seconds, prepare)
     return Database(
         plans=plans,
         checkpointer=checkpointer,

@@ -21,7 +21,10 @@ What a batch does:
   assume it. (The connections are in psycopg's autocommit mode, so psycopg sends no BEGIN.)
 - a statement is prepared on the server (Parse, in the same batch) the first time it runs on a
   connection, under a name derived from its text; the name counts as prepared once the server
-  has confirmed the Parse, so a Parse skipped by a failed batch is sent again next time;
+  has confirmed the Parse, so a Parse skipped by a failed batch is sent again next time. With
+  PDW_DATABASE_PREPARE off (behind a pooler in transaction mode that does not track prepared
+  statements, such as PgBouncer before 1.21, which would run a statement on a server
+  connection that never prepared it), each statement is sent unnamed, parsed at every run;
 - values go as text and the server infers each parameter's type from the statement (whose
   parameters carry casts where the context does not give the type), so one prepared statement
   serves every value;
@@ -51,7 +54,9 @@ carried it with the statement); the hot paths read nothing through SQLAlchemy af
 (bench/engine_throughput.py prints their round trips per step).
 
 Named statements prepared through the extended protocol also work behind PgBouncer in
-transaction mode (with its max_prepared_statements), as psycopg's own do.
+transaction mode (with its max_prepared_statements, 1.21 and later), as psycopg's own do;
+behind an older one, with PDW_DATABASE_PREPARE off, a batch sends every statement unnamed
+(tests/reliability/test_pooler.py runs Debian's PgBouncer 1.18 both ways).
 
 Failure modes, each with a test in tests/integration/test_postgres_production.py:
 - a queued statement fails: the error is raised by the sync that reads its result (a read, or
@@ -105,15 +110,16 @@ def statement_name(sql: str) -> bytes:
 
 class ConnectionState:
     """What a connection keeps from one transaction to the next: the statements prepared on it,
-    psycopg's converter of values, which caches what it looked up, and how long its batches poll
-    for an answer before they sleep (Batch.sync)."""
+    psycopg's converter of values, which caches what it looked up, how long its batches poll for
+    an answer before they sleep (Batch.sync), and whether they prepare statements at all."""
 
-    def __init__(self, driver, spin_seconds: float = 0.0) -> None:
+    def __init__(self, driver, spin_seconds: float = 0.0, prepare: bool = True) -> None:
         # A statement's name -> the name it is prepared under on this connection.
         self.names: dict[bytes, bytes] = {}
         self.generation = 0
         self.transformer = Transformer(driver)
         self.spin_seconds = spin_seconds
+        self.prepare = prepare
 
     def renew(self) -> None:
         """Prepare every statement again, under new names: the server may have deallocated
@@ -161,13 +167,16 @@ class Batch:
         `receiver` gets its result (a PGresult) at the next sync. A statement `syncing` (the
         sync follows at once) goes with the Sync, in one write."""
         self._start()
-        prepared_as = self._state.names.get(name) or self._preparing.get(name)
-        if prepared_as is None:
-            prepared_as = self._preparing[name] = self._state.name_for(name)
-            self._pgconn.send_prepare(prepared_as, sql)
-            self._waiting.append((name, prepared_as))
         params = self._transformer.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
-        self._pgconn.send_query_prepared(prepared_as, params)
+        if self._state.prepare:
+            prepared_as = self._state.names.get(name) or self._preparing.get(name)
+            if prepared_as is None:
+                prepared_as = self._preparing[name] = self._state.name_for(name)
+                self._pgconn.send_prepare(prepared_as, sql)
+                self._waiting.append((name, prepared_as))
+            self._pgconn.send_query_prepared(prepared_as, params)
+        else:
+            self._pgconn.send_query_params(sql, params)
         self._waiting.append(receiver)
         if self._at_once and not syncing:
             # Sent now if the socket takes it (a write that never waits), so the server runs the
@@ -370,15 +379,16 @@ def batch_of(connection: Connection) -> Batch | None:
     return connection.info.get(PIPELINE)
 
 
-def attach(engine: Engine, *, spin_seconds: float = 0.0) -> None:
+def attach(engine: Engine, *, spin_seconds: float = 0.0, prepare: bool = True) -> None:
     """Run every transaction of `engine` (a PostgreSQL writer) in batches with an explicit BEGIN,
-    which poll for up to `spin_seconds` for an answer before they sleep while the CPU is spare."""
+    which poll for up to `spin_seconds` for an answer before they sleep while the CPU is spare,
+    and prepare their statements on the server if `prepare`."""
 
     def _autocommit(dbapi_connection, record) -> None:
         # psycopg sends no BEGIN of its own; the batch sends it, with the isolation level. A new
         # connection (also one replacing a lost one in the same pool record) has nothing prepared.
         dbapi_connection.autocommit = True
-        record.info[STATE] = ConnectionState(dbapi_connection, spin_seconds)
+        record.info[STATE] = ConnectionState(dbapi_connection, spin_seconds, prepare)
 
     event.listen(engine, "connect", _autocommit)
     event.listen(engine, "begin", _begin)

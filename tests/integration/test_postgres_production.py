@@ -19,16 +19,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event, exc, func, make_url, select, text
+from sqlalchemy import create_engine, event, exc, make_url, select, text
 
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
-from engine.errors import Conflict
-from engine.persistence.models import AuditEntry, HumanTask, ProcessInstance, ReceiptCounter
+from engine.persistence.models import ReceiptCounter
 from engine.persistence import health, pipeline
-from engine.services import audit, definitions, instances, tasks
-from engine.services.users import SYSTEM, add_user
+from engine.services import audit
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
+from two_reviews_traffic import Traffic, assert_every_application_whole, staff
 
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -433,83 +432,27 @@ def test_applications_decided_while_backends_are_killed_at_random_are_each_whole
     backends every 30 ms: a step a kill interrupts fails asking for a retry, and is retried. The
     applications then agree with their tasks and audit entries, the audit chain verifies, and
     each one that was left waiting is decided to the end."""
-    engine = production
-    definitions.deploy(engine.uow(), [("two_reviews.bpmn", (FIXTURES / "bpmn" / "two_reviews.bpmn").read_bytes())],
-                       actor=SYSTEM)
-    add_user(engine.uow(), "alice", department="gaj", roles=["applicant"], actor=SYSTEM)
-    add_user(engine.uow(), "rita", department="sjj", roles=["reviewer", "supervisor"], actor=SYSTEM)
+    staff(production)
     backends: set[int] = set()
-    for pooled in (engine.db.write_engine, engine.db.engine):
+    for pooled in (production.db.write_engine, production.db.engine):
         event.listen(pooled, "connect", lambda connection, _record: backends.add(connection.info.backend_pid))
-    stop, retried, failures = threading.Event(), [], []
-
-    def again(step):
-        # What a user does on "database.retry": the same request again.
-        while True:
-            try:
-                return step()
-            except Exception as err:  # noqa: BLE001 - anything but a retry is a failure
-                if not health.is_transient(err):
-                    raise
-                retried.append(type(err).__name__)
-
-    def open_task(instance_id: int) -> int | None:
-        with engine.uow().read() as uow:
-            return uow.session.scalar(select(HumanTask.id).where(HumanTask.instance_id == instance_id,
-                                                                 HumanTask.state == "open"))
-
-    def decide(instance_id: int, task_id: int) -> None:
-        while task_id is not None:
-            try:
-                again(lambda: tasks.complete(engine.uow(), task_id, actor="rita", data={"decision": "approve"}))
-            except Conflict as err:
-                # The retried decision had been committed; only its answer was lost with the backend.
-                assert err.code == "task.completed", err
-            task_id = again(lambda: open_task(instance_id))
-
-    def apply_and_decide() -> None:
-        try:
-            while not stop.is_set():
-                started = again(lambda: instances.start(engine.uow(), "two_reviews", actor="alice",
-                                                        data={"subject": "人口基础信息共享"}))
-                decide(started.instance_id, started.opened_task_ids[0])
-        except BaseException as err:  # noqa: BLE001 - reported below
-            failures.append(err)
+    traffic, stop = Traffic(production), threading.Event()
 
     def kill() -> None:
-        admin = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
-        with admin:
+        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
             while not stop.wait(0.03):
                 if backends:
                     victim = random.choice(sorted(backends))
                     if not admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]:
                         backends.discard(victim)
 
-    threads = [threading.Thread(target=apply_and_decide) for _ in range(4)] + [threading.Thread(target=kill)]
-    for thread in threads:
-        thread.start()
-    time.sleep(2.5)
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
-    assert retried, "no kill interrupted a step: the test did not test"
-    # An application whose start committed but whose answer a kill lost was applied for again:
-    # it waits at its first review. Every other is complete. Each decision kept its audit entries.
-    with engine.uow().read() as uow:
-        session = uow.session
-        applications = session.execute(select(ProcessInstance.id, ProcessInstance.status)).all()
-        for instance_id, status in applications:
-            states = tuple(sorted(session.scalars(select(HumanTask.state).where(HumanTask.instance_id == instance_id))))
-            entries = session.scalar(select(func.count()).select_from(AuditEntry)
-                                     .where(AuditEntry.instance_id == instance_id))
-            assert (status, states) in {("completed", ("completed", "completed")), ("running", ("open",)),
-                                        ("running", ("completed", "open"))}, (instance_id, status, states)
-            assert entries == 1 + 2 * states.count("completed"), (instance_id, entries, states)
-    assert len(applications) >= 4
-    assert audit.verify(engine.uow()).ok
-    for instance_id, status in applications:
-        if status == "running":
-            decide(instance_id, open_task(instance_id))
-    with engine.uow().read() as uow:
-        assert set(uow.session.scalars(select(ProcessInstance.status))) == {"completed"}
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        traffic.run(2.5)
+    finally:
+        stop.set()
+        killer.join()
+    assert traffic.failures == []
+    assert traffic.retried, "no kill interrupted a step: the test did not test"
+    assert assert_every_application_whole(traffic) >= 4

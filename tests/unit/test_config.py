@@ -21,6 +21,7 @@ EVERY_VARIABLE = {
     "PDW_ARRANGEMENTS_DIR": "/srv/pdw/arrangements",
     "PDW_CALENDAR_CHECK_SECONDS": "0",
     "PDW_DATABASE_SPIN_SECONDS": "0",
+    "PDW_DATABASE_PREPARE": "0",
     "PDW_CLOCK": "2026-03-02T09:00:00+08:00",
     "PDW_MAX_BPMN_BYTES": "1048576",
     "PDW_SCRIPT_TIME_LIMIT": "0.5",
@@ -82,6 +83,7 @@ def test_every_variable_is_read_into_its_field() -> None:
         arrangements_dir=Path("/srv/pdw/arrangements"),
         calendar_check_seconds=0.0,
         database_spin_seconds=0.0,
+        database_prepare=False,
         clock="2026-03-02T09:00:00+08:00",
         max_bpmn_bytes=1048576,
         script_time_limit=0.5,
@@ -165,6 +167,7 @@ def test_the_secret_key_is_kept_out_of_the_repr() -> None:
     ("PDW_CALENDAR_CHECK_SECONDS", "-1", "PDW_CALENDAR_CHECK_SECONDS='-1' must be a number of seconds, 0 or more"),
     ("PDW_DATABASE_SPIN_SECONDS", "1ms", "PDW_DATABASE_SPIN_SECONDS='1ms' is not a number of seconds"),
     ("PDW_SECURE_COOKIES", "maybe", "PDW_SECURE_COOKIES='maybe' is neither 1 nor 0"),
+    ("PDW_DATABASE_PREPARE", "off-ish", "PDW_DATABASE_PREPARE='off-ish' is neither 1 nor 0"),
     ("PDW_LANG", "fr", "PDW_LANG='fr' is not one of en, zh"),
     ("PDW_CLOCK", "yesterday", "PDW_CLOCK='yesterday' is not an ISO datetime"),
 ])
