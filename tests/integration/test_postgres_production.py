@@ -8,6 +8,7 @@ killed at random while applications are decided on several threads."""
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 import threading
 import time
@@ -27,10 +28,11 @@ from engine.persistence.models import ReceiptCounter
 from engine.persistence import health, pipeline
 from engine.services import audit
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
-from two_reviews_traffic import Traffic, assert_every_application_whole, staff
+from application_traffic import ConditionalShare, Traffic, TwoReviews, assert_every_application_whole
 
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
 # psycopg prepares a statement on the server at its fifth run on a connection (prepare_threshold);
 # a writer's batch at its first. Running a statement this often has it prepared either way.
 PREPARED_AFTER = 5
@@ -41,20 +43,24 @@ def database_kind() -> str:
     return "postgres"
 
 
-def production_engine(url: str, sandbox):
+def production_engine(url: str, sandbox, forms_dir: Path = FIXTURES / "forms"):
     """An engine with the production settings, but for the password hash's cost and no web scheduler."""
-    config = replace(Config(), database_url=url, forms_dir=FIXTURES / "forms", web_scheduler="off",
+    config = replace(Config(), database_url=url, forms_dir=forms_dir, web_scheduler="off",
                      password_hash_cost=TEST_PASSWORD_HASH_COST)
     assert config.calendar_check_seconds == 1.0
     return build_engine(config, Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
 
 
 @pytest.fixture(params=["written at once", "held for the sync"])
-def production(request, database_url, sandbox, monkeypatch):
+def cpu(request, monkeypatch) -> None:
     # A writer's batch writes each statement as it is queued, or holds them all for the sync
     # when its thread has lately waited for a CPU (pipeline.CpuWait): every test runs both ways.
     short = request.param == "held for the sync"
     monkeypatch.setattr(pipeline.CPU_WAIT, "short", lambda: short)
+
+
+@pytest.fixture
+def production(cpu, database_url, sandbox):
     built = production_engine(database_url, sandbox)
     yield built
     built.close()
@@ -427,32 +433,43 @@ def test_polling_for_an_answer_lets_the_processes_other_threads_run(database_url
         sys.setswitchinterval(previous)
 
 
-def test_applications_decided_while_backends_are_killed_at_random_are_each_whole(production, database_url):
-    """Four threads apply for two_reviews and decide it, while another kills one of the engine's
-    backends every 30 ms: a step a kill interrupts fails asking for a retry, and is retried. The
-    applications then agree with their tasks and audit entries, the audit chain verifies, and
-    each one that was left waiting is decided to the end."""
-    staff(production)
-    backends: set[int] = set()
-    for pooled in (production.db.write_engine, production.db.engine):
-        event.listen(pooled, "connect", lambda connection, _record: backends.add(connection.info.backend_pid))
-    traffic, stop = Traffic(production), threading.Event()
-
-    def kill() -> None:
-        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
-            while not stop.wait(0.03):
-                if backends:
-                    victim = random.choice(sorted(backends))
-                    if not admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]:
-                        backends.discard(victim)
-
-    killer = threading.Thread(target=kill)
-    killer.start()
+@pytest.mark.parametrize("procedure", [TwoReviews, ConditionalShare], ids=["two_reviews", "conditional_share"])
+def test_applications_decided_while_backends_are_killed_at_random_are_each_whole(cpu, procedure, database_url, sandbox,
+                                                                                 tmp_path):
+    """Four threads apply and decide, while another kills one of the engine's backends every 30
+    ms: a step a kill interrupts fails asking for a retry, and is retried. The applications then
+    agree with their tasks (and audit entries, or grants), the audit chain verifies, and each one
+    left waiting is decided to the end."""
+    forms = tmp_path / "forms"  # the fixture's forms and the shipped procedures'
+    for source in (FIXTURES / "forms", ROOT / "forms"):
+        shutil.copytree(source, forms, dirs_exist_ok=True)
+    engine = production_engine(database_url, sandbox, forms)
     try:
-        traffic.run(2.5)
+        procedure.set_up(engine)
+        backends: set[int] = set()
+        for pooled in (engine.db.write_engine, engine.db.engine):
+            pooled.pool.dispose()  # the set-up's connections too
+            event.listen(pooled, "connect", lambda connection, _record: backends.add(connection.info.backend_pid))
+        traffic, stop = Traffic(engine, procedure), threading.Event()
+
+        def kill() -> None:
+            with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"),
+                                 autocommit=True) as admin:
+                while not stop.wait(0.03):
+                    if backends:
+                        victim = random.choice(sorted(backends))
+                        if not admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]:
+                            backends.discard(victim)
+
+        killer = threading.Thread(target=kill)
+        killer.start()
+        try:
+            traffic.run(2.5)
+        finally:
+            stop.set()
+            killer.join()
+        assert traffic.failures == []
+        assert traffic.retried, "no kill interrupted a step: the test did not test"
+        assert assert_every_application_whole(traffic) >= 4
     finally:
-        stop.set()
-        killer.join()
-    assert traffic.failures == []
-    assert traffic.retried, "no kill interrupted a step: the test did not test"
-    assert assert_every_application_whole(traffic) >= 4
+        engine.close()

@@ -30,7 +30,7 @@ from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.services import instances
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
-from two_reviews_traffic import APPLICATION, Traffic, assert_every_application_whole, staff
+from application_traffic import APPLICATION, Traffic, assert_every_application_whole, staff
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
 FORMS = Path(__file__).resolve().parents[1] / "fixtures" / "forms"
