@@ -429,8 +429,12 @@ def _commit(connection: Connection) -> None:
 
 
 def _rollback(connection: Connection) -> None:
+    if connection.invalidated:
+        # The connection was lost (and reading its info would raise PendingRollbackError): its
+        # batch goes with it, and the next transaction on its pool record starts a new one.
+        return
     batch = connection.info.pop(PIPELINE, None)
-    if connection.invalidated or connection.connection.dbapi_connection is None:
+    if connection.connection.dbapi_connection is None:
         return
     try:
         if batch is not None:

@@ -20,6 +20,7 @@ from engine.bpmn.budgets import BudgetExceeded, StepMeter
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.clock import SHANGHAI
 from engine.errors import PdwError
+from engine.persistence.health import DATABASE_ERRORS
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
@@ -239,6 +240,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
             # An operation refused what a person decided (a rule of the Measures): nothing of the
             # command is kept and they are told why, as for bad form input.
             raise refused from None
+        raise_database_error(err)
         budget = budget_cause(err)
         if budget is not None:
             raise StepFailed(describe_failure(err, budget)) from None
@@ -254,6 +256,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         refused = _refusal(err)
         if refused is not None:
             raise refused from None
+        raise_database_error(err)
         raise StepFailed(describe_failure(err)) from None
 
     # A late extension raises here and the caller's unit of work undoes the whole command.
@@ -324,6 +327,20 @@ def _stopped_short(workflow: BpmnWorkflow) -> bool:
 
 def _refusal(err: BaseException) -> PdwError | None:
     return _cause_of(err, PdwError)
+
+
+def raise_database_error(err: BaseException) -> None:
+    """Raise the database error behind `err`, if there is one.
+
+    A step's service tasks read and write through its unit of work, so a connection lost or a
+    statement failed while the workflow runs reaches here wrapped in SpiffWorkflow's exceptions.
+    That is the system's failure, not the application's: it never errors an instance. The unit
+    of work is rolled back, and a lost connection asks the caller to retry
+    (engine.persistence.health.is_transient).
+    """
+    cause = _cause_of(err, DATABASE_ERRORS)
+    if cause is not None:
+        raise cause from None
 
 
 def budget_cause(err: BaseException) -> BudgetExceeded | None:

@@ -20,15 +20,15 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, event, exc, make_url, select, text
+from sqlalchemy import create_engine, event, exc, func, make_url, select, text
 
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
-from engine.persistence.models import ReceiptCounter
+from engine.persistence.models import Grant, HumanTask, ProcessInstance, ReceiptCounter, Timer
 from engine.persistence import health, pipeline
-from engine.services import audit
+from engine.services import audit, tasks, timers
 from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
-from application_traffic import ConditionalShare, Traffic, TwoReviews, assert_every_application_whole
+from application_traffic import SHARE_APPROVAL, ConditionalShare, Traffic, TwoReviews, assert_every_application_whole
 
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -433,6 +433,14 @@ def test_polling_for_an_answer_lets_the_processes_other_threads_run(database_url
         sys.setswitchinterval(previous)
 
 
+def shipped_engine(database_url: str, sandbox, tmp_path: Path):
+    """A production engine that knows the fixture's forms and the shipped procedures'."""
+    forms = tmp_path / "forms"
+    for source in (FIXTURES / "forms", ROOT / "forms"):
+        shutil.copytree(source, forms, dirs_exist_ok=True)
+    return production_engine(database_url, sandbox, forms)
+
+
 @pytest.mark.parametrize("procedure", [TwoReviews, ConditionalShare], ids=["two_reviews", "conditional_share"])
 def test_applications_decided_while_backends_are_killed_at_random_are_each_whole(cpu, procedure, database_url, sandbox,
                                                                                  tmp_path):
@@ -440,10 +448,7 @@ def test_applications_decided_while_backends_are_killed_at_random_are_each_whole
     ms: a step a kill interrupts fails asking for a retry, and is retried. The applications then
     agree with their tasks (and audit entries, or grants), the audit chain verifies, and each one
     left waiting is decided to the end."""
-    forms = tmp_path / "forms"  # the fixture's forms and the shipped procedures'
-    for source in (FIXTURES / "forms", ROOT / "forms"):
-        shutil.copytree(source, forms, dirs_exist_ok=True)
-    engine = production_engine(database_url, sandbox, forms)
+    engine = shipped_engine(database_url, sandbox, tmp_path)
     try:
         procedure.set_up(engine)
         backends: set[int] = set()
@@ -471,5 +476,82 @@ def test_applications_decided_while_backends_are_killed_at_random_are_each_whole
         assert traffic.failures == []
         assert traffic.retried, "no kill interrupted a step: the test did not test"
         assert assert_every_application_whole(traffic) >= 4
+    finally:
+        engine.close()
+
+
+def _own_backend(uow) -> int:
+    return uow.session.execute(text("select pg_backend_pid()")).scalar()
+
+
+def test_a_connection_lost_while_a_service_task_runs_asks_for_a_retry_and_errors_no_application(
+        cpu, database_url, sandbox, tmp_path, monkeypatch):
+    # conditional_share's approval records its grant in a service task (pdw.record_grant), through
+    # the step's unit of work: the connection goes while it runs.
+    engine = shipped_engine(database_url, sandbox, tmp_path)
+    try:
+        ConditionalShare.set_up(engine)
+        review = ConditionalShare.apply(engine).opened_task_ids[0]
+        tasks.claim(engine.uow(), review, actor="li.si")
+        operations = engine.script_engine.operations
+        record_grant = operations["pdw.record_grant"]
+
+        def lost_while_granting(context, params):
+            _terminate(database_url, [_own_backend(context.uow)])
+            context.session.execute(text("SELECT 1"))  # what the operation reads first
+            return record_grant(context, params)
+
+        monkeypatch.setitem(operations, "pdw.record_grant", lost_while_granting)
+        with pytest.raises(Exception) as lost:
+            tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)
+        assert health.is_transient(lost.value), repr(lost.value)
+        with engine.uow().read() as uow:
+            task = uow.session.get(HumanTask, review)
+            assert (task.state, task.assignee) == ("open", "li.si")
+            status = uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == task.instance_id))
+            assert status == "running"  # not errored: nothing of the step was kept
+            assert uow.session.scalar(select(func.count()).select_from(Grant)) == 0
+        monkeypatch.setitem(operations, "pdw.record_grant", record_grant)
+        assert tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)["instance_status"] == "completed"
+        assert audit.verify(engine.uow()).ok
+    finally:
+        engine.close()
+
+
+def test_a_connection_lost_while_a_timer_fires_leaves_it_due_and_errors_no_application(
+        cpu, database_url, sandbox, tmp_path, monkeypatch):
+    # conditional_share's review has a statutory deadline timer (Art. 20, 5 working days); the
+    # scheduler fires the due timers a week later, and its connection goes as it loads an
+    # application.
+    engine = shipped_engine(database_url, sandbox, tmp_path)
+    try:
+        ConditionalShare.set_up(engine)
+        instance_id = ConditionalShare.apply(engine).instance_id
+        late = engine.with_clock(Clock(datetime.fromisoformat("2026-03-16T09:00:00+08:00")))
+
+        def standing() -> tuple[int, int]:
+            with late.uow().read() as uow:
+                session = uow.session
+                return (session.scalar(select(func.count()).select_from(ProcessInstance)
+                                       .where(ProcessInstance.status == "errored")),
+                        session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))))
+
+        before = standing()
+        load_workflow = timers.load_workflow
+
+        def lost_while_loading(uow, instance):
+            _terminate(database_url, [_own_backend(uow)])
+            uow.session.execute(text("SELECT 1"))  # what loading reads first
+            return load_workflow(uow, instance)
+
+        monkeypatch.setattr(timers, "load_workflow", lost_while_loading)
+        with pytest.raises(Exception) as lost:
+            timers.fire_next(late.uow(), worker="test")
+        assert health.is_transient(lost.value), repr(lost.value)
+        assert standing() == before  # no application errored, no timer spent
+        monkeypatch.setattr(timers, "load_workflow", load_workflow)
+        fired = timers.sweep(late.uow, worker="test")
+        assert (instance_id, "running") in {(f.instance_id, f.status) for f in fired}
+        assert audit.verify(late.uow()).ok
     finally:
         engine.close()
