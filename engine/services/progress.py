@@ -20,7 +20,7 @@ from engine.bpmn.budgets import BudgetExceeded, StepMeter
 from engine.bpmn.timers import CLOCKED, next_due
 from engine.clock import SHANGHAI
 from engine.errors import PdwError
-from engine.persistence.health import DATABASE_ERRORS
+from engine.persistence.health import DATABASE_ERRORS, is_transient
 from engine.persistence.models import ProcessDefinition
 from engine.persistence.repositories import InstanceRecord
 from engine.persistence.unit_of_work import UnitOfWork
@@ -240,7 +240,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
             # An operation refused what a person decided (a rule of the Measures): nothing of the
             # command is kept and they are told why, as for bad form input.
             raise refused from None
-        raise_database_error(err)
+        raise_if_retryable(err)
         budget = budget_cause(err)
         if budget is not None:
             raise StepFailed(describe_failure(err, budget)) from None
@@ -256,7 +256,7 @@ def run_and_sync(uow: UnitOfWork, instance: InstanceRecord, workflow: BpmnWorkfl
         refused = _refusal(err)
         if refused is not None:
             raise refused from None
-        raise_database_error(err)
+        raise_if_retryable(err)
         raise StepFailed(describe_failure(err)) from None
 
     # A late extension raises here and the caller's unit of work undoes the whole command.
@@ -329,17 +329,18 @@ def _refusal(err: BaseException) -> PdwError | None:
     return _cause_of(err, PdwError)
 
 
-def raise_database_error(err: BaseException) -> None:
-    """Raise the database error behind `err`, if there is one.
+def raise_if_retryable(err: BaseException) -> None:
+    """Raise the database error behind `err` if sending the request again would not meet it.
 
-    A step's service tasks read and write through its unit of work, so a connection lost or a
-    statement failed while the workflow runs reaches here wrapped in SpiffWorkflow's exceptions.
-    That is the system's failure, not the application's: it never errors an instance. The unit
-    of work is rolled back, and a lost connection asks the caller to retry
-    (engine.persistence.health.is_transient).
+    A step's service tasks read and write through its unit of work, so a connection lost while
+    the workflow runs (or a deadlock, a serialization failure) reaches here wrapped in
+    SpiffWorkflow's exceptions. That is not the application's failure and must not error it: the
+    unit of work is rolled back and the caller asked to retry (engine.persistence.health). Any
+    other database error stays the step's failure, as before: the instance is errored with it,
+    and a supervisor sees why.
     """
     cause = _cause_of(err, DATABASE_ERRORS)
-    if cause is not None:
+    if cause is not None and is_transient(cause):
         raise cause from None
 
 

@@ -17,7 +17,7 @@ from engine.services import admission, audience
 from engine.services.instances import RESERVED, task_dict
 from engine.sandbox import ScriptError
 from engine.services.progress import (StepFailed, budget_cause, describe_failure, load_workflow,
-                                      raise_database_error, record_failure, run_and_sync)
+                                      raise_if_retryable, record_failure, run_and_sync)
 from engine.services.users import require_user
 
 
@@ -267,13 +267,13 @@ def _complete(uow: UnitOfWork, task_id: int, *, actor: str, data: dict | RawForm
         spiff_task.data.update(data)
         spiff_task.run()
     except (SpiffWorkflowException, ScriptError) as err:
-        raise_database_error(err)
+        raise_if_retryable(err)
         if budget_cause(err) is not None:
             raise StepFailed(describe_failure(err, budget_cause(err)), instance.id) from None
         # The task's own postScript failed on this data: nothing is kept, the task stays open.
         raise Conflict("task.post_script_failed", task=task_id, detail=describe_failure(err)) from None
     except Exception as err:  # noqa: BLE001 - a stored state that no longer loads is the instance's failure
-        raise_database_error(err)
+        raise_if_retryable(err)
         raise StepFailed(describe_failure(err), instance.id) from None
     uow.tasks.complete(task_id, actor=actor, assignee=assignee, claimed_at=claimed_at, now=now, result=data)
     try:

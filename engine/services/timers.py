@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from engine.persistence.health import is_database_error
+from engine.persistence.health import is_transient
 from engine.persistence.unit_of_work import UnitOfWork
 from engine.services.progress import StepFailed, load_workflow, record_failure, run_and_sync
 
@@ -57,8 +57,10 @@ def fire_next(uow: UnitOfWork, *, worker: str) -> Fired | None:
     except StepFailed as failed:
         reason = failed.reason
     except Exception as err:  # noqa: BLE001 - a stored state that no longer loads must not stop the sweep
-        if timer is None or is_database_error(err):
-            raise  # not the timer's fault (the database itself): the scheduler logs it and tries again
+        if timer is None or is_transient(err):
+            # Not the timer's fault (the database itself, or a connection lost): nothing is spent,
+            # the scheduler logs it and tries again.
+            raise
         reason = f"the instance could not be loaded: {type(err).__name__}: {str(err)[:300]}"
     record_failure(engine.uow(), timer.instance_id, reason, actor=f"scheduler:{worker}", action="timer.failed",
                    now=now, timer_id=timer.id)

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, event, exc, func, make_url, select, text
 
 from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
+from engine.errors import Conflict
 from engine.persistence.models import Grant, HumanTask, ProcessInstance, ReceiptCounter, Timer
 from engine.persistence import health, pipeline
 from engine.services import audit, tasks, timers
@@ -514,6 +515,32 @@ def test_a_connection_lost_while_a_service_task_runs_asks_for_a_retry_and_errors
         monkeypatch.setitem(operations, "pdw.record_grant", record_grant)
         assert tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)["instance_status"] == "completed"
         assert audit.verify(engine.uow()).ok
+    finally:
+        engine.close()
+
+
+def test_a_statement_failing_in_a_service_task_still_errors_the_application_with_its_reason(
+        cpu, database_url, sandbox, tmp_path, monkeypatch):
+    # Not a retry's matter: sent again, the same step would fail the same way. The application is
+    # errored with the database's reason, for a supervisor to see (and the scheduler moves on).
+    engine = shipped_engine(database_url, sandbox, tmp_path)
+    try:
+        ConditionalShare.set_up(engine)
+        review = ConditionalShare.apply(engine).opened_task_ids[0]
+        operations = engine.script_engine.operations
+
+        def refused_by_the_database(context, params):
+            context.session.execute(text("INSERT INTO grants (instance_id, catalog_item, grantee, scope, purpose, "
+                                         "granted_at) VALUES (-1, 'GA-001', 'x', 'x', 'x', now())"))
+
+        monkeypatch.setitem(operations, "pdw.record_grant", refused_by_the_database)
+        with pytest.raises(Conflict) as errored:
+            tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)
+        assert errored.value.code == "instance.errored"
+        with engine.uow().read() as uow:
+            instance = uow.session.scalar(select(ProcessInstance).join(HumanTask, HumanTask.instance_id ==
+                                                                       ProcessInstance.id).where(HumanTask.id == review))
+            assert instance.status == "errored" and "ForeignKeyViolation" in instance.error, instance.error
     finally:
         engine.close()
 
