@@ -27,6 +27,14 @@ def config_for_tests(url: str, forms_dir: Path) -> Config:
                    calendar_check_seconds=0, web_scheduler="off")
 
 
+def production_engine(url: str, forms_dir: Path, sandbox: Sandbox | None = None, **settings) -> Engine:
+    """An engine with the production settings (and `settings`), but for the password hash's cost
+    and no web scheduler, its clock frozen at FROZEN: for tests of what production meets."""
+    config = replace(Config(), database_url=url, forms_dir=forms_dir, web_scheduler="off",
+                     password_hash_cost=TEST_PASSWORD_HASH_COST, **settings)
+    return build_engine(config, Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
+
+
 class EngineFactory:
     """One engine on one database, built on first use, seen at chosen frozen instants.
 

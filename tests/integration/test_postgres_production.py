@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import replace
 from datetime import date, datetime
 from importlib import import_module
 from pathlib import Path
@@ -22,13 +21,12 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, event, exc, func, make_url, select, text
 
-from engine.bootstrap import Config, build_engine
 from engine.clock import Clock
 from engine.errors import Conflict
 from engine.persistence.models import Grant, HumanTask, ProcessInstance, ReceiptCounter, Timer
 from engine.persistence import health, pipeline
 from engine.services import audit, tasks, timers
-from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
+import engine_factory
 from application_traffic import SHARE_APPROVAL, ConditionalShare, Traffic, TwoReviews, assert_every_application_whole
 
 
@@ -45,11 +43,10 @@ def database_kind() -> str:
 
 
 def production_engine(url: str, sandbox, forms_dir: Path = FIXTURES / "forms"):
-    """An engine with the production settings, but for the password hash's cost and no web scheduler."""
-    config = replace(Config(), database_url=url, forms_dir=forms_dir, web_scheduler="off",
-                     password_hash_cost=TEST_PASSWORD_HASH_COST)
-    assert config.calendar_check_seconds == 1.0
-    return build_engine(config, Clock(datetime.fromisoformat(FROZEN)), sandbox=sandbox)
+    """engine_factory's production engine, on the fixture's forms unless told otherwise."""
+    built = engine_factory.production_engine(url, forms_dir, sandbox)
+    assert built.config.calendar_check_seconds == 1.0
+    return built
 
 
 @pytest.fixture(params=["written at once", "held for the sync"])
@@ -434,51 +431,57 @@ def test_polling_for_an_answer_lets_the_processes_other_threads_run(database_url
         sys.setswitchinterval(previous)
 
 
-def shipped_engine(database_url: str, sandbox, tmp_path: Path):
-    """A production engine that knows the fixture's forms and the shipped procedures'."""
+@pytest.fixture
+def shipped(cpu, database_url, sandbox, tmp_path):
+    """A production engine, both write modes, that knows the fixture's forms and the shipped
+    procedures'."""
     forms = tmp_path / "forms"
     for source in (FIXTURES / "forms", ROOT / "forms"):
         shutil.copytree(source, forms, dirs_exist_ok=True)
-    return production_engine(database_url, sandbox, forms)
+    built = production_engine(database_url, sandbox, forms)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def share_waiting(shipped):
+    """The shipped engine with the demo's catalog and people, and a conditional_share application
+    waiting at its review (StartResult)."""
+    ConditionalShare.set_up(shipped)
+    return ConditionalShare.apply(shipped)
 
 
 @pytest.mark.parametrize("procedure", [TwoReviews, ConditionalShare], ids=["two_reviews", "conditional_share"])
-def test_applications_decided_while_backends_are_killed_at_random_are_each_whole(cpu, procedure, database_url, sandbox,
-                                                                                 tmp_path):
+def test_applications_decided_while_backends_are_killed_at_random_are_each_whole(shipped, procedure, database_url):
     """Four threads apply and decide, while another kills one of the engine's backends every 30
     ms: a step a kill interrupts fails asking for a retry, and is retried. The applications then
     agree with their tasks (and audit entries, or grants), the audit chain verifies, and each one
     left waiting is decided to the end."""
-    engine = shipped_engine(database_url, sandbox, tmp_path)
+    procedure.set_up(shipped)
+    backends: set[int] = set()
+    for pooled in (shipped.db.write_engine, shipped.db.engine):
+        pooled.pool.dispose()  # the set-up's connections too
+        event.listen(pooled, "connect", lambda connection, _record: backends.add(connection.info.backend_pid))
+    traffic, stop = Traffic(shipped, procedure), threading.Event()
+
+    def kill() -> None:
+        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+            while not stop.wait(0.03):
+                if backends:
+                    victim = random.choice(sorted(backends))
+                    if not admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]:
+                        backends.discard(victim)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
     try:
-        procedure.set_up(engine)
-        backends: set[int] = set()
-        for pooled in (engine.db.write_engine, engine.db.engine):
-            pooled.pool.dispose()  # the set-up's connections too
-            event.listen(pooled, "connect", lambda connection, _record: backends.add(connection.info.backend_pid))
-        traffic, stop = Traffic(engine, procedure), threading.Event()
-
-        def kill() -> None:
-            with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"),
-                                 autocommit=True) as admin:
-                while not stop.wait(0.03):
-                    if backends:
-                        victim = random.choice(sorted(backends))
-                        if not admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()[0]:
-                            backends.discard(victim)
-
-        killer = threading.Thread(target=kill)
-        killer.start()
-        try:
-            traffic.run(2.5)
-        finally:
-            stop.set()
-            killer.join()
-        assert traffic.failures == []
-        assert traffic.retried, "no kill interrupted a step: the test did not test"
-        assert assert_every_application_whole(traffic) >= 4
+        traffic.run(2.5)
     finally:
-        engine.close()
+        stop.set()
+        killer.join()
+    assert traffic.failures == []
+    assert traffic.retried, "no kill interrupted a step: the test did not test"
+    assert assert_every_application_whole(traffic) >= 4
 
 
 def _own_backend(uow) -> int:
@@ -486,99 +489,79 @@ def _own_backend(uow) -> int:
 
 
 def test_a_connection_lost_while_a_service_task_runs_asks_for_a_retry_and_errors_no_application(
-        cpu, database_url, sandbox, tmp_path, monkeypatch):
+        shipped, share_waiting, database_url, monkeypatch):
     # conditional_share's approval records its grant in a service task (pdw.record_grant), through
     # the step's unit of work: the connection goes while it runs.
-    engine = shipped_engine(database_url, sandbox, tmp_path)
-    try:
-        ConditionalShare.set_up(engine)
-        review = ConditionalShare.apply(engine).opened_task_ids[0]
-        tasks.claim(engine.uow(), review, actor="li.si")
-        operations = engine.script_engine.operations
-        record_grant = operations["pdw.record_grant"]
+    review = share_waiting.opened_task_ids[0]
+    tasks.claim(shipped.uow(), review, actor="li.si")
+    operations = shipped.script_engine.operations
+    record_grant = operations["pdw.record_grant"]
 
-        def lost_while_granting(context, params):
-            _terminate(database_url, [_own_backend(context.uow)])
-            context.session.execute(text("SELECT 1"))  # what the operation reads first
-            return record_grant(context, params)
+    def lost_while_granting(context, params):
+        _terminate(database_url, [_own_backend(context.uow)])
+        context.session.execute(text("SELECT 1"))  # what the operation reads first
+        return record_grant(context, params)
 
-        monkeypatch.setitem(operations, "pdw.record_grant", lost_while_granting)
-        with pytest.raises(Exception) as lost:
-            tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)
-        assert health.is_transient(lost.value), repr(lost.value)
-        with engine.uow().read() as uow:
-            task = uow.session.get(HumanTask, review)
-            assert (task.state, task.assignee) == ("open", "li.si")
-            status = uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == task.instance_id))
-            assert status == "running"  # not errored: nothing of the step was kept
-            assert uow.session.scalar(select(func.count()).select_from(Grant)) == 0
-        monkeypatch.setitem(operations, "pdw.record_grant", record_grant)
-        assert tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)["instance_status"] == "completed"
-        assert audit.verify(engine.uow()).ok
-    finally:
-        engine.close()
+    monkeypatch.setitem(operations, "pdw.record_grant", lost_while_granting)
+    with pytest.raises(Exception) as lost:
+        tasks.complete(shipped.uow(), review, actor="li.si", data=SHARE_APPROVAL)
+    assert health.is_transient(lost.value), repr(lost.value)
+    with shipped.uow().read() as uow:
+        task = uow.session.get(HumanTask, review)
+        assert (task.state, task.assignee) == ("open", "li.si")
+        status = uow.session.scalar(select(ProcessInstance.status).where(ProcessInstance.id == task.instance_id))
+        assert status == "running"  # not errored: nothing of the step was kept
+        assert uow.session.scalar(select(func.count()).select_from(Grant)) == 0
+    monkeypatch.setitem(operations, "pdw.record_grant", record_grant)
+    assert tasks.complete(shipped.uow(), review, actor="li.si", data=SHARE_APPROVAL)["instance_status"] == "completed"
+    assert audit.verify(shipped.uow()).ok
 
 
 def test_a_statement_failing_in_a_service_task_still_errors_the_application_with_its_reason(
-        cpu, database_url, sandbox, tmp_path, monkeypatch):
+        shipped, share_waiting, monkeypatch):
     # Not a retry's matter: sent again, the same step would fail the same way. The application is
     # errored with the database's reason, for a supervisor to see (and the scheduler moves on).
-    engine = shipped_engine(database_url, sandbox, tmp_path)
-    try:
-        ConditionalShare.set_up(engine)
-        review = ConditionalShare.apply(engine).opened_task_ids[0]
-        operations = engine.script_engine.operations
+    def refused_by_the_database(context, params):
+        context.session.execute(text("INSERT INTO grants (instance_id, catalog_item, grantee, scope, purpose, "
+                                     "granted_at) VALUES (-1, 'GA-001', 'x', 'x', 'x', now())"))
 
-        def refused_by_the_database(context, params):
-            context.session.execute(text("INSERT INTO grants (instance_id, catalog_item, grantee, scope, purpose, "
-                                         "granted_at) VALUES (-1, 'GA-001', 'x', 'x', 'x', now())"))
-
-        monkeypatch.setitem(operations, "pdw.record_grant", refused_by_the_database)
-        with pytest.raises(Conflict) as errored:
-            tasks.complete(engine.uow(), review, actor="li.si", data=SHARE_APPROVAL)
-        assert errored.value.code == "instance.errored"
-        with engine.uow().read() as uow:
-            instance = uow.session.scalar(select(ProcessInstance).join(HumanTask, HumanTask.instance_id ==
-                                                                       ProcessInstance.id).where(HumanTask.id == review))
-            assert instance.status == "errored" and "ForeignKeyViolation" in instance.error, instance.error
-    finally:
-        engine.close()
+    monkeypatch.setitem(shipped.script_engine.operations, "pdw.record_grant", refused_by_the_database)
+    with pytest.raises(Conflict) as errored:
+        tasks.complete(shipped.uow(), share_waiting.opened_task_ids[0], actor="li.si", data=SHARE_APPROVAL)
+    assert errored.value.code == "instance.errored"
+    with shipped.uow().read() as uow:
+        instance = uow.session.get(ProcessInstance, share_waiting.instance_id)
+        assert instance.status == "errored" and "ForeignKeyViolation" in instance.error, instance.error
 
 
 def test_a_connection_lost_while_a_timer_fires_leaves_it_due_and_errors_no_application(
-        cpu, database_url, sandbox, tmp_path, monkeypatch):
+        shipped, share_waiting, database_url, monkeypatch):
     # conditional_share's review has a statutory deadline timer (Art. 20, 5 working days); the
     # scheduler fires the due timers a week later, and its connection goes as it loads an
     # application.
-    engine = shipped_engine(database_url, sandbox, tmp_path)
-    try:
-        ConditionalShare.set_up(engine)
-        instance_id = ConditionalShare.apply(engine).instance_id
-        late = engine.with_clock(Clock(datetime.fromisoformat("2026-03-16T09:00:00+08:00")))
+    late = shipped.with_clock(Clock(datetime.fromisoformat("2026-03-16T09:00:00+08:00")))
 
-        def standing() -> tuple[int, int]:
-            with late.uow().read() as uow:
-                session = uow.session
-                return (session.scalar(select(func.count()).select_from(ProcessInstance)
-                                       .where(ProcessInstance.status == "errored")),
-                        session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))))
+    def standing() -> tuple[int, int]:
+        with late.uow().read() as uow:
+            session = uow.session
+            return (session.scalar(select(func.count()).select_from(ProcessInstance)
+                                   .where(ProcessInstance.status == "errored")),
+                    session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))))
 
-        before = standing()
-        load_workflow = timers.load_workflow
+    before = standing()
+    load_workflow = timers.load_workflow
 
-        def lost_while_loading(uow, instance):
-            _terminate(database_url, [_own_backend(uow)])
-            uow.session.execute(text("SELECT 1"))  # what loading reads first
-            return load_workflow(uow, instance)
+    def lost_while_loading(uow, instance):
+        _terminate(database_url, [_own_backend(uow)])
+        uow.session.execute(text("SELECT 1"))  # what loading reads first
+        return load_workflow(uow, instance)
 
-        monkeypatch.setattr(timers, "load_workflow", lost_while_loading)
-        with pytest.raises(Exception) as lost:
-            timers.fire_next(late.uow(), worker="test")
-        assert health.is_transient(lost.value), repr(lost.value)
-        assert standing() == before  # no application errored, no timer spent
-        monkeypatch.setattr(timers, "load_workflow", load_workflow)
-        fired = timers.sweep(late.uow, worker="test")
-        assert (instance_id, "running") in {(f.instance_id, f.status) for f in fired}
-        assert audit.verify(late.uow()).ok
-    finally:
-        engine.close()
+    monkeypatch.setattr(timers, "load_workflow", lost_while_loading)
+    with pytest.raises(Exception) as lost:
+        timers.fire_next(late.uow(), worker="test")
+    assert health.is_transient(lost.value), repr(lost.value)
+    assert standing() == before  # no application errored, no timer spent
+    monkeypatch.setattr(timers, "load_workflow", load_workflow)
+    fired = timers.sweep(late.uow, worker="test")
+    assert (share_waiting.instance_id, "running") in {(f.instance_id, f.status) for f in fired}
+    assert audit.verify(late.uow()).ok

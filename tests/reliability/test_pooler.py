@@ -17,19 +17,15 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import make_url
 
-from engine.bootstrap import Config, build_engine
-from engine.clock import Clock
 from engine.persistence.migrate import upgrade
 from engine.services import instances
-from engine_factory import FROZEN, TEST_PASSWORD_HASH_COST
+from engine_factory import production_engine
 from application_traffic import APPLICATION, Traffic, assert_every_application_whole, staff
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
@@ -115,11 +111,8 @@ def pooler(request, postgres_server, tmp_path):
 
 
 def _engine(url: str, *, prepare: bool = True):
-    """An engine with the production settings on `url` (but for the password hash's cost and no
-    web scheduler), preparing statements on the server or not."""
-    config = replace(Config(), database_url=url, forms_dir=FORMS, web_scheduler="off",
-                     password_hash_cost=TEST_PASSWORD_HASH_COST, database_prepare=prepare)
-    return build_engine(config, Clock(datetime.fromisoformat(FROZEN)))
+    """A production engine on `url`, preparing statements on the server or not."""
+    return production_engine(url, FORMS, database_prepare=prepare)
 
 
 def test_through_a_pooler_in_transaction_mode_applications_are_decided_with_nothing_to_retry(pooler, database):
