@@ -28,7 +28,16 @@ _FALSE = ("0", "false", "no", "off")
 
 class ConfigError(PdwError, ValueError):
     """Raised when an environment variable holds a value its setting cannot take; `variable` and
-    `value` are among its params."""
+    `value` are among its params. A long value is shown by its start, so the message stays one
+    readable line."""
+
+    SHOWN = 60  # characters of a value the message quotes
+
+    def __init__(self, code: str, **params) -> None:
+        value = params.get("value")
+        if isinstance(value, str) and len(value) > self.SHOWN:
+            params["value"] = f"{value[:self.SHOWN]}… ({len(value)} characters)"
+        super().__init__(code, **params)
 
 
 @dataclass(frozen=True)

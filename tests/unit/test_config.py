@@ -204,3 +204,11 @@ def test_build_engine_takes_the_clock_and_the_arrangements_from_the_config(tmp_p
         assert engine.sandbox.evaluate("working_days_after('2026-02-28', 1)", {}, engine.clock.now()) == "2026-03-03"
     finally:
         engine.close()
+
+
+def test_a_long_bad_value_is_quoted_by_its_start_in_one_short_line() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Config.from_env({"PDW_DATABASE_PREPARE": "1" * 5000})
+    message = str(raised.value)
+    assert message.startswith("PDW_DATABASE_PREPARE='111") and "(5002 characters)" in message
+    assert len(message) < 160 and "\n" not in message
